@@ -1,0 +1,1 @@
+//! Top-level errors (in progress)

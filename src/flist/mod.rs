@@ -1,0 +1,1 @@
+//! flist (in progress)
