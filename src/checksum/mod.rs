@@ -1,1 +1,23 @@
-//! checksum (in progress)
+//! Checksums used by the rsync delta algorithm (protocols 27–32).
+//!
+//! - [`rolling`]: the weak 32-bit rolling sum of `checksum.c get_checksum1`.
+//! - [`strong`]: the block and whole-file strong sums of `checksum.c
+//!   get_checksum2` and `sum_init`/`sum_update`/`sum_end`, with the per-protocol
+//!   MD4 variants, MD5 seed placement (`CF_CHKSUM_SEED_FIX`) and seeded xxhash.
+//! - [`sum_head`]: the block-sum header of `io.c read_sum_head`/`write_sum_head`
+//!   and the block sizing of `generator.c sum_sizes_sqroot`.
+
+pub mod rolling;
+pub mod strong;
+pub mod sum_head;
+
+#[cfg(test)]
+mod rolling_tests;
+#[cfg(test)]
+mod strong_tests;
+#[cfg(test)]
+mod sum_head_tests;
+
+pub use rolling::{checksum1, Rolling};
+pub use strong::{block_sum, default_for, Digest, FileHasher, StrongKind, OUR_CHECKSUMS};
+pub use sum_head::{SumHead, SumHeadError, SumHeadReadError};

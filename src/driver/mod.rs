@@ -1,6 +1,113 @@
-//! Driver (in progress).
+//! The process driver: reads our argv and `SSH_ORIGINAL_COMMAND`, applies
+//! the policy, and pumps stdin/stdout through the protocol.
+//!
+//! Refusals after a well-formed `rsync --server` request are delivered
+//! inside the protocol, the way rsync's `support/deny-rsync` does it:
+//! we announce protocol 29 (so no compat flags or name lists follow), send
+//! a zero seed, then an error line and an exit message, so that the stock
+//! client prints our reason instead of "connection unexpectedly closed".
 
-/// Entry point used by the binary.
+mod session;
+
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+
+use crate::cli::{self, Invocation, Request, WrapperFlags};
+use crate::wire::{put_i32, MsgCode};
+
+/// Entry point used by the binary; returns the exit code.
 pub fn main_entry() -> i32 {
-    0
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let inv = match cli::parse_args(&args) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("{e}");
+            return e.exit_code();
+        }
+    };
+    match inv {
+        Invocation::Help => {
+            print!("{}", cli::usage());
+            0
+        }
+        Invocation::Version => {
+            println!(
+                "rrsync-rs {} (rsync protocol 27-32)",
+                env!("CARGO_PKG_VERSION")
+            );
+            0
+        }
+        Invocation::Forced(flags) => match std::env::var_os("SSH_ORIGINAL_COMMAND") {
+            None => {
+                let exe = std::env::current_exe()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| "rrsync-rs".into());
+                eprintln!("{}", cli::hint_line(&exe));
+                1
+            }
+            Some(cmd) => serve_command(&flags, &cmd.to_string_lossy()),
+        },
+        Invocation::Local { flags, command } => serve_command(&flags, &command),
+    }
+}
+
+/// Serves one request on stdin/stdout.
+pub fn serve_command(flags: &WrapperFlags, command: &str) -> i32 {
+    let stdin = io::stdin().lock();
+    let stdout = io::stdout().lock();
+    serve(flags, command, stdin, stdout)
+}
+
+/// Serves one request on the given streams (the SSH server uses this too).
+pub fn serve<R: Read, W: Write>(flags: &WrapperFlags, command: &str, mut r: R, mut w: W) -> i32 {
+    let args = match cli::parse_original_command(command) {
+        Ok(Request::True) => return 0,
+        Ok(Request::Rsync(a)) => a,
+        Err(e) => {
+            eprintln!("rrsync-rs: {e}");
+            return e.exit_code();
+        }
+    };
+    let args = if args.options.secluded {
+        match cli::read_secluded_args(&mut r).and_then(|words| cli::complete_secluded(args, &words))
+        {
+            Ok(a) => a,
+            Err(e) => return refuse(&mut r, &mut w, &e.to_string(), e.exit_code()),
+        }
+    } else {
+        args
+    };
+    match crate::policy::authorize(flags, args) {
+        Ok(session) => session::run(flags, session, r, w),
+        Err(e) => refuse(&mut r, &mut w, &e.to_string(), e.exit_code()),
+    }
+}
+
+/// Delivers a refusal through the protocol and returns `code`.
+pub fn refuse<R: Read, W: Write>(r: &mut R, w: &mut W, msg: &str, code: i32) -> i32 {
+    if deliver_refusal(r, w, msg, code).is_err() {
+        eprintln!("rrsync-rs: {msg}");
+    }
+    code
+}
+
+fn deliver_refusal<R: Read, W: Write>(
+    r: &mut R,
+    w: &mut W,
+    msg: &str,
+    code: i32,
+) -> io::Result<()> {
+    let mut out = Vec::new();
+    put_i32(&mut out, 29);
+    w.write_all(&out)?;
+    w.flush()?;
+    let mut v = [0u8; 4];
+    r.read_exact(&mut v)?;
+    let mut mux = crate::wire::MuxWriter::new(w);
+    mux.write_all(&0i32.to_le_bytes())?;
+    mux.set_multiplexed(true)?;
+    let line = format!("rsync: [server] {msg}\n");
+    mux.send_msg(MsgCode::Error, line.as_bytes())?;
+    mux.send_msg_int(MsgCode::ErrorExit, code)?;
+    mux.flush()
 }

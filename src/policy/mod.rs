@@ -1,1 +1,273 @@
-//! policy (in progress)
+//! Policy: which requests a restricted server accepts, after rrsync's
+//! option tables and checks (`support/rrsync` `main()` and
+//! `validated_arg()`, `packaging/cull-options`, rsync 3.5.0), for every
+//! protocol version (27-32).
+//!
+//! [`authorize`] is the only way to obtain a [`SendPermit`] or a
+//! [`ReceivePermit`]: a read-only server can never hold a receive permit
+//! and a write-only server never a send permit. Permits carry the options
+//! with the operator's forced settings applied (`-munge` sets
+//! `--munge-links`, `-no-overwrite` sets `--ignore-existing`) and every
+//! path normalised beneath the root (see the `paths` submodule).
+//!
+//! Error texts never include the server's root path.
+
+mod paths;
+
+use std::path::{Component, Path};
+
+use crate::cli::{snippet, Options, ServerArgs, WrapperFlags};
+
+/// The operator's transfer direction restriction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Clients may push and pull.
+    #[default]
+    ReadWrite,
+    /// `-ro`: clients may only pull (the server only sends).
+    ReadOnly,
+    /// `-wo`: clients may only push (the server only receives).
+    WriteOnly,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// A pull from a `-wo` server.
+    #[error("sending from a write-only server is not allowed")]
+    SendFromWriteOnly,
+    /// A push to a `-ro` server.
+    #[error("receiving into a read-only server is not allowed")]
+    ReceiveIntoReadOnly,
+    /// An option this server's configuration refuses.
+    #[error("option {0} is not allowed on this server")]
+    Refused(&'static str),
+    /// An option this implementation does not support.
+    #[error("option {0} is not supported by this server")]
+    Unsupported(&'static str),
+    /// A path or option value with a `..` component; the text names the
+    /// client's own path or `--option=value` (never the server root).
+    #[error("do not use .. in {0} (anchor the path at the root of your restricted dir)")]
+    DotDot(String),
+    /// `--files-from=FILE` (not `-`) on a `-wo` server.
+    #[error("a write-only server cannot read a remote --files-from path")]
+    WriteOnlyFilesFrom,
+}
+
+impl PolicyError {
+    /// Process exit status: RERR_UNSUPPORTED (4) for unimplemented
+    /// options, RERR_SYNTAX (1) otherwise, as rrsync's `die()` uses.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            PolicyError::Unsupported(_) => 4,
+            _ => 1,
+        }
+    }
+}
+
+/// An authorised request.
+#[derive(Debug)]
+pub enum Session {
+    /// The server sends (client pull).
+    Send(SendPermit),
+    /// The server receives (client push).
+    Receive(ReceivePermit),
+}
+
+/// Permission to send: only [`authorize`] builds one, never for `-wo`.
+#[derive(Debug)]
+pub struct SendPermit {
+    args: ServerArgs,
+}
+
+impl SendPermit {
+    /// The options, with forced settings applied and values normalised.
+    pub fn options(&self) -> &Options {
+        &self.args.options
+    }
+    /// The normalised source paths (relative to the root).
+    pub fn paths(&self) -> &[String] {
+        &self.args.paths
+    }
+    /// Whether symlink targets are munged (`-munge` or `--munge-links`).
+    pub fn munge_links(&self) -> bool {
+        self.args.options.munge_links
+    }
+}
+
+/// Permission to receive: only [`authorize`] builds one, never for `-ro`.
+#[derive(Debug)]
+pub struct ReceivePermit {
+    args: ServerArgs,
+    may_delete: bool,
+    may_overwrite: bool,
+    may_create_devices: bool,
+}
+
+impl ReceivePermit {
+    /// The options, with forced settings applied and values normalised.
+    pub fn options(&self) -> &Options {
+        &self.args.options
+    }
+    /// The normalised destination path(s) (relative to the root).
+    pub fn paths(&self) -> &[String] {
+        &self.args.paths
+    }
+    /// False under `-no-del`: delete nothing, not even a directory in the
+    /// way of a file.
+    pub fn may_delete(&self) -> bool {
+        self.may_delete
+    }
+    /// False under `-no-overwrite`: never replace or modify an existing
+    /// file (`ignore_existing` is also forced on in [`Self::options`]).
+    pub fn may_overwrite(&self) -> bool {
+        self.may_overwrite
+    }
+    /// Whether stored symlinks are munged (`-munge` or `--munge-links`).
+    pub fn munge_links(&self) -> bool {
+        self.args.options.munge_links
+    }
+    /// False unless the root is `/`: rrsync 3.5.0 adds `--drop-D` on a
+    /// restricted receiver, so device and special files are not created
+    /// (they are still read from the wire).
+    pub fn may_create_devices(&self) -> bool {
+        self.may_create_devices
+    }
+}
+
+/// Checks a parsed request against the operator's flags.
+///
+/// With `-s`, call this only on the result of
+/// [`crate::cli::complete_secluded`]: the options read from stdin must be
+/// checked too.
+pub fn authorize(flags: &WrapperFlags, mut args: ServerArgs) -> Result<Session, PolicyError> {
+    let sender = args.sender;
+    match (flags.mode, sender) {
+        (Mode::WriteOnly, true) => return Err(PolicyError::SendFromWriteOnly),
+        (Mode::ReadOnly, false) => return Err(PolicyError::ReceiveIntoReadOnly),
+        _ => {}
+    }
+    let restricted = !is_filesystem_root(&flags.root);
+    check_options(flags, restricted, &args.options)?;
+    normalize_all(&mut args)?;
+
+    let o = &mut args.options;
+    o.sender = sender;
+    if flags.munge {
+        o.munge_links = true;
+    }
+    if flags.no_overwrite {
+        o.ignore_existing = true;
+    }
+    Ok(if sender {
+        Session::Send(SendPermit { args })
+    } else {
+        Session::Receive(ReceivePermit {
+            args,
+            may_delete: !flags.no_del,
+            may_overwrite: !flags.no_overwrite,
+            may_create_devices: !restricted,
+        })
+    })
+}
+
+/// `/` (however spelled: `//`, `/.`).
+fn is_filesystem_root(p: &Path) -> bool {
+    p.has_root()
+        && p.components()
+            .all(|c| matches!(c, Component::RootDir | Component::CurDir))
+}
+
+fn refuse_if(cond: bool, name: &'static str) -> Result<(), PolicyError> {
+    if cond {
+        Err(PolicyError::Refused(name))
+    } else {
+        Ok(())
+    }
+}
+
+fn unsupported_if(cond: bool, name: &'static str) -> Result<(), PolicyError> {
+    if cond {
+        Err(PolicyError::Unsupported(name))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<(), PolicyError> {
+    // rrsync refuses these everywhere.
+    refuse_if(o.daemon, "--daemon")?;
+    refuse_if(o.log_file.is_some(), "--log-file")?;
+    refuse_if(o.debug.is_some(), "--debug")?;
+    refuse_if(o.copy_devices, "--copy-devices")?;
+    refuse_if(o.write_devices, "--write-devices")?;
+    refuse_if(o.no_munge_links, "--no-munge-links")?;
+    // Not implemented here.
+    unsupported_if(o.iconv.is_some(), "--iconv")?;
+    unsupported_if(o.acls, "--acls")?;
+    unsupported_if(o.xattrs > 0, "--xattrs")?;
+    unsupported_if(o.crtimes, "--crtimes")?;
+    unsupported_if(o.fake_super, "--fake-super")?;
+    // Following symlinks could leave a restricted root.
+    if restricted {
+        refuse_if(o.copy_links, "--copy-links")?;
+        refuse_if(o.copy_dirlinks, "--copy-dirlinks")?;
+        refuse_if(o.keep_dirlinks, "--keep-dirlinks")?;
+        refuse_if(o.copy_unsafe_links, "--copy-unsafe-links")?;
+    }
+    if flags.no_del {
+        refuse_if(o.delete_before, "--delete-before")?;
+        refuse_if(o.delete_during, "--delete-during")?;
+        refuse_if(o.delete_delay, "--delete-delay")?;
+        refuse_if(o.delete_after, "--delete-after")?;
+        refuse_if(o.delete_excluded, "--delete-excluded")?;
+        refuse_if(o.delete, "--delete")?;
+        refuse_if(o.delete_missing_args, "--delete-missing-args")?;
+        refuse_if(o.remove_source_files, "--remove-source-files")?;
+    }
+    if flags.no_overwrite {
+        refuse_if(o.inplace, "--inplace")?;
+        refuse_if(o.append > 0, "--append")?;
+        refuse_if(o.backup_dir.is_some(), "--backup-dir")?;
+        refuse_if(o.backup, "--backup")?;
+        refuse_if(o.partial_dir.is_some(), "--partial-dir")?;
+        refuse_if(o.delay_updates, "--delay-updates")?;
+    }
+    if flags.mode == Mode::WriteOnly && o.files_from.as_deref().is_some_and(|f| f != "-") {
+        return Err(PolicyError::WriteOnlyFilesFrom);
+    }
+    Ok(())
+}
+
+/// Normalises the paths and every path-valued option in place.
+fn normalize_all(args: &mut ServerArgs) -> Result<(), PolicyError> {
+    for p in &mut args.paths {
+        *p = paths::normalize(p).map_err(|()| PolicyError::DotDot(snippet(p)))?;
+    }
+    let o = &mut args.options;
+    normalize_opt(&mut o.backup_dir, "--backup-dir")?;
+    normalize_opt(&mut o.temp_dir, "--temp-dir")?;
+    normalize_opt(&mut o.partial_dir, "--partial-dir")?;
+    if o.files_from.as_deref() != Some("-") {
+        normalize_opt(&mut o.files_from, "--files-from")?;
+    }
+    for (kind, dir) in &mut o.alt_dest {
+        *dir = normalize_value(dir, kind.option_name())?;
+    }
+    Ok(())
+}
+
+fn normalize_opt(v: &mut Option<String>, name: &str) -> Result<(), PolicyError> {
+    if let Some(s) = v {
+        *s = normalize_value(s, name)?;
+    }
+    Ok(())
+}
+
+fn normalize_value(v: &str, name: &str) -> Result<String, PolicyError> {
+    paths::normalize(v).map_err(|()| PolicyError::DotDot(format!("{name}={}", snippet(v))))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;

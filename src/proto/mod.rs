@@ -1,1 +1,193 @@
-//! proto (in progress)
+//! Protocol set-up: version exchange, compat flags and name negotiation.
+//!
+//! Mirrors `setup_protocol` and `negotiate_the_strings` in rsync's
+//! `compat.c`. Both sides send a 32-bit version and use the lower one; we
+//! speak 27 to 32. From protocol 30 the server decides the compat flags from
+//! the client's `-e.` capability letters and sends them as a varint (a byte
+//! for the pre-release `V` letter). With the `v` letter both sides then
+//! exchange checksum and compression name lists, and each picks its own
+//! most preferred name the peer also offers. Last the server sends the
+//! 32-bit checksum seed.
+
+mod compat;
+mod negotiate;
+
+pub use compat::{Capabilities, CompatFlags};
+pub use negotiate::{choose, Compression, NameList, CHECKSUM_NAMES, COMPRESS_NAMES};
+
+use std::io::{Read, Write};
+
+use crate::wire::{get_i32, get_vstring, put_i32, put_varint, put_vstring, WireError};
+
+/// The newest protocol we speak.
+pub const PROTOCOL_MAX: u32 = 32;
+/// The oldest protocol we speak (OpenBSD's openrsync).
+pub const PROTOCOL_MIN: u32 = 27;
+/// Longest negotiation string accepted (`MAX_NSTR_STRLEN`).
+const MAX_NSTR: usize = 1024;
+
+/// What the client asked for, as far as the handshake is concerned.
+#[derive(Debug, Clone, Default)]
+pub struct HandshakeRequest {
+    /// Letters after `-e.`; `None` for clients that sent no `-e`.
+    pub capabilities: Option<String>,
+    /// `--checksum-choice`, if given.
+    pub checksum_choice: Option<String>,
+    /// `-z` was given.
+    pub compress: bool,
+    /// `--compress-choice`, `--new-compress` (zlibx) or `--old-compress` (zlib).
+    pub compress_choice: Option<String>,
+    /// `--checksum-seed`, if given.
+    pub checksum_seed: Option<u32>,
+}
+
+/// The outcome of the handshake: everything later stages depend on.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The protocol version in use.
+    pub protocol: u32,
+    /// The compat flags we sent (empty before protocol 30).
+    pub compat: CompatFlags,
+    /// The client's capability letters.
+    pub caps: Capabilities,
+    /// Transfer checksum name; `None` means the protocol's implied default.
+    pub xfer_checksum: Option<String>,
+    /// Whole-file (`-c`) checksum name; `None` as above.
+    pub file_checksum: Option<String>,
+    /// The compression in use.
+    pub compression: Compression,
+    /// The checksum seed.
+    pub seed: i32,
+}
+
+/// Why the handshake failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandshakeError {
+    /// The wire broke or carried garbage.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// Writing failed.
+    #[error("write failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// The client speaks a protocol we do not.
+    #[error("protocol version {0} is not supported by this server (it speaks {PROTOCOL_MIN} to {PROTOCOL_MAX})")]
+    Version(i32),
+    /// No common checksum or compression.
+    #[error("{0}")]
+    Negotiation(String),
+}
+
+impl HandshakeError {
+    /// rsync's exit code for this failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            HandshakeError::Negotiation(_) => 4,
+            HandshakeError::Version(_) => 2,
+            _ => 12,
+        }
+    }
+}
+
+/// Runs the server side of the handshake on a raw (unmultiplexed) stream.
+pub fn server_handshake(
+    r: &mut impl Read,
+    w: &mut impl Write,
+    req: &HandshakeRequest,
+) -> Result<Session, HandshakeError> {
+    let mut out = Vec::new();
+    put_i32(&mut out, PROTOCOL_MAX as i32);
+    w.write_all(&out)?;
+    w.flush()?;
+    let remote = get_i32(r, "the protocol version")?;
+    if remote < PROTOCOL_MIN as i32 {
+        return Err(HandshakeError::Version(remote));
+    }
+    let protocol = (remote as u32).min(PROTOCOL_MAX);
+    let caps = Capabilities::parse(req.capabilities.as_deref().unwrap_or(""));
+    let compat = CompatFlags::for_client(protocol, &caps);
+    out.clear();
+    if protocol >= 30 {
+        if caps.legacy_varint_byte() {
+            out.push(compat.bits() as u8);
+        } else {
+            put_varint(&mut out, compat.bits() as i32);
+        }
+    }
+    let negotiate = compat.contains(CompatFlags::VARINT_FLIST_FLAGS);
+    let want_csum_list = negotiate && req.checksum_choice.is_none();
+    let want_comp_list = negotiate && req.compress && req.compress_choice.is_none();
+    if want_csum_list {
+        put_vstring(&mut out, CHECKSUM_NAMES.join(" ").as_bytes());
+    }
+    if want_comp_list {
+        put_vstring(&mut out, COMPRESS_NAMES.join(" ").as_bytes());
+    }
+    w.write_all(&out)?;
+    w.flush()?;
+    let (xfer, file) = if want_csum_list {
+        let theirs = get_vstring(r, MAX_NSTR, "the checksum list")?;
+        let pick = choose(CHECKSUM_NAMES, &theirs).ok_or_else(|| {
+            HandshakeError::Negotiation(format!(
+                "Failed to negotiate a checksum choice (client offered: {})",
+                String::from_utf8_lossy(&theirs)
+            ))
+        })?;
+        (Some(pick.to_string()), Some(pick.to_string()))
+    } else {
+        split_choice(req.checksum_choice.as_deref())
+    };
+    let compression = if want_comp_list {
+        let theirs = get_vstring(r, MAX_NSTR, "the compression list")?;
+        let pick = choose(COMPRESS_NAMES, &theirs).ok_or_else(|| {
+            HandshakeError::Negotiation(format!(
+                "Failed to negotiate a compress choice (client offered: {})",
+                String::from_utf8_lossy(&theirs)
+            ))
+        })?;
+        Compression::from_name(pick).unwrap_or(Compression::None)
+    } else {
+        Compression::from_request(req.compress, req.compress_choice.as_deref())
+            .map_err(HandshakeError::Negotiation)?
+    };
+    let seed = req
+        .checksum_seed
+        .map(|s| s as i32)
+        .unwrap_or_else(default_seed);
+    out.clear();
+    put_i32(&mut out, seed);
+    w.write_all(&out)?;
+    w.flush()?;
+    Ok(Session {
+        protocol,
+        compat,
+        caps,
+        xfer_checksum: xfer,
+        file_checksum: file,
+        compression,
+        seed,
+    })
+}
+
+/// Splits `--checksum-choice=XFER[,FILE]`; `auto` means the implied default.
+fn split_choice(choice: Option<&str>) -> (Option<String>, Option<String>) {
+    let norm = |s: &str| (!s.eq_ignore_ascii_case("auto")).then(|| s.to_ascii_lowercase());
+    match choice {
+        None => (None, None),
+        Some(c) => match c.split_once(',') {
+            Some((x, f)) => (norm(x), norm(f)),
+            None => (norm(c), norm(c)),
+        },
+    }
+}
+
+/// rsync's default seed: the time mixed with the process id.
+fn default_seed() -> i32 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i32;
+    t ^ ((std::process::id() as i32) << 6)
+}
+
+#[cfg(test)]
+mod tests;

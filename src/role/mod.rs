@@ -1,1 +1,11 @@
-//! role (in progress)
+//! The transfer roles: the sender (the client pulls) and, with its
+//! generator, the receiver (the client pushes).
+//!
+//! A role only runs with the permit [`crate::policy`] issued for it, so a
+//! read-only session cannot reach the receiver and a write-only one cannot
+//! reach the sender.
+
+pub mod conn;
+pub mod sender;
+
+pub use conn::Conn;

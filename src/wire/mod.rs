@@ -1,1 +1,23 @@
-//! wire (in progress)
+//! The rsync wire codec: integers, multiplexed frames and file indexes.
+//!
+//! Mirrors rsync's `io.c` (`write_int`, `write_varint`, `write_varlong`,
+//! `write_longint`, `write_vstring`, `send_msg`, `read_a_msg`,
+//! `write_ndx`/`read_ndx`). Covers protocols 27 to 32: varints and the
+//! delta-coded ndx are used from protocol 30, 32-bit ints before it.
+//!
+//! Encoders append to a `Vec<u8>`; decoders read from any `std::io::Read`
+//! (a byte slice in tests and fuzzers, the demultiplexer in a session) and
+//! validate every value before it is used.
+
+mod error;
+mod int;
+mod mux;
+mod ndx;
+
+pub use error::WireError;
+pub use int::{
+    get_i32, get_longint, get_u16, get_u8, get_varint, get_varlong, get_varlong30, get_vstring,
+    put_i32, put_longint, put_u16, put_varint, put_varlong, put_varlong30, put_vstring,
+};
+pub use mux::{MsgCode, MuxReader, MuxWriter, PeerMessage, MAX_FRAME};
+pub use ndx::{NdxDecoder, NdxEncoder, NDX_DEL_STATS, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET};

@@ -1,0 +1,234 @@
+//! Pull transfers that must match stock rsync byte for byte (issue 2,
+//! cases 1 and 2): whole tree, trailing slash, single file, several sources,
+//! wildcards, `-R`, `--files-from`, filters, `-c`, `--list-only`, `--delete`.
+//! Every case runs across the client × protocol matrix (see `harness`).
+
+use super::{each_cell, is_heavy, pull_vs_stock, Spec};
+use crate::fixtures::{self, Fixture};
+use crate::harness::{self, kind_under_test, Kind, Server, Transport};
+use crate::tree::{self, Cmp};
+use std::path::Path;
+
+/// One scenario over the small tree in every cell.
+fn scenario(test: &str, spec: &Spec<'_>) {
+    let fx = fixtures::small();
+    each_cell(test, |work, cell| {
+        let pair = pull_vs_stock(work, cell, &fx.root, spec)?;
+        pair.remove();
+        Ok(())
+    });
+}
+
+/// Copy the fixture (via stock local rsync) to seed a destination.
+fn seed(fx: &Fixture, dst: &Path) {
+    let st = std::process::Command::new("/usr/bin/rsync")
+        .arg("-a")
+        .arg(format!("{}/", fx.dir.display()))
+        .arg(format!("{}/", dst.display()))
+        .status()
+        .expect("run rsync to seed");
+    assert!(st.success(), "seeding {}", dst.display());
+}
+
+#[test]
+fn full_tree_matches_stock_and_source() {
+    each_cell("full_tree", |work, cell| {
+        let fx = if is_heavy(cell) {
+            fixtures::big()
+        } else {
+            fixtures::small()
+        };
+        let pair = pull_vs_stock(work, cell, &fx.root, &Spec::new(&["-a"], &["x:dir/"]))?;
+        let r = tree::same_dirs("result vs source", &fx.dir, &pair.ours, Cmp::SOURCE);
+        pair.remove();
+        r
+    });
+}
+
+#[test]
+fn local_transport_full_tree() {
+    if kind_under_test() != Kind::Ours {
+        return harness::skip("`rrsync-rs local` exists only for the server under test");
+    }
+    let fx = fixtures::small();
+    each_cell("local_transport", |work, cell| {
+        let dst = work.path("dst");
+        let mut server = Server::tested(&["-ro"], &fx.root);
+        server.transport = Transport::Local;
+        let spec = Spec::new(&["-a"], &["x:dir/"]);
+        let out = super::pull_with(work, cell, &server, &spec, &dst);
+        harness::ensure(
+            out.code == Some(0),
+            "pull via `rrsync-rs local` failed",
+            &out,
+        )?;
+        tree::same_dirs("local transport vs source", &fx.dir, &dst, Cmp::SOURCE)
+    });
+}
+
+#[test]
+fn no_trailing_slash() {
+    let mut s = Spec::new(&["-a"], &["x:dir"]);
+    s.cmp = Cmp::ALL.no_root_mtime();
+    scenario("no_trailing_slash", &s);
+}
+
+#[test]
+fn single_file() {
+    let mut s = Spec::new(&["-a"], &["x:dir/medium.bin"]);
+    s.cmp = Cmp::ALL.no_root_mtime();
+    scenario("single_file", &s);
+}
+
+#[test]
+fn single_file_odd_names() {
+    let mut s = Spec::new(&["-a"], &["x:dir/üñï cødé.txt", ":dir/a\\b", ":dir/-rf"]);
+    s.cmp = Cmp::ALL.no_root_mtime();
+    scenario("single_file_odd_names", &s);
+}
+
+#[test]
+fn several_sources_rsync3_syntax() {
+    let mut s = Spec::new(
+        &["-a"],
+        &[
+            "x:dir/sp ace.txt",
+            ":dir/--help",
+            ":dir/nested",
+            ":dir/empty",
+            ":dir/link_rel",
+        ],
+    );
+    s.cmp = Cmp::ALL.no_root_mtime();
+    scenario("several_sources_rsync3_syntax", &s);
+}
+
+#[test]
+fn several_sources_host_each() {
+    let mut s = Spec::new(
+        &["-a"],
+        &[
+            "x:dir/mode600.bin",
+            "x:dir/d0700",
+            "x:dir/sub dir with spaces/",
+        ],
+    );
+    s.cmp = Cmp::ALL.no_root_mtime();
+    scenario("several_sources_host_each", &s);
+}
+
+#[test]
+fn wildcards() {
+    let mut s = Spec::new(&["-a"], &["x:dir/*.txt", ":dir/text[0-3].txt", ":dir/d07*"]);
+    s.cmp = Cmp::ALL.no_root_mtime();
+    scenario("wildcards", &s);
+}
+
+#[test]
+fn relative() {
+    let mut s = Spec::new(
+        &["-a", "-R"],
+        &["x:dir/nested/a", ":dir/sp ace.txt", ":dir/./d0755"],
+    );
+    s.cmp = Cmp::ALL.no_root_mtime();
+    scenario("relative", &s);
+}
+
+#[test]
+fn files_from() {
+    let work = harness::Work::new("files_from_list");
+    let list = work.dir.join("list");
+    std::fs::write(
+        &list,
+        "nested/a/b/c/deep.txt\nsp ace.txt\n-rf\nüñï cødé.txt\nd0600\nlink_dir\n",
+    )
+    .expect("write list");
+    let opt = format!("--files-from={}", list.display());
+    let mut s = Spec::new(&["-a", &opt], &["x:dir/"]);
+    s.cmp = Cmp::ALL.no_root_mtime();
+    scenario("files_from", &s);
+}
+
+#[test]
+fn include_exclude() {
+    let mut s = Spec::new(
+        &["-a", "--include=*.txt", "--include=*/", "--exclude=*"],
+        &["x:dir/"],
+    );
+    scenario("include_only_txt", &s);
+    s = Spec::new(
+        &[
+            "-a",
+            "--exclude=nested",
+            "--exclude=*.bin",
+            "--exclude=/d06*",
+            "--exclude=etc_link",
+        ],
+        &["x:dir/"],
+    );
+    scenario("exclude_some", &s);
+}
+
+#[test]
+fn checksum_finds_same_size_same_mtime_changes() {
+    let fx = fixtures::small();
+    // A seeded copy with one file altered but keeping size and mtime: only
+    // -c notices it.
+    let prep = |dst: &Path| {
+        seed(fx, dst);
+        let p = dst.join("text1.txt");
+        let md = std::fs::metadata(&p).expect("stat seeded file");
+        let mut bytes = std::fs::read(&p).expect("read seeded file");
+        if let Some(b) = bytes.first_mut() {
+            *b = if *b == b'#' { b'%' } else { b'#' };
+        }
+        std::fs::write(&p, &bytes).expect("alter seeded file");
+        let f = std::fs::File::open(&p).expect("open seeded file");
+        f.set_modified(md.modified().expect("mtime"))
+            .expect("restore mtime");
+    };
+    let mut s = Spec::new(&["-a", "-c"], &["x:dir/"]);
+    s.prep = Some(&prep);
+    each_cell("checksum", |work, cell| {
+        let pair = pull_vs_stock(work, cell, &fx.root, &s)?;
+        let r = tree::same_dirs("-c result vs source", &fx.dir, &pair.ours, Cmp::SOURCE);
+        pair.remove();
+        r
+    });
+}
+
+#[test]
+fn list_only() {
+    let mut s = Spec::new(&["--list-only"], &["x:dir/"]);
+    s.no_dst = true;
+    scenario("list_only", &s);
+    s.opts = harness::args(&["-a", "--list-only"]);
+    scenario("list_only_recursive", &s);
+}
+
+#[test]
+fn client_side_delete() {
+    let fx = fixtures::small();
+    let prep = |dst: &Path| {
+        seed(fx, dst);
+        std::fs::write(dst.join("extra.txt"), "extra").expect("extra file");
+        std::fs::create_dir_all(dst.join("extra_dir/deeper")).expect("extra dir");
+        std::fs::write(dst.join("extra_dir/deeper/x"), "x").expect("extra nested file");
+        std::fs::write(dst.join("nested/extra"), "e").expect("extra in nested");
+        std::fs::remove_dir_all(dst.join("empty")).expect("rm empty dir");
+        std::fs::write(dst.join("empty"), "now a file").expect("file where a dir belongs");
+    };
+    let mut s = Spec::new(&["-a", "--delete"], &["x:dir/"]);
+    s.prep = Some(&prep);
+    each_cell("client_side_delete", |work, cell| {
+        let pair = pull_vs_stock(work, cell, &fx.root, &s)?;
+        let r = tree::same_dirs(
+            "--delete result vs source",
+            &fx.dir,
+            &pair.ours,
+            Cmp::SOURCE,
+        );
+        pair.remove();
+        r
+    });
+}

@@ -1,0 +1,278 @@
+//! Our own argv, after rrsync's argparse setup (`support/rrsync`, rsync
+//! 3.3.0 to 3.5.0): `[-ro|-wo] [-munge] [-no-del] [-no-lock]
+//! [-no-overwrite] DIR`, with rrsync's rule that `-ro` implies `-no-del`
+//! and skips the lock.
+//!
+//! A second form, `local [flags] DIR [-l USER] HOST WORD...`, lets
+//! rrsync-rs stand in as an rsync `-e` program for tests and local use:
+//! rsync runs `PROGRAM [-l USER] HOST rsync --server ...` (`main.c
+//! do_cmd()`), and the words after HOST are joined with single spaces, as
+//! ssh joins them into `SSH_ORIGINAL_COMMAND`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use super::{snippet, CliError};
+use crate::policy::Mode;
+
+/// The operator's choices from the forced-command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrapperFlags {
+    /// `-ro`, `-wo`, or neither.
+    pub mode: Mode,
+    /// `-munge`: force `--munge-links`.
+    pub munge: bool,
+    /// `-no-del` (implied by `-ro`): refuse `--delete*` and `--remove-*`.
+    pub no_del: bool,
+    /// `-no-lock` (implied by `-ro`): skip the single-run lock on DIR.
+    pub no_lock: bool,
+    /// `-no-overwrite`: force `--ignore-existing`, refuse the options that
+    /// replace, append to or move existing files.
+    pub no_overwrite: bool,
+    /// The restricted directory; a relative DIR is joined to `$HOME` in
+    /// the forced form.
+    pub root: PathBuf,
+}
+
+/// What our command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    /// Serve the request in `SSH_ORIGINAL_COMMAND` beneath `root`.
+    Forced(WrapperFlags),
+    /// Act as an rsync `-e` program: serve `command` directly.
+    Local {
+        /// The wrapper flags.
+        flags: WrapperFlags,
+        /// The remote command, words joined by single spaces.
+        command: String,
+    },
+    /// `-h`, `-help`, `--help`.
+    Help,
+    /// `-V`, `--version`.
+    Version,
+}
+
+const USAGE_LINE: &str =
+    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] DIR";
+
+/// The help text: every flag and what it refuses.
+pub fn usage() -> &'static str {
+    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] DIR
+       rrsync-rs local [FLAGS] DIR [-l USER] HOST rsync --server ...
+
+A restricted rsync server for an SSH forced command. It serves the request in
+SSH_ORIGINAL_COMMAND beneath DIR (relative to $HOME if not absolute) and
+refuses everything else.
+
+  -ro            read only: clients may pull but not push; implies -no-del and
+                 -no-lock; refuses --remove-source-files
+  -wo            write only: clients may push but not pull; refuses a remote
+                 --files-from file
+  -munge         force --munge-links so stored symlinks cannot be followed
+  -no-del        refuse --delete, --delete-*, --remove-source-files
+  -no-lock       do not take the single-run lock on DIR
+  -no-overwrite  force --ignore-existing; refuse --inplace, --append,
+                 --backup, --backup-dir, --partial-dir, --delay-updates
+  -h, --help     print this help
+  -V, --version  print the version
+
+Always refused: --daemon, --log-file, --debug, --copy-devices,
+--write-devices, --no-munge-links, --iconv, --acls, --xattrs, --crtimes,
+--fake-super; and, unless DIR is /, --copy-links (-L), --copy-dirlinks (-k),
+--keep-dirlinks (-K), --copy-unsafe-links. Paths may not contain `..`.
+
+The `local` form lets rsync run rrsync-rs as its remote shell:
+  rsync -av -e 'rrsync-rs local -wo /srv/dir' src/ host:dst/
+authorized_keys example:
+  command=\"/usr/local/bin/rrsync-rs -ro /srv/dir\",restrict ssh-ed25519 AAAA...
+"
+}
+
+/// The one-line hint printed when `SSH_ORIGINAL_COMMAND` is unset.
+pub fn hint_line(exe: &str) -> String {
+    format!(
+        "rrsync-rs: not invoked via sshd; use it in authorized_keys as \
+         command=\"{exe} -ro /srv/dir\",restrict ssh-ed25519 AAAA..."
+    )
+}
+
+/// Parses our argv (without argv\[0\]); a relative DIR is resolved
+/// against `$HOME` in the forced form.
+pub fn parse_args(args: &[OsString]) -> Result<Invocation, CliError> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    parse_args_with_home(args, home.as_deref())
+}
+
+/// [`parse_args`] with an explicit home directory (for tests).
+pub fn parse_args_with_home(
+    args: &[OsString],
+    home: Option<&Path>,
+) -> Result<Invocation, CliError> {
+    match args.split_first() {
+        Some((first, rest)) if first == "local" => parse_local(rest),
+        _ => parse_forced(args, home),
+    }
+}
+
+fn usage_error(msg: String) -> CliError {
+    CliError::Usage(format!("rrsync-rs: {msg}; {USAGE_LINE}"))
+}
+
+/// Flags seen so far.
+#[derive(Default)]
+struct Seen {
+    ro: bool,
+    wo: bool,
+    munge: bool,
+    no_del: bool,
+    no_lock: bool,
+    no_overwrite: bool,
+}
+
+enum Word {
+    Flag,
+    Help,
+    Version,
+    EndOfFlags,
+    Positional,
+}
+
+impl Seen {
+    fn word(&mut self, w: &OsString) -> Result<Word, CliError> {
+        let Some(s) = w.to_str() else {
+            return Ok(Word::Positional);
+        };
+        match s {
+            "-ro" => self.ro = true,
+            "-wo" => self.wo = true,
+            "-munge" => self.munge = true,
+            "-no-del" => self.no_del = true,
+            "-no-lock" => self.no_lock = true,
+            "-no-overwrite" => self.no_overwrite = true,
+            "-h" | "-help" | "--help" => return Ok(Word::Help),
+            "-V" | "--version" => return Ok(Word::Version),
+            "--" => return Ok(Word::EndOfFlags),
+            _ if s.starts_with('-') && s != "-" => {
+                return Err(usage_error(format!("unknown flag `{}`", snippet(s))));
+            }
+            _ => return Ok(Word::Positional),
+        }
+        Ok(Word::Flag)
+    }
+
+    fn into_flags(self, root: PathBuf) -> Result<WrapperFlags, CliError> {
+        let mode = match (self.ro, self.wo) {
+            (true, true) => return Err(usage_error("-ro and -wo cannot be combined".into())),
+            (true, false) => Mode::ReadOnly,
+            (false, true) => Mode::WriteOnly,
+            (false, false) => Mode::ReadWrite,
+        };
+        Ok(WrapperFlags {
+            mode,
+            munge: self.munge,
+            no_del: self.no_del || self.ro,
+            no_lock: self.no_lock || self.ro,
+            no_overwrite: self.no_overwrite,
+            root,
+        })
+    }
+}
+
+/// `[flags] DIR [flags]`, flags in any order as argparse allows.
+fn parse_forced(args: &[OsString], home: Option<&Path>) -> Result<Invocation, CliError> {
+    let mut seen = Seen::default();
+    let mut dir: Option<&OsString> = None;
+    let mut flags_done = false;
+    for a in args {
+        let kind = if flags_done {
+            Word::Positional
+        } else {
+            seen.word(a)?
+        };
+        match kind {
+            Word::Flag => {}
+            Word::Help => return Ok(Invocation::Help),
+            Word::Version => return Ok(Invocation::Version),
+            Word::EndOfFlags => flags_done = true,
+            Word::Positional if dir.is_none() => dir = Some(a),
+            Word::Positional => {
+                return Err(usage_error(format!(
+                    "unexpected argument `{}`",
+                    snippet(&a.to_string_lossy())
+                )));
+            }
+        }
+    }
+    let dir = dir.ok_or_else(|| usage_error("missing DIR".into()))?;
+    let root = resolve_root(dir, home);
+    Ok(Invocation::Forced(seen.into_flags(root)?))
+}
+
+/// Joins a relative DIR to the home directory (sshd runs forced commands
+/// there); keeps it as given when HOME is unknown.
+fn resolve_root(dir: &OsString, home: Option<&Path>) -> PathBuf {
+    let p = PathBuf::from(dir);
+    match home {
+        Some(h) if p.is_relative() => h.join(p),
+        _ => p,
+    }
+}
+
+/// `local [flags] DIR [-l USER] HOST WORD...`; DIR is used as given.
+fn parse_local(args: &[OsString]) -> Result<Invocation, CliError> {
+    let mut seen = Seen::default();
+    let mut i = 0;
+    let mut dir = None;
+    while let Some(a) = args.get(i) {
+        i += 1;
+        match seen.word(a)? {
+            Word::Flag => {}
+            Word::Help => return Ok(Invocation::Help),
+            Word::Version => return Ok(Invocation::Version),
+            Word::EndOfFlags => {
+                dir = args.get(i);
+                i += 1;
+                break;
+            }
+            Word::Positional => {
+                dir = Some(a);
+                break;
+            }
+        }
+    }
+    let dir = dir.ok_or_else(|| usage_error("local: missing DIR".into()))?;
+    let mut rest = args.get(i..).unwrap_or(&[]);
+    if let Some((l, tail)) = rest.split_first() {
+        if l == "-l" {
+            rest = tail
+                .get(1..)
+                .ok_or_else(|| usage_error("local: -l needs a user".into()))?;
+        } else if l
+            .to_str()
+            .is_some_and(|s| s.starts_with("-l") && s.len() > 2)
+        {
+            rest = tail;
+        }
+    }
+    let (host, words) = rest
+        .split_first()
+        .ok_or_else(|| usage_error("local: missing HOST".into()))?;
+    if host.to_str().is_none_or(|h| h.starts_with('-')) {
+        return Err(usage_error("local: bad HOST".into()));
+    }
+    if words.is_empty() {
+        return Err(usage_error("local: missing remote command".into()));
+    }
+    let mut parts = Vec::with_capacity(words.len());
+    for w in words {
+        let s = w
+            .to_str()
+            .ok_or_else(|| usage_error("local: remote command is not UTF-8".into()))?;
+        parts.push(s);
+    }
+    let flags = seen.into_flags(PathBuf::from(dir))?;
+    Ok(Invocation::Local {
+        flags,
+        command: parts.join(" "),
+    })
+}

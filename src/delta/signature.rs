@@ -1,0 +1,114 @@
+//! Basis block sums: `generator.c generate_and_send_sums` (making them) and
+//! `sender.c receive_sums` (reading them), protocols 27–32.
+//!
+//! Each block is sent as an int32 little-endian weak sum followed by the
+//! first `s2length` bytes of its strong sum.
+
+use std::io::{self, Read};
+
+use crate::checksum::{block_sum, checksum1, Digest, StrongKind, SumHead};
+
+/// Blocks reserved up front when reading sums; more are pushed as they
+/// actually arrive, so a lying `count` cannot force a large allocation.
+const INITIAL_RESERVE: usize = 1 << 16;
+
+/// One basis block's sums.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockSum {
+    /// `get_checksum1` of the block.
+    pub weak: u32,
+    /// The strong sum truncated to `s2_len` bytes.
+    pub strong: Digest,
+}
+
+/// A validated header and its blocks (`blocks.len() == head.count`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// The header the blocks were read under.
+    pub head: SumHead,
+    /// The blocks, in basis order.
+    pub blocks: Vec<BlockSum>,
+}
+
+impl Signature {
+    /// Read `head.count` block sums following an already validated `head`.
+    pub fn read_blocks(head: SumHead, r: &mut impl Read) -> io::Result<Self> {
+        let count = head.count as usize;
+        let s2 = head.s2_len as usize;
+        if s2 > crate::checksum::strong::MAX_DIGEST_LEN {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "s2length above 16",
+            ));
+        }
+        let mut blocks = Vec::with_capacity(count.min(INITIAL_RESERVE));
+        let mut rec = [0u8; 4 + crate::checksum::strong::MAX_DIGEST_LEN];
+        let rec = rec.get_mut(..4 + s2).ok_or(io::ErrorKind::InvalidData)?;
+        for _ in 0..count {
+            r.read_exact(rec)?;
+            let (w, strong) = rec.split_at(4);
+            let mut wb = [0u8; 4];
+            wb.copy_from_slice(w);
+            blocks.push(BlockSum {
+                weak: u32::from_le_bytes(wb),
+                strong: Digest::from_slice(strong),
+            });
+        }
+        Ok(Self { head, blocks })
+    }
+
+    /// Build from blocks computed locally (tests, local transfers).
+    pub fn from_blocks(head: SumHead, blocks: Vec<BlockSum>) -> Self {
+        Self { head, blocks }
+    }
+}
+
+/// `generate_and_send_sums`: read the basis sequentially and report each
+/// block's weak sum and truncated strong sum. Fails with `UnexpectedEof`
+/// if the basis is shorter than `head` describes.
+pub fn generate_signature(
+    r: &mut impl Read,
+    head: &SumHead,
+    kind: StrongKind,
+    seed: i32,
+    proper_seed_order: bool,
+    out: &mut impl FnMut(u32, &[u8]),
+) -> io::Result<()> {
+    let mut buf = vec![0u8; head.block_len as usize];
+    for i in 0..head.count {
+        let n = head.block_len_of(i) as usize;
+        let block = buf.get_mut(..n).ok_or(io::ErrorKind::InvalidInput)?;
+        r.read_exact(block)?;
+        let weak = checksum1(block);
+        let strong =
+            block_sum(kind, seed, proper_seed_order, block).truncated(head.s2_len as usize);
+        out(weak, strong.as_bytes());
+    }
+    Ok(())
+}
+
+/// Convenience: the whole signature of an in-memory basis.
+pub fn signature_of(
+    basis: &[u8],
+    head: SumHead,
+    kind: StrongKind,
+    seed: i32,
+    proper_seed_order: bool,
+) -> io::Result<Signature> {
+    let mut blocks = Vec::with_capacity(head.count as usize);
+    let mut r = basis;
+    generate_signature(
+        &mut r,
+        &head,
+        kind,
+        seed,
+        proper_seed_order,
+        &mut |weak, s| {
+            blocks.push(BlockSum {
+                weak,
+                strong: Digest::from_slice(s),
+            })
+        },
+    )?;
+    Ok(Signature { head, blocks })
+}

@@ -1,0 +1,193 @@
+//! One authorised session: root, handshake, multiplexing, filter rules,
+//! then the role the permit allows (`start_server` in `main.c`).
+
+use std::io::{Read, Write};
+
+use crate::checksum::StrongKind;
+use crate::cli::{Options, WrapperFlags};
+use crate::flist::FlistOptions;
+use crate::fs::Root;
+use crate::policy::{SendPermit, Session};
+use crate::proto::{self, CompatFlags, HandshakeRequest};
+use crate::role::sender::{self, SenderConfig, WalkOptions};
+use crate::role::Conn;
+use crate::wire::MsgCode;
+
+/// Most entries in a file list.
+pub const MAX_ENTRIES: usize = 10_000_000;
+
+/// Runs an authorised session and returns the exit code.
+pub fn run<R: Read, W: Write>(flags: &WrapperFlags, session: Session, r: R, w: W) -> i32 {
+    let root = match Root::open(&flags.root) {
+        Ok(root) => root,
+        Err(e) => {
+            let msg = format!(
+                "cannot open the served directory: {}",
+                crate::role::conn::strerror(&e)
+            );
+            let (mut r, mut w) = (r, w);
+            return super::refuse(&mut r, &mut w, &msg, 5);
+        }
+    };
+    match session {
+        Session::Send(permit) => run_sender(&root, &permit, r, w),
+        Session::Receive(_) => {
+            let (mut r, mut w) = (r, w);
+            super::refuse(&mut r, &mut w, "receiving is not implemented yet", 4)
+        }
+    }
+}
+
+fn handshake_request(o: &Options) -> HandshakeRequest {
+    let compress_choice = o
+        .compress_choice
+        .clone()
+        .or_else(|| o.new_compress.then(|| "zlibx".to_string()))
+        .or_else(|| o.old_compress.then(|| "zlib".to_string()));
+    HandshakeRequest {
+        capabilities: o.capabilities.clone(),
+        checksum_choice: o.checksum_choice.clone(),
+        compress: o.compress > 0 || compress_choice.is_some(),
+        compress_choice,
+        checksum_seed: o.checksum_seed,
+    }
+}
+
+fn run_sender<R: Read, W: Write>(root: &Root, permit: &SendPermit, r: R, w: W) -> i32 {
+    let o = permit.options();
+    let mut conn = Conn::new(r, w);
+    conn.who = "sender";
+    let hs = match proto::server_handshake(&mut conn.r, &mut conn.w, &handshake_request(o)) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = conn.error(&e.to_string());
+            let _ = conn.flush();
+            eprintln!("rrsync-rs: {e}");
+            return e.exit_code();
+        }
+    };
+    conn.set_protocol(hs.protocol);
+    let started = conn.w.set_multiplexed(true).and_then(|()| {
+        conn.r.set_multiplexed(hs.protocol >= 30);
+        Ok(())
+    });
+    if started.is_err() {
+        return 12;
+    }
+    match sender_session(root, permit, &hs, &mut conn) {
+        Ok(code) => code,
+        Err((msg, code)) => {
+            let _ = conn.error(&msg);
+            let _ = conn.w.send_msg_int(MsgCode::ErrorExit, code);
+            let _ = conn.flush();
+            code
+        }
+    }
+}
+
+fn sender_session<R: Read, W: Write>(
+    root: &Root,
+    permit: &SendPermit,
+    hs: &proto::Session,
+    conn: &mut Conn<R, W>,
+) -> Result<i32, (String, i32)> {
+    let o = permit.options();
+    let p = hs.protocol;
+    let resolve = |name: &Option<String>| match name {
+        Some(n) => StrongKind::from_name(n, p),
+        None => StrongKind::implied(p),
+    };
+    let xfer_kind =
+        resolve(&hs.xfer_checksum).ok_or_else(|| ("unsupported checksum choice".to_string(), 4))?;
+    let file_kind =
+        resolve(&hs.file_checksum).ok_or_else(|| ("unsupported checksum choice".to_string(), 4))?;
+    let rules = crate::filter::recv_filter_list(&mut conn.r, p).map_err(|e| (e.to_string(), 2))?;
+    let mut filter = SenderFilter(crate::filter::FilterStack::new(rules));
+    let tokens = crate::token::TokenEncoder::new(hs.compression, o.compress_level)
+        .map_err(|e| (e.to_string(), 4))?;
+    let cfg = SenderConfig {
+        root,
+        paths: permit
+            .paths()
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect(),
+        walk: walk_options(o),
+        flist: flist_options(o, hs, file_kind),
+        xfer_kind,
+        file_kind,
+        seed: hs.seed,
+        proper_seed_order: hs.compat.contains(CompatFlags::CHKSUM_SEED_FIX),
+        dry_run: o.dry_run,
+        files_from: files_from(o),
+        ignore_errors: o.ignore_errors,
+        id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),
+        tokens,
+    };
+    let stats = sender::run(conn, cfg, &mut filter).map_err(|e| (e.to_string(), e.exit_code()))?;
+    let _ = stats;
+    Ok(0)
+}
+
+fn walk_options(o: &Options) -> WalkOptions {
+    let files_from = o.files_from.is_some();
+    WalkOptions {
+        recursive: o.recursive,
+        dirs: o.dirs || o.list_only || files_from,
+        relative: o.relative || files_from,
+        implied_dirs: o.implied_dirs,
+        links: o.links,
+        devices: o.devices,
+        specials: o.specials,
+        one_file_system: o.one_file_system > 0,
+        hard_links: o.hard_links > 0,
+        max_entries: MAX_ENTRIES,
+    }
+}
+
+fn flist_options(o: &Options, hs: &proto::Session, file_kind: StrongKind) -> FlistOptions {
+    let p = hs.protocol;
+    FlistOptions {
+        protocol: p,
+        varint_flags: hs.compat.contains(CompatFlags::VARINT_FLIST_FLAGS),
+        preserve_uid: o.owner,
+        preserve_gid: o.group,
+        preserve_links: o.links,
+        preserve_devices: o.devices,
+        preserve_specials: o.specials,
+        preserve_hard_links: o.hard_links > 0,
+        checksum_len: o.checksum.then(|| file_kind.digest_len()),
+        numeric_ids: o.numeric_ids,
+        inc_recurse: false,
+        safe_flist: hs.compat.contains(CompatFlags::SAFE_FLIST) || p >= 31,
+    }
+}
+
+fn files_from(o: &Options) -> Option<Option<Vec<u8>>> {
+    o.files_from.as_ref().map(|f| {
+        if f == "-" {
+            None
+        } else {
+            Some(f.as_bytes().to_vec())
+        }
+    })
+}
+
+/// The client's rules as the sender's walk consults them. A per-directory
+/// merge file that cannot be loaded excludes everything beneath it rather
+/// than silently widening the transfer.
+struct SenderFilter(crate::filter::FilterStack);
+
+impl sender::Exclude for SenderFilter {
+    fn excluded(&mut self, path: &[u8], is_dir: bool) -> bool {
+        self.0.is_poisoned() || self.0.check(path, is_dir).is_excluded()
+    }
+
+    fn enter_dir(&mut self, path: &[u8], read: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) {
+        let _ = self.0.enter_dir(path, read);
+    }
+
+    fn leave_dir(&mut self) {
+        self.0.leave_dir();
+    }
+}

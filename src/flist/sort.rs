@@ -1,0 +1,131 @@
+//! The file-list order (`f_name_cmp` in `flist.c`).
+//!
+//! Both sides sort the list the same way and address files by their index
+//! in it. From protocol 29, within a directory the non-directories come
+//! first, then the directories, each directory compared as its name plus a
+//! `/` and followed by its contents; the top directory `.` sorts first.
+//! Before 29, entries compare as plain path strings.
+
+use std::cmp::Ordering;
+
+use super::entry::FileEntry;
+
+/// One path segment with its class: leaves sort before directories.
+#[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
+enum Class {
+    Item,
+    Path,
+}
+
+/// Compares two entries as rsync's `f_name_cmp` does.
+pub fn f_name_cmp(a: &FileEntry, b: &FileEntry, protocol: u32) -> Ordering {
+    if protocol < 29 {
+        return plain_key(a).cmp(plain_key(b));
+    }
+    let mut sa = segments(a);
+    let mut sb = segments(b);
+    loop {
+        match (sa.next(), sb.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some((ca, ta, da)), Some((cb, tb, db))) => {
+                let ord = ca.cmp(&cb).then_with(|| cmp_seg(ta, da, tb, db));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+        }
+    }
+}
+
+/// Byte comparison of two segments, each possibly followed by a `/`.
+fn cmp_seg(a: &[u8], a_slash: bool, b: &[u8], b_slash: bool) -> Ordering {
+    let ia = a.iter().copied().chain(a_slash.then_some(b'/'));
+    let ib = b.iter().copied().chain(b_slash.then_some(b'/'));
+    ia.cmp(ib)
+}
+
+fn plain_key(e: &FileEntry) -> &[u8] {
+    if e.name == b"." {
+        b""
+    } else {
+        &e.name
+    }
+}
+
+/// The segments of an entry: intermediate directories and directory
+/// entries are `Path` with a trailing slash, leaves are `Item`; `.` is an
+/// empty `Item`.
+fn segments(e: &FileEntry) -> impl Iterator<Item = (Class, &[u8], bool)> {
+    let is_dot = e.name == b".";
+    let is_dir = e.is_dir();
+    let parts: Vec<&[u8]> = if is_dot {
+        vec![&b""[..]]
+    } else {
+        e.name.split(|&c| c == b'/').collect()
+    };
+    let n = parts.len();
+    parts.into_iter().enumerate().map(move |(i, p)| {
+        let last = i + 1 == n;
+        if is_dot || (last && !is_dir) {
+            (Class::Item, p, false)
+        } else {
+            (Class::Path, p, true)
+        }
+    })
+}
+
+/// Sorts a list in place.
+pub fn sort_entries(list: &mut [FileEntry], protocol: u32) {
+    list.sort_by(|a, b| f_name_cmp(a, b, protocol));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(name: &str, dir: bool) -> FileEntry {
+        FileEntry::new(
+            name.as_bytes().to_vec(),
+            if dir { 0o040755 } else { 0o100644 },
+        )
+    }
+
+    #[test]
+    fn files_before_dirs_and_dir_before_contents() {
+        let mut v = vec![
+            e("b", true),
+            e("b/x", false),
+            e("a.txt", false),
+            e("a", true),
+            e("a/z", false),
+            e("a.b", true),
+            e(".", true),
+            e("c", false),
+        ];
+        sort_entries(&mut v, 31);
+        let names: Vec<_> = v
+            .iter()
+            .map(|x| String::from_utf8_lossy(&x.name).into_owned())
+            .collect();
+        assert_eq!(names, [".", "a.txt", "c", "a.b", "a", "a/z", "b", "b/x"]);
+    }
+
+    #[test]
+    fn old_protocol_is_plain() {
+        let mut v = vec![
+            e("b", true),
+            e("a.txt", false),
+            e("a", true),
+            e(".", true),
+            e("a/z", false),
+        ];
+        sort_entries(&mut v, 28);
+        let names: Vec<_> = v
+            .iter()
+            .map(|x| String::from_utf8_lossy(&x.name).into_owned())
+            .collect();
+        assert_eq!(names, [".", "a", "a.txt", "a/z", "b"]);
+    }
+}

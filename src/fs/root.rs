@@ -1,0 +1,134 @@
+//! The root directory handle and the read-side operations on client names.
+//!
+//! Mirrors what upstream rsync's sender and generator do with `do_lstat()`,
+//! `do_stat()`, `do_readlink()` and `do_open()` (syscall.c), for protocols
+//! 27-32, but every lookup happens beneath [`Root`]'s directory fd with
+//! `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS` (see [`crate::fs`]).
+
+use super::meta::{statx_at, statx_fd, Meta};
+use super::{open_beneath, open_regular_at, Dir, Handle, RelPath};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{AtFlags, OFlags, CWD};
+use std::fs::File;
+use std::io;
+use std::path::Path;
+
+/// The confinement root: one directory fd beneath which every client name
+/// is resolved.
+#[derive(Debug)]
+pub struct Root {
+    fd: OwnedFd,
+    slash: bool,
+}
+
+impl Root {
+    /// Open the operator-chosen directory. This is the one place a server
+    /// path string is resolved normally (symlinks in it are followed).
+    pub fn open(path: &Path) -> io::Result<Root> {
+        let fd = rustix::fs::openat(
+            CWD,
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        let me = statx_fd(&fd)?;
+        let slash = match statx_at(CWD, b"/", AtFlags::empty()) {
+            Ok(s) => s.same_file(&me),
+            Err(_) => false,
+        };
+        Ok(Root { fd, slash })
+    }
+
+    /// True when the root is the system's `/` (confinement is then moot).
+    pub fn is_slash(&self) -> bool {
+        self.slash
+    }
+
+    /// Duplicate the handle (e.g. for another thread).
+    pub fn try_clone(&self) -> io::Result<Root> {
+        let fd = rustix::io::fcntl_dupfd_cloexec(&self.fd, 0)?;
+        Ok(Root {
+            fd,
+            slash: self.slash,
+        })
+    }
+
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// The bytes to hand to `openat2(root, …)` for `path` (`.` for the root).
+    pub(crate) fn lookup_bytes(path: &RelPath) -> &[u8] {
+        if path.is_root() {
+            b"."
+        } else {
+            path.as_bytes()
+        }
+    }
+
+    /// Resolve the directory containing `path`'s final component and return
+    /// it with that component. For the root itself, `(root, ".")`.
+    pub(crate) fn split<'a>(&'a self, path: &'a RelPath) -> io::Result<(Handle<'a>, &'a [u8])> {
+        match path.split_last() {
+            None => Ok((Handle::Borrowed(self.fd()), b".")),
+            Some((parent, name)) => Ok((self.open_parent(parent)?, name)),
+        }
+    }
+
+    /// `O_PATH` fd of a directory path (all components followed beneath).
+    pub(crate) fn open_parent<'a>(&'a self, parent: &[u8]) -> io::Result<Handle<'a>> {
+        if parent.is_empty() {
+            return Ok(Handle::Borrowed(self.fd()));
+        }
+        let flags = OFlags::PATH | OFlags::DIRECTORY;
+        Ok(Handle::Owned(open_beneath(self.fd(), parent, flags, 0)?))
+    }
+
+    /// `O_PATH` fd of `path` itself, following a final symlink only if it
+    /// stays beneath the root.
+    pub(crate) fn open_path_follow(&self, path: &RelPath) -> io::Result<OwnedFd> {
+        open_beneath(self.fd(), Self::lookup_bytes(path), OFlags::PATH, 0)
+    }
+
+    /// Metadata of `path` itself (a final symlink is not followed).
+    pub fn lstat(&self, path: &RelPath) -> io::Result<Meta> {
+        let (dir, name) = self.split(path)?;
+        statx_at(&dir, name, AtFlags::SYMLINK_NOFOLLOW)
+    }
+
+    /// Metadata of what `path` names, following symlinks as long as the
+    /// resolution stays beneath the root (else `EXDEV`).
+    pub fn stat(&self, path: &RelPath) -> io::Result<Meta> {
+        statx_fd(self.open_path_follow(path)?)
+    }
+
+    /// Target of the symlink `path`.
+    pub fn read_link(&self, path: &RelPath) -> io::Result<Vec<u8>> {
+        let (dir, name) = self.split(path)?;
+        read_link_in(&dir, name)
+    }
+
+    /// Open a regular file for reading. A final symlink is refused (`ELOOP`),
+    /// as is anything that is not a regular file.
+    pub fn open_file(&self, path: &RelPath) -> io::Result<File> {
+        let (dir, name) = self.split(path)?;
+        open_regular_at(&dir, name, OFlags::RDONLY)
+    }
+
+    /// Open a directory for listing. A final symlink is refused.
+    pub fn open_dir(&self, path: &RelPath) -> io::Result<Dir> {
+        Dir::open_in(self.fd(), Self::lookup_bytes(path), false)
+    }
+
+    /// Open a directory for listing, following a final symlink if it stays
+    /// beneath the root (rsync's `src/link/` trailing-slash case).
+    pub fn open_dir_follow(&self, path: &RelPath) -> io::Result<Dir> {
+        Dir::open_in(self.fd(), Self::lookup_bytes(path), true)
+    }
+}
+
+/// `readlinkat(dir, name)` returning the raw target bytes.
+pub(crate) fn read_link_in<Fd: AsFd>(dir: Fd, name: &[u8]) -> io::Result<Vec<u8>> {
+    let target = rustix::fs::readlinkat(dir, name, Vec::new())?;
+    Ok(target.into_bytes())
+}

@@ -1,0 +1,299 @@
+//! Tests for the confined file system: path validation, in-tree operations
+//! and every escape attempt through symlinks (absolute, relative `..`,
+//! intermediate and final components).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+use std::io::{Read, Write};
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A fresh `base/{root,outside}` layout, removed on drop.
+struct Fixture {
+    base: PathBuf,
+    root: Root,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let base = std::env::temp_dir().join(format!(
+            "rrsync-fs-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(base.join("root/sub")).unwrap();
+        std::fs::create_dir_all(base.join("outside")).unwrap();
+        std::fs::write(base.join("outside/secret"), b"secret").unwrap();
+        std::fs::write(base.join("root/sub/file"), b"hello").unwrap();
+        symlink(base.join("outside"), base.join("root/evil")).unwrap();
+        symlink("../outside", base.join("root/evil_rel")).unwrap();
+        symlink("/etc", base.join("root/etc_link")).unwrap();
+        symlink("../outside/secret", base.join("root/secret_link")).unwrap();
+        symlink("sub/file", base.join("root/good_link")).unwrap();
+        symlink("sub", base.join("root/good_dir_link")).unwrap();
+        let root = Root::open(&base.join("root")).unwrap();
+        Fixture { base, root }
+    }
+
+    fn p(&self, rel: &str) -> PathBuf {
+        self.base.join(rel)
+    }
+
+    fn outside_listing(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.p("outside"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.base);
+    }
+}
+
+fn rp(s: &str) -> RelPath {
+    RelPath::new(s.as_bytes()).unwrap()
+}
+
+fn escape_err(e: &std::io::Error) -> bool {
+    let code = e.raw_os_error();
+    code == Some(rustix::io::Errno::XDEV.raw_os_error())
+        || code == Some(rustix::io::Errno::LOOP.raw_os_error())
+}
+
+#[test]
+fn relpath_validation() {
+    assert_eq!(RelPath::new(b"/etc"), Err(PathError::Absolute));
+    assert_eq!(RelPath::new(b"a/../b"), Err(PathError::DotDot));
+    assert_eq!(RelPath::new(b".."), Err(PathError::DotDot));
+    assert_eq!(RelPath::new(b"a/b\0c"), Err(PathError::Nul));
+    assert_eq!(RelPath::new(&[b'a'; 256]), Err(PathError::ComponentTooLong));
+    assert_eq!(RelPath::new(&[b'a'; 4097]), Err(PathError::TooLong));
+    assert!(RelPath::new(b"").unwrap().is_root());
+    assert!(RelPath::new(b".").unwrap().is_root());
+    assert!(RelPath::new(b"./").unwrap().is_root());
+    let p = RelPath::new(b"./a//b/./c/").unwrap();
+    assert_eq!(p.as_bytes(), b"a/b/c");
+    assert!(p.had_trailing_slash());
+    assert_eq!(
+        p.components().collect::<Vec<_>>(),
+        vec![&b"a"[..], b"b", b"c"]
+    );
+    assert_eq!(p.file_name(), Some(&b"c"[..]));
+    assert_eq!(p.parent().unwrap().as_bytes(), b"a/b");
+    assert!(rp("a").parent().unwrap().is_root());
+    assert_eq!(RelPath::root().parent(), None);
+    assert_eq!(p.join(b"d/e").unwrap().as_bytes(), b"a/b/c/d/e");
+    assert_eq!(p.join(b".."), Err(PathError::DotDot));
+    assert_eq!(RelPath::root().join(b"x").unwrap().as_bytes(), b"x");
+    assert_eq!(check_name(b"a/b"), Err(PathError::NotAName));
+    assert_eq!(check_name(b".."), Err(PathError::NotAName));
+    let non_utf8 = RelPath::new(b"\xff\xfe/x").unwrap();
+    assert_eq!(non_utf8.as_bytes(), b"\xff\xfe/x");
+}
+
+#[test]
+fn in_tree_reads() {
+    let f = Fixture::new();
+    let r = &f.root;
+    assert!(!r.is_slash());
+    let m = r.lstat(&rp("sub/file")).unwrap();
+    assert_eq!(m.file_type, FileType::File);
+    assert_eq!(m.size, 5);
+    let mut s = String::new();
+    r.open_file(&rp("sub/file"))
+        .unwrap()
+        .read_to_string(&mut s)
+        .unwrap();
+    assert_eq!(s, "hello");
+    assert!(r.lstat(&rp("good_link")).unwrap().is_symlink());
+    assert_eq!(r.stat(&rp("good_link")).unwrap().size, 5);
+    assert_eq!(r.read_link(&rp("good_link")).unwrap(), b"sub/file");
+    // A final symlink is never followed by open_file, even in-tree.
+    assert!(r.open_file(&rp("good_link")).is_err());
+    assert!(r.open_file(&rp("sub")).is_err());
+    // Intermediate in-tree symlinks are fine.
+    assert!(r.lstat(&rp("good_dir_link/file")).unwrap().is_file());
+    assert!(r.open_dir(&rp("good_dir_link")).is_err());
+    assert!(r.open_dir_follow(&rp("good_dir_link")).is_ok());
+    assert!(r.lstat(&RelPath::root()).unwrap().is_dir());
+
+    let d = r.open_dir(&RelPath::root()).unwrap();
+    let mut names = d.read_entries(DEFAULT_MAX_ENTRIES).unwrap();
+    names.sort();
+    assert_eq!(names.len(), 7);
+    assert!(names.contains(&b"sub".to_vec()));
+    assert!(d.read_entries(3).is_err());
+    assert!(d.lstat_at(b"evil").unwrap().is_symlink());
+    assert_eq!(d.read_link_at(b"evil_rel").unwrap(), b"../outside");
+    assert!(d.open_dir_at(b"evil").is_err());
+    assert!(d.open_dir_at(b"good_dir_link").is_err());
+    assert!(d.open_file_at(b"secret_link").is_err());
+    assert!(d.open_dir_at(b"..").is_err());
+    assert!(d.lstat_at(b"sub/file").is_err());
+    let sub = d.open_dir_at(b"sub").unwrap();
+    assert!(sub.meta().unwrap().is_dir());
+    let mut s = String::new();
+    sub.open_file_at(b"file")
+        .unwrap()
+        .read_to_string(&mut s)
+        .unwrap();
+    assert_eq!(s, "hello");
+}
+
+#[test]
+fn escaping_symlinks_reads() {
+    let f = Fixture::new();
+    let r = &f.root;
+    for link in ["etc_link", "evil", "evil_rel", "secret_link"] {
+        assert!(r.lstat(&rp(link)).unwrap().is_symlink(), "{link}");
+        let e = r.stat(&rp(link)).unwrap_err();
+        assert!(escape_err(&e), "{link}: {e}");
+        assert!(r.open_file(&rp(link)).is_err(), "{link}");
+        assert!(r.open_dir(&rp(link)).is_err(), "{link}");
+        assert!(r.open_dir_follow(&rp(link)).is_err(), "{link}");
+    }
+    assert_eq!(r.read_link(&rp("etc_link")).unwrap(), b"/etc");
+    assert_eq!(r.read_link(&rp("evil_rel")).unwrap(), b"../outside");
+    for p in ["etc_link/passwd", "evil/secret", "evil_rel/secret"] {
+        let e = r.open_file(&rp(p)).unwrap_err();
+        assert!(escape_err(&e), "{p}: {e}");
+        assert!(escape_err(&r.lstat(&rp(p)).unwrap_err()), "{p}");
+    }
+    assert!(RelPath::new(b"evil/..").is_err());
+}
+
+#[test]
+fn escaping_symlinks_writes() {
+    let f = Fixture::new();
+    let r = &f.root;
+    let before = f.outside_listing();
+    for dir in ["evil", "evil_rel", "etc_link"] {
+        let x = rp(&format!("{dir}/x"));
+        let secret = rp(&format!("{dir}/secret"));
+        assert!(escape_err(&r.mkdir(&x, 0o755).unwrap_err()), "{dir}");
+        assert!(escape_err(
+            &r.create_temp(&rp(dir), b"f", 0o600).unwrap_err()
+        ));
+        assert!(escape_err(&r.rename(&rp("sub/file"), &x).unwrap_err()));
+        assert!(escape_err(&r.rename(&secret, &rp("stolen")).unwrap_err()));
+        assert!(escape_err(&r.symlink(b"t", &x).unwrap_err()));
+        assert!(escape_err(
+            &r.hard_link(&secret, &rp("stolen")).unwrap_err()
+        ));
+        assert!(escape_err(&r.hard_link(&rp("sub/file"), &x).unwrap_err()));
+        assert!(escape_err(
+            &r.set_times(&secret, (1, 0), None, false).unwrap_err()
+        ));
+        assert!(escape_err(
+            &r.set_times(&secret, (1, 0), None, true).unwrap_err()
+        ));
+        assert!(escape_err(&r.chmod(&secret, 0o777).unwrap_err()));
+        assert!(escape_err(&r.chown(&secret, None, None).unwrap_err()));
+        assert!(escape_err(&r.unlink(&secret).unwrap_err()));
+        assert!(escape_err(&r.rmdir(&x).unwrap_err()));
+        assert!(escape_err(&r.open_existing_for_write(&secret).unwrap_err()));
+        assert!(escape_err(
+            &r.mknod(&x, FileType::Fifo, 0o600, (0, 0)).unwrap_err()
+        ));
+    }
+    // Acting on the escaping link itself touches the link, not the target.
+    assert!(r.chmod(&rp("secret_link"), 0o777).is_err());
+    assert!(r.open_existing_for_write(&rp("secret_link")).is_err());
+    assert!(escape_err(
+        &r.set_times(&rp("secret_link"), (1, 0), None, true)
+            .unwrap_err()
+    ));
+    r.set_times(&rp("secret_link"), (1000, 5), None, false)
+        .unwrap();
+    assert_eq!(r.lstat(&rp("secret_link")).unwrap().mtime_sec, 1000);
+    r.chown(&rp("secret_link"), None, None).unwrap();
+    r.rename(&rp("secret_link"), &rp("moved_link")).unwrap();
+    r.unlink(&rp("moved_link")).unwrap();
+    r.unlink(&rp("evil")).unwrap();
+
+    assert_eq!(f.outside_listing(), before);
+    assert_eq!(std::fs::read(f.p("outside/secret")).unwrap(), b"secret");
+    let m = std::fs::metadata(f.p("outside/secret")).unwrap();
+    assert_ne!(m.permissions().mode() & 0o777, 0o777);
+    assert!(std::fs::metadata(f.p("outside")).is_ok());
+}
+
+#[test]
+fn in_tree_writes() {
+    let f = Fixture::new();
+    let r = &f.root;
+    r.mkdir(&rp("new"), 0o755).unwrap();
+    assert!(r.lstat(&rp("new")).unwrap().is_dir());
+    let (mut file, name) = r.create_temp(&rp("new"), b"data.txt", 0o600).unwrap();
+    assert!(name.starts_with(b".data.txt."));
+    assert_eq!(name.len(), b".data.txt.".len() + 6);
+    file.write_all(b"payload").unwrap();
+    Root::set_times_fd(&file, (1_000_000, 123), Some((2_000_000, 0))).unwrap();
+    Root::chmod_fd(&file, 0o640).unwrap();
+    drop(file);
+    let tmp = rp("new").join(&name).unwrap();
+    let dst = rp("new/data.txt");
+    r.rename(&tmp, &dst).unwrap();
+    let m = r.lstat(&dst).unwrap();
+    assert_eq!(
+        (m.size, m.mtime_sec, m.mtime_nsec, m.atime_sec),
+        (7, 1_000_000, 123, 2_000_000)
+    );
+    assert_eq!(m.perms(), 0o640);
+    r.chmod(&dst, 0o604).unwrap();
+    assert_eq!(r.lstat(&dst).unwrap().perms(), 0o604);
+    r.set_times(&dst, (42, 7), None, true).unwrap();
+    let m2 = r.lstat(&dst).unwrap();
+    assert_eq!(
+        (m2.mtime_sec, m2.mtime_nsec, m2.atime_sec),
+        (42, 7, 2_000_000)
+    );
+    r.chown(&dst, Some(m.uid), Some(m.gid)).unwrap();
+
+    let mut w = r.open_existing_for_write(&dst).unwrap();
+    w.write_all(b"PAY").unwrap();
+    drop(w);
+    assert_eq!(std::fs::read(f.p("root/new/data.txt")).unwrap(), b"PAYload");
+
+    r.symlink(b"data.txt", &rp("new/l")).unwrap();
+    assert_eq!(r.read_link(&rp("new/l")).unwrap(), b"data.txt");
+    assert_eq!(
+        r.chmod(&rp("new/l"), 0o777).unwrap_err().raw_os_error(),
+        Some(rustix::io::Errno::OPNOTSUPP.raw_os_error())
+    );
+    r.hard_link(&dst, &rp("new/h")).unwrap();
+    assert_eq!(r.lstat(&rp("new/h")).unwrap().nlink, 2);
+    r.hard_link(&rp("new/l"), &rp("new/hl")).unwrap();
+    assert!(r.lstat(&rp("new/hl")).unwrap().is_symlink());
+    r.mknod(&rp("new/fifo"), FileType::Fifo, 0o600, (0, 0))
+        .unwrap();
+    assert_eq!(r.lstat(&rp("new/fifo")).unwrap().file_type, FileType::Fifo);
+    assert!(r.open_file(&rp("new/fifo")).is_err());
+    assert!(r.open_existing_for_write(&rp("new/fifo")).is_err());
+
+    // The root itself: attributes can be set, it cannot be removed.
+    r.set_times(&RelPath::root(), (5, 0), None, false).unwrap();
+    assert_eq!(r.lstat(&RelPath::root()).unwrap().mtime_sec, 5);
+    r.chmod(&RelPath::root(), 0o755).unwrap();
+    assert!(r.rmdir(&RelPath::root()).is_err());
+    assert!(r.unlink(&RelPath::root()).is_err());
+
+    for n in ["new/l", "new/h", "new/hl", "new/fifo", "new/data.txt"] {
+        r.unlink(&rp(n)).unwrap();
+    }
+    assert!(r.rmdir(&rp("sub")).is_err());
+    r.rmdir(&rp("new")).unwrap();
+    assert!(r.lstat(&rp("new")).is_err());
+    let long = vec![b'x'; 255];
+    let (_, name) = r.create_temp(&RelPath::root(), &long, 0o600).unwrap();
+    assert_eq!(name.len(), 255);
+    assert!(Path::new(&f.p("root")).exists());
+}

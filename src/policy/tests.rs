@@ -1,0 +1,296 @@
+//! Tests for `policy`: directions, every refusal, forced settings and path
+//! normalisation.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::cli::{parse_original_command, Request};
+
+fn flags(mode: Mode) -> WrapperFlags {
+    WrapperFlags {
+        mode,
+        munge: false,
+        no_del: mode == Mode::ReadOnly,
+        no_lock: mode == Mode::ReadOnly,
+        no_overwrite: false,
+        root: PathBuf::from("/srv/secret-root"),
+    }
+}
+
+fn args(cmd: &str) -> ServerArgs {
+    match parse_original_command(cmd) {
+        Ok(Request::Rsync(a)) => a,
+        other => panic!("{cmd}: {other:?}"),
+    }
+}
+
+fn auth(f: &WrapperFlags, cmd: &str) -> Result<Session, PolicyError> {
+    authorize(f, args(cmd))
+}
+
+fn send(f: &WrapperFlags, cmd: &str) -> SendPermit {
+    match auth(f, cmd) {
+        Ok(Session::Send(p)) => p,
+        other => panic!("{cmd}: {other:?}"),
+    }
+}
+
+fn recv(f: &WrapperFlags, cmd: &str) -> ReceivePermit {
+    match auth(f, cmd) {
+        Ok(Session::Receive(p)) => p,
+        other => panic!("{cmd}: {other:?}"),
+    }
+}
+
+fn refused(f: &WrapperFlags, cmd: &str) -> String {
+    let e = auth(f, cmd)
+        .err()
+        .unwrap_or_else(|| panic!("{cmd} was allowed"));
+    let msg = e.to_string();
+    assert!(!msg.contains("secret-root"), "{msg}");
+    msg
+}
+
+const PULL: &str = "rsync --server --sender -vlogDtpre.iLsfxCIvu";
+const PUSH: &str = "rsync --server -vlogDtpre.iLsfxCIvu";
+
+#[test]
+fn directions() {
+    let rw = flags(Mode::ReadWrite);
+    send(&rw, &format!("{PULL} . dir/"));
+    recv(&rw, &format!("{PUSH} . dir/"));
+    let ro = flags(Mode::ReadOnly);
+    send(&ro, &format!("{PULL} . dir/"));
+    assert_eq!(
+        refused(&ro, &format!("{PUSH} . dir/")),
+        "receiving into a read-only server is not allowed"
+    );
+    let wo = flags(Mode::WriteOnly);
+    recv(&wo, &format!("{PUSH} . dir/"));
+    assert_eq!(
+        refused(&wo, &format!("{PULL} . dir/")),
+        "sending from a write-only server is not allowed"
+    );
+}
+
+#[test]
+fn always_refused() {
+    let rw = flags(Mode::ReadWrite);
+    for (opt, name) in [
+        ("--daemon", "--daemon"),
+        ("--log-file=x", "--log-file"),
+        ("--debug=ALL", "--debug"),
+        ("--copy-devices", "--copy-devices"),
+        ("--write-devices", "--write-devices"),
+        ("--no-munge-links", "--no-munge-links"),
+    ] {
+        let msg = refused(&rw, &format!("{PUSH} {opt} . d"));
+        assert_eq!(msg, format!("option {name} is not allowed on this server"));
+    }
+}
+
+#[test]
+fn unsupported() {
+    let rw = flags(Mode::ReadWrite);
+    for (opt, name) in [
+        ("-A", "--acls"),
+        ("-X", "--xattrs"),
+        ("--iconv=utf8", "--iconv"),
+        ("-N", "--crtimes"),
+        ("--fake-super", "--fake-super"),
+    ] {
+        let e = auth(&rw, &format!("{PUSH} {opt} . d")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("option {name} is not supported by this server")
+        );
+        assert_eq!(e.exit_code(), 4);
+    }
+}
+
+#[test]
+fn link_following_needs_root_slash() {
+    let rw = flags(Mode::ReadWrite);
+    for (opt, name) in [
+        ("-L", "--copy-links"),
+        ("-k", "--copy-dirlinks"),
+        ("-K", "--keep-dirlinks"),
+        ("--copy-unsafe-links", "--copy-unsafe-links"),
+    ] {
+        let e = auth(&rw, &format!("{PULL} {opt} . d")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("option {name} is not allowed on this server")
+        );
+        assert_eq!(e.exit_code(), 1);
+    }
+    for root in ["/", "//", "/."] {
+        let mut f = flags(Mode::ReadWrite);
+        f.root = PathBuf::from(root);
+        assert!(send(&f, &format!("{PULL} -L -k . d")).options().copy_links);
+        assert!(recv(&f, &format!("{PUSH} -K --copy-unsafe-links . d")).may_create_devices());
+    }
+    assert!(!recv(&rw, &format!("{PUSH} . d")).may_create_devices());
+}
+
+#[test]
+fn no_del_refusals() {
+    let mut f = flags(Mode::ReadWrite);
+    f.no_del = true;
+    for opt in [
+        "--delete",
+        "--delete-before",
+        "--delete-during",
+        "--del",
+        "--delete-delay",
+        "--delete-after",
+        "--delete-excluded",
+        "--delete-missing-args",
+        "--remove-source-files",
+        "--remove-sent-files",
+    ] {
+        let msg = refused(&f, &format!("{PUSH} {opt} . d"));
+        assert!(
+            msg.starts_with("option --delete") || msg.starts_with("option --remove-source-files"),
+            "{msg}"
+        );
+    }
+    assert!(!recv(&f, &format!("{PUSH} . d")).may_delete());
+    assert!(recv(&flags(Mode::ReadWrite), &format!("{PUSH} --delete . d")).may_delete());
+    // -ro implies -no-del: a pull may not remove the server's files.
+    let ro = flags(Mode::ReadOnly);
+    assert_eq!(
+        refused(&ro, &format!("{PULL} --remove-source-files . d")),
+        "option --remove-source-files is not allowed on this server"
+    );
+}
+
+#[test]
+fn no_overwrite() {
+    let mut f = flags(Mode::WriteOnly);
+    f.no_overwrite = true;
+    for (opt, name) in [
+        ("--inplace", "--inplace"),
+        ("--append", "--append"),
+        ("--append-verify", "--append"),
+        ("-b", "--backup"),
+        ("--backup-dir=b", "--backup-dir"),
+        ("--partial-dir=.p", "--partial-dir"),
+        ("--delay-updates", "--delay-updates"),
+    ] {
+        assert_eq!(
+            refused(&f, &format!("{PUSH} {opt} . d")),
+            format!("option {name} is not allowed on this server")
+        );
+    }
+    let p = recv(&f, &format!("{PUSH} --partial . d"));
+    assert!(p.options().ignore_existing && !p.may_overwrite() && p.may_delete());
+    assert!(recv(&flags(Mode::WriteOnly), &format!("{PUSH} --inplace . d")).may_overwrite());
+}
+
+#[test]
+fn munge_is_forced() {
+    let mut f = flags(Mode::ReadWrite);
+    f.munge = true;
+    assert!(recv(&f, &format!("{PUSH} . d")).munge_links());
+    assert!(send(&f, &format!("{PULL} . d")).munge_links());
+    assert!(!recv(&flags(Mode::ReadWrite), &format!("{PUSH} . d")).munge_links());
+    assert!(recv(
+        &flags(Mode::ReadWrite),
+        &format!("{PUSH} --munge-links . d")
+    )
+    .munge_links());
+}
+
+#[test]
+fn files_from() {
+    let wo = flags(Mode::WriteOnly);
+    assert_eq!(
+        refused(&wo, &format!("{PUSH} --files-from=list . d")),
+        "a write-only server cannot read a remote --files-from path"
+    );
+    assert_eq!(
+        recv(&wo, &format!("{PUSH} --files-from=- --from0 . d"))
+            .options()
+            .files_from
+            .as_deref(),
+        Some("-")
+    );
+    let ro = flags(Mode::ReadOnly);
+    let p = send(&ro, &format!("{PULL} --files-from /lists//a.txt . d"));
+    assert_eq!(p.options().files_from.as_deref(), Some("lists/a.txt"));
+    assert!(refused(&ro, &format!("{PULL} --files-from=../x . d")).contains("--files-from=../x"));
+}
+
+#[test]
+fn paths_are_normalized() {
+    let rw = flags(Mode::ReadWrite);
+    let p = send(&rw, &format!(r"{PULL} . /etc/passwd ./a//b/ / a/./b a\ b"));
+    assert_eq!(p.paths(), ["etc/passwd", "a/b/", ".", "a/./b", "a b"]);
+    let msg = refused(&rw, &format!("{PULL} . ok ../../etc/shadow"));
+    assert_eq!(
+        msg,
+        "do not use .. in ../../etc/shadow (anchor the path at the root of your restricted dir)"
+    );
+    refused(&rw, &format!("{PUSH} . a/../../b"));
+    assert!(send(&rw, &format!("{PULL} .")).paths().is_empty());
+}
+
+#[test]
+fn option_dirs_are_normalized() {
+    let rw = flags(Mode::ReadWrite);
+    let p = recv(
+        &rw,
+        &format!(
+            "{PUSH} --backup-dir /bak//x --temp-dir ./tmp --partial-dir .rsync-partial \
+                                 --link-dest=/prev --compare-dest c/ . d"
+        ),
+    );
+    let o = p.options();
+    assert_eq!(o.backup_dir.as_deref(), Some("bak/x"));
+    assert_eq!(o.temp_dir.as_deref(), Some("tmp"));
+    assert_eq!(o.partial_dir.as_deref(), Some(".rsync-partial"));
+    let dests: Vec<&str> = o.alt_dest.iter().map(|(_, d)| d.as_str()).collect();
+    assert_eq!(dests, ["prev", "c/"]);
+    for opt in [
+        "--backup-dir=../b",
+        "--temp-dir=/x/../..",
+        "--partial-dir=../p",
+        "--link-dest=../prev",
+        "--copy-dest=a/../../b",
+        "--compare-dest=..",
+    ] {
+        let msg = refused(&rw, &format!("{PUSH} {opt} . d"));
+        assert!(msg.starts_with("do not use .. in --"), "{msg}");
+    }
+}
+
+#[test]
+fn error_texts_are_one_line_and_short() {
+    let rw = flags(Mode::ReadWrite);
+    let long = "../".repeat(2000);
+    let msg = refused(&rw, &format!("{PULL} . {long}"));
+    assert!(msg.len() < 160 && !msg.contains('\n'), "{msg}");
+    assert_eq!(PolicyError::SendFromWriteOnly.exit_code(), 1);
+    assert_eq!(PolicyError::Refused("--daemon").exit_code(), 1);
+}
+
+#[test]
+fn secluded_options_are_checked_after_completion() {
+    let rw = flags(Mode::ReadWrite);
+    let first = args(&format!("{PUSH} -s"));
+    let words: Vec<String> = ["--log-file=/tmp/x", ".", "d"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let full = crate::cli::complete_secluded(first, &words).unwrap();
+    assert_eq!(
+        authorize(&rw, full).unwrap_err(),
+        PolicyError::Refused("--log-file")
+    );
+}
+
+#[test]
+fn mode_default_is_read_write() {
+    assert_eq!(Mode::default(), Mode::ReadWrite);
+}

@@ -1,0 +1,262 @@
+//! From source arguments to the file list on the wire: `--files-from`
+//! names, the walk, sorting, hard-link groups, `-c` sums, the encoding,
+//! the id lists and the error word (`send_file_list` in `flist.c`).
+
+use std::io::{Read, Write};
+
+use super::walk::{Item, Walk, WalkNote, Walker};
+use super::{SendError, SenderConfig};
+use crate::checksum::{FileHasher, StrongKind};
+use crate::flist::{f_name_cmp, FlistEncoder, IdNames};
+use crate::role::conn::Conn;
+use crate::wire::{get_u8, put_i32, MsgCode};
+
+/// Most names accepted from a `--files-from` list.
+const MAX_FILES_FROM: usize = 1_000_000;
+/// Longest name accepted from a `--files-from` list.
+const MAX_NAME: usize = 4096;
+
+/// The list as sent.
+pub(super) struct Listed {
+    pub(super) items: Vec<Item>,
+    pub(super) io_error: i32,
+    pub(super) total_size: u64,
+}
+
+/// The source arguments: the client's paths, or with `--files-from` the
+/// listed names, each below the first path.
+pub(super) fn source_names<R: Read, W: Write>(
+    conn: &mut Conn<R, W>,
+    cfg: &SenderConfig<'_>,
+) -> Result<Vec<Vec<u8>>, SendError> {
+    let Some(ff) = &cfg.files_from else {
+        return Ok(cfg.paths.clone());
+    };
+    let names = match ff {
+        None => read_names_from_conn(conn)?,
+        Some(path) => read_names_from_file(cfg, path)?,
+    };
+    let base = cfg.paths.first().cloned().unwrap_or_else(|| b".".to_vec());
+    Ok(names.into_iter().map(|n| under_base(&base, &n)).collect())
+}
+
+/// `base/./name`, so that `-R` keeps only `name` on the wire.
+fn under_base(base: &[u8], name: &[u8]) -> Vec<u8> {
+    let name: &[u8] = {
+        let mut n = name;
+        while let Some(rest) = n.strip_prefix(b"/") {
+            n = rest;
+        }
+        n
+    };
+    let mut v = base.to_vec();
+    while v.ends_with(b"/") {
+        v.pop();
+    }
+    if v.is_empty() {
+        v.push(b'.');
+    }
+    v.extend_from_slice(b"/./");
+    v.extend_from_slice(name);
+    v
+}
+
+/// Names sent by the client, NUL-terminated, ended by an empty name.
+/// Before protocol 31 they travel outside the multiplexing.
+fn read_names_from_conn<R: Read, W: Write>(
+    conn: &mut Conn<R, W>,
+) -> Result<Vec<Vec<u8>>, SendError> {
+    let raw = conn.protocol < 31;
+    if raw {
+        conn.r.set_multiplexed(false);
+    }
+    let mut names = Vec::new();
+    let mut cur = Vec::new();
+    loop {
+        let b = get_u8(&mut conn.r, "the files-from list")?;
+        if b == 0 {
+            if cur.is_empty() {
+                break;
+            }
+            if names.len() >= MAX_FILES_FROM {
+                return Err(SendError::Refused(format!(
+                    "--files-from list has more than {MAX_FILES_FROM} names"
+                )));
+            }
+            names.push(std::mem::take(&mut cur));
+        } else if cur.len() < MAX_NAME {
+            cur.push(b);
+        } else {
+            return Err(SendError::Refused(
+                "over-long name in --files-from list".into(),
+            ));
+        }
+    }
+    if raw && conn.protocol >= 30 {
+        conn.r.set_multiplexed(true);
+    }
+    Ok(names)
+}
+
+/// Names from a file beneath the root: lines (or NUL-separated with
+/// `--from0`), blank lines and `#`/`;` comments skipped.
+fn read_names_from_file(cfg: &SenderConfig<'_>, path: &[u8]) -> Result<Vec<Vec<u8>>, SendError> {
+    let rel = crate::fs::RelPath::new(path)
+        .map_err(|e| SendError::Refused(format!("--files-from: {e}")))?;
+    let mut f = cfg.root.open_file(&rel).map_err(|e| {
+        SendError::Refused(format!(
+            "failed to open files-from file {}: {}",
+            String::from_utf8_lossy(path),
+            crate::role::conn::strerror(&e)
+        ))
+    })?;
+    let mut data = Vec::new();
+    Read::by_ref(&mut f).take(64 << 20).read_to_end(&mut data)?;
+    let sep = |b: &u8| *b == 0 || *b == b'\n' || *b == b'\r';
+    Ok(data
+        .split(sep)
+        .filter(|l| !l.is_empty() && !l.starts_with(b"#") && !l.starts_with(b";"))
+        .take(MAX_FILES_FROM)
+        .map(<[u8]>::to_vec)
+        .collect())
+}
+
+/// Walks every source.
+pub(super) fn walk_sources(
+    cfg: &SenderConfig<'_>,
+    names: &[Vec<u8>],
+    filter: &mut dyn super::Exclude,
+) -> Walk {
+    let mut walker = Walker::new(cfg.root, cfg.walk, filter);
+    if names.is_empty() && (cfg.walk.recursive || cfg.walk.dirs) {
+        walker.add_source(b".");
+    }
+    for n in names {
+        walker.add_source(n);
+    }
+    walker.finish()
+}
+
+/// Sorts, encodes and sends the list; reports the walk's problems.
+pub(super) fn send_list<R: Read, W: Write>(
+    conn: &mut Conn<R, W>,
+    cfg: &SenderConfig<'_>,
+    walk: Walk,
+) -> Result<Listed, SendError> {
+    let p = conn.protocol;
+    let mut items = walk.items;
+    items.sort_by(|a, b| f_name_cmp(&a.entry, &b.entry, p));
+    items.dedup_by(|b, a| a.entry.name == b.entry.name && a.entry.is_dir() == b.entry.is_dir());
+    mark_hard_links(&mut items, p);
+    let mut io_error = walk.io_error;
+    for note in walk.notes {
+        match note {
+            WalkNote::Error(what, e) => conn.rsyserr(&what, &e)?,
+            WalkNote::Info(line) => conn.info(&line)?,
+        }
+    }
+    if walk.overflow {
+        conn.error("file list too long for this server")?;
+        io_error |= 1;
+    }
+    if cfg.flist.checksum_len.is_some() {
+        add_checksums(cfg, &mut items);
+    }
+    let names = (cfg.flist.preserve_uid || cfg.flist.preserve_gid) && !cfg.flist.numeric_ids;
+    let ids = if names {
+        IdNames::load_system()
+    } else {
+        IdNames::default()
+    };
+    let mut enc = FlistEncoder::new(cfg.flist);
+    let mut out = Vec::with_capacity(64 * 1024);
+    let mut total_size = 0u64;
+    for it in &items {
+        enc.encode(&it.entry, &mut out, &mut |u| ids.user(u), &mut |g| {
+            ids.group(g)
+        });
+        if it.entry.is_file() || it.entry.kind() == crate::flist::FileKind::Symlink {
+            total_size += it.entry.size;
+        }
+        if out.len() >= 32 * 1024 {
+            conn.w.write_all(&out)?;
+            out.clear();
+        }
+    }
+    let report = if io_error != 0 && !cfg.ignore_errors && cfg.flist.safe_flist {
+        io_error
+    } else {
+        0
+    };
+    enc.end(&mut out, report);
+    if names {
+        let id0 = |s: Option<Vec<u8>>| s.unwrap_or_default();
+        let caps_id0 = cfg.flist.varint_flags && cfg.flist.protocol >= 30 && id0_names(cfg);
+        if cfg.flist.preserve_uid {
+            enc.uids
+                .encode(&mut out, p, caps_id0.then(|| id0(ids.user(0))).as_deref());
+        }
+        if cfg.flist.preserve_gid {
+            enc.gids
+                .encode(&mut out, p, caps_id0.then(|| id0(ids.group(0))).as_deref());
+        }
+    }
+    if p < 30 {
+        put_i32(&mut out, if cfg.ignore_errors { 0 } else { io_error });
+    }
+    conn.w.write_all(&out)?;
+    if p >= 30 && !cfg.flist.safe_flist && io_error != 0 && !cfg.ignore_errors {
+        conn.w.send_msg_int(MsgCode::IoError, io_error)?;
+    }
+    conn.flush()?;
+    Ok(Listed {
+        items,
+        io_error,
+        total_size,
+    })
+}
+
+/// Whether the names of id 0 travel (`CF_ID0_NAMES`).
+fn id0_names(cfg: &SenderConfig<'_>) -> bool {
+    cfg.id0_names
+}
+
+/// Links later members of each hard-link group to the first.
+fn mark_hard_links(items: &mut [Item], protocol: u32) {
+    if protocol < 30 {
+        return;
+    }
+    let mut first: std::collections::HashMap<(u64, u64), u32> = std::collections::HashMap::new();
+    for (i, it) in items.iter_mut().enumerate() {
+        if let Some(key) = it.entry.hlink {
+            match first.get(&key) {
+                Some(&f) => it.entry.hlink_first = Some(f),
+                None => {
+                    first.insert(key, i as u32);
+                }
+            }
+        }
+    }
+}
+
+/// Whole-file checksums for `-c` (`file_checksum`: no seed).
+fn add_checksums(cfg: &SenderConfig<'_>, items: &mut [Item]) {
+    let kind = match cfg.file_kind {
+        StrongKind::Md4Old => StrongKind::Md4,
+        k => k,
+    };
+    let mut buf = vec![0u8; 256 * 1024];
+    for it in items.iter_mut().filter(|i| i.entry.is_file()) {
+        let Ok(mut f) = cfg.root.open_file(&it.path) else {
+            continue;
+        };
+        let mut h = FileHasher::new(kind, 0);
+        loop {
+            match f.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => h.update(buf.get(..n).unwrap_or(&[])),
+            }
+        }
+        it.entry.checksum = Some(h.finish().as_bytes().to_vec());
+    }
+}

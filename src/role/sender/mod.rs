@@ -1,0 +1,149 @@
+//! The sender role: the client pulls (`do_server_sender` in `main.c`).
+//!
+//! Order of events, all protocols 27 to 32: the client's filter rules,
+//! optionally its `--files-from` names, then our file list (sorted as the
+//! receiver sorts it, with id lists and, before protocol 30, the io_error
+//! word), then the request loop with its phases, the statistics, and the
+//! goodbye.
+//!
+//! Incremental recursion is declined in the compat flags, so the whole
+//! list is sent up front.
+
+mod flist_out;
+mod send;
+mod walk;
+
+pub use walk::{Exclude, NoFilter, WalkOptions};
+
+use std::io::{self, Read, Write};
+use std::time::Instant;
+
+use crate::checksum::StrongKind;
+use crate::fs::Root;
+use crate::role::conn::Conn;
+use crate::token::TokenEncoder;
+use crate::wire::WireError;
+
+/// Why a sender session ended early.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The connection broke or carried garbage.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// Writing to the client failed.
+    #[error("write failed: {0}")]
+    Io(#[from] io::Error),
+    /// The client violated the protocol.
+    #[error("{0}")]
+    Protocol(String),
+    /// The request cannot be served.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl SendError {
+    /// rsync's exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            SendError::Protocol(_) => 2,
+            SendError::Refused(_) => 3,
+            SendError::Wire(WireError::PeerExit(c)) => *c,
+            _ => 12,
+        }
+    }
+}
+
+/// Counters for the audit line and the exit code.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SendStats {
+    /// Files whose data was sent.
+    pub files_sent: u64,
+    /// Literal bytes sent.
+    pub literal: u64,
+    /// Entries in the file list.
+    pub listed: u64,
+}
+
+/// Everything the sender needs besides the connection.
+pub struct SenderConfig<'a> {
+    /// The confined root.
+    pub root: &'a Root,
+    /// The client's source arguments, normalized by the policy.
+    pub paths: Vec<Vec<u8>>,
+    /// Options that shape the walk.
+    pub walk: WalkOptions,
+    /// Options that shape the file list's encoding.
+    pub flist: crate::flist::FlistOptions,
+    /// The transfer checksum.
+    pub xfer_kind: StrongKind,
+    /// The `-c` checksum.
+    pub file_kind: StrongKind,
+    /// The checksum seed.
+    pub seed: i32,
+    /// MD5 seed order (`CF_CHKSUM_SEED_FIX`).
+    pub proper_seed_order: bool,
+    /// `-n`.
+    pub dry_run: bool,
+    /// `--files-from`: `Some(None)` for names on the connection,
+    /// `Some(Some(path))` for a file beneath the root.
+    pub files_from: Option<Option<Vec<u8>>>,
+    /// `--ignore-errors`.
+    pub ignore_errors: bool,
+    /// The names of uid/gid 0 travel too (`CF_ID0_NAMES`).
+    pub id0_names: bool,
+    /// The token encoder for the negotiated compression.
+    pub tokens: TokenEncoder,
+}
+
+/// State shared by the sender's stages.
+pub(crate) struct SenderCtx<'a, R: Read, W: Write> {
+    pub(crate) conn: &'a mut Conn<R, W>,
+    pub(crate) root: &'a Root,
+    pub(crate) xfer_kind: StrongKind,
+    pub(crate) seed: i32,
+    pub(crate) proper_seed_order: bool,
+    pub(crate) io_error: i32,
+    pub(crate) dry_run: bool,
+    pub(crate) tokens: TokenEncoder,
+    pub(crate) stats: SendStats,
+}
+
+/// Runs a whole sender session after the handshake, with the client's
+/// filter rules already parsed into `filter`.
+pub fn run<R: Read, W: Write>(
+    conn: &mut Conn<R, W>,
+    cfg: SenderConfig<'_>,
+    filter: &mut dyn Exclude,
+) -> Result<SendStats, SendError> {
+    conn.who = "sender";
+    let start = Instant::now();
+    let names = flist_out::source_names(conn, &cfg)?;
+    let walk = flist_out::walk_sources(&cfg, &names, filter);
+    let built = start.elapsed();
+    let listed = flist_out::send_list(conn, &cfg, walk)?;
+    let xfer = start.elapsed().saturating_sub(built);
+    let mut ctx = SenderCtx {
+        conn,
+        root: cfg.root,
+        xfer_kind: cfg.xfer_kind,
+        seed: cfg.seed,
+        proper_seed_order: cfg.proper_seed_order,
+        io_error: listed.io_error,
+        dry_run: cfg.dry_run,
+        tokens: cfg.tokens,
+        stats: SendStats {
+            listed: listed.items.len() as u64,
+            ..SendStats::default()
+        },
+    };
+    if listed.items.is_empty() {
+        ctx.conn.flush()?;
+        return Ok(ctx.stats);
+    }
+    send::send_files(&mut ctx, &listed.items)?;
+    let ms = |d: std::time::Duration| (d.as_millis() as u64).max(1);
+    send::send_stats(&mut ctx, listed.total_size, ms(built), ms(xfer))?;
+    send::final_goodbye(&mut ctx)?;
+    ctx.conn.flush()?;
+    Ok(ctx.stats)
+}

@@ -1,0 +1,530 @@
+//! Building the sender's file list from the client's source arguments
+//! (`send_file_list`, `send_directory` and `send_implied_dirs` in
+//! `flist.c`), beneath the confined root.
+//!
+//! Every name is resolved through [`crate::fs::Root`] or a [`Dir`] handle
+//! opened beneath it; a directory is entered with `O_NOFOLLOW`, so a
+//! directory swapped for a symlink is skipped rather than followed.
+
+use std::collections::HashSet;
+use std::io;
+
+use crate::flist::{EntryFlags, FileEntry};
+use crate::fs::{Dir, Meta, RelPath, Root};
+
+/// What shapes the walk, from the client's options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WalkOptions {
+    /// `-r`.
+    pub recursive: bool,
+    /// `-d` (or implied by `--list-only`/`--files-from`).
+    pub dirs: bool,
+    /// `-R`.
+    pub relative: bool,
+    /// Send implied directories of `-R` paths.
+    pub implied_dirs: bool,
+    /// `-l`: send symlinks as symlinks.
+    pub links: bool,
+    /// `-D` devices.
+    pub devices: bool,
+    /// `-D` specials.
+    pub specials: bool,
+    /// `-x`: stay on one filesystem.
+    pub one_file_system: bool,
+    /// `-H`: record device and inode of multiply-linked files.
+    pub hard_links: bool,
+    /// The most entries we list before refusing.
+    pub max_entries: usize,
+}
+
+/// Decides which names are excluded; the filter rules implement it.
+pub trait Exclude {
+    /// Whether `path` (relative to the transfer root) is excluded.
+    fn excluded(&mut self, path: &[u8], is_dir: bool) -> bool;
+    /// Called when the walk enters directory `path`, with a reader for
+    /// per-directory merge files beneath it.
+    fn enter_dir(&mut self, _path: &[u8], _read: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) {}
+    /// Called when the walk leaves the directory last entered.
+    fn leave_dir(&mut self) {}
+}
+
+/// No filtering.
+pub struct NoFilter;
+
+impl Exclude for NoFilter {
+    fn excluded(&mut self, _: &[u8], _: bool) -> bool {
+        false
+    }
+}
+
+/// One listed file and where it lives beneath the root.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The entry as it travels.
+    pub entry: FileEntry,
+    /// Its path beneath the root, for opening.
+    pub path: RelPath,
+}
+
+/// A problem met while walking, reported to the client.
+#[derive(Debug)]
+pub enum WalkNote {
+    /// `rsync: [sender] WHAT: ERR` as a transfer error.
+    Error(String, io::Error),
+    /// An informational line.
+    Info(String),
+}
+
+/// The walk's result.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// Listed items, unsorted.
+    pub items: Vec<Item>,
+    /// Problems to report.
+    pub notes: Vec<WalkNote>,
+    /// rsync's `io_error` bits (1 general, 2 vanished).
+    pub io_error: i32,
+    /// The list grew past the limit.
+    pub overflow: bool,
+}
+
+/// Walks the sources.
+pub struct Walker<'a> {
+    root: &'a Root,
+    opts: WalkOptions,
+    filter: &'a mut dyn Exclude,
+    out: Walk,
+    implied_seen: HashSet<Vec<u8>>,
+    top_dev: u64,
+}
+
+/// How a source argument names its file (`name_type` in `flist.c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameType {
+    Normal,
+    DotDir,
+}
+
+impl<'a> Walker<'a> {
+    /// A walker over `root`.
+    pub fn new(root: &'a Root, opts: WalkOptions, filter: &'a mut dyn Exclude) -> Self {
+        Self {
+            root,
+            opts,
+            filter,
+            out: Walk::default(),
+            implied_seen: HashSet::new(),
+            top_dev: 0,
+        }
+    }
+
+    /// Lists one source argument as the client wrote it (already stripped
+    /// of a leading `/` and free of `..`).
+    pub fn add_source(&mut self, arg: &[u8]) {
+        if self.out.overflow {
+            return;
+        }
+        let (base, name, nt) = if self.opts.relative {
+            split_relative(arg)
+        } else {
+            split_plain(arg)
+        };
+        let Ok(base) = RelPath::new(&base) else {
+            self.bad_arg(arg, io::Error::from_raw_os_error(libc_enoent()));
+            return;
+        };
+        let Ok(path) = base.join_rel(&name) else {
+            self.bad_arg(arg, io::Error::from_raw_os_error(libc_enoent()));
+            return;
+        };
+        let follow = nt == NameType::DotDir;
+        let meta = if follow {
+            self.root.stat(&path)
+        } else {
+            self.root.lstat(&path)
+        };
+        let meta = match meta {
+            Ok(m) => m,
+            Err(e) => {
+                self.bad_arg(&display_arg(arg), e);
+                return;
+            }
+        };
+        if nt != NameType::DotDir && self.filter.excluded(&name, meta.is_dir()) {
+            return;
+        }
+        if meta.is_dir() && !self.opts.dirs && !self.opts.recursive {
+            let shown = String::from_utf8_lossy(&name).into_owned();
+            self.out
+                .notes
+                .push(WalkNote::Info(format!("skipping directory {shown}")));
+            return;
+        }
+        if self.opts.relative && self.opts.implied_dirs {
+            self.add_implied_dirs(&base, &name);
+        }
+        self.top_dev = meta.dev;
+        let content =
+            meta.is_dir() && (self.opts.recursive || (self.opts.dirs && nt == NameType::DotDir));
+        let flags = EntryFlags {
+            top_dir: content,
+            content_dir: content,
+            implied_dir: false,
+        };
+        self.push(name.clone(), path.clone(), &meta, flags);
+        if content {
+            self.scan_dir(&path, &name, self.opts.recursive);
+        }
+    }
+
+    /// Finishes the walk.
+    pub fn finish(self) -> Walk {
+        self.out
+    }
+
+    fn bad_arg(&mut self, shown: &[u8], e: io::Error) {
+        // A missing argument is a transfer error but does not mark the
+        // list incomplete (rsync only inhibits deletion for other errors).
+        if e.kind() != io::ErrorKind::NotFound {
+            self.out.io_error |= 1;
+        }
+        let what = format!("link_stat {} failed", super::super::conn::quoted(shown));
+        self.out.notes.push(WalkNote::Error(what, e));
+    }
+
+    fn add_implied_dirs(&mut self, base: &RelPath, name: &[u8]) {
+        let mut prefix = Vec::new();
+        let comps: Vec<&[u8]> = name
+            .split(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
+            .collect();
+        let Some((_, parents)) = comps.split_last() else {
+            return;
+        };
+        for c in parents {
+            if !prefix.is_empty() {
+                prefix.push(b'/');
+            }
+            prefix.extend_from_slice(c);
+            if !self.implied_seen.insert(prefix.clone()) {
+                continue;
+            }
+            let Ok(path) = base.join_rel(&prefix) else {
+                return;
+            };
+            match self.root.stat(&path) {
+                Ok(m) if m.is_dir() => {
+                    let flags = EntryFlags {
+                        implied_dir: true,
+                        ..EntryFlags::default()
+                    };
+                    self.push(prefix.clone(), path, &m, flags);
+                }
+                Ok(_) => return,
+                Err(e) => {
+                    self.bad_arg(&prefix.clone(), e);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Lists the contents of directory `path` (named `name` on the wire).
+    fn scan_dir(&mut self, path: &RelPath, name: &[u8], recurse: bool) {
+        let dir = match self.root.open_dir_follow(path) {
+            Ok(d) => d,
+            Err(e) => {
+                self.out.io_error |= 1;
+                let what = format!("opendir {} failed", super::super::conn::quoted(name));
+                self.out.notes.push(WalkNote::Error(what, e));
+                return;
+            }
+        };
+        self.scan_open_dir(&dir, path, name, recurse);
+    }
+
+    fn scan_open_dir(&mut self, dir: &Dir, path: &RelPath, name: &[u8], recurse: bool) {
+        let root = self.root;
+        let mut read = |f: &[u8]| -> Option<Vec<u8>> {
+            let p = path.join(f).ok()?;
+            let mut file = root.open_file(&p).ok()?;
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, (1 << 20) + 1), &mut v)
+                .ok()?;
+            Some(v)
+        };
+        self.filter.enter_dir(name, &mut read);
+        let names = match dir.read_entries(self.opts.max_entries.saturating_add(1)) {
+            Ok(n) => n,
+            Err(e) => {
+                self.out.io_error |= 1;
+                let what = format!("readdir {} failed", super::super::conn::quoted(name));
+                self.out.notes.push(WalkNote::Error(what, e));
+                self.filter.leave_dir();
+                return;
+            }
+        };
+        let mut subdirs = Vec::new();
+        for n in names {
+            if self.out.overflow {
+                break;
+            }
+            let child_name = join_name(name, &n);
+            let Ok(child_path) = path.join(&n) else {
+                continue;
+            };
+            let meta = match dir.lstat_at(&n) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.out.io_error |= 2;
+                    let what = format!(
+                        "readlink_stat {} failed",
+                        super::super::conn::quoted(&child_name)
+                    );
+                    self.out.notes.push(WalkNote::Error(what, e));
+                    continue;
+                }
+            };
+            if self.filter.excluded(&child_name, meta.is_dir()) {
+                continue;
+            }
+            if !self.wanted_type(&meta, &child_name) {
+                continue;
+            }
+            let is_dir = meta.is_dir();
+            let other_fs = is_dir && self.opts.one_file_system && meta.dev != self.top_dev;
+            let flags = EntryFlags {
+                content_dir: is_dir && recurse && !other_fs,
+                ..EntryFlags::default()
+            };
+            let entry_meta = meta.clone();
+            if meta.is_symlink() {
+                let target = dir.read_link_at(&n);
+                self.push_link(child_name.clone(), child_path.clone(), &entry_meta, target);
+            } else {
+                self.push(child_name.clone(), child_path.clone(), &entry_meta, flags);
+            }
+            if is_dir && recurse && !other_fs {
+                subdirs.push((n, child_path, child_name));
+            }
+        }
+        for (n, child_path, child_name) in subdirs {
+            match dir.open_dir_at(&n) {
+                Ok(sub) => self.scan_open_dir(&sub, &child_path, &child_name, true),
+                Err(e) => {
+                    self.out.io_error |= 1;
+                    let what =
+                        format!("opendir {} failed", super::super::conn::quoted(&child_name));
+                    self.out.notes.push(WalkNote::Error(what, e));
+                }
+            }
+        }
+        self.filter.leave_dir();
+    }
+
+    fn wanted_type(&mut self, meta: &Meta, name: &[u8]) -> bool {
+        let m = meta.mode & 0o170000;
+        let ok = match m {
+            0o100000 | 0o040000 => true,
+            0o120000 => self.opts.links,
+            0o020000 | 0o060000 => self.opts.devices,
+            _ => self.opts.specials,
+        };
+        if !ok && m == 0o120000 {
+            let shown = String::from_utf8_lossy(name).into_owned();
+            self.out.notes.push(WalkNote::Info(format!(
+                "skipping non-regular file \"{shown}\""
+            )));
+        }
+        ok
+    }
+
+    fn push_link(
+        &mut self,
+        name: Vec<u8>,
+        path: RelPath,
+        meta: &Meta,
+        target: io::Result<Vec<u8>>,
+    ) {
+        match target {
+            Ok(t) => {
+                let mut e = entry_from_meta(name, meta, EntryFlags::default());
+                e.link_target = Some(t);
+                self.push_entry(e, path);
+            }
+            Err(err) => {
+                self.out.io_error |= 1;
+                let what = format!("readlink {} failed", super::super::conn::quoted(&name));
+                self.out.notes.push(WalkNote::Error(what, err));
+            }
+        }
+    }
+
+    fn push(&mut self, name: Vec<u8>, path: RelPath, meta: &Meta, flags: EntryFlags) {
+        if meta.is_symlink() {
+            let t = self.root.read_link(&path);
+            self.push_link(name, path, meta, t);
+            return;
+        }
+        let mut e = entry_from_meta(name, meta, flags);
+        if self.opts.hard_links && !meta.is_dir() && meta.nlink > 1 {
+            e.hlink = Some((meta.dev, meta.ino));
+        }
+        self.push_entry(e, path);
+    }
+
+    fn push_entry(&mut self, entry: FileEntry, path: RelPath) {
+        if self.out.items.len() >= self.opts.max_entries {
+            self.out.overflow = true;
+            return;
+        }
+        self.out.items.push(Item { entry, path });
+    }
+}
+
+/// Builds an entry from metadata.
+fn entry_from_meta(name: Vec<u8>, m: &Meta, flags: EntryFlags) -> FileEntry {
+    let mut e = FileEntry::new(name, m.mode);
+    e.size = if m.is_file() || m.is_symlink() {
+        m.size
+    } else {
+        0
+    };
+    e.mtime = m.mtime_sec;
+    e.mtime_nsec = m.mtime_nsec;
+    e.uid = m.uid;
+    e.gid = m.gid;
+    e.rdev = (m.rdev_major, m.rdev_minor);
+    e.flags = flags;
+    e
+}
+
+fn join_name(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    if dir == b"." || dir.is_empty() {
+        return name.to_vec();
+    }
+    let mut v = Vec::with_capacity(dir.len() + 1 + name.len());
+    v.extend_from_slice(dir);
+    v.push(b'/');
+    v.extend_from_slice(name);
+    v
+}
+
+fn libc_enoent() -> i32 {
+    2
+}
+
+/// The argument as the client wrote it, for messages (no trailing `/.`).
+fn display_arg(arg: &[u8]) -> Vec<u8> {
+    let mut v = arg.to_vec();
+    while v.len() > 1 && v.ends_with(b"/") {
+        v.pop();
+    }
+    if v.is_empty() {
+        v.push(b'.');
+    }
+    v
+}
+
+/// Splits a non-relative argument into (base directory, wire name, type):
+/// `dir/` lists `dir`'s contents as `.`, `dir/x` lists `x` from `dir`.
+fn split_plain(arg: &[u8]) -> (Vec<u8>, Vec<u8>, NameType) {
+    let mut a = arg.to_vec();
+    let mut nt = NameType::Normal;
+    if a.is_empty() || a.ends_with(b"/") {
+        if a == b"./" || a.is_empty() {
+            a = b".".to_vec();
+        } else {
+            a.push(b'.');
+        }
+        nt = NameType::DotDir;
+    } else if a == b"." || a.ends_with(b"/.") {
+        nt = NameType::DotDir;
+    }
+    match a.iter().rposition(|&b| b == b'/') {
+        Some(i) => {
+            let (d, n) = a.split_at(i);
+            (d.to_vec(), n.get(1..).unwrap_or(&[]).to_vec(), nt)
+        }
+        None => (Vec::new(), a, nt),
+    }
+}
+
+/// Splits a `-R` argument: the part before a `/./` is the base and is not
+/// sent; the rest keeps its full path.
+fn split_relative(arg: &[u8]) -> (Vec<u8>, Vec<u8>, NameType) {
+    let (base, rest) = match find_sub(arg, b"/./") {
+        Some(i) => (
+            arg.get(..i).unwrap_or(&[]).to_vec(),
+            arg.get(i + 3..).unwrap_or(&[]).to_vec(),
+        ),
+        None => (Vec::new(), arg.to_vec()),
+    };
+    let mut comps: Vec<&[u8]> = rest
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".")
+        .collect();
+    if comps.is_empty() {
+        comps.push(b".");
+        return (base, b".".to_vec(), NameType::DotDir);
+    }
+    (base, comps.join(&b'/'), NameType::Normal)
+}
+
+fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
+    h.windows(n.len()).position(|w| w == n)
+}
+
+/// Joining a wire name (which may be `.`) onto a base.
+trait JoinRel {
+    fn join_rel(&self, name: &[u8]) -> Result<RelPath, crate::fs::PathError>;
+}
+
+impl JoinRel for RelPath {
+    fn join_rel(&self, name: &[u8]) -> Result<RelPath, crate::fs::PathError> {
+        if name == b"." {
+            return Ok(self.clone());
+        }
+        let mut v = self.as_bytes().to_vec();
+        if !v.is_empty() && !self.is_root() {
+            v.push(b'/');
+        } else {
+            v.clear();
+        }
+        v.extend_from_slice(name);
+        RelPath::new(&v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_like_rsync() {
+        assert_eq!(
+            split_plain(b"dir/"),
+            (b"dir".to_vec(), b".".to_vec(), NameType::DotDir)
+        );
+        assert_eq!(
+            split_plain(b"dir"),
+            (Vec::new(), b"dir".to_vec(), NameType::Normal)
+        );
+        assert_eq!(
+            split_plain(b"a/b/c"),
+            (b"a/b".to_vec(), b"c".to_vec(), NameType::Normal)
+        );
+        assert_eq!(
+            split_plain(b"."),
+            (Vec::new(), b".".to_vec(), NameType::DotDir)
+        );
+        assert_eq!(
+            split_relative(b"a/./b/c"),
+            (b"a".to_vec(), b"b/c".to_vec(), NameType::Normal)
+        );
+        assert_eq!(
+            split_relative(b"a/b/"),
+            (Vec::new(), b"a/b".to_vec(), NameType::Normal)
+        );
+    }
+}
