@@ -334,6 +334,13 @@ fn reader(
 /// Run `cmd` (stdin = /dev/null) in its own process group; kill the whole
 /// group on timeout, and any stragglers shortly after the leader exits.
 pub fn run(mut cmd: Command, timeout: Duration) -> Output {
+    // Circuit breaker: once a few commands have hung, stop paying 120 s each.
+    static TIMEOUTS: AtomicUsize = AtomicUsize::new(0);
+    let timeout = if TIMEOUTS.load(Ordering::Relaxed) >= 3 {
+        timeout.min(Duration::from_secs(15))
+    } else {
+        timeout
+    };
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -364,6 +371,9 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Output {
             Ok(Some(st)) => break Some(st),
             Ok(None) if Instant::now() >= deadline => {
                 timed_out = true;
+                if TIMEOUTS.fetch_add(1, Ordering::Relaxed) == 2 {
+                    eprintln!("\n*** 3 commands timed out: later commands get 15 s ***\n");
+                }
                 kill();
                 break child.wait().ok();
             }
@@ -430,21 +440,23 @@ impl Report {
             Err(e) => self.fails.push(format!("[{label}] {e}")),
         }
     }
-    /// Panic with every failure if there was any.
+    /// Panic with every failure if there was any; cells that failed with
+    /// the very same message are listed once.
     pub fn finish(self, test: &str) {
-        eprintln!(
-            "{test}: {} passed, {} failed (server: {:?})",
-            self.passes,
-            self.fails.len(),
-            kind_under_test()
-        );
-        if !self.fails.is_empty() {
-            panic!(
-                "{test}: {} failure(s):\n  {}",
-                self.fails.len(),
-                self.fails.join("\n  ")
-            );
+        eprintln!("{test}: {} passed, {} failed (server: {:?})", self.passes, self.fails.len(), kind_under_test());
+        if self.fails.is_empty() {
+            return;
         }
+        let mut groups: Vec<(Vec<String>, String)> = Vec::new();
+        for f in &self.fails {
+            let (label, msg) = f.split_once("] ").map(|(l, m)| (l.trim_start_matches('['), m)).unwrap_or(("?", f));
+            match groups.iter_mut().find(|(_, m)| m == msg) {
+                Some((labels, _)) => labels.push(label.to_string()),
+                None => groups.push((vec![label.to_string()], msg.to_string())),
+            }
+        }
+        let text: Vec<String> = groups.iter().map(|(l, m)| format!("[{}] {m}", l.join(", "))).collect();
+        panic!("{test}: {} failure(s):\n  {}", self.fails.len(), text.join("\n  "));
     }
 }
 

@@ -8,9 +8,11 @@
 //! client prints our reason instead of "connection unexpectedly closed".
 
 mod session;
+mod stdio;
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 
 use crate::cli::{self, Invocation, Request, WrapperFlags};
 use crate::wire::{put_i32, MsgCode};
@@ -53,9 +55,24 @@ pub fn main_entry() -> i32 {
 
 /// Serves one request on stdin/stdout.
 pub fn serve_command(flags: &WrapperFlags, command: &str) -> i32 {
-    let stdin = io::stdin().lock();
-    let stdout = io::stdout().lock();
-    serve(flags, command, stdin, stdout)
+    let stdin = io::stdin();
+    let stdout = io::stdout();
+    stdio::make_blocking(stdin.as_fd());
+    stdio::make_blocking(stdout.as_fd());
+    // Raw descriptors: std's own stdout buffering would only add a copy.
+    let r = stdio::Blocking(std::fs::File::from(
+        stdin
+            .as_fd()
+            .try_clone_to_owned()
+            .unwrap_or_else(|_| dup_fail()),
+    ));
+    let w = stdio::Blocking(std::fs::File::from(
+        stdout
+            .as_fd()
+            .try_clone_to_owned()
+            .unwrap_or_else(|_| dup_fail()),
+    ));
+    serve(flags, command, r, w)
 }
 
 /// Serves one request on the given streams (the SSH server uses this too).
@@ -110,4 +127,9 @@ fn deliver_refusal<R: Read, W: Write>(
     mux.send_msg(MsgCode::Error, line.as_bytes())?;
     mux.send_msg_int(MsgCode::ErrorExit, code)?;
     mux.flush()
+}
+
+fn dup_fail() -> std::os::fd::OwnedFd {
+    eprintln!("rrsync-rs: cannot duplicate standard input/output");
+    std::process::exit(crate::error::code::START_CLIENT)
 }

@@ -77,6 +77,7 @@ fn run_sender<R: Read, W: Write>(root: &Root, permit: &SendPermit, r: R, w: W) -
     match sender_session(root, permit, &hs, &mut conn) {
         Ok(code) => code,
         Err((msg, code)) => {
+            eprintln!("rrsync-rs: {msg}");
             let _ = conn.error(&msg);
             let _ = conn.w.send_msg_int(MsgCode::ErrorExit, code);
             let _ = conn.flush();
