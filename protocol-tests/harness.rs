@@ -443,20 +443,35 @@ impl Report {
     /// Panic with every failure if there was any; cells that failed with
     /// the very same message are listed once.
     pub fn finish(self, test: &str) {
-        eprintln!("{test}: {} passed, {} failed (server: {:?})", self.passes, self.fails.len(), kind_under_test());
+        eprintln!(
+            "{test}: {} passed, {} failed (server: {:?})",
+            self.passes,
+            self.fails.len(),
+            kind_under_test()
+        );
         if self.fails.is_empty() {
             return;
         }
         let mut groups: Vec<(Vec<String>, String)> = Vec::new();
         for f in &self.fails {
-            let (label, msg) = f.split_once("] ").map(|(l, m)| (l.trim_start_matches('['), m)).unwrap_or(("?", f));
+            let (label, msg) = f
+                .split_once("] ")
+                .map(|(l, m)| (l.trim_start_matches('['), m))
+                .unwrap_or(("?", f));
             match groups.iter_mut().find(|(_, m)| m == msg) {
                 Some((labels, _)) => labels.push(label.to_string()),
                 None => groups.push((vec![label.to_string()], msg.to_string())),
             }
         }
-        let text: Vec<String> = groups.iter().map(|(l, m)| format!("[{}] {m}", l.join(", "))).collect();
-        panic!("{test}: {} failure(s):\n  {}", self.fails.len(), text.join("\n  "));
+        let text: Vec<String> = groups
+            .iter()
+            .map(|(l, m)| format!("[{}] {m}", l.join(", ")))
+            .collect();
+        panic!(
+            "{test}: {} failure(s):\n  {}",
+            self.fails.len(),
+            text.join("\n  ")
+        );
     }
 }
 

@@ -134,13 +134,17 @@ fn pull_through_real_sshd() {
             let ref_out = pull_with(&work, &cell, &Server::stock(&fx.root), &spec, &reference);
             let r =
                 ensure(ref_out.code == Some(0), "STOCK BASELINE failed", &ref_out).and_then(|()| {
+                    let log_start = sshd_log(&work).len();
                     let args = harness::args(&[
                         "-a",
                         "root@127.0.0.1:dir/",
                         &format!("{}/", dst.display()),
                     ]);
                     let out = harness::rsync(&cell, &ssh, &args);
-                    let log = sshd_log(&work);
+                    let log = sshd_log(&work)
+                        .get(log_start..)
+                        .unwrap_or_default()
+                        .to_string();
                     ensure(
                         out.code == Some(0),
                         &format!("pull through sshd failed; sshd log:\n{log}"),

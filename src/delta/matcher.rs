@@ -152,7 +152,7 @@ impl<'s> Matcher<'s> {
                         .get(s.pos..s.pos + len)
                         .ok_or(io::ErrorKind::InvalidData)?;
                     hasher.update(block);
-                    sink(Token::Block(i))?;
+                    sink(Token::Block(i, block))?;
                     s.pos += len;
                     s.lit = s.pos;
                     want = i.wrapping_add(1);

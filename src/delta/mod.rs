@@ -29,6 +29,7 @@ pub use signature::{generate_signature, BlockSum, Signature};
 pub enum Token<'a> {
     /// Bytes to send literally (any length; encoders chunk them).
     Literal(&'a [u8]),
-    /// The receiver copies basis block `i`.
-    Block(u32),
+    /// The receiver copies basis block `i`; the slice is the matched data
+    /// (the deflate token codec feeds it into its dictionary).
+    Block(u32, &'a [u8]),
 }

@@ -30,7 +30,7 @@ fn delta(
         .run(&mut src, target.len() as u64, &mut |t| {
             toks.push(match t {
                 Token::Literal(d) => Tok::Lit(d.to_vec()),
-                Token::Block(i) => Tok::Blk(i),
+                Token::Block(i, _) => Tok::Blk(i),
             });
             Ok(())
         })
@@ -175,7 +175,7 @@ fn no_basis_and_empty_file() {
         .run(&mut &data[..], data.len() as u64, &mut |t| {
             match t {
                 Token::Literal(d) => n += d.len(),
-                Token::Block(_) => panic!("no blocks"),
+                Token::Block(..) => panic!("no blocks"),
             }
             Ok(())
         })
@@ -284,7 +284,7 @@ fn speed() {
             let t = cpu_secs();
             let mut blocks = 0u64;
             m.run(&mut &target[..], n as u64, &mut |tok| {
-                if let Token::Block(_) = tok {
+                if let Token::Block(..) = tok {
                     blocks += 1;
                 }
                 Ok(())

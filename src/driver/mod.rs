@@ -76,7 +76,12 @@ pub fn serve_command(flags: &WrapperFlags, command: &str) -> i32 {
 }
 
 /// Serves one request on the given streams (the SSH server uses this too).
-pub fn serve<R: Read, W: Write>(flags: &WrapperFlags, command: &str, mut r: R, mut w: W) -> i32 {
+pub fn serve<R: Read, W: Write + Send + 'static>(
+    flags: &WrapperFlags,
+    command: &str,
+    mut r: R,
+    mut w: W,
+) -> i32 {
     let args = match cli::parse_original_command(command) {
         Ok(Request::True) => return 0,
         Ok(Request::Rsync(a)) => a,

@@ -7,8 +7,9 @@ use crate::checksum::StrongKind;
 use crate::cli::{Options, WrapperFlags};
 use crate::flist::FlistOptions;
 use crate::fs::Root;
-use crate::policy::{SendPermit, Session};
+use crate::policy::{ReceivePermit, SendPermit, Session};
 use crate::proto::{self, CompatFlags, HandshakeRequest};
+use crate::role::receiver::{self, ReceiverConfig, RecvOptions};
 use crate::role::sender::{self, SenderConfig, WalkOptions};
 use crate::role::Conn;
 use crate::wire::MsgCode;
@@ -17,7 +18,12 @@ use crate::wire::MsgCode;
 pub const MAX_ENTRIES: usize = 10_000_000;
 
 /// Runs an authorised session and returns the exit code.
-pub fn run<R: Read, W: Write>(flags: &WrapperFlags, session: Session, r: R, w: W) -> i32 {
+pub fn run<R: Read, W: Write + Send + 'static>(
+    flags: &WrapperFlags,
+    session: Session,
+    r: R,
+    w: W,
+) -> i32 {
     let root = match Root::open(&flags.root) {
         Ok(root) => root,
         Err(e) => {
@@ -31,10 +37,7 @@ pub fn run<R: Read, W: Write>(flags: &WrapperFlags, session: Session, r: R, w: W
     };
     match session {
         Session::Send(permit) => run_sender(&root, &permit, r, w),
-        Session::Receive(_) => {
-            let (mut r, mut w) = (r, w);
-            super::refuse(&mut r, &mut w, "receiving is not implemented yet", 4)
-        }
+        Session::Receive(permit) => run_receiver(&root, &permit, r, w),
     }
 }
 
@@ -191,4 +194,155 @@ impl sender::Exclude for SenderFilter {
     fn leave_dir(&mut self) {
         self.0.leave_dir();
     }
+}
+
+/// Handshake and multiplexing for either role.
+fn start<R: Read, W: Write>(
+    conn: &mut Conn<R, W>,
+    o: &Options,
+    who: &'static str,
+) -> Result<proto::Session, i32> {
+    conn.who = who;
+    let hs = match proto::server_handshake(&mut conn.r, &mut conn.w, &handshake_request(o)) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = conn.error(&e.to_string());
+            let _ = conn.flush();
+            return Err(e.exit_code());
+        }
+    };
+    conn.set_protocol(hs.protocol);
+    if conn.w.set_multiplexed(true).is_err() {
+        return Err(crate::error::code::STREAM_IO);
+    }
+    conn.r.set_multiplexed(hs.protocol >= 30);
+    Ok(hs)
+}
+
+fn run_receiver<R: Read, W: Write + Send + 'static>(
+    root: &Root,
+    permit: &ReceivePermit,
+    r: R,
+    w: W,
+) -> i32 {
+    let o = permit.options();
+    let mut conn = Conn::new(r, w);
+    let hs = match start(&mut conn, o, "receiver") {
+        Ok(hs) => hs,
+        Err(code) => return code,
+    };
+    let p = hs.protocol;
+    let fail = |conn: &mut Conn<R, W>, msg: String, code: i32| {
+        let _ = conn.error(&msg);
+        let _ = conn.w.send_msg_int(MsgCode::ErrorExit, code);
+        let _ = conn.flush();
+        code
+    };
+    let resolve = |name: &Option<String>| match name {
+        Some(n) => StrongKind::from_name(n, p),
+        None => StrongKind::implied(p),
+    };
+    let (Some(xfer_kind), Some(file_kind)) =
+        (resolve(&hs.xfer_checksum), resolve(&hs.file_checksum))
+    else {
+        return fail(&mut conn, "unsupported checksum choice".into(), 4);
+    };
+    let delete_mode =
+        o.delete || o.delete_before || o.delete_during || o.delete_after || o.delete_delay;
+    let filter = if crate::filter::list_expected(
+        crate::filter::Side::Receiver,
+        p,
+        delete_mode,
+        o.delete_excluded,
+        o.prune_empty_dirs,
+    ) {
+        match crate::filter::recv_filter_list(&mut conn.r, p) {
+            Ok(f) => Some(f),
+            Err(e) => return fail(&mut conn, e.to_string(), 2),
+        }
+    } else {
+        None
+    };
+    let opts = match recv_options(o, delete_mode) {
+        Ok(x) => x,
+        Err(msg) => return fail(&mut conn, msg, 1),
+    };
+    let cfg = ReceiverConfig {
+        root,
+        dest: permit
+            .paths()
+            .first()
+            .map(|s| s.as_bytes().to_vec())
+            .unwrap_or_default(),
+        opts,
+        flist: flist_options(o, &hs, file_kind),
+        xfer_kind,
+        file_kind,
+        seed: hs.seed,
+        proper_seed_order: hs.compat.contains(CompatFlags::CHKSUM_SEED_FIX),
+        compression: hs.compression,
+        id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),
+        filter,
+        delete: permit.delete_permit(),
+        overwrite: permit.overwrite_permit(),
+    };
+    let who = conn.who;
+    let errs = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _ = (who, errs);
+    match receiver::run(conn, cfg) {
+        Ok(_) => 0,
+        Err(e) => {
+            eprintln!("rrsync-rs: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn rel(s: &str) -> Result<crate::fs::RelPath, String> {
+    crate::fs::RelPath::new(s.as_bytes()).map_err(|e| format!("invalid directory argument: {e}"))
+}
+
+fn recv_options(o: &Options, delete_mode: bool) -> Result<RecvOptions, String> {
+    let alt_dest = o
+        .alt_dest
+        .iter()
+        .map(|(k, d)| rel(d).map(|p| (*k, p)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RecvOptions {
+        perms: o.perms,
+        executability: o.executability,
+        times: o.times,
+        omit_dir_times: o.omit_dir_times,
+        omit_link_times: o.omit_link_times,
+        owner: o.owner,
+        group: o.group,
+        links: o.links,
+        hard_links: o.hard_links > 0,
+        checksum: o.checksum,
+        ignore_times: o.ignore_times,
+        size_only: o.size_only,
+        update: o.update,
+        ignore_existing: o.ignore_existing,
+        existing: o.existing,
+        whole_file: o.whole_file == Some(true),
+        dry_run: o.dry_run,
+        inplace: o.inplace,
+        partial: o.partial || o.partial_dir.is_some(),
+        backup: o.backup,
+        backup_dir: o.backup_dir.as_deref().map(rel).transpose()?,
+        suffix: o.suffix.clone().unwrap_or_default().into_bytes(),
+        alt_dest,
+        mkpath: o.mkpath,
+        block_size: o.block_size,
+        modify_window: i64::from(o.modify_window.unwrap_or(0).max(0)),
+        delete: delete_mode,
+        delete_late: o.delete_after || o.delete_delay,
+        delete_excluded: o.delete_excluded,
+        max_delete: o.max_delete,
+        remove_source_files: o.remove_source_files,
+        numeric_ids: o.numeric_ids,
+        munge_links: o.munge_links,
+        create_devices: false,
+        am_root: rustix::process::geteuid().is_root(),
+    })
 }

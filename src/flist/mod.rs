@@ -6,11 +6,13 @@
 //! ids with inline names from 30), `write_end_of_flist`, `send_id_lists`
 //! in `uidlist.c`, and `f_name_cmp`, the order both sides sort the list in.
 
+mod decode;
 mod encode;
 mod entry;
 mod ids;
 mod sort;
 
+pub use decode::{read_id_lists, FlistDecoder, FlistError, FlistLimits};
 pub use encode::FlistEncoder;
 pub use entry::{EntryFlags, FileEntry, FileKind, FlistOptions};
 pub use ids::{IdList, IdNames};

@@ -119,6 +119,21 @@ impl Root {
         Ok(rustix::fs::renameat(&fdir, fname, &tdir, tname)?)
     }
 
+    /// Like [`Root::rename`] but fails with `EEXIST` instead of replacing
+    /// an existing `to` (`renameat2(RENAME_NOREPLACE)`): the primitive that
+    /// makes `-no-overwrite` hold even against a hostile client.
+    pub fn rename_noreplace(&self, from: &RelPath, to: &RelPath) -> io::Result<()> {
+        let (fdir, fname) = self.split(from)?;
+        let (tdir, tname) = self.split(to)?;
+        Ok(rustix::fs::renameat_with(
+            &fdir,
+            fname,
+            &tdir,
+            tname,
+            rustix::fs::RenameFlags::NOREPLACE,
+        )?)
+    }
+
     /// Remove a non-directory.
     pub fn unlink(&self, path: &RelPath) -> io::Result<()> {
         let (dir, name) = self.split(path)?;

@@ -95,6 +95,19 @@ impl SendPermit {
     }
 }
 
+/// Proof that a receiving session may delete. Only a [`ReceivePermit`]
+/// without `-no-del` hands one out, and every deletion path in the
+/// receiver takes it by reference: under `-no-del` there is no value of
+/// this type, so there is no code path that deletes.
+#[derive(Debug)]
+pub struct DeletePermit(());
+
+/// Proof that a receiving session may replace or modify existing files.
+/// Without it (`-no-overwrite`) the receiver only renames new files into
+/// place with `RENAME_NOREPLACE`.
+#[derive(Debug)]
+pub struct OverwritePermit(());
+
 /// Permission to receive: only [`authorize`] builds one, never for `-ro`.
 #[derive(Debug)]
 pub struct ReceivePermit {
@@ -126,6 +139,14 @@ impl ReceivePermit {
     /// Whether stored symlinks are munged (`-munge` or `--munge-links`).
     pub fn munge_links(&self) -> bool {
         self.args.options.munge_links
+    }
+    /// The deletion capability, absent under `-no-del`.
+    pub fn delete_permit(&self) -> Option<DeletePermit> {
+        self.may_delete.then_some(DeletePermit(()))
+    }
+    /// The overwrite capability, absent under `-no-overwrite`.
+    pub fn overwrite_permit(&self) -> Option<OverwritePermit> {
+        self.may_overwrite.then_some(OverwritePermit(()))
     }
     /// False unless the root is `/`: rrsync 3.5.0 adds `--drop-D` on a
     /// restricted receiver, so device and special files are not created

@@ -6,6 +6,7 @@
 //! reach the sender.
 
 pub mod conn;
+pub mod receiver;
 pub mod sender;
 
 pub use conn::Conn;

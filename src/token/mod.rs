@@ -7,21 +7,31 @@
 //!   `recv_zstd_token`): one zstd stream for the whole session, flushed at
 //!   each block token and at the end of each file.
 //!
-//! The deflate codecs (`zlib`, `zlibx`) and lz4 are not implemented; a
-//! session must not negotiate them.
+//! - [`deflate`] / [`inflate`]: `-z` (`zlib`, `CPRES_ZLIB`, the only choice
+//!   below protocol 30) and `zlibx` (`send_deflated_token`,
+//!   `recv_deflated_token`, `see_deflate_token`): one raw deflate stream per
+//!   file; for `zlib` matched blocks also enter the dictionary on both sides.
+//!
+//! lz4 is not implemented; a session must not negotiate it.
 //!
 //! After [`TokenEncoder::end`] the caller writes the file's strong checksum
 //! (`match_sums`), which is not part of the token stream.
 
+pub mod deflate;
+pub mod inflate;
 pub mod plain;
 mod runs;
 pub mod zstd;
 
 #[cfg(test)]
+mod deflate_tests;
+#[cfg(test)]
 mod tests;
 
 use std::io::{self, Read};
 
+pub use deflate::DeflateEncoder;
+pub use inflate::InflateDecoder;
 pub use plain::{PlainDecoder, PlainEncoder};
 pub use zstd::{ZstdDecoder, ZstdEncoder};
 
@@ -98,6 +108,22 @@ pub enum TokenEncoder {
     Plain(PlainEncoder),
     /// zstd.
     Zstd(Box<ZstdEncoder>),
+    /// zlib / zlibx.
+    Deflate(Box<DeflateEncoder>),
+}
+
+/// The compression actually used, as rsync's `init_compression_level`
+/// settles it: `--compress-level=0` turns zlib and zlibx off (both sides
+/// apply this, so the receiver must use it for its decoder too).
+pub fn effective_compression(
+    c: crate::proto::Compression,
+    level: Option<i32>,
+) -> crate::proto::Compression {
+    use crate::proto::Compression as C;
+    match c {
+        C::Zlib | C::ZlibX if level == Some(0) => C::None,
+        c => c,
+    }
 }
 
 impl From<TokenError> for io::Error {
@@ -109,20 +135,34 @@ impl From<TokenError> for io::Error {
     }
 }
 
-/// The negotiated compression has no codec here (zlib, zlibx, lz4).
+/// The negotiated compression has no codec here (lz4).
 fn unsupported() -> TokenError {
     TokenCodecError::Compression("unsupported compression").into()
 }
 
 impl TokenEncoder {
     /// The session's encoder for the negotiated compression; `level` is the
-    /// client's `--compress-level` (zstd default 3 when absent or 0).
+    /// client's `--compress-level` (zstd default 3 when absent or 0; zlib
+    /// default 6, and 0 means no compression, see
+    /// [`effective_compression`]). Call [`Self::set_protocol`] too.
     pub fn new(c: crate::proto::Compression, level: Option<i32>) -> Result<Self, TokenError> {
         use crate::proto::Compression as C;
-        match c {
+        match effective_compression(c, level) {
             C::None => Ok(Self::Plain(PlainEncoder)),
             C::Zstd => Ok(Self::Zstd(Box::new(ZstdEncoder::new(level.unwrap_or(0))?))),
-            C::Zlib | C::ZlibX | C::Lz4 => Err(unsupported()),
+            c @ (C::Zlib | C::ZlibX) => Ok(Self::Deflate(Box::new(DeflateEncoder::new(
+                c == C::Zlib,
+                deflate::effective_level(level),
+            )))),
+            C::Lz4 => Err(unsupported()),
+        }
+    }
+
+    /// The session's protocol version (zlib feeds long blocks differently
+    /// below 31).
+    pub fn set_protocol(&mut self, protocol: u32) {
+        if let Self::Deflate(e) = self {
+            e.set_protocol(protocol);
         }
     }
 
@@ -134,17 +174,20 @@ impl TokenEncoder {
                 Ok(())
             }
             Self::Zstd(e) => e.literal(data, out),
+            Self::Deflate(e) => e.literal(data, out),
         }
     }
 
-    /// A match of basis block `index`.
-    pub fn block(&mut self, index: u32, out: &mut Vec<u8>) -> Result<(), TokenError> {
+    /// A match of basis block `index`; `data` is the matched bytes (zlib
+    /// adds them to its history).
+    pub fn block(&mut self, index: u32, data: &[u8], out: &mut Vec<u8>) -> Result<(), TokenError> {
         match self {
             Self::Plain(e) => {
                 e.block(index, out);
                 Ok(())
             }
             Self::Zstd(e) => e.block(index, out),
+            Self::Deflate(e) => e.block(index, data, out),
         }
     }
 
@@ -156,6 +199,7 @@ impl TokenEncoder {
                 Ok(())
             }
             Self::Zstd(e) => e.end(out),
+            Self::Deflate(e) => e.end(out),
         }
     }
 }
@@ -166,16 +210,28 @@ pub enum TokenDecoder {
     Plain(PlainDecoder),
     /// zstd.
     Zstd(Box<ZstdDecoder>),
+    /// zlib / zlibx.
+    Deflate(Box<InflateDecoder>),
 }
 
 impl TokenDecoder {
-    /// The session's decoder for the negotiated compression.
+    /// The session's decoder for the compression in use (pass it through
+    /// [`effective_compression`] first). Call [`Self::set_protocol`] too.
     pub fn new(c: crate::proto::Compression) -> Result<Self, TokenError> {
         use crate::proto::Compression as C;
         match c {
             C::None => Ok(Self::Plain(PlainDecoder::new())),
             C::Zstd => Ok(Self::Zstd(Box::default())),
-            C::Zlib | C::ZlibX | C::Lz4 => Err(unsupported()),
+            C::Zlib | C::ZlibX => Ok(Self::Deflate(Box::new(InflateDecoder::new(c == C::Zlib)))),
+            C::Lz4 => Err(unsupported()),
+        }
+    }
+
+    /// The session's protocol version (zlib feeds long blocks differently
+    /// below 31).
+    pub fn set_protocol(&mut self, protocol: u32) {
+        if let Self::Deflate(d) = self {
+            d.set_protocol(protocol);
         }
     }
 
@@ -188,10 +244,17 @@ impl TokenDecoder {
         match self {
             Self::Plain(d) => d.next(r, count),
             Self::Zstd(d) => d.next(r, count),
+            Self::Deflate(d) => d.next(r, count),
         }
     }
 
-    /// `see_token`: show the decoder a matched block's data. Only the zlib
-    /// codec (not implemented) uses it; kept so callers are codec-agnostic.
-    pub fn see_block(&mut self, _data: &[u8]) {}
+    /// `see_token`: show the decoder the basis data of the block just
+    /// returned. Call it after every [`TokenEvent::Block`] (the zlib codec
+    /// adds the bytes to its history; the others ignore them).
+    pub fn see_block(&mut self, data: &[u8]) -> Result<(), TokenError> {
+        match self {
+            Self::Deflate(d) => d.see_block(data),
+            Self::Plain(_) | Self::Zstd(_) => Ok(()),
+        }
+    }
 }

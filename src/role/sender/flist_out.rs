@@ -30,7 +30,7 @@ pub(super) fn source_names<R: Read, W: Write>(
     cfg: &SenderConfig<'_>,
 ) -> Result<Vec<Vec<u8>>, SendError> {
     let Some(ff) = &cfg.files_from else {
-        return Ok(cfg.paths.clone());
+        return Ok(super::glob::expand_sources(cfg.root, &cfg.paths));
     };
     let names = match ff {
         None => read_names_from_conn(conn)?,

@@ -10,6 +10,7 @@
 //! list is sent up front.
 
 mod flist_out;
+mod glob;
 mod send;
 mod walk;
 

@@ -218,6 +218,7 @@ fn send_one<R: Read, W: Write>(
     let mut matcher = Matcher::new(&sig, ctx.xfer_kind, ctx.seed, ctx.proper_seed_order);
     let conn = &mut ctx.conn;
     let tokens = &mut ctx.tokens;
+    tokens.set_protocol(p);
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut literal = 0u64;
     let mut sink = |t: Token<'_>| -> io::Result<()> {
@@ -226,7 +227,7 @@ fn send_one<R: Read, W: Write>(
                 literal += d.len() as u64;
                 tokens.literal(d, &mut buf)
             }
-            Token::Block(i) => tokens.block(i, &mut buf),
+            Token::Block(i, data) => tokens.block(i, data, &mut buf),
         }
         .map_err(io::Error::other)?;
         if buf.len() >= 32 * 1024 {

@@ -1,0 +1,207 @@
+//! Running one stock rsync client transfer against either server.
+//!
+//! Both servers are started by the client through its `-e` remote-shell
+//! hook (`main.c do_cmd()`: `PROGRAM HOST rsync --server ...`), via the
+//! same small shell shim so that both pay the same startup overhead:
+//! `srv.sh TIMEFILE ours BIN local -ro|-wo ROOT HOST rsync --server ...`
+//! execs our binary (which takes HOST and the command itself), and
+//! `srv.sh TIMEFILE stock ROOT HOST rsync --server ...` changes to ROOT,
+//! drops HOST and execs the stock `rsync --server`. When GNU time is
+//! installed the shim execs the server under `/usr/bin/time -f '%U %S'`,
+//! which reports the user+sys CPU of the server process and the children
+//! it waited for (`wait4` rusage).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::R;
+
+/// Which server the client talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Server {
+    Stock,
+    Ours,
+}
+
+/// One measured client run.
+#[derive(Debug)]
+pub struct Outcome {
+    pub exit_ok: bool,
+    pub wall: Duration,
+    /// Server user+sys seconds, when GNU time is available.
+    pub cpu: Option<f64>,
+    /// `--stats` "Literal data" in bytes.
+    pub literal: Option<u64>,
+    pub stderr: String,
+}
+
+/// Finds (and if stale, builds) the release binary of rrsync-rs.
+pub fn ensure_binary() -> R<PathBuf> {
+    if let Some(p) = std::env::var_os("RRSYNC_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest.join("target"));
+    let bin = target.join("release/rrsync-rs");
+    let built = fs::metadata(&bin).and_then(|m| m.modified()).ok();
+    let mut newest = newest_mtime(&manifest.join("src"));
+    if let Ok(t) = fs::metadata(manifest.join("Cargo.toml")).and_then(|m| m.modified()) {
+        newest = newest.max(Some(t));
+    }
+    if built.is_none() || built < newest {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        eprintln!("building {} (release)...", bin.display());
+        let st = Command::new(cargo)
+            .args(["build", "--release", "--bin", "rrsync-rs"])
+            .current_dir(manifest)
+            .status()?;
+        if !st.success() {
+            if built.is_none() {
+                return Err(format!("cargo build --release failed: {st}").into());
+            }
+            eprintln!("warning: build failed ({st}); benchmarking the existing binary");
+        }
+    }
+    Ok(bin)
+}
+
+fn newest_mtime(dir: &Path) -> Option<SystemTime> {
+    let mut newest = None;
+    for e in fs::read_dir(dir).ok()?.flatten() {
+        let Ok(m) = e.metadata() else { continue };
+        let t = if m.is_dir() {
+            newest_mtime(&e.path())
+        } else {
+            m.modified().ok()
+        };
+        newest = newest.max(t);
+    }
+    newest
+}
+
+/// The shim scripts and scratch files of one benchmark run.
+pub struct Harness {
+    pub bin: PathBuf,
+    pub shim: PathBuf,
+    scratch: PathBuf,
+    pub timeout: Duration,
+    pub has_time: bool,
+}
+
+impl Harness {
+    pub fn new(bin: PathBuf, scratch: &Path, timeout: Duration) -> R<Self> {
+        let has_time = Path::new("/usr/bin/time").exists()
+            && Command::new("/usr/bin/time")
+                .args(["-f", "%U %S", "-o", "/dev/null", "true"])
+                .status()
+                .is_ok_and(|s| s.success());
+        let timed = if has_time {
+            r#"exec /usr/bin/time -f '%U %S' -o "$tf" "$@""#
+        } else {
+            r#"exec "$@""#
+        };
+        let script = format!(
+            "#!/bin/sh\n\
+             # srv.sh TIMEFILE ours BIN ARGS... | srv.sh TIMEFILE stock ROOT HOST CMD...\n\
+             tf=$1; kind=$2; shift 2\n\
+             if [ \"$kind\" = stock ]; then cd \"$1\" || exit 1; shift 2; fi\n\
+             {timed}\n"
+        );
+        fs::create_dir_all(scratch)?;
+        let shim = scratch.join("srv.sh");
+        fs::write(&shim, script)?;
+        let mut perm = fs::metadata(&shim)?.permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+        fs::set_permissions(&shim, perm)?;
+        Ok(Harness {
+            bin,
+            shim,
+            scratch: scratch.to_path_buf(),
+            timeout,
+            has_time,
+        })
+    }
+
+    /// The `-e` value for `server` serving `root` (`push`: write-only).
+    pub fn rsh(&self, server: Server, root: &Path, push: bool) -> String {
+        let tf = self.scratch.join("cpu.txt");
+        let (shim, tf, root) = (self.shim.display(), tf.display(), root.display());
+        match server {
+            Server::Stock => format!("{shim} {tf} stock {root}"),
+            Server::Ours => {
+                let mode = if push { "-wo" } else { "-ro" };
+                format!(
+                    "{shim} {tf} ours {} local {mode} {root}",
+                    self.bin.display()
+                )
+            }
+        }
+    }
+
+    /// Runs `rsync ARGS` (the client), timing it from spawn to exit.
+    pub fn run_client(&self, args: &[String]) -> R<Outcome> {
+        let tf = self.scratch.join("cpu.txt");
+        let (out, err) = (self.scratch.join("out.txt"), self.scratch.join("err.txt"));
+        let _ = fs::remove_file(&tf);
+        let mut cmd = Command::new("rsync");
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&out)?)
+            .stderr(fs::File::create(&err)?);
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let start = Instant::now();
+        let mut child = cmd.spawn()?;
+        let pid = rustix::process::Pid::from_child(&child);
+        let (done, wait) = mpsc::channel::<()>();
+        let timeout = self.timeout;
+        let dog = std::thread::spawn(move || {
+            if wait.recv_timeout(timeout).is_err() {
+                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+                true
+            } else {
+                false
+            }
+        });
+        let status = child.wait()?;
+        let wall = start.elapsed();
+        let _ = done.send(());
+        let timed_out = dog.join().unwrap_or(false);
+        let stdout = fs::read_to_string(&out).unwrap_or_default();
+        let mut stderr = fs::read_to_string(&err).unwrap_or_default();
+        if timed_out {
+            stderr.push_str(&format!("\n(killed after {timeout:?})"));
+        }
+        let cpu = fs::read_to_string(&tf).ok().and_then(|s| parse_cpu(&s));
+        Ok(Outcome {
+            exit_ok: status.success() && !timed_out,
+            wall,
+            cpu,
+            literal: parse_stat(&stdout, "Literal data:"),
+            stderr,
+        })
+    }
+}
+
+/// The last line of GNU time's `%U %S` output (earlier lines may hold
+/// "Command exited with non-zero status").
+fn parse_cpu(s: &str) -> Option<f64> {
+    let line = s.lines().rev().find(|l| !l.trim().is_empty())?;
+    let mut it = line.split_whitespace().map(|w| w.parse::<f64>().ok());
+    Some(it.next()?? + it.next()??)
+}
+
+/// `--stats` lines look like `Literal data: 1,234 bytes`.
+fn parse_stat(stdout: &str, key: &str) -> Option<u64> {
+    let line = stdout.lines().find_map(|l| l.trim().strip_prefix(key))?;
+    let num: String = line
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .collect();
+    num.replace(',', "").parse().ok()
+}

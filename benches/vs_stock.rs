@@ -1,0 +1,400 @@
+//! Side-by-side benchmark: rrsync-rs versus stock `rsync --server`, both
+//! driven by the same stock rsync client, in one run.
+//!
+//! Run: `cargo bench --bench vs_stock [-- FILTER...]` (FILTERs select cases
+//! whose name contains any of them, e.g. `-- pull`). Environment:
+//! `BENCH_QUICK=1` (64 MiB / 2,000 files instead of 256 MiB / 10,000),
+//! `BENCH_RUNS=N` (default 3), `BENCH_TIMEOUT=SECS` (per client run),
+//! `RRSYNC_BIN` (binary to test; default `target/release/rrsync-rs`,
+//! rebuilt with `cargo build --release` when older than `src/`),
+//! `BENCH_KEEP=1` (keep the data directory under /tmp).
+//!
+//! What is measured: the wall time of one whole client command (`rsync -a
+//! --stats -e SHIM ...`), from spawn to exit, so process start-up,
+//! handshake, file list, checksums, data and the final statistics are all
+//! in. No SSH is involved: the client reaches the server through `-e` (see
+//! `common/run.rs`), our server as `rrsync-rs local -ro|-wo ROOT`, the stock
+//! one as `rsync --server` run in ROOT. CPU is user+sys of the server
+//! process alone (GNU time, `wait4` rusage), the client's CPU is excluded.
+//! Each case runs N times per server, alternating which server goes first,
+//! and the median is reported. Data is generated once (deterministic PRNG)
+//! under /tmp and removed at the end; the page cache is warm for both.
+//!
+//! Cases: pull (server is the sender) of one large random file into an
+//! empty destination (all literal data over the delta path), of many small
+//! files in 100 directories, a delta pull onto the previous version of the
+//! large file (one byte changed per MiB, newer mtime; also with
+//! `--cc=md5` and with `-z`), and a no-change pull (file list + quick
+//! check only); then push (server is the receiver) of the same, skipped
+//! with "push: not supported yet" while our receiver refuses.
+//!
+//! Reading the table: `ratio` = ours / stock, so < 1.0 means rrsync-rs
+//! was faster and 2.0 means it took twice as long. `literal` is the
+//! client's `--stats` "Literal data" for stock / ours: in delta cases it
+//! shows how much each server's delta matching had to send. Every
+//! transfer is verified (entries, sizes, mtimes, bytes); a wrong result
+//! prints FAIL instead of a ratio.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use common::data::{self, Sizes};
+use common::run::{Harness, Outcome, Server};
+use common::R;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Big,
+    Small,
+    Delta,
+    NoChange,
+}
+
+struct Case {
+    name: String,
+    push: bool,
+    kind: Kind,
+    extra: &'static [&'static str],
+}
+
+enum State {
+    Ok,
+    Fail(String),
+    Skip(String),
+}
+
+/// Removes the data directory on drop (unless `BENCH_KEEP` is set).
+struct TmpDir(PathBuf);
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        if std::env::var_os("BENCH_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        } else {
+            eprintln!("kept {}", self.0.display());
+        }
+    }
+}
+
+fn cases(s: Sizes) -> Vec<Case> {
+    let mut v = Vec::new();
+    for push in [false, true] {
+        let dir = if push { "push" } else { "pull" };
+        let mut add = |name: String, kind, extra| {
+            v.push(Case {
+                name,
+                push,
+                kind,
+                extra,
+            })
+        };
+        add(format!("{dir} 1 file {} MiB", s.big_mib), Kind::Big, &[]);
+        add(
+            format!("{dir} {} small files", s.small_files),
+            Kind::Small,
+            &[],
+        );
+        add(format!("{dir} delta 1 B/MiB"), Kind::Delta, &[]);
+        if !push {
+            add(format!("{dir} delta --cc=md5"), Kind::Delta, &["--cc=md5"]);
+            add(format!("{dir} delta -z"), Kind::Delta, &["-z"]);
+        }
+        add(format!("{dir} no change"), Kind::NoChange, &[]);
+    }
+    v
+}
+
+/// Source path, relative to SRC, of a case's data.
+fn rel(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Big => "data/big/",
+        Kind::Small => "data/small/",
+        Kind::Delta => "delta/",
+        Kind::NoChange => "data/",
+    }
+}
+
+struct Bench {
+    src: PathBuf,
+    /// Destination root: `work/out` receives every transfer.
+    work: PathBuf,
+    h: Harness,
+    runs: usize,
+}
+
+impl Bench {
+    fn out(&self) -> PathBuf {
+        self.work.join("out")
+    }
+
+    fn reset(&self) -> R<()> {
+        if self.work.exists() {
+            std::fs::remove_dir_all(&self.work)?;
+        }
+        std::fs::create_dir_all(&self.work)?;
+        Ok(())
+    }
+
+    /// Puts the destination in the state the case starts from.
+    fn prepare(&self, kind: Kind, prepared: &mut bool) -> R<()> {
+        match kind {
+            Kind::Big | Kind::Small => self.reset(),
+            Kind::Delta => {
+                self.reset()?;
+                std::fs::create_dir_all(self.out())?;
+                let basis = self.out().join("big.bin");
+                std::fs::copy(self.src.join("data/big/big.bin"), &basis)?;
+                data::set_mtime(&basis, data::T0)
+            }
+            Kind::NoChange if !*prepared => {
+                self.reset()?;
+                let st = Command::new("rsync")
+                    .arg("-a")
+                    .arg(self.src.join("data/"))
+                    .arg(self.out())
+                    .status()?;
+                *prepared = st.success();
+                if st.success() {
+                    Ok(())
+                } else {
+                    Err("local rsync -a failed".into())
+                }
+            }
+            Kind::NoChange => Ok(()),
+        }
+    }
+
+    fn args(&self, c: &Case, server: Server) -> Vec<String> {
+        let mut a: Vec<String> = ["-a", "--stats"].iter().map(|s| s.to_string()).collect();
+        a.extend(c.extra.iter().map(|s| s.to_string()));
+        a.push("-e".into());
+        let root = if c.push { &self.work } else { &self.src };
+        a.push(self.h.rsh(server, root, c.push));
+        if c.push {
+            a.push(format!("{}/{}", self.src.display(), rel(c.kind)));
+            a.push("host:out/".into());
+        } else {
+            a.push(format!("host:{}", rel(c.kind)));
+            a.push(format!("{}/", self.out().display()));
+        }
+        a
+    }
+
+    /// Runs one case N times per server; returns the outcomes and states.
+    fn measure(&self, c: &Case) -> R<[(Vec<Outcome>, State); 2]> {
+        let mut res = [(Vec::new(), State::Ok), (Vec::new(), State::Ok)];
+        let mut prepared = false;
+        for i in 0..self.runs {
+            let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+            for idx in order {
+                let server = if idx == 0 {
+                    Server::Stock
+                } else {
+                    Server::Ours
+                };
+                let Some((outs, state)) = res.get_mut(idx) else {
+                    continue;
+                };
+                if !matches!(state, State::Ok) {
+                    continue;
+                }
+                self.prepare(c.kind, &mut prepared)?;
+                let o = self.h.run_client(&self.args(c, server))?;
+                let tag = format!(
+                    "{:<24} {:<5} run {}/{}",
+                    c.name,
+                    label(server),
+                    i + 1,
+                    self.runs
+                );
+                let tail = last_line(&o.stderr);
+                if !o.exit_ok {
+                    *state = if c.push && server == Server::Ours {
+                        State::Skip(format!("push: not supported yet ({tail})"))
+                    } else {
+                        State::Fail(format!("client failed: {tail}"))
+                    };
+                    prepared = false;
+                } else if let Err(e) = data::verify(&self.src.join(rel(c.kind)), &self.out()) {
+                    *state = State::Fail(format!("wrong result: {e}"));
+                    prepared = false;
+                }
+                match state {
+                    State::Ok => eprintln!("{tag}: {:.3} s", o.wall.as_secs_f64()),
+                    State::Fail(m) => eprintln!("{tag}: FAIL {m}\n{}", o.stderr.trim_end()),
+                    State::Skip(m) => eprintln!("{tag}: {m}"),
+                }
+                if matches!(state, State::Ok) {
+                    outs.push(o);
+                }
+            }
+        }
+        Ok(res)
+    }
+}
+
+fn label(s: Server) -> &'static str {
+    match s {
+        Server::Stock => "stock",
+        Server::Ours => "ours",
+    }
+}
+
+fn last_line(s: &str) -> String {
+    s.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => v.get(n / 2).copied(),
+        _ => Some((v.get(n / 2 - 1)? + v.get(n / 2)?) / 2.0),
+    }
+}
+
+fn secs(v: Option<f64>) -> String {
+    v.map_or("-".into(), |s| format!("{s:.3} s"))
+}
+
+fn ratio(ours: Option<f64>, stock: Option<f64>) -> String {
+    match (ours, stock) {
+        (Some(o), Some(s)) if s > 0.0 => format!("{:.2}", o / s),
+        _ => "-".into(),
+    }
+}
+
+fn mib(b: Option<u64>) -> String {
+    match b {
+        Some(b) if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        Some(b) if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        Some(b) => format!("{b} B"),
+        None => "-".into(),
+    }
+}
+
+/// One markdown table row for a measured case.
+fn row(c: &Case, res: &[(Vec<Outcome>, State); 2]) -> String {
+    let [(so, ss), (oo, os)] = res;
+    let wall = |v: &Vec<Outcome>| median(v.iter().map(|o| o.wall.as_secs_f64()).collect());
+    let cpu = |v: &Vec<Outcome>| median(v.iter().filter_map(|o| o.cpu).collect());
+    let lit = |v: &Vec<Outcome>| v.last().and_then(|o| o.literal);
+    let (sw, ow, sc, oc) = (wall(so), wall(oo), cpu(so), cpu(oo));
+    let (r, cr) = match (ss, os) {
+        (State::Ok, State::Ok) => (format!("**{}**", ratio(ow, sw)), ratio(oc, sc)),
+        (State::Fail(_), _) | (_, State::Fail(_)) => ("FAIL".into(), "FAIL".into()),
+        _ => ("skip".into(), "skip".into()),
+    };
+    let note = [ss, os]
+        .iter()
+        .zip(["stock", "ours"])
+        .filter_map(|(s, who)| match s {
+            State::Ok => None,
+            State::Fail(m) | State::Skip(m) => Some(format!("{who}: {}", m.replace('|', "/"))),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} |",
+        c.name,
+        secs(sw),
+        secs(ow),
+        r,
+        secs(sc),
+        secs(oc),
+        cr,
+        mib(lit(so)),
+        mib(lit(oo)),
+        note
+    )
+}
+
+fn env_num(key: &str, default: u64) -> u64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() -> R<()> {
+    let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let sizes = Sizes::new(quick);
+    let runs = env_num("BENCH_RUNS", 3).max(1) as usize;
+    let timeout = Duration::from_secs(env_num("BENCH_TIMEOUT", if quick { 120 } else { 600 }));
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let selected: Vec<Case> = cases(sizes)
+        .into_iter()
+        .filter(|c| filters.is_empty() || filters.iter().any(|f| c.name.contains(f.as_str())))
+        .collect();
+    if selected.is_empty() {
+        return Err(format!("no case matches {filters:?}").into());
+    }
+
+    let bin = common::run::ensure_binary()?;
+    let root = TmpDir(std::env::temp_dir().join(format!("rrsync-bench-{}", std::process::id())));
+    let h = Harness::new(bin.clone(), &root.0.join("bin"), timeout)?;
+    let bench = Bench {
+        src: root.0.join("src"),
+        work: root.0.join("work"),
+        h,
+        runs,
+    };
+    eprintln!("generating data in {} ...", root.0.display());
+    data::generate(&bench.src, sizes)?;
+
+    let mut rows = Vec::new();
+    for c in &selected {
+        let res = bench.measure(c)?;
+        rows.push(row(c, &res));
+    }
+
+    let version = Command::new("rsync")
+        .arg("--version")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!();
+    println!(
+        "rrsync-rs vs stock rsync --server ({}; client + stock server: {}; {} cores; {} runs, median{})",
+        bin.display(),
+        version.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        cores,
+        runs,
+        if quick { "; BENCH_QUICK" } else { "" }
+    );
+    println!(
+        "ratio = ours / stock (< 1.0: rrsync-rs faster); cpu = server user+sys{}",
+        if bench.h.has_time {
+            ""
+        } else {
+            " (unavailable: install GNU time)"
+        }
+    );
+    println!();
+    println!("| case | stock wall | ours wall | ratio | stock cpu | ours cpu | cpu ratio | literal stock / ours | notes |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    for r in &rows {
+        println!("{r}");
+    }
+    drop(root);
+    Ok(())
+}

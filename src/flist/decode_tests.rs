@@ -1,0 +1,167 @@
+//! Round trips through the encoder, and hostile lists.
+
+use super::*;
+use crate::flist::FlistEncoder;
+
+fn opts(protocol: u32, varint: bool) -> FlistOptions {
+    FlistOptions {
+        protocol,
+        varint_flags: varint,
+        preserve_uid: true,
+        preserve_gid: true,
+        preserve_links: true,
+        preserve_devices: true,
+        preserve_specials: true,
+        preserve_hard_links: true,
+        checksum_len: None,
+        numeric_ids: true,
+        inc_recurse: false,
+        safe_flist: true,
+    }
+}
+
+fn sample() -> Vec<FileEntry> {
+    let mut d = FileEntry::new(b".".to_vec(), 0o040755);
+    d.flags = EntryFlags {
+        top_dir: true,
+        content_dir: true,
+        implied_dir: false,
+    };
+    d.mtime = 1_700_000_000;
+    let mut f = FileEntry::new(b"a file.txt".to_vec(), 0o100644);
+    f.size = 1 << 33;
+    f.mtime = 1_700_000_001;
+    f.mtime_nsec = 123_456_789;
+    f.uid = 1000;
+    f.gid = 100;
+    let mut l = FileEntry::new(b"link".to_vec(), 0o120777);
+    l.link_target = Some(b"a file.txt".to_vec());
+    l.size = 10;
+    l.mtime = 1_700_000_001;
+    l.uid = 1000;
+    l.gid = 100;
+    let mut s = FileEntry::new(b"sub".to_vec(), 0o040700);
+    s.mtime = 5;
+    s.flags = EntryFlags {
+        content_dir: true,
+        ..EntryFlags::default()
+    };
+    let mut c = FileEntry::new(b"sub/dev".to_vec(), 0o020600);
+    c.rdev = (4, 300);
+    vec![d, f, l, s, c]
+}
+
+#[test]
+fn round_trip_all_protocols() {
+    for (p, v) in [
+        (27, false),
+        (28, false),
+        (29, false),
+        (30, false),
+        (30, true),
+        (31, true),
+        (32, true),
+    ] {
+        let o = opts(p, v);
+        let mut enc = FlistEncoder::new(o);
+        let mut buf = Vec::new();
+        let list = sample();
+        for e in &list {
+            enc.encode(e, &mut buf, &mut |_| None, &mut |_| None);
+        }
+        enc.end(&mut buf, 0);
+        let (got, err) = FlistDecoder::new(o, FlistLimits::default())
+            .read_list(&mut &buf[..])
+            .unwrap();
+        assert_eq!(err, 0);
+        assert_eq!(got.len(), list.len(), "protocol {p}");
+        for (a, b) in got.iter().zip(&list) {
+            assert_eq!(a.name, b.name, "protocol {p}");
+            assert_eq!(a.mode, b.mode);
+            assert_eq!(a.mtime, b.mtime);
+            assert_eq!(
+                a.size,
+                if b.is_file() || b.kind() == FileKind::Symlink {
+                    b.size
+                } else {
+                    0
+                }
+            );
+            assert_eq!(a.link_target, b.link_target);
+            assert_eq!((a.uid, a.gid), (b.uid, b.gid));
+            if p >= 31 {
+                assert_eq!(a.mtime_nsec, b.mtime_nsec);
+            }
+            if b.kind() == FileKind::Device && p >= 28 {
+                assert_eq!(a.rdev, b.rdev);
+            }
+        }
+    }
+}
+
+fn one_entry(name: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    crate::wire::put_varint(&mut v, 0x4); // flags: EXTENDED (no others)
+    v.push(name.len() as u8);
+    v.extend_from_slice(name);
+    crate::wire::put_varlong(&mut v, 0, 3);
+    crate::wire::put_varlong(&mut v, 0, 4);
+    v.extend_from_slice(&0o100644i32.to_le_bytes());
+    v.extend_from_slice(&[0, 0]); // uid, gid varints
+    v
+}
+
+#[test]
+fn rejects_unsafe_names() {
+    for bad in [
+        &b"../x"[..],
+        b"/etc/passwd",
+        b"a/../../x",
+        b"a//b",
+        b"a/./b",
+        b"a\0b",
+        b"",
+    ] {
+        let buf = one_entry(bad);
+        let r = FlistDecoder::new(opts(32, true), FlistLimits::default()).read_list(&mut &buf[..]);
+        assert!(r.is_err(), "{:?}", String::from_utf8_lossy(bad));
+    }
+}
+
+#[test]
+fn rejects_hardlink_without_h() {
+    let mut o = opts(32, true);
+    o.preserve_hard_links = false;
+    let mut v = Vec::new();
+    crate::wire::put_varint(&mut v, (xmit::HLINKED | xmit::HLINK_FIRST) as i32);
+    v.push(1);
+    v.push(b'a');
+    let r = FlistDecoder::new(o, FlistLimits::default()).read_list(&mut &v[..]);
+    assert!(matches!(r, Err(FlistError::Invalid(m)) if m.contains("without -H")));
+}
+
+#[test]
+fn rejects_forward_hardlink_reference() {
+    let mut v = Vec::new();
+    crate::wire::put_varint(&mut v, xmit::HLINKED as i32);
+    v.push(1);
+    v.push(b'a');
+    crate::wire::put_varint(&mut v, 5);
+    let r = FlistDecoder::new(opts(32, true), FlistLimits::default()).read_list(&mut &v[..]);
+    assert!(r.is_err());
+}
+
+#[test]
+fn caps_entries() {
+    let mut buf = Vec::new();
+    for i in 0..5u8 {
+        buf.extend(one_entry(&[b'a' + i]));
+    }
+    let limits = FlistLimits {
+        max_entries: 3,
+        max_path: 4096,
+    };
+    assert!(FlistDecoder::new(opts(32, true), limits)
+        .read_list(&mut &buf[..])
+        .is_err());
+}

@@ -1,0 +1,194 @@
+//! File attributes on the receiving side (`set_file_attrs` in `rsync.c`,
+//! `itemize` in `generator.c`): item flags for what differs, and applying
+//! mode, times and ownership beneath the root.
+
+use std::fs::File;
+use std::io::{self, Write};
+
+use super::{ReceiverConfig, RecvOptions, Shared};
+use crate::flist::{FileEntry, FileKind};
+use crate::fs::{Meta, RelPath, Root};
+
+/// `ITEM_*` flags (`rsync.h`).
+pub(crate) mod item {
+    pub(crate) const REPORT_CHANGE: u16 = 1 << 1;
+    pub(crate) const REPORT_SIZE: u16 = 1 << 2;
+    pub(crate) const REPORT_TIME: u16 = 1 << 3;
+    pub(crate) const REPORT_PERMS: u16 = 1 << 4;
+    pub(crate) const REPORT_OWNER: u16 = 1 << 5;
+    pub(crate) const REPORT_GROUP: u16 = 1 << 6;
+    pub(crate) const BASIS_TYPE_FOLLOWS: u16 = 1 << 11;
+    pub(crate) const XNAME_FOLLOWS: u16 = 1 << 12;
+    pub(crate) const IS_NEW: u16 = 1 << 13;
+    pub(crate) const LOCAL_CHANGE: u16 = 1 << 14;
+    pub(crate) const TRANSFER: u16 = 1 << 15;
+    /// Flags that make an item worth reporting.
+    pub(crate) const SIGNIFICANT: u16 = !(BASIS_TYPE_FOLLOWS | XNAME_FOLLOWS | LOCAL_CHANGE);
+}
+
+/// Prefix `--munge-links` puts before a stored symlink target.
+pub(crate) const MUNGE_PREFIX: &[u8] = b"/rsyncd-munged/";
+
+/// The attribute differences between the sender's entry and a local file.
+pub(crate) fn changes(o: &RecvOptions, e: &FileEntry, m: &Meta) -> u16 {
+    let mut f = 0;
+    let kind = e.kind();
+    let keep_time = o.times
+        && match kind {
+            FileKind::Dir => !o.omit_dir_times,
+            FileKind::Symlink => !o.omit_link_times,
+            _ => true,
+        };
+    if keep_time && (m.mtime_sec - e.mtime).abs() > o.modify_window {
+        f |= item::REPORT_TIME;
+    }
+    if kind != FileKind::Symlink {
+        if o.perms && (m.mode & 0o7777) != (e.mode & 0o7777) {
+            f |= item::REPORT_PERMS;
+        } else if !o.perms && o.executability && ((m.mode & 0o111 != 0) != (e.mode & 0o111 != 0)) {
+            f |= item::REPORT_PERMS;
+        }
+    }
+    if o.owner && o.am_root && m.uid != e.uid {
+        f |= item::REPORT_OWNER;
+    }
+    if o.group && m.gid != e.gid {
+        f |= item::REPORT_GROUP;
+    }
+    f
+}
+
+/// The symlink target as stored, munged under `-munge`.
+pub(crate) fn stored_target(o: &RecvOptions, target: &[u8]) -> Vec<u8> {
+    if o.munge_links {
+        let mut v = MUNGE_PREFIX.to_vec();
+        v.extend_from_slice(target);
+        v
+    } else {
+        target.to_vec()
+    }
+}
+
+/// Creates the symlink at `path`, replacing what is there through a
+/// temporary name and a rename when `replace` (needs the overwrite permit).
+pub(crate) fn place_symlink(
+    cfg: &ReceiverConfig<'_>,
+    path: &RelPath,
+    target: &[u8],
+    replace: bool,
+) -> io::Result<()> {
+    if !replace {
+        return cfg.root.symlink(target, path);
+    }
+    if cfg.overwrite.is_none() {
+        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+    }
+    let dir = path.parent().unwrap_or_else(RelPath::root);
+    let base = path.file_name().unwrap_or(b"link");
+    for attempt in 0..100u32 {
+        let mut tmp = b".".to_vec();
+        tmp.extend_from_slice(base.get(..base.len().min(200)).unwrap_or(base));
+        tmp.extend_from_slice(format!(".l{}{attempt}", std::process::id()).as_bytes());
+        let t = dir.join(&tmp).map_err(io::Error::from)?;
+        match cfg.root.symlink(target, &t) {
+            Ok(()) => return cfg.root.rename(&t, path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::from(io::ErrorKind::AlreadyExists))
+}
+
+/// The permission bits a file or directory gets.
+pub(crate) fn wanted_mode(o: &RecvOptions, e: &FileEntry, existing: Option<u32>) -> Option<u32> {
+    let m = e.mode & 0o7777;
+    if o.perms {
+        return Some(m);
+    }
+    match existing {
+        Some(old) if o.executability && e.kind() == FileKind::File => {
+            let x = if m & 0o111 != 0 {
+                (old & 0o7777) | ((old & 0o444) >> 2)
+            } else {
+                old & 0o7777 & !0o111
+            };
+            Some(x)
+        }
+        Some(_) => None,
+        // New files: the sender's bits limited by a 022 umask, as rsync
+        // does with the default umask.
+        None => Some(m & !0o022 & 0o777),
+    }
+}
+
+/// Applies mode, ownership and times to `path` (directories, symlinks,
+/// unchanged files). Failures are reported, not fatal.
+pub(crate) fn apply_path<W: Write>(
+    cfg: &ReceiverConfig<'_>,
+    e: &FileEntry,
+    path: &RelPath,
+    out: &Shared<W>,
+    is_link: bool,
+) {
+    let o = &cfg.opts;
+    let root: &Root = cfg.root;
+    if is_link {
+        if o.times && !o.omit_link_times {
+            let _ = root.set_times(path, (e.mtime, e.mtime_nsec), None, false);
+        }
+        if o.am_root && (o.owner || o.group) {
+            let _ = root.chown(path, o.owner.then_some(e.uid), o.group.then_some(e.gid));
+        }
+        return;
+    }
+    let cur = root.lstat(path).ok();
+    if o.am_root && (o.owner || o.group) || o.group {
+        let uid = (o.owner && o.am_root).then_some(e.uid);
+        let gid = o
+            .group
+            .then_some(e.gid)
+            .filter(|g| cur.as_ref().is_none_or(|m| m.gid != *g));
+        if uid.is_some() || gid.is_some() {
+            let _ = root.chown(path, uid, gid);
+        }
+    }
+    if let Some(mode) = wanted_mode(o, e, cur.as_ref().map(|m| m.mode)) {
+        if cur.as_ref().is_none_or(|m| m.mode & 0o7777 != mode) {
+            if let Err(err) = root.chmod(path, mode) {
+                let _ = out.rsyserr(
+                    "generator",
+                    &format!(
+                        "failed to set permissions on \"{}\"",
+                        super::generator::show(&e.name)
+                    ),
+                    &err,
+                );
+            }
+        }
+    }
+    if o.times && e.kind() == FileKind::File {
+        let _ = root.set_times(path, (e.mtime, e.mtime_nsec), None, false);
+    }
+}
+
+/// Applies attributes to a freshly written file before it is renamed in.
+pub(crate) fn apply_fd(
+    o: &RecvOptions,
+    e: &FileEntry,
+    f: &File,
+    existing_mode: Option<u32>,
+) -> io::Result<()> {
+    if o.am_root && (o.owner || o.group) {
+        let _ = Root::chown_fd(f, o.owner.then_some(e.uid), o.group.then_some(e.gid));
+    } else if o.group {
+        let _ = Root::chown_fd(f, None, Some(e.gid));
+    }
+    let mode = wanted_mode(o, e, existing_mode)
+        .or(existing_mode.map(|m| m & 0o7777))
+        .unwrap_or(0o644);
+    Root::chmod_fd(f, mode)?;
+    if o.times {
+        Root::set_times_fd(f, (e.mtime, e.mtime_nsec), None)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! Deleting extraneous files (`delete_in_dir` and `delete_item` in
+//! `delete.c`/`generator.c`). Only reachable with a
+//! [`crate::policy::DeletePermit`]; confined to the directories whose
+//! contents the client sent, and files the client's filter rules protect
+//! (or exclude, without `--delete-excluded`) are kept.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+
+use super::dest::Dest;
+use super::{List, ReceiverConfig, RecvError, Shared};
+use crate::fs::RelPath;
+use crate::policy::DeletePermit;
+use crate::wire::MsgCode;
+
+/// Deletion state for one session.
+pub(crate) struct Deleter<'a, 'c> {
+    cfg: &'a ReceiverConfig<'c>,
+    list: &'a List,
+    dest: &'a Dest,
+    _permit: &'a DeletePermit,
+    count: u64,
+    limit_hit: bool,
+}
+
+impl<'a, 'c> Deleter<'a, 'c> {
+    /// A deleter; holding `permit` is what allows it to exist.
+    pub(crate) fn new(
+        cfg: &'a ReceiverConfig<'c>,
+        list: &'a List,
+        dest: &'a Dest,
+        permit: &'a DeletePermit,
+    ) -> Self {
+        Self {
+            cfg,
+            list,
+            dest,
+            _permit: permit,
+            count: 0,
+            limit_hit: false,
+        }
+    }
+
+    /// Entries deleted so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Deletes, in every directory whose contents were sent, the names the
+    /// list does not have.
+    pub(crate) fn delete_all<W: Write>(&mut self, out: &Shared<W>) -> Result<(), RecvError> {
+        let mut children: HashMap<&[u8], HashSet<&[u8]>> = HashMap::new();
+        let mut content_dirs = Vec::new();
+        for (i, e) in self.list.entries.iter().enumerate() {
+            if self.list.active.get(i) != Some(&true) {
+                continue;
+            }
+            if e.is_dir() && e.flags.content_dir {
+                content_dirs.push(e.name.as_slice());
+            }
+            if e.name != b"." {
+                let parent = e.dirname().unwrap_or(b".");
+                children.entry(parent).or_default().insert(e.basename());
+            }
+        }
+        for dir in content_dirs {
+            let keep = children.get(dir).cloned().unwrap_or_default();
+            self.delete_in_dir(dir, &keep, out)?;
+        }
+        Ok(())
+    }
+
+    fn delete_in_dir<W: Write>(
+        &mut self,
+        dir: &[u8],
+        keep: &HashSet<&[u8]>,
+        out: &Shared<W>,
+    ) -> Result<(), RecvError> {
+        let Ok(path) = self.dest.path_of(dir) else {
+            return Ok(());
+        };
+        let Ok(d) = self.cfg.root.open_dir(&path) else {
+            return Ok(());
+        };
+        let Ok(names) = d.read_entries(10_000_000) else {
+            return Ok(());
+        };
+        for n in names {
+            if keep.contains(n.as_slice()) {
+                continue;
+            }
+            let wire = if dir == b"." {
+                n.clone()
+            } else {
+                [dir, b"/", &n].concat()
+            };
+            let is_dir = d.lstat_at(&n).map(|m| m.is_dir()).unwrap_or(false);
+            if self.protected(&wire, is_dir) {
+                continue;
+            }
+            let Ok(p) = path.join(&n) else { continue };
+            if !self.allowed() {
+                break;
+            }
+            self.remove_tree(&p, &wire, out)?;
+        }
+        Ok(())
+    }
+
+    fn protected(&self, name: &[u8], is_dir: bool) -> bool {
+        let Some(f) = &self.cfg.filter else {
+            return false;
+        };
+        if f.check_receiver(name, is_dir, false).is_excluded() {
+            return true;
+        }
+        !self.cfg.opts.delete_excluded && f.check(name, is_dir).is_excluded()
+    }
+
+    fn allowed(&mut self) -> bool {
+        match self.cfg.opts.max_delete {
+            Some(m) if m >= 0 && self.count >= m as u64 => {
+                self.limit_hit = true;
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Removes one entry that is in the way of a received one.
+    pub(crate) fn remove_one<W: Write>(
+        &mut self,
+        path: &RelPath,
+        out: &Shared<W>,
+    ) -> Result<(), RecvError> {
+        let wire = path.as_bytes().to_vec();
+        self.remove_tree(path, &wire, out)
+    }
+
+    /// Deletes `path` (recursively for directories) and reports each name
+    /// to the client with `MSG_DELETED`.
+    fn remove_tree<W: Write>(
+        &mut self,
+        path: &RelPath,
+        wire: &[u8],
+        out: &Shared<W>,
+    ) -> Result<(), RecvError> {
+        let root = self.cfg.root;
+        let Ok(meta) = root.lstat(path) else {
+            return Ok(());
+        };
+        if self.cfg.opts.dry_run {
+            self.report(wire, meta.is_dir(), out)?;
+            return Ok(());
+        }
+        if meta.is_dir() {
+            if let Ok(d) = root.open_dir(path) {
+                for n in d.read_entries(10_000_000).unwrap_or_default() {
+                    if let Ok(child) = path.join(&n) {
+                        let w = [wire, b"/", &n].concat();
+                        self.remove_tree(&child, &w, out)?;
+                    }
+                }
+            }
+            match root.rmdir(path) {
+                Ok(()) => self.report(wire, true, out)?,
+                Err(e) => out.rsyserr(
+                    "generator",
+                    &format!(
+                        "delete_file: rmdir \"{}\" failed",
+                        String::from_utf8_lossy(wire)
+                    ),
+                    &e,
+                )?,
+            }
+        } else {
+            match root.unlink(path) {
+                Ok(()) => self.report(wire, false, out)?,
+                Err(e) => out.rsyserr(
+                    "generator",
+                    &format!(
+                        "delete_file: unlink \"{}\" failed",
+                        String::from_utf8_lossy(wire)
+                    ),
+                    &e,
+                )?,
+            }
+        }
+        Ok(())
+    }
+
+    fn report<W: Write>(
+        &mut self,
+        wire: &[u8],
+        is_dir: bool,
+        out: &Shared<W>,
+    ) -> Result<(), RecvError> {
+        self.count += 1;
+        let mut name = wire.to_vec();
+        if is_dir {
+            name.push(0);
+        }
+        if self.cfg.flist.protocol >= 29 {
+            out.msg(MsgCode::Deleted, &name)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! Where received names land (`get_local_name` in `main.c`): into the
+//! destination directory, created if needed (with `--mkpath`, its parents
+//! too), or, for a single file, as the destination name itself.
+
+use std::io::Write;
+
+use super::{List, ReceiverConfig, RecvError, Shared};
+use crate::fs::RelPath;
+
+/// The resolved destination.
+#[derive(Debug, Clone)]
+pub(crate) struct Dest {
+    /// Directory the list's names are relative to.
+    pub(crate) base: RelPath,
+    /// For a lone file: the name to give it (relative to the root).
+    pub(crate) single: Option<RelPath>,
+}
+
+impl Dest {
+    /// Where entry `name` goes beneath the root.
+    pub(crate) fn path_of(&self, name: &[u8]) -> Result<RelPath, crate::fs::PathError> {
+        if let Some(s) = &self.single {
+            return Ok(s.clone());
+        }
+        if name == b"." {
+            return Ok(self.base.clone());
+        }
+        if self.base.is_root() {
+            return RelPath::new(name);
+        }
+        self.base.join_path(name)
+    }
+}
+
+/// Joining a multi-component relative name.
+trait JoinPath {
+    fn join_path(&self, name: &[u8]) -> Result<RelPath, crate::fs::PathError>;
+}
+
+impl JoinPath for RelPath {
+    fn join_path(&self, name: &[u8]) -> Result<RelPath, crate::fs::PathError> {
+        let mut v = self.as_bytes().to_vec();
+        v.push(b'/');
+        v.extend_from_slice(name);
+        RelPath::new(&v)
+    }
+}
+
+fn dest_err(msg: String) -> RecvError {
+    RecvError::Dest(msg)
+}
+
+/// Decides the destination for this list.
+pub(crate) fn resolve<W: Write>(
+    cfg: &ReceiverConfig<'_>,
+    list: &List,
+    out: &Shared<W>,
+) -> Result<Dest, RecvError> {
+    let raw = if cfg.dest.is_empty() {
+        b".".to_vec()
+    } else {
+        cfg.dest.clone()
+    };
+    let trailing = raw.ends_with(b"/");
+    let path = RelPath::new(&raw).map_err(|e| dest_err(format!("invalid destination: {e}")))?;
+    let shown = String::from_utf8_lossy(&raw).into_owned();
+    let total = list.entries.len();
+    let root = cfg.root;
+    match root.stat(&path) {
+        Ok(m) if m.is_dir() => {
+            return Ok(Dest {
+                base: path,
+                single: None,
+            })
+        }
+        Ok(_) if total > 1 => {
+            return Err(dest_err(
+                "ERROR: destination must be a directory when copying more than 1 file".into(),
+            ))
+        }
+        Ok(_) if list.entries.first().is_some_and(|e| e.is_dir()) => {
+            return Err(dest_err(
+                "ERROR: cannot overwrite non-directory with a directory".into(),
+            ))
+        }
+        Ok(_) => return Ok(single(path)),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(dest_err(format!(
+                "ERROR: cannot stat destination \"{shown}\": {}",
+                crate::role::conn::strerror(&e)
+            )))
+        }
+        Err(_) => {}
+    }
+    let need_dir = total > 1
+        || trailing
+        || list
+            .entries
+            .first()
+            .is_some_and(|e| e.is_dir() && e.name == b".");
+    if !need_dir {
+        if cfg.opts.mkpath {
+            if let Some(parent) = path.parent() {
+                make_path(cfg, &parent)?;
+            }
+        }
+        return Ok(single(path));
+    }
+    if cfg.opts.mkpath {
+        make_path(cfg, &path)?;
+    } else if !cfg.opts.dry_run {
+        if let Err(e) = root.mkdir(&path, 0o755) {
+            let _ = out.rsyserr("Receiver", &format!("mkdir \"{shown}\" failed"), &e);
+            return Err(dest_err(format!(
+                "ERROR: cannot create destination directory \"{shown}\""
+            )));
+        }
+        let _ = out.msg(
+            crate::wire::MsgCode::Info,
+            format!("created directory {shown}\n").as_bytes(),
+        );
+    }
+    Ok(Dest {
+        base: path,
+        single: None,
+    })
+}
+
+fn single(path: RelPath) -> Dest {
+    let base = path.parent().unwrap_or_else(RelPath::root);
+    Dest {
+        base,
+        single: Some(path),
+    }
+}
+
+/// `--mkpath`: creates every missing directory of `path`.
+fn make_path(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Result<(), RecvError> {
+    if cfg.opts.dry_run {
+        return Ok(());
+    }
+    let mut cur = Vec::new();
+    for c in path.components() {
+        if !cur.is_empty() {
+            cur.push(b'/');
+        }
+        cur.extend_from_slice(c);
+        let p = RelPath::new(&cur).map_err(|e| dest_err(e.to_string()))?;
+        match cfg.root.mkdir(&p, 0o755) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(dest_err(format!(
+                    "mkdir failed: {}",
+                    crate::role::conn::strerror(&e)
+                )))
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! The generator (`generate_files` and `recv_generator` in
+//! `generator.c`): walks the sorted list, brings directories, symlinks and
+//! unchanged files up to date locally, and asks the client for the rest
+//! with the block sums of each basis (`generate_and_send_sums`).
+
+use std::io::{Read, Write};
+use std::sync::mpsc::Receiver;
+
+use super::attrs::{self, item};
+use super::delete::Deleter;
+use super::dest::Dest;
+use super::{List, ReceiverConfig, RecvError, Shared, ToGen};
+use crate::checksum::{FileHasher, StrongKind, SumHead};
+use crate::delta::generate_signature;
+use crate::flist::{FileEntry, FileKind};
+use crate::fs::{Meta, RelPath};
+use crate::wire::{put_u16, put_varint, NDX_DEL_STATS, NDX_DONE};
+
+/// What the generator reports back.
+#[derive(Debug, Default)]
+pub(crate) struct GenStats {
+    pub(crate) deleted: u64,
+}
+
+struct Gen<'a, 'c, W: Write> {
+    cfg: &'a ReceiverConfig<'c>,
+    list: &'a List,
+    dest: &'a Dest,
+    out: Shared<W>,
+    protocol: u32,
+    dirs: Vec<(RelPath, usize)>,
+    deleter: Option<Deleter<'a, 'c>>,
+}
+
+/// Runs the generator to the end of the session.
+pub(crate) fn run<W: Write>(
+    cfg: &ReceiverConfig<'_>,
+    list: &List,
+    dest: &Dest,
+    out: Shared<W>,
+    rx: Receiver<ToGen>,
+    protocol: u32,
+) -> Result<GenStats, RecvError> {
+    let deleter = cfg
+        .delete
+        .as_ref()
+        .filter(|_| cfg.opts.delete)
+        .map(|p| Deleter::new(cfg, list, dest, p));
+    let mut g = Gen {
+        cfg,
+        list,
+        dest,
+        out,
+        protocol,
+        dirs: Vec::new(),
+        deleter,
+    };
+    let result = g.generate(&rx);
+    if result.is_err() {
+        let _ = g.out.flush();
+    }
+    result?;
+    Ok(GenStats {
+        deleted: g.deleter.as_ref().map_or(0, Deleter::count),
+    })
+}
+
+impl<W: Write> Gen<'_, '_, W> {
+    fn generate(&mut self, rx: &Receiver<ToGen>) -> Result<(), RecvError> {
+        let p = self.protocol;
+        if let Some(d) = self.deleter.as_mut().filter(|_| !self.cfg.opts.delete_late) {
+            d.delete_all(&self.out)?;
+        }
+        for i in 0..self.list.entries.len() {
+            if self.list.active.get(i) == Some(&true) {
+                self.entry(i, false)?;
+            }
+        }
+        self.done()?;
+        // Phase 1: files that failed their checksum are asked for again.
+        loop {
+            match rx.recv() {
+                Ok(ToGen::Redo(i)) => self.entry(i, true)?,
+                Ok(ToGen::PhaseDone(n)) if n >= 1 => break,
+                Ok(ToGen::PhaseDone(_)) => {}
+                Ok(ToGen::Stopped) | Err(_) => return Ok(()),
+            }
+        }
+        self.done()?;
+        if p >= 29 {
+            self.done()?;
+        }
+        if p >= 31 {
+            if self.cfg.opts.delete {
+                self.del_stats()?;
+            }
+            self.done()?;
+        }
+        while !matches!(rx.recv(), Ok(ToGen::Stopped) | Err(_)) {}
+        if let Some(d) = self.deleter.as_mut().filter(|_| self.cfg.opts.delete_late) {
+            d.delete_all(&self.out)?;
+        }
+        self.link_followers();
+        self.touch_dirs();
+        self.done()
+    }
+
+    /// Writes `NDX_DONE` and flushes.
+    fn done(&mut self) -> Result<(), RecvError> {
+        let mut o = self.out.lock()?;
+        o.put_ndx(NDX_DONE)?;
+        o.w.flush()?;
+        Ok(())
+    }
+
+    fn del_stats(&mut self) -> Result<(), RecvError> {
+        let n = self.deleter.as_ref().map_or(0, Deleter::count) as i32;
+        let mut o = self.out.lock()?;
+        o.put_ndx(NDX_DEL_STATS)?;
+        let mut b = Vec::new();
+        for v in [n, 0, 0, 0, 0] {
+            put_varint(&mut b, v);
+        }
+        o.w.write_all(&b)?;
+        Ok(())
+    }
+
+    /// Sends an item record without a transfer (`itemize`).
+    fn itemize(&self, ndx: usize, iflags: u16) -> Result<(), RecvError> {
+        if self.protocol < 29 || iflags & item::SIGNIFICANT == 0 {
+            return Ok(());
+        }
+        let mut o = self.out.lock()?;
+        o.put_ndx(ndx as i32)?;
+        let mut b = Vec::with_capacity(2);
+        put_u16(&mut b, iflags);
+        o.w.write_all(&b)?;
+        Ok(())
+    }
+
+    fn entry(&mut self, ndx: usize, redo: bool) -> Result<(), RecvError> {
+        let Some(e) = self.list.entries.get(ndx) else {
+            return Ok(());
+        };
+        let Ok(path) = self.dest.path_of(&e.name) else {
+            self.out.error_xfer(&format!(
+                "rsync: [generator] skipping unusable name \"{}\"",
+                show(&e.name)
+            ))?;
+            return Ok(());
+        };
+        let cur = self.cfg.root.lstat(&path).ok();
+        match e.kind() {
+            FileKind::Dir => self.dir(ndx, e, &path, cur.as_ref()),
+            FileKind::Symlink if self.cfg.opts.links => self.symlink(ndx, e, &path, cur.as_ref()),
+            FileKind::File => self.file(ndx, e, &path, cur.as_ref(), redo),
+            _ => Ok(()),
+        }
+    }
+
+    fn dir(
+        &mut self,
+        ndx: usize,
+        e: &FileEntry,
+        path: &RelPath,
+        cur: Option<&Meta>,
+    ) -> Result<(), RecvError> {
+        let o = &self.cfg.opts;
+        let mut iflags = 0;
+        match cur {
+            Some(m) if m.is_dir() => iflags |= attrs::changes(o, e, m),
+            Some(_) if self.cfg.opts.ignore_existing => return Ok(()),
+            Some(_) => {
+                let Some(d) = self.deleter.as_mut() else {
+                    self.out.error_xfer(&format!(
+                        "rsync: [generator] cannot replace non-directory \"{}\" with a directory: deleting is not allowed on this server",
+                        show(&e.name)
+                    ))?;
+                    return Ok(());
+                };
+                if !o.dry_run {
+                    d.remove_one(path, &self.out)?;
+                }
+                iflags |= item::IS_NEW | item::LOCAL_CHANGE;
+            }
+            None => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
+        }
+        if iflags & item::IS_NEW != 0 && !o.dry_run {
+            if let Err(err) = self.cfg.root.mkdir(path, 0o700) {
+                self.out.rsyserr(
+                    "generator",
+                    &format!("mkdir \"{}\" failed", show(&e.name)),
+                    &err,
+                )?;
+                return Ok(());
+            }
+        }
+        if !o.dry_run {
+            attrs::apply_path(self.cfg, e, path, &self.out, false);
+            self.dirs.push((path.clone(), ndx));
+        }
+        self.itemize(ndx, iflags)
+    }
+
+    fn symlink(
+        &mut self,
+        ndx: usize,
+        e: &FileEntry,
+        path: &RelPath,
+        cur: Option<&Meta>,
+    ) -> Result<(), RecvError> {
+        let o = &self.cfg.opts;
+        let target = attrs::stored_target(o, e.link_target.as_deref().unwrap_or(&[]));
+        let mut iflags = item::IS_NEW | item::LOCAL_CHANGE;
+        if let Some(m) = cur {
+            if m.is_symlink()
+                && self.cfg.root.read_link(path).ok().as_deref() == Some(target.as_slice())
+            {
+                let ch = attrs::changes(o, e, m);
+                if !o.dry_run && ch & item::REPORT_TIME != 0 {
+                    attrs::apply_path(self.cfg, e, path, &self.out, true);
+                }
+                return self.itemize(ndx, ch);
+            }
+            if o.ignore_existing || self.cfg.overwrite.is_none() {
+                return Ok(());
+            }
+            if m.is_dir() {
+                let Some(d) = self.deleter.as_mut() else {
+                    return Ok(());
+                };
+                if !o.dry_run {
+                    d.remove_one(path, &self.out)?;
+                }
+            }
+            iflags = item::LOCAL_CHANGE | item::REPORT_CHANGE;
+        }
+        if !o.dry_run {
+            if let Err(err) = attrs::place_symlink(self.cfg, path, &target, cur.is_some()) {
+                self.out.rsyserr(
+                    "generator",
+                    &format!("symlink \"{}\" failed", show(&e.name)),
+                    &err,
+                )?;
+                return Ok(());
+            }
+            attrs::apply_path(self.cfg, e, path, &self.out, true);
+        }
+        self.itemize(ndx, iflags)
+    }
+
+    fn file(
+        &mut self,
+        ndx: usize,
+        e: &FileEntry,
+        path: &RelPath,
+        cur: Option<&Meta>,
+        redo: bool,
+    ) -> Result<(), RecvError> {
+        let o = &self.cfg.opts;
+        if self.list.hlink_leader.get(ndx).copied().flatten().is_some() {
+            return Ok(());
+        }
+        if cur.is_some() && (o.ignore_existing || self.cfg.overwrite.is_none()) && !redo {
+            return Ok(());
+        }
+        if cur.is_none() && o.existing {
+            return Ok(());
+        }
+        let basis_meta = cur.filter(|m| m.is_file());
+        if let (Some(m), false) = (basis_meta, redo) {
+            if self.up_to_date(e, path, m) {
+                let ch = attrs::changes(o, e, m);
+                if !o.dry_run && ch != 0 {
+                    attrs::apply_path(self.cfg, e, path, &self.out, false);
+                }
+                return self.itemize(ndx, ch);
+            }
+            if o.update && m.mtime_sec > e.mtime {
+                return Ok(());
+            }
+        }
+        if let Some(m) = cur.filter(|m| m.is_dir()) {
+            let _ = m;
+            let Some(d) = self.deleter.as_mut() else {
+                self.out.error_xfer(&format!("rsync: [generator] cannot replace directory \"{}\" with a file: deleting is not allowed on this server", show(&e.name)))?;
+                return Ok(());
+            };
+            if !o.dry_run {
+                d.remove_one(path, &self.out)?;
+            }
+        }
+        let mut iflags = item::TRANSFER;
+        iflags |= match basis_meta {
+            Some(m) => {
+                attrs::changes(o, e, m)
+                    | if m.size != e.size {
+                        item::REPORT_SIZE
+                    } else {
+                        0
+                    }
+            }
+            None => item::IS_NEW,
+        };
+        self.request(
+            ndx,
+            iflags,
+            basis_meta.filter(|_| !o.whole_file).map(|_| path),
+            redo,
+        )
+    }
+
+    /// Quick check: size and mtime (or checksum with `-c`).
+    fn up_to_date(&self, e: &FileEntry, path: &RelPath, m: &Meta) -> bool {
+        let o = &self.cfg.opts;
+        if o.ignore_times || m.size != e.size {
+            return false;
+        }
+        if o.checksum {
+            return self
+                .file_sum(path)
+                .is_some_and(|s| Some(s.as_slice()) == e.checksum.as_deref());
+        }
+        o.size_only || (m.mtime_sec - e.mtime).abs() <= o.modify_window
+    }
+
+    fn file_sum(&self, path: &RelPath) -> Option<Vec<u8>> {
+        let kind = match self.cfg.file_kind {
+            StrongKind::Md4Old => StrongKind::Md4,
+            k => k,
+        };
+        let mut f = self.cfg.root.open_file(path).ok()?;
+        let mut h = FileHasher::new(kind, 0);
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => h.update(buf.get(..n)?),
+                Err(_) => return None,
+            }
+        }
+        Some(h.finish().as_bytes().to_vec())
+    }
+
+    /// Sends a transfer request: index, item flags, sum header and sums.
+    fn request(
+        &mut self,
+        ndx: usize,
+        iflags: u16,
+        basis: Option<&RelPath>,
+        redo: bool,
+    ) -> Result<(), RecvError> {
+        let p = self.protocol;
+        let mut body = Vec::new();
+        if p >= 29 {
+            put_u16(&mut body, iflags);
+        }
+        if !self.cfg.opts.dry_run {
+            self.sums(basis, redo, &mut body);
+        }
+        let mut o = self.out.lock()?;
+        o.put_ndx(ndx as i32)?;
+        o.w.write_all(&body)?;
+        Ok(())
+    }
+
+    /// Block sums of `basis`, or an empty header.
+    fn sums(&self, basis: Option<&RelPath>, redo: bool, out: &mut Vec<u8>) {
+        let p = self.protocol;
+        let kind = self.cfg.xfer_kind;
+        let file = basis.and_then(|b| self.cfg.root.open_file(b).ok());
+        let len = file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map_or(0, |m| m.len());
+        let head = match (&file, len) {
+            (Some(_), l) if l > 0 => {
+                SumHead::for_file(l, p, self.cfg.opts.block_size, kind.digest_len(), redo)
+                    .unwrap_or(SumHead::EMPTY)
+            }
+            _ => SumHead::EMPTY,
+        };
+        let mut sums = Vec::new();
+        let ok = match file {
+            Some(mut f) if head.count > 0 => generate_signature(
+                &mut f,
+                &head,
+                kind,
+                self.cfg.seed,
+                self.cfg.proper_seed_order,
+                &mut |w, s| {
+                    sums.extend_from_slice(&w.to_le_bytes());
+                    sums.extend_from_slice(s);
+                },
+            )
+            .is_ok(),
+            _ => true,
+        };
+        let head = if ok { head } else { SumHead::EMPTY };
+        head.encode(p, out);
+        if ok && head.count > 0 {
+            out.extend_from_slice(&sums);
+        }
+    }
+
+    fn link_followers(&mut self) {
+        if self.cfg.opts.dry_run {
+            return;
+        }
+        for (i, leader) in self.list.hlink_leader.iter().enumerate() {
+            let Some(l) = leader else { continue };
+            let (Some(e), Some(le)) = (self.list.entries.get(i), self.list.entries.get(*l)) else {
+                continue;
+            };
+            let (Ok(p), Ok(lp)) = (self.dest.path_of(&e.name), self.dest.path_of(&le.name)) else {
+                continue;
+            };
+            if self.cfg.root.lstat(&p).is_ok() {
+                if self.cfg.overwrite.is_none() || self.cfg.root.unlink(&p).is_err() {
+                    continue;
+                }
+            }
+            if let Err(err) = self.cfg.root.hard_link(&lp, &p) {
+                let _ = self.out.rsyserr(
+                    "generator",
+                    &format!("link \"{}\" => {} failed", show(&e.name), show(&le.name)),
+                    &err,
+                );
+            }
+        }
+    }
+
+    /// Directory times last, once their contents are final.
+    fn touch_dirs(&mut self) {
+        if !self.cfg.opts.times || self.cfg.opts.omit_dir_times {
+            return;
+        }
+        for (path, ndx) in self.dirs.iter().rev() {
+            if let Some(e) = self.list.entries.get(*ndx) {
+                let _ = self
+                    .cfg
+                    .root
+                    .set_times(path, (e.mtime, e.mtime_nsec), None, false);
+            }
+        }
+    }
+}
+
+/// A name for messages.
+pub(crate) fn show(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).into_owned()
+}

@@ -1,0 +1,361 @@
+//! The receiving side: the client pushes (`do_server_recv` and `do_recv`
+//! in `main.c`), protocols 27 to 32.
+//!
+//! As in rsync, two workers share the connection: the generator (a thread
+//! here, a process in rsync) walks the sorted file list, creates
+//! directories and symlinks and asks the client for files, sending block
+//! sums of each basis; the receiver (this thread) reads the client's
+//! delta for each requested file into a temporary file beside it, checks
+//! the whole-file checksum and renames it into place. Phases, redo
+//! requests and the final goodbye follow `generate_files`/`recv_files`.
+//!
+//! Nothing here runs without a [`crate::policy::ReceivePermit`]; deletion
+//! needs a [`DeletePermit`] and replacing files an [`OverwritePermit`], so
+//! `-no-del` and `-no-overwrite` hold by construction.
+
+mod attrs;
+mod delete;
+mod dest;
+mod generator;
+pub mod out;
+mod recv;
+
+use std::io::{Read, Write};
+use std::sync::mpsc;
+
+use crate::checksum::StrongKind;
+use crate::filter::FilterList;
+use crate::flist::{
+    f_name_cmp, read_id_lists, FileEntry, FlistDecoder, FlistLimits, FlistOptions, IdNames,
+};
+use crate::fs::{RelPath, Root};
+use crate::policy::{DeletePermit, OverwritePermit};
+use crate::proto::Compression;
+use crate::role::conn::Conn;
+use crate::wire::{get_i32, WireError};
+
+pub use out::{Out, Shared};
+
+/// Why a receiving session ended early.
+#[derive(Debug, thiserror::Error)]
+pub enum RecvError {
+    /// The connection broke or carried garbage.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// Local I/O that ends the session.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The client violated the protocol.
+    #[error("{0}")]
+    Protocol(String),
+    /// The destination cannot be used.
+    #[error("{0}")]
+    Dest(String),
+}
+
+impl RecvError {
+    /// rsync's exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RecvError::Protocol(_) => 2,
+            RecvError::Dest(_) => 3,
+            RecvError::Wire(WireError::PeerExit(c)) => *c,
+            RecvError::Io(_) => 11,
+            RecvError::Wire(_) => 12,
+        }
+    }
+}
+
+impl From<crate::flist::FlistError> for RecvError {
+    fn from(e: crate::flist::FlistError) -> Self {
+        match e {
+            crate::flist::FlistError::Wire(w) => RecvError::Wire(w),
+            crate::flist::FlistError::Invalid(m) => RecvError::Protocol(m),
+        }
+    }
+}
+
+/// Options the generator and receiver act on.
+#[derive(Debug, Clone, Default)]
+pub struct RecvOptions {
+    /// `-p`.
+    pub perms: bool,
+    /// `-E` without `-p`.
+    pub executability: bool,
+    /// `-t`.
+    pub times: bool,
+    /// `-O`.
+    pub omit_dir_times: bool,
+    /// `-J`.
+    pub omit_link_times: bool,
+    /// `-o` (effective only as root).
+    pub owner: bool,
+    /// `-g`.
+    pub group: bool,
+    /// `-l`.
+    pub links: bool,
+    /// `-H`.
+    pub hard_links: bool,
+    /// `-c`.
+    pub checksum: bool,
+    /// `-I`.
+    pub ignore_times: bool,
+    /// `--size-only`.
+    pub size_only: bool,
+    /// `-u`.
+    pub update: bool,
+    /// `--ignore-existing` (forced by `-no-overwrite`).
+    pub ignore_existing: bool,
+    /// `--existing`.
+    pub existing: bool,
+    /// `-W`.
+    pub whole_file: bool,
+    /// `-n`.
+    pub dry_run: bool,
+    /// `--inplace`.
+    pub inplace: bool,
+    /// `--partial` (or `--partial-dir`).
+    pub partial: bool,
+    /// `-b`.
+    pub backup: bool,
+    /// `--backup-dir`, beneath the root.
+    pub backup_dir: Option<RelPath>,
+    /// `--suffix`.
+    pub suffix: Vec<u8>,
+    /// `--link-dest`, `--copy-dest`, `--compare-dest`, beneath the root.
+    pub alt_dest: Vec<(crate::cli::AltDest, RelPath)>,
+    /// `--mkpath`.
+    pub mkpath: bool,
+    /// `-B`.
+    pub block_size: Option<u32>,
+    /// `--modify-window`.
+    pub modify_window: i64,
+    /// Any `--delete*`.
+    pub delete: bool,
+    /// `--delete-after` or `--delete-delay`.
+    pub delete_late: bool,
+    /// `--delete-excluded`.
+    pub delete_excluded: bool,
+    /// `--max-delete`.
+    pub max_delete: Option<i64>,
+    /// `--remove-source-files`: report each finished file.
+    pub remove_source_files: bool,
+    /// `--numeric-ids`.
+    pub numeric_ids: bool,
+    /// `-munge`/`--munge-links`.
+    pub munge_links: bool,
+    /// Devices and specials may be created (root is `/`).
+    pub create_devices: bool,
+    /// Running as root (ownership can be set).
+    pub am_root: bool,
+}
+
+/// Everything a receiving session needs besides the connection.
+pub struct ReceiverConfig<'a> {
+    /// The confined root.
+    pub root: &'a Root,
+    /// The destination argument, normalized.
+    pub dest: Vec<u8>,
+    /// Behaviour.
+    pub opts: RecvOptions,
+    /// File-list encoding.
+    pub flist: FlistOptions,
+    /// Transfer checksum.
+    pub xfer_kind: StrongKind,
+    /// `-c` checksum.
+    pub file_kind: StrongKind,
+    /// Checksum seed.
+    pub seed: i32,
+    /// MD5 seed order.
+    pub proper_seed_order: bool,
+    /// Token compression.
+    pub compression: Compression,
+    /// Names of uid/gid 0 travel in the id lists.
+    pub id0_names: bool,
+    /// The client's rules, when it sent any (for `--delete` protection).
+    pub filter: Option<FilterList>,
+    /// Deletion capability (`None` under `-no-del`).
+    pub delete: Option<DeletePermit>,
+    /// Overwrite capability (`None` under `-no-overwrite`).
+    pub overwrite: Option<OverwritePermit>,
+}
+
+/// Counters for the audit line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RecvStats {
+    /// Files written.
+    pub files_received: u64,
+    /// Entries deleted.
+    pub deleted: u64,
+}
+
+/// Messages from the receiver thread to the generator thread.
+#[derive(Debug)]
+pub(crate) enum ToGen {
+    /// The receiver finished phase `n` (it read the client's `NDX_DONE`).
+    PhaseDone(u32),
+    /// File `ndx` failed its checksum; ask for it again.
+    Redo(usize),
+    /// The receiver stopped (end of run or fatal error).
+    Stopped,
+}
+
+/// The received, sorted list.
+pub(crate) struct List {
+    pub(crate) entries: Vec<FileEntry>,
+    /// Entries dropped as duplicates.
+    pub(crate) active: Vec<bool>,
+    /// The first entry of each entry's hard-link group, if it is a follower.
+    pub(crate) hlink_leader: Vec<Option<usize>>,
+}
+
+/// Runs a receiving session after the handshake.
+pub fn run<R: Read, W: Write + Send + 'static>(
+    conn: Conn<R, W>,
+    cfg: ReceiverConfig<'_>,
+) -> Result<RecvStats, RecvError> {
+    let Conn {
+        r,
+        w,
+        protocol,
+        ndx_in,
+        ndx_out,
+        ..
+    } = conn;
+    let mut r = r;
+    let out = Shared::new(Out { w, ndx: ndx_out });
+    let list = receive_list(&mut r, &cfg, protocol)?;
+    let dest = dest::resolve(&cfg, &list, &out)?;
+    let (tx, rx) = mpsc::channel::<ToGen>();
+    std::thread::scope(|s| {
+        let gen_out = out.clone();
+        let gen = s.spawn(|| generator::run(&cfg, &list, &dest, gen_out, rx, protocol));
+        let recv_result = recv::run(&cfg, &list, &dest, &out, &mut r, ndx_in, protocol, &tx);
+        let _ = tx.send(ToGen::Stopped);
+        let gen_result = gen
+            .join()
+            .map_err(|_| RecvError::Protocol("generator thread failed".into()))?;
+        let recv_stats = recv_result?;
+        let gen_stats = gen_result?;
+        Ok(RecvStats {
+            files_received: recv_stats.files_received,
+            deleted: gen_stats.deleted,
+        })
+    })
+}
+
+/// Reads, validates and sorts the file list (`recv_file_list`).
+fn receive_list<R: Read>(
+    r: &mut R,
+    cfg: &ReceiverConfig<'_>,
+    protocol: u32,
+) -> Result<List, RecvError> {
+    let dec = FlistDecoder::new(cfg.flist, FlistLimits::default());
+    let (mut entries, _io_error) = dec.read_list(r)?;
+    let (users, groups) = read_id_lists(r, &cfg.flist, cfg.id0_names)?;
+    if protocol < 30 {
+        let _io_error = get_i32(r, "the io_error word")?;
+    }
+    map_ids(&mut entries, &users, &groups, &cfg.opts);
+    // Remember each entry's received position: hard-link references use it.
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| match (entries.get(a), entries.get(b)) {
+        (Some(x), Some(y)) => f_name_cmp(x, y, protocol),
+        _ => std::cmp::Ordering::Equal,
+    });
+    let mut pos_of = vec![0usize; entries.len()];
+    for (sorted, &orig) in order.iter().enumerate() {
+        if let Some(p) = pos_of.get_mut(orig) {
+            *p = sorted;
+        }
+    }
+    let mut slots: Vec<Option<FileEntry>> = entries.into_iter().map(Some).collect();
+    let sorted: Vec<FileEntry> = order
+        .iter()
+        .filter_map(|&i| slots.get_mut(i).and_then(Option::take))
+        .collect();
+    let mut active = vec![true; sorted.len()];
+    for i in 1..sorted.len() {
+        if let (Some(a), Some(b)) = (sorted.get(i - 1), sorted.get(i)) {
+            if a.name == b.name {
+                if let Some(x) = active.get_mut(i) {
+                    *x = false;
+                }
+            }
+        }
+    }
+    let hlink_leader = hard_link_leaders(&sorted, &pos_of, protocol, cfg.opts.hard_links);
+    Ok(List {
+        entries: sorted,
+        active,
+        hlink_leader,
+    })
+}
+
+/// Maps the sender's ids to ours by name (root only for users, as rsync).
+fn map_ids(
+    entries: &mut [FileEntry],
+    users: &[(u32, Vec<u8>)],
+    groups: &[(u32, Vec<u8>)],
+    o: &RecvOptions,
+) {
+    if o.numeric_ids || (users.is_empty() && groups.is_empty()) {
+        return;
+    }
+    let names = IdNames::load_system();
+    let map = |list: &[(u32, Vec<u8>)], id: u32, lookup: &dyn Fn(&[u8]) -> Option<u32>| {
+        list.iter()
+            .find(|(i, _)| *i == id)
+            .and_then(|(_, n)| lookup(n))
+            .unwrap_or(id)
+    };
+    for e in entries {
+        if o.owner && o.am_root {
+            e.uid = map(users, e.uid, &|n| names.user_id(n));
+        }
+        if o.group {
+            e.gid = map(groups, e.gid, &|n| names.group_id(n));
+        }
+    }
+}
+
+/// For each follower of a hard-link group, the sorted index of its leader
+/// (the first member in sorted order).
+fn hard_link_leaders(
+    sorted: &[FileEntry],
+    pos_of: &[usize],
+    protocol: u32,
+    on: bool,
+) -> Vec<Option<usize>> {
+    let mut out = vec![None; sorted.len()];
+    if !on {
+        return out;
+    }
+    let mut groups: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
+    for (i, e) in sorted.iter().enumerate() {
+        let key = if protocol >= 30 {
+            match e.hlink_first {
+                Some(f) => pos_of.get(f as usize).map(|&p| (0, p as u64)),
+                None => e.hlink.map(|_| (0, i as u64)),
+            }
+        } else {
+            e.hlink
+        };
+        let Some(key) = key else { continue };
+        if !e.is_file() {
+            continue;
+        }
+        match groups.get(&key) {
+            Some(&leader) if leader != i => {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(leader);
+                }
+            }
+            Some(_) => {}
+            None => {
+                groups.insert(key, i);
+            }
+        }
+    }
+    out
+}

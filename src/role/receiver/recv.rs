@@ -1,0 +1,400 @@
+//! The receiver (`recv_files` and `receive_data` in `receiver.c`): reads
+//! each requested file's delta, rebuilds it from the basis into a
+//! temporary file beside the destination, verifies the whole-file
+//! checksum and renames it into place. A local write error does not
+//! desynchronise the stream: the rest of the file's tokens are read and
+//! discarded, the temporary file removed, and the run goes on.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::mpsc::Sender;
+
+use super::attrs::{self, item};
+use super::dest::Dest;
+use super::generator::show;
+use super::{List, ReceiverConfig, RecvError, Shared, ToGen};
+use crate::checksum::SumHead;
+use crate::delta::Applier;
+use crate::fs::RelPath;
+use crate::token::{TokenDecoder, TokenEvent};
+use crate::wire::{get_u16, get_u8, get_vstring, MsgCode, NdxDecoder, NDX_DONE};
+
+/// Counters from the receiver.
+#[derive(Debug, Default)]
+pub(crate) struct RecvCounts {
+    pub(crate) files_received: u64,
+}
+
+/// `FNAMECMP_FNAME`: the basis is the destination file itself.
+const FNAMECMP_FNAME: u8 = 0x80;
+
+struct Ctx<'a, 'c, W: Write> {
+    cfg: &'a ReceiverConfig<'c>,
+    list: &'a List,
+    dest: &'a Dest,
+    out: &'a Shared<W>,
+    protocol: u32,
+    tokens: TokenDecoder,
+    tx: &'a Sender<ToGen>,
+    counts: RecvCounts,
+}
+
+/// Runs the receiver loop to the end of the session.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run<R: Read, W: Write>(
+    cfg: &ReceiverConfig<'_>,
+    list: &List,
+    dest: &Dest,
+    out: &Shared<W>,
+    r: &mut R,
+    mut ndx_in: NdxDecoder,
+    protocol: u32,
+    tx: &Sender<ToGen>,
+) -> Result<RecvCounts, RecvError> {
+    let tokens =
+        TokenDecoder::new(cfg.compression).map_err(|e| RecvError::Protocol(e.to_string()))?;
+    let mut c = Ctx {
+        cfg,
+        list,
+        dest,
+        out,
+        protocol,
+        tokens,
+        tx,
+        counts: RecvCounts::default(),
+    };
+    let max_phase = if protocol >= 29 { 2 } else { 1 };
+    let mut phase = 0u32;
+    loop {
+        let ndx = ndx_in.get(r)?;
+        if ndx == NDX_DONE {
+            phase += 1;
+            if phase > max_phase {
+                break;
+            }
+            let _ = tx.send(ToGen::PhaseDone(phase));
+            continue;
+        }
+        let i = usize::try_from(ndx)
+            .ok()
+            .filter(|&i| i < list.entries.len() && list.active.get(i) == Some(&true));
+        let Some(i) = i else {
+            return Err(RecvError::Protocol(format!(
+                "invalid file index {ndx} received"
+            )));
+        };
+        let iflags = if protocol >= 29 {
+            get_u16(r, "item flags")?
+        } else {
+            item::TRANSFER
+        };
+        let basis_type = if iflags & item::BASIS_TYPE_FOLLOWS != 0 {
+            Some(get_u8(r, "basis type")?)
+        } else {
+            None
+        };
+        if iflags & item::XNAME_FOLLOWS != 0 {
+            let _ = get_vstring(r, 4096, "basis name")?;
+        }
+        if iflags & item::TRANSFER == 0 {
+            continue;
+        }
+        if !list.entries.get(i).is_some_and(|e| e.is_file()) {
+            return Err(RecvError::Protocol(format!(
+                "received request to transfer non-regular file: {ndx}"
+            )));
+        }
+        if phase == 2 {
+            return Err(RecvError::Protocol(
+                "got transfer request in phase 2".into(),
+            ));
+        }
+        if cfg.opts.dry_run {
+            continue;
+        }
+        c.receive_file(r, i, basis_type, phase)?;
+    }
+    if protocol >= 31 {
+        let n = ndx_in.get(r)?;
+        if n != NDX_DONE {
+            return Err(RecvError::Protocol(format!(
+                "invalid packet at end of run ({n})"
+            )));
+        }
+    }
+    Ok(c.counts)
+}
+
+/// Where the rebuilt bytes go: a temporary file, or the file itself with
+/// `--inplace`. After the first write error further output is dropped.
+struct Sink {
+    file: Option<File>,
+    error: Option<io::Error>,
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let (Some(f), None) = (self.file.as_mut(), self.error.as_ref()) {
+            if let Err(e) = f.write_all(buf) {
+                self.error = Some(e);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: Write> Ctx<'_, '_, W> {
+    fn receive_file<R: Read>(
+        &mut self,
+        r: &mut R,
+        i: usize,
+        basis_type: Option<u8>,
+        phase: u32,
+    ) -> Result<(), RecvError> {
+        let cfg = self.cfg;
+        let digest_len = cfg.xfer_kind.digest_len();
+        let head = SumHead::read_from(r, self.protocol, digest_len)
+            .map_err(|e| RecvError::Protocol(format!("invalid block-sum header: {e}")))?;
+        let Some(e) = self.list.entries.get(i) else {
+            return Ok(());
+        };
+        let path = self
+            .dest
+            .path_of(&e.name)
+            .map_err(|er| RecvError::Protocol(er.to_string()))?;
+        let mut basis = self.open_basis(&path, &e.name, basis_type, &head)?;
+        let existing = cfg.root.lstat(&path).ok().filter(|m| m.is_file());
+        let (mut sink, tmp) = self.open_output(&path, &e.name);
+        let mut ap = Applier::new(head, cfg.xfer_kind, cfg.seed);
+        loop {
+            match self
+                .tokens
+                .next(r, head.count)
+                .map_err(|er| RecvError::Protocol(format!("token stream: {er}")))?
+            {
+                TokenEvent::Literal(d) => ap.literal(d, &mut sink)?,
+                TokenEvent::Block(b) => {
+                    let data = ap
+                        .block(b, basis.as_mut(), &mut sink)
+                        .map_err(|er| RecvError::Protocol(format!("{er}")))?;
+                    self.tokens
+                        .see_block(data)
+                        .map_err(|er| RecvError::Protocol(format!("token stream: {er}")))?;
+                }
+                TokenEvent::End => break,
+            }
+        }
+        let mut sum = vec![0u8; digest_len];
+        r.read_exact(&mut sum)
+            .map_err(|er| crate::wire::WireError::from_io(&er, "a file checksum"))?;
+        let written = ap.written();
+        let ok = ap.verify(&sum);
+        self.finish(
+            i,
+            e,
+            &path,
+            tmp,
+            sink,
+            ok,
+            phase,
+            written,
+            existing.map(|m| m.mode),
+        )
+    }
+
+    fn open_basis(
+        &self,
+        path: &RelPath,
+        name: &[u8],
+        basis_type: Option<u8>,
+        head: &SumHead,
+    ) -> Result<Option<File>, RecvError> {
+        if head.count == 0 {
+            return Ok(None);
+        }
+        let bp = match basis_type {
+            None | Some(FNAMECMP_FNAME) => path.clone(),
+            Some(t) => {
+                let dir = self.cfg.opts.alt_dest.get(usize::from(t)).map(|(_, d)| d);
+                let dir =
+                    dir.ok_or_else(|| RecvError::Protocol(format!("invalid basis type {t}")))?;
+                let mut v = dir.as_bytes().to_vec();
+                v.push(b'/');
+                v.extend_from_slice(name);
+                RelPath::new(&v).map_err(|e| RecvError::Protocol(e.to_string()))?
+            }
+        };
+        Ok(self.cfg.root.open_file(&bp).ok())
+    }
+
+    fn open_output(&self, path: &RelPath, name: &[u8]) -> (Sink, Option<RelPath>) {
+        let root = self.cfg.root;
+        if self.cfg.opts.inplace && self.cfg.overwrite.is_some() {
+            let f = root.open_existing_for_write(path).or_else(|_| {
+                root.create_temp(&path.parent().unwrap_or_else(RelPath::root), b"x", 0o600)
+                    .and_then(|(f, t)| {
+                        let tp = path.parent().unwrap_or_else(RelPath::root).join(&t)?;
+                        root.rename(&tp, path).map(|()| f)
+                    })
+            });
+            return match f {
+                Ok(f) => (
+                    Sink {
+                        file: Some(f),
+                        error: None,
+                    },
+                    None,
+                ),
+                Err(e) => (
+                    Sink {
+                        file: None,
+                        error: Some(e),
+                    },
+                    None,
+                ),
+            };
+        }
+        let dir = path.parent().unwrap_or_else(RelPath::root);
+        let base = path.file_name().unwrap_or(name);
+        match root.create_temp(&dir, base, 0o600) {
+            Ok((f, t)) => (
+                Sink {
+                    file: Some(f),
+                    error: None,
+                },
+                dir.join(&t).ok(),
+            ),
+            Err(e) => (
+                Sink {
+                    file: None,
+                    error: Some(e),
+                },
+                None,
+            ),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &mut self,
+        i: usize,
+        e: &crate::flist::FileEntry,
+        path: &RelPath,
+        tmp: Option<RelPath>,
+        sink: Sink,
+        ok: bool,
+        phase: u32,
+        written: u64,
+        existing_mode: Option<u32>,
+    ) -> Result<(), RecvError> {
+        let root = self.cfg.root;
+        let cleanup = |t: &Option<RelPath>| {
+            if let Some(t) = t {
+                let _ = root.unlink(t);
+            }
+        };
+        if let Some(err) = sink.error {
+            cleanup(&tmp);
+            self.out.rsyserr(
+                "receiver",
+                &format!("write failed on \"{}\"", show(&e.name)),
+                &err,
+            )?;
+            return Ok(());
+        }
+        if !ok {
+            cleanup(&tmp);
+            if phase == 0 {
+                let _ = self.tx.send(ToGen::Redo(i));
+            } else {
+                self.out.error_xfer(&format!(
+                    "ERROR: {} failed verification -- update discarded.",
+                    show(&e.name)
+                ))?;
+            }
+            return Ok(());
+        }
+        let Some(f) = sink.file else { return Ok(()) };
+        if tmp.is_none() {
+            let _ = f.set_len(written);
+        }
+        let _ = (&f).seek(SeekFrom::Start(0));
+        if let Err(err) = attrs::apply_fd(&self.cfg.opts, e, &f, existing_mode) {
+            self.out.rsyserr(
+                "receiver",
+                &format!("failed to set attributes on \"{}\"", show(&e.name)),
+                &err,
+            )?;
+        }
+        drop(f);
+        if let Some(t) = tmp {
+            if let Err(err) = self.place(&t, path, e) {
+                cleanup(&Some(t));
+                self.out.rsyserr(
+                    "receiver",
+                    &format!("rename \"{}\" failed", show(&e.name)),
+                    &err,
+                )?;
+                return Ok(());
+            }
+        }
+        self.counts.files_received += 1;
+        if self.cfg.opts.remove_source_files {
+            self.out.msg_int(MsgCode::Success, i as i32)?;
+        }
+        Ok(())
+    }
+
+    /// Renames the finished temporary file into place: with a backup first
+    /// when asked, and never over an existing file without the overwrite
+    /// permit.
+    fn place(&self, tmp: &RelPath, path: &RelPath, e: &crate::flist::FileEntry) -> io::Result<()> {
+        let root = self.cfg.root;
+        if self.cfg.overwrite.is_none() {
+            return root.rename_noreplace(tmp, path);
+        }
+        if self.cfg.opts.backup && root.lstat(path).is_ok() {
+            let b = backup_path(&self.cfg.opts, path, &e.name)?;
+            if let Some(parent) = b.parent() {
+                let _ = make_dirs(root, &parent);
+            }
+            root.rename(path, &b)?;
+        }
+        root.rename(tmp, path)
+    }
+}
+
+/// `--backup`: `name~` beside the file, or `DIR/name` with `--backup-dir`.
+fn backup_path(o: &super::RecvOptions, path: &RelPath, name: &[u8]) -> io::Result<RelPath> {
+    let suffix: &[u8] = if o.suffix.is_empty() && o.backup_dir.is_none() {
+        b"~"
+    } else {
+        &o.suffix
+    };
+    let mut v = match &o.backup_dir {
+        Some(d) => [d.as_bytes(), b"/", name].concat(),
+        None => path.as_bytes().to_vec(),
+    };
+    v.extend_from_slice(suffix);
+    RelPath::new(&v).map_err(io::Error::from)
+}
+
+fn make_dirs(root: &crate::fs::Root, dir: &RelPath) -> io::Result<()> {
+    let mut cur = Vec::new();
+    for c in dir.components() {
+        if !cur.is_empty() {
+            cur.push(b'/');
+        }
+        cur.extend_from_slice(c);
+        match root.mkdir(&RelPath::new(&cur).map_err(io::Error::from)?, 0o755) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
