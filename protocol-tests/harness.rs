@@ -56,6 +56,12 @@ pub fn skip(why: &str) {
     eprintln!("\n*** SKIPPED: {why} ***\n");
 }
 
+/// Skip a case that does not apply to the selected server kind (never an
+/// error, even under `PROTOCOL_TESTS_STRICT`).
+pub fn not_applicable(why: &str) {
+    eprintln!("(not applicable to {:?}: {why})", kind_under_test());
+}
+
 /// The rrsync-rs binary.
 pub fn bin() -> PathBuf {
     match std::env::var_os("RRSYNC_BIN") {

@@ -48,7 +48,7 @@ fn full_tree_matches_stock_and_source() {
 #[test]
 fn local_transport_full_tree() {
     if kind_under_test() != Kind::Ours {
-        return harness::skip("`rrsync-rs local` exists only for the server under test");
+        return harness::not_applicable("`rrsync-rs local` exists only for the server under test");
     }
     let fx = fixtures::small();
     each_cell("local_transport", |work, cell| {

@@ -26,7 +26,7 @@ fn write_only_msg() -> &'static str {
 /// False (after a loud skip) when the server under test is unrestricted.
 fn restricted() -> bool {
     if kind_under_test() == Kind::Stock {
-        harness::skip("restriction cases do not apply to unrestricted stock rsync");
+        harness::not_applicable("restriction cases do not apply to unrestricted stock rsync");
         return false;
     }
     true

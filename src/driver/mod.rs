@@ -110,7 +110,22 @@ pub fn refuse<R: Read, W: Write>(r: &mut R, w: &mut W, msg: &str, code: i32) -> 
     if deliver_refusal(r, w, msg, code).is_err() {
         eprintln!("rrsync-rs: {msg}");
     }
+    drain(r);
     code
+}
+
+/// Reads and discards what the client still sends, for a few seconds, so
+/// that it reads our error instead of failing on a broken pipe first.
+fn drain<R: Read>(r: &mut R) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut buf = [0u8; 16 * 1024];
+    let mut total = 0usize;
+    while std::time::Instant::now() < deadline && total < (64 << 20) {
+        match r.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+    }
 }
 
 fn deliver_refusal<R: Read, W: Write>(

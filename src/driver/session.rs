@@ -309,6 +309,7 @@ fn recv_options(o: &Options, delete_mode: bool) -> Result<RecvOptions, String> {
         .map(|(k, d)| rel(d).map(|p| (*k, p)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(RecvOptions {
+        verbose: o.verbose,
         perms: o.perms,
         executability: o.executability,
         times: o.times,

@@ -7,7 +7,7 @@
 pub const CHECKSUM_NAMES: &[&str] = &["xxh128", "xxh3", "xxh64", "md5", "md4", "none"];
 
 /// Compressions we offer, in rsync's table order.
-pub const COMPRESS_NAMES: &[&str] = &["zstd", "none"];
+pub const COMPRESS_NAMES: &[&str] = &["zstd", "zlibx", "zlib", "none"];
 
 /// A parsed list of names.
 pub type NameList = Vec<String>;

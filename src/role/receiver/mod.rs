@@ -78,6 +78,8 @@ impl From<crate::flist::FlistError> for RecvError {
 /// Options the generator and receiver act on.
 #[derive(Debug, Clone, Default)]
 pub struct RecvOptions {
+    /// `-v` count.
+    pub verbose: u8,
     /// `-p`.
     pub perms: bool,
     /// `-E` without `-p`.

@@ -288,9 +288,6 @@ impl<'a> Walker<'a> {
             if self.filter.excluded(&child_name, meta.is_dir()) {
                 continue;
             }
-            if !self.wanted_type(&meta, &child_name) {
-                continue;
-            }
             let is_dir = meta.is_dir();
             let other_fs = is_dir && self.opts.one_file_system && meta.dev != self.top_dev;
             let flags = EntryFlags {
@@ -320,23 +317,6 @@ impl<'a> Walker<'a> {
             }
         }
         self.filter.leave_dir();
-    }
-
-    fn wanted_type(&mut self, meta: &Meta, name: &[u8]) -> bool {
-        let m = meta.mode & 0o170000;
-        let ok = match m {
-            0o100000 | 0o040000 => true,
-            0o120000 => self.opts.links,
-            0o020000 | 0o060000 => self.opts.devices,
-            _ => self.opts.specials,
-        };
-        if !ok && m == 0o120000 {
-            let shown = String::from_utf8_lossy(name).into_owned();
-            self.out.notes.push(WalkNote::Info(format!(
-                "skipping non-regular file \"{shown}\""
-            )));
-        }
-        ok
     }
 
     fn push_link(
@@ -385,11 +365,8 @@ impl<'a> Walker<'a> {
 /// Builds an entry from metadata.
 fn entry_from_meta(name: Vec<u8>, m: &Meta, flags: EntryFlags) -> FileEntry {
     let mut e = FileEntry::new(name, m.mode);
-    e.size = if m.is_file() || m.is_symlink() {
-        m.size
-    } else {
-        0
-    };
+    // rsync sends st_size for every type, directories included.
+    e.size = m.size;
     e.mtime = m.mtime_sec;
     e.mtime_nsec = m.mtime_nsec;
     e.uid = m.uid;
