@@ -7,7 +7,7 @@
 //! `BENCH_RUNS=N` (default 3), `BENCH_TIMEOUT=SECS` (per client run),
 //! `RRSYNC_BIN` (binary to test; default `target/release/rrsync-rs`,
 //! rebuilt with `cargo build --release` when older than `src/`),
-//! `BENCH_KEEP=1` (keep the data directory under /tmp).
+//! `BENCH_DIR` (instead of /tmp), `BENCH_KEEP=1` (keep the data there).
 //!
 //! What is measured: the wall time of one whole client command (`rsync -a
 //! --stats -e SHIM ...`), from spawn to exit, so process start-up,
@@ -18,7 +18,8 @@
 //! process alone (GNU time, `wait4` rusage), the client's CPU is excluded.
 //! Each case runs N times per server, alternating which server goes first,
 //! and the median is reported. Data is generated once (deterministic PRNG)
-//! under /tmp and removed at the end; the page cache is warm for both.
+//! under /tmp and removed at the end; the page cache is warm for both, and
+//! `sync` runs before every measured command.
 //!
 //! Cases: pull (server is the sender) of one large random file into an
 //! empty destination (all literal data over the delta path), of many small
@@ -202,6 +203,9 @@ impl Bench {
                     continue;
                 }
                 self.prepare(c.kind, &mut prepared)?;
+                // Flush dirty pages of the previous run and the preparation
+                // so that writeback does not land inside the measurement.
+                rustix::fs::sync();
                 let o = self.h.run_client(&self.args(c, server))?;
                 let tag = format!(
                     "{:<24} {:<5} run {}/{}",
@@ -343,7 +347,11 @@ fn main() -> R<()> {
     }
 
     let bin = common::run::ensure_binary()?;
-    let root = TmpDir(std::env::temp_dir().join(format!("rrsync-bench-{}", std::process::id())));
+    let root = TmpDir(
+        std::env::var_os("BENCH_DIR")
+            .map_or_else(std::env::temp_dir, PathBuf::from)
+            .join(format!("rrsync-bench-{}", std::process::id())),
+    );
     let h = Harness::new(bin.clone(), &root.0.join("bin"), timeout)?;
     let bench = Bench {
         src: root.0.join("src"),
@@ -384,7 +392,7 @@ fn main() -> R<()> {
     println!(
         "ratio = ours / stock (< 1.0: rrsync-rs faster); cpu = server user+sys{}",
         if bench.h.has_time {
-            ""
+            " (GNU time, 10 ms resolution)"
         } else {
             " (unavailable: install GNU time)"
         }

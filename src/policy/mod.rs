@@ -49,6 +49,9 @@ pub enum PolicyError {
     /// client's own path or `--option=value` (never the server root).
     #[error("do not use .. in {0} (anchor the path at the root of your restricted dir)")]
     DotDot(String),
+    /// A directory option that resolves outside the root.
+    #[error("{0} points outside the restricted directory")]
+    Outside(String),
     /// `--files-from=FILE` (not `-`) on a `-wo` server.
     #[error("a write-only server cannot read a remote --files-from path")]
     WriteOnlyFilesFrom,
@@ -170,10 +173,10 @@ pub fn authorize(flags: &WrapperFlags, mut args: ServerArgs) -> Result<Session, 
     }
     let restricted = !is_filesystem_root(&flags.root);
     check_options(flags, restricted, &args.options)?;
+    args.options.sender = sender;
     normalize_all(&mut args)?;
 
     let o = &mut args.options;
-    o.sender = sender;
     if flags.munge {
         o.munge_links = true;
     }
@@ -265,15 +268,37 @@ fn normalize_all(args: &mut ServerArgs) -> Result<(), PolicyError> {
     for p in &mut args.paths {
         *p = paths::normalize(p).map_err(|()| PolicyError::DotDot(snippet(p)))?;
     }
+    let dest = args.paths.first().cloned().unwrap_or_else(|| ".".into());
     let o = &mut args.options;
-    normalize_opt(&mut o.backup_dir, "--backup-dir")?;
-    normalize_opt(&mut o.temp_dir, "--temp-dir")?;
+    if o.sender {
+        normalize_opt(&mut o.backup_dir, "--backup-dir")?;
+        normalize_opt(&mut o.temp_dir, "--temp-dir")?;
+        for (kind, dir) in &mut o.alt_dest {
+            *dir = normalize_value(dir, kind.option_name())?;
+        }
+    } else {
+        // A receiver resolves these as rsync does: relative to the
+        // destination directory, and never outside the root.
+        resolve_opt(&dest, &mut o.backup_dir, "--backup-dir")?;
+        resolve_opt(&dest, &mut o.temp_dir, "--temp-dir")?;
+        for (kind, dir) in &mut o.alt_dest {
+            let v = paths::resolve_under(&dest, dir);
+            *dir = v.map_err(|()| {
+                PolicyError::Outside(format!("{}={}", kind.option_name(), snippet(dir)))
+            })?;
+        }
+    }
     normalize_opt(&mut o.partial_dir, "--partial-dir")?;
     if o.files_from.as_deref() != Some("-") {
         normalize_opt(&mut o.files_from, "--files-from")?;
     }
-    for (kind, dir) in &mut o.alt_dest {
-        *dir = normalize_value(dir, kind.option_name())?;
+    Ok(())
+}
+
+fn resolve_opt(dest: &str, v: &mut Option<String>, name: &str) -> Result<(), PolicyError> {
+    if let Some(s) = v {
+        *s = paths::resolve_under(dest, s)
+            .map_err(|()| PolicyError::Outside(format!("{name}={}", snippet(s))))?;
     }
     Ok(())
 }

@@ -43,10 +43,47 @@ pub(crate) fn normalize(p: &str) -> Result<String, ()> {
     Ok(out)
 }
 
+/// Resolves a receiver's directory option the way rsync does, relative
+/// to the destination directory `dest` unless it starts with `/` (then
+/// relative to the root). `..` components are applied lexically and may
+/// climb out of `dest` (`--link-dest=../prev`, the classic rotation), but
+/// never out of the root: `Err(())` then. Symlinks met later are the
+/// confined filesystem's business.
+pub(crate) fn resolve_under(dest: &str, value: &str) -> Result<String, ()> {
+    let mut parts: Vec<&str> = Vec::new();
+    let base = if value.starts_with('/') { "" } else { dest };
+    for c in base.split('/').chain(value.split('/')) {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop().ok_or(())?;
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        return Ok(".".into());
+    }
+    Ok(parts.join("/"))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::normalize;
+    use super::{normalize, resolve_under};
+
+    #[test]
+    fn dest_relative_options() {
+        assert_eq!(
+            resolve_under("backups/today", "../prev").unwrap(),
+            "backups/prev"
+        );
+        assert_eq!(resolve_under("dst", "bk").unwrap(), "dst/bk");
+        assert_eq!(resolve_under("dst", "/abs/bk").unwrap(), "abs/bk");
+        assert_eq!(resolve_under(".", "x/../y").unwrap(), "y");
+        assert!(resolve_under("dst", "../../etc").is_err());
+        assert!(resolve_under("dst", "/../etc").is_err());
+    }
 
     fn n(p: &str) -> String {
         normalize(p).unwrap()

@@ -247,22 +247,40 @@ fn option_dirs_are_normalized() {
         ),
     );
     let o = p.options();
+    // A receiver's directory options are relative to the destination
+    // (as in stock rsync), or to the root with a leading `/`.
     assert_eq!(o.backup_dir.as_deref(), Some("bak/x"));
-    assert_eq!(o.temp_dir.as_deref(), Some("tmp"));
+    assert_eq!(o.temp_dir.as_deref(), Some("d/tmp"));
     assert_eq!(o.partial_dir.as_deref(), Some(".rsync-partial"));
     let dests: Vec<&str> = o.alt_dest.iter().map(|(_, d)| d.as_str()).collect();
-    assert_eq!(dests, ["prev", "c/"]);
+    assert_eq!(dests, ["prev", "d/c"]);
+    // `..` may climb out of the destination but never out of the root.
+    let p = recv(
+        &rw,
+        &format!("{PUSH} --link-dest=../prev --backup-dir=../b . d/today"),
+    );
+    let dests: Vec<&str> = p
+        .options()
+        .alt_dest
+        .iter()
+        .map(|(_, d)| d.as_str())
+        .collect();
+    assert_eq!(dests, ["d/prev"]);
+    assert_eq!(p.options().backup_dir.as_deref(), Some("d/b"));
     for opt in [
-        "--backup-dir=../b",
+        "--backup-dir=../../b",
         "--temp-dir=/x/../..",
-        "--partial-dir=../p",
-        "--link-dest=../prev",
-        "--copy-dest=a/../../b",
-        "--compare-dest=..",
+        "--link-dest=../../prev",
+        "--copy-dest=a/../../../b",
     ] {
         let msg = refused(&rw, &format!("{PUSH} {opt} . d"));
-        assert!(msg.starts_with("do not use .. in --"), "{msg}");
+        assert!(
+            msg.ends_with("points outside the restricted directory"),
+            "{msg}"
+        );
     }
+    let msg = refused(&rw, &format!("{PUSH} --partial-dir=../p . d"));
+    assert!(msg.starts_with("do not use .. in --"), "{msg}");
 }
 
 #[test]

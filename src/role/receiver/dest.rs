@@ -115,10 +115,11 @@ pub(crate) fn resolve<W: Write>(
                 "ERROR: cannot create destination directory \"{shown}\""
             )));
         }
-        let _ = out.msg(
-            crate::wire::MsgCode::Info,
-            format!("created directory {shown}\n").as_bytes(),
-        );
+        if cfg.opts.verbose > 0 {
+            let trimmed = shown.trim_end_matches('/');
+            let line = format!("created directory {trimmed}\n");
+            let _ = out.msg(crate::wire::MsgCode::Info, line.as_bytes());
+        }
     }
     Ok(Dest {
         base: path,

@@ -302,12 +302,48 @@ impl<W: Write> Gen<'_, '_, W> {
             }
             None => item::IS_NEW,
         };
-        self.request(
-            ndx,
-            iflags,
-            basis_meta.filter(|_| !o.whole_file).map(|_| path),
-            redo,
-        )
+        if basis_meta.is_none() && !o.alt_dest.is_empty() {
+            match self.alt_dest(e, path)? {
+                AltOutcome::Done => return Ok(()),
+                AltOutcome::Basis(i, p) if !o.whole_file => {
+                    let flags = iflags | item::BASIS_TYPE_FOLLOWS;
+                    return self.request(ndx, flags, Some((&p, Some(i))), redo);
+                }
+                _ => {}
+            }
+        }
+        let basis = basis_meta.filter(|_| !o.whole_file).map(|_| (path, None));
+        self.request(ndx, iflags, basis, redo)
+    }
+
+    /// `--link-dest`, `--copy-dest`, `--compare-dest` (`try_dests_reg`):
+    /// an identical file in one of the directories is linked, copied or
+    /// taken as is; otherwise the first one present becomes the basis.
+    fn alt_dest(&mut self, e: &FileEntry, path: &RelPath) -> Result<AltOutcome, RecvError> {
+        use crate::cli::AltDest;
+        let mut basis = None;
+        for (i, (kind, dir)) in self.cfg.opts.alt_dest.iter().enumerate() {
+            let Ok(alt) = RelPath::new(&[dir.as_bytes(), b"/", &e.name].concat()) else {
+                continue;
+            };
+            let Some(m) = self.cfg.root.lstat(&alt).ok().filter(Meta::is_file) else {
+                continue;
+            };
+            if self.up_to_date(e, &alt, &m) && !self.cfg.opts.dry_run {
+                let done = match kind {
+                    AltDest::Compare => true,
+                    AltDest::Link => self.cfg.root.hard_link(&alt, path).is_ok(),
+                    AltDest::Copy => copy_file(self.cfg, &alt, path, e).is_ok(),
+                };
+                if done {
+                    return Ok(AltOutcome::Done);
+                }
+            }
+            if basis.is_none() {
+                basis = Some((i as u8, alt));
+            }
+        }
+        Ok(basis.map_or(AltOutcome::None, |(i, p)| AltOutcome::Basis(i, p)))
     }
 
     /// Quick check: size and mtime (or checksum with `-c`).
@@ -347,14 +383,18 @@ impl<W: Write> Gen<'_, '_, W> {
         &mut self,
         ndx: usize,
         iflags: u16,
-        basis: Option<&RelPath>,
+        basis: Option<(&RelPath, Option<u8>)>,
         redo: bool,
     ) -> Result<(), RecvError> {
         let p = self.protocol;
         let mut body = Vec::new();
         if p >= 29 {
             put_u16(&mut body, iflags);
+            if let Some((_, Some(t))) = basis {
+                body.push(t);
+            }
         }
+        let basis = basis.map(|(b, _)| b);
         if !self.cfg.opts.dry_run {
             self.sums(basis, redo, &mut body);
         }
@@ -444,6 +484,37 @@ impl<W: Write> Gen<'_, '_, W> {
             }
         }
     }
+}
+
+/// What the alternate directories offered.
+enum AltOutcome {
+    /// Nothing usable.
+    None,
+    /// The file was linked, copied or found identical.
+    Done,
+    /// Use this file (alternate directory `i`) as the basis.
+    Basis(u8, RelPath),
+}
+
+/// `--copy-dest`: a local copy through a temporary file.
+fn copy_file(
+    cfg: &ReceiverConfig<'_>,
+    from: &RelPath,
+    to: &RelPath,
+    e: &FileEntry,
+) -> std::io::Result<()> {
+    let mut src = cfg.root.open_file(from)?;
+    let dir = to.parent().unwrap_or_else(RelPath::root);
+    let (mut f, tmp) = cfg
+        .root
+        .create_temp(&dir, to.file_name().unwrap_or(b"f"), 0o600)?;
+    let tmp = dir.join(&tmp).map_err(std::io::Error::from)?;
+    let r = std::io::copy(&mut src, &mut f).and_then(|_| attrs::apply_fd(&cfg.opts, e, &f, None));
+    let r = r.and_then(|()| cfg.root.rename_noreplace(&tmp, to));
+    if r.is_err() {
+        let _ = cfg.root.unlink(&tmp);
+    }
+    r
 }
 
 /// A name for messages.

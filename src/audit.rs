@@ -1,0 +1,420 @@
+//! The audit log: one record per session, whether the session ran under
+//! OpenSSH's sshd (the forced command) or under the embedded server
+//! (`rrsync-rs serve`).
+//!
+//! rsync itself has `--log-file` and the daemon's `transfer logging`; the
+//! forced-command setup (`support/rrsync`) has nothing, and rrsync refuses
+//! a client's `--log-file`. This module fills that gap from the operator's
+//! side; it does not depend on the protocol version (27-32).
+//!
+//! A record is written as one JSON object per line (JSON lines) to a file
+//! the operator names (`--audit FILE` on `serve`, `-audit FILE` or
+//! `RRSYNC_AUDIT=FILE` on the forced command; `-` means stderr). The file
+//! is opened beneath its own directory with `O_NOFOLLOW`, in append mode,
+//! created `0600`. Logging never breaks a transfer: failures are reported
+//! once on stderr and otherwise ignored.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::cli::{self, Request, WrapperFlags};
+use crate::policy::Mode;
+
+/// The longest client command kept in a record, in characters.
+pub const MAX_COMMAND_CHARS: usize = 400;
+
+/// Everything known about one session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// When the session started.
+    pub start: Option<SystemTime>,
+    /// How long it ran, once finished.
+    pub duration: Option<Duration>,
+    /// `sshd` (forced command), `serve` or `local`.
+    pub via: &'static str,
+    /// The key: SHA256 fingerprint and comment, when known.
+    pub key: Option<String>,
+    /// The SSH user name the client asked for (`serve` only).
+    pub user: Option<String>,
+    /// The client's address and port.
+    pub remote: Option<String>,
+    /// `ro`, `wo` or `rw`, once a key was matched.
+    pub mode: Option<&'static str>,
+    /// The served directory.
+    pub root: Option<String>,
+    /// The command as requested (truncated, control characters escaped).
+    pub command: Option<String>,
+    /// `sender` (client pull), `receiver` (client push) or `true`.
+    pub role: Option<&'static str>,
+    /// Why the session, or a request in it, was refused; several refusals
+    /// are joined with `; `.
+    pub refused: Option<String>,
+    /// The exit status sent to the client, when a command ran.
+    pub exit: Option<i32>,
+}
+
+impl Record {
+    /// A record for a session starting now.
+    pub fn start(via: &'static str) -> Record {
+        Record {
+            start: Some(SystemTime::now()),
+            via,
+            ..Record::default()
+        }
+    }
+
+    /// Notes the wrapper flags the session runs under.
+    pub fn set_flags(&mut self, flags: &WrapperFlags) {
+        self.mode = Some(mode_name(flags.mode));
+        self.root = Some(flags.root.display().to_string());
+    }
+
+    /// Notes the requested command and, when it will be refused before
+    /// any transfer starts, why (the same checks the driver makes).
+    pub fn set_command(&mut self, flags: Option<&WrapperFlags>, command: &str) {
+        self.command = Some(truncate(command));
+        match cli::parse_original_command(command) {
+            Ok(Request::True) => self.role = Some("true"),
+            Ok(Request::Rsync(args)) => {
+                self.role = Some(if args.sender { "sender" } else { "receiver" });
+                if let (Some(flags), false) = (flags, args.options.secluded) {
+                    if let Err(e) = crate::policy::authorize(flags, args) {
+                        self.refuse(&e.to_string());
+                    }
+                }
+            }
+            Err(e) => self.refuse(&e.to_string()),
+        }
+    }
+
+    /// Adds a refusal reason.
+    pub fn refuse(&mut self, why: &str) {
+        match &mut self.refused {
+            Some(r) if r.len() < 1000 => {
+                r.push_str("; ");
+                r.push_str(why);
+            }
+            Some(_) => {}
+            None => self.refused = Some(why.to_string()),
+        }
+    }
+
+    /// Marks the session finished with `exit`.
+    pub fn finish(&mut self, exit: Option<i32>) {
+        self.exit = exit;
+        self.duration = self.start.and_then(|s| s.elapsed().ok());
+    }
+
+    /// `ok`, `refused` or `error`.
+    pub fn outcome(&self) -> &'static str {
+        match (self.exit, &self.refused) {
+            (_, Some(_)) => "refused",
+            (Some(0), None) => "ok",
+            _ => "error",
+        }
+    }
+
+    /// The record as one JSON object, without the newline.
+    pub fn to_json(&self) -> String {
+        let mut o = String::from("{");
+        let time = self.start.map(rfc3339).unwrap_or_default();
+        field(&mut o, "time", Some(&time));
+        field(&mut o, "via", Some(self.via));
+        field(&mut o, "outcome", Some(self.outcome()));
+        field(&mut o, "key", self.key.as_deref());
+        field(&mut o, "user", self.user.as_deref());
+        field(&mut o, "remote", self.remote.as_deref());
+        field(&mut o, "mode", self.mode);
+        field(&mut o, "root", self.root.as_deref());
+        field(&mut o, "command", self.command.as_deref());
+        field(&mut o, "role", self.role);
+        field(&mut o, "refused", self.refused.as_deref());
+        if let Some(e) = self.exit {
+            let _ = write!(o, ",\"exit\":{e}");
+        }
+        if let Some(d) = self.duration {
+            let _ = write!(o, ",\"duration_ms\":{}", d.as_millis());
+        }
+        o.push('}');
+        o
+    }
+
+    /// A one-line human summary (for a daemon's stderr).
+    pub fn summary(&self) -> String {
+        let mut s = format!("rrsync-rs: session {}", self.outcome());
+        let mut part = |k: &str, v: Option<&str>| {
+            if let Some(v) = v {
+                let _ = write!(s, " {k}={}", cli_snippet(v));
+            }
+        };
+        part("remote", self.remote.as_deref());
+        part("key", self.key.as_deref());
+        part("mode", self.mode);
+        part("command", self.command.as_deref());
+        part("refused", self.refused.as_deref());
+        if let Some(e) = self.exit {
+            let _ = write!(s, " exit={e}");
+        }
+        s
+    }
+}
+
+fn cli_snippet(v: &str) -> String {
+    if v.contains(' ') {
+        format!("{v:?}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// The short name of a mode.
+pub fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::ReadOnly => "ro",
+        Mode::WriteOnly => "wo",
+        Mode::ReadWrite => "rw",
+    }
+}
+
+fn truncate(s: &str) -> String {
+    let mut out: String = s.chars().take(MAX_COMMAND_CHARS).collect();
+    if out.len() < s.len() {
+        out.push_str("...");
+    }
+    out
+}
+
+fn field(o: &mut String, k: &str, v: Option<&str>) {
+    let Some(v) = v else { return };
+    if o.len() > 1 {
+        o.push(',');
+    }
+    let _ = write!(o, "\"{k}\":\"");
+    for c in v.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC.
+pub fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let (y, m, dd) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
+}
+
+/// Where records go.
+#[derive(Debug, Default)]
+pub struct Sink {
+    file: Option<Mutex<std::fs::File>>,
+    json_stderr: bool,
+    summary_stderr: bool,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl Sink {
+    /// A sink that drops every record.
+    pub fn none() -> Sink {
+        Sink::default()
+    }
+
+    /// Opens `path` (`-` for stderr) for appending; `summary_stderr` adds
+    /// a human line per record on stderr.
+    pub fn open(path: Option<&Path>, summary_stderr: bool) -> std::io::Result<Sink> {
+        let mut sink = Sink {
+            summary_stderr,
+            ..Sink::default()
+        };
+        match path {
+            Some(p) if p == Path::new("-") => sink.json_stderr = true,
+            Some(p) => sink.file = Some(Mutex::new(open_append(p)?)),
+            None => {}
+        }
+        Ok(sink)
+    }
+
+    /// Writes `rec`; a failure is reported once on stderr, never returned.
+    pub fn write(&self, rec: &Record) {
+        if self.summary_stderr {
+            eprintln!("{}", rec.summary());
+        }
+        let mut line = rec.to_json();
+        line.push('\n');
+        if self.json_stderr {
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        }
+        let Some(file) = &self.file else { return };
+        let res = match file.lock() {
+            Ok(mut f) => f.write_all(line.as_bytes()),
+            Err(_) => Err(std::io::Error::other("audit log lock poisoned")),
+        };
+        if let Err(e) = res {
+            if !self.failed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                eprintln!("rrsync-rs: cannot write the audit log: {e}");
+            }
+        }
+    }
+}
+
+/// Opens `path` for appending beneath its own directory: the last
+/// component is never a symlink (`O_NOFOLLOW`), the file is created
+/// `0600`, and it must be a regular file.
+pub fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{openat, Mode as FMode, OFlags, CWD};
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("audit log path has no file name"))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dirfd = openat(
+        CWD,
+        dir,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        FMode::empty(),
+    )?;
+    let fd = openat(
+        &dirfd,
+        name,
+        OFlags::WRONLY
+            | OFlags::APPEND
+            | OFlags::CREATE
+            | OFlags::NOFOLLOW
+            | OFlags::NOCTTY
+            | OFlags::NONBLOCK
+            | OFlags::CLOEXEC,
+        FMode::from_raw_mode(0o600),
+    )?;
+    let st = rustix::fs::fstat(&fd)?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(std::io::Error::other("audit log is not a regular file"));
+    }
+    Ok(std::fs::File::from(fd))
+}
+
+/// The forced command's view: the key from `SSH_USER_AUTH` (sshd's
+/// `ExposeAuthInfo yes`) and the address from `SSH_CONNECTION`.
+pub fn from_sshd_env(rec: &mut Record) {
+    if let Some(conn) = std::env::var_os("SSH_CONNECTION") {
+        let conn = conn.to_string_lossy().into_owned();
+        let mut w = conn.split_whitespace();
+        if let (Some(ip), Some(port)) = (w.next(), w.next()) {
+            rec.remote = Some(format!("{ip}:{port}"));
+        }
+    }
+    if let Some(p) = std::env::var_os("SSH_USER_AUTH") {
+        if let Ok(text) = std::fs::read_to_string(p) {
+            rec.key = text.lines().find_map(key_from_auth_line);
+        }
+    }
+}
+
+/// `publickey TYPE BASE64` to a fingerprint (with the `ssh` feature) or
+/// the key type and the start of its base64.
+fn key_from_auth_line(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("publickey ")?;
+    let mut w = rest.split_whitespace();
+    let (ty, b64) = (w.next()?, w.next()?);
+    #[cfg(feature = "ssh")]
+    if let Ok(k) = russh::keys::PublicKey::from_openssh(&format!("{ty} {b64}")) {
+        return Some(k.fingerprint(russh::keys::HashAlg::Sha256).to_string());
+    }
+    Some(format!("{ty} {}", b64.chars().take(24).collect::<String>()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_709_210_096);
+        assert_eq!(rfc3339(t), "2024-02-29T12:34:56.000Z");
+    }
+
+    #[test]
+    fn json_escapes() {
+        let mut r = Record::start("serve");
+        r.command = Some("rsync \"x\"\n\u{1}".into());
+        r.refuse("a");
+        r.refuse("b");
+        r.finish(Some(1));
+        let j = r.to_json();
+        assert!(j.contains(r#""command":"rsync \"x\"\n\u0001""#), "{j}");
+        assert!(j.contains(r#""refused":"a; b""#), "{j}");
+        assert!(j.contains(r#""outcome":"refused""#), "{j}");
+        assert!(j.contains(r#""exit":1"#), "{j}");
+    }
+
+    #[test]
+    fn classify_refusals() {
+        let flags = match cli::parse_args_with_home(&["-ro".into(), "/srv".into()], None) {
+            Ok(cli::Invocation::Forced(f)) => f,
+            other => panic!("{other:?}"),
+        };
+        let mut r = Record::start("sshd");
+        r.set_command(Some(&flags), "rsync --server -logDtpre.iLsfxCIvu . dir/");
+        assert_eq!(r.role, Some("receiver"));
+        assert!(r.refused.as_deref().unwrap().contains("read-only"));
+        let mut r = Record::start("sshd");
+        r.set_command(Some(&flags), "ls");
+        assert!(r.refused.is_some());
+        let mut r = Record::start("sshd");
+        r.set_command(Some(&flags), "rsync --server --sender -logDtpre.iLsfxCIvu . dir/");
+        assert_eq!((r.role, r.refused), (Some("sender"), None));
+    }
+
+    #[test]
+    fn open_refuses_symlink() {
+        let d = std::env::temp_dir().join(format!("rrsync-audit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", d.join("link")).unwrap();
+        assert!(open_append(&d.join("link")).is_err());
+        let sink = Sink::open(Some(&d.join("log.jsonl")), false).unwrap();
+        sink.write(&Record::start("serve"));
+        let text = std::fs::read_to_string(d.join("log.jsonl")).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

@@ -1,0 +1,324 @@
+//! `rrsync-rs authorize [FLAGS] DIR [KEY.pub|-] [--append FILE]`: writes
+//! the `authorized_keys` line that installs rrsync-rs as a key's forced
+//! command, the step rsync's `support/rrsync` leaves to a text editor.
+//!
+//! The line is `command="/abs/rrsync-rs FLAGS /abs/DIR",restrict KEY`. sshd
+//! hands the command to the user's shell (`sh -c`), and reads the option
+//! value with only one escape, `\"` (OpenSSH `auth-options.c`,
+//! `opt_dequote`); so words are quoted for `sh` first ([`sh_quote`]) and
+//! the result has its `"` escaped ([`option_value`]). The embedded server
+//! reads the same line back with the inverse rules (`ssh::authkeys`).
+//! Independent of the rsync protocol version.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::cli::{self, CliError, Invocation};
+
+/// Key types sshd accepts in `authorized_keys`.
+pub const KEY_TYPES: &[&str] = &[
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+    "ssh-dss",
+];
+
+const USAGE: &str = "usage: rrsync-rs authorize [-ro|-wo] [-munge] [-no-del] [-no-lock] \
+[-no-overwrite] DIR [KEY.pub|-] [--append FILE] [--program PATH]";
+
+/// The parsed `authorize` command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Args {
+    /// Wrapper flags, as they will appear in the line.
+    pub flags: Vec<String>,
+    /// The directory to serve.
+    pub dir: PathBuf,
+    /// The public key file; `None` or `-` reads stdin.
+    pub key: Option<PathBuf>,
+    /// `--append FILE`.
+    pub append: Option<PathBuf>,
+    /// `--program PATH`: the rrsync-rs path to put in the line.
+    pub program: Option<PathBuf>,
+}
+
+fn usage_err(msg: &str) -> CliError {
+    CliError::Usage(format!("rrsync-rs authorize: {msg}\n{USAGE}"))
+}
+
+/// Parses the words after `authorize`.
+pub fn parse_args(args: &[OsString]) -> Result<Args, CliError> {
+    let mut flags = Vec::new();
+    let mut pos: Vec<&OsString> = Vec::new();
+    let (mut append, mut program) = (None, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.to_str() {
+            Some(o @ ("--append" | "--program")) => {
+                let v = it
+                    .next()
+                    .map(PathBuf::from)
+                    .ok_or_else(|| usage_err(&format!("{o} needs a value")))?;
+                if o == "--append" {
+                    append = Some(v);
+                } else {
+                    program = Some(v);
+                }
+            }
+            Some(s) if s.starts_with('-') && s != "-" => flags.push(s.to_string()),
+            _ => pos.push(a),
+        }
+    }
+    let (dir, key) = match pos.as_slice() {
+        [d] => (PathBuf::from(d), None),
+        [d, k] => (PathBuf::from(d), Some(PathBuf::from(k))),
+        [] => return Err(usage_err("missing DIR")),
+        _ => return Err(usage_err("too many arguments")),
+    };
+    // The same parser as the forced command validates the flags.
+    let mut probe: Vec<OsString> = flags.iter().map(OsString::from).collect();
+    probe.push(OsString::from("--"));
+    probe.push(dir.clone().into_os_string());
+    match cli::parse_args_with_home(&probe, None)? {
+        Invocation::Forced(_) => {}
+        _ => return Err(usage_err("-h/-V are not flags of a key")),
+    }
+    Ok(Args {
+        flags,
+        dir,
+        key,
+        append,
+        program,
+    })
+}
+
+/// Quotes one word for `sh`, leaving plain words as they are.
+pub fn sh_quote(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+/// Escapes a command for a `command="..."` option (sshd's `opt_dequote`
+/// undoes exactly this).
+pub fn option_value(cmd: &str) -> String {
+    cmd.replace('"', "\\\"")
+}
+
+/// The key's words `TYPE BASE64 [COMMENT]` from a `.pub` file's text.
+pub fn key_from_text(text: &str) -> Result<String, String> {
+    if text.contains("PRIVATE KEY") {
+        return Err("this is a private key; give the .pub file".into());
+    }
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let Some(ty) = words.next() else { continue };
+        if !KEY_TYPES.contains(&ty) {
+            return Err(format!(
+                "not an OpenSSH public key (starts with `{}`)",
+                ty.chars().take(40).collect::<String>()
+            ));
+        }
+        let b64 = words.next().unwrap_or_default();
+        let b64_ok = b64.len() >= 16
+            && b64
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c));
+        if !b64_ok {
+            return Err("the key's base64 field is missing or malformed".into());
+        }
+        let comment: Vec<&str> = words.collect();
+        return Ok(if comment.is_empty() {
+            format!("{ty} {b64}")
+        } else {
+            format!("{ty} {b64} {}", comment.join(" "))
+        });
+    }
+    Err("no public key found".into())
+}
+
+/// The complete `authorized_keys` line.
+pub fn line(program: &Path, flags: &[String], dir: &Path, key: &str) -> String {
+    let mut cmd = sh_quote(&program.to_string_lossy());
+    for f in flags {
+        cmd.push(' ');
+        cmd.push_str(&sh_quote(f));
+    }
+    cmd.push(' ');
+    cmd.push_str(&sh_quote(&dir.to_string_lossy()));
+    format!("command=\"{}\",restrict {key}", option_value(&cmd))
+}
+
+fn read_key(path: Option<&Path>) -> Result<String, String> {
+    let text = match path {
+        None => read_stdin()?,
+        Some(p) if p == Path::new("-") => read_stdin()?,
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            if text.contains("PRIVATE KEY") {
+                let mut pubp = p.as_os_str().to_owned();
+                pubp.push(".pub");
+                eprintln!(
+                    "rrsync-rs authorize: warning: {} is a private key; using {}",
+                    p.display(),
+                    Path::new(&pubp).display()
+                );
+                return read_key(Some(Path::new(&pubp)));
+            }
+            text
+        }
+    };
+    key_from_text(&text)
+}
+
+fn read_stdin() -> Result<String, String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut s)
+        .map_err(|e| format!("cannot read the key from stdin: {e}"))?;
+    Ok(s)
+}
+
+/// Appends `line` to `file` unless its key is already there; creates the
+/// parent directory `0700` and the file `0600` when missing.
+pub fn append(file: &Path, line: &str, key: &str) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    let err = |what: &str, e: std::io::Error| format!("{what} {}: {e}", file.display());
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.exists() {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+    }
+    let blob = key.split_whitespace().nth(1).unwrap_or(key);
+    let existing = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(err("cannot read", e)),
+    };
+    if let Some(n) = existing
+        .lines()
+        .position(|l| l.split_whitespace().any(|w| w == blob))
+    {
+        return Err(format!(
+            "this key is already in {} (line {}); remove that line first",
+            file.display(),
+            n + 1
+        ));
+    }
+    let mut f = crate::audit::open_append(file).map_err(|e| err("cannot open", e))?;
+    let mut text = String::new();
+    if !existing.is_empty() && !existing.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(line);
+    text.push('\n');
+    f.write_all(text.as_bytes()).map_err(|e| err("cannot write", e))
+}
+
+/// Runs the subcommand; returns the exit code.
+pub fn run(args: &[OsString]) -> i32 {
+    let a = match parse_args(args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    match build(&a) {
+        Ok(line) => {
+            println!("{line}");
+            0
+        }
+        Err(e) => {
+            eprintln!("rrsync-rs authorize: {e}");
+            1
+        }
+    }
+}
+
+fn build(a: &Args) -> Result<String, String> {
+    let dir = std::fs::canonicalize(&a.dir)
+        .map_err(|e| format!("cannot use DIR {}: {e}", a.dir.display()))?;
+    if !dir.is_dir() {
+        return Err(format!("{} is not a directory", dir.display()));
+    }
+    let program = match &a.program {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()
+            .and_then(std::fs::canonicalize)
+            .map_err(|e| format!("cannot find my own path (use --program): {e}"))?,
+    };
+    let key = read_key(a.key.as_deref())?;
+    let line = line(&program, &a.flags, &dir, &key);
+    if let Some(file) = &a.append {
+        append(file, &line, &key)?;
+        eprintln!("rrsync-rs authorize: added to {}", file.display());
+    }
+    Ok(line)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhH1BZ3Q9xXk7VNY2M user@host";
+
+    #[test]
+    fn line_quotes_for_sh_then_sshd() {
+        let l = line(Path::new("/usr/bin/rrsync-rs"), &["-ro".into()], Path::new("/srv/a b\"c"), KEY);
+        assert_eq!(
+            l,
+            format!("command=\"/usr/bin/rrsync-rs -ro '/srv/a b\\\"c'\",restrict {KEY}")
+        );
+    }
+
+    #[test]
+    fn key_text() {
+        assert_eq!(key_from_text(&format!("\n{KEY}\n")).unwrap(), KEY);
+        assert!(key_from_text("-----BEGIN OPENSSH PRIVATE KEY-----").is_err());
+        assert!(key_from_text("command=\"x\" ssh-ed25519 AAAA").is_err());
+    }
+
+    #[test]
+    fn args() {
+        let v = |s: &[&str]| s.iter().map(OsString::from).collect::<Vec<_>>();
+        let a = parse_args(&v(&["-ro", "/srv", "k.pub", "--append", "f"])).unwrap();
+        assert_eq!(a.flags, vec!["-ro".to_string()]);
+        assert_eq!(a.key.as_deref(), Some(Path::new("k.pub")));
+        assert_eq!(a.append.as_deref(), Some(Path::new("f")));
+        assert!(parse_args(&v(&["-ro", "-wo", "/srv"])).is_err());
+        assert!(parse_args(&v(&["-bogus", "/srv"])).is_err());
+        assert!(parse_args(&v(&["/srv", "--append"])).is_err());
+    }
+
+    #[test]
+    fn append_refuses_duplicates() {
+        let d = std::env::temp_dir().join(format!("rrsync-authz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let f = d.join(".ssh/authorized_keys");
+        append(&f, &format!("restrict {KEY}"), KEY).unwrap();
+        assert!(append(&f, &format!("restrict {KEY}"), KEY).is_err());
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&d.join(".ssh")), mode(&f)), (0o700, 0o600));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
