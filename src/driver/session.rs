@@ -35,6 +35,18 @@ pub fn run<R: Read, W: Write + Send + 'static>(
             return super::refuse(&mut r, &mut w, &msg, 5);
         }
     };
+    let _lock = if flags.no_lock {
+        None
+    } else {
+        match root.try_lock() {
+            Ok(Some(fd)) => Some(fd),
+            Ok(None) | Err(_) => {
+                let (mut r, mut w) = (r, w);
+                let msg = "another session is already accessing this directory (try again later)";
+                return super::refuse(&mut r, &mut w, msg, crate::error::code::START_CLIENT);
+            }
+        }
+    };
     match session {
         Session::Send(permit) => run_sender(&root, &permit, r, w),
         Session::Receive(permit) => run_receiver(&root, &permit, r, w),

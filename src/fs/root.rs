@@ -39,6 +39,24 @@ impl Root {
         Ok(Root { fd, slash })
     }
 
+    /// Takes rrsync's single-run lock: an exclusive, non-blocking `flock`
+    /// on the root directory. `Ok(None)` when another session holds it;
+    /// filesystems without `flock` on directories proceed unlocked, as
+    /// rrsync does. The lock lasts as long as the returned handle.
+    pub fn try_lock(&self) -> io::Result<Option<OwnedFd>> {
+        let fd = rustix::fs::openat(
+            &self.fd,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        match rustix::fs::flock(&fd, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(Some(fd)),
+            Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
+            Err(_) => Ok(Some(fd)),
+        }
+    }
+
     /// True when the root is the system's `/` (confinement is then moot).
     pub fn is_slash(&self) -> bool {
         self.slash

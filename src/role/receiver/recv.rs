@@ -170,27 +170,13 @@ impl<W: Write> Ctx<'_, '_, W> {
         let existing = cfg.root.lstat(&path).ok().filter(|m| m.is_file());
         let (mut sink, tmp) = self.open_output(&path, &e.name);
         let mut ap = Applier::new(head, cfg.xfer_kind, cfg.seed);
-        loop {
-            match self
-                .tokens
-                .next(r, head.count)
-                .map_err(|er| RecvError::Protocol(format!("token stream: {er}")))?
-            {
-                TokenEvent::Literal(d) => ap.literal(d, &mut sink)?,
-                TokenEvent::Block(b) => {
-                    let data = ap
-                        .block(b, basis.as_mut(), &mut sink)
-                        .map_err(|er| RecvError::Protocol(format!("{er}")))?;
-                    self.tokens
-                        .see_block(data)
-                        .map_err(|er| RecvError::Protocol(format!("token stream: {er}")))?;
-                }
-                TokenEvent::End => break,
+        let sum = match self.stream(r, &head, basis.as_mut(), &mut sink, &mut ap, digest_len) {
+            Ok(sum) => sum,
+            Err(err) => {
+                self.abort(e, &path, tmp, sink);
+                return Err(err);
             }
-        }
-        let mut sum = vec![0u8; digest_len];
-        r.read_exact(&mut sum)
-            .map_err(|er| crate::wire::WireError::from_io(&er, "a file checksum"))?;
+        };
         let written = ap.written();
         let ok = ap.verify(&sum);
         self.finish(
@@ -204,6 +190,63 @@ impl<W: Write> Ctx<'_, '_, W> {
             written,
             existing.map(|m| m.mode),
         )
+    }
+
+    /// Reads one file's tokens into `sink` and returns the sender's
+    /// whole-file checksum.
+    fn stream<R: Read>(
+        &mut self,
+        r: &mut R,
+        head: &SumHead,
+        mut basis: Option<&mut File>,
+        sink: &mut Sink,
+        ap: &mut Applier,
+        digest_len: usize,
+    ) -> Result<Vec<u8>, RecvError> {
+        let token_err = |er: crate::token::TokenError| match er {
+            crate::token::TokenError::Io(io) => {
+                RecvError::Wire(crate::wire::WireError::from_io(&io, "file data"))
+            }
+            other => RecvError::Protocol(format!("token stream: {other}")),
+        };
+        loop {
+            match self.tokens.next(r, head.count).map_err(token_err)? {
+                TokenEvent::Literal(d) => ap.literal(d, sink)?,
+                TokenEvent::Block(b) => {
+                    let data = ap
+                        .block(b, basis.as_deref_mut(), sink)
+                        .map_err(|er| RecvError::Protocol(format!("{er}")))?;
+                    self.tokens.see_block(data).map_err(token_err)?;
+                }
+                TokenEvent::End => break,
+            }
+        }
+        let mut sum = vec![0u8; digest_len];
+        r.read_exact(&mut sum)
+            .map_err(|er| crate::wire::WireError::from_io(&er, "a file checksum"))?;
+        Ok(sum)
+    }
+
+    /// The connection broke in the middle of a file: remove the temporary
+    /// file, or with `--partial` keep what arrived as rsync does (in the
+    /// partial directory, or in place of the file).
+    fn abort(
+        &self,
+        _e: &crate::flist::FileEntry,
+        path: &RelPath,
+        tmp: Option<RelPath>,
+        sink: Sink,
+    ) {
+        let root = self.cfg.root;
+        let Some(t) = tmp else { return };
+        drop(sink);
+        let keep = self.cfg.opts.partial && self.cfg.overwrite.is_some();
+        if keep {
+            if root.rename(&t, path).is_ok() {
+                return;
+            }
+        }
+        let _ = root.unlink(&t);
     }
 
     fn open_basis(
