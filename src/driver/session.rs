@@ -92,7 +92,6 @@ fn run_sender<R: Read, W: Write>(root: &Root, permit: &SendPermit, r: R, w: W) -
     match sender_session(root, permit, &hs, &mut conn) {
         Ok(code) => code,
         Err((msg, code)) => {
-            eprintln!("rrsync-rs: {msg}");
             let _ = conn.error(&msg);
             let _ = conn.w.send_msg_int(MsgCode::ErrorExit, code);
             let _ = conn.flush();
@@ -298,15 +297,9 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         delete: permit.delete_permit(),
         overwrite: permit.overwrite_permit(),
     };
-    let who = conn.who;
-    let errs = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let _ = (who, errs);
     match receiver::run(conn, cfg) {
         Ok(_) => 0,
-        Err(e) => {
-            eprintln!("rrsync-rs: {e}");
-            e.exit_code()
-        }
+        Err(e) => e.exit_code(),
     }
 }
 

@@ -226,13 +226,35 @@ pub fn run<R: Read, W: Write + Send + 'static>(
     } = conn;
     let mut r = r;
     let out = Shared::new(Out { w, ndx: ndx_out });
-    let list = receive_list(&mut r, &cfg, protocol)?;
-    let dest = dest::resolve(&cfg, &list, &out)?;
+    let result = receive(&mut r, &cfg, &out, ndx_in, protocol);
+    if let Err(e) = &result {
+        // The client prints this line; the exit code follows it.
+        let line = format!("rsync: [receiver] {e}\n");
+        if let Ok(mut o) = out.lock() {
+            let _ = o.w.send_msg(crate::wire::MsgCode::Error, line.as_bytes());
+            let _ =
+                o.w.send_msg_int(crate::wire::MsgCode::ErrorExit, e.exit_code());
+            let _ = o.w.flush();
+        }
+    }
+    result
+}
+
+/// The list, the destination, then the generator and receiver together.
+fn receive<R: Read, W: Write + Send>(
+    r: &mut R,
+    cfg: &ReceiverConfig<'_>,
+    out: &Shared<W>,
+    ndx_in: crate::wire::NdxDecoder,
+    protocol: u32,
+) -> Result<RecvStats, RecvError> {
+    let list = receive_list(r, cfg, protocol)?;
+    let dest = dest::resolve(cfg, &list, out)?;
     let (tx, rx) = mpsc::channel::<ToGen>();
     std::thread::scope(|s| {
         let gen_out = out.clone();
-        let gen = s.spawn(|| generator::run(&cfg, &list, &dest, gen_out, rx, protocol));
-        let recv_result = recv::run(&cfg, &list, &dest, &out, &mut r, ndx_in, protocol, &tx);
+        let gen = s.spawn(|| generator::run(cfg, &list, &dest, gen_out, rx, protocol));
+        let recv_result = recv::run(cfg, &list, &dest, out, r, ndx_in, protocol, &tx);
         let _ = tx.send(ToGen::Stopped);
         let gen_result = gen
             .join()
