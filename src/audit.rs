@@ -108,11 +108,12 @@ impl Record {
         self.duration = self.start.and_then(|s| s.elapsed().ok());
     }
 
-    /// `ok`, `refused` or `error`.
+    /// `ok` (exit 0, even if a side request such as a PTY was refused),
+    /// `refused` or `error`.
     pub fn outcome(&self) -> &'static str {
         match (self.exit, &self.refused) {
+            (Some(0), _) => "ok",
             (_, Some(_)) => "refused",
-            (Some(0), None) => "ok",
             _ => "error",
         }
     }

@@ -315,6 +315,7 @@ fn recv_options(o: &Options, delete_mode: bool) -> Result<RecvOptions, String> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(RecvOptions {
         verbose: o.verbose,
+        itemize: o.log_format.as_deref().is_some_and(|f| f.contains("%i")),
         perms: o.perms,
         executability: o.executability,
         times: o.times,

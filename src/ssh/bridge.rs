@@ -11,14 +11,12 @@
 //! window and its per-channel buffer bound the rest.
 
 use std::io::{self, Read, Write};
-use std::sync::{Arc, Mutex};
-
 use bytes::Bytes;
 use russh::server::Msg;
 use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
 use tokio::sync::mpsc;
 
-use crate::audit::Record;
+use super::handler::SessionLog;
 use crate::cli::WrapperFlags;
 
 /// Largest chunk handed across a queue.
@@ -127,30 +125,33 @@ async fn pump(mut read: ChannelReadHalf, tx: mpsc::Sender<Bytes>) {
 }
 
 /// Runs `command` for this channel and reports the exit status, then EOF
-/// and close. `rec` gets the outcome; `started` is already set.
+/// and close; `log` gets the outcome.
 pub async fn run(
     pending: Pending,
     flags: WrapperFlags,
     command: String,
-    rec: Arc<Mutex<Record>>,
+    log: &SessionLog,
     busy: Option<String>,
 ) {
     let Pending { write, input } = pending;
-    let refusal = busy.or_else(|| crate::cli::parse_original_command(&command).err().map(|e| e.to_string()));
+    if let Some(b) = &busy {
+        log.with(|r| r.refuse(b));
+    }
+    // The record already holds a parse error (`Record::set_command`).
+    let refusal = busy.or_else(|| {
+        crate::cli::parse_original_command(&command)
+            .err()
+            .map(|e| e.to_string())
+    });
     let code = match refusal {
         Some(msg) => {
-            if let Ok(mut r) = rec.lock() {
-                r.refuse(&msg);
-            }
             let line = format!("rrsync-rs: {msg}\n");
             let _ = write.extended_data_bytes(1, Bytes::from(line)).await;
             1
         }
         None => run_serve(&write, input, flags, command).await,
     };
-    if let Ok(mut r) = rec.lock() {
-        r.finish(Some(code));
-    }
+    log.with(|r| r.finish(Some(code)));
     let _ = write.exit_status(u32::try_from(code).unwrap_or(1)).await;
     let _ = write.eof().await;
     let _ = write.close().await;

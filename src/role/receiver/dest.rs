@@ -14,6 +14,9 @@ pub(crate) struct Dest {
     pub(crate) base: RelPath,
     /// For a lone file: the name to give it (relative to the root).
     pub(crate) single: Option<RelPath>,
+    /// The destination directory was created for this transfer, so the
+    /// top directory counts as new.
+    pub(crate) created: bool,
 }
 
 impl Dest {
@@ -71,6 +74,7 @@ pub(crate) fn resolve<W: Write>(
             return Ok(Dest {
                 base: path,
                 single: None,
+                created: false,
             })
         }
         Ok(_) if total > 1 => {
@@ -108,14 +112,16 @@ pub(crate) fn resolve<W: Write>(
     }
     if cfg.opts.mkpath {
         make_path(cfg, &path)?;
-    } else if !cfg.opts.dry_run {
-        if let Err(e) = root.mkdir(&path, 0o755) {
-            let _ = out.rsyserr("Receiver", &format!("mkdir \"{shown}\" failed"), &e);
-            return Err(dest_err(format!(
-                "ERROR: cannot create destination directory \"{shown}\""
-            )));
+    } else {
+        if !cfg.opts.dry_run {
+            if let Err(e) = root.mkdir(&path, 0o755) {
+                let _ = out.rsyserr("Receiver", &format!("mkdir \"{shown}\" failed"), &e);
+                return Err(dest_err(format!(
+                    "ERROR: cannot create destination directory \"{shown}\""
+                )));
+            }
         }
-        if cfg.opts.verbose > 0 {
+        if cfg.opts.verbose > 0 || cfg.opts.itemize {
             let trimmed = shown.trim_end_matches('/');
             let line = format!("created directory {trimmed}\n");
             let _ = out.msg(crate::wire::MsgCode::Info, line.as_bytes());
@@ -124,6 +130,7 @@ pub(crate) fn resolve<W: Write>(
     Ok(Dest {
         base: path,
         single: None,
+        created: true,
     })
 }
 
@@ -132,6 +139,7 @@ fn single(path: RelPath) -> Dest {
     Dest {
         base,
         single: Some(path),
+        created: false,
     }
 }
 

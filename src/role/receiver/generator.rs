@@ -167,7 +167,9 @@ impl<W: Write> Gen<'_, '_, W> {
     ) -> Result<(), RecvError> {
         let o = &self.cfg.opts;
         let mut iflags = 0;
+        let fresh_top = e.name == b"." && self.dest.created;
         match cur {
+            Some(_) if fresh_top => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
             Some(m) if m.is_dir() => iflags |= attrs::changes(o, e, m),
             Some(_) if self.cfg.opts.ignore_existing => return Ok(()),
             Some(_) => {
@@ -185,7 +187,7 @@ impl<W: Write> Gen<'_, '_, W> {
             }
             None => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
         }
-        if iflags & item::IS_NEW != 0 && !o.dry_run {
+        if iflags & item::IS_NEW != 0 && !o.dry_run && !fresh_top {
             if let Err(err) = self.cfg.root.mkdir(path, 0o700) {
                 self.out.rsyserr(
                     "generator",

@@ -80,6 +80,8 @@ impl From<crate::flist::FlistError> for RecvError {
 pub struct RecvOptions {
     /// `-v` count.
     pub verbose: u8,
+    /// The client itemizes (`--log-format=%i`).
+    pub itemize: bool,
     /// `-p`.
     pub perms: bool,
     /// `-E` without `-p`.
