@@ -149,10 +149,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
         let Ok(meta) = root.lstat(path) else {
             return Ok(());
         };
-        if self.cfg.opts.dry_run {
-            self.report(wire, meta.is_dir(), out)?;
-            return Ok(());
-        }
+        let dry = self.cfg.opts.dry_run;
         if meta.is_dir() {
             if let Ok(d) = root.open_dir(path) {
                 for n in d.read_entries(10_000_000).unwrap_or_default() {
@@ -162,7 +159,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
                     }
                 }
             }
-            match root.rmdir(path) {
+            match if dry { Ok(()) } else { root.rmdir(path) } {
                 Ok(()) => self.report(wire, true, out)?,
                 Err(e) => out.rsyserr(
                     "generator",
@@ -174,7 +171,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
                 )?,
             }
         } else {
-            match root.unlink(path) {
+            match if dry { Ok(()) } else { root.unlink(path) } {
                 Ok(()) => self.report(wire, false, out)?,
                 Err(e) => out.rsyserr(
                     "generator",

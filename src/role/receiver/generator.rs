@@ -295,12 +295,14 @@ impl<W: Write> Gen<'_, '_, W> {
         let mut iflags = item::TRANSFER;
         iflags |= match basis_meta {
             Some(m) => {
-                attrs::changes(o, e, m)
-                    | if m.size != e.size {
-                        item::REPORT_SIZE
-                    } else {
-                        0
-                    }
+                let size = if m.size != e.size {
+                    item::REPORT_SIZE
+                } else {
+                    0
+                };
+                // With -c a transferred file's checksum differed.
+                let sum = if o.checksum { item::REPORT_CHANGE } else { 0 };
+                attrs::changes(o, e, m) | size | sum
             }
             None => item::IS_NEW,
         };
