@@ -14,9 +14,10 @@
 //! created `0600`. Logging never breaks a transfer: failures are reported
 //! once on stderr and otherwise ignored.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -238,7 +239,11 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
+    (
+        y,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
 }
 
 /// Where records go.
@@ -331,6 +336,64 @@ pub fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
     Ok(std::fs::File::from(fd))
 }
 
+/// Takes `-audit FILE` out of our argv (only among the flags before DIR,
+/// never from a `local` command's remote words); without it, the
+/// `RRSYNC_AUDIT` environment variable names the file.
+pub fn take_flag(args: &mut Vec<OsString>) -> Option<PathBuf> {
+    let mut found = None;
+    let mut i = usize::from(args.first().is_some_and(|a| a == "local"));
+    if args
+        .first()
+        .is_some_and(|a| a == "serve" || a == "authorize")
+    {
+        return None;
+    }
+    while let Some(w) = args.get(i) {
+        let Some(s) = w.to_str() else { break };
+        if s == "-audit" && i + 1 < args.len() {
+            let v: Vec<OsString> = args.drain(i..i + 2).collect();
+            found = v.into_iter().nth(1).map(PathBuf::from);
+        } else if s.starts_with('-') && s != "-" && s != "--" {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    found.or_else(|| {
+        std::env::var_os("RRSYNC_AUDIT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
+/// Runs one forced-command (`via` = `sshd`) or `local` session through
+/// `f` and logs it to `path`, if any.
+pub fn around(
+    via: &'static str,
+    flags: &WrapperFlags,
+    command: &str,
+    path: Option<&Path>,
+    f: impl FnOnce() -> i32,
+) -> i32 {
+    let Some(path) = path else { return f() };
+    let mut rec = Record::start(via);
+    if via == "sshd" {
+        from_sshd_env(&mut rec);
+    }
+    rec.set_flags(flags);
+    rec.set_command(Some(flags), command);
+    let code = f();
+    rec.finish(Some(code));
+    match Sink::open(Some(path), false) {
+        Ok(sink) => sink.write(&rec),
+        Err(e) => eprintln!(
+            "rrsync-rs: cannot open the audit log {}: {e}",
+            path.display()
+        ),
+    }
+    code
+}
+
 /// The forced command's view: the key from `SSH_USER_AUTH` (sshd's
 /// `ExposeAuthInfo yes`) and the address from `SSH_CONNECTION`.
 pub fn from_sshd_env(rec: &mut Record) {
@@ -401,8 +464,27 @@ mod tests {
         r.set_command(Some(&flags), "ls");
         assert!(r.refused.is_some());
         let mut r = Record::start("sshd");
-        r.set_command(Some(&flags), "rsync --server --sender -logDtpre.iLsfxCIvu . dir/");
+        r.set_command(
+            Some(&flags),
+            "rsync --server --sender -logDtpre.iLsfxCIvu . dir/",
+        );
         assert_eq!((r.role, r.refused), (Some("sender"), None));
+    }
+
+    #[test]
+    fn flag_is_taken_before_dir_only() {
+        let mut a: Vec<OsString> = ["-ro", "-audit", "/l", "/srv"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(take_flag(&mut a), Some(PathBuf::from("/l")));
+        assert_eq!(a, ["-ro", "/srv"]);
+        let mut a: Vec<OsString> = ["local", "-audit", "-", "/srv", "h", "-audit", "x"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(take_flag(&mut a), Some(PathBuf::from("-")));
+        assert_eq!(a, ["local", "/srv", "h", "-audit", "x"]);
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub const KEY_TYPES: &[&str] = &[
 ];
 
 const USAGE: &str = "usage: rrsync-rs authorize [-ro|-wo] [-munge] [-no-del] [-no-lock] \
-[-no-overwrite] DIR [KEY.pub|-] [--append FILE] [--program PATH]";
+[-no-overwrite] DIR [KEY.pub|-] [--append FILE] [--program PATH] [--audit LOG]";
 
 /// The parsed `authorize` command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,8 @@ pub struct Args {
     pub append: Option<PathBuf>,
     /// `--program PATH`: the rrsync-rs path to put in the line.
     pub program: Option<PathBuf>,
+    /// `--audit LOG`: adds `-audit LOG` to the command.
+    pub audit: Option<PathBuf>,
 }
 
 fn usage_err(msg: &str) -> CliError {
@@ -54,19 +56,19 @@ fn usage_err(msg: &str) -> CliError {
 pub fn parse_args(args: &[OsString]) -> Result<Args, CliError> {
     let mut flags = Vec::new();
     let mut pos: Vec<&OsString> = Vec::new();
-    let (mut append, mut program) = (None, None);
+    let (mut append, mut program, mut audit) = (None, None, None);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.to_str() {
-            Some(o @ ("--append" | "--program")) => {
+            Some(o @ ("--append" | "--program" | "--audit")) => {
                 let v = it
                     .next()
                     .map(PathBuf::from)
                     .ok_or_else(|| usage_err(&format!("{o} needs a value")))?;
-                if o == "--append" {
-                    append = Some(v);
-                } else {
-                    program = Some(v);
+                match o {
+                    "--append" => append = Some(v),
+                    "--program" => program = Some(v),
+                    _ => audit = Some(v),
                 }
             }
             Some(s) if s.starts_with('-') && s != "-" => flags.push(s.to_string()),
@@ -93,6 +95,7 @@ pub fn parse_args(args: &[OsString]) -> Result<Args, CliError> {
         key,
         append,
         program,
+        audit,
     })
 }
 
@@ -229,7 +232,8 @@ pub fn append(file: &Path, line: &str, key: &str) -> Result<(), String> {
     }
     text.push_str(line);
     text.push('\n');
-    f.write_all(text.as_bytes()).map_err(|e| err("cannot write", e))
+    f.write_all(text.as_bytes())
+        .map_err(|e| err("cannot write", e))
 }
 
 /// Runs the subcommand; returns the exit code.
@@ -266,7 +270,21 @@ fn build(a: &Args) -> Result<String, String> {
             .map_err(|e| format!("cannot find my own path (use --program): {e}"))?,
     };
     let key = read_key(a.key.as_deref())?;
-    let line = line(&program, &a.flags, &dir, &key);
+    let mut flags = Vec::new();
+    if let Some(log) = &a.audit {
+        let log = match (log.parent(), log.file_name()) {
+            (Some(d), Some(n)) if !d.as_os_str().is_empty() => std::fs::canonicalize(d)
+                .map_err(|e| format!("cannot use the audit log's directory {}: {e}", d.display()))?
+                .join(n),
+            _ => std::env::current_dir()
+                .map_err(|e| e.to_string())?
+                .join(log),
+        };
+        flags.push("-audit".to_string());
+        flags.push(log.to_string_lossy().into_owned());
+    }
+    flags.extend(a.flags.iter().cloned());
+    let line = line(&program, &flags, &dir, &key);
     if let Some(file) = &a.append {
         append(file, &line, &key)?;
         eprintln!("rrsync-rs authorize: added to {}", file.display());
@@ -283,7 +301,12 @@ mod tests {
 
     #[test]
     fn line_quotes_for_sh_then_sshd() {
-        let l = line(Path::new("/usr/bin/rrsync-rs"), &["-ro".into()], Path::new("/srv/a b\"c"), KEY);
+        let l = line(
+            Path::new("/usr/bin/rrsync-rs"),
+            &["-ro".into()],
+            Path::new("/srv/a b\"c"),
+            KEY,
+        );
         assert_eq!(
             l,
             format!("command=\"/usr/bin/rrsync-rs -ro '/srv/a b\\\"c'\",restrict {KEY}")
@@ -313,6 +336,7 @@ mod tests {
     fn append_refuses_duplicates() {
         let d = std::env::temp_dir().join(format!("rrsync-authz-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
         let f = d.join(".ssh/authorized_keys");
         append(&f, &format!("restrict {KEY}"), KEY).unwrap();
         assert!(append(&f, &format!("restrict {KEY}"), KEY).is_err());

@@ -15,8 +15,12 @@
 //! - [`flist`], [`filter`], [`checksum`], [`delta`], [`token`]: the data model.
 //! - [`role`]: sender, generator and receiver.
 //! - [`driver`]: pumps stdin/stdout into the roles.
+//! - [`ssh`] (feature `ssh`): `rrsync-rs serve`, an embedded SSH server.
+//! - [`authorize`], [`audit`]: key set-up and the per-session audit log.
 #![forbid(unsafe_code)]
 
+pub mod audit;
+pub mod authorize;
 pub mod checksum;
 pub mod cli;
 pub mod delta;
@@ -28,5 +32,7 @@ pub mod fs;
 pub mod policy;
 pub mod proto;
 pub mod role;
+#[cfg(feature = "ssh")]
+pub mod ssh;
 pub mod token;
 pub mod wire;

@@ -50,6 +50,10 @@ pub enum Invocation {
     Help,
     /// `-V`, `--version`.
     Version,
+    /// `serve ...`: the embedded SSH server (arguments parsed by `ssh`).
+    Serve(Vec<OsString>),
+    /// `authorize ...`: print or append an authorized_keys line.
+    Authorize(Vec<OsString>),
 }
 
 const USAGE_LINE: &str =
@@ -59,6 +63,8 @@ const USAGE_LINE: &str =
 pub fn usage() -> &'static str {
     "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] DIR
        rrsync-rs local [FLAGS] DIR [-l USER] HOST rsync --server ...
+       rrsync-rs authorize [FLAGS] DIR [KEY.pub|-] [--append FILE]
+       rrsync-rs serve [--listen ADDR:PORT] [OPTIONS] [[FLAGS] DIR]  (serve --help)
 
 A restricted rsync server for an SSH forced command. It serves the request in
 SSH_ORIGINAL_COMMAND beneath DIR (relative to $HOME if not absolute) and
@@ -73,6 +79,8 @@ refuses everything else.
   -no-lock       do not take the single-run lock on DIR
   -no-overwrite  force --ignore-existing; refuse --inplace, --append,
                  --backup, --backup-dir, --partial-dir, --delay-updates
+  -audit FILE    append a JSON line per session to FILE (`-` = stderr);
+                 RRSYNC_AUDIT=FILE does the same
   -h, --help     print this help
   -V, --version  print the version
 
@@ -110,6 +118,8 @@ pub fn parse_args_with_home(
 ) -> Result<Invocation, CliError> {
     match args.split_first() {
         Some((first, rest)) if first == "local" => parse_local(rest),
+        Some((first, rest)) if first == "serve" => Ok(Invocation::Serve(rest.to_vec())),
+        Some((first, rest)) if first == "authorize" => Ok(Invocation::Authorize(rest.to_vec())),
         _ => parse_forced(args, home),
     }
 }

@@ -19,7 +19,8 @@ use crate::wire::{put_i32, MsgCode};
 
 /// Entry point used by the binary; returns the exit code.
 pub fn main_entry() -> i32 {
-    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let audit = crate::audit::take_flag(&mut args);
     let inv = match cli::parse_args(&args) {
         Ok(i) => i,
         Err(e) => {
@@ -47,9 +48,26 @@ pub fn main_entry() -> i32 {
                 eprintln!("{}", cli::hint_line(&exe));
                 1
             }
-            Some(cmd) => serve_command(&flags, &cmd.to_string_lossy()),
+            Some(cmd) => {
+                let cmd = cmd.to_string_lossy();
+                crate::audit::around("sshd", &flags, &cmd, audit.as_deref(), || {
+                    serve_command(&flags, &cmd)
+                })
+            }
         },
-        Invocation::Local { flags, command } => serve_command(&flags, &command),
+        Invocation::Local { flags, command } => {
+            crate::audit::around("local", &flags, &command, audit.as_deref(), || {
+                serve_command(&flags, &command)
+            })
+        }
+        Invocation::Authorize(args) => crate::authorize::run(&args),
+        #[cfg(feature = "ssh")]
+        Invocation::Serve(args) => crate::ssh::main(&args),
+        #[cfg(not(feature = "ssh"))]
+        Invocation::Serve(_) => {
+            eprintln!("rrsync-rs: this build has no `serve` (cargo feature `ssh` is off)");
+            1
+        }
     }
 }
 

@@ -35,14 +35,31 @@ pub struct Entry {
 /// Options that do not widen what a key may do here, since `serve` refuses
 /// PTYs, forwarding, agents, X11, rc files and environments anyway.
 const HARMLESS: &[&str] = &[
-    "command", "restrict", "no-pty", "no-port-forwarding", "no-agent-forwarding",
-    "no-x11-forwarding", "no-user-rc", "pty", "port-forwarding", "agent-forwarding",
-    "x11-forwarding", "user-rc", "environment", "permitopen", "permitlisten",
-    "no-touch-required", "verify-required",
+    "command",
+    "restrict",
+    "no-pty",
+    "no-port-forwarding",
+    "no-agent-forwarding",
+    "no-x11-forwarding",
+    "no-user-rc",
+    "pty",
+    "port-forwarding",
+    "agent-forwarding",
+    "x11-forwarding",
+    "user-rc",
+    "environment",
+    "permitopen",
+    "permitlisten",
+    "no-touch-required",
+    "verify-required",
 ];
 
 /// Parses `text`; keys that cannot be used are skipped with a warning.
-pub fn parse(text: &str, defaults: Option<&WrapperFlags>, home: Option<&Path>) -> (Vec<Entry>, Vec<String>) {
+pub fn parse(
+    text: &str,
+    defaults: Option<&WrapperFlags>,
+    home: Option<&Path>,
+) -> (Vec<Entry>, Vec<String>) {
     let mut entries = Vec::new();
     let mut warnings = Vec::new();
     for (i, raw) in text.lines().enumerate() {
@@ -51,8 +68,15 @@ pub fn parse(text: &str, defaults: Option<&WrapperFlags>, home: Option<&Path>) -
             continue;
         }
         match parse_line(line, defaults, home) {
-            Ok(Some((key, flags))) => entries.push(Entry { key, flags, line: i + 1 }),
-            Ok(None) => warnings.push(format!("line {}: key has no command= and serve has no default DIR; skipped", i + 1)),
+            Ok(Some((key, flags))) => entries.push(Entry {
+                key,
+                flags,
+                line: i + 1,
+            }),
+            Ok(None) => warnings.push(format!(
+                "line {}: key has no command= and serve has no default DIR; skipped",
+                i + 1
+            )),
             Err(e) => warnings.push(format!("line {}: {e}; skipped", i + 1)),
         }
     }
@@ -87,9 +111,12 @@ fn parse_line(
     }
 }
 
+/// One `name` or `name="value"` option.
+pub type KeyOption = (String, Option<String>);
+
 /// Splits `name[="value"],...` off the front of a line (sshd's option
 /// syntax); returns the options and the rest of the line.
-pub fn parse_options(line: &str) -> Result<(Vec<(String, Option<String>)>, &str), String> {
+pub fn parse_options(line: &str) -> Result<(Vec<KeyOption>, &str), String> {
     let mut opts = Vec::new();
     let mut chars = line.char_indices().peekable();
     loop {
@@ -137,7 +164,10 @@ pub fn parse_options(line: &str) -> Result<(Vec<(String, Option<String>)>, &str)
 pub fn flags_from_command(cmd: &str, home: Option<&Path>) -> Result<WrapperFlags, String> {
     let words = split_words(cmd)?;
     let (prog, rest) = words.split_first().ok_or("empty command=")?;
-    let base = Path::new(prog).file_name().map(|b| b.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = Path::new(prog)
+        .file_name()
+        .map(|b| b.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if base != "rrsync-rs" && base != "rrsync" {
         return Err(format!("command= runs `{base}`, not rrsync-rs"));
     }
@@ -205,7 +235,9 @@ pub fn split_words(cmd: &str) -> Result<Vec<String>, String> {
             },
             '#' if cur.is_none() => return refuse(c),
             '~' if cur.is_none() => return refuse(c),
-            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' | '*' | '?' | '[' => return refuse(c),
+            '|' | '&' | ';' | '<' | '>' | '(' | ')' | '$' | '`' | '*' | '?' | '[' => {
+                return refuse(c)
+            }
             c => cur.get_or_insert_with(String::new).push(c),
         }
     }
@@ -220,11 +252,15 @@ mod tests {
     use crate::policy::Mode;
     use std::path::PathBuf;
 
-    const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDRQbSdUkrvxY/lZk0qbOpy6B3s8LIbBoA5S6SBPHxyz me@host";
+    const KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDRQbSdUkrvxY/lZk0qbOpy6B3s8LIbBoA5S6SBPHxyz me@host";
 
     #[test]
     fn words() {
-        assert_eq!(split_words(r#"a 'b c' "d\"e" f\ g"#).unwrap(), ["a", "b c", "d\"e", "f g"]);
+        assert_eq!(
+            split_words(r#"a 'b c' "d\"e" f\ g"#).unwrap(),
+            ["a", "b c", "d\"e", "f g"]
+        );
         assert_eq!(split_words("x ''").unwrap(), ["x", ""]);
         assert!(split_words("a; rm -rf /").is_err());
         assert!(split_words("a $HOME").is_err());
@@ -234,7 +270,8 @@ mod tests {
 
     #[test]
     fn options() {
-        let (o, rest) = parse_options(r#"command="a \"b\" c",restrict,no-pty ssh-ed25519 X"#).unwrap();
+        let (o, rest) =
+            parse_options(r#"command="a \"b\" c",restrict,no-pty ssh-ed25519 X"#).unwrap();
         assert_eq!(o[0], ("command".into(), Some("a \"b\" c".into())));
         assert_eq!(o[1], ("restrict".into(), None));
         assert_eq!(rest, " ssh-ed25519 X");

@@ -10,10 +10,10 @@
 //! memory whatever the speed of the client or the disk; russh's channel
 //! window and its per-channel buffer bound the rest.
 
-use std::io::{self, Read, Write};
 use bytes::Bytes;
 use russh::server::Msg;
 use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
+use std::io::{self, Read, Write};
 use tokio::sync::mpsc;
 
 use super::handler::SessionLog;
@@ -69,7 +69,8 @@ impl Write for ChanWriter {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let room = CHUNK.saturating_sub(self.buf.len());
         let n = room.min(data.len());
-        self.buf.extend_from_slice(data.get(..n).unwrap_or_default());
+        self.buf
+            .extend_from_slice(data.get(..n).unwrap_or_default());
         if self.buf.len() >= CHUNK {
             self.send()?;
         }

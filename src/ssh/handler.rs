@@ -94,17 +94,24 @@ impl Conn {
 
     fn find(&mut self, key: &PublicKey) -> Option<Entry> {
         let shared = &self.shared;
-        let entries = self.entries.get_or_insert_with(|| match std::fs::read_to_string(&shared.authorized_keys) {
-            Ok(text) => authkeys::parse(&text, shared.defaults.as_ref(), shared.home.as_deref()).0,
-            Err(e) => {
-                eprintln!(
-                    "rrsync-rs serve: cannot read {}: {e}",
-                    shared.authorized_keys.display()
-                );
-                Vec::new()
+        let entries = self.entries.get_or_insert_with(|| {
+            match std::fs::read_to_string(&shared.authorized_keys) {
+                Ok(text) => {
+                    authkeys::parse(&text, shared.defaults.as_ref(), shared.home.as_deref()).0
+                }
+                Err(e) => {
+                    eprintln!(
+                        "rrsync-rs serve: cannot read {}: {e}",
+                        shared.authorized_keys.display()
+                    );
+                    Vec::new()
+                }
             }
         });
-        entries.iter().find(|e| e.key.key_data() == key.key_data()).cloned()
+        entries
+            .iter()
+            .find(|e| e.key.key_data() == key.key_data())
+            .cloned()
     }
 
     fn refuse(&self, why: &str) {
@@ -185,7 +192,8 @@ impl russh::server::Handler for Conn {
             return Ok(Auth::Accept);
         }
         if self.unknown.len() < 8 {
-            self.unknown.push(offer.public_key.fingerprint(HashAlg::Sha256).to_string());
+            self.unknown
+                .push(offer.public_key.fingerprint(HashAlg::Sha256).to_string());
         }
         Ok(reject())
     }
@@ -218,7 +226,9 @@ impl russh::server::Handler for Conn {
     ) -> Result<(), Self::Error> {
         if self.opened || self.flags.is_none() {
             self.refuse("a second session channel refused");
-            reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+            reply
+                .reject(ChannelOpenFailure::AdministrativelyProhibited)
+                .await;
             return Ok(());
         }
         self.opened = true;
@@ -237,7 +247,9 @@ impl russh::server::Handler for Conn {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         self.refuse("X11 channel refused");
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -251,8 +263,13 @@ impl russh::server::Handler for Conn {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.refuse(&format!("port forwarding to {}:{port} refused", crate::cli::snippet(host)));
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        self.refuse(&format!(
+            "port forwarding to {}:{port} refused",
+            crate::cli::snippet(host)
+        ));
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -264,7 +281,9 @@ impl russh::server::Handler for Conn {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         self.refuse("unix socket forwarding refused");
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -281,7 +300,11 @@ impl russh::server::Handler for Conn {
         Ok(false)
     }
 
-    async fn streamlocal_forward(&mut self, _path: &str, _session: &mut Session) -> Result<bool, Self::Error> {
+    async fn streamlocal_forward(
+        &mut self,
+        _path: &str,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
         self.refuse("remote unix socket forwarding refused");
         Ok(false)
     }
@@ -326,12 +349,20 @@ impl russh::server::Handler for Conn {
         session.channel_failure(channel)
     }
 
-    async fn agent_request(&mut self, _channel: ChannelId, _session: &mut Session) -> Result<bool, Self::Error> {
+    async fn agent_request(
+        &mut self,
+        _channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
         self.refuse("agent forwarding refused");
         Ok(false)
     }
 
-    async fn shell_request(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
         self.refuse("shell refused: this key only runs rsync");
         session.channel_failure(channel)
     }

@@ -269,6 +269,9 @@ impl<W: Write> Gen<'_, '_, W> {
         if cur.is_none() && o.existing {
             return Ok(());
         }
+        if o.max_size.is_some_and(|m| e.size > m) || o.min_size.is_some_and(|m| e.size < m) {
+            return Ok(());
+        }
         let basis_meta = cur.filter(|m| m.is_file());
         if let (Some(m), false) = (basis_meta, redo) {
             if self.up_to_date(e, path, m) {
@@ -314,6 +317,16 @@ impl<W: Write> Gen<'_, '_, W> {
                     return self.request(ndx, flags, Some((&p, Some(i))), redo);
                 }
                 _ => {}
+            }
+        }
+        if let (Some(pp), false, true) = (
+            partial_path(self.cfg, path),
+            o.whole_file,
+            self.protocol >= 29,
+        ) {
+            if self.cfg.root.lstat(&pp).is_ok_and(|m| m.is_file()) {
+                let flags = iflags | item::BASIS_TYPE_FOLLOWS;
+                return self.request(ndx, flags, Some((&pp, Some(FNAMECMP_PARTIAL_DIR))), redo);
             }
         }
         let basis = basis_meta.filter(|_| !o.whole_file).map(|_| (path, None));
@@ -488,6 +501,23 @@ impl<W: Write> Gen<'_, '_, W> {
             }
         }
     }
+}
+
+/// `FNAMECMP_PARTIAL_DIR`: the basis is the partial file.
+pub(crate) const FNAMECMP_PARTIAL_DIR: u8 = 0x81;
+
+/// Where `--partial-dir` keeps an interrupted file: the directory is
+/// relative to the file's own directory, as in rsync.
+pub(crate) fn partial_path(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<RelPath> {
+    let pd = cfg.opts.partial_dir.as_ref()?;
+    let dir = path.parent().unwrap_or_else(RelPath::root);
+    let name = path.file_name()?;
+    let joined = if dir.is_root() {
+        pd.as_bytes().to_vec()
+    } else {
+        [dir.as_bytes(), b"/", pd.as_bytes()].concat()
+    };
+    RelPath::new(&[&joined[..], b"/", name].concat()).ok()
 }
 
 /// What the alternate directories offered.

@@ -130,6 +130,16 @@ pub struct RecvOptions {
     pub alt_dest: Vec<(crate::cli::AltDest, RelPath)>,
     /// `--mkpath`.
     pub mkpath: bool,
+    /// `--partial-dir`, relative to each file's directory.
+    pub partial_dir: Option<RelPath>,
+    /// `--temp-dir`, beneath the root.
+    pub temp_dir: Option<RelPath>,
+    /// `--delay-updates`: rename every file into place at the end.
+    pub delay_updates: bool,
+    /// `--min-size`.
+    pub min_size: Option<u64>,
+    /// `--max-size`.
+    pub max_size: Option<u64>,
     /// `-B`.
     pub block_size: Option<u32>,
     /// `--modify-window`.

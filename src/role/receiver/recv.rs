@@ -37,6 +37,8 @@ struct Ctx<'a, 'c, W: Write> {
     tokens: TokenDecoder,
     tx: &'a Sender<ToGen>,
     counts: RecvCounts,
+    /// `--delay-updates`: finished temporary files and their entries.
+    delayed: Vec<(RelPath, usize)>,
 }
 
 /// Runs the receiver loop to the end of the session.
@@ -62,6 +64,7 @@ pub(crate) fn run<R: Read, W: Write>(
         tokens,
         tx,
         counts: RecvCounts::default(),
+        delayed: Vec::new(),
     };
     let max_phase = if protocol >= 29 { 2 } else { 1 };
     let mut phase = 0u32;
@@ -112,8 +115,12 @@ pub(crate) fn run<R: Read, W: Write>(
         if cfg.opts.dry_run {
             continue;
         }
-        c.receive_file(r, i, basis_type, phase)?;
+        if let Err(e) = c.receive_file(r, i, basis_type, phase) {
+            c.drop_delayed();
+            return Err(e);
+        }
     }
+    c.place_delayed()?;
     if protocol >= 31 {
         let n = ndx_in.get(r)?;
         if n != NDX_DONE {
@@ -242,7 +249,16 @@ impl<W: Write> Ctx<'_, '_, W> {
         drop(sink);
         let keep = self.cfg.opts.partial && self.cfg.overwrite.is_some();
         if keep {
-            if root.rename(&t, path).is_ok() {
+            let target = match super::generator::partial_path(self.cfg, path) {
+                Some(pp) => {
+                    if let Some(d) = pp.parent() {
+                        let _ = root.mkdir(&d, 0o700);
+                    }
+                    pp
+                }
+                None => path.clone(),
+            };
+            if root.rename(&t, &target).is_ok() {
                 return;
             }
         }
@@ -261,6 +277,11 @@ impl<W: Write> Ctx<'_, '_, W> {
         }
         let bp = match basis_type {
             None | Some(FNAMECMP_FNAME) => path.clone(),
+            Some(super::generator::FNAMECMP_PARTIAL_DIR) => {
+                super::generator::partial_path(self.cfg, path).ok_or_else(|| {
+                    RecvError::Protocol("partial basis without --partial-dir".into())
+                })?
+            }
             Some(t) => {
                 let dir = self.cfg.opts.alt_dest.get(usize::from(t)).map(|(_, d)| d);
                 let dir =
@@ -301,7 +322,10 @@ impl<W: Write> Ctx<'_, '_, W> {
                 ),
             };
         }
-        let dir = path.parent().unwrap_or_else(RelPath::root);
+        let dir = match &self.cfg.opts.temp_dir {
+            Some(t) => t.clone(),
+            None => path.parent().unwrap_or_else(RelPath::root),
+        };
         let base = path.file_name().unwrap_or(name);
         match root.create_temp(&dir, base, 0o600) {
             Ok((f, t)) => (
@@ -374,6 +398,10 @@ impl<W: Write> Ctx<'_, '_, W> {
             )?;
         }
         drop(f);
+        if let (Some(t), true) = (&tmp, self.cfg.opts.delay_updates) {
+            self.delayed.push((t.clone(), i));
+            return Ok(());
+        }
         if let Some(t) = tmp {
             if let Err(err) = self.place(&t, path, e) {
                 cleanup(&Some(t));
@@ -386,10 +414,52 @@ impl<W: Write> Ctx<'_, '_, W> {
             }
         }
         self.counts.files_received += 1;
+        if let Some(pp) = super::generator::partial_path(self.cfg, path) {
+            if root.unlink(&pp).is_ok() {
+                // rsync removes the partial directory once it is empty.
+                if let Some(d) = pp.parent() {
+                    let _ = root.rmdir(&d);
+                }
+            }
+        }
         if self.cfg.opts.remove_source_files {
             self.out.msg_int(MsgCode::Success, i as i32)?;
         }
         Ok(())
+    }
+
+    /// `--delay-updates`: every finished file goes into place together,
+    /// once all data has arrived.
+    fn place_delayed(&mut self) -> Result<(), RecvError> {
+        for (t, i) in std::mem::take(&mut self.delayed) {
+            let Some(e) = self.list.entries.get(i) else {
+                continue;
+            };
+            let Ok(path) = self.dest.path_of(&e.name) else {
+                continue;
+            };
+            if let Err(err) = self.place(&t, &path, e) {
+                let _ = self.cfg.root.unlink(&t);
+                self.out.rsyserr(
+                    "receiver",
+                    &format!("rename \"{}\" failed", show(&e.name)),
+                    &err,
+                )?;
+                continue;
+            }
+            self.counts.files_received += 1;
+            if self.cfg.opts.remove_source_files {
+                self.out.msg_int(MsgCode::Success, i as i32)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The run failed: delayed files never go into place.
+    fn drop_delayed(&mut self) {
+        for (t, _) in std::mem::take(&mut self.delayed) {
+            let _ = self.cfg.root.unlink(&t);
+        }
     }
 
     /// Renames the finished temporary file into place: with a backup first

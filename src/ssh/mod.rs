@@ -1,0 +1,248 @@
+//! `rrsync-rs serve`: an embedded SSH server (russh, ring backend) for
+//! hosts without OpenSSH's sshd. It plays sshd's part for one purpose
+//! only: a key from an `authorized_keys` file, whose `command="rrsync-rs
+//! [FLAGS] DIR"` selects root and mode, may run `rsync --server ...` (or
+//! `true`) and nothing else. The request goes to the same
+//! [`crate::driver::serve`] the forced command uses, so every rsync
+//! protocol version (27-32) the core speaks is served here too.
+//!
+//! - [`authkeys`]: the `authorized_keys` file, read like sshd reads it.
+//! - [`hostkey`]: load, or generate and persist, the ed25519 host key.
+//! - [`handler`]: one connection: authentication and channel requests.
+//! - [`bridge`]: the channel as `Read`/`Write` for the blocking core.
+//! - [`server`]: listeners, limits, time-outs and signals.
+
+pub mod authkeys;
+pub mod bridge;
+pub mod handler;
+pub mod hostkey;
+pub mod server;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::audit::Sink;
+use crate::cli::{self, CliError, Invocation, WrapperFlags};
+
+/// `serve`'s command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeArgs {
+    /// `--listen ADDR:PORT`, repeatable; `127.0.0.1:2222` by default.
+    pub listen: Vec<String>,
+    /// `--host-key FILE`.
+    pub host_key: PathBuf,
+    /// `--authorized-keys FILE`.
+    pub authorized_keys: PathBuf,
+    /// `--max-sessions N`: authenticated connections at once.
+    pub max_sessions: usize,
+    /// `--max-unauth N`: connections not yet authenticated at once.
+    pub max_unauth: usize,
+    /// `--handshake-timeout SECS`: from connect to the `exec` request.
+    pub handshake_timeout: Duration,
+    /// `--audit FILE`: JSON-lines audit log.
+    pub audit: Option<PathBuf>,
+    /// `[FLAGS] DIR` for keys without a `command=` option.
+    pub defaults: Option<WrapperFlags>,
+}
+
+/// The help text.
+pub const USAGE: &str = "usage: rrsync-rs serve [--listen ADDR:PORT]... [--host-key FILE]
+         [--authorized-keys FILE] [--max-sessions N] [--max-unauth N]
+         [--handshake-timeout SECS] [--audit FILE] [[-ro|-wo|...] DIR]
+
+An SSH server that only serves rsync. Each key in the authorized_keys file
+(default ~/.ssh/authorized_keys) needs command=\"rrsync-rs [FLAGS] DIR\"; keys
+without one are refused unless a default [FLAGS] DIR is given here.
+  --listen ADDR:PORT        listen address, repeatable (default 127.0.0.1:2222)
+  --host-key FILE           ed25519 host key, created 0600 if missing
+                            (default ~/.config/rrsync-rs/ssh_host_ed25519_key)
+  --max-sessions N          authenticated connections at once (default 32)
+  --max-unauth N            unauthenticated connections at once (default 16)
+  --handshake-timeout SECS  connect-to-command deadline (default 30)
+  --audit FILE              append one JSON line per connection to FILE
+";
+
+fn usage_err(msg: &str) -> CliError {
+    CliError::Usage(format!("rrsync-rs serve: {msg}\n{USAGE}"))
+}
+
+/// Parses the words after `serve`.
+pub fn parse_args(
+    args: &[OsString],
+    home: Option<&std::path::Path>,
+) -> Result<ServeArgs, CliError> {
+    let home_join = |p: &str| home.map(|h| h.join(p)).unwrap_or_else(|| PathBuf::from(p));
+    let mut a = ServeArgs {
+        listen: Vec::new(),
+        host_key: home_join(".config/rrsync-rs/ssh_host_ed25519_key"),
+        authorized_keys: home_join(".ssh/authorized_keys"),
+        max_sessions: 32,
+        max_unauth: 16,
+        handshake_timeout: Duration::from_secs(30),
+        audit: None,
+        defaults: None,
+    };
+    let mut rest: Vec<OsString> = Vec::new();
+    let mut it = args.iter();
+    while let Some(w) = it.next() {
+        let Some(s) = w.to_str().filter(|s| s.starts_with("--") && *s != "--") else {
+            rest.push(w.clone());
+            continue;
+        };
+        if s == "--help" {
+            return Err(CliError::Usage(USAGE.to_string()));
+        }
+        let (name, inline) = match s.split_once('=') {
+            Some((n, v)) => (n, Some(OsString::from(v))),
+            None => (s, None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| usage_err(&format!("{name} needs a value")))
+        };
+        let number = |v: OsString| {
+            v.to_str()
+                .and_then(|t| t.parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| usage_err(&format!("{name} needs a positive number")))
+        };
+        match name {
+            "--listen" => a.listen.push(value()?.to_string_lossy().into_owned()),
+            "--host-key" => a.host_key = value()?.into(),
+            "--authorized-keys" => a.authorized_keys = value()?.into(),
+            "--max-sessions" => a.max_sessions = number(value()?)?,
+            "--max-unauth" => a.max_unauth = number(value()?)?,
+            "--handshake-timeout" => {
+                a.handshake_timeout = Duration::from_secs(number(value()?)? as u64)
+            }
+            "--audit" => a.audit = Some(value()?.into()),
+            _ => return Err(usage_err(&format!("unknown option {}", cli::snippet(name)))),
+        }
+    }
+    if a.listen.is_empty() {
+        a.listen.push("127.0.0.1:2222".into());
+    }
+    if !rest.is_empty() {
+        match cli::parse_args_with_home(&rest, home)? {
+            Invocation::Forced(f) => a.defaults = Some(f),
+            _ => return Err(CliError::Usage(USAGE.to_string())),
+        }
+    }
+    Ok(a)
+}
+
+/// What every connection shares.
+pub struct Shared {
+    /// The `authorized_keys` file, re-read for every connection.
+    pub authorized_keys: PathBuf,
+    /// Root and mode for keys without `command=`.
+    pub defaults: Option<WrapperFlags>,
+    /// `$HOME`, for relative DIRs in `command=`.
+    pub home: Option<PathBuf>,
+    /// The audit log.
+    pub audit: Sink,
+    /// Authenticated-connection slots.
+    pub sessions: Arc<Semaphore>,
+    /// Their number.
+    pub max_sessions: usize,
+}
+
+/// Runs `serve`; returns the exit code.
+pub fn main(args: &[OsString]) -> i32 {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let a = match parse_args(args, home.as_deref()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return if args.iter().any(|w| w == "--help") {
+                0
+            } else {
+                1
+            };
+        }
+    };
+    match start(a, home) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rrsync-rs serve: {e}");
+            1
+        }
+    }
+}
+
+fn start(a: ServeArgs, home: Option<PathBuf>) -> Result<i32, String> {
+    let (key, generated) = hostkey::load_or_generate(&a.host_key)?;
+    eprintln!(
+        "rrsync-rs serve: host key {} ({}{})",
+        hostkey::fingerprint(&key),
+        if generated { "generated " } else { "" },
+        a.host_key.display()
+    );
+    match std::fs::read_to_string(&a.authorized_keys) {
+        Ok(text) => {
+            let (entries, warnings) = authkeys::parse(&text, a.defaults.as_ref(), home.as_deref());
+            for w in warnings {
+                eprintln!("rrsync-rs serve: {}: {w}", a.authorized_keys.display());
+            }
+            eprintln!(
+                "rrsync-rs serve: {} usable key(s) in {}",
+                entries.len(),
+                a.authorized_keys.display()
+            );
+        }
+        Err(e) => eprintln!(
+            "rrsync-rs serve: warning: cannot read {} yet: {e}",
+            a.authorized_keys.display()
+        ),
+    }
+    let audit = Sink::open(a.audit.as_deref(), true)
+        .map_err(|e| format!("cannot open the audit log: {e}"))?;
+    let shared = Arc::new(Shared {
+        authorized_keys: a.authorized_keys.clone(),
+        defaults: a.defaults.clone(),
+        home,
+        audit,
+        sessions: Arc::new(Semaphore::new(a.max_sessions)),
+        max_sessions: a.max_sessions,
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rrsync-ssh")
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let code = rt.block_on(server::run(shared, server::config(key), &a))?;
+    rt.shutdown_timeout(Duration::from_secs(1));
+    Ok(code)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args() {
+        let v = |s: &[&str]| s.iter().map(OsString::from).collect::<Vec<_>>();
+        let home = PathBuf::from("/h");
+        let a = parse_args(&v(&[]), Some(&home)).unwrap();
+        assert_eq!(a.listen, ["127.0.0.1:2222"]);
+        assert_eq!(a.authorized_keys, PathBuf::from("/h/.ssh/authorized_keys"));
+        assert!(a.defaults.is_none());
+        let a = parse_args(
+            &v(&["--listen", "0.0.0.0:22", "--max-sessions=4", "-ro", "srv"]),
+            Some(&home),
+        )
+        .unwrap();
+        assert_eq!((a.listen[0].as_str(), a.max_sessions), ("0.0.0.0:22", 4));
+        assert_eq!(a.defaults.unwrap().root, PathBuf::from("/h/srv"));
+        assert!(parse_args(&v(&["--max-sessions", "0"]), None).is_err());
+        assert!(parse_args(&v(&["--bogus"]), None).is_err());
+        assert!(parse_args(&v(&["--audit"]), None).is_err());
+    }
+}
