@@ -9,4 +9,5 @@
 mod fixtures;
 mod harness;
 mod pull;
+mod ssh;
 mod tree;

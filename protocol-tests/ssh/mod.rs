@@ -40,7 +40,16 @@ pub fn have_ssh() -> bool {
 /// A new ed25519 key pair at `path` and `path.pub`.
 pub fn keygen(path: &Path) -> String {
     let st = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "rrsync-ssh-test", "-f"])
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "rrsync-ssh-test",
+            "-f",
+        ])
         .arg(path)
         .stdin(Stdio::null())
         .status()

@@ -8,7 +8,7 @@
 //! client prints our reason instead of "connection unexpectedly closed".
 
 mod session;
-mod stdio;
+pub mod stdio;
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};

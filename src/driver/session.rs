@@ -17,6 +17,9 @@ use crate::wire::MsgCode;
 /// Most entries in a file list.
 pub const MAX_ENTRIES: usize = 10_000_000;
 
+/// Silence from the client tolerated when it did not ask for `--timeout`.
+pub const DEFAULT_IDLE_TIMEOUT: u64 = 3600;
+
 /// Runs an authorised session and returns the exit code.
 pub fn run<R: Read, W: Write + Send + 'static>(
     flags: &WrapperFlags,
@@ -35,6 +38,15 @@ pub fn run<R: Read, W: Write + Send + 'static>(
             return super::refuse(&mut r, &mut w, &msg, 5);
         }
     };
+    let timeout = match &session {
+        Session::Send(p) => p.options().timeout,
+        Session::Receive(p) => p.options().timeout,
+    };
+    super::stdio::set_idle_timeout(
+        timeout
+            .filter(|&t| t > 0)
+            .map_or(DEFAULT_IDLE_TIMEOUT, u64::from),
+    );
     let _lock = if flags.no_lock {
         None
     } else {

@@ -8,6 +8,7 @@
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
@@ -18,6 +19,36 @@ pub fn make_blocking(fd: BorrowedFd<'_>) {
         if fl.contains(OFlags::NONBLOCK) {
             let _ = fcntl_setfl(fd, fl - OFlags::NONBLOCK);
         }
+    }
+}
+
+/// Seconds of silence from the client after which a read fails; 0 is none.
+static IDLE_SECS: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the idle time-out for reads from the client: the client's
+/// `--timeout`, or the server default.
+pub fn set_idle_timeout(secs: u64) {
+    IDLE_SECS.store(secs, Ordering::Relaxed);
+}
+
+/// Waits until `fd` is readable, failing after the idle time-out.
+fn wait_readable(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let secs = IDLE_SECS.load(Ordering::Relaxed);
+    if secs == 0 {
+        return Ok(());
+    }
+    let ts = rustix::time::Timespec {
+        tv_sec: secs as i64,
+        tv_nsec: 0,
+    };
+    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    match poll(&mut fds, Some(&ts)) {
+        Ok(0) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("timeout: no data from the client for {secs} seconds"),
+        )),
+        Ok(_) | Err(rustix::io::Errno::INTR) => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -34,6 +65,7 @@ pub struct Blocking<T>(pub T);
 
 impl<T: Read + AsFd> Read for Blocking<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        wait_readable(self.0.as_fd())?;
         loop {
             match self.0.read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
