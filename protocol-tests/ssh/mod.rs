@@ -9,6 +9,7 @@
 
 mod authorize;
 mod refuse;
+mod signals;
 mod transfer;
 
 use crate::harness::{self, Output, Work};
@@ -75,7 +76,6 @@ pub struct Serve {
     pub port: u16,
     pub audit: PathBuf,
     pub log: PathBuf,
-    pub dir: PathBuf,
 }
 
 impl Drop for Serve {
@@ -115,7 +115,6 @@ impl Serve {
             port,
             audit,
             log,
-            dir,
         };
         let deadline = Instant::now() + Duration::from_secs(15);
         while !s.log_text().contains("listening on") {
@@ -166,10 +165,13 @@ impl Serve {
         }
     }
 
-    /// Sends SIGTERM and waits (bounded) for the exit status.
-    pub fn terminate(&mut self, within: Duration) -> Option<i32> {
-        let pid = rustix::process::Pid::from_child(&self.child);
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    /// The server process.
+    pub fn child(&self) -> &Child {
+        &self.child
+    }
+
+    /// Waits (bounded) for the server to exit; its exit code.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<i32> {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Ok(Some(st)) = self.child.try_wait() {

@@ -29,7 +29,9 @@ impl BlockIndex {
     /// Index the blocks `0..n_full` of `blocks` (the full-length ones).
     pub(crate) fn new(blocks: &[BlockSum], n_full: usize) -> Self {
         let n_full = n_full.min(blocks.len());
-        let mut bits = 16u32;
+        // Tables grow with the block count; a file with few blocks (or none,
+        // for a new file) must not pay for a large table.
+        let mut bits = 4u32;
         while bits < 30 && (1usize << bits) < n_full.saturating_mul(2) {
             bits += 1;
         }
@@ -59,7 +61,7 @@ impl BlockIndex {
             }
         }
         // The filter has ~32 bits per block so most misses cost one probe.
-        let mut fbits = 16u32;
+        let mut fbits = 6u32;
         while fbits < 28 && (1usize << fbits) < n_full.saturating_mul(32) {
             fbits += 1;
         }

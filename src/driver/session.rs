@@ -130,8 +130,9 @@ fn sender_session<R: Read, W: Write>(
         resolve(&hs.file_checksum).ok_or_else(|| ("unsupported checksum choice".to_string(), 4))?;
     let rules = crate::filter::recv_filter_list(&mut conn.r, p).map_err(|e| (e.to_string(), 2))?;
     let mut filter = SenderFilter(crate::filter::FilterStack::new(rules));
-    let tokens = crate::token::TokenEncoder::new(hs.compression, o.compress_level)
+    let mut tokens = crate::token::TokenEncoder::new(hs.compression, o.compress_level)
         .map_err(|e| (e.to_string(), 4))?;
+    tokens.set_protocol(p);
     let cfg = SenderConfig {
         root,
         paths: permit
@@ -303,7 +304,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         file_kind,
         seed: hs.seed,
         proper_seed_order: hs.compat.contains(CompatFlags::CHKSUM_SEED_FIX),
-        compression: hs.compression,
+        compression: crate::token::effective_compression(hs.compression, o.compress_level),
         id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),
         filter,
         delete: permit.delete_permit(),

@@ -53,8 +53,9 @@ pub(crate) fn run<R: Read, W: Write>(
     protocol: u32,
     tx: &Sender<ToGen>,
 ) -> Result<RecvCounts, RecvError> {
-    let tokens =
+    let mut tokens =
         TokenDecoder::new(cfg.compression).map_err(|e| RecvError::Protocol(e.to_string()))?;
+    tokens.set_protocol(protocol);
     let mut c = Ctx {
         cfg,
         list,

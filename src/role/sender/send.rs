@@ -218,7 +218,6 @@ fn send_one<R: Read, W: Write>(
     let mut matcher = Matcher::new(&sig, ctx.xfer_kind, ctx.seed, ctx.proper_seed_order);
     let conn = &mut ctx.conn;
     let tokens = &mut ctx.tokens;
-    tokens.set_protocol(p);
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut literal = 0u64;
     let mut sink = |t: Token<'_>| -> io::Result<()> {
