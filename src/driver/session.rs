@@ -145,7 +145,7 @@ fn sender_session<R: Read, W: Write>(
         xfer_kind,
         file_kind,
         seed: hs.seed,
-        proper_seed_order: hs.compat.contains(CompatFlags::CHKSUM_SEED_FIX),
+        proper_seed_order: seed_first(&hs),
         dry_run: o.dry_run,
         files_from: files_from(o),
         ignore_errors: o.ignore_errors,
@@ -303,7 +303,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         xfer_kind,
         file_kind,
         seed: hs.seed,
-        proper_seed_order: hs.compat.contains(CompatFlags::CHKSUM_SEED_FIX),
+        proper_seed_order: seed_first(&hs),
         compression: crate::token::effective_compression(hs.compression, o.compress_level),
         id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),
         filter,
@@ -370,4 +370,12 @@ fn recv_options(o: &Options, delete_mode: bool) -> Result<RecvOptions, String> {
         create_devices: false,
         am_root: rustix::process::geteuid().is_root(),
     })
+}
+
+/// Whether the seed goes before the data in MD5 block sums. rsync's
+/// built-in MD5 puts it first only with `CF_CHKSUM_SEED_FIX`, but an MD5
+/// chosen by name goes through OpenSSL in the distributions' builds, which
+/// always put it first (`get_checksum2` in `checksum.c`).
+fn seed_first(hs: &proto::Session) -> bool {
+    hs.compat.contains(CompatFlags::CHKSUM_SEED_FIX) || hs.xfer_checksum.as_deref() == Some("md5")
 }

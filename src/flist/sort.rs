@@ -46,12 +46,9 @@ fn cmp_seg(a: &[u8], a_slash: bool, b: &[u8], b_slash: bool) -> Ordering {
     ia.cmp(ib)
 }
 
+/// Before protocol 29 even `.` compares as itself, so `-x` sorts before it.
 fn plain_key(e: &FileEntry) -> &[u8] {
-    if e.name == b"." {
-        b""
-    } else {
-        &e.name
-    }
+    &e.name
 }
 
 /// The segments of an entry: intermediate directories and directory
@@ -120,12 +117,13 @@ mod tests {
             e("a", true),
             e(".", true),
             e("a/z", false),
+            e("-rf", false),
         ];
         sort_entries(&mut v, 28);
         let names: Vec<_> = v
             .iter()
             .map(|x| String::from_utf8_lossy(&x.name).into_owned())
             .collect();
-        assert_eq!(names, [".", "a", "a.txt", "a/z", "b"]);
+        assert_eq!(names, ["-rf", ".", "a", "a.txt", "a/z", "b"]);
     }
 }
