@@ -9,5 +9,6 @@
 mod fixtures;
 mod harness;
 mod pull;
+mod push;
 mod ssh;
 mod tree;

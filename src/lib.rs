@@ -29,6 +29,8 @@ pub mod error;
 pub mod filter;
 pub mod flist;
 pub mod fs;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod policy;
 pub mod proto;
 pub mod role;

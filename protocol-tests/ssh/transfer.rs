@@ -46,6 +46,10 @@ fn touch_middle(file: &Path) {
         *b = b.wrapping_add(1);
     }
     std::fs::write(file, data).expect("write");
+    // Same size: move the mtime so the quick check sees the change.
+    let f = std::fs::File::options().write(true).open(file).expect("open");
+    let t = std::time::SystemTime::now() + std::time::Duration::from_secs(100);
+    f.set_modified(t).expect("set mtime");
 }
 
 #[test]
@@ -193,11 +197,18 @@ fn serve_eight_concurrent_clients() {
     let fx = fixtures::small();
     let client = harness::clients().first().expect("a client").path.clone();
     let work = Work::new("ssh-concurrent");
-    let (ro_key, wo_key) = (work.dir.join("ro"), work.dir.join("wo"));
-    let wo_root = work.dir.join("wo-root");
-    std::fs::create_dir_all(&wo_root).expect("mkdir");
-    let keys =
-        key_line("-ro", &fx.root, &keygen(&ro_key)) + &key_line("-wo", &wo_root, &keygen(&wo_key));
+    // One root per pushing key: a root takes one writer at a time
+    // (rrsync's lock), and separate roots show that sessions stay apart.
+    let ro_key = work.dir.join("ro");
+    let mut keys = key_line("-ro", &fx.root, &keygen(&ro_key));
+    let wo: Vec<_> = (0..4)
+        .map(|i| {
+            let (key, root) = (work.dir.join(format!("wo{i}")), work.dir.join(format!("wo-root-{i}")));
+            std::fs::create_dir_all(&root).expect("mkdir");
+            keys += &key_line("-wo", &root, &keygen(&key));
+            (key, root)
+        })
+        .collect();
     let serve = Serve::start(&work, &keys, &[]);
     let srcs: Vec<_> = (0..4)
         .map(|i| {
@@ -222,8 +233,8 @@ fn serve_eight_concurrent_clients() {
                 })
             }));
         }
-        for (i, src) in srcs.iter().enumerate() {
-            let (serve, client, wo_key, wo_root) = (&serve, &client, &wo_key, &wo_root);
+        for (i, (src, (wo_key, wo_root))) in srcs.iter().zip(&wo).enumerate() {
+            let (serve, client) = (&serve, &client);
             handles.push(s.spawn(move || {
                 let out = rsync(
                     client,

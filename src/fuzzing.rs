@@ -1,0 +1,306 @@
+//! Entry points for the fuzz targets in `fuzz/` and for the stable
+//! "fuzz smoke" property tests in `protocol-tests/adversarial/`.
+//!
+//! Not an API: like rustls' internal `fuzzing` module, each function takes
+//! arbitrary bytes, drives one decoder that reads peer-controlled input
+//! (the same decoders a session uses on the client's bytes), and returns
+//! normally whatever the input is. A panic, an abort on allocation, or a
+//! hang here is a bug in the decoder. Inputs whose first bytes select
+//! options (protocol 27..=32, compat flags, checksum length) let one target
+//! cover every wire variant. Mirrors no rsync function; see the decoders.
+
+use std::io::{Cursor, Read};
+
+use crate::checksum::{checksum1, StrongKind, SumHead};
+use crate::delta::{Matcher, Signature, Token};
+use crate::flist::{read_id_lists, FlistDecoder, FlistLimits, FlistOptions};
+use crate::proto::{Compression, HandshakeRequest};
+use crate::token::{TokenDecoder, TokenEvent};
+use crate::wire::{self, MuxReader, NdxDecoder};
+
+/// Most decoding steps per input, so a target never loops for long.
+const MAX_STEPS: usize = 1 << 16;
+/// Most decompressed bytes a token target accepts before it stops.
+const MAX_OUTPUT: u64 = 64 << 20;
+
+/// Splits off a selector byte; empty input selects 0.
+fn split(data: &[u8]) -> (u8, &[u8]) {
+    match data.split_first() {
+        Some((b, rest)) => (*b, rest),
+        None => (0, data),
+    }
+}
+
+/// Protocol 27..=32 from a selector byte.
+fn protocol_of(sel: u8) -> u32 {
+    27 + u32::from(sel % 6)
+}
+
+/// Integers: varint, varlong (each minimum width), varlong30, longint,
+/// int32, vstring, one after another until the input ends.
+pub fn varint(data: &[u8]) {
+    let (sel, rest) = split(data);
+    let mut r = rest;
+    for step in 0..MAX_STEPS {
+        let res = match (usize::from(sel) + step) % 6 {
+            0 => wire::get_varint(&mut r, "x").map(|_| ()),
+            1 => wire::get_varlong(&mut r, (step % 9) as u8, "x").map(|_| ()),
+            2 => wire::get_varlong30(&mut r, 3, protocol_of(sel), "x").map(|_| ()),
+            3 => wire::get_longint(&mut r, "x").map(|_| ()),
+            4 => wire::get_i32(&mut r, "x").map(|_| ()),
+            _ => wire::get_vstring(&mut r, 1024, "x").map(|_| ()),
+        };
+        if res.is_err() || r.is_empty() {
+            return;
+        }
+    }
+}
+
+/// The demultiplexer: data frames, messages, unknown codes, huge lengths.
+pub fn mux(data: &[u8]) {
+    let mut r = MuxReader::new(data);
+    r.set_multiplexed(true);
+    let mut buf = [0u8; 4096];
+    for _ in 0..MAX_STEPS {
+        match r.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let _ = r.take_messages();
+    }
+}
+
+/// File indexes for the protocol the first byte selects.
+pub fn ndx(data: &[u8]) {
+    let (sel, mut r) = split(data);
+    let mut d = NdxDecoder::new(protocol_of(sel));
+    for _ in 0..MAX_STEPS {
+        if d.get(&mut r).is_err() {
+            return;
+        }
+    }
+}
+
+/// The options a file-list input selects: two bytes of switches.
+fn flist_options(a: u8, b: u8) -> FlistOptions {
+    let protocol = protocol_of(a);
+    FlistOptions {
+        protocol,
+        varint_flags: protocol >= 30 && a & 0x08 != 0,
+        preserve_uid: a & 0x10 != 0,
+        preserve_gid: a & 0x20 != 0,
+        preserve_links: a & 0x40 != 0,
+        preserve_devices: a & 0x80 != 0,
+        preserve_specials: b & 0x01 != 0,
+        preserve_hard_links: b & 0x02 != 0,
+        checksum_len: (b & 0x04 != 0).then_some(16),
+        numeric_ids: b & 0x08 != 0,
+        inc_recurse: false,
+        safe_flist: b & 0x10 != 0,
+    }
+}
+
+/// A whole received file list (`recv_file_list`) and the id lists after it.
+pub fn flist(data: &[u8]) {
+    let (a, rest) = split(data);
+    let (b, rest) = split(rest);
+    let opts = flist_options(a, b);
+    let limits = FlistLimits {
+        max_entries: 100_000,
+        max_path: 4096,
+    };
+    let mut r = rest;
+    if FlistDecoder::new(opts, limits).read_list(&mut r).is_ok() {
+        let _ = read_id_lists(&mut r, &opts, b & 0x20 != 0);
+    }
+}
+
+/// The strong checksum the first byte selects.
+fn kind_of(sel: u8) -> StrongKind {
+    let names = ["md4", "md5", "xxh64", "xxh3", "xxh128", "none"];
+    let name = names.get(usize::from(sel) % names.len()).copied().unwrap_or("md5");
+    StrongKind::from_name(name, 31).unwrap_or(StrongKind::Md5)
+}
+
+/// A sum header and its block sums, as the sender reads them from a
+/// pulling client, then a match run of a small file against those sums.
+pub fn sum_head(data: &[u8]) {
+    let (sel, rest) = split(data);
+    let protocol = protocol_of(sel);
+    let kind = kind_of(sel >> 3);
+    let Ok((head, used)) = SumHead::decode(rest, protocol, kind.digest_len()) else {
+        return;
+    };
+    let mut r = rest.get(used..).unwrap_or(&[]);
+    let Ok(sig) = Signature::read_blocks(head, &mut r) else {
+        return;
+    };
+    // The file is built from the input so blocks can match it.
+    let mut file = r.to_vec();
+    file.extend_from_slice(&[0u8; 1024]);
+    let mut m = Matcher::new(&sig, kind, 7, sel & 1 != 0);
+    let mut sink = |_t: Token<'_>| Ok(());
+    let _ = m.run(&mut &file[..], file.len() as u64, &mut sink);
+    let _ = checksum1(&file);
+}
+
+/// A token stream for `c`; the first byte is the block count (0..=255).
+#[allow(clippy::panic)] // the assertion is the point of a fuzz target
+fn tokens(c: Compression, data: &[u8]) {
+    let (sel, rest) = split(data);
+    let Ok(mut d) = TokenDecoder::new(c) else {
+        return;
+    };
+    d.set_protocol(if sel & 0x80 != 0 { 30 } else { 31 });
+    let count = u32::from(sel & 0x7F);
+    let mut r = rest;
+    let mut out = 0u64;
+    let basis = [0x5Au8; 700];
+    for _ in 0..MAX_STEPS {
+        let block = match d.next(&mut r, count) {
+            Ok(TokenEvent::Literal(l)) => {
+                out += l.len() as u64;
+                if out > MAX_OUTPUT {
+                    return;
+                }
+                false
+            }
+            Ok(TokenEvent::Block(i)) => {
+                if i >= count {
+                    panic!("token decoder returned block {i} of {count}");
+                }
+                true
+            }
+            // Next file: the stream state carries over, as in a session.
+            Ok(TokenEvent::End) => false,
+            Err(_) => return,
+        };
+        if block && d.see_block(&basis).is_err() {
+            return;
+        }
+    }
+}
+
+/// Plain tokens (`simple_recv_token`).
+pub fn token_plain(data: &[u8]) {
+    tokens(Compression::None, data);
+}
+
+/// zstd tokens (`recv_zstd_token`).
+pub fn token_zstd(data: &[u8]) {
+    tokens(Compression::Zstd, data);
+}
+
+/// zlib (`-z`) and zlibx tokens (`recv_deflated_token`); the first byte's
+/// low bit picks which, the rest as in [`tokens`].
+pub fn token_zlib(data: &[u8]) {
+    let (sel, rest) = split(data);
+    let c = if sel & 1 == 0 {
+        Compression::Zlib
+    } else {
+        Compression::ZlibX
+    };
+    tokens(c, rest);
+}
+
+/// The client's filter list (`recv_filter_list`), then rule checks on a
+/// few names, then `wildmatch` on the input split at its first NUL.
+pub fn filter_rules(data: &[u8]) {
+    let (sel, rest) = split(data);
+    let protocol = protocol_of(sel);
+    if let Ok(list) = crate::filter::recv_filter_list(&mut &rest[..], protocol) {
+        for name in [&b"a"[..], b"a/b/c", b"x.o", b".rsync-filter", b"dir/sub/"] {
+            let _ = list.check(name, sel & 1 != 0);
+            let _ = list.check_receiver(name, sel & 2 != 0, sel & 4 != 0);
+        }
+    }
+    for line in rest.split(|&b| b == b'\n').take(64) {
+        if let Ok(rule) = crate::filter::parse_wire_rule(line, protocol) {
+            let mut l = crate::filter::FilterList::new(protocol);
+            if l.push_rule(rule).is_ok() {
+                let _ = l.check(line, false);
+            }
+        }
+    }
+    let mut parts = rest.splitn(2, |&b| b == 0);
+    if let (Some(p), Some(t)) = (parts.next(), parts.next()) {
+        if p.len() <= 4096 && t.len() <= 4096 {
+            let _ = crate::filter::wildmatch(p, t);
+        }
+    }
+}
+
+/// `SSH_ORIGINAL_COMMAND` (`rrsync`'s parsing), then the policy check
+/// under `-ro` and `-wo` for whatever parses.
+pub fn forced_command(data: &[u8]) {
+    let cmd = String::from_utf8_lossy(data);
+    if let Ok(crate::cli::Request::Rsync(args)) = crate::cli::parse_original_command(&cmd) {
+        authorize_all(args);
+    }
+}
+
+/// A server argument vector, words separated by NUL.
+pub fn server_args(data: &[u8]) {
+    let words: Vec<String> = data
+        .split(|&b| b == 0)
+        .take(crate::cli::MAX_WORDS)
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect();
+    if let Ok(args) = crate::cli::parse_server_argv(&words) {
+        authorize_all(args);
+    }
+}
+
+/// Secluded (`-s`) arguments read from the input after `--server -s`
+/// (or `--server --sender -s` when the first byte is odd).
+pub fn secluded_args(data: &[u8]) {
+    let (sel, rest) = split(data);
+    let mut head = vec!["--server".to_string()];
+    if sel & 1 != 0 {
+        head.push("--sender".into());
+    }
+    head.push("-s".into());
+    let Ok(first) = crate::cli::parse_server_argv(&head) else {
+        return;
+    };
+    let mut c = Cursor::new(rest);
+    if let Ok(words) = crate::cli::read_secluded_args(&mut c) {
+        if let Ok(args) = crate::cli::complete_secluded(first, &words) {
+            authorize_all(args);
+        }
+    }
+}
+
+/// The policy decision for `args` under each mode (no filesystem access:
+/// the root named here is never opened by `authorize`).
+fn authorize_all(args: crate::cli::ServerArgs) {
+    for mode in ["-ro", "-wo", "-munge"] {
+        let argv: Vec<std::ffi::OsString> = vec![mode.into(), "/nonexistent/rrsync-fuzz".into()];
+        if let Ok(crate::cli::Invocation::Forced(flags)) =
+            crate::cli::parse_args_with_home(&argv, None)
+        {
+            let _ = crate::policy::authorize(&flags, args.clone());
+        }
+    }
+}
+
+/// The server handshake fed from the input; the first byte's bits pick
+/// the capability letters and options the client's command line had.
+pub fn handshake(data: &[u8]) {
+    let (sel, rest) = split(data);
+    let caps = match sel & 3 {
+        0 => None,
+        1 => Some("LsfxCIvu".to_string()),
+        2 => Some("LsfxCIVu".to_string()),
+        _ => Some("fxC".to_string()),
+    };
+    let req = HandshakeRequest {
+        capabilities: caps,
+        checksum_choice: (sel & 4 != 0).then(|| "md5".into()),
+        compress: sel & 8 != 0,
+        compress_choice: (sel & 16 != 0).then(|| "zstd".into()),
+        checksum_seed: (sel & 32 != 0).then_some(7),
+    };
+    let mut out = Vec::new();
+    let _ = crate::proto::server_handshake(&mut &rest[..], &mut out, &req);
+}
