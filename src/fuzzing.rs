@@ -118,7 +118,10 @@ pub fn flist(data: &[u8]) {
 /// The strong checksum the first byte selects.
 fn kind_of(sel: u8) -> StrongKind {
     let names = ["md4", "md5", "xxh64", "xxh3", "xxh128", "none"];
-    let name = names.get(usize::from(sel) % names.len()).copied().unwrap_or("md5");
+    let name = names
+        .get(usize::from(sel) % names.len())
+        .copied()
+        .unwrap_or("md5");
     StrongKind::from_name(name, 31).unwrap_or(StrongKind::Md5)
 }
 

@@ -78,7 +78,13 @@ impl Pair {
 }
 
 /// Run one push through `server` into `root` (prepared first).
-pub fn push_with(work: &Work, cell: &Cell, server: &Server, spec: &Spec<'_>, extra: &[String]) -> Output {
+pub fn push_with(
+    work: &Work,
+    cell: &Cell,
+    server: &Server,
+    spec: &Spec<'_>,
+    extra: &[String],
+) -> Output {
     prepare(&server.root, spec.prep);
     let mut a = spec.opts.clone();
     a.extend(extra.iter().cloned());
@@ -110,7 +116,13 @@ pub fn push_vs_stock(work: &Work, cell: &Cell, spec: &Spec<'_>) -> Result<Pair, 
     let n = N.fetch_add(1, Ordering::Relaxed);
     let reference = work.path(&format!("ref-{n}"));
     let ours = work.path(&format!("ours-{n}"));
-    let ref_out = push_with(work, cell, &Server::stock(&reference), spec, &spec.stock_extra);
+    let ref_out = push_with(
+        work,
+        cell,
+        &Server::stock(&reference),
+        spec,
+        &spec.stock_extra,
+    );
     let our_out = push_with(work, cell, &Server::tested(spec.flags, &ours), spec, &[]);
     let pair = Pair {
         reference,
@@ -118,7 +130,12 @@ pub fn push_vs_stock(work: &Work, cell: &Cell, spec: &Spec<'_>) -> Result<Pair, 
         ref_out,
         our_out,
     };
-    let cmd = format!("{} … {} (server {:?})", spec.opts.join(" "), spec.dest, spec.flags);
+    let cmd = format!(
+        "{} … {} (server {:?})",
+        spec.opts.join(" "),
+        spec.dest,
+        spec.flags
+    );
     if pair.ref_out.code != Some(0) {
         return Err(format!(
             "STOCK BASELINE failed for `{cmd}` (harness problem?)\n      {}",

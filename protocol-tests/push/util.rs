@@ -106,7 +106,14 @@ pub fn unchanged(what: &str, before: &Tree, dir: &Path, out: &Output) -> Result<
 }
 
 /// Push args: `opts… SRCS… DEST` through `server`.
-pub fn push(work: &Work, cell: &Cell, server: &Server, opts: &[&str], srcs: &[String], dest: &str) -> Output {
+pub fn push(
+    work: &Work,
+    cell: &Cell,
+    server: &Server,
+    opts: &[&str],
+    srcs: &[String],
+    dest: &str,
+) -> Output {
     let mut a = harness::args(opts);
     a.extend(srcs.iter().cloned());
     a.push(dest.to_string());
@@ -138,15 +145,28 @@ impl Outside {
     pub fn new(work: &Work, name: &str) -> Outside {
         let dir = work.path(name);
         write_at(&dir.join("secret"), b"OUTSIDE-SENTINEL\n", 1_500_000_000);
-        write_at(&dir.join("sub/file"), b"OUTSIDE-SENTINEL sub\n", 1_500_000_000);
+        write_at(
+            &dir.join("sub/file"),
+            b"OUTSIDE-SENTINEL sub\n",
+            1_500_000_000,
+        );
         let before = snap(&dir);
         let inodes = all_inodes(&dir);
-        Outside { dir, before, inodes }
+        Outside {
+            dir,
+            before,
+            inodes,
+        }
     }
     /// Nothing outside changed, and no file under `root` is a hard link to
     /// a file outside.
     pub fn intact(&self, root: &Path, out: &Output) -> Result<(), String> {
-        unchanged("SENTINEL DIR outside the root", &self.before, &self.dir, out)?;
+        unchanged(
+            "SENTINEL DIR outside the root",
+            &self.before,
+            &self.dir,
+            out,
+        )?;
         let linked: Vec<_> = all_inodes(root)
             .into_iter()
             .filter(|i| self.inodes.contains(i))
@@ -186,7 +206,13 @@ impl Bg {
             .process_group(0);
         let child = cmd.spawn().expect("spawn background client");
         let pgid = rustix::process::Pid::from_child(&child);
-        Bg { child, pgid, out, err, reaped: None }
+        Bg {
+            child,
+            pgid,
+            out,
+            err,
+            reaped: None,
+        }
     }
     /// True while the client runs.
     pub fn running(&mut self) -> bool {
@@ -323,7 +349,13 @@ impl Drop for Tmpfs {
 
 #[test]
 fn parses_literal_data() {
-    assert_eq!(literal_data("Literal data: 1,234,567 bytes\n"), Some(1_234_567));
-    assert_eq!(literal_data("Matched data: 5 bytes\nLiteral data: 0 bytes"), Some(0));
+    assert_eq!(
+        literal_data("Literal data: 1,234,567 bytes\n"),
+        Some(1_234_567)
+    );
+    assert_eq!(
+        literal_data("Matched data: 5 bytes\nLiteral data: 0 bytes"),
+        Some(0)
+    );
     assert_eq!(literal_data("nothing"), None);
 }

@@ -47,7 +47,10 @@ fn touch_middle(file: &Path) {
     }
     std::fs::write(file, data).expect("write");
     // Same size: move the mtime so the quick check sees the change.
-    let f = std::fs::File::options().write(true).open(file).expect("open");
+    let f = std::fs::File::options()
+        .write(true)
+        .open(file)
+        .expect("open");
     let t = std::time::SystemTime::now() + std::time::Duration::from_secs(100);
     f.set_modified(t).expect("set mtime");
 }
@@ -203,7 +206,10 @@ fn serve_eight_concurrent_clients() {
     let mut keys = key_line("-ro", &fx.root, &keygen(&ro_key));
     let wo: Vec<_> = (0..4)
         .map(|i| {
-            let (key, root) = (work.dir.join(format!("wo{i}")), work.dir.join(format!("wo-root-{i}")));
+            let (key, root) = (
+                work.dir.join(format!("wo{i}")),
+                work.dir.join(format!("wo-root-{i}")),
+            );
             std::fs::create_dir_all(&root).expect("mkdir");
             keys += &key_line("-wo", &root, &keygen(&key));
             (key, root)

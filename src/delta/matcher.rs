@@ -92,7 +92,13 @@ impl<'s> Matcher<'s> {
         let mut s = Scan {
             // A block longer than the file cannot match, so a peer's huge
             // block length does not make us allocate more than the file.
-            buf: vec![0u8; READ_CHUNK + 2 * (self.blen as u64).min(file_len).max(1) as usize],
+            // A small file gets a small buffer: zeroing 256 KiB per file
+            // dominated the cost of sending many small files.
+            buf: vec![
+                0u8;
+                (READ_CHUNK as u64).min(file_len.max(1)) as usize
+                    + 2 * (self.blen as u64).min(file_len).max(1) as usize
+            ],
             filled: 0,
             pos: 0,
             lit: 0,

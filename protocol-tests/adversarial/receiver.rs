@@ -1,0 +1,332 @@
+//! Attacks on the receiver and generator (the client pushes under `-wo`):
+//! the file list (`recv_file_entry`: unsafe names, duplicates,
+//! CVE-2024-12087 sub-lists, CVE-2026-70458 hard links without `-H`,
+//! devices, symlink-then-file) and the token stream (`recv_token`:
+//! literal lengths, block indexes, CVE-2026-43618 decompression).
+//! Protocol 32 with varint flags, as rsync 3.2+ clients send.
+
+use std::time::Duration;
+
+use rrsync::checksum::{FileHasher, StrongKind};
+use rrsync::flist::{FileEntry, FlistEncoder, FlistOptions};
+use rrsync::proto::Compression;
+use rrsync::token::TokenEncoder;
+use rrsync::wire::{get_u16, NdxDecoder, NdxEncoder, NDX_DONE, NDX_FLIST_OFFSET};
+
+use super::client::{Client, Outcome};
+use super::{all_text, assert_rejected, assert_sane, Sandbox};
+
+const CAPS: &str = "LsfxCIvu";
+const TRANSFER: u16 = 1 << 15;
+
+/// A push session after the handshake: `opts` are extra short options.
+pub fn push(sb: &Sandbox, opts: &str, comp: Option<&[u8]>) -> Client {
+    let z = if comp.is_some() { "z" } else { "" };
+    let words = format!("rsync --server -r{opts}{z}e.{CAPS} --checksum-seed=7 . dst/");
+    let mut c = Client::spawn(&["-wo"], &sb.root, &words);
+    c.handshake(32, CAPS, b"md5", comp).expect("handshake");
+    c
+}
+
+fn flist_opts(links: bool, devices: bool, hard: bool) -> FlistOptions {
+    FlistOptions {
+        protocol: 32,
+        varint_flags: true,
+        preserve_links: links,
+        preserve_devices: devices,
+        preserve_hard_links: hard,
+        safe_flist: true,
+        ..FlistOptions::default()
+    }
+}
+
+/// Encodes `entries` and the end marker (no id lists: no -o/-g).
+pub fn encode_list(entries: &[FileEntry], o: FlistOptions) -> Vec<u8> {
+    let mut enc = FlistEncoder::new(o);
+    let mut out = Vec::new();
+    for e in entries {
+        enc.encode(e, &mut out, &mut |_| None, &mut |_| None);
+    }
+    enc.end(&mut out, 0);
+    out
+}
+
+pub fn file(name: &[u8], size: u64) -> FileEntry {
+    let mut e = FileEntry::new(name.to_vec(), 0o100644);
+    e.size = size;
+    e.mtime = 1_700_000_000;
+    e
+}
+
+pub fn dir(name: &[u8]) -> FileEntry {
+    let mut e = FileEntry::new(name.to_vec(), 0o040755);
+    e.mtime = 1_700_000_000;
+    e
+}
+
+pub fn symlink(name: &[u8], target: &[u8]) -> FileEntry {
+    let mut e = FileEntry::new(name.to_vec(), 0o120777);
+    e.link_target = Some(target.to_vec());
+    e.size = target.len() as u64;
+    e
+}
+
+/// Answers the generator's requests until its first `NDX_DONE`: each
+/// transfer request gets `body(ndx)` after the echoed header; returns the
+/// indexes asked for.
+pub fn serve(c: &mut Client, body: &mut dyn FnMut(i32, u32) -> Vec<u8>) -> Vec<i32> {
+    let mut asked = Vec::new();
+    let mut dec = NdxDecoder::new(32);
+    let mut enc = NdxEncoder::new(32);
+    loop {
+        let Ok(ndx) = dec.get(&mut c.r) else { break };
+        if ndx == NDX_DONE || ndx < 0 {
+            break;
+        }
+        let Ok(iflags) = get_u16(&mut c.r, "iflags") else { break };
+        if iflags & TRANSFER == 0 {
+            continue;
+        }
+        let mut head = [0u8; 16];
+        if std::io::Read::read_exact(&mut c.r, &mut head).is_err() {
+            break;
+        }
+        let count = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let s2 = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+        let mut sums = vec![0u8; count as usize * (4 + s2 as usize)];
+        if std::io::Read::read_exact(&mut c.r, &mut sums).is_err() {
+            break;
+        }
+        asked.push(ndx);
+        let mut b = Vec::new();
+        enc.put(&mut b, ndx);
+        b.extend_from_slice(&iflags.to_le_bytes());
+        b.extend_from_slice(&head);
+        b.extend_from_slice(&body(ndx, count));
+        c.data(&b);
+    }
+    asked
+}
+
+/// Plain tokens for `data`, the end marker and the whole-file checksum.
+pub fn literal_file(data: &[u8], seed: i32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = TokenEncoder::new(Compression::None, None).expect("plain");
+    enc.literal(data, &mut out).expect("literal");
+    enc.end(&mut out).expect("end");
+    let mut h = FileHasher::new(StrongKind::Md5, seed);
+    h.update(data);
+    out.extend_from_slice(h.finish().as_bytes());
+    out
+}
+
+/// Sends a list and then closes; the receiver must refuse it.
+fn list_case(what: &str, entries: &[FileEntry], o: FlistOptions, opts: &str, expect: &str) -> Outcome {
+    let sb = Sandbox::new("flist");
+    let mut c = push(&sb, opts, None);
+    c.data(&encode_list(entries, o));
+    std::thread::sleep(Duration::from_millis(50));
+    let out = c.finish();
+    assert_rejected(what, &out);
+    assert!(all_text(&out).contains(expect), "{what}: wanted `{expect}` in:\n{}", all_text(&out));
+    sb.check_confined(what, &out);
+    assert!(!sb.root.join("dst").exists() || super::snapshot(&sb.root.join("dst")).is_empty(), "{what}: wrote into dst");
+    out
+}
+
+#[test]
+fn flist_unsafe_names() {
+    let long_comp = vec![b'a'; 4096];
+    let mut long_path = Vec::new();
+    while long_path.len() < 100 * 1024 {
+        long_path.extend_from_slice(b"abcdefgh/");
+    }
+    long_path.push(b'z');
+    let names: Vec<(&str, Vec<u8>)> = vec![
+        ("dotdot", b"../escape".to_vec()),
+        ("inner dotdot", b"a/../../escape".to_vec()),
+        ("trailing dotdot", b"a/..".to_vec()),
+        ("absolute", b"/etc/passwd".to_vec()),
+        ("NUL", b"a\0b".to_vec()),
+        ("empty", Vec::new()),
+        ("dot component", b"a/./b".to_vec()),
+        ("leading dot", b"./a".to_vec()),
+        ("trailing dot", b"a/.".to_vec()),
+        ("double slash", b"a//b".to_vec()),
+        ("4 KiB component", long_comp),
+        ("100 KiB path", long_path),
+    ];
+    for (what, name) in names {
+        list_case(what, &[file(&name, 3)], flist_opts(false, false, false), "", "");
+    }
+    // `.` is only the transfer root, and only as a directory.
+    list_case("dot as a file", &[file(b".", 3)], flist_opts(false, false, false), "", "");
+}
+
+#[test]
+fn flist_hard_link_without_h() {
+    // CVE-2026-70458: the flag arrives although -H was not negotiated.
+    let mut a = file(b"a", 3);
+    a.hlink = Some((1, 1));
+    let mut b = file(b"b", 3);
+    b.hlink = Some((1, 1));
+    b.hlink_first = Some(0);
+    list_case("hlink without -H", &[a, b], flist_opts(false, false, true), "", "hard-link");
+}
+
+#[test]
+fn flist_hard_link_reference_out_of_range() {
+    let mut a = file(b"a", 3);
+    a.hlink = Some((1, 1));
+    a.hlink_first = Some(5);
+    list_case("hlink forward reference", &[a], flist_opts(false, false, true), "H", "hard-link");
+}
+
+#[test]
+fn flist_duplicates_and_device() {
+    let sb = Sandbox::new("dups");
+    let mut c = push(&sb, "lD", None);
+    let mut dev = FileEntry::new(b"null".to_vec(), 0o020666);
+    dev.rdev = (1, 3);
+    let mut blk = FileEntry::new(b"disk".to_vec(), 0o060660);
+    blk.rdev = (8, 0);
+    let entries = [dir(b"."), file(b"x", 3), dir(b"x"), file(b"x", 5), dev, blk, file(b"y", 3), file(b"y", 3)];
+    c.data(&encode_list(&entries, flist_opts(true, true, false)));
+    let seed = c.hs.seed;
+    let asked = serve(&mut c, &mut |_, _| literal_file(b"abc", seed));
+    let out = c.finish();
+    assert_sane("dups and devices", &out);
+    sb.check_confined("dups and devices", &out);
+    for n in ["null", "disk"] {
+        let p = sb.root.join("dst").join(n);
+        assert!(std::fs::symlink_metadata(&p).is_err(), "a device node {n} was created");
+    }
+    assert!(asked.len() <= 3, "asked for {asked:?}");
+}
+
+#[test]
+fn flist_sub_list_for_unsent_directory() {
+    // CVE-2024-12087: incremental recursion is declined, so an index that
+    // announces a sub-list is refused.
+    let sb = Sandbox::new("sublist");
+    let mut c = push(&sb, "", None);
+    c.data(&encode_list(&[dir(b"."), file(b"f", 3)], flist_opts(false, false, false)));
+    let mut b = Vec::new();
+    NdxEncoder::new(32).put(&mut b, NDX_FLIST_OFFSET - 7);
+    c.data(&b);
+    std::thread::sleep(Duration::from_millis(100));
+    let out = c.finish();
+    assert_rejected("sub-list ndx", &out);
+    sb.check_confined("sub-list ndx", &out);
+}
+
+fn symlink_run(sb: &Sandbox, entries: &[FileEntry]) -> Outcome {
+    let mut c = push(sb, "l", None);
+    c.data(&encode_list(entries, flist_opts(true, false, false)));
+    let seed = c.hs.seed;
+    let data = sb.marker.repeat(2);
+    serve(&mut c, &mut |_, _| literal_file(&data, seed));
+    std::thread::sleep(Duration::from_millis(200));
+    c.finish()
+}
+
+#[test]
+fn symlink_then_file_beneath_it() {
+    for target in ["abs", "rel"] {
+        let sb = Sandbox::new("symfile");
+        let t = if target == "abs" {
+            sb.outside.to_string_lossy().into_owned()
+        } else {
+            "../../outside".into()
+        };
+        // The same run.
+        let out = symlink_run(&sb, &[dir(b"."), symlink(b"evil", t.as_bytes()), file(b"evil/pwned", 10), file(b"evil/secret/key", 10)]);
+        assert_sane("symlink then file, same run", &out);
+        sb.check_confined("symlink then file, same run", &out);
+        // A later run finds the symlink in place.
+        let out = symlink_run(&sb, &[dir(b"."), dir(b"evil"), file(b"evil/pwned", 10)]);
+        assert_sane("symlink then file, later run", &out);
+        sb.check_confined("symlink then file, later run", &out);
+        let out = symlink_run(&sb, &[dir(b"."), file(b"evil", 10)]);
+        assert_sane("file over the symlink", &out);
+        sb.check_confined("file over the symlink", &out);
+    }
+}
+
+/// One file `f` is requested; `body` answers with a hostile token stream.
+fn token_case(what: &str, comp: Option<&[u8]>, body: &mut dyn FnMut(i32, u32) -> Vec<u8>) -> Outcome {
+    let sb = Sandbox::new("tokens");
+    let mut c = push(&sb, "", comp);
+    c.data(&encode_list(&[dir(b"."), file(b"f", 10)], flist_opts(false, false, false)));
+    let asked = serve(&mut c, body);
+    assert_eq!(asked.len(), 1, "{what}: the generator did not ask for the file");
+    std::thread::sleep(Duration::from_millis(100));
+    let out = c.finish();
+    assert_rejected(what, &out);
+    sb.check_confined(what, &out);
+    let left = super::snapshot(&sb.root.join("dst"));
+    assert!(left.keys().all(|k| k.to_string_lossy() == "f"), "{what}: temporary files left behind: {:?}", left.keys());
+    out
+}
+
+#[test]
+fn token_block_index_out_of_range() {
+    for idx in [0i32, 1, 1000, i32::MAX - 1] {
+        token_case("plain block index", None, &mut |_, _| (-(idx + 1)).to_le_bytes().to_vec());
+    }
+}
+
+#[test]
+fn token_literal_over_the_limit() {
+    // A literal run announced as 2 GiB, with 100 KiB behind it.
+    let out = token_case("plain literal i32::MAX", None, &mut |_, _| {
+        let mut b = i32::MAX.to_le_bytes().to_vec();
+        b.extend_from_slice(&[b'x'; 100 * 1024]);
+        b
+    });
+    assert!(out.hwm_kb < 64 * 1024, "peak RSS {} KiB", out.hwm_kb);
+}
+
+fn bomb(c: Compression, total: usize) -> Vec<u8> {
+    let mut enc = TokenEncoder::new(c, Some(if c == Compression::Zstd { 19 } else { 9 })).expect("enc");
+    let zeros = vec![0u8; 1 << 20];
+    let mut out = Vec::new();
+    for _ in 0..total >> 20 {
+        enc.literal(&zeros, &mut out).expect("literal");
+    }
+    enc.end(&mut out).expect("end");
+    out.extend_from_slice(&[0u8; 16]);
+    out
+}
+
+#[test]
+fn token_decompression_bombs() {
+    // CVE-2026-43618: a small compressed stream that inflates far beyond
+    // the 10 bytes the list promised; memory must stay flat, and the
+    // checksum (all zeros) fails, so nothing is kept.
+    for (name, comp, c) in [("zstd", &b"zstd"[..], Compression::Zstd), ("zlib", b"zlib", Compression::Zlib)] {
+        let data = bomb(c, 256 << 20);
+        let sb = Sandbox::new("bomb");
+        let mut cl = push(&sb, "", Some(comp));
+        cl.data(&encode_list(&[dir(b"."), file(b"f", 10)], flist_opts(false, false, false)));
+        let asked = serve(&mut cl, &mut |_, _| data.clone());
+        assert_eq!(asked.len(), 1, "{name} bomb: not asked");
+        std::thread::sleep(Duration::from_millis(300));
+        let out = cl.finish();
+        assert_sane(name, &out);
+        assert!(out.hwm_kb < 128 * 1024, "{name} bomb: peak RSS {} KiB", out.hwm_kb);
+        sb.check_confined(name, &out);
+        assert!(!sb.root.join("dst/f").exists(), "{name} bomb: a file failing its checksum was kept");
+    }
+}
+
+#[test]
+fn token_garbage_compressed_data() {
+    for (name, comp) in [("zstd", &b"zstd"[..]), ("zlib", b"zlib")] {
+        token_case(name, Some(comp), &mut |_, _| {
+            let mut b = vec![0x40 | 0x3F, 0xFF];
+            b.extend((0..16383u32).map(|i| (i * 7 + 3) as u8));
+            b
+        });
+    }
+}

@@ -1,0 +1,227 @@
+//! Attacks on the sender role (the client pulls under `-ro`): the block
+//! sum header and sums (`read_sum_head`, `receive_sums`: CVE-2024-12084,
+//! CVE-2026-53792, CVE-2026-70453), file indexes (`send_files`:
+//! CVE-2025-10158) and the client's filter rules (CVE-2026-70461 and
+//! upstream's `--confine-root` for merge files). Protocols 29 and 32.
+
+use std::time::{Duration, Instant};
+
+use rrsync::checksum::checksum1;
+use rrsync::flist::{FileEntry, FlistDecoder, FlistLimits, FlistOptions};
+use rrsync::wire::{NdxEncoder, NDX_FLIST_OFFSET};
+
+use super::client::{Client, Outcome};
+use super::{all_text, assert_rejected, assert_sane, Sandbox};
+
+const CAPS: &str = "LsfxCIvu";
+/// `ITEM_TRANSFER`.
+const TRANSFER: u16 = 1 << 15;
+
+/// A pull of `paths` after the handshake, the (empty or given) filter
+/// list and the file list; returns the client and the list.
+pub fn pull(sb: &Sandbox, opts: &str, paths: &str, csums: &[u8], rules: &[&[u8]]) -> (Client, Vec<FileEntry>) {
+    let words = format!("rsync --server --sender {opts}e.{CAPS} . {paths}");
+    let mut c = Client::spawn(&["-ro"], &sb.root, &words);
+    let hs = c.handshake(32, CAPS, csums, None).expect("handshake");
+    let mut fl = Vec::new();
+    for r in rules {
+        fl.extend_from_slice(&(r.len() as i32).to_le_bytes());
+        fl.extend_from_slice(r);
+    }
+    fl.extend_from_slice(&0i32.to_le_bytes());
+    c.data(&fl);
+    let fo = FlistOptions {
+        protocol: hs.protocol,
+        varint_flags: true,
+        preserve_links: opts.contains('l'),
+        safe_flist: true,
+        ..FlistOptions::default()
+    };
+    let list = FlistDecoder::new(fo, FlistLimits::default())
+        .read_list(&mut c.r)
+        .map(|(l, _)| l)
+        .unwrap_or_default();
+    (c, list)
+}
+
+/// Requests `ndx` for transfer with the given header fields and sums.
+fn request(mut c: Client, ndx: i32, head: [i32; 4], sums: &[u8]) -> Outcome {
+    let mut b = Vec::new();
+    NdxEncoder::new(c.hs.protocol).put(&mut b, ndx);
+    b.extend_from_slice(&TRANSFER.to_le_bytes());
+    for v in head {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(sums);
+    c.data(&b);
+    // Give the server time to act on it before our input ends.
+    std::thread::sleep(Duration::from_millis(100));
+    c.finish()
+}
+
+fn head_case(what: &str, csums: &[u8], head: [i32; 4], sums: &[u8], expect: &str) {
+    let sb = Sandbox::new("sumhead");
+    let before = sb.root_snapshot();
+    let (c, list) = pull(&sb, "", "big", csums, &[]);
+    assert_eq!(list.len(), 1, "{what}: file list");
+    let out = request(c, 0, head, sums);
+    assert_rejected(what, &out);
+    assert!(all_text(&out).contains(expect), "{what}: wanted `{expect}` in:\n{}", all_text(&out));
+    sb.check_confined(what, &out);
+    assert_eq!(before, sb.root_snapshot(), "{what}: -ro root changed");
+}
+
+#[test]
+fn sum_head_s2length_above_digest() {
+    // CVE-2024-12084: above the 16-byte maximum, and above an 8-byte
+    // negotiated digest while still within 16.
+    head_case("s2length 17", b"md5", [1, 700, 17, 0], &[0; 21], "s2length");
+    head_case("s2length 16 with xxh64", b"xxh64", [1, 700, 16, 0], &[0; 20], "s2length");
+    head_case("s2length -1", b"md5", [1, 700, -1, 0], &[], "s2length");
+}
+
+#[test]
+fn sum_head_counts_and_lengths() {
+    // CVE-2026-53792: blocks with a zero block length; then huge counts.
+    head_case("count>0, blength 0", b"md5", [5, 0, 16, 0], &[0; 100], "zero block length");
+    head_case("count i32::MAX", b"md5", [i32::MAX, 700, 16, 0], &[], "count");
+    head_case("negative count", b"md5", [-1, 700, 16, 0], &[], "count");
+    head_case("blength above max", b"md5", [1, (1 << 17) + 1, 16, 0], &[0; 20], "block length");
+    head_case("negative blength", b"md5", [1, -700, 16, 0], &[0; 20], "block length");
+    head_case("remainder > blength", b"md5", [2, 700, 16, 701], &[0; 40], "remainder");
+    head_case("negative remainder", b"md5", [2, 700, 16, -1], &[0; 40], "remainder");
+}
+
+#[test]
+fn sum_head_max_count_memory_is_bounded() {
+    // The largest count we accept, with only a few sums behind it: the
+    // sender must not reserve memory for the announced count.
+    let sb = Sandbox::new("sumcount");
+    let (c, _) = pull(&sb, "", "big", b"md5", &[]);
+    let out = request(c, 0, [1 << 24, 700, 16, 0], &[7u8; 20 * 1000]);
+    assert_rejected("count 2^24 then EOF", &out);
+    assert!(out.hwm_kb < 64 * 1024, "count 2^24: peak RSS {} KiB", out.hwm_kb);
+    sb.check_confined("count 2^24", &out);
+}
+
+#[test]
+fn equal_weak_sums_stay_linear() {
+    // CVE-2026-70453 (rsync #217): 65,536 blocks sharing one weak sum
+    // (that of a zero block, so it hits at every offset of a zero file),
+    // none with a matching strong sum. Quadratic matching would take hours.
+    let sb = Sandbox::new("weak");
+    let size = 8 << 20;
+    std::fs::write(sb.root.join("zeros"), vec![0u8; size]).expect("write");
+    let (mut c, list) = pull(&sb, "", "zeros", b"md5", &[]);
+    assert_eq!(list.len(), 1);
+    let weak = checksum1(&[0u8; 700]);
+    let n = 65_536;
+    let mut sums = Vec::with_capacity(n * 20);
+    for i in 0..n as u32 {
+        sums.extend_from_slice(&weak.to_le_bytes());
+        sums.extend_from_slice(&i.to_le_bytes());
+        sums.extend_from_slice(&[0xA5; 12]);
+    }
+    let mut b = Vec::new();
+    NdxEncoder::new(32).put(&mut b, 0);
+    b.extend_from_slice(&TRANSFER.to_le_bytes());
+    for v in [n as i32, 700, 16, 0] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(&sums);
+    let t = Instant::now();
+    c.data(&b);
+    // The whole file comes back as literal data.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    while got < size {
+        match std::io::Read::read(&mut c.r, &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => got += k,
+        }
+    }
+    let took = t.elapsed();
+    let out = c.finish();
+    assert_sane("equal weak sums", &out);
+    assert!(got >= size, "equal weak sums: only {got} bytes of delta came back");
+    assert!(took < Duration::from_secs(20), "equal weak sums: matching took {took:?}");
+    sb.check_confined("equal weak sums", &out);
+}
+
+fn ndx_case(what: &str, opts: &str, paths: &str, ndx: i32, expect: &str) {
+    let sb = Sandbox::new("ndx");
+    let (c, _) = pull(&sb, opts, paths, b"md5", &[]);
+    let out = request(c, ndx, [0, 0, 16, 0], &[]);
+    assert_rejected(what, &out);
+    assert!(all_text(&out).contains(expect), "{what}: wanted `{expect}` in:\n{}", all_text(&out));
+    sb.check_confined(what, &out);
+}
+
+#[test]
+fn ndx_negative_out_of_range_directory_earlier_list() {
+    // CVE-2025-10158.
+    ndx_case("negative ndx", "", "file", -7, "invalid file index");
+    ndx_case("ndx past the end", "", "file", 1, "invalid file index");
+    ndx_case("ndx far past the end", "", "file", i32::MAX, "invalid file index");
+    ndx_case("ndx of a sub-list", "", "file", NDX_FLIST_OFFSET - 3, "invalid file index");
+    ndx_case("ndx of a directory", "r", "dir", 0, "non-regular");
+}
+
+#[test]
+fn ndx_protocol_29_raw_ints() {
+    let sb = Sandbox::new("ndx29");
+    let mut c = Client::spawn(&["-ro"], &sb.root, "rsync --server --sender . file");
+    c.handshake(29, "", b"", None).expect("handshake");
+    c.data(&0i32.to_le_bytes());
+    let mut b = Vec::new();
+    for v in [i32::MIN, 0, 0, 0, 0] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    c.data(&b);
+    std::thread::sleep(Duration::from_millis(100));
+    let out = c.finish();
+    assert_rejected("protocol 29 ndx i32::MIN", &out);
+    sb.check_confined("protocol 29 ndx", &out);
+}
+
+#[test]
+fn filter_rule_with_trailing_backslash() {
+    // CVE-2026-70461: accepted as a literal byte, never read past.
+    for rule in [&b"- foo\\"[..], b"+ *\\", b"- \\", b"-\\", b"- [\\", b"- **\\"] {
+        let sb = Sandbox::new("backslash");
+        let (c, list) = pull(&sb, "r", "dir", b"md5", &[rule]);
+        let out = c.finish();
+        assert_sane("trailing backslash", &out);
+        assert!(!list.is_empty() || out.code != Some(0), "trailing backslash: neither a list nor an error");
+        sb.check_confined("trailing backslash", &out);
+    }
+}
+
+#[test]
+fn merge_files_outside_the_root() {
+    // Upstream's --confine-root: merge files named by the client are read
+    // beneath the root only, and never echoed.
+    let sb = Sandbox::new("merge");
+    let abs = sb.outside.join("merge");
+    let abs = abs.to_string_lossy().into_owned();
+    std::os::unix::fs::symlink(sb.outside.join(".rsync-filter"), sb.root.join("dir/.rsync-filter")).expect("symlink");
+    let rules: Vec<Vec<u8>> = vec![
+        format!("merge {abs}").into_bytes(),
+        format!(". {abs}").into_bytes(),
+        b"merge ../outside/merge".to_vec(),
+        b"dir-merge ../outside/.rsync-filter".to_vec(),
+        format!("dir-merge {abs}").into_bytes(),
+        b": /../outside/.rsync-filter".to_vec(),
+        b"dir-merge .rsync-filter".to_vec(),
+        b"merge dir/.rsync-filter".to_vec(),
+    ];
+    for r in &rules {
+        let (c, list) = pull(&sb, "r", "dir", b"md5", &[r]);
+        let out = c.finish();
+        let what = String::from_utf8_lossy(r).into_owned();
+        assert_sane(&what, &out);
+        sb.check_confined(&what, &out);
+        let listed: Vec<_> = list.iter().map(|e| String::from_utf8_lossy(&e.name).into_owned()).collect();
+        assert!(!listed.iter().any(|n| n.contains(".rsync-filter")) || !out.stdout.is_empty(), "{what}");
+    }
+}
