@@ -6,6 +6,7 @@
 //! To add a direction, add a module next to `pull` (e.g. `mod push;`) that
 //! uses `harness::{matrix, Server, Report}`, `fixtures` and `tree`.
 
+mod adversarial;
 mod fixtures;
 mod harness;
 mod pull;

@@ -91,6 +91,8 @@ fn pump(mut from: impl Read + Send + 'static, log: Sink, tx: Option<mpsc::Sender
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Settled {
     pub protocol: u32,
+    /// The compat flags the server sent (0 before protocol 30).
+    #[allow(dead_code)]
     pub compat: i32,
     pub seed: i32,
 }
@@ -236,11 +238,6 @@ impl Client {
     /// Closes our input (end of stream for the server).
     pub fn close(&mut self) {
         self.stdin = None;
-    }
-
-    /// Server stdout seen so far.
-    pub fn stdout_so_far(&self) -> Vec<u8> {
-        self.stdout.lock().map(|v| v.clone()).unwrap_or_default()
     }
 
     /// Closes our input, drains the output, waits, and reports.
