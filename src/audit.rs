@@ -27,6 +27,21 @@ use crate::policy::Mode;
 /// The longest client command kept in a record, in characters.
 pub const MAX_COMMAND_CHARS: usize = 400;
 
+/// What a session moved, for its audit line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Transfer {
+    /// Files whose data we sent (client pull).
+    pub files_sent: u64,
+    /// Files we wrote (client push).
+    pub files_received: u64,
+    /// Entries deleted at the client's request.
+    pub deleted: u64,
+    /// Bytes read from the client, protocol framing included.
+    pub bytes_in: u64,
+    /// Bytes written to the client.
+    pub bytes_out: u64,
+}
+
 /// Everything known about one session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
@@ -55,6 +70,8 @@ pub struct Record {
     pub refused: Option<String>,
     /// The exit status sent to the client, when a command ran.
     pub exit: Option<i32>,
+    /// Files and bytes moved, when a transfer ran.
+    pub transfer: Option<Transfer>,
 }
 
 impl Record {
@@ -137,6 +154,13 @@ impl Record {
         if let Some(e) = self.exit {
             let _ = write!(o, ",\"exit\":{e}");
         }
+        if let Some(t) = self.transfer {
+            let _ = write!(
+                o,
+                ",\"files_sent\":{},\"files_received\":{},\"deleted\":{},\"bytes_in\":{},\"bytes_out\":{}",
+                t.files_sent, t.files_received, t.deleted, t.bytes_in, t.bytes_out
+            );
+        }
         if let Some(d) = self.duration {
             let _ = write!(o, ",\"duration_ms\":{}", d.as_millis());
         }
@@ -159,6 +183,13 @@ impl Record {
         part("refused", self.refused.as_deref());
         if let Some(e) = self.exit {
             let _ = write!(s, " exit={e}");
+        }
+        if let Some(t) = self.transfer {
+            let _ = write!(
+                s,
+                " sent={} received={} deleted={} in={}B out={}B",
+                t.files_sent, t.files_received, t.deleted, t.bytes_in, t.bytes_out
+            );
         }
         s
     }
@@ -373,16 +404,17 @@ pub fn around(
     flags: &WrapperFlags,
     command: &str,
     path: Option<&Path>,
-    f: impl FnOnce() -> i32,
+    f: impl FnOnce() -> (i32, Transfer),
 ) -> i32 {
-    let Some(path) = path else { return f() };
+    let Some(path) = path else { return f().0 };
     let mut rec = Record::start(via);
     if via == "sshd" {
         from_sshd_env(&mut rec);
     }
     rec.set_flags(flags);
     rec.set_command(Some(flags), command);
-    let code = f();
+    let (code, transfer) = f();
+    rec.transfer = Some(transfer).filter(|t| *t != Transfer::default());
     rec.finish(Some(code));
     match Sink::open(Some(path), false) {
         Ok(sink) => sink.write(&rec),

@@ -24,14 +24,21 @@ fn secluded_args_100k() {
     c.raw(&b);
     let out = c.finish();
     assert_rejected("100,000 -s args", &out);
-    assert!(all_text(&out).contains("more than"), "100k -s: {}", all_text(&out));
+    assert!(
+        all_text(&out).contains("more than"),
+        "100k -s: {}",
+        all_text(&out)
+    );
     sb.check_confined("100,000 -s args", &out);
 }
 
 #[test]
 fn secluded_args_huge_and_unterminated() {
     for (what, input) in [
-        ("one 1 MiB arg", [b"rsync\0".to_vec(), vec![b'a'; 1 << 20], b"\0\0".to_vec()].concat()),
+        (
+            "one 1 MiB arg",
+            [b"rsync\0".to_vec(), vec![b'a'; 1 << 20], b"\0\0".to_vec()].concat(),
+        ),
         ("unterminated", b"rsync\0-r\0.\0dst/".to_vec()),
         ("not UTF-8", b"rsync\0\xff\xfe\0.\0d\0\0".to_vec()),
         ("paths escaping", b"rsync\0-r\0.\0../outside/\0\0".to_vec()),
@@ -89,7 +96,11 @@ fn numeric_options_out_of_range() {
         "--checksum-seed=99999999999",
     ] {
         let sb = Sandbox::new("num");
-        let c = Client::spawn(&["-wo"], &sb.root, &format!("rsync --server -r {opt} . dst/"));
+        let c = Client::spawn(
+            &["-wo"],
+            &sb.root,
+            &format!("rsync --server -r {opt} . dst/"),
+        );
         let out = c.finish();
         assert_rejected(opt, &out);
         sb.check_confined(opt, &out);
@@ -109,12 +120,21 @@ fn mux_unknown_codes_and_huge_frames() {
     ];
     for (what, code, len, payload) in cases {
         let sb = Sandbox::new("mux");
-        let mut c = Client::spawn(&["-ro"], &sb.root, "rsync --server --sender -re.LsfxCIvu . dir");
-        c.handshake(32, "LsfxCIvu", b"md5", None).expect("handshake");
+        let mut c = Client::spawn(
+            &["-ro"],
+            &sb.root,
+            "rsync --server --sender -re.LsfxCIvu . dir",
+        );
+        c.handshake(32, "LsfxCIvu", b"md5", None)
+            .expect("handshake");
         c.frame(code, len, &payload);
         let out = c.finish();
         assert_rejected(what, &out);
-        assert!(out.hwm_kb < 64 * 1024, "{what}: peak RSS {} KiB", out.hwm_kb);
+        assert!(
+            out.hwm_kb < 64 * 1024,
+            "{what}: peak RSS {} KiB",
+            out.hwm_kb
+        );
         sb.check_confined(what, &out);
     }
 }
@@ -123,11 +143,26 @@ fn mux_unknown_codes_and_huge_frames() {
 fn varints_overlong_and_out_of_range() {
     // File-list flags are varints with `v`; sizes are varlongs (min 3).
     let cases: [(&str, Vec<u8>); 5] = [
-        ("varint lead 0xF8 (5 extra bytes)", vec![0xF8, 1, 2, 3, 4, 5]),
-        ("varint lead 0xFC (6 extra bytes)", vec![0xFC, 1, 2, 3, 4, 5, 6]),
-        ("varint 4 extra bytes, high bits set", vec![0xF7, 1, 2, 3, 4]),
-        ("varlong size lead 0xFF", vec![0x02, 1, b'a', 0xFF, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]),
-        ("negative size", vec![0x02, 1, b'a', 0xF8, 0, 0, 0, 0, 0, 0, 0x80]),
+        (
+            "varint lead 0xF8 (5 extra bytes)",
+            vec![0xF8, 1, 2, 3, 4, 5],
+        ),
+        (
+            "varint lead 0xFC (6 extra bytes)",
+            vec![0xFC, 1, 2, 3, 4, 5, 6],
+        ),
+        (
+            "varint 4 extra bytes, high bits set",
+            vec![0xF7, 1, 2, 3, 4],
+        ),
+        (
+            "varlong size lead 0xFF",
+            vec![0x02, 1, b'a', 0xFF, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8],
+        ),
+        (
+            "negative size",
+            vec![0x02, 1, b'a', 0xF8, 0, 0, 0, 0, 0, 0, 0x80],
+        ),
     ];
     for (what, bytes) in cases {
         let sb = Sandbox::new("varint");
@@ -143,7 +178,11 @@ fn varints_overlong_and_out_of_range() {
 fn handshake_garbage() {
     for (what, v) in [("version 0", 0i32), ("version -1", -1), ("version 26", 26)] {
         let sb = Sandbox::new("hs");
-        let mut c = Client::spawn(&["-ro"], &sb.root, "rsync --server --sender -re.LsfxCIvu . dir");
+        let mut c = Client::spawn(
+            &["-ro"],
+            &sb.root,
+            "rsync --server --sender -re.LsfxCIvu . dir",
+        );
         c.raw(&v.to_le_bytes());
         let out = c.finish();
         assert_rejected(what, &out);
@@ -151,7 +190,11 @@ fn handshake_garbage() {
     }
     // A checksum list longer than the 1 KiB cap.
     let sb = Sandbox::new("hs");
-    let mut c = Client::spawn(&["-ro"], &sb.root, "rsync --server --sender -re.LsfxCIvu . dir");
+    let mut c = Client::spawn(
+        &["-ro"],
+        &sb.root,
+        "rsync --server --sender -re.LsfxCIvu . dir",
+    );
     let mut b = 32i32.to_le_bytes().to_vec();
     b.extend_from_slice(&[0xFF, 0xFF]);
     b.extend_from_slice(&vec![b'x'; 0x7FFF]);
@@ -166,16 +209,28 @@ fn handshake_garbage() {
 #[ignore = "BUG: --timeout is parsed but not enforced; an idle client holds the server forever"]
 fn idle_client_is_dropped_after_timeout() {
     let sb = Sandbox::new("idle");
-    let mut c = Client::spawn_with(&["-ro"], &sb.root, "rsync --server --sender -re.LsfxCIvu --timeout=2 . dir", Duration::from_secs(20));
-    c.handshake(32, "LsfxCIvu", b"md5", None).expect("handshake");
+    let mut c = Client::spawn_with(
+        &["-ro"],
+        &sb.root,
+        "rsync --server --sender -re.LsfxCIvu --timeout=2 . dir",
+        Duration::from_secs(20),
+    );
+    c.handshake(32, "LsfxCIvu", b"md5", None)
+        .expect("handshake");
     let t = Instant::now();
     // Keep our end open and silent; the server must give up by itself.
     let mut sink = [0u8; 4096];
-    while std::io::Read::read(&mut c.r, &mut sink).map(|n| n > 0).unwrap_or(false) {}
+    while std::io::Read::read(&mut c.r, &mut sink)
+        .map(|n| n > 0)
+        .unwrap_or(false)
+    {}
     let took = t.elapsed();
     let out = c.finish();
     assert_sane("idle client", &out);
-    assert!(took < Duration::from_secs(10), "idle client: still connected after {took:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "idle client: still connected after {took:?}"
+    );
 }
 
 #[test]
@@ -184,8 +239,12 @@ fn push_after_refusal_is_not_processed() {
     let sb = Sandbox::new("refused");
     let before = sb.root_snapshot();
     let mut c = Client::spawn(&["-ro"], &sb.root, "rsync --server -re.LsfxCIvu . dst/");
-    c.handshake(32, "LsfxCIvu", b"md5", None).expect("handshake");
-    c.data(&encode_list(&[dir(b"."), file(b"f", 3)], Default::default()));
+    c.handshake(32, "LsfxCIvu", b"md5", None)
+        .expect("handshake");
+    c.data(&encode_list(
+        &[dir(b"."), file(b"f", 3)],
+        Default::default(),
+    ));
     let out = c.finish();
     assert_rejected("push into -ro", &out);
     assert_eq!(before, sb.root_snapshot(), "push into -ro changed the root");

@@ -70,7 +70,11 @@ impl Read for ChanReader {
 }
 
 /// Copies a pipe into `log` (and to `tx`, if any) until it closes.
-fn pump(mut from: impl Read + Send + 'static, log: Sink, tx: Option<mpsc::Sender<Vec<u8>>>) -> std::thread::JoinHandle<()> {
+fn pump(
+    mut from: impl Read + Send + 'static,
+    log: Sink,
+    tx: Option<mpsc::Sender<Vec<u8>>>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         while let Ok(n) = from.read(&mut buf) {
@@ -132,10 +136,15 @@ impl Client {
     /// As [`Client::spawn`] with an explicit deadline.
     pub fn spawn_with(flags: &[&str], root: &Path, words: &str, deadline: Duration) -> Client {
         let mut cmd = Command::new("prlimit");
-        cmd.arg(format!("--as={AS_LIMIT}")).arg("--").arg(bin()).arg("local");
+        cmd.arg(format!("--as={AS_LIMIT}"))
+            .arg("--")
+            .arg(bin())
+            .arg("local");
         cmd.args(flags).arg(root).arg("localhost");
         cmd.args(words.split(' ').filter(|w| !w.is_empty()));
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         cmd.env("RUST_BACKTRACE", "1");
         let mut child = cmd.spawn().expect("spawn prlimit rrsync-rs");
         let stdin = child.stdin.take();
@@ -144,11 +153,20 @@ impl Client {
         let stdout: Sink = Arc::default();
         let stderr: Sink = Arc::default();
         let (tx, rx) = mpsc::channel();
-        let threads = vec![pump(out, stdout.clone(), Some(tx)), pump(err, stderr.clone(), None)];
+        let threads = vec![
+            pump(out, stdout.clone(), Some(tx)),
+            pump(err, stderr.clone(), None),
+        ];
         let done = Arc::new(AtomicBool::new(false));
         let killed = Arc::new(AtomicBool::new(false));
         let hwm_kb = Arc::new(AtomicU64::new(0));
-        watchdog(child.id(), deadline, done.clone(), killed.clone(), hwm_kb.clone());
+        watchdog(
+            child.id(),
+            deadline,
+            done.clone(),
+            killed.clone(),
+            hwm_kb.clone(),
+        );
         let r = MuxReader::new(ChanReader {
             rx,
             buf: Vec::new(),
@@ -202,7 +220,13 @@ impl Client {
     /// The client half of the handshake. `caps` are the letters after `-e.`
     /// on the command line; `csums` our checksum list; `comp` our
     /// compression list (only with `-z` and no `--compress-choice`).
-    pub fn handshake(&mut self, version: i32, caps: &str, csums: &[u8], comp: Option<&[u8]>) -> Result<Settled, String> {
+    pub fn handshake(
+        &mut self,
+        version: i32,
+        caps: &str,
+        csums: &[u8],
+        comp: Option<&[u8]>,
+    ) -> Result<Settled, String> {
         let mut b = Vec::new();
         put_i32(&mut b, version);
         self.raw(&b);
@@ -248,8 +272,9 @@ impl Client {
         }
         let status = self.child.wait().ok();
         self.done.store(true, Ordering::SeqCst);
-        let stderr = String::from_utf8_lossy(&self.stderr.lock().map(|v| v.clone()).unwrap_or_default())
-            .into_owned();
+        let stderr =
+            String::from_utf8_lossy(&self.stderr.lock().map(|v| v.clone()).unwrap_or_default())
+                .into_owned();
         Outcome {
             code: status.and_then(|s| s.code()),
             timed_out: self.killed.load(Ordering::SeqCst),
@@ -272,7 +297,13 @@ impl Drop for Client {
 }
 
 /// Kills `pid` at the deadline; samples its peak RSS meanwhile.
-fn watchdog(pid: u32, deadline: Duration, done: Arc<AtomicBool>, killed: Arc<AtomicBool>, hwm: Arc<AtomicU64>) {
+fn watchdog(
+    pid: u32,
+    deadline: Duration,
+    done: Arc<AtomicBool>,
+    killed: Arc<AtomicBool>,
+    hwm: Arc<AtomicU64>,
+) {
     std::thread::spawn(move || {
         let start = Instant::now();
         let status = format!("/proc/{pid}/status");
@@ -328,7 +359,11 @@ fn walk_frames(mut b: &[u8]) -> Option<(Vec<String>, Option<i32>)> {
         let payload = b.get(4..4 + len)?;
         match code {
             1..=8 => texts.push(String::from_utf8_lossy(payload).into_owned()),
-            86 if len == 4 => exit = Some(i32::from_le_bytes([payload[0], payload[1], payload[2], payload[3]])),
+            86 if len == 4 => {
+                exit = Some(i32::from_le_bytes([
+                    payload[0], payload[1], payload[2], payload[3],
+                ]))
+            }
             _ => {}
         }
         frames += 1;

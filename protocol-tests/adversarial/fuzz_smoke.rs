@@ -16,9 +16,17 @@ use rrsync::token::TokenEncoder;
 const CASES: u32 = 2000;
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
     let mut v: Vec<Vec<u8>> = std::fs::read_dir(dir)
-        .map(|rd| rd.flatten().filter_map(|e| std::fs::read(e.path()).ok()).filter(|b| b.len() <= 1 << 16).take(64).collect())
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .filter(|b| b.len() <= 1 << 16)
+                .take(64)
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -68,7 +76,12 @@ fn smoke(target: &str, mut bases: Vec<Vec<u8>>, f: fn(&[u8])) {
         failure_persistence: None,
         ..Config::default()
     });
-    let strat = (0..n, any::<u16>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..64));
+    let strat = (
+        0..n,
+        any::<u16>(),
+        any::<u8>(),
+        proptest::collection::vec(any::<u8>(), 0..64),
+    );
     runner
         .run(&strat, |(i, pos, del, ins)| {
             let base = &bases[i];
@@ -85,10 +98,26 @@ fn smoke(target: &str, mut bases: Vec<Vec<u8>>, f: fn(&[u8])) {
 
 #[test]
 fn fuzz_smoke_wire() {
-    smoke("varint", vec![vec![0, 0x81, 0x02, 0xF0, 1, 2, 3, 4]], rrsync::fuzzing::varint);
-    smoke("mux", vec![[&[3u8, 0, 0, 7][..], b"abc", &[4, 0, 0, 29, 1, 0, 0, 0]].concat()], rrsync::fuzzing::mux);
-    smoke("ndx", vec![vec![5, 1, 1, 0, 0xFE, 1, 0x2B, 0xFF, 0x64]], rrsync::fuzzing::ndx);
-    smoke("handshake", vec![[&[1u8][..], &32i32.to_le_bytes(), &[3], b"md5"].concat()], rrsync::fuzzing::handshake);
+    smoke(
+        "varint",
+        vec![vec![0, 0x81, 0x02, 0xF0, 1, 2, 3, 4]],
+        rrsync::fuzzing::varint,
+    );
+    smoke(
+        "mux",
+        vec![[&[3u8, 0, 0, 7][..], b"abc", &[4, 0, 0, 29, 1, 0, 0, 0]].concat()],
+        rrsync::fuzzing::mux,
+    );
+    smoke(
+        "ndx",
+        vec![vec![5, 1, 1, 0, 0xFE, 1, 0x2B, 0xFF, 0x64]],
+        rrsync::fuzzing::ndx,
+    );
+    smoke(
+        "handshake",
+        vec![[&[1u8][..], &32i32.to_le_bytes(), &[3], b"md5"].concat()],
+        rrsync::fuzzing::handshake,
+    );
 }
 
 #[test]
@@ -104,8 +133,16 @@ fn fuzz_smoke_flist_and_sums() {
 
 #[test]
 fn fuzz_smoke_tokens() {
-    smoke("token_plain", vec![sample_tokens(Compression::None)], rrsync::fuzzing::token_plain);
-    smoke("token_zstd", vec![sample_tokens(Compression::Zstd)], rrsync::fuzzing::token_zstd);
+    smoke(
+        "token_plain",
+        vec![sample_tokens(Compression::None)],
+        rrsync::fuzzing::token_plain,
+    );
+    smoke(
+        "token_zstd",
+        vec![sample_tokens(Compression::Zstd)],
+        rrsync::fuzzing::token_zstd,
+    );
     let mut z = vec![0u8];
     z.extend(sample_tokens(Compression::Zlib));
     smoke("token_zlib", vec![z], rrsync::fuzzing::token_zlib);
@@ -113,7 +150,12 @@ fn fuzz_smoke_tokens() {
 
 #[test]
 fn fuzz_smoke_text() {
-    let rules = [&b"- *.o"[..], b"+ */", b"dir-merge .rsync-filter", b"- foo\\"];
+    let rules = [
+        &b"- *.o"[..],
+        b"+ */",
+        b"dir-merge .rsync-filter",
+        b"- foo\\",
+    ];
     let mut fl = vec![5u8];
     for r in rules {
         fl.extend_from_slice(&(r.len() as i32).to_le_bytes());
@@ -122,8 +164,20 @@ fn fuzz_smoke_text() {
     fl.extend_from_slice(&0i32.to_le_bytes());
     smoke("filter_rules", vec![fl], rrsync::fuzzing::filter_rules);
     let cmd = b"rsync --server --sender -vlogDtpre.iLsfxCIvu --timeout=5 -B 2048 . dir/".to_vec();
-    smoke("forced_command", vec![cmd.clone()], rrsync::fuzzing::forced_command);
-    let argv: Vec<u8> = cmd.split(|&b| b == b' ').skip(1).collect::<Vec<_>>().join(&0u8);
+    smoke(
+        "forced_command",
+        vec![cmd.clone()],
+        rrsync::fuzzing::forced_command,
+    );
+    let argv: Vec<u8> = cmd
+        .split(|&b| b == b' ')
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join(&0u8);
     smoke("server_args", vec![argv], rrsync::fuzzing::server_args);
-    smoke("secluded_args", vec![b"\0rsync\0-rlt\0--delete\0.\0dst/\0\0".to_vec()], rrsync::fuzzing::secluded_args);
+    smoke(
+        "secluded_args",
+        vec![b"\0rsync\0-rlt\0--delete\0.\0dst/\0\0".to_vec()],
+        rrsync::fuzzing::secluded_args,
+    );
 }

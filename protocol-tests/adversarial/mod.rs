@@ -62,7 +62,9 @@ impl Sandbox {
         std::fs::create_dir_all(outside.join("secret")).expect("mkdir outside");
         std::fs::write(root.join("file"), b"inside the root\n".repeat(64)).expect("write");
         std::fs::write(root.join("dir/inner"), b"inner file\n").expect("write");
-        let big: Vec<u8> = (0..65536u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let big: Vec<u8> = (0..65536u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         std::fs::write(root.join("big"), big).expect("write");
         let mut sentinel = marker.clone();
         sentinel.extend_from_slice(b"\n");
@@ -89,7 +91,10 @@ impl Sandbox {
     /// Nothing outside the root changed and nothing of it was sent.
     pub fn check_confined(&self, what: &str, out: &Outcome) {
         let after = snapshot(&self.outside);
-        assert_eq!(self.before, after, "{what}: the sentinel tree outside the root changed");
+        assert_eq!(
+            self.before, after,
+            "{what}: the sentinel tree outside the root changed"
+        );
         assert!(
             !contains(&out.stdout, &self.marker),
             "{what}: sentinel bytes from outside the root were sent to the client"
@@ -99,7 +104,10 @@ impl Sandbox {
             "{what}: sentinel bytes appear in the server's stderr"
         );
         let stray = self.dir.read_dir().map(|d| d.count()).unwrap_or(0);
-        assert_eq!(stray, 2, "{what}: something was created beside root/ and outside/");
+        assert_eq!(
+            stray, 2,
+            "{what}: something was created beside root/ and outside/"
+        );
     }
 }
 
@@ -118,14 +126,21 @@ pub fn snapshot(top: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut m = BTreeMap::new();
     let mut stack = vec![top.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             let rel = p.strip_prefix(top).unwrap_or(&p).to_path_buf();
-            let Ok(md) = std::fs::symlink_metadata(&p) else { continue };
+            let Ok(md) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
             if md.file_type().is_symlink() {
                 let t = std::fs::read_link(&p).unwrap_or_default();
-                m.insert(rel, [b"-> ".as_slice(), t.as_os_str().as_encoded_bytes()].concat());
+                m.insert(
+                    rel,
+                    [b"-> ".as_slice(), t.as_os_str().as_encoded_bytes()].concat(),
+                );
             } else if md.is_dir() {
                 m.insert(rel, b"<dir>".to_vec());
                 stack.push(p);
@@ -161,11 +176,27 @@ pub fn assert_rejected(what: &str, out: &Outcome) {
 
 /// No panic, no abort, no timeout, bounded memory (any exit code).
 pub fn assert_sane(what: &str, out: &Outcome) {
-    assert!(!out.timed_out, "{what}: the server had to be killed at the deadline");
-    for bad in ["panicked", "memory allocation of", "RUST_BACKTRACE", "stack overflow"] {
-        assert!(!out.stderr.contains(bad), "{what}: stderr has `{bad}`:\n{}", out.stderr);
+    assert!(
+        !out.timed_out,
+        "{what}: the server had to be killed at the deadline"
+    );
+    for bad in [
+        "panicked",
+        "memory allocation of",
+        "RUST_BACKTRACE",
+        "stack overflow",
+    ] {
+        assert!(
+            !out.stderr.contains(bad),
+            "{what}: stderr has `{bad}`:\n{}",
+            out.stderr
+        );
     }
-    assert!(out.code.is_some(), "{what}: killed by a signal\nstderr: {}", out.stderr);
+    assert!(
+        out.code.is_some(),
+        "{what}: killed by a signal\nstderr: {}",
+        out.stderr
+    );
     assert!(
         out.hwm_kb <= client::MAX_HWM_KB,
         "{what}: peak RSS {} KiB above {} KiB",

@@ -17,7 +17,12 @@ use super::{contains, snapshot, Sandbox};
 const ITERATIONS: usize = 200;
 
 /// Swaps `root/dir` with a symlink to each of `targets` until `stop`.
-fn swapper(root: &Path, targets: Vec<std::path::PathBuf>, stop: Arc<AtomicBool>, swaps: Arc<AtomicUsize>) -> std::thread::JoinHandle<()> {
+fn swapper(
+    root: &Path,
+    targets: Vec<std::path::PathBuf>,
+    stop: Arc<AtomicBool>,
+    swaps: Arc<AtomicUsize>,
+) -> std::thread::JoinHandle<()> {
     let dir = root.join("dir");
     let real = root.join("dir.real");
     let link = root.join("dir.link");
@@ -92,29 +97,57 @@ fn race_pull_with_symlink_swaps() {
     }
     let sb = Sandbox::new("race-pull");
     for i in 0..20 {
-        std::fs::write(sb.root.join(format!("dir/f{i}")), format!("inside {i}\n").repeat(50)).expect("w");
+        std::fs::write(
+            sb.root.join(format!("dir/f{i}")),
+            format!("inside {i}\n").repeat(50),
+        )
+        .expect("w");
     }
     let passwd = std::fs::read("/etc/passwd").unwrap_or_default();
     let passwd_line = passwd.split(|&b| b == b'\n').next().unwrap_or(&[]).to_vec();
     let stop = Arc::new(AtomicBool::new(false));
     let swaps = Arc::new(AtomicUsize::new(0));
-    let sw = swapper(&sb.root, vec!["/".into(), sb.outside.clone(), "../outside".into()], stop.clone(), swaps.clone());
+    let sw = swapper(
+        &sb.root,
+        vec!["/".into(), sb.outside.clone(), "../outside".into()],
+        stop.clone(),
+        swaps.clone(),
+    );
     let mut ok = 0;
     for n in 0..ITERATIONS {
         let dst = sb.dir.join("got");
         let _ = std::fs::remove_dir_all(&dst);
-        if rsync("-ro", &sb.root, &["-rlt", "localhost:dir/", "got/"], &sb.dir) {
+        if rsync(
+            "-ro",
+            &sb.root,
+            &["-rlt", "localhost:dir/", "got/"],
+            &sb.dir,
+        ) {
             ok += 1;
         }
         for (p, data) in snapshot(&dst) {
-            assert!(!contains(&data, &sb.marker), "iteration {n}: sentinel bytes in {}", p.display());
-            assert!(passwd_line.len() < 8 || !contains(&data, &passwd_line), "iteration {n}: /etc/passwd in {}", p.display());
+            assert!(
+                !contains(&data, &sb.marker),
+                "iteration {n}: sentinel bytes in {}",
+                p.display()
+            );
+            assert!(
+                passwd_line.len() < 8 || !contains(&data, &passwd_line),
+                "iteration {n}: /etc/passwd in {}",
+                p.display()
+            );
         }
     }
     stop.store(true, Ordering::Relaxed);
     let _ = sw.join();
-    eprintln!("race pull: {ok}/{ITERATIONS} transfers completed, {} swaps", swaps.load(Ordering::Relaxed));
-    assert!(swaps.load(Ordering::Relaxed) > 0, "the swapper never swapped");
+    eprintln!(
+        "race pull: {ok}/{ITERATIONS} transfers completed, {} swaps",
+        swaps.load(Ordering::Relaxed)
+    );
+    assert!(
+        swaps.load(Ordering::Relaxed) > 0,
+        "the swapper never swapped"
+    );
 }
 
 #[test]
@@ -132,19 +165,43 @@ fn race_push_with_symlink_swaps() {
     let before = snapshot(&sb.outside);
     let stop = Arc::new(AtomicBool::new(false));
     let swaps = Arc::new(AtomicUsize::new(0));
-    let sw = swapper(&sb.root, vec![sb.outside.clone(), "../outside".into(), sb.outside.join("secret")], stop.clone(), swaps.clone());
+    let sw = swapper(
+        &sb.root,
+        vec![
+            sb.outside.clone(),
+            "../outside".into(),
+            sb.outside.join("secret"),
+        ],
+        stop.clone(),
+        swaps.clone(),
+    );
     let mut ok = 0;
     for n in 0..ITERATIONS {
-        if rsync("-wo", &sb.root, &["-rlt", "--delete", "src/", "localhost:dir/"], &sb.dir) {
+        if rsync(
+            "-wo",
+            &sb.root,
+            &["-rlt", "--delete", "src/", "localhost:dir/"],
+            &sb.dir,
+        ) {
             ok += 1;
         }
         if n % 20 == 0 {
-            assert_eq!(before, snapshot(&sb.outside), "iteration {n}: outside the root changed");
+            assert_eq!(
+                before,
+                snapshot(&sb.outside),
+                "iteration {n}: outside the root changed"
+            );
         }
     }
     stop.store(true, Ordering::Relaxed);
     let _ = sw.join();
     assert_eq!(before, snapshot(&sb.outside), "outside the root changed");
-    eprintln!("race push: {ok}/{ITERATIONS} transfers completed, {} swaps", swaps.load(Ordering::Relaxed));
-    assert!(swaps.load(Ordering::Relaxed) > 0, "the swapper never swapped");
+    eprintln!(
+        "race push: {ok}/{ITERATIONS} transfers completed, {} swaps",
+        swaps.load(Ordering::Relaxed)
+    );
+    assert!(
+        swaps.load(Ordering::Relaxed) > 0,
+        "the swapper never swapped"
+    );
 }

@@ -83,7 +83,9 @@ pub fn serve(c: &mut Client, body: &mut dyn FnMut(i32, u32) -> Vec<u8>) -> Vec<i
         if ndx == NDX_DONE || ndx < 0 {
             break;
         }
-        let Ok(iflags) = get_u16(&mut c.r, "iflags") else { break };
+        let Ok(iflags) = get_u16(&mut c.r, "iflags") else {
+            break;
+        };
         if iflags & TRANSFER == 0 {
             continue;
         }
@@ -121,16 +123,29 @@ pub fn literal_file(data: &[u8], seed: i32) -> Vec<u8> {
 }
 
 /// Sends a list and then closes; the receiver must refuse it.
-fn list_case(what: &str, entries: &[FileEntry], o: FlistOptions, opts: &str, expect: &str) -> Outcome {
+fn list_case(
+    what: &str,
+    entries: &[FileEntry],
+    o: FlistOptions,
+    opts: &str,
+    expect: &str,
+) -> Outcome {
     let sb = Sandbox::new("flist");
     let mut c = push(&sb, opts, None);
     c.data(&encode_list(entries, o));
     std::thread::sleep(Duration::from_millis(50));
     let out = c.finish();
     assert_rejected(what, &out);
-    assert!(all_text(&out).contains(expect), "{what}: wanted `{expect}` in:\n{}", all_text(&out));
+    assert!(
+        all_text(&out).contains(expect),
+        "{what}: wanted `{expect}` in:\n{}",
+        all_text(&out)
+    );
     sb.check_confined(what, &out);
-    assert!(!sb.root.join("dst").exists() || super::snapshot(&sb.root.join("dst")).is_empty(), "{what}: wrote into dst");
+    assert!(
+        !sb.root.join("dst").exists() || super::snapshot(&sb.root.join("dst")).is_empty(),
+        "{what}: wrote into dst"
+    );
     out
 }
 
@@ -157,10 +172,22 @@ fn flist_unsafe_names() {
         ("100 KiB path", long_path),
     ];
     for (what, name) in names {
-        list_case(what, &[file(&name, 3)], flist_opts(false, false, false), "", "");
+        list_case(
+            what,
+            &[file(&name, 3)],
+            flist_opts(false, false, false),
+            "",
+            "",
+        );
     }
     // `.` is only the transfer root, and only as a directory.
-    list_case("dot as a file", &[file(b".", 3)], flist_opts(false, false, false), "", "");
+    list_case(
+        "dot as a file",
+        &[file(b".", 3)],
+        flist_opts(false, false, false),
+        "",
+        "",
+    );
 }
 
 #[test]
@@ -171,7 +198,13 @@ fn flist_hard_link_without_h() {
     let mut b = file(b"b", 3);
     b.hlink = Some((1, 1));
     b.hlink_first = Some(0);
-    list_case("hlink without -H", &[a, b], flist_opts(false, false, true), "", "hard-link");
+    list_case(
+        "hlink without -H",
+        &[a, b],
+        flist_opts(false, false, true),
+        "",
+        "hard-link",
+    );
 }
 
 #[test]
@@ -179,7 +212,13 @@ fn flist_hard_link_reference_out_of_range() {
     let mut a = file(b"a", 3);
     a.hlink = Some((1, 1));
     a.hlink_first = Some(5);
-    list_case("hlink forward reference", &[a], flist_opts(false, false, true), "H", "hard-link");
+    list_case(
+        "hlink forward reference",
+        &[a],
+        flist_opts(false, false, true),
+        "H",
+        "hard-link",
+    );
 }
 
 #[test]
@@ -190,7 +229,16 @@ fn flist_duplicates_and_device() {
     dev.rdev = (1, 3);
     let mut blk = FileEntry::new(b"disk".to_vec(), 0o060660);
     blk.rdev = (8, 0);
-    let entries = [dir(b"."), file(b"x", 3), dir(b"x"), file(b"x", 5), dev, blk, file(b"y", 3), file(b"y", 3)];
+    let entries = [
+        dir(b"."),
+        file(b"x", 3),
+        dir(b"x"),
+        file(b"x", 5),
+        dev,
+        blk,
+        file(b"y", 3),
+        file(b"y", 3),
+    ];
     c.data(&encode_list(&entries, flist_opts(true, true, false)));
     let seed = c.hs.seed;
     let asked = serve(&mut c, &mut |_, _| literal_file(b"abc", seed));
@@ -199,7 +247,10 @@ fn flist_duplicates_and_device() {
     sb.check_confined("dups and devices", &out);
     for n in ["null", "disk"] {
         let p = sb.root.join("dst").join(n);
-        assert!(std::fs::symlink_metadata(&p).is_err(), "a device node {n} was created");
+        assert!(
+            std::fs::symlink_metadata(&p).is_err(),
+            "a device node {n} was created"
+        );
     }
     assert!(asked.len() <= 3, "asked for {asked:?}");
 }
@@ -210,7 +261,10 @@ fn flist_sub_list_for_unsent_directory() {
     // announces a sub-list is refused.
     let sb = Sandbox::new("sublist");
     let mut c = push(&sb, "", None);
-    c.data(&encode_list(&[dir(b"."), file(b"f", 3)], flist_opts(false, false, false)));
+    c.data(&encode_list(
+        &[dir(b"."), file(b"f", 3)],
+        flist_opts(false, false, false),
+    ));
     let mut b = Vec::new();
     NdxEncoder::new(32).put(&mut b, NDX_FLIST_OFFSET - 7);
     c.data(&b);
@@ -240,7 +294,15 @@ fn symlink_then_file_beneath_it() {
             "../../outside".into()
         };
         // The same run.
-        let out = symlink_run(&sb, &[dir(b"."), symlink(b"evil", t.as_bytes()), file(b"evil/pwned", 10), file(b"evil/secret/key", 10)]);
+        let out = symlink_run(
+            &sb,
+            &[
+                dir(b"."),
+                symlink(b"evil", t.as_bytes()),
+                file(b"evil/pwned", 10),
+                file(b"evil/secret/key", 10),
+            ],
+        );
         assert_sane("symlink then file, same run", &out);
         sb.check_confined("symlink then file, same run", &out);
         // A later run finds the symlink in place.
@@ -254,25 +316,42 @@ fn symlink_then_file_beneath_it() {
 }
 
 /// One file `f` is requested; `body` answers with a hostile token stream.
-fn token_case(what: &str, comp: Option<&[u8]>, body: &mut dyn FnMut(i32, u32) -> Vec<u8>) -> Outcome {
+fn token_case(
+    what: &str,
+    comp: Option<&[u8]>,
+    body: &mut dyn FnMut(i32, u32) -> Vec<u8>,
+) -> Outcome {
     let sb = Sandbox::new("tokens");
     let mut c = push(&sb, "", comp);
-    c.data(&encode_list(&[dir(b"."), file(b"f", 10)], flist_opts(false, false, false)));
+    c.data(&encode_list(
+        &[dir(b"."), file(b"f", 10)],
+        flist_opts(false, false, false),
+    ));
     let asked = serve(&mut c, body);
-    assert_eq!(asked.len(), 1, "{what}: the generator did not ask for the file");
+    assert_eq!(
+        asked.len(),
+        1,
+        "{what}: the generator did not ask for the file"
+    );
     std::thread::sleep(Duration::from_millis(100));
     let out = c.finish();
     assert_rejected(what, &out);
     sb.check_confined(what, &out);
     let left = super::snapshot(&sb.root.join("dst"));
-    assert!(left.keys().all(|k| k.to_string_lossy() == "f"), "{what}: temporary files left behind: {:?}", left.keys());
+    assert!(
+        left.keys().all(|k| k.to_string_lossy() == "f"),
+        "{what}: temporary files left behind: {:?}",
+        left.keys()
+    );
     out
 }
 
 #[test]
 fn token_block_index_out_of_range() {
     for idx in [0i32, 1, 1000, i32::MAX - 1] {
-        token_case("plain block index", None, &mut |_, _| (-(idx + 1)).to_le_bytes().to_vec());
+        token_case("plain block index", None, &mut |_, _| {
+            (-(idx + 1)).to_le_bytes().to_vec()
+        });
     }
 }
 
@@ -288,7 +367,8 @@ fn token_literal_over_the_limit() {
 }
 
 fn bomb(c: Compression, total: usize) -> Vec<u8> {
-    let mut enc = TokenEncoder::new(c, Some(if c == Compression::Zstd { 19 } else { 9 })).expect("enc");
+    let mut enc =
+        TokenEncoder::new(c, Some(if c == Compression::Zstd { 19 } else { 9 })).expect("enc");
     let zeros = vec![0u8; 1 << 20];
     let mut out = Vec::new();
     for _ in 0..total >> 20 {
@@ -304,19 +384,32 @@ fn token_decompression_bombs() {
     // CVE-2026-43618: a small compressed stream that inflates far beyond
     // the 10 bytes the list promised; memory must stay flat, and the
     // checksum (all zeros) fails, so nothing is kept.
-    for (name, comp, c) in [("zstd", &b"zstd"[..], Compression::Zstd), ("zlib", b"zlib", Compression::Zlib)] {
+    for (name, comp, c) in [
+        ("zstd", &b"zstd"[..], Compression::Zstd),
+        ("zlib", b"zlib", Compression::Zlib),
+    ] {
         let data = bomb(c, 256 << 20);
         let sb = Sandbox::new("bomb");
         let mut cl = push(&sb, "", Some(comp));
-        cl.data(&encode_list(&[dir(b"."), file(b"f", 10)], flist_opts(false, false, false)));
+        cl.data(&encode_list(
+            &[dir(b"."), file(b"f", 10)],
+            flist_opts(false, false, false),
+        ));
         let asked = serve(&mut cl, &mut |_, _| data.clone());
         assert_eq!(asked.len(), 1, "{name} bomb: not asked");
         std::thread::sleep(Duration::from_millis(300));
         let out = cl.finish();
         assert_sane(name, &out);
-        assert!(out.hwm_kb < 128 * 1024, "{name} bomb: peak RSS {} KiB", out.hwm_kb);
+        assert!(
+            out.hwm_kb < 128 * 1024,
+            "{name} bomb: peak RSS {} KiB",
+            out.hwm_kb
+        );
         sb.check_confined(name, &out);
-        assert!(!sb.root.join("dst/f").exists(), "{name} bomb: a file failing its checksum was kept");
+        assert!(
+            !sb.root.join("dst/f").exists(),
+            "{name} bomb: a file failing its checksum was kept"
+        );
     }
 }
 

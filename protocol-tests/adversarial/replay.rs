@@ -57,13 +57,21 @@ fn record(sb: &Sandbox, name: &str, flags: &'static str, args: &[&str]) -> Optio
         .status()
         .ok()?;
     assert!(st.success(), "recording {name}: rsync failed: {st}");
-    let words = std::fs::read_to_string(rec.with_extension("cmd")).ok()?.trim().to_string();
+    let words = std::fs::read_to_string(rec.with_extension("cmd"))
+        .ok()?
+        .trim()
+        .to_string();
     let c2s = std::fs::read(rec.with_extension("c2s")).ok()?;
     Some(Recording { flags, words, c2s })
 }
 
 /// Runs a server on `input` in a fresh copy of `template` as root.
-fn replay(template: &Path, work: &Path, r: &Recording, input: &[u8]) -> (Option<i32>, String, Vec<u8>, PathBuf) {
+fn replay(
+    template: &Path,
+    work: &Path,
+    r: &Recording,
+    input: &[u8],
+) -> (Option<i32>, String, Vec<u8>, PathBuf) {
     let root = work.join("root");
     let _ = std::fs::remove_dir_all(&root);
     copy_tree(template, &root);
@@ -102,7 +110,12 @@ fn replay(template: &Path, work: &Path, r: &Recording, input: &[u8]) -> (Option<
 }
 
 fn copy_tree(from: &Path, to: &Path) {
-    let st = Command::new("cp").arg("-a").arg(from).arg(to).status().expect("cp");
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp");
     assert!(st.success());
 }
 
@@ -122,7 +135,10 @@ fn every_offset(sb: &Sandbox, template: &Path, r: &Recording, what: &str) {
                     let (code, err, out, root) = replay(template, &work, r, input);
                     let ctx = format!("{what}: cut at {cut}/{n}");
                     assert!(!err.contains("panicked"), "{ctx}: panic:\n{err}");
-                    assert!(!err.contains("memory allocation"), "{ctx}: alloc abort:\n{err}");
+                    assert!(
+                        !err.contains("memory allocation"),
+                        "{ctx}: alloc abort:\n{err}"
+                    );
                     assert!(code.is_some(), "{ctx}: killed by a signal:\n{err}");
                     if cut == n {
                         assert_eq!(code, Some(0), "{ctx}: the full replay failed:\n{err}");
@@ -132,14 +148,24 @@ fn every_offset(sb: &Sandbox, template: &Path, r: &Recording, what: &str) {
                     assert!(!contains(&out, &marker), "{ctx}: sentinel bytes sent");
                     let temps: Vec<_> = snapshot(&root)
                         .into_keys()
-                        .filter(|k| k.file_name().is_some_and(|f| f.to_string_lossy().starts_with('.')))
+                        .filter(|k| {
+                            k.file_name()
+                                .is_some_and(|f| f.to_string_lossy().starts_with('.'))
+                        })
                         .collect();
-                    assert!(temps.is_empty(), "{ctx}: temporary files left in the root: {temps:?}");
+                    assert!(
+                        temps.is_empty(),
+                        "{ctx}: temporary files left in the root: {temps:?}"
+                    );
                 }
             });
         }
     });
-    assert_eq!(outside_before, snapshot(&sb.outside), "{what}: outside the root changed");
+    assert_eq!(
+        outside_before,
+        snapshot(&sb.outside),
+        "{what}: outside the root changed"
+    );
 }
 
 fn fixture(sb: &Sandbox) -> PathBuf {
@@ -157,12 +183,17 @@ fn truncated_push_sessions() {
     let template = sb.dir.join("template");
     copy_tree(&sb.root, &template);
     fixture(&sb);
-    for (what, extra) in [("push plain", None), ("push zstd", Some("--compress-choice=zstd"))] {
+    for (what, extra) in [
+        ("push plain", None),
+        ("push zstd", Some("--compress-choice=zstd")),
+    ] {
         let mut args = vec!["-rlt", "--checksum-seed=7"];
         args.extend(extra);
         let dst = format!("localhost:dst-{}/", what.replace(' ', "-"));
         args.extend(["src/", dst.as_str()]);
-        let Some(r) = record(&sb, what, "-wo", &args) else { return };
+        let Some(r) = record(&sb, what, "-wo", &args) else {
+            return;
+        };
         every_offset(&sb, &template, &r, what);
     }
 }
@@ -177,7 +208,15 @@ fn truncated_pull_session() {
     // A basis on the client side, so the pull carries block sums.
     std::fs::create_dir_all(sb.dir.join("got")).expect("mkdir");
     std::fs::write(sb.dir.join("got/a.txt"), b"hello world\n".repeat(18)).expect("w");
-    let args = ["-rlt", "--checksum-seed=7", "--no-whole-file", "localhost:pull/", "got/"];
-    let Some(r) = record(&sb, "pull", "-ro", &args) else { return };
+    let args = [
+        "-rlt",
+        "--checksum-seed=7",
+        "--no-whole-file",
+        "localhost:pull/",
+        "got/",
+    ];
+    let Some(r) = record(&sb, "pull", "-ro", &args) else {
+        return;
+    };
     every_offset(&sb, &template, &r, "pull");
 }

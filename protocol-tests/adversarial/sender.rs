@@ -19,8 +19,14 @@ const TRANSFER: u16 = 1 << 15;
 
 /// A pull of `paths` after the handshake, the (empty or given) filter
 /// list and the file list; returns the client and the list.
-pub fn pull(sb: &Sandbox, opts: &str, paths: &str, csums: &[u8], rules: &[&[u8]]) -> (Client, Vec<FileEntry>) {
-    let words = format!("rsync --server --sender {opts}e.{CAPS} . {paths}");
+pub fn pull(
+    sb: &Sandbox,
+    opts: &str,
+    paths: &str,
+    csums: &[u8],
+    rules: &[&[u8]],
+) -> (Client, Vec<FileEntry>) {
+    let words = format!("rsync --server --sender -{opts}e.{CAPS} . {paths}");
     let mut c = Client::spawn(&["-ro"], &sb.root, &words);
     let hs = c.handshake(32, CAPS, csums, None).expect("handshake");
     let mut fl = Vec::new();
@@ -66,7 +72,11 @@ fn head_case(what: &str, csums: &[u8], head: [i32; 4], sums: &[u8], expect: &str
     assert_eq!(list.len(), 1, "{what}: file list");
     let out = request(c, 0, head, sums);
     assert_rejected(what, &out);
-    assert!(all_text(&out).contains(expect), "{what}: wanted `{expect}` in:\n{}", all_text(&out));
+    assert!(
+        all_text(&out).contains(expect),
+        "{what}: wanted `{expect}` in:\n{}",
+        all_text(&out)
+    );
     sb.check_confined(what, &out);
     assert_eq!(before, sb.root_snapshot(), "{what}: -ro root changed");
 }
@@ -76,20 +86,62 @@ fn sum_head_s2length_above_digest() {
     // CVE-2024-12084: above the 16-byte maximum, and above an 8-byte
     // negotiated digest while still within 16.
     head_case("s2length 17", b"md5", [1, 700, 17, 0], &[0; 21], "s2length");
-    head_case("s2length 16 with xxh64", b"xxh64", [1, 700, 16, 0], &[0; 20], "s2length");
+    head_case(
+        "s2length 16 with xxh64",
+        b"xxh64",
+        [1, 700, 16, 0],
+        &[0; 20],
+        "s2length",
+    );
     head_case("s2length -1", b"md5", [1, 700, -1, 0], &[], "s2length");
 }
 
 #[test]
 fn sum_head_counts_and_lengths() {
     // CVE-2026-53792: blocks with a zero block length; then huge counts.
-    head_case("count>0, blength 0", b"md5", [5, 0, 16, 0], &[0; 100], "zero block length");
-    head_case("count i32::MAX", b"md5", [i32::MAX, 700, 16, 0], &[], "count");
+    head_case(
+        "count>0, blength 0",
+        b"md5",
+        [5, 0, 16, 0],
+        &[0; 100],
+        "zero block length",
+    );
+    head_case(
+        "count i32::MAX",
+        b"md5",
+        [i32::MAX, 700, 16, 0],
+        &[],
+        "count",
+    );
     head_case("negative count", b"md5", [-1, 700, 16, 0], &[], "count");
-    head_case("blength above max", b"md5", [1, (1 << 17) + 1, 16, 0], &[0; 20], "block length");
-    head_case("negative blength", b"md5", [1, -700, 16, 0], &[0; 20], "block length");
-    head_case("remainder > blength", b"md5", [2, 700, 16, 701], &[0; 40], "remainder");
-    head_case("negative remainder", b"md5", [2, 700, 16, -1], &[0; 40], "remainder");
+    head_case(
+        "blength above max",
+        b"md5",
+        [1, (1 << 17) + 1, 16, 0],
+        &[0; 20],
+        "block length",
+    );
+    head_case(
+        "negative blength",
+        b"md5",
+        [1, -700, 16, 0],
+        &[0; 20],
+        "block length",
+    );
+    head_case(
+        "remainder > blength",
+        b"md5",
+        [2, 700, 16, 701],
+        &[0; 40],
+        "remainder",
+    );
+    head_case(
+        "negative remainder",
+        b"md5",
+        [2, 700, 16, -1],
+        &[0; 40],
+        "remainder",
+    );
 }
 
 #[test]
@@ -100,7 +152,11 @@ fn sum_head_max_count_memory_is_bounded() {
     let (c, _) = pull(&sb, "", "big", b"md5", &[]);
     let out = request(c, 0, [1 << 24, 700, 16, 0], &[7u8; 20 * 1000]);
     assert_rejected("count 2^24 then EOF", &out);
-    assert!(out.hwm_kb < 64 * 1024, "count 2^24: peak RSS {} KiB", out.hwm_kb);
+    assert!(
+        out.hwm_kb < 64 * 1024,
+        "count 2^24: peak RSS {} KiB",
+        out.hwm_kb
+    );
     sb.check_confined("count 2^24", &out);
 }
 
@@ -143,8 +199,14 @@ fn equal_weak_sums_stay_linear() {
     let took = t.elapsed();
     let out = c.finish();
     assert_sane("equal weak sums", &out);
-    assert!(got >= size, "equal weak sums: only {got} bytes of delta came back");
-    assert!(took < Duration::from_secs(20), "equal weak sums: matching took {took:?}");
+    assert!(
+        got >= size,
+        "equal weak sums: only {got} bytes of delta came back"
+    );
+    assert!(
+        took < Duration::from_secs(20),
+        "equal weak sums: matching took {took:?}"
+    );
     sb.check_confined("equal weak sums", &out);
 }
 
@@ -153,7 +215,11 @@ fn ndx_case(what: &str, opts: &str, paths: &str, ndx: i32, expect: &str) {
     let (c, _) = pull(&sb, opts, paths, b"md5", &[]);
     let out = request(c, ndx, [0, 0, 16, 0], &[]);
     assert_rejected(what, &out);
-    assert!(all_text(&out).contains(expect), "{what}: wanted `{expect}` in:\n{}", all_text(&out));
+    assert!(
+        all_text(&out).contains(expect),
+        "{what}: wanted `{expect}` in:\n{}",
+        all_text(&out)
+    );
     sb.check_confined(what, &out);
 }
 
@@ -162,8 +228,20 @@ fn ndx_negative_out_of_range_directory_earlier_list() {
     // CVE-2025-10158.
     ndx_case("negative ndx", "", "file", -7, "invalid file index");
     ndx_case("ndx past the end", "", "file", 1, "invalid file index");
-    ndx_case("ndx far past the end", "", "file", i32::MAX, "invalid file index");
-    ndx_case("ndx of a sub-list", "", "file", NDX_FLIST_OFFSET - 3, "invalid file index");
+    ndx_case(
+        "ndx far past the end",
+        "",
+        "file",
+        i32::MAX,
+        "invalid file index",
+    );
+    ndx_case(
+        "ndx of a sub-list",
+        "",
+        "file",
+        NDX_FLIST_OFFSET - 3,
+        "invalid file index",
+    );
     ndx_case("ndx of a directory", "r", "dir", 0, "non-regular");
 }
 
@@ -187,12 +265,22 @@ fn ndx_protocol_29_raw_ints() {
 #[test]
 fn filter_rule_with_trailing_backslash() {
     // CVE-2026-70461: accepted as a literal byte, never read past.
-    for rule in [&b"- foo\\"[..], b"+ *\\", b"- \\", b"-\\", b"- [\\", b"- **\\"] {
+    for rule in [
+        &b"- foo\\"[..],
+        b"+ *\\",
+        b"- \\",
+        b"-\\",
+        b"- [\\",
+        b"- **\\",
+    ] {
         let sb = Sandbox::new("backslash");
         let (c, list) = pull(&sb, "r", "dir", b"md5", &[rule]);
         let out = c.finish();
         assert_sane("trailing backslash", &out);
-        assert!(!list.is_empty() || out.code != Some(0), "trailing backslash: neither a list nor an error");
+        assert!(
+            !list.is_empty() || out.code != Some(0),
+            "trailing backslash: neither a list nor an error"
+        );
         sb.check_confined("trailing backslash", &out);
     }
 }
@@ -204,7 +292,11 @@ fn merge_files_outside_the_root() {
     let sb = Sandbox::new("merge");
     let abs = sb.outside.join("merge");
     let abs = abs.to_string_lossy().into_owned();
-    std::os::unix::fs::symlink(sb.outside.join(".rsync-filter"), sb.root.join("dir/.rsync-filter")).expect("symlink");
+    std::os::unix::fs::symlink(
+        sb.outside.join(".rsync-filter"),
+        sb.root.join("dir/.rsync-filter"),
+    )
+    .expect("symlink");
     let rules: Vec<Vec<u8>> = vec![
         format!("merge {abs}").into_bytes(),
         format!(". {abs}").into_bytes(),
@@ -221,7 +313,13 @@ fn merge_files_outside_the_root() {
         let what = String::from_utf8_lossy(r).into_owned();
         assert_sane(&what, &out);
         sb.check_confined(&what, &out);
-        let listed: Vec<_> = list.iter().map(|e| String::from_utf8_lossy(&e.name).into_owned()).collect();
-        assert!(!listed.iter().any(|n| n.contains(".rsync-filter")) || !out.stdout.is_empty(), "{what}");
+        let listed: Vec<_> = list
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.name).into_owned())
+            .collect();
+        assert!(
+            !listed.iter().any(|n| n.contains(".rsync-filter")) || !out.stdout.is_empty(),
+            "{what}"
+        );
     }
 }

@@ -19,7 +19,14 @@ const LIMIT: u64 = 64 * 1024;
 const OLD_MTIME: u64 = 1_500_000_000;
 
 /// Fresh root holding `dst/f16.bin` = old, then push `src/` into `x:dst/`.
-fn one(work: &Work, cell: &Cell, server: &Server, old: &Path, src: &Path, extra: &[&str]) -> Output {
+fn one(
+    work: &Work,
+    cell: &Cell,
+    server: &Server,
+    old: &Path,
+    src: &Path,
+    extra: &[&str],
+) -> Output {
     let _ = std::fs::remove_dir_all(&server.root);
     let dst = server.root.join("dst");
     std::fs::create_dir_all(&dst).expect("mkdir dst");
@@ -39,7 +46,11 @@ fn check(root: &Path, new_hash: u128, out: &Output) -> Result<u64, String> {
     harness::ensure(out.code == Some(0), "push failed", out)?;
     let lit = literal_data(&out.stdout)
         .ok_or_else(|| format!("no \"Literal data:\" in --stats\n      {}", out.describe()))?;
-    harness::ensure(lit < LIMIT, &format!("literal data {lit} >= {LIMIT} (no delta?)"), out)?;
+    harness::ensure(
+        lit < LIMIT,
+        &format!("literal data {lit} >= {LIMIT} (no delta?)"),
+        out,
+    )?;
     let got = std::fs::read(root.join("dst/f16.bin")).map_err(|e| format!("read result: {e}"))?;
     harness::ensure(
         xxhash_rust::xxh3::xxh3_128(&got) == new_hash,
@@ -91,18 +102,35 @@ fn delta_after_one_byte_change() {
     each_cell("push_delta", |work, cell| {
         let mut errs = Vec::new();
         for extra in variants(cell) {
-            let name = if extra.is_empty() { "default".to_string() } else { extra.join("=") };
+            let name = if extra.is_empty() {
+                "default".to_string()
+            } else {
+                extra.join("=")
+            };
             let stock_root = work.dir.join("ref");
             let our_root = work.dir.join("ours");
             let stock = one(work, cell, &Server::stock(&stock_root), &old, &src, &extra);
-            let ours = one(work, cell, &Server::tested(&["-wo"], &our_root), &old, &src, &extra);
-            let compressing = extra.iter().any(|e| e.starts_with("-z") || e.starts_with("--zc"));
+            let ours = one(
+                work,
+                cell,
+                &Server::tested(&["-wo"], &our_root),
+                &old,
+                &src,
+                &extra,
+            );
+            let compressing = extra
+                .iter()
+                .any(|e| e.starts_with("-z") || e.starts_with("--zc"));
             let r = if stock.code == Some(0) {
                 check(&stock_root, new_hash, &stock)
                     .map_err(|e| format!("STOCK BASELINE: {e}"))
                     .and_then(|_| {
                         if compressing && clear_compress_refusal(&ours) {
-                            eprintln!("NOTE [{}] {name}: ours refuses: {}", cell.label(), ours.stderr.trim());
+                            eprintln!(
+                                "NOTE [{}] {name}: ours refuses: {}",
+                                cell.label(),
+                                ours.stderr.trim()
+                            );
                             Ok(0)
                         } else {
                             check(&our_root, new_hash, &ours)
@@ -110,7 +138,10 @@ fn delta_after_one_byte_change() {
                     })
                     .map(|_| ())
             } else if ours.code == Some(0) {
-                Err(format!("stock fails but ours succeeds\n      stock: {}", stock.describe()))
+                Err(format!(
+                    "stock fails but ours succeeds\n      stock: {}",
+                    stock.describe()
+                ))
             } else {
                 Ok(())
             };

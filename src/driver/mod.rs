@@ -72,7 +72,7 @@ pub fn main_entry() -> i32 {
 }
 
 /// Serves one request on stdin/stdout.
-pub fn serve_command(flags: &WrapperFlags, command: &str) -> i32 {
+pub fn serve_command(flags: &WrapperFlags, command: &str) -> (i32, crate::audit::Transfer) {
     let stdin = io::stdin();
     let stdout = io::stdout();
     stdio::make_blocking(stdin.as_fd());
@@ -90,36 +90,47 @@ pub fn serve_command(flags: &WrapperFlags, command: &str) -> i32 {
             .try_clone_to_owned()
             .unwrap_or_else(|_| dup_fail()),
     ));
-    serve(flags, command, r, w)
+    serve_counted(flags, command, r, w)
 }
 
 /// Serves one request on the given streams (the SSH server uses this too).
 pub fn serve<R: Read, W: Write + Send + 'static>(
     flags: &WrapperFlags,
     command: &str,
+    r: R,
+    w: W,
+) -> i32 {
+    serve_counted(flags, command, r, w).0
+}
+
+/// [`serve`], also returning what the session moved (for the audit log).
+pub fn serve_counted<R: Read, W: Write + Send + 'static>(
+    flags: &WrapperFlags,
+    command: &str,
     mut r: R,
     mut w: W,
-) -> i32 {
+) -> (i32, crate::audit::Transfer) {
+    let none = crate::audit::Transfer::default();
     let args = match cli::parse_original_command(command) {
-        Ok(Request::True) => return 0,
+        Ok(Request::True) => return (0, none),
         Ok(Request::Rsync(a)) => a,
         Err(e) => {
             eprintln!("rrsync-rs: {e}");
-            return e.exit_code();
+            return (e.exit_code(), none);
         }
     };
     let args = if args.options.secluded {
         match cli::read_secluded_args(&mut r).and_then(|words| cli::complete_secluded(args, &words))
         {
             Ok(a) => a,
-            Err(e) => return refuse(&mut r, &mut w, &e.to_string(), e.exit_code()),
+            Err(e) => return (refuse(&mut r, &mut w, &e.to_string(), e.exit_code()), none),
         }
     } else {
         args
     };
     match crate::policy::authorize(flags, args) {
         Ok(session) => session::run(flags, session, r, w),
-        Err(e) => refuse(&mut r, &mut w, &e.to_string(), e.exit_code()),
+        Err(e) => (refuse(&mut r, &mut w, &e.to_string(), e.exit_code()), none),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 
+use crate::audit::Transfer;
 use crate::checksum::StrongKind;
 use crate::cli::{Options, WrapperFlags};
 use crate::flist::FlistOptions;
@@ -20,13 +21,13 @@ pub const MAX_ENTRIES: usize = 10_000_000;
 /// Silence from the client tolerated when it did not ask for `--timeout`.
 pub const DEFAULT_IDLE_TIMEOUT: u64 = 3600;
 
-/// Runs an authorised session and returns the exit code.
+/// Runs an authorised session; returns the exit code and what it moved.
 pub fn run<R: Read, W: Write + Send + 'static>(
     flags: &WrapperFlags,
     session: Session,
     r: R,
     w: W,
-) -> i32 {
+) -> (i32, Transfer) {
     let root = match Root::open(&flags.root) {
         Ok(root) => root,
         Err(e) => {
@@ -35,7 +36,7 @@ pub fn run<R: Read, W: Write + Send + 'static>(
                 crate::role::conn::strerror(&e)
             );
             let (mut r, mut w) = (r, w);
-            return super::refuse(&mut r, &mut w, &msg, 5);
+            return (super::refuse(&mut r, &mut w, &msg, 5), Transfer::default());
         }
     };
     let timeout = match &session {
@@ -55,7 +56,8 @@ pub fn run<R: Read, W: Write + Send + 'static>(
             Ok(None) | Err(_) => {
                 let (mut r, mut w) = (r, w);
                 let msg = "another session is already accessing this directory (try again later)";
-                return super::refuse(&mut r, &mut w, msg, crate::error::code::START_CLIENT);
+                let code = super::refuse(&mut r, &mut w, msg, crate::error::code::START_CLIENT);
+                return (code, Transfer::default());
             }
         }
     };
@@ -80,34 +82,28 @@ fn handshake_request(o: &Options) -> HandshakeRequest {
     }
 }
 
-fn run_sender<R: Read, W: Write>(root: &Root, permit: &SendPermit, r: R, w: W) -> i32 {
-    let o = permit.options();
+fn run_sender<R: Read, W: Write>(root: &Root, permit: &SendPermit, r: R, w: W) -> (i32, Transfer) {
     let mut conn = Conn::new(r, w);
-    conn.who = "sender";
-    let hs = match proto::server_handshake(&mut conn.r, &mut conn.w, &handshake_request(o)) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = conn.error(&e.to_string());
-            let _ = conn.flush();
-            eprintln!("rrsync-rs: {e}");
-            return e.exit_code();
-        }
+    let hs = match start(&mut conn, permit.options(), "sender") {
+        Ok(hs) => hs,
+        Err(code) => return (code, Transfer::default()),
     };
-    conn.set_protocol(hs.protocol);
-    let started = conn.w.set_multiplexed(true).and_then(|()| {
-        conn.r.set_multiplexed(hs.protocol >= 30);
-        Ok(())
-    });
-    if started.is_err() {
-        return 12;
-    }
-    match sender_session(root, permit, &hs, &mut conn) {
-        Ok(code) => code,
+    let result = sender_session(root, permit, &hs, &mut conn);
+    let mut t = Transfer {
+        bytes_in: conn.r.bytes_read(),
+        bytes_out: conn.w.bytes_written(),
+        ..Transfer::default()
+    };
+    match result {
+        Ok(stats) => {
+            t.files_sent = stats.files_sent;
+            (0, t)
+        }
         Err((msg, code)) => {
             let _ = conn.error(&msg);
             let _ = conn.w.send_msg_int(MsgCode::ErrorExit, code);
             let _ = conn.flush();
-            code
+            (code, t)
         }
     }
 }
@@ -117,7 +113,7 @@ fn sender_session<R: Read, W: Write>(
     permit: &SendPermit,
     hs: &proto::Session,
     conn: &mut Conn<R, W>,
-) -> Result<i32, (String, i32)> {
+) -> Result<sender::SendStats, (String, i32)> {
     let o = permit.options();
     let p = hs.protocol;
     let resolve = |name: &Option<String>| match name {
@@ -152,9 +148,7 @@ fn sender_session<R: Read, W: Write>(
         id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),
         tokens,
     };
-    let stats = sender::run(conn, cfg, &mut filter).map_err(|e| (e.to_string(), e.exit_code()))?;
-    let _ = stats;
-    Ok(0)
+    sender::run(conn, cfg, &mut filter).map_err(|e| (e.to_string(), e.exit_code()))
 }
 
 fn walk_options(o: &Options) -> WalkOptions {
@@ -248,12 +242,12 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
     permit: &ReceivePermit,
     r: R,
     w: W,
-) -> i32 {
+) -> (i32, Transfer) {
     let o = permit.options();
     let mut conn = Conn::new(r, w);
     let hs = match start(&mut conn, o, "receiver") {
         Ok(hs) => hs,
-        Err(code) => return code,
+        Err(code) => return (code, Transfer::default()),
     };
     let p = hs.protocol;
     let fail = |conn: &mut Conn<R, W>, msg: String, code: i32| {
@@ -269,7 +263,10 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
     let (Some(xfer_kind), Some(file_kind)) =
         (resolve(&hs.xfer_checksum), resolve(&hs.file_checksum))
     else {
-        return fail(&mut conn, "unsupported checksum choice".into(), 4);
+        return (
+            fail(&mut conn, "unsupported checksum choice".into(), 4),
+            Transfer::default(),
+        );
     };
     let delete_mode =
         o.delete || o.delete_before || o.delete_during || o.delete_after || o.delete_delay;
@@ -282,14 +279,14 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
     ) {
         match crate::filter::recv_filter_list(&mut conn.r, p) {
             Ok(f) => Some(f),
-            Err(e) => return fail(&mut conn, e.to_string(), 2),
+            Err(e) => return (fail(&mut conn, e.to_string(), 2), Transfer::default()),
         }
     } else {
         None
     };
     let opts = match recv_options(o, delete_mode) {
         Ok(x) => x,
-        Err(msg) => return fail(&mut conn, msg, 1),
+        Err(msg) => return (fail(&mut conn, msg, 1), Transfer::default()),
     };
     let cfg = ReceiverConfig {
         root,
@@ -311,8 +308,17 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         overwrite: permit.overwrite_permit(),
     };
     match receiver::run(conn, cfg) {
-        Ok(_) => 0,
-        Err(e) => e.exit_code(),
+        Ok(st) => {
+            let t = Transfer {
+                files_received: st.files_received,
+                deleted: st.deleted,
+                bytes_in: st.bytes_in,
+                bytes_out: st.bytes_out,
+                ..Transfer::default()
+            };
+            (0, t)
+        }
+        Err(e) => (e.exit_code(), Transfer::default()),
     }
 }
 

@@ -150,7 +150,13 @@ pub async fn run(
             let _ = write.extended_data_bytes(1, Bytes::from(line)).await;
             1
         }
-        None => run_serve(&write, input, flags, command).await,
+        None => {
+            let (code, transfer) = run_serve(&write, input, flags, command).await;
+            log.with(|r| {
+                r.transfer = Some(transfer).filter(|t| *t != crate::audit::Transfer::default())
+            });
+            code
+        }
     };
     log.with(|r| r.finish(Some(code)));
     let _ = write.exit_status(u32::try_from(code).unwrap_or(1)).await;
@@ -163,7 +169,7 @@ async fn run_serve(
     input: mpsc::Receiver<Bytes>,
     flags: WrapperFlags,
     command: String,
-) -> i32 {
+) -> (i32, crate::audit::Transfer) {
     let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(QUEUE);
     let (code_tx, code_rx) = tokio::sync::oneshot::channel();
     let reader = ChanReader {
@@ -177,11 +183,14 @@ async fn run_serve(
     let spawned = std::thread::Builder::new()
         .name("rrsync-session".into())
         .spawn(move || {
-            let code = crate::driver::serve(&flags, &command, reader, writer);
-            let _ = code_tx.send(code);
+            let done = crate::driver::serve_counted(&flags, &command, reader, writer);
+            let _ = code_tx.send(done);
         });
     if spawned.is_err() {
-        return crate::error::code::START_CLIENT;
+        return (
+            crate::error::code::START_CLIENT,
+            crate::audit::Transfer::default(),
+        );
     }
     let mut failed = false;
     while let Some(chunk) = out_rx.recv().await {
@@ -191,9 +200,12 @@ async fn run_serve(
         }
     }
     drop(out_rx);
-    let code = code_rx.await.unwrap_or(crate::error::code::STREAM_IO);
+    let none = crate::audit::Transfer::default();
+    let (code, transfer) = code_rx
+        .await
+        .unwrap_or((crate::error::code::STREAM_IO, none));
     if failed && code == 0 {
-        return crate::error::code::STREAM_IO;
+        return (crate::error::code::STREAM_IO, transfer);
     }
-    code
+    (code, transfer)
 }

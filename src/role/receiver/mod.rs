@@ -201,6 +201,10 @@ pub struct RecvStats {
     pub files_received: u64,
     /// Entries deleted.
     pub deleted: u64,
+    /// Bytes read from the client.
+    pub bytes_in: u64,
+    /// Bytes written to the client.
+    pub bytes_out: u64,
 }
 
 /// Messages from the receiver thread to the generator thread.
@@ -238,7 +242,11 @@ pub fn run<R: Read, W: Write + Send + 'static>(
     } = conn;
     let mut r = r;
     let out = Shared::new(Out { w, ndx: ndx_out });
-    let result = receive(&mut r, &cfg, &out, ndx_in, protocol);
+    let mut result = receive(&mut r, &cfg, &out, ndx_in, protocol);
+    if let Ok(st) = result.as_mut() {
+        st.bytes_in = r.bytes_read();
+        st.bytes_out = out.lock().map(|o| o.w.bytes_written()).unwrap_or(0);
+    }
     if let Err(e) = &result {
         // The client prints this line; the exit code follows it.
         let line = format!("rsync: [receiver] {e}\n");
@@ -276,6 +284,7 @@ fn receive<R: Read, W: Write + Send>(
         Ok(RecvStats {
             files_received: recv_stats.files_received,
             deleted: gen_stats.deleted,
+            ..RecvStats::default()
         })
     })
 }
