@@ -174,6 +174,16 @@ pub fn assert_rejected(what: &str, out: &Outcome) {
     );
 }
 
+/// A non-zero, panic-free, bounded end, with or without a message.
+pub fn assert_failed(what: &str, out: &Outcome) {
+    assert_sane(what, out);
+    assert!(
+        matches!(out.code, Some(c) if c != 0),
+        "{what}: expected a non-zero exit, got {:?}",
+        out.code
+    );
+}
+
 /// No panic, no abort, no timeout, bounded memory (any exit code).
 pub fn assert_sane(what: &str, out: &Outcome) {
     assert!(

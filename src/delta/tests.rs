@@ -130,10 +130,17 @@ proptest! {
         let (head, toks, sum) = delta(&basis, &target, blen, kind, inplace);
         prop_assert_eq!(sum, whole(kind, &target));
         let (out, _, d) = rebuild(&basis, head, &toks, kind);
-        prop_assert_eq!(&out, &target);
-        prop_assert_eq!(d, sum);
-        if inplace {
-            prop_assert_eq!(rebuild_inplace(&basis, head, &toks), target);
+        // Short strong sums (2 bytes for small files, as rsync sizes them)
+        // can collide on low-entropy data; rsync's answer is the whole-file
+        // checksum and the redo phase. So: either the rebuild is exact, or
+        // the receiver's checksum of what it rebuilt disagrees and it redoes.
+        if out == target {
+            prop_assert_eq!(d, sum);
+            if inplace {
+                prop_assert_eq!(rebuild_inplace(&basis, head, &toks), target);
+            }
+        } else {
+            prop_assert_ne!(d, sum);
         }
     }
 }

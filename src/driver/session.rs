@@ -143,6 +143,7 @@ fn sender_session<R: Read, W: Write>(
         seed: hs.seed,
         proper_seed_order: seed_first(&hs),
         dry_run: o.dry_run,
+        inplace: o.inplace,
         files_from: files_from(o),
         ignore_errors: o.ignore_errors,
         id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),

@@ -85,6 +85,8 @@ pub struct SenderConfig<'a> {
     pub proper_seed_order: bool,
     /// `-n`.
     pub dry_run: bool,
+    /// `--inplace`: the client updates its files in place.
+    pub inplace: bool,
     /// `--files-from`: `Some(None)` for names on the connection,
     /// `Some(Some(path))` for a file beneath the root.
     pub files_from: Option<Option<Vec<u8>>>,
@@ -105,6 +107,7 @@ pub(crate) struct SenderCtx<'a, R: Read, W: Write> {
     pub(crate) proper_seed_order: bool,
     pub(crate) io_error: i32,
     pub(crate) dry_run: bool,
+    pub(crate) inplace: bool,
     pub(crate) tokens: TokenEncoder,
     pub(crate) stats: SendStats,
 }
@@ -131,6 +134,7 @@ pub fn run<R: Read, W: Write>(
         proper_seed_order: cfg.proper_seed_order,
         io_error: listed.io_error,
         dry_run: cfg.dry_run,
+        inplace: cfg.inplace,
         tokens: cfg.tokens,
         stats: SendStats {
             listed: listed.items.len() as u64,

@@ -27,6 +27,9 @@ mod item {
     pub const MISSING_DATA: u32 = 1 << 16;
 }
 
+/// `FNAMECMP_FNAME`: the basis is the destination file itself.
+const FNAMECMP_FNAME: u8 = 0x80;
+
 /// One decoded request.
 struct Request {
     ndx: i32,
@@ -216,6 +219,9 @@ fn send_one<R: Read, W: Write>(
     head.encode(p, &mut hb);
     ctx.conn.w.write_all(&hb)?;
     let mut matcher = Matcher::new(&sig, ctx.xfer_kind, ctx.seed, ctx.proper_seed_order);
+    // The client rewrites its basis in place (`updating_basis_file`):
+    // only blocks at or after the current offset are still intact there.
+    matcher.set_inplace(ctx.inplace && req.basis_type.is_none_or(|t| t == FNAMECMP_FNAME));
     let conn = &mut ctx.conn;
     let tokens = &mut ctx.tokens;
     let mut buf = Vec::with_capacity(64 * 1024);
