@@ -2,7 +2,7 @@
 //! destination directory, created if needed (with `--mkpath`, its parents
 //! too), or, for a single file, as the destination name itself.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use super::{List, ReceiverConfig, RecvError, Shared};
 use crate::fs::RelPath;
@@ -148,22 +148,40 @@ fn make_path(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Result<(), RecvError> 
     if cfg.opts.dry_run {
         return Ok(());
     }
+    make_dirs(cfg.root, path)
+        .map_err(|e| dest_err(format!("mkdir failed: {}", crate::role::conn::strerror(&e))))
+}
+
+/// `--backup`: `name~` beside the file, or `DIR/name` with `--backup-dir`.
+pub(crate) fn backup_path(
+    o: &super::RecvOptions,
+    path: &RelPath,
+    name: &[u8],
+) -> io::Result<RelPath> {
+    let suffix: &[u8] = if o.suffix.is_empty() && o.backup_dir.is_none() {
+        b"~"
+    } else {
+        &o.suffix
+    };
+    let mut v = match &o.backup_dir {
+        Some(d) => [d.as_bytes(), b"/", name].concat(),
+        None => path.as_bytes().to_vec(),
+    };
+    v.extend_from_slice(suffix);
+    RelPath::new(&v).map_err(io::Error::from)
+}
+
+pub(crate) fn make_dirs(root: &crate::fs::Root, dir: &RelPath) -> io::Result<()> {
     let mut cur = Vec::new();
-    for c in path.components() {
+    for c in dir.components() {
         if !cur.is_empty() {
             cur.push(b'/');
         }
         cur.extend_from_slice(c);
-        let p = RelPath::new(&cur).map_err(|e| dest_err(e.to_string()))?;
-        match cfg.root.mkdir(&p, 0o755) {
+        match root.mkdir(&RelPath::new(&cur).map_err(io::Error::from)?, 0o755) {
             Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(dest_err(format!(
-                    "mkdir failed: {}",
-                    crate::role::conn::strerror(&e)
-                )))
-            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(())

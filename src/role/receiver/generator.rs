@@ -3,15 +3,14 @@
 //! unchanged files up to date locally, and asks the client for the rest
 //! with the block sums of each basis (`generate_and_send_sums`).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::mpsc::Receiver;
 
 use super::attrs::{self, item};
+use super::basis;
 use super::delete::Deleter;
 use super::dest::Dest;
 use super::{List, ReceiverConfig, RecvError, Shared, ToGen};
-use crate::checksum::{FileHasher, StrongKind, SumHead};
-use crate::delta::generate_signature;
 use crate::flist::{FileEntry, FileKind};
 use crate::fs::{Meta, RelPath};
 use crate::wire::{put_u16, put_varint, NDX_DEL_STATS, NDX_DONE};
@@ -274,7 +273,7 @@ impl<W: Write> Gen<'_, '_, W> {
         }
         let basis_meta = cur.filter(|m| m.is_file());
         if let (Some(m), false) = (basis_meta, redo) {
-            if self.up_to_date(e, path, m) {
+            if basis::up_to_date(self.cfg, e, path, m) {
                 let ch = attrs::changes(o, e, m);
                 if !o.dry_run && ch != 0 {
                     attrs::apply_path(self.cfg, e, path, &self.out, false);
@@ -310,9 +309,9 @@ impl<W: Write> Gen<'_, '_, W> {
             None => item::IS_NEW,
         };
         if basis_meta.is_none() && !o.alt_dest.is_empty() {
-            match self.alt_dest(e, path)? {
-                AltOutcome::Done => return Ok(()),
-                AltOutcome::Basis(i, p) if !o.whole_file => {
+            match basis::alt_dest(self.cfg, e, path) {
+                basis::AltOutcome::Done => return Ok(()),
+                basis::AltOutcome::Basis(i, p) if !o.whole_file => {
                     let flags = iflags | item::BASIS_TYPE_FOLLOWS;
                     return self.request(ndx, flags, Some((&p, Some(i))), redo);
                 }
@@ -320,79 +319,22 @@ impl<W: Write> Gen<'_, '_, W> {
             }
         }
         if let (Some(pp), false, true) = (
-            partial_path(self.cfg, path),
+            basis::partial_path(self.cfg, path),
             o.whole_file,
             self.protocol >= 29,
         ) {
             if self.cfg.root.lstat(&pp).is_ok_and(|m| m.is_file()) {
                 let flags = iflags | item::BASIS_TYPE_FOLLOWS;
-                return self.request(ndx, flags, Some((&pp, Some(FNAMECMP_PARTIAL_DIR))), redo);
+                return self.request(
+                    ndx,
+                    flags,
+                    Some((&pp, Some(basis::FNAMECMP_PARTIAL_DIR))),
+                    redo,
+                );
             }
         }
         let basis = basis_meta.filter(|_| !o.whole_file).map(|_| (path, None));
         self.request(ndx, iflags, basis, redo)
-    }
-
-    /// `--link-dest`, `--copy-dest`, `--compare-dest` (`try_dests_reg`):
-    /// an identical file in one of the directories is linked, copied or
-    /// taken as is; otherwise the first one present becomes the basis.
-    fn alt_dest(&mut self, e: &FileEntry, path: &RelPath) -> Result<AltOutcome, RecvError> {
-        use crate::cli::AltDest;
-        let mut basis = None;
-        for (i, (kind, dir)) in self.cfg.opts.alt_dest.iter().enumerate() {
-            let Ok(alt) = RelPath::new(&[dir.as_bytes(), b"/", &e.name].concat()) else {
-                continue;
-            };
-            let Some(m) = self.cfg.root.lstat(&alt).ok().filter(Meta::is_file) else {
-                continue;
-            };
-            if self.up_to_date(e, &alt, &m) && !self.cfg.opts.dry_run {
-                let done = match kind {
-                    AltDest::Compare => true,
-                    AltDest::Link => self.cfg.root.hard_link(&alt, path).is_ok(),
-                    AltDest::Copy => copy_file(self.cfg, &alt, path, e).is_ok(),
-                };
-                if done {
-                    return Ok(AltOutcome::Done);
-                }
-            }
-            if basis.is_none() {
-                basis = Some((i as u8, alt));
-            }
-        }
-        Ok(basis.map_or(AltOutcome::None, |(i, p)| AltOutcome::Basis(i, p)))
-    }
-
-    /// Quick check: size and mtime (or checksum with `-c`).
-    fn up_to_date(&self, e: &FileEntry, path: &RelPath, m: &Meta) -> bool {
-        let o = &self.cfg.opts;
-        if o.ignore_times || m.size != e.size {
-            return false;
-        }
-        if o.checksum {
-            return self
-                .file_sum(path)
-                .is_some_and(|s| Some(s.as_slice()) == e.checksum.as_deref());
-        }
-        o.size_only || (m.mtime_sec - e.mtime).abs() <= o.modify_window
-    }
-
-    fn file_sum(&self, path: &RelPath) -> Option<Vec<u8>> {
-        let kind = match self.cfg.file_kind {
-            StrongKind::Md4Old => StrongKind::Md4,
-            k => k,
-        };
-        let mut f = self.cfg.root.open_file(path).ok()?;
-        let mut h = FileHasher::new(kind, 0);
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            match f.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => h.update(buf.get(..n)?),
-                Err(_) => return None,
-            }
-        }
-        Some(h.finish().as_bytes().to_vec())
     }
 
     /// Sends a transfer request: index, item flags, sum header and sums.
@@ -413,51 +355,12 @@ impl<W: Write> Gen<'_, '_, W> {
         }
         let basis = basis.map(|(b, _)| b);
         if !self.cfg.opts.dry_run {
-            self.sums(basis, redo, &mut body);
+            basis::sums(self.cfg, self.protocol, basis, redo, &mut body);
         }
         let mut o = self.out.lock()?;
         o.put_ndx(ndx as i32)?;
         o.w.write_all(&body)?;
         Ok(())
-    }
-
-    /// Block sums of `basis`, or an empty header.
-    fn sums(&self, basis: Option<&RelPath>, redo: bool, out: &mut Vec<u8>) {
-        let p = self.protocol;
-        let kind = self.cfg.xfer_kind;
-        let file = basis.and_then(|b| self.cfg.root.open_file(b).ok());
-        let len = file
-            .as_ref()
-            .and_then(|f| f.metadata().ok())
-            .map_or(0, |m| m.len());
-        let head = match (&file, len) {
-            (Some(_), l) if l > 0 => {
-                SumHead::for_file(l, p, self.cfg.opts.block_size, kind.digest_len(), redo)
-                    .unwrap_or(SumHead::EMPTY)
-            }
-            _ => SumHead::EMPTY,
-        };
-        let mut sums = Vec::new();
-        let ok = match file {
-            Some(mut f) if head.count > 0 => generate_signature(
-                &mut f,
-                &head,
-                kind,
-                self.cfg.seed,
-                self.cfg.proper_seed_order,
-                &mut |w, s| {
-                    sums.extend_from_slice(&w.to_le_bytes());
-                    sums.extend_from_slice(s);
-                },
-            )
-            .is_ok(),
-            _ => true,
-        };
-        let head = if ok { head } else { SumHead::EMPTY };
-        head.encode(p, out);
-        if ok && head.count > 0 {
-            out.extend_from_slice(&sums);
-        }
     }
 
     fn link_followers(&mut self) {
@@ -501,54 +404,6 @@ impl<W: Write> Gen<'_, '_, W> {
             }
         }
     }
-}
-
-/// `FNAMECMP_PARTIAL_DIR`: the basis is the partial file.
-pub(crate) const FNAMECMP_PARTIAL_DIR: u8 = 0x81;
-
-/// Where `--partial-dir` keeps an interrupted file: the directory is
-/// relative to the file's own directory, as in rsync.
-pub(crate) fn partial_path(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<RelPath> {
-    let pd = cfg.opts.partial_dir.as_ref()?;
-    let dir = path.parent().unwrap_or_else(RelPath::root);
-    let name = path.file_name()?;
-    let joined = if dir.is_root() {
-        pd.as_bytes().to_vec()
-    } else {
-        [dir.as_bytes(), b"/", pd.as_bytes()].concat()
-    };
-    RelPath::new(&[&joined[..], b"/", name].concat()).ok()
-}
-
-/// What the alternate directories offered.
-enum AltOutcome {
-    /// Nothing usable.
-    None,
-    /// The file was linked, copied or found identical.
-    Done,
-    /// Use this file (alternate directory `i`) as the basis.
-    Basis(u8, RelPath),
-}
-
-/// `--copy-dest`: a local copy through a temporary file.
-fn copy_file(
-    cfg: &ReceiverConfig<'_>,
-    from: &RelPath,
-    to: &RelPath,
-    e: &FileEntry,
-) -> std::io::Result<()> {
-    let mut src = cfg.root.open_file(from)?;
-    let dir = to.parent().unwrap_or_else(RelPath::root);
-    let (mut f, tmp) = cfg
-        .root
-        .create_temp(&dir, to.file_name().unwrap_or(b"f"), 0o600)?;
-    let tmp = dir.join(&tmp).map_err(std::io::Error::from)?;
-    let r = std::io::copy(&mut src, &mut f).and_then(|_| attrs::apply_fd(&cfg.opts, e, &f, None));
-    let r = r.and_then(|()| cfg.root.rename_noreplace(&tmp, to));
-    if r.is_err() {
-        let _ = cfg.root.unlink(&tmp);
-    }
-    r
 }
 
 /// A name for messages.

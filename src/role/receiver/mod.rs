@@ -14,6 +14,7 @@
 //! `-no-del` and `-no-overwrite` hold by construction.
 
 mod attrs;
+mod basis;
 mod delete;
 mod dest;
 mod generator;

@@ -250,7 +250,7 @@ impl<W: Write> Ctx<'_, '_, W> {
         drop(sink);
         let keep = self.cfg.opts.partial && self.cfg.overwrite.is_some();
         if keep {
-            let target = match super::generator::partial_path(self.cfg, path) {
+            let target = match super::basis::partial_path(self.cfg, path) {
                 Some(pp) => {
                     if let Some(d) = pp.parent() {
                         let _ = root.mkdir(&d, 0o700);
@@ -278,11 +278,8 @@ impl<W: Write> Ctx<'_, '_, W> {
         }
         let bp = match basis_type {
             None | Some(FNAMECMP_FNAME) => path.clone(),
-            Some(super::generator::FNAMECMP_PARTIAL_DIR) => {
-                super::generator::partial_path(self.cfg, path).ok_or_else(|| {
-                    RecvError::Protocol("partial basis without --partial-dir".into())
-                })?
-            }
+            Some(super::basis::FNAMECMP_PARTIAL_DIR) => super::basis::partial_path(self.cfg, path)
+                .ok_or_else(|| RecvError::Protocol("partial basis without --partial-dir".into()))?,
             Some(t) => {
                 let dir = self.cfg.opts.alt_dest.get(usize::from(t)).map(|(_, d)| d);
                 let dir =
@@ -415,7 +412,7 @@ impl<W: Write> Ctx<'_, '_, W> {
             }
         }
         self.counts.files_received += 1;
-        if let Some(pp) = super::generator::partial_path(self.cfg, path) {
+        if let Some(pp) = super::basis::partial_path(self.cfg, path) {
             if root.unlink(&pp).is_ok() {
                 // rsync removes the partial directory once it is empty.
                 if let Some(d) = pp.parent() {
@@ -472,43 +469,12 @@ impl<W: Write> Ctx<'_, '_, W> {
             return root.rename_noreplace(tmp, path);
         }
         if self.cfg.opts.backup && root.lstat(path).is_ok() {
-            let b = backup_path(&self.cfg.opts, path, &e.name)?;
+            let b = super::dest::backup_path(&self.cfg.opts, path, &e.name)?;
             if let Some(parent) = b.parent() {
-                let _ = make_dirs(root, &parent);
+                let _ = super::dest::make_dirs(root, &parent);
             }
             root.rename(path, &b)?;
         }
         root.rename(tmp, path)
     }
-}
-
-/// `--backup`: `name~` beside the file, or `DIR/name` with `--backup-dir`.
-fn backup_path(o: &super::RecvOptions, path: &RelPath, name: &[u8]) -> io::Result<RelPath> {
-    let suffix: &[u8] = if o.suffix.is_empty() && o.backup_dir.is_none() {
-        b"~"
-    } else {
-        &o.suffix
-    };
-    let mut v = match &o.backup_dir {
-        Some(d) => [d.as_bytes(), b"/", name].concat(),
-        None => path.as_bytes().to_vec(),
-    };
-    v.extend_from_slice(suffix);
-    RelPath::new(&v).map_err(io::Error::from)
-}
-
-fn make_dirs(root: &crate::fs::Root, dir: &RelPath) -> io::Result<()> {
-    let mut cur = Vec::new();
-    for c in dir.components() {
-        if !cur.is_empty() {
-            cur.push(b'/');
-        }
-        cur.extend_from_slice(c);
-        match root.mkdir(&RelPath::new(&cur).map_err(io::Error::from)?, 0o755) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
