@@ -9,6 +9,7 @@
 //! Incremental recursion is declined in the compat flags, so the whole
 //! list is sent up front.
 
+mod args;
 mod flist_out;
 mod glob;
 mod send;
