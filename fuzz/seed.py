@@ -20,7 +20,7 @@ D=$(mktemp -d); mkfifo $D/f; exec 3<&0
 tee "$REC.c2s" <&3 > $D/f &
 TP=$!
 "$RRSYNC_BIN" local $FLAGS "$ROOT" localhost "$@" < $D/f | tee "$REC.s2c"
-kill $TP 2>/dev/null; rm -rf $D
+sleep 0.5; kill $TP 2>/dev/null; rm -rf $D
 """
 
 def put(target, name, data):

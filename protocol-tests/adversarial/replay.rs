@@ -22,7 +22,8 @@ D=$(mktemp -d); mkfifo $D/f; exec 3<&0
 tee \"$REC.c2s\" <&3 > $D/f &
 TP=$!
 \"$RRSYNC_BIN\" local $FLAGS \"$ROOT\" localhost \"$@\" < $D/f
-kill $TP 2>/dev/null; rm -rf $D
+# tee writes the pipe before the file: let it finish the last chunk.
+sleep 0.5; kill $TP 2>/dev/null; rm -rf $D
 ";
 
 /// One recorded session.

@@ -56,7 +56,7 @@ fn full_tree_matches_stock() {
 }
 
 /// The small tree plus extras the source does not have.
-fn prefill_extras(root: &Path) {
+pub(super) fn prefill_extras(root: &Path) {
     let dst = root.join("dst");
     seed(&fixtures::small().dir, &dst);
     write_at(&dst.join("extra.txt"), b"extra", 1_500_000_000);

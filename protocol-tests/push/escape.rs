@@ -196,8 +196,8 @@ fn crafted_forced_commands_with_dotdot() {
         format!("rsync --server -logDtpre.iLsfxCIvu . ../{name}"),
         format!("rsync --server -logDtpre.iLsfxCIvu . dst/../../{name}"),
         format!("rsync --server -logDtpRre.iLsfxCIvu . ../{name}/"),
-        format!("rsync --server -logDtpre.iLsfxCIvu --temp-dir=../{name} . dst/"),
-        format!("rsync --server -logDtpre.iLsfxCIvu --backup-dir=../{name} . dst/"),
+        format!("rsync --server -logDtpre.iLsfxCIvu --temp-dir=../../{name} . dst/"),
+        format!("rsync --server -logDtpre.iLsfxCIvu --backup-dir=../../{name} . dst/"),
         format!("rsync --server -logDtpre.iLsfxCIvu --link-dest=../../{name} . dst/"),
         "rsync --server -logDtpre.iLsfxCIvu --partial-dir=/../x . dst/".to_string(),
     ] {

@@ -6,7 +6,9 @@
 //! names, types, bytes, modes, mtimes, link targets), which absorbs
 //! per-protocol details such as nanosecond mtimes from protocol 31 on.
 //!
-//! Files: `basic` (full tree, `--delete`, option cases), `delta` (literal
+//! Files: `basic` (full tree, `--delete`, option cases), `extra`
+//! (`--compare-dest`/`--copy-dest`, alt-dests over existing files,
+//! `--max-delete`, `-H`), `delta` (literal
 //! data after a 1-byte change), `modes` (`-ro`, `-no-del`,
 //! `-no-overwrite`, the lock), `escape` (writes outside the root),
 //! `failure` (client killed mid-transfer, disk full), `sshd` (a real
@@ -15,6 +17,7 @@
 mod basic;
 mod delta;
 mod escape;
+mod extra;
 mod failure;
 mod modes;
 mod sshd;
@@ -40,6 +43,8 @@ pub struct Spec<'a> {
     /// Extra client options for the stock run only (e.g. the
     /// `--ignore-existing` that `-no-overwrite` implies).
     pub stock_extra: Vec<String>,
+    /// The exit code stock (and so ours) must give; 0 unless told.
+    pub stock_code: i32,
     /// Prepares a fresh root (run for the reference root and ours alike).
     pub prep: Option<&'a dyn Fn(&Path)>,
     /// Tree comparison policy (the roots' own mtimes are never compared).
@@ -55,6 +60,7 @@ impl<'a> Spec<'a> {
             dest: "x:dst/".to_string(),
             flags: &["-wo"],
             stock_extra: Vec::new(),
+            stock_code: 0,
             prep: None,
             cmp: Cmp::ALL,
         }
@@ -136,7 +142,7 @@ pub fn push_vs_stock(work: &Work, cell: &Cell, spec: &Spec<'_>) -> Result<Pair, 
         spec.dest,
         spec.flags
     );
-    if pair.ref_out.code != Some(0) {
+    if pair.ref_out.code != Some(spec.stock_code) {
         return Err(format!(
             "STOCK BASELINE failed for `{cmd}` (harness problem?)\n      {}",
             pair.ref_out.describe()

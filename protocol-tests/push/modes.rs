@@ -121,6 +121,12 @@ fn partial_seed(root: &Path) {
     );
     std::fs::remove_file(dst.join("link_rel")).expect("rm link");
     std::os::unix::fs::symlink("elsewhere", dst.join("link_rel")).expect("relink");
+    let st = std::process::Command::new("touch")
+        .args(["-h", "-d", "@1400000000"])
+        .arg(dst.join("link_rel"))
+        .status()
+        .expect("run touch");
+    assert!(st.success(), "touch -h link_rel");
     std::fs::remove_file(dst.join("text5.txt")).expect("rm text5");
     std::fs::remove_dir_all(dst.join("nested/a/b")).expect("rm nested/a/b");
     std::fs::remove_dir_all(dst.join("d0700")).expect("rm d0700");
@@ -201,10 +207,13 @@ fn no_overwrite_keeps_existing_files() {
                 "x:dst/",
             );
             let shown = opt.split('=').next().unwrap_or(opt);
-            refused(
-                &out,
-                &format!("option {shown} is not allowed on this server"),
-            )
+            // --append is unsupported everywhere ("... is not supported").
+            let why = if opt == "--append" {
+                "is not supported"
+            } else {
+                "is not allowed on this server"
+            };
+            refused(&out, &format!("option {shown} {why}"))
             .and_then(|()| unchanged("-no-overwrite root", &before, &root, &out))
             .map_err(|e| format!("{opt}: {e}"))?;
         }

@@ -171,8 +171,6 @@ fn no_overwrite() {
     f.no_overwrite = true;
     for (opt, name) in [
         ("--inplace", "--inplace"),
-        ("--append", "--append"),
-        ("--append-verify", "--append"),
         ("-b", "--backup"),
         ("--backup-dir=b", "--backup-dir"),
         ("--partial-dir=.p", "--partial-dir"),
@@ -181,6 +179,13 @@ fn no_overwrite() {
         assert_eq!(
             refused(&f, &format!("{PUSH} {opt} . d")),
             format!("option {name} is not allowed on this server")
+        );
+    }
+    // --append is refused for everyone: we do not implement it.
+    for opt in ["--append", "--append-verify"] {
+        assert_eq!(
+            refused(&f, &format!("{PUSH} {opt} . d")),
+            "option --append is not supported by this server"
         );
     }
     let p = recv(&f, &format!("{PUSH} --partial . d"));

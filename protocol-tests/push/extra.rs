@@ -1,0 +1,178 @@
+//! More push options against stock (issue 3, "Options"):
+//! - `--compare-dest`, `--copy-dest`, `--link-dest` with a destination
+//!   that already holds some files (one identical to the source, one
+//!   stale): the tree must equal stock's (stock's `try_dests_reg` also
+//!   acts on existing files, and `try_dests_non` on symlinks);
+//! - `--max-delete=N` stops deleting after N entries, warns
+//!   "Deletions stopped due to --max-delete limit" and exits 25 like stock;
+//! - `-H` keeps hard-link groups (same inode in the root);
+//! - `-i` itemized output equals stock's for these option sets (compared
+//!   sorted, from protocol 29 on where item flags travel on the wire).
+
+use super::basic::prefill_extras;
+use super::util::{inode, seed, write_at};
+use super::{each_cell, push_vs_stock, Spec};
+use crate::fixtures;
+use crate::harness::{ensure, Server, Work};
+use std::path::Path;
+
+fn alt_prep(root: &Path) {
+    let fx = fixtures::small();
+    seed(&fx.dir, &root.join("prev"));
+    write_at(&root.join("prev/text2.txt"), b"changed since", 1_400_000_000);
+    std::fs::create_dir_all(root.join("cur")).expect("mkdir cur");
+    std::fs::copy(fx.dir.join("text1.txt"), root.join("cur/text1.txt")).expect("copy text1");
+    let f = std::fs::File::options()
+        .write(true)
+        .open(root.join("cur/text1.txt"))
+        .expect("open text1");
+    let md = std::fs::metadata(fx.dir.join("text1.txt")).expect("stat text1");
+    f.set_modified(md.modified().expect("mtime")).expect("set mtime");
+    write_at(&root.join("cur/text3.txt"), b"stale", 1_400_000_000);
+}
+
+#[test]
+fn alt_dests_over_existing_files() {
+    let fx = fixtures::small();
+    each_cell("push_alt_dests", |_work, cell| {
+        let work = Work::new("push_alt_dests_cell");
+        let mut errs = Vec::new();
+        for opt in [
+            "--compare-dest=../prev",
+            "--copy-dest=../prev",
+            "--link-dest=../prev",
+        ] {
+            let mut spec = Spec::new(&["-a", opt], &fx.dir);
+            spec.dest = "x:cur/".to_string();
+            spec.prep = Some(&alt_prep);
+            match push_vs_stock(&work, cell, &spec) {
+                Ok(pair) => pair.remove(),
+                Err(e) => errs.push(format!("{opt}: {e}")),
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs.join("\n    "))
+        }
+    });
+}
+
+#[test]
+fn max_delete_stops_and_exits_25() {
+    let fx = fixtures::small();
+    each_cell("push_max_delete", |work, cell| {
+        let mut spec = Spec::new(&["-a", "--delete", "--max-delete=2"], &fx.dir);
+        spec.flags = &[];
+        spec.prep = Some(&prefill_extras);
+        spec.stock_code = 25;
+        let pair = push_vs_stock(work, cell, &spec)?;
+        let r = ensure(
+            pair.our_out
+                .stderr
+                .contains("Deletions stopped due to --max-delete limit"),
+            "no \"Deletions stopped due to --max-delete limit\" warning",
+            &pair.our_out,
+        );
+        pair.remove();
+        r
+    });
+}
+
+/// The small tree plus hard-link groups (2 and 3 names).
+fn linked_source(work: &Work) -> std::path::PathBuf {
+    let src = work.path("hl-src");
+    seed(&fixtures::small().dir, &src);
+    let link = |a: &str, b: &str| std::fs::hard_link(src.join(a), src.join(b)).expect("link");
+    link("medium.bin", "hl1");
+    link("medium.bin", "nested/hl2");
+    link("text4.txt", "d0755/t4");
+    // Restore the directories' mtimes touched by the links.
+    for d in ["", "nested", "d0755"] {
+        let from = fixtures::small().dir.join(d);
+        let t = std::fs::metadata(&from).and_then(|m| m.modified()).expect("mtime");
+        let f = std::fs::File::open(src.join(d)).expect("open dir");
+        f.set_modified(t).expect("set dir mtime");
+    }
+    src
+}
+
+#[test]
+fn hard_links() {
+    let base = Work::new("push_hard_links_src");
+    let src = linked_source(&base);
+    each_cell("push_hard_links", |work, cell| {
+        let pair = push_vs_stock(work, cell, &Spec::new(&["-aH"], &src))?;
+        let d = pair.ours.join("dst");
+        let groups = [
+            vec!["medium.bin", "hl1", "nested/hl2"],
+            vec!["text4.txt", "d0755/t4"],
+        ];
+        let mut bad = Vec::new();
+        for g in &groups {
+            let first = inode(&d.join(g[0]));
+            if first.is_none() || g.iter().any(|n| inode(&d.join(n)) != first) {
+                bad.push(g.join(" = "));
+            }
+        }
+        let r = ensure(
+            bad.is_empty(),
+            &format!("-H: not one inode: {bad:?}"),
+            &pair.our_out,
+        );
+        pair.remove();
+        r
+    });
+}
+
+#[test]
+fn itemized_output_matches_stock() {
+    let fx = fixtures::small();
+    let base = Work::new("push_itemize_src");
+    let hl = linked_source(&base);
+    each_cell("push_itemize", |work, cell| {
+        if cell.protocol() < 29 {
+            return Ok(());
+        }
+        let mut errs = Vec::new();
+        let cases: Vec<(Vec<&str>, &Path, &str, Option<&dyn Fn(&Path)>)> = vec![
+            (vec!["-ai"], &fx.dir, "x:dst/", None),
+            (vec!["-ai", "--delete"], &fx.dir, "x:dst/", Some(&prefill_extras)),
+            (vec!["-aiH"], &hl, "x:dst/", None),
+            (vec!["-ai", "--link-dest=../prev"], &fx.dir, "x:cur/", Some(&alt_prep)),
+            (vec!["-ai", "--compare-dest=../prev"], &fx.dir, "x:cur/", Some(&alt_prep)),
+        ];
+        for (opts, src, dest, prep) in cases {
+            let mut spec = Spec::new(&opts, src);
+            spec.dest = dest.to_string();
+            spec.flags = &[];
+            spec.prep = prep;
+            let (r_root, o_root) = (work.path("iref"), work.path("iours"));
+            let stock = super::push_with(work, cell, &Server::stock(&r_root), &spec, &[]);
+            let ours = super::push_with(work, cell, &Server::tested(&[], &o_root), &spec, &[]);
+            let mut want: Vec<&str> = stock.stdout.lines().collect();
+            let mut got: Vec<&str> = ours.stdout.lines().collect();
+            want.sort_unstable();
+            got.sort_unstable();
+            let missing: Vec<_> = want.iter().filter(|l| !got.contains(l)).collect();
+            let extra: Vec<_> = got.iter().filter(|l| !want.contains(l)).collect();
+            let r = if stock.code != Some(0) {
+                Err(format!("STOCK BASELINE failed\n      {}", stock.describe()))
+            } else if missing.is_empty() && extra.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "itemized lines differ:\n      only stock: {missing:?}\n      only ours:  {extra:?}"
+                ))
+            };
+            if let Err(e) = r {
+                errs.push(format!("{}: {e}", opts.join(" ")));
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs.join("\n    "))
+        }
+    });
+}
