@@ -11,7 +11,8 @@
 //!
 //! Classes, each named after the upstream fix it mirrors (see
 //! `docs/security.md` for the map): [`sender`] (sum header, ndx, filters
-//! on a pull), [`receiver`] (file list, token stream on a push), [`args`]
+//! on a pull), [`receiver`] and [`tokens`] (file list and token stream on
+//! a push), [`args`]
 //! (forced command, `-s`, numeric options, multiplexing, varints),
 //! [`replay`] (a recorded stock-rsync session truncated at every byte),
 //! [`races`] (symlink swaps during transfers) and [`fuzz_smoke`] (random
@@ -27,6 +28,7 @@ mod races;
 mod receiver;
 mod replay;
 mod sender;
+mod tokens;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

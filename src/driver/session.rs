@@ -136,7 +136,7 @@ fn sender_session<R: Read, W: Write>(
             .iter()
             .map(|s| s.as_bytes().to_vec())
             .collect(),
-        walk: walk_options(o),
+        walk: WalkOptions { hlink_every_file: p < 28, ..walk_options(o) },
         flist: flist_options(o, hs, file_kind),
         xfer_kind,
         file_kind,
@@ -164,6 +164,7 @@ fn walk_options(o: &Options) -> WalkOptions {
         specials: o.specials,
         one_file_system: o.one_file_system > 0,
         hard_links: o.hard_links > 0,
+        hlink_every_file: false,
         max_entries: MAX_ENTRIES,
     }
 }

@@ -255,8 +255,11 @@ impl FlistDecoder {
             }
             e.link_target = Some(t);
         }
-        if o.preserve_hard_links && p < 30 && x & xmit::HLINKED != 0 {
-            if x & xmit::SAME_DEV_PRE30 == 0 {
+        // Before protocol 28 every regular file carries its device and
+        // inode under -H (there is no flag bit for it).
+        let hl27 = p < 28 && kind == FileKind::File;
+        if o.preserve_hard_links && p < 30 && (x & xmit::HLINKED != 0 || hl27) {
+            if x & xmit::SAME_DEV_PRE30 == 0 || p < 28 {
                 self.dev = get_longint(r, "a device number")? as u64;
             }
             let ino = get_longint(r, "an inode number")? as u64;

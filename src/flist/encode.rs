@@ -97,7 +97,7 @@ impl FlistEncoder {
                 if e.hlink_first.is_none() {
                     x |= xmit::HLINK_FIRST;
                 }
-            } else if dev == self.dev {
+            } else if dev == self.dev && p >= 28 {
                 x |= xmit::SAME_DEV_PRE30;
             } else {
                 self.dev = dev;

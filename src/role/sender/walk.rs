@@ -34,6 +34,8 @@ pub struct WalkOptions {
     pub one_file_system: bool,
     /// `-H`: record device and inode of multiply-linked files.
     pub hard_links: bool,
+    /// Before protocol 28, `-H` sends device and inode of every file.
+    pub hlink_every_file: bool,
     /// The most entries we list before refusing.
     pub max_entries: usize,
 }
@@ -341,7 +343,8 @@ impl<'a> Walker<'a> {
             return;
         }
         let mut e = entry_from_meta(name, meta, flags);
-        if self.opts.hard_links && !meta.is_dir() && meta.nlink > 1 {
+        let every_file = self.opts.hlink_every_file && meta.is_file();
+        if self.opts.hard_links && !meta.is_dir() && (meta.nlink > 1 || every_file) {
             e.hlink = Some((meta.dev, meta.ino));
         }
         self.push_entry(e, path);
