@@ -30,6 +30,8 @@ pub mod code {
     pub const PARTIAL: i32 = 23;
     /// Partial transfer due to vanished source files.
     pub const VANISHED: i32 = 24;
+    /// The `--max-delete` limit stopped deletions.
+    pub const DEL_LIMIT: i32 = 25;
     /// Timeout in data send/receive.
     pub const TIMEOUT: i32 = 30;
 }

@@ -19,7 +19,11 @@ use std::path::Path;
 fn alt_prep(root: &Path) {
     let fx = fixtures::small();
     seed(&fx.dir, &root.join("prev"));
-    write_at(&root.join("prev/text2.txt"), b"changed since", 1_400_000_000);
+    write_at(
+        &root.join("prev/text2.txt"),
+        b"changed since",
+        1_400_000_000,
+    );
     std::fs::create_dir_all(root.join("cur")).expect("mkdir cur");
     std::fs::copy(fx.dir.join("text1.txt"), root.join("cur/text1.txt")).expect("copy text1");
     let f = std::fs::File::options()
@@ -27,7 +31,8 @@ fn alt_prep(root: &Path) {
         .open(root.join("cur/text1.txt"))
         .expect("open text1");
     let md = std::fs::metadata(fx.dir.join("text1.txt")).expect("stat text1");
-    f.set_modified(md.modified().expect("mtime")).expect("set mtime");
+    f.set_modified(md.modified().expect("mtime"))
+        .expect("set mtime");
     write_at(&root.join("cur/text3.txt"), b"stale", 1_400_000_000);
 }
 
@@ -90,7 +95,9 @@ fn linked_source(work: &Work) -> std::path::PathBuf {
     // Restore the directories' mtimes touched by the links.
     for d in ["", "nested", "d0755"] {
         let from = fixtures::small().dir.join(d);
-        let t = std::fs::metadata(&from).and_then(|m| m.modified()).expect("mtime");
+        let t = std::fs::metadata(&from)
+            .and_then(|m| m.modified())
+            .expect("mtime");
         let f = std::fs::File::open(src.join(d)).expect("open dir");
         f.set_modified(t).expect("set dir mtime");
     }
@@ -137,10 +144,25 @@ fn itemized_output_matches_stock() {
         let mut errs = Vec::new();
         let cases: Vec<(Vec<&str>, &Path, &str, Option<&dyn Fn(&Path)>)> = vec![
             (vec!["-ai"], &fx.dir, "x:dst/", None),
-            (vec!["-ai", "--delete"], &fx.dir, "x:dst/", Some(&prefill_extras)),
+            (
+                vec!["-ai", "--delete"],
+                &fx.dir,
+                "x:dst/",
+                Some(&prefill_extras),
+            ),
             (vec!["-aiH"], &hl, "x:dst/", None),
-            (vec!["-ai", "--link-dest=../prev"], &fx.dir, "x:cur/", Some(&alt_prep)),
-            (vec!["-ai", "--compare-dest=../prev"], &fx.dir, "x:cur/", Some(&alt_prep)),
+            (
+                vec!["-ai", "--link-dest=../prev"],
+                &fx.dir,
+                "x:cur/",
+                Some(&alt_prep),
+            ),
+            (
+                vec!["-ai", "--compare-dest=../prev"],
+                &fx.dir,
+                "x:cur/",
+                Some(&alt_prep),
+            ),
         ];
         for (opts, src, dest, prep) in cases {
             let mut spec = Spec::new(&opts, src);

@@ -214,8 +214,8 @@ fn no_overwrite_keeps_existing_files() {
                 "is not allowed on this server"
             };
             refused(&out, &format!("option {shown} {why}"))
-            .and_then(|()| unchanged("-no-overwrite root", &before, &root, &out))
-            .map_err(|e| format!("{opt}: {e}"))?;
+                .and_then(|()| unchanged("-no-overwrite root", &before, &root, &out))
+                .map_err(|e| format!("{opt}: {e}"))?;
         }
         Ok(())
     });

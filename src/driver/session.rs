@@ -97,7 +97,7 @@ fn run_sender<R: Read, W: Write>(root: &Root, permit: &SendPermit, r: R, w: W) -
     match result {
         Ok(stats) => {
             t.files_sent = stats.files_sent;
-            (0, t)
+            (exit_code_for(stats.io_error), t)
         }
         Err((msg, code)) => {
             let _ = conn.error(&msg);
@@ -136,7 +136,10 @@ fn sender_session<R: Read, W: Write>(
             .iter()
             .map(|s| s.as_bytes().to_vec())
             .collect(),
-        walk: WalkOptions { hlink_every_file: p < 28, ..walk_options(o) },
+        walk: WalkOptions {
+            hlink_every_file: p < 28,
+            ..walk_options(o)
+        },
         flist: flist_options(o, hs, file_kind),
         xfer_kind,
         file_kind,
@@ -318,7 +321,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
                 bytes_out: st.bytes_out,
                 ..Transfer::default()
             };
-            (0, t)
+            (exit_code_for(st.io_error), t)
         }
         Err(e) => (e.exit_code(), Transfer::default()),
     }
@@ -386,4 +389,21 @@ fn recv_options(o: &Options, delete_mode: bool) -> Result<RecvOptions, String> {
 /// always put it first (`get_checksum2` in `checksum.c`).
 fn seed_first(hs: &proto::Session) -> bool {
     hs.compat.contains(CompatFlags::CHKSUM_SEED_FIX) || hs.xfer_checksum.as_deref() == Some("md5")
+}
+
+/// The exit code for a finished session's `io_error` bits, as rsync's
+/// `exit_cleanup` chooses it: partial transfer (23) over vanished files
+/// (24) over the deletion limit (25). Under sshd this status reaches the
+/// client, which reports it when its own is zero.
+fn exit_code_for(io_error: i32) -> i32 {
+    use crate::error::code;
+    if io_error & 1 != 0 {
+        code::PARTIAL
+    } else if io_error & 2 != 0 {
+        code::VANISHED
+    } else if io_error & 4 != 0 {
+        code::DEL_LIMIT
+    } else {
+        0
+    }
 }

@@ -13,6 +13,9 @@ use crate::fs::RelPath;
 use crate::policy::DeletePermit;
 use crate::wire::MsgCode;
 
+/// `IOERR_DEL_LIMIT`: deletions were stopped by `--max-delete`.
+const IOERR_DEL_LIMIT: i32 = 4;
+
 /// Deletion state for one session.
 pub(crate) struct Deleter<'a, 'c> {
     cfg: &'a ReceiverConfig<'c>,
@@ -21,6 +24,9 @@ pub(crate) struct Deleter<'a, 'c> {
     _permit: &'a DeletePermit,
     count: u64,
     limit_hit: bool,
+    skipped: u64,
+    /// Removals that make room for an entry are not reported.
+    quiet: bool,
 }
 
 impl<'a, 'c> Deleter<'a, 'c> {
@@ -38,6 +44,8 @@ impl<'a, 'c> Deleter<'a, 'c> {
             _permit: permit,
             count: 0,
             limit_hit: false,
+            skipped: 0,
+            quiet: false,
         }
     }
 
@@ -66,6 +74,13 @@ impl<'a, 'c> Deleter<'a, 'c> {
         for dir in content_dirs {
             let keep = children.get(dir).cloned().unwrap_or_default();
             self.delete_in_dir(dir, &keep, out)?;
+        }
+        if self.skipped > 0 {
+            let n = self.skipped;
+            out.warning(&format!(
+                "Deletions stopped due to --max-delete limit ({n} skipped)"
+            ))?;
+            out.add_io_error(IOERR_DEL_LIMIT);
         }
         Ok(())
     }
@@ -100,7 +115,8 @@ impl<'a, 'c> Deleter<'a, 'c> {
             }
             let Ok(p) = path.join(&n) else { continue };
             if !self.allowed() {
-                break;
+                self.skipped += 1;
+                continue;
             }
             self.remove_tree(&p, &wire, out)?;
         }
@@ -133,8 +149,12 @@ impl<'a, 'c> Deleter<'a, 'c> {
         path: &RelPath,
         out: &Shared<W>,
     ) -> Result<(), RecvError> {
+        // rsync does not list what it removes to make room for an entry.
         let wire = path.as_bytes().to_vec();
-        self.remove_tree(path, &wire, out)
+        self.quiet = true;
+        let r = self.remove_tree(path, &wire, out);
+        self.quiet = false;
+        r
     }
 
     /// Deletes `path` (recursively for directories) and reports each name
@@ -192,6 +212,9 @@ impl<'a, 'c> Deleter<'a, 'c> {
         is_dir: bool,
         out: &Shared<W>,
     ) -> Result<(), RecvError> {
+        if self.quiet {
+            return Ok(());
+        }
         self.count += 1;
         let mut name = wire.to_vec();
         if is_dir {

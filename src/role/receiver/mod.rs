@@ -206,6 +206,8 @@ pub struct RecvStats {
     pub bytes_in: u64,
     /// Bytes written to the client.
     pub bytes_out: u64,
+    /// rsync's `io_error` bits, which decide the exit code.
+    pub io_error: i32,
 }
 
 /// Messages from the receiver thread to the generator thread.
@@ -242,11 +244,16 @@ pub fn run<R: Read, W: Write + Send + 'static>(
         ..
     } = conn;
     let mut r = r;
-    let out = Shared::new(Out { w, ndx: ndx_out });
+    let out = Shared::new(Out {
+        w,
+        ndx: ndx_out,
+        io_error: 0,
+    });
     let mut result = receive(&mut r, &cfg, &out, ndx_in, protocol);
     if let Ok(st) = result.as_mut() {
         st.bytes_in = r.bytes_read();
         st.bytes_out = out.lock().map(|o| o.w.bytes_written()).unwrap_or(0);
+        st.io_error = out.io_error();
     }
     if let Err(e) = &result {
         // The client prints this line; the exit code follows it.

@@ -14,6 +14,8 @@ pub struct Out<W: Write> {
     pub w: MuxWriter<BufWriter<W>>,
     /// Index encoder.
     pub ndx: NdxEncoder,
+    /// rsync's `io_error` bits: 1 a transfer error, 4 the deletion limit.
+    pub io_error: i32,
 }
 
 /// Shared handle to [`Out`].
@@ -40,6 +42,7 @@ impl<W: Write> Shared<W> {
 
     /// Sends `rsync: [who] WHAT: ERR (N)` as a transfer error.
     pub fn rsyserr(&self, who: &str, what: &str, err: &io::Error) -> io::Result<()> {
+        self.add_io_error(1);
         let line = format!(
             "rsync: [{who}] {what}: {} ({})\n",
             strerror(err),
@@ -50,6 +53,7 @@ impl<W: Write> Shared<W> {
 
     /// Sends a transfer error line as is.
     pub fn error_xfer(&self, line: &str) -> io::Result<()> {
+        self.add_io_error(1);
         self.lock()?
             .w
             .send_msg(MsgCode::ErrorXfer, format!("{line}\n").as_bytes())
@@ -70,6 +74,18 @@ impl<W: Write> Shared<W> {
     /// Sends a message with a payload.
     pub fn msg(&self, code: MsgCode, payload: &[u8]) -> io::Result<()> {
         self.lock()?.w.send_msg(code, payload)
+    }
+
+    /// Records `bits` in the session's `io_error`.
+    pub fn add_io_error(&self, bits: i32) {
+        if let Ok(mut o) = self.0.lock() {
+            o.io_error |= bits;
+        }
+    }
+
+    /// The session's `io_error` bits.
+    pub fn io_error(&self) -> i32 {
+        self.0.lock().map_or(1, |o| o.io_error)
     }
 
     /// Flushes to the client.

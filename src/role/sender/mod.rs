@@ -64,6 +64,8 @@ pub struct SendStats {
     pub literal: u64,
     /// Entries in the file list.
     pub listed: u64,
+    /// rsync's `io_error` bits (1 a transfer error, 2 a vanished file).
+    pub io_error: i32,
 }
 
 /// Everything the sender needs besides the connection.
@@ -144,6 +146,7 @@ pub fn run<R: Read, W: Write>(
     };
     if listed.items.is_empty() {
         ctx.conn.flush()?;
+        ctx.stats.io_error = ctx.io_error;
         return Ok(ctx.stats);
     }
     send::send_files(&mut ctx, &listed.items)?;
@@ -151,5 +154,6 @@ pub fn run<R: Read, W: Write>(
     send::send_stats(&mut ctx, listed.total_size, ms(built), ms(xfer))?;
     send::final_goodbye(&mut ctx)?;
     ctx.conn.flush()?;
+    ctx.stats.io_error = ctx.io_error;
     Ok(ctx.stats)
 }
