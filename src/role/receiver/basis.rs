@@ -170,3 +170,32 @@ fn copy_file(
     }
     r
 }
+
+/// The first alternate directory holding an exact copy (same quick check
+/// and same attributes) of `e` as a regular file or, for symlinks, a
+/// symlink with the same target (`try_dests_reg`/`try_dests_non` at match
+/// level 3).
+pub(crate) fn exact_alt(
+    cfg: &ReceiverConfig<'_>,
+    e: &FileEntry,
+    target: Option<&[u8]>,
+) -> Option<(crate::cli::AltDest, RelPath, Meta)> {
+    for (kind, dir) in &cfg.opts.alt_dest {
+        let Ok(alt) = RelPath::new(&[dir.as_bytes(), b"/", &e.name].concat()) else {
+            continue;
+        };
+        let Ok(m) = cfg.root.lstat(&alt) else {
+            continue;
+        };
+        let same = match target {
+            Some(t) => m.is_symlink() && cfg.root.read_link(&alt).ok().as_deref() == Some(t),
+            None => {
+                m.is_file() && up_to_date(cfg, e, &alt, &m) && attrs::changes(&cfg.opts, e, &m) == 0
+            }
+        };
+        if same {
+            return Some((*kind, alt, m));
+        }
+    }
+    None
+}

@@ -100,7 +100,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
         let Ok(names) = d.read_entries(10_000_000) else {
             return Ok(());
         };
-        for n in names {
+        for (n, is_dir) in self.rsync_order(&d, names) {
             if keep.contains(n.as_slice()) {
                 continue;
             }
@@ -109,15 +109,10 @@ impl<'a, 'c> Deleter<'a, 'c> {
             } else {
                 [dir, b"/", &n].concat()
             };
-            let is_dir = d.lstat_at(&n).map(|m| m.is_dir()).unwrap_or(false);
             if self.protected(&wire, is_dir) {
                 continue;
             }
             let Ok(p) = path.join(&n) else { continue };
-            if !self.allowed() {
-                self.skipped += 1;
-                continue;
-            }
             self.remove_tree(&p, &wire, out)?;
         }
         Ok(())
@@ -157,8 +152,9 @@ impl<'a, 'c> Deleter<'a, 'c> {
         r
     }
 
-    /// Deletes `path` (recursively for directories) and reports each name
-    /// to the client with `MSG_DELETED`.
+    /// Deletes `path` (recursively for directories, contents first) and
+    /// reports each name to the client with `MSG_DELETED`. Every entry
+    /// counts against `--max-delete`; past it the rest is left in place.
     fn remove_tree<W: Write>(
         &mut self,
         path: &RelPath,
@@ -169,41 +165,58 @@ impl<'a, 'c> Deleter<'a, 'c> {
         let Ok(meta) = root.lstat(path) else {
             return Ok(());
         };
-        let dry = self.cfg.opts.dry_run;
         if meta.is_dir() {
             if let Ok(d) = root.open_dir(path) {
-                for n in d.read_entries(10_000_000).unwrap_or_default() {
+                for (n, _) in self.rsync_order(&d, d.read_entries(10_000_000).unwrap_or_default()) {
                     if let Ok(child) = path.join(&n) {
                         let w = [wire, b"/", &n].concat();
                         self.remove_tree(&child, &w, out)?;
                     }
                 }
             }
-            match if dry { Ok(()) } else { root.rmdir(path) } {
-                Ok(()) => self.report(wire, true, out)?,
-                Err(e) => out.rsyserr(
+        }
+        if !self.quiet && !self.allowed() {
+            self.skipped += 1;
+            return Ok(());
+        }
+        let dry = self.cfg.opts.dry_run;
+        let (res, what) = match (dry, meta.is_dir()) {
+            (true, _) => (Ok(()), ""),
+            (false, true) => (root.rmdir(path), "rmdir"),
+            (false, false) => (root.unlink(path), "unlink"),
+        };
+        match res {
+            Ok(()) => self.report(wire, meta.is_dir(), out)?,
+            Err(e) => {
+                let shown = String::from_utf8_lossy(wire);
+                out.rsyserr(
                     "generator",
-                    &format!(
-                        "delete_file: rmdir \"{}\" failed",
-                        String::from_utf8_lossy(wire)
-                    ),
+                    &format!("delete_file: {what} \"{shown}\" failed"),
                     &e,
-                )?,
-            }
-        } else {
-            match if dry { Ok(()) } else { root.unlink(path) } {
-                Ok(()) => self.report(wire, false, out)?,
-                Err(e) => out.rsyserr(
-                    "generator",
-                    &format!(
-                        "delete_file: unlink \"{}\" failed",
-                        String::from_utf8_lossy(wire)
-                    ),
-                    &e,
-                )?,
+                )?
             }
         }
         Ok(())
+    }
+
+    /// Names of a directory in the order rsync deletes them: its file-list
+    /// order reversed, so subdirectories go before files.
+    fn rsync_order(&self, d: &crate::fs::Dir, names: Vec<Vec<u8>>) -> Vec<(Vec<u8>, bool)> {
+        let mut v: Vec<crate::flist::FileEntry> = names
+            .into_iter()
+            .map(|n| {
+                let is_dir = d.lstat_at(&n).is_ok_and(|m| m.is_dir());
+                crate::flist::FileEntry::new(n, if is_dir { 0o040000 } else { 0o100000 })
+            })
+            .collect();
+        v.sort_by(|a, b| crate::flist::f_name_cmp(a, b, self.cfg.flist.protocol));
+        v.into_iter()
+            .rev()
+            .map(|e| {
+                let d = e.is_dir();
+                (e.name, d)
+            })
+            .collect()
     }
 
     fn report<W: Write>(

@@ -213,6 +213,16 @@ impl<W: Write> Gen<'_, '_, W> {
         let o = &self.cfg.opts;
         let target = attrs::stored_target(o, e.link_target.as_deref().unwrap_or(&[]));
         let mut iflags = item::IS_NEW | item::LOCAL_CHANGE;
+        if cur.is_none() && !o.dry_run {
+            use crate::cli::AltDest;
+            match basis::exact_alt(self.cfg, e, Some(&target)) {
+                Some((AltDest::Compare, _, _)) => return Ok(()),
+                Some((AltDest::Link, alt, _)) if self.cfg.root.hard_link(&alt, path).is_ok() => {
+                    return Ok(())
+                }
+                _ => {}
+            }
+        }
         if let Some(m) = cur {
             if m.is_symlink()
                 && self.cfg.root.read_link(path).ok().as_deref() == Some(target.as_slice())
@@ -272,6 +282,11 @@ impl<W: Write> Gen<'_, '_, W> {
             return Ok(());
         }
         let basis_meta = cur.filter(|m| m.is_file());
+        if let (Some(m), false) = (basis_meta, redo || o.dry_run) {
+            if self.alt_replaces_existing(e, path, m)? {
+                return Ok(());
+            }
+        }
         if let (Some(m), false) = (basis_meta, redo) {
             if basis::up_to_date(self.cfg, e, path, m) {
                 let ch = attrs::changes(o, e, m);
@@ -335,6 +350,40 @@ impl<W: Write> Gen<'_, '_, W> {
         }
         let basis = basis_meta.filter(|_| !o.whole_file).map(|_| (path, None));
         self.request(ndx, iflags, basis, redo)
+    }
+
+    /// `--link-dest`/`--compare-dest` over an existing file
+    /// (`try_dests_reg` with `find_exact_for_existing`): when an alternate
+    /// directory holds an exact copy, the file is replaced by a hard link
+    /// to it, or removed for `--compare-dest`. Needs the overwrite, resp.
+    /// deletion, capability; returns whether the file is dealt with.
+    fn alt_replaces_existing(
+        &mut self,
+        e: &FileEntry,
+        path: &RelPath,
+        m: &Meta,
+    ) -> Result<bool, RecvError> {
+        use crate::cli::AltDest;
+        let Some((kind, alt, am)) = basis::exact_alt(self.cfg, e, None) else {
+            return Ok(false);
+        };
+        let root = self.cfg.root;
+        match kind {
+            AltDest::Copy => Ok(false),
+            AltDest::Link if am.dev == m.dev && am.ino == m.ino => Ok(true),
+            AltDest::Link => {
+                if self.cfg.overwrite.is_none() {
+                    return Ok(false);
+                }
+                Ok(root.unlink(path).is_ok() && root.hard_link(&alt, path).is_ok())
+            }
+            AltDest::Compare => {
+                if self.deleter.is_some() || self.cfg.delete.is_some() {
+                    let _ = root.unlink(path);
+                }
+                Ok(true)
+            }
+        }
     }
 
     /// Sends a transfer request: index, item flags, sum header and sums.
