@@ -7,6 +7,7 @@
 //!   "Deletions stopped due to --max-delete limit" and exits 25 like stock
 //!   (the same number of deletions; which ones go first may differ);
 //! - `-H` keeps hard-link groups (same inode in the root);
+//! - a push into an identical copy changes nothing (no mtime rewrites);
 //! - `-i` itemized output equals stock's for these option sets (compared
 //!   sorted, from protocol 29 on where item flags travel on the wire).
 
@@ -82,22 +83,39 @@ fn max_delete_stops_and_exits_25() {
         let o_root = work.path("mours");
         let stock = super::push_with(work, cell, &Server::stock(&r_root), &spec, &[]);
         let ours = super::push_with(work, cell, &Server::tested(&[], &o_root), &spec, &[]);
-        ensure(stock.code == Some(25), "STOCK BASELINE: want exit 25", &stock)?;
+        ensure(
+            stock.code == Some(25),
+            "STOCK BASELINE: want exit 25",
+            &stock,
+        )?;
         ensure(ours.code == Some(25), "want exit 25 (stock: 25)", &ours)?;
         ensure(
-            ours.stderr.contains("Deletions stopped due to --max-delete limit"),
+            ours.stderr
+                .contains("Deletions stopped due to --max-delete limit"),
             "no \"Deletions stopped due to --max-delete limit\" warning",
             &ours,
         )?;
         let gone = |root: &Path| {
             let after = crate::tree::snapshot(&root.join("dst")).unwrap_or_default();
-            before.0.keys().filter(|p| !after.0.contains_key(*p)).count()
+            before
+                .0
+                .keys()
+                .filter(|p| !after.0.contains_key(*p))
+                .count()
         };
         let (want, got) = (gone(&r_root), gone(&o_root));
-        ensure(got == want, &format!("{got} entries deleted, stock deleted {want}"), &ours)?;
+        ensure(
+            got == want,
+            &format!("{got} entries deleted, stock deleted {want}"),
+            &ours,
+        )?;
         let after = crate::tree::snapshot(&o_root.join("dst")).unwrap_or_default();
         let missing: Vec<_> = src.0.keys().filter(|p| !after.0.contains_key(*p)).collect();
-        ensure(missing.is_empty(), &format!("source entries missing: {missing:?}"), &ours)
+        ensure(
+            missing.is_empty(),
+            &format!("source entries missing: {missing:?}"),
+            &ours,
+        )
     });
 }
 
@@ -213,5 +231,41 @@ fn itemized_output_matches_stock() {
         } else {
             Err(errs.join("\n    "))
         }
+    });
+}
+
+/// A push into an identical copy (made by local `rsync -a`, so with
+/// nanosecond mtimes) changes nothing at all, at every protocol: stock
+/// compares mtimes at the precision the protocol carries (seconds below
+/// 31) and leaves equal ones alone.
+#[test]
+fn noop_push_changes_nothing() {
+    let fx = fixtures::small();
+    each_cell("push_noop", |work, cell| {
+        for (tag, server) in [
+            ("STOCK BASELINE", Server::stock(&work.path("nref"))),
+            ("ours", Server::tested(&["-wo"], &work.path("nours"))),
+        ] {
+            seed(&fx.dir, &server.root.join("dst"));
+            let before = crate::tree::snapshot(&server.root).expect("snapshot");
+            let out = super::util::push(
+                work,
+                cell,
+                &server,
+                &["-a"],
+                &[super::util::src_arg(&fx.dir)],
+                "x:dst/",
+            );
+            ensure(out.code == Some(0), &format!("{tag}: push failed"), &out)?;
+            let after = crate::tree::snapshot(&server.root).expect("snapshot");
+            crate::tree::same(
+                &format!("{tag}: no-op push"),
+                &before,
+                &after,
+                crate::tree::Cmp::ALL.no_root_mtime(),
+            )
+            .map_err(|e| format!("{e}\n      {}", out.describe()))?;
+        }
+        Ok(())
     });
 }

@@ -199,3 +199,11 @@ pub(crate) fn exact_alt(
     }
     None
 }
+
+/// The first directory of that name in the `--*-dest` directories.
+pub(crate) fn alt_dir_meta(cfg: &ReceiverConfig<'_>, name: &[u8]) -> Option<Meta> {
+    cfg.opts.alt_dest.iter().find_map(|(_, dir)| {
+        let alt = RelPath::new(&[dir.as_bytes(), b"/", name].concat()).ok()?;
+        cfg.root.lstat(&alt).ok().filter(Meta::is_dir)
+    })
+}

@@ -85,6 +85,8 @@ impl<W: Write> Gen<'_, '_, W> {
                 Ok(ToGen::Stopped) | Err(_) => return Ok(()),
             }
         }
+        // Every group leader has arrived: link the other names to it.
+        self.link_followers()?;
         self.done()?;
         if p >= 29 {
             self.done()?;
@@ -99,7 +101,6 @@ impl<W: Write> Gen<'_, '_, W> {
         if let Some(d) = self.deleter.as_mut().filter(|_| self.cfg.opts.delete_late) {
             d.delete_all(&self.out)?;
         }
-        self.link_followers();
         self.touch_dirs();
         self.done()
     }
@@ -167,6 +168,7 @@ impl<W: Write> Gen<'_, '_, W> {
         let o = &self.cfg.opts;
         let mut iflags = 0;
         let fresh_top = e.name == b"." && self.dest.created;
+        let mut create = false;
         match cur {
             Some(_) if fresh_top => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
             Some(m) if m.is_dir() => iflags |= attrs::changes(o, e, m),
@@ -182,11 +184,19 @@ impl<W: Write> Gen<'_, '_, W> {
                 if !o.dry_run {
                     d.remove_one(path, &self.out)?;
                 }
+                create = true;
                 iflags |= item::IS_NEW | item::LOCAL_CHANGE;
             }
-            None => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
+            None => {
+                create = true;
+                // Itemized against a directory in a --*-dest dir, if any.
+                iflags |= match basis::alt_dir_meta(self.cfg, &e.name) {
+                    Some(am) => item::LOCAL_CHANGE | attrs::changes(o, e, &am),
+                    None => item::IS_NEW | item::LOCAL_CHANGE,
+                };
+            }
         }
-        if iflags & item::IS_NEW != 0 && !o.dry_run && !fresh_top {
+        if create && !o.dry_run {
             if let Err(err) = self.cfg.root.mkdir(path, 0o700) {
                 self.out.rsyserr(
                     "generator",
@@ -327,7 +337,16 @@ impl<W: Write> Gen<'_, '_, W> {
             match basis::alt_dest(self.cfg, e, path) {
                 basis::AltOutcome::Done => return Ok(()),
                 basis::AltOutcome::Basis(i, p) if !o.whole_file => {
-                    let flags = iflags | item::BASIS_TYPE_FOLLOWS;
+                    // Itemized against the alternate file, as rsync does.
+                    let mut flags = item::TRANSFER | item::BASIS_TYPE_FOLLOWS;
+                    if let Ok(am) = self.cfg.root.lstat(&p) {
+                        let size = if am.size != e.size {
+                            item::REPORT_SIZE
+                        } else {
+                            0
+                        };
+                        flags |= attrs::changes(o, e, &am) | size;
+                    }
                     return self.request(ndx, flags, Some((&p, Some(i))), redo);
                 }
                 _ => {}
@@ -412,10 +431,7 @@ impl<W: Write> Gen<'_, '_, W> {
         Ok(())
     }
 
-    fn link_followers(&mut self) {
-        if self.cfg.opts.dry_run {
-            return;
-        }
+    fn link_followers(&mut self) -> Result<(), RecvError> {
         for (i, leader) in self.list.hlink_leader.iter().enumerate() {
             let Some(l) = leader else { continue };
             let (Some(e), Some(le)) = (self.list.entries.get(i), self.list.entries.get(*l)) else {
@@ -424,19 +440,43 @@ impl<W: Write> Gen<'_, '_, W> {
             let (Ok(p), Ok(lp)) = (self.dest.path_of(&e.name), self.dest.path_of(&le.name)) else {
                 continue;
             };
-            if self.cfg.root.lstat(&p).is_ok() {
-                if self.cfg.overwrite.is_none() || self.cfg.root.unlink(&p).is_err() {
+            let root = self.cfg.root;
+            if let (Ok(a), Ok(b)) = (root.lstat(&p), root.lstat(&lp)) {
+                if a.dev == b.dev && a.ino == b.ino {
+                    continue;
+                }
+                if self.cfg.overwrite.is_none() || self.cfg.opts.dry_run || root.unlink(&p).is_err()
+                {
                     continue;
                 }
             }
-            if let Err(err) = self.cfg.root.hard_link(&lp, &p) {
-                let _ = self.out.rsyserr(
-                    "generator",
-                    &format!("link \"{}\" => {} failed", show(&e.name), show(&le.name)),
-                    &err,
-                );
+            if !self.cfg.opts.dry_run {
+                if let Err(err) = root.hard_link(&lp, &p) {
+                    let what = format!("link \"{}\" => {} failed", show(&e.name), show(&le.name));
+                    self.out.rsyserr("generator", &what, &err)?;
+                    continue;
+                }
             }
+            self.itemize_link(i, &le.name)?;
         }
+        Ok(())
+    }
+
+    /// `hf+++++++++ NAME => LEADER`: a new hard link (protocol 29+).
+    fn itemize_link(&self, ndx: usize, leader: &[u8]) -> Result<(), RecvError> {
+        if self.protocol < 29 {
+            return Ok(());
+        }
+        let mut o = self.out.lock()?;
+        o.put_ndx(ndx as i32)?;
+        let mut b = Vec::new();
+        put_u16(
+            &mut b,
+            item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS,
+        );
+        crate::wire::put_vstring(&mut b, leader);
+        o.w.write_all(&b)?;
+        Ok(())
     }
 
     /// Directory times last, once their contents are final.

@@ -384,29 +384,35 @@ fn hard_link_leaders(
     if !on {
         return out;
     }
-    let mut groups: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
-    for (i, e) in sorted.iter().enumerate() {
-        let key = if protocol >= 30 {
-            match e.hlink_first {
-                Some(f) => pos_of.get(f as usize).map(|&p| (0, p as u64)),
-                None => e.hlink.map(|_| (0, i as u64)),
-            }
-        } else {
-            e.hlink
-        };
-        let Some(key) = key else { continue };
-        if !e.is_file() {
-            continue;
-        }
-        match groups.get(&key) {
-            Some(&leader) if leader != i => {
-                if let Some(slot) = out.get_mut(i) {
-                    *slot = Some(leader);
+    // Group members by their link identity; rsync transfers the last
+    // member in sorted order and links the others to it.
+    let mut last: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
+    let keys: Vec<Option<(u64, u64)>> = sorted
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let key = if protocol >= 30 {
+                match e.hlink_first {
+                    Some(f) => pos_of.get(f as usize).map(|&p| (0, p as u64)),
+                    None => e.hlink.map(|_| (0, i as u64)),
                 }
-            }
-            Some(_) => {}
-            None => {
-                groups.insert(key, i);
+            } else {
+                e.hlink
+            };
+            key.filter(|_| e.is_file())
+        })
+        .collect();
+    for (i, k) in keys.iter().enumerate() {
+        if let Some(k) = k {
+            last.insert(*k, i);
+        }
+    }
+    for (i, k) in keys.iter().enumerate() {
+        if let Some(&l) = k.as_ref().and_then(|k| last.get(k)) {
+            if l != i {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(l);
+                }
             }
         }
     }
