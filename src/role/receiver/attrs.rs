@@ -133,7 +133,8 @@ pub(crate) fn apply_path<W: Write>(
     let o = &cfg.opts;
     let root: &Root = cfg.root;
     if is_link {
-        if o.times && !o.omit_link_times {
+        let cur = root.lstat(path).ok();
+        if o.times && !o.omit_link_times && cur.as_ref().is_none_or(|m| time_differs(cfg, e, m)) {
             let _ = root.set_times(path, (e.mtime, e.mtime_nsec), None, false);
         }
         if o.am_root && (o.owner || o.group) {
@@ -166,9 +167,17 @@ pub(crate) fn apply_path<W: Write>(
             }
         }
     }
-    if o.times && e.kind() == FileKind::File {
+    if o.times && e.kind() == FileKind::File && cur.as_ref().is_none_or(|m| time_differs(cfg, e, m))
+    {
         let _ = root.set_times(path, (e.mtime, e.mtime_nsec), None, false);
     }
+}
+
+/// Whether a local mtime differs from the sender's, to the precision the
+/// protocol carries: before 31 there are no nanoseconds on the wire, so
+/// equal seconds leave the local time (and its nanoseconds) alone.
+pub(crate) fn time_differs(cfg: &ReceiverConfig<'_>, e: &FileEntry, m: &Meta) -> bool {
+    m.mtime_sec != e.mtime || (cfg.flist.protocol >= 31 && m.mtime_nsec != e.mtime_nsec)
 }
 
 /// Applies attributes to a freshly written file before it is renamed in.

@@ -485,7 +485,15 @@ impl<W: Write> Gen<'_, '_, W> {
             return;
         }
         for (path, ndx) in self.dirs.iter().rev() {
-            if let Some(e) = self.list.entries.get(*ndx) {
+            let Some(e) = self.list.entries.get(*ndx) else {
+                continue;
+            };
+            let stale = self
+                .cfg
+                .root
+                .lstat(path)
+                .is_ok_and(|m| attrs::time_differs(self.cfg, e, &m));
+            if stale {
                 let _ = self
                     .cfg
                     .root
