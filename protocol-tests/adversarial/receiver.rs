@@ -319,7 +319,7 @@ fn symlink_then_file_beneath_it() {
 /// allocation abort under `prlimit --as=1GiB`. Ignored until the entry
 /// cap follows a memory budget (see docs/security.md, "Limits").
 #[test]
-#[ignore = "BUG: FlistLimits::default() allows 10M entries (~2 GB); the server aborts on allocation instead of refusing"]
+
 fn flist_entry_count_is_capped_by_memory() {
     let sb = Sandbox::new("many");
     let mut c = push(&sb, "", None);

@@ -15,8 +15,18 @@ use crate::role::sender::{self, SenderConfig, WalkOptions};
 use crate::role::Conn;
 use crate::wire::MsgCode;
 
-/// Most entries in a file list.
-pub const MAX_ENTRIES: usize = 10_000_000;
+/// Memory budget for a session's file list when the client sets no
+/// `--max-alloc` (rsync's default is also 1 GiB).
+pub const DEFAULT_MAX_ALLOC: u64 = 1 << 30;
+
+/// Most file-list entries a budget allows: about 1 KiB per entry covers
+/// the entry, its name and the copies made while sorting.
+pub fn max_entries(o: &Options) -> usize {
+    let budget = o.max_alloc.unwrap_or(DEFAULT_MAX_ALLOC);
+    usize::try_from(budget / 1024)
+        .unwrap_or(usize::MAX)
+        .clamp(1_000, 50_000_000)
+}
 
 /// Silence from the client tolerated when it did not ask for `--timeout`.
 pub const DEFAULT_IDLE_TIMEOUT: u64 = 3600;
@@ -168,7 +178,7 @@ fn walk_options(o: &Options) -> WalkOptions {
         one_file_system: o.one_file_system > 0,
         hard_links: o.hard_links > 0,
         hlink_every_file: false,
-        max_entries: MAX_ENTRIES,
+        max_entries: max_entries(o),
     }
 }
 
@@ -229,7 +239,9 @@ fn start<R: Read, W: Write>(
     let hs = match proto::server_handshake(&mut conn.r, &mut conn.w, &handshake_request(o)) {
         Ok(s) => s,
         Err(e) => {
-            let _ = conn.error(&e.to_string());
+            // Multiplexing is not on yet: stderr is the only channel the
+            // client (and, under sshd, the operator's log) reads now.
+            eprintln!("rrsync-rs: {e}");
             let _ = conn.flush();
             return Err(e.exit_code());
         }
@@ -289,7 +301,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
     } else {
         None
     };
-    let opts = match recv_options(o, delete_mode) {
+    let opts = match recv_options(o, delete_mode).and_then(|x| check_temp_dir(root, x)) {
         Ok(x) => x,
         Err(msg) => return (fail(&mut conn, msg, 1), Transfer::default()),
     };
@@ -339,6 +351,7 @@ fn recv_options(o: &Options, delete_mode: bool) -> Result<RecvOptions, String> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(RecvOptions {
         verbose: o.verbose,
+        max_entries: max_entries(o),
         itemize: o.log_format.as_deref().is_some_and(|f| f.contains("%i")),
         perms: o.perms,
         executability: o.executability,
@@ -406,4 +419,17 @@ fn exit_code_for(io_error: i32) -> i32 {
     } else {
         0
     }
+}
+
+/// `--temp-dir` must name an existing directory, checked before anything
+/// is transferred as rsync's `do_recv` does.
+fn check_temp_dir(root: &Root, o: RecvOptions) -> Result<RecvOptions, String> {
+    if let Some(t) = &o.temp_dir {
+        if !root.stat(t).is_ok_and(|m| m.is_dir()) {
+            return Err(format!(
+                "The temp-dir does not exist or is not a directory: {t}"
+            ));
+        }
+    }
+    Ok(o)
 }

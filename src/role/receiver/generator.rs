@@ -197,7 +197,10 @@ impl<W: Write> Gen<'_, '_, W> {
             }
         }
         if create && !o.dry_run {
-            if let Err(err) = self.cfg.root.mkdir(path, 0o700) {
+            // Without -p a new directory gets the sender's bits less the
+            // umask, as rsync creates it; with -p the exact mode follows.
+            let mode = if o.perms { 0o700 } else { e.mode & 0o777 };
+            if let Err(err) = self.cfg.root.mkdir(path, mode) {
                 self.out.rsyserr(
                     "generator",
                     &format!("mkdir \"{}\" failed", show(&e.name)),

@@ -81,6 +81,8 @@ impl From<crate::flist::FlistError> for RecvError {
 pub struct RecvOptions {
     /// `-v` count.
     pub verbose: u8,
+    /// Most file-list entries accepted (from the memory budget).
+    pub max_entries: usize,
     /// The client itemizes (`--log-format=%i`).
     pub itemize: bool,
     /// `-p`.
@@ -303,7 +305,11 @@ fn receive_list<R: Read>(
     cfg: &ReceiverConfig<'_>,
     protocol: u32,
 ) -> Result<List, RecvError> {
-    let dec = FlistDecoder::new(cfg.flist, FlistLimits::default());
+    let limits = FlistLimits {
+        max_entries: cfg.opts.max_entries,
+        ..FlistLimits::default()
+    };
+    let dec = FlistDecoder::new(cfg.flist, limits);
     let (mut entries, _io_error) = dec.read_list(r)?;
     let (users, groups) = read_id_lists(r, &cfg.flist, cfg.id0_names)?;
     if protocol < 30 {

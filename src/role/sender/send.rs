@@ -98,6 +98,9 @@ fn read_request<R: Read, W: Write>(
     len: usize,
 ) -> Result<Option<Request>, SendError> {
     let p = ctx.conn.protocol;
+    // Everything answered so far goes out before we wait for the client,
+    // as rsync flushes before it blocks on input.
+    ctx.conn.flush()?;
     loop {
         let ndx = ctx.conn.read_ndx()?;
         if ndx == NDX_DONE {
