@@ -28,6 +28,7 @@ struct Gen<'a, 'c, W: Write> {
     out: Shared<W>,
     protocol: u32,
     dirs: Vec<(RelPath, usize)>,
+    reqs: &'a super::requests::Requests,
     deleter: Option<Deleter<'a, 'c>>,
 }
 
@@ -39,6 +40,7 @@ pub(crate) fn run<W: Write>(
     out: Shared<W>,
     rx: Receiver<ToGen>,
     protocol: u32,
+    reqs: &super::requests::Requests,
 ) -> Result<GenStats, RecvError> {
     let deleter = cfg
         .delete
@@ -52,6 +54,7 @@ pub(crate) fn run<W: Write>(
         out,
         protocol,
         dirs: Vec::new(),
+        reqs,
         deleter,
     };
     let result = g.generate(&rx);
@@ -73,6 +76,7 @@ impl<W: Write> Gen<'_, '_, W> {
         for i in 0..self.list.entries.len() {
             if self.list.active.get(i) == Some(&true) {
                 self.entry(i, false)?;
+                self.reqs.settle(i);
             }
         }
         self.done()?;
@@ -431,6 +435,8 @@ impl<W: Write> Gen<'_, '_, W> {
         let mut o = self.out.lock()?;
         o.put_ndx(ndx as i32)?;
         o.w.write_all(&body)?;
+        drop(o);
+        self.reqs.requested(ndx);
         Ok(())
     }
 

@@ -20,6 +20,7 @@ mod dest;
 mod generator;
 pub mod out;
 mod recv;
+mod requests;
 
 use std::io::{Read, Write};
 use std::sync::mpsc;
@@ -281,10 +282,15 @@ fn receive<R: Read, W: Write + Send>(
     let list = receive_list(r, cfg, protocol)?;
     let dest = dest::resolve(cfg, &list, out)?;
     let (tx, rx) = mpsc::channel::<ToGen>();
+    let reqs = requests::Requests::new(list.entries.len());
     std::thread::scope(|s| {
         let gen_out = out.clone();
-        let gen = s.spawn(|| generator::run(cfg, &list, &dest, gen_out, rx, protocol));
-        let recv_result = recv::run(cfg, &list, &dest, out, r, ndx_in, protocol, &tx);
+        let gen = s.spawn(|| {
+            let r = generator::run(cfg, &list, &dest, gen_out, rx, protocol, &reqs);
+            reqs.close();
+            r
+        });
+        let recv_result = recv::run(cfg, &list, &dest, out, r, ndx_in, protocol, &tx, &reqs);
         let _ = tx.send(ToGen::Stopped);
         let gen_result = gen
             .join()

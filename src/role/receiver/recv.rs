@@ -52,6 +52,7 @@ pub(crate) fn run<R: Read, W: Write>(
     mut ndx_in: NdxDecoder,
     protocol: u32,
     tx: &Sender<ToGen>,
+    reqs: &super::requests::Requests,
 ) -> Result<RecvCounts, RecvError> {
     let mut tokens =
         TokenDecoder::new(cfg.compression).map_err(|e| RecvError::Protocol(e.to_string()))?;
@@ -112,6 +113,11 @@ pub(crate) fn run<R: Read, W: Write>(
             return Err(RecvError::Protocol(
                 "got transfer request in phase 2".into(),
             ));
+        }
+        if !reqs.wait(i) {
+            return Err(RecvError::Protocol(format!(
+                "received data for file index {ndx}, which was not requested"
+            )));
         }
         if cfg.opts.dry_run {
             continue;
