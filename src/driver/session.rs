@@ -154,7 +154,7 @@ fn sender_session<R: Read, W: Write>(
         xfer_kind,
         file_kind,
         seed: hs.seed,
-        proper_seed_order: seed_first(&hs),
+        proper_seed_order: seed_first(hs),
         dry_run: o.dry_run,
         inplace: o.inplace,
         files_from: files_from(o),

@@ -83,10 +83,7 @@ impl FlistDecoder {
 
     /// Reads the whole list up to its end marker, in wire order.
     pub fn read_list(mut self, r: &mut impl Read) -> Result<(Vec<FileEntry>, i32), FlistError> {
-        loop {
-            let Some(flags) = self.read_flags(r)? else {
-                break;
-            };
+        while let Some(flags) = self.read_flags(r)? {
             if self.entries.len() >= self.limits.max_entries {
                 return Err(invalid(format!(
                     "file list has more than {} entries",
@@ -401,13 +398,16 @@ fn check_name(name: &[u8]) -> Result<(), FlistError> {
     Ok(())
 }
 
+/// Ids with the names the sender gave them.
+pub type IdNameList = Vec<(u32, Vec<u8>)>;
+
 /// Reads the uid and gid name lists that follow the file list
 /// (`recv_id_list`); returns (uid → name, gid → name) pairs.
 pub fn read_id_lists(
     r: &mut impl Read,
     opts: &FlistOptions,
     id0_names: bool,
-) -> Result<(Vec<(u32, Vec<u8>)>, Vec<(u32, Vec<u8>)>), FlistError> {
+) -> Result<(IdNameList, IdNameList), FlistError> {
     let read_list = |r: &mut dyn Read| -> Result<Vec<(u32, Vec<u8>)>, FlistError> {
         let mut rr = r;
         let mut out = Vec::new();

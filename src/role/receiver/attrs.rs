@@ -43,9 +43,9 @@ pub(crate) fn changes(o: &RecvOptions, e: &FileEntry, m: &Meta) -> u16 {
         f |= item::REPORT_TIME;
     }
     if kind != FileKind::Symlink {
-        if o.perms && (m.mode & 0o7777) != (e.mode & 0o7777) {
-            f |= item::REPORT_PERMS;
-        } else if !o.perms && o.executability && ((m.mode & 0o111 != 0) != (e.mode & 0o111 != 0)) {
+        let perms = o.perms && (m.mode & 0o7777) != (e.mode & 0o7777);
+        let exec = !o.perms && o.executability && ((m.mode & 0o111 == 0) != (e.mode & 0o111 == 0));
+        if perms || exec {
             f |= item::REPORT_PERMS;
         }
     }
@@ -143,7 +143,7 @@ pub(crate) fn apply_path<W: Write>(
         return;
     }
     let cur = root.lstat(path).ok();
-    if o.am_root && (o.owner || o.group) || o.group {
+    if (o.am_root && o.owner) || o.group {
         let uid = (o.owner && o.am_root).then_some(e.uid);
         let gid = o
             .group

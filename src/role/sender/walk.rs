@@ -290,7 +290,7 @@ impl<'a> Walker<'a> {
                 content_dir: is_dir && recurse && !other_fs,
                 ..EntryFlags::default()
             };
-            let entry_meta = meta.clone();
+            let entry_meta = meta;
             if meta.is_symlink() {
                 let target = dir.read_link_at(&n);
                 self.push_link(child_name.clone(), child_path.clone(), &entry_meta, target);
