@@ -72,6 +72,8 @@ pub struct Record {
     pub exit: Option<i32>,
     /// Files and bytes moved, when a transfer ran.
     pub transfer: Option<Transfer>,
+    /// Whether the session ran under Landlock (`on`, `partial`, `off`).
+    pub landlock: Option<&'static str>,
 }
 
 impl Record {
@@ -151,6 +153,7 @@ impl Record {
         field(&mut o, "command", self.command.as_deref());
         field(&mut o, "role", self.role);
         field(&mut o, "refused", self.refused.as_deref());
+        field(&mut o, "landlock", self.landlock);
         if let Some(e) = self.exit {
             let _ = write!(o, ",\"exit\":{e}");
         }
@@ -413,10 +416,13 @@ pub fn around(
     }
     rec.set_flags(flags);
     rec.set_command(Some(flags), command);
+    // Opened before the session, which may sandbox itself away from it.
+    let sink = Sink::open(Some(path), false);
     let (code, transfer) = f();
     rec.transfer = Some(transfer).filter(|t| *t != Transfer::default());
+    rec.landlock = crate::sandbox::last_status().map(crate::sandbox::Status::name);
     rec.finish(Some(code));
-    match Sink::open(Some(path), false) {
+    match sink {
         Ok(sink) => sink.write(&rec),
         Err(e) => eprintln!(
             "rrsync-rs: cannot open the audit log {}: {e}",

@@ -34,6 +34,7 @@ pub mod fuzzing;
 pub mod policy;
 pub mod proto;
 pub mod role;
+pub mod sandbox;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 pub mod token;

@@ -71,6 +71,11 @@ pub fn run<R: Read, W: Write + Send + 'static>(
             }
         }
     };
+    // Everything outside the root the session needs is read now: the id
+    // tables. Then the session gives up the rest of the filesystem.
+    let _ = crate::flist::IdNames::load_system();
+    let writable = matches!(session, Session::Receive(_));
+    crate::sandbox::restrict_to(&root, writable);
     match session {
         Session::Send(permit) => run_sender(&root, &permit, r, w),
         Session::Receive(permit) => run_receiver(&root, &permit, r, w),
