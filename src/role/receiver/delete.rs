@@ -23,7 +23,6 @@ pub(crate) struct Deleter<'a, 'c> {
     dest: &'a Dest,
     _permit: &'a DeletePermit,
     count: u64,
-    limit_hit: bool,
     skipped: u64,
     /// Removals that make room for an entry are not reported.
     quiet: bool,
@@ -43,7 +42,6 @@ impl<'a, 'c> Deleter<'a, 'c> {
             dest,
             _permit: permit,
             count: 0,
-            limit_hit: false,
             skipped: 0,
             quiet: false,
         }
@@ -128,14 +126,9 @@ impl<'a, 'c> Deleter<'a, 'c> {
         !self.cfg.opts.delete_excluded && f.check(name, is_dir).is_excluded()
     }
 
-    fn allowed(&mut self) -> bool {
-        match self.cfg.opts.max_delete {
-            Some(m) if m >= 0 && self.count >= m as u64 => {
-                self.limit_hit = true;
-                false
-            }
-            _ => true,
-        }
+    /// Whether `--max-delete` still allows one more deletion.
+    fn allowed(&self) -> bool {
+        !matches!(self.cfg.opts.max_delete, Some(m) if m >= 0 && self.count >= m as u64)
     }
 
     /// Removes one entry that is in the way of a received one.

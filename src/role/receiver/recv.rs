@@ -187,7 +187,7 @@ impl<W: Write> Ctx<'_, '_, W> {
         let sum = match self.stream(r, &head, basis.as_mut(), &mut sink, &mut ap, digest_len) {
             Ok(sum) => sum,
             Err(err) => {
-                self.abort(e, &path, tmp, sink);
+                self.abort(&path, tmp, sink);
                 return Err(err);
             }
         };
@@ -244,13 +244,7 @@ impl<W: Write> Ctx<'_, '_, W> {
     /// The connection broke in the middle of a file: remove the temporary
     /// file, or with `--partial` keep what arrived as rsync does (in the
     /// partial directory, or in place of the file).
-    fn abort(
-        &self,
-        _e: &crate::flist::FileEntry,
-        path: &RelPath,
-        tmp: Option<RelPath>,
-        sink: Sink,
-    ) {
+    fn abort(&self, path: &RelPath, tmp: Option<RelPath>, sink: Sink) {
         let root = self.cfg.root;
         let Some(t) = tmp else { return };
         drop(sink);

@@ -82,7 +82,7 @@ pub(super) fn send_files<R: Read, W: Write>(
             write_attrs(ctx, &req)?;
             continue;
         }
-        send_one(ctx, &req, item, phase > 0)?;
+        send_one(ctx, &req, item)?;
     }
     if ctx.io_error != start_io_error && ctx.conn.protocol >= 30 {
         ctx.conn.w.send_msg_int(MsgCode::IoError, ctx.io_error)?;
@@ -189,7 +189,6 @@ fn send_one<R: Read, W: Write>(
     ctx: &mut SenderCtx<'_, R, W>,
     req: &Request,
     item: &Item,
-    redo: bool,
 ) -> Result<(), SendError> {
     let p = ctx.conn.protocol;
     let digest_len = ctx.xfer_kind.digest_len();
@@ -197,7 +196,6 @@ fn send_one<R: Read, W: Write>(
         .map_err(|e| SendError::Protocol(format!("invalid block-sum header: {e}")))?;
     let sig = Signature::read_blocks(head, &mut ctx.conn.r)
         .map_err(|e| SendError::Protocol(format!("reading block sums failed: {e}")))?;
-    let _ = redo;
     let mut file = match ctx.root.open_file(&item.path) {
         Ok(f) => f,
         Err(e) => {
