@@ -192,9 +192,9 @@ impl FlistDecoder {
             .map_err(|_| invalid(format!("negative file size for {}", shown())))?;
         if x & xmit::SAME_TIME == 0 {
             self.mtime = if p >= 30 {
-                get_varlong(r, 4, "a mtime")?
+                get_varlong(r, 4, "an mtime")?
             } else {
-                i64::from(get_i32(r, "a mtime")? as u32)
+                i64::from(get_i32(r, "an mtime")? as u32)
             };
         }
         let nsec = if x & xmit::MOD_NSEC != 0 {
@@ -446,5 +446,6 @@ pub fn read_id_lists(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #[path = "decode_tests.rs"]
 mod tests;

@@ -9,10 +9,10 @@ pub enum WireError {
     #[error("connection closed in the middle of {0}")]
     Truncated(&'static str),
     /// A value is outside the range the protocol allows.
-    #[error("invalid {0} received")]
+    #[error("invalid value received for {0}")]
     OutOfRange(&'static str),
     /// A length-prefixed item is longer than we accept.
-    #[error("over-long {0} received")]
+    #[error("too long: {0}")]
     TooLong(&'static str),
     /// The peer sent a multiplexed message we do not accept here.
     #[error("unexpected message code {0} from the client")]

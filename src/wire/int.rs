@@ -236,5 +236,6 @@ pub fn get_vstring(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #[path = "int_tests.rs"]
 mod tests;

@@ -132,7 +132,7 @@ impl<R: Read> MuxReader<R> {
 
     fn read_message(&mut self, code: u8, len: usize) -> Result<(), WireError> {
         if len > MAX_MSG {
-            return Err(WireError::TooLong("message"));
+            return Err(WireError::TooLong("a multiplexed message"));
         }
         let mut payload = vec![0u8; len];
         self.raw_exact(&mut payload, "a message")?;
@@ -143,19 +143,19 @@ impl<R: Read> MuxReader<R> {
         };
         let msg = match code {
             1..=8 => PeerMessage::Text(code, payload.clone()),
-            22 => PeerMessage::IoError(int().ok_or(WireError::OutOfRange("io_error message"))?),
+            22 => PeerMessage::IoError(int().ok_or(WireError::OutOfRange("an io_error message"))?),
             42 if len == 0 => return Ok(()),
             86 => {
                 let code = if len == 0 {
                     0
                 } else {
-                    int().ok_or(WireError::OutOfRange("exit message"))?
+                    int().ok_or(WireError::OutOfRange("an exit message"))?
                 };
                 return Err(WireError::PeerExit(code));
             }
-            100 => PeerMessage::Success(int().ok_or(WireError::OutOfRange("success message"))?),
+            100 => PeerMessage::Success(int().ok_or(WireError::OutOfRange("a success message"))?),
             101 => PeerMessage::Deleted(payload.clone()),
-            102 => PeerMessage::NoSend(int().ok_or(WireError::OutOfRange("no_send message"))?),
+            102 => PeerMessage::NoSend(int().ok_or(WireError::OutOfRange("a no_send message"))?),
             other => return Err(WireError::UnexpectedMessage(other)),
         };
         if self.pending.len() >= MAX_PENDING {
@@ -295,6 +295,7 @@ impl<W: Write> Write for MuxWriter<W> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -342,6 +343,9 @@ mod tests {
         let mut r = MuxReader::new(&s[..]);
         r.set_multiplexed(true);
         let e = r.read(&mut [0u8; 1]).unwrap_err();
-        assert_eq!(WireError::from_io(&e, "x"), WireError::TooLong("message"));
+        assert_eq!(
+            WireError::from_io(&e, "x"),
+            WireError::TooLong("a multiplexed message")
+        );
     }
 }
