@@ -396,7 +396,6 @@ fn recv_options(o: &Options, delete_mode: bool) -> Result<RecvOptions, String> {
         remove_source_files: o.remove_source_files,
         numeric_ids: o.numeric_ids,
         munge_links: o.munge_links,
-        create_devices: false,
         am_root: rustix::process::geteuid().is_root(),
     })
 }

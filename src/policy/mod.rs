@@ -117,7 +117,6 @@ pub struct ReceivePermit {
     args: ServerArgs,
     may_delete: bool,
     may_overwrite: bool,
-    may_create_devices: bool,
 }
 
 impl ReceivePermit {
@@ -150,12 +149,6 @@ impl ReceivePermit {
     /// The overwrite capability, absent under `-no-overwrite`.
     pub fn overwrite_permit(&self) -> Option<OverwritePermit> {
         self.may_overwrite.then_some(OverwritePermit(()))
-    }
-    /// False unless the root is `/`: rrsync 3.5.0 adds `--drop-D` on a
-    /// restricted receiver, so device and special files are not created
-    /// (they are still read from the wire).
-    pub fn may_create_devices(&self) -> bool {
-        self.may_create_devices
     }
 }
 
@@ -190,7 +183,6 @@ pub fn authorize(flags: &WrapperFlags, mut args: ServerArgs) -> Result<Session, 
             args,
             may_delete: !flags.no_del,
             may_overwrite: !flags.no_overwrite,
-            may_create_devices: !restricted,
         })
     })
 }

@@ -162,8 +162,6 @@ pub struct RecvOptions {
     pub numeric_ids: bool,
     /// `-munge`/`--munge-links`.
     pub munge_links: bool,
-    /// Devices and specials may be created (root is `/`).
-    pub create_devices: bool,
     /// Running as root (ownership can be set).
     pub am_root: bool,
 }
