@@ -1,0 +1,129 @@
+//! Where audit records go: a file opened safely for appending, stderr, or
+//! nowhere; and the `-audit FILE` flag that names it.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::Record;
+
+/// Where records go.
+#[derive(Debug, Default)]
+pub struct Sink {
+    file: Option<Mutex<std::fs::File>>,
+    json_stderr: bool,
+    summary_stderr: bool,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl Sink {
+    /// A sink that drops every record.
+    pub fn none() -> Sink {
+        Sink::default()
+    }
+
+    /// Opens `path` (`-` for stderr) for appending; `summary_stderr` adds
+    /// a human line per record on stderr.
+    pub fn open(path: Option<&Path>, summary_stderr: bool) -> std::io::Result<Sink> {
+        let mut sink = Sink {
+            summary_stderr,
+            ..Sink::default()
+        };
+        match path {
+            Some(p) if p == Path::new("-") => sink.json_stderr = true,
+            Some(p) => sink.file = Some(Mutex::new(open_append(p)?)),
+            None => {}
+        }
+        Ok(sink)
+    }
+
+    /// Writes `rec`; a failure is reported once on stderr, never returned.
+    pub fn write(&self, rec: &Record) {
+        if self.summary_stderr {
+            eprintln!("{}", rec.summary());
+        }
+        let mut line = rec.to_json();
+        line.push('\n');
+        if self.json_stderr {
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        }
+        let Some(file) = &self.file else { return };
+        let res = match file.lock() {
+            Ok(mut f) => f.write_all(line.as_bytes()),
+            Err(_) => Err(std::io::Error::other("audit log lock poisoned")),
+        };
+        if let Err(e) = res {
+            if !self.failed.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                eprintln!("rrsync-rs: cannot write the audit log: {e}");
+            }
+        }
+    }
+}
+
+/// Opens `path` for appending beneath its own directory: the last
+/// component is never a symlink (`O_NOFOLLOW`), the file is created
+/// `0600`, and it must be a regular file.
+pub fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{openat, Mode as FMode, OFlags, CWD};
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("audit log path has no file name"))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dirfd = openat(
+        CWD,
+        dir,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        FMode::empty(),
+    )?;
+    let fd = openat(
+        &dirfd,
+        name,
+        OFlags::WRONLY
+            | OFlags::APPEND
+            | OFlags::CREATE
+            | OFlags::NOFOLLOW
+            | OFlags::NOCTTY
+            | OFlags::NONBLOCK
+            | OFlags::CLOEXEC,
+        FMode::from_raw_mode(0o600),
+    )?;
+    let st = rustix::fs::fstat(&fd)?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(std::io::Error::other("audit log is not a regular file"));
+    }
+    Ok(std::fs::File::from(fd))
+}
+
+/// Takes `-audit FILE` out of our argv (only among the flags before DIR,
+/// never from a `local` command's remote words); without it, the
+/// `RRSYNC_AUDIT` environment variable names the file.
+pub fn take_flag(args: &mut Vec<OsString>) -> Option<PathBuf> {
+    let mut found = None;
+    let mut i = usize::from(args.first().is_some_and(|a| a == "local"));
+    if args
+        .first()
+        .is_some_and(|a| a == "serve" || a == "authorize")
+    {
+        return None;
+    }
+    while let Some(w) = args.get(i) {
+        let Some(s) = w.to_str() else { break };
+        if s == "-audit" && i + 1 < args.len() {
+            let v: Vec<OsString> = args.drain(i..i + 2).collect();
+            found = v.into_iter().nth(1).map(PathBuf::from);
+        } else if s.starts_with('-') && s != "-" && s != "--" {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    found.or_else(|| {
+        std::env::var_os("RRSYNC_AUDIT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}

@@ -1,0 +1,78 @@
+//! Unit tests of the audit records, time format and sink.
+
+use super::*;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::UNIX_EPOCH;
+
+#[test]
+fn dates() {
+    assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    let t = UNIX_EPOCH + Duration::from_secs(1_709_210_096);
+    assert_eq!(rfc3339(t), "2024-02-29T12:34:56.000Z");
+}
+
+#[test]
+fn json_escapes() {
+    let mut r = Record::start("serve");
+    r.command = Some("rsync \"x\"\n\u{1}".into());
+    r.refuse("a");
+    r.refuse("b");
+    r.finish(Some(1));
+    let j = r.to_json();
+    assert!(j.contains(r#""command":"rsync \"x\"\n\u0001""#), "{j}");
+    assert!(j.contains(r#""refused":"a; b""#), "{j}");
+    assert!(j.contains(r#""outcome":"refused""#), "{j}");
+    assert!(j.contains(r#""exit":1"#), "{j}");
+}
+
+#[test]
+fn classify_refusals() {
+    let flags = match cli::parse_args_with_home(&["-ro".into(), "/srv".into()], None) {
+        Ok(cli::Invocation::Forced(f)) => f,
+        other => panic!("{other:?}"),
+    };
+    let mut r = Record::start("sshd");
+    r.set_command(Some(&flags), "rsync --server -logDtpre.iLsfxCIvu . dir/");
+    assert_eq!(r.role, Some("receiver"));
+    assert!(r.refused.as_deref().unwrap().contains("read-only"));
+    let mut r = Record::start("sshd");
+    r.set_command(Some(&flags), "ls");
+    assert!(r.refused.is_some());
+    let mut r = Record::start("sshd");
+    r.set_command(
+        Some(&flags),
+        "rsync --server --sender -logDtpre.iLsfxCIvu . dir/",
+    );
+    assert_eq!((r.role, r.refused), (Some("sender"), None));
+}
+
+#[test]
+fn flag_is_taken_before_dir_only() {
+    let mut a: Vec<OsString> = ["-ro", "-audit", "/l", "/srv"]
+        .iter()
+        .map(OsString::from)
+        .collect();
+    assert_eq!(take_flag(&mut a), Some(PathBuf::from("/l")));
+    assert_eq!(a, ["-ro", "/srv"]);
+    let mut a: Vec<OsString> = ["local", "-audit", "-", "/srv", "h", "-audit", "x"]
+        .iter()
+        .map(OsString::from)
+        .collect();
+    assert_eq!(take_flag(&mut a), Some(PathBuf::from("-")));
+    assert_eq!(a, ["local", "/srv", "h", "-audit", "x"]);
+}
+
+#[test]
+fn open_refuses_symlink() {
+    let d = std::env::temp_dir().join(format!("rrsync-audit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", d.join("link")).unwrap();
+    assert!(open_append(&d.join("link")).is_err());
+    let sink = Sink::open(Some(&d.join("log.jsonl")), false).unwrap();
+    sink.write(&Record::start("serve"));
+    let text = std::fs::read_to_string(d.join("log.jsonl")).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -1,0 +1,100 @@
+//! Hard links and alternate destinations on the generator side: linking
+//! `-H` followers to their leader once the leader is in place
+//! (`finish_hard_link` in `hlink.c`) and itemizing them (protocol 29+), and
+//! `--link-dest`/`--compare-dest` over an existing file (`try_dests_reg`
+//! in `generator.c`).
+
+use std::io::Write;
+
+use super::super::attrs::item;
+use super::super::basis;
+use super::super::RecvError;
+use super::{show, Gen};
+use crate::flist::FileEntry;
+use crate::fs::{Meta, RelPath};
+use crate::wire::put_u16;
+
+impl<W: Write> Gen<'_, '_, W> {
+    /// `--link-dest`/`--compare-dest` over an existing file
+    /// (`try_dests_reg` with `find_exact_for_existing`): when an alternate
+    /// directory holds an exact copy, the file is replaced by a hard link
+    /// to it, or removed for `--compare-dest`. Needs the overwrite, resp.
+    /// deletion, capability; returns whether the file is dealt with.
+    pub(super) fn alt_replaces_existing(
+        &mut self,
+        e: &FileEntry,
+        path: &RelPath,
+        m: &Meta,
+    ) -> Result<bool, RecvError> {
+        use crate::cli::AltDest;
+        let Some((kind, alt, am)) = basis::exact_alt(self.cfg, e, None) else {
+            return Ok(false);
+        };
+        let root = self.cfg.root;
+        match kind {
+            AltDest::Copy => Ok(false),
+            AltDest::Link if am.dev == m.dev && am.ino == m.ino => Ok(true),
+            AltDest::Link => {
+                if self.cfg.overwrite.is_none() {
+                    return Ok(false);
+                }
+                Ok(root.unlink(path).is_ok() && root.hard_link(&alt, path).is_ok())
+            }
+            AltDest::Compare => {
+                if self.deleter.is_some() || self.cfg.delete.is_some() {
+                    let _ = root.unlink(path);
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// Hard-links every `-H` follower to its leader, unless it already is.
+    pub(super) fn link_followers(&mut self) -> Result<(), RecvError> {
+        for (i, leader) in self.list.hlink_leader.iter().enumerate() {
+            let Some(l) = leader else { continue };
+            let (Some(e), Some(le)) = (self.list.entries.get(i), self.list.entries.get(*l)) else {
+                continue;
+            };
+            let (Ok(p), Ok(lp)) = (self.dest.path_of(&e.name), self.dest.path_of(&le.name)) else {
+                continue;
+            };
+            let root = self.cfg.root;
+            if let (Ok(a), Ok(b)) = (root.lstat(&p), root.lstat(&lp)) {
+                if a.dev == b.dev && a.ino == b.ino {
+                    continue;
+                }
+                if self.cfg.overwrite.is_none() || self.cfg.opts.dry_run || root.unlink(&p).is_err()
+                {
+                    continue;
+                }
+            }
+            if !self.cfg.opts.dry_run {
+                if let Err(err) = root.hard_link(&lp, &p) {
+                    let what = format!("link \"{}\" => {} failed", show(&e.name), show(&le.name));
+                    self.out.rsyserr("generator", &what, &err)?;
+                    continue;
+                }
+            }
+            self.itemize_link(i, &le.name)?;
+        }
+        Ok(())
+    }
+
+    /// `hf+++++++++ NAME => LEADER`: a new hard link (protocol 29+).
+    fn itemize_link(&self, ndx: usize, leader: &[u8]) -> Result<(), RecvError> {
+        if self.protocol < 29 {
+            return Ok(());
+        }
+        let mut o = self.out.lock()?;
+        o.put_ndx(ndx as i32)?;
+        let mut b = Vec::new();
+        put_u16(
+            &mut b,
+            item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS,
+        );
+        crate::wire::put_vstring(&mut b, leader);
+        o.w.write_all(&b)?;
+        Ok(())
+    }
+}
