@@ -6,9 +6,13 @@
 //! To add a direction, add a module next to `pull` (e.g. `mod push;`) that
 //! uses `harness::{matrix, Server, Report}`, `fixtures` and `tree`.
 
+// Tests may fail loudly: unwrap, expect and panic are their assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod adversarial;
 mod fixtures;
 mod harness;
+mod openssh;
 mod pull;
 mod push;
 mod ssh;

@@ -1,70 +1,18 @@
 //! `rrsync-rs authorize` against a real OpenSSH sshd: `--append` creates
 //! `.ssh` (0700) and `authorized_keys` (0600), refuses a duplicate, and
 //! the line it wrote lets a stock client pull through sshd, with an audit
-//! line (`-audit`, key from sshd's `ExposeAuthInfo`). sshd is started the
-//! way `pull/sshd.rs` does it (`sshd -D -e`, random port, own host key).
-//! `StrictModes` stays off: the files live under /tmp, whose mode sshd
-//! would reject; the permissions are checked directly instead.
+//! line (`-audit`, key from sshd's `ExposeAuthInfo`). sshd is
+//! [`crate::openssh::start`]; its `StrictModes` is off (the files live
+//! under /tmp), so the permissions are checked directly instead.
 
-use super::{has, keygen, read};
+use super::{has, read};
 use crate::fixtures;
 use crate::harness::{self, ensure, Report, Work};
+use crate::openssh::{self, keygen};
 use crate::tree::{self, Cmp};
-use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-const SSHD: &str = "/usr/sbin/sshd";
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_sshd(work: &Work, auth: &Path) -> (Daemon, u16) {
-    let host_key = work.dir.join("sshd_host_key");
-    keygen(&host_key);
-    let port = super::free_port();
-    let config = work.dir.join("sshd_config");
-    std::fs::write(
-        &config,
-        format!(
-            "ListenAddress 127.0.0.1\nPort {port}\nHostKey {}\nAuthorizedKeysFile {}\nStrictModes no\nUsePAM no\n\
-             PidFile none\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
-             PubkeyAuthentication yes\nExposeAuthInfo yes\nLogLevel VERBOSE\n",
-            host_key.display(),
-            auth.display()
-        ),
-    )
-    .expect("write sshd_config");
-    std::fs::create_dir_all("/run/sshd").expect("mkdir /run/sshd");
-    let log = std::fs::File::create(work.dir.join("sshd.log")).expect("create sshd.log");
-    let child = Command::new(SSHD)
-        .args(["-D", "-e", "-f"])
-        .arg(&config)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn sshd");
-    let daemon = Daemon(child);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "sshd did not listen: {}",
-            read(&work.dir.join("sshd.log"))
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (daemon, port)
-}
+use std::process::Command;
 
 fn authorize(args: &[&str]) -> harness::Output {
     let mut cmd = Command::new(harness::bin());
@@ -77,8 +25,8 @@ fn authorize_line_works_with_real_sshd() {
     if !super::have_ssh() {
         return;
     }
-    if !Path::new(SSHD).exists() {
-        return harness::skip("sshd not installed (.ci/run installs openssh-server)");
+    if !openssh::have_sshd() {
+        return;
     }
     let fx = fixtures::small();
     let work = Work::new("ssh-authorize");
@@ -168,11 +116,8 @@ fn authorize_line_works_with_real_sshd() {
         ensure(out.code == Some(1), "a missing DIR was accepted", &out),
     );
 
-    let (_daemon, port) = start_sshd(&work, &auth);
-    let ssh = format!(
-        "ssh -p {port} -i {} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR",
-        key.display()
-    );
+    let daemon = openssh::start(&work, &auth);
+    let ssh = openssh::ssh_command(daemon.port, &key);
     let client = &harness::clients().first().expect("a client").path;
     let dst = work.path("dst");
     let mut cmd = Command::new(client);
@@ -184,10 +129,7 @@ fn authorize_line_works_with_real_sshd() {
         "pull via sshd",
         ensure(
             out.code == Some(0),
-            &format!(
-                "pull failed; sshd log:\n{}",
-                read(&work.dir.join("sshd.log"))
-            ),
+            &format!("pull failed; sshd log:\n{}", daemon.log()),
             &out,
         )
         .and_then(|()| tree::same_dirs("pull via sshd", &fx.dir, &dst, Cmp::SOURCE)),

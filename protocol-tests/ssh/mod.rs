@@ -13,8 +13,8 @@ mod signals;
 mod transfer;
 
 use crate::harness::{self, Output, Work};
+pub use crate::openssh::{free_port, keygen};
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,38 +36,6 @@ pub fn have_ssh() -> bool {
     }
     harness::skip("ssh/ssh-keygen not installed (.ci/run installs openssh-client)");
     false
-}
-
-/// A new ed25519 key pair at `path` and `path.pub`.
-pub fn keygen(path: &Path) -> String {
-    let st = Command::new("ssh-keygen")
-        .args([
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-C",
-            "rrsync-ssh-test",
-            "-f",
-        ])
-        .arg(path)
-        .stdin(Stdio::null())
-        .status()
-        .expect("run ssh-keygen");
-    assert!(st.success(), "ssh-keygen {}", path.display());
-    std::fs::read_to_string(path.with_extension("pub"))
-        .expect("read pubkey")
-        .trim()
-        .to_string()
-}
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 /// A running `rrsync-rs serve`, killed on drop.
