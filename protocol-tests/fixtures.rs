@@ -65,7 +65,7 @@ impl Rng {
 
 /// `secs.nanos` after a fixed epoch, for the `i`-th object.
 fn mtime(i: u64) -> (u64, u32) {
-    let nanos = if i % 5 == 0 {
+    let nanos = if i.is_multiple_of(5) {
         0
     } else {
         ((i * 123_456_789 + 7) % 1_000_000_000) as u32

@@ -24,7 +24,6 @@ pub fn literal_data(stats: &str) -> Option<u64> {
     let num: String = line
         .split(':')
         .nth(1)?
-        .trim()
         .split_whitespace()
         .next()?
         .chars()

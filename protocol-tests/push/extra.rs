@@ -167,6 +167,10 @@ fn hard_links() {
     });
 }
 
+/// Client options, source, destination and an optional change to the
+/// destination before the run.
+type ItemizeCase<'a> = (Vec<&'a str>, &'a Path, &'a str, Option<&'a dyn Fn(&Path)>);
+
 #[test]
 fn itemized_output_matches_stock() {
     let fx = fixtures::small();
@@ -177,7 +181,7 @@ fn itemized_output_matches_stock() {
             return Ok(());
         }
         let mut errs = Vec::new();
-        let cases: Vec<(Vec<&str>, &Path, &str, Option<&dyn Fn(&Path)>)> = vec![
+        let cases: Vec<ItemizeCase<'_>> = vec![
             (vec!["-ai"], &fx.dir, "x:dst/", None),
             (
                 vec!["-ai", "--delete"],

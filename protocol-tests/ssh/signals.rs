@@ -63,6 +63,8 @@ fn serve_sigterm_drains_running_transfers() {
     if status.is_none() {
         let _ = child.kill();
     }
+    // Reaps the killed client; after `try_wait` it returns the kept status.
+    let _ = child.wait();
     let code = serve.wait_exit(Duration::from_secs(20));
     let out = harness::Output {
         code: status.and_then(|s| s.code()),
