@@ -111,7 +111,7 @@ pub struct Client {
     threads: Vec<std::thread::JoinHandle<()>>,
     done: Arc<AtomicBool>,
     killed: Arc<AtomicBool>,
-    hwm_kb: Arc<AtomicU64>,
+    mem: Arc<Memory>,
     pub hs: Settled,
     /// Our input to the server is framed (protocol >= 30 after the seed).
     pub mux_in: bool,
@@ -125,6 +125,9 @@ pub struct Outcome {
     pub stdout: Vec<u8>,
     pub stderr: String,
     pub hwm_kb: u64,
+    /// Peak address space (`VmPeak`): counts memory reserved but never
+    /// touched, which `hwm_kb` misses.
+    pub peak_kb: u64,
 }
 
 impl Client {
@@ -159,13 +162,13 @@ impl Client {
         ];
         let done = Arc::new(AtomicBool::new(false));
         let killed = Arc::new(AtomicBool::new(false));
-        let hwm_kb = Arc::new(AtomicU64::new(0));
+        let mem = Arc::new(Memory::default());
         watchdog(
             child.id(),
             deadline,
             done.clone(),
             killed.clone(),
-            hwm_kb.clone(),
+            mem.clone(),
         );
         let r = MuxReader::new(ChanReader {
             rx,
@@ -181,7 +184,7 @@ impl Client {
             threads,
             done,
             killed,
-            hwm_kb,
+            mem,
             hs: Settled::default(),
             mux_in: false,
         }
@@ -280,7 +283,8 @@ impl Client {
             timed_out: self.killed.load(Ordering::SeqCst),
             stdout: self.stdout.lock().map(|v| v.clone()).unwrap_or_default(),
             stderr,
-            hwm_kb: self.hwm_kb.load(Ordering::SeqCst),
+            hwm_kb: self.mem.hwm_kb.load(Ordering::SeqCst),
+            peak_kb: self.mem.peak_kb.load(Ordering::SeqCst),
         }
     }
 }
@@ -296,13 +300,38 @@ impl Drop for Client {
     }
 }
 
-/// Kills `pid` at the deadline; samples its peak RSS meanwhile.
+/// The server's memory high-water marks, in KiB.
+#[derive(Default)]
+struct Memory {
+    hwm_kb: AtomicU64,
+    peak_kb: AtomicU64,
+}
+
+impl Memory {
+    /// Records the `VmHWM` and `VmPeak` lines of a `/proc/PID/status`.
+    fn sample(&self, status: &str) {
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        };
+        if let Some(v) = kb("VmHWM:") {
+            self.hwm_kb.fetch_max(v, Ordering::SeqCst);
+        }
+        if let Some(v) = kb("VmPeak:") {
+            self.peak_kb.fetch_max(v, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Kills `pid` at the deadline; samples its memory meanwhile.
 fn watchdog(
     pid: u32,
     deadline: Duration,
     done: Arc<AtomicBool>,
     killed: Arc<AtomicBool>,
-    hwm: Arc<AtomicU64>,
+    mem: Arc<Memory>,
 ) {
     std::thread::spawn(move || {
         let start = Instant::now();
@@ -312,13 +341,7 @@ fn watchdog(
                 if s.contains("State:\tZ") {
                     break;
                 }
-                if let Some(kb) = s
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmHWM:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                {
-                    hwm.fetch_max(kb, Ordering::SeqCst);
-                }
+                mem.sample(&s);
             } else {
                 break;
             }

@@ -176,6 +176,16 @@ pub fn assert_rejected(what: &str, out: &Outcome) {
     );
 }
 
+/// The server said `expect`: the guard under test spoke, not merely some
+/// later failure (such as our input ending).
+pub fn assert_says(what: &str, out: &Outcome, expect: &str) {
+    let text = all_text(out);
+    assert!(
+        text.contains(expect),
+        "{what}: wanted `{expect}` in:\n{text}"
+    );
+}
+
 /// A non-zero, panic-free, bounded end, with or without a message.
 pub fn assert_failed(what: &str, out: &Outcome) {
     assert_sane(what, out);

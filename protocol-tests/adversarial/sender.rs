@@ -11,7 +11,7 @@ use rrsync::flist::{FileEntry, FlistDecoder, FlistLimits, FlistOptions};
 use rrsync::wire::{NdxEncoder, NDX_FLIST_OFFSET};
 
 use super::client::{Client, Outcome};
-use super::{all_text, assert_rejected, assert_sane, Sandbox};
+use super::{assert_rejected, assert_sane, assert_says, Sandbox};
 
 const CAPS: &str = "LsfxCIvu";
 /// `ITEM_TRANSFER`.
@@ -72,11 +72,7 @@ fn head_case(what: &str, csums: &[u8], head: [i32; 4], sums: &[u8], expect: &str
     assert_eq!(list.len(), 1, "{what}: file list");
     let out = request(c, 0, head, sums);
     assert_rejected(what, &out);
-    assert!(
-        all_text(&out).contains(expect),
-        "{what}: wanted `{expect}` in:\n{}",
-        all_text(&out)
-    );
+    assert_says(what, &out, expect);
     sb.check_confined(what, &out);
     assert_eq!(before, sb.root_snapshot(), "{what}: -ro root changed");
 }
@@ -147,33 +143,50 @@ fn sum_head_counts_and_lengths() {
 #[test]
 fn sum_head_max_count_memory_is_bounded() {
     // The largest count we accept, with only a few sums behind it: the
-    // sender must not reserve memory for the announced count.
-    let sb = Sandbox::new("sumcount");
-    let (c, _) = pull(&sb, "", "big", b"md5", &[]);
-    let out = request(c, 0, [1 << 24, 700, 16, 0], &[7u8; 20 * 1000]);
-    assert_rejected("count 2^24 then EOF", &out);
-    assert!(
-        out.hwm_kb < 64 * 1024,
-        "count 2^24: peak RSS {} KiB",
-        out.hwm_kb
+    // sender must not reserve memory for the announced count, not even
+    // address space it never touches (a `Vec::with_capacity(count)` of
+    // 2^24 sums would add ~400 MiB to VmPeak, none of it to VmHWM).
+    let run = |count: i32| {
+        let sb = Sandbox::new("sumcount");
+        let (c, _) = pull(&sb, "", "big", b"md5", &[]);
+        let out = request(c, 0, [count, 700, 16, 0], &[7u8; 20 * 1000]);
+        assert_rejected("count then EOF", &out);
+        sb.check_confined("count then EOF", &out);
+        out
+    };
+    let small = run(2000);
+    let big = run(1 << 24);
+    eprintln!(
+        "sum count 2000: VmPeak {} KiB; 2^24: VmPeak {} KiB, VmHWM {} KiB",
+        small.peak_kb, big.peak_kb, big.hwm_kb
     );
-    sb.check_confined("count 2^24", &out);
+    assert!(
+        big.hwm_kb < 64 * 1024,
+        "count 2^24: peak RSS {} KiB",
+        big.hwm_kb
+    );
+    assert!(
+        big.peak_kb < small.peak_kb + 128 * 1024,
+        "count 2^24: address space grew from {} to {} KiB",
+        small.peak_kb,
+        big.peak_kb
+    );
 }
 
 /// Seconds the sender takes to match a 1 MiB zero file against `n`
-/// blocks that all carry the weak sum of a zero block and strong sums
-/// that never match.
-fn weak_collisions(n: usize) -> Duration {
+/// blocks of `blen` bytes that all carry the weak sum of a zero block and
+/// strong sums that never match.
+fn weak_collisions(n: usize, blen: usize) -> Duration {
     let sb = Sandbox::new("weak");
     let size = 1 << 20;
     std::fs::write(sb.root.join("zeros"), vec![0u8; size]).expect("write");
     let (mut c, list) = pull(&sb, "", "zeros", b"md5", &[]);
     assert_eq!(list.len(), 1);
-    let weak = checksum1(&[0u8; 700]);
+    let weak = checksum1(&vec![0u8; blen]);
     let mut b = Vec::with_capacity(n * 20 + 32);
     NdxEncoder::new(32).put(&mut b, 0);
     b.extend_from_slice(&TRANSFER.to_le_bytes());
-    for v in [n as i32, 700, 16, 0] {
+    for v in [n as i32, blen as i32, 16, 0] {
         b.extend_from_slice(&v.to_le_bytes());
     }
     for i in 0..n as u32 {
@@ -210,8 +223,8 @@ fn equal_weak_sums_stay_linear() {
     // CVE-2026-70453 (rsync #217): with every block on one weak sum, a
     // chain walk costs O(offsets x blocks); 16 times the blocks must not
     // cost anywhere near 16 times the time.
-    let small = weak_collisions(4096);
-    let large = weak_collisions(65_536);
+    let small = weak_collisions(4096, 700);
+    let large = weak_collisions(65_536, 700);
     eprintln!("equal weak sums: 4096 blocks {small:?}, 65536 blocks {large:?}");
     assert!(
         large < small * 4 + Duration::from_secs(2),
@@ -219,16 +232,23 @@ fn equal_weak_sums_stay_linear() {
     );
 }
 
+#[test]
+fn equal_weak_sums_with_the_largest_blocks_stay_linear() {
+    // The other product: every offset of the file hits the weak sum, and
+    // each hit would hash a whole 128 KiB block (1 MiB x 128 KiB = 128 GiB
+    // of MD5). The false-alarm budget (4 x the file + 64 MiB of hashing)
+    // turns later hits into misses, so this stays well under a second.
+    let took = weak_collisions(1, 128 * 1024);
+    eprintln!("equal weak sums, one 128 KiB block: {took:?}");
+    assert!(took < Duration::from_secs(10), "false alarms cost {took:?}");
+}
+
 fn ndx_case(what: &str, opts: &str, paths: &str, ndx: i32, expect: &str) {
     let sb = Sandbox::new("ndx");
     let (c, _) = pull(&sb, opts, paths, b"md5", &[]);
     let out = request(c, ndx, [0, 0, 16, 0], &[]);
     assert_rejected(what, &out);
-    assert!(
-        all_text(&out).contains(expect),
-        "{what}: wanted `{expect}` in:\n{}",
-        all_text(&out)
-    );
+    assert_says(what, &out, expect);
     sb.check_confined(what, &out);
 }
 
@@ -322,6 +342,13 @@ fn merge_files_outside_the_root() {
         let what = String::from_utf8_lossy(r).into_owned();
         assert_sane(&what, &out);
         sb.check_confined(&what, &out);
+        // Every name with a `/` is refused by the merge-name guard itself;
+        // the one plain name meets a symlink, which only the root's
+        // `RESOLVE_BENEATH` stops.
+        if what != "dir-merge .rsync-filter" {
+            assert_rejected(&what, &out);
+            assert_says(&what, &out, "merge-file name must be one path component");
+        }
         let listed: Vec<_> = list
             .iter()
             .map(|e| String::from_utf8_lossy(&e.name).into_owned())

@@ -11,7 +11,7 @@ use rrsync::token::TokenEncoder;
 
 use super::client::Outcome;
 use super::receiver::{dir, encode_list, file, flist_opts, push, serve};
-use super::{assert_rejected, assert_sane, Sandbox};
+use super::{assert_rejected, assert_sane, assert_says, Sandbox};
 
 /// One file `f` is requested; `body` answers with a hostile token stream.
 fn token_case(
@@ -19,7 +19,22 @@ fn token_case(
     comp: Option<&[u8]>,
     body: &mut dyn FnMut(i32, u32) -> Vec<u8>,
 ) -> Outcome {
+    token_case_with_basis(what, comp, None, body)
+}
+
+/// As [`token_case`], with `dst/f` first holding `basis` (so the request
+/// carries block sums and `body` gets their count).
+fn token_case_with_basis(
+    what: &str,
+    comp: Option<&[u8]>,
+    basis: Option<&[u8]>,
+    body: &mut dyn FnMut(i32, u32) -> Vec<u8>,
+) -> Outcome {
     let sb = Sandbox::new("tokens");
+    if let Some(b) = basis {
+        std::fs::create_dir_all(sb.root.join("dst")).expect("mkdir dst");
+        std::fs::write(sb.root.join("dst/f"), b).expect("write basis");
+    }
     let mut c = push(&sb, "", comp);
     c.data(&encode_list(
         &[dir(b"."), file(b"f", 10)],
@@ -46,10 +61,24 @@ fn token_case(
 
 #[test]
 fn token_block_index_out_of_range() {
+    // No basis: no block may be referenced at all (the token decoder
+    // refuses, and so would the receiver, which has no basis to copy from).
     for idx in [0i32, 1, 1000, i32::MAX - 1] {
-        token_case("plain block index", None, &mut |_, _| {
+        token_case("plain block index, no basis", None, &mut |_, _| {
             (-(idx + 1)).to_le_bytes().to_vec()
         });
+    }
+    // A 2,000-byte basis: 3 blocks of 700; indexes from the count upwards.
+    let basis = vec![b'b'; 2000];
+    for extra in [0i32, 1, 1000] {
+        let mut count_seen = 0;
+        let out = token_case_with_basis("plain block index", None, Some(&basis), &mut |_, n| {
+            count_seen = n;
+            let idx = i32::try_from(n).unwrap_or(i32::MAX - 1001) + extra;
+            (-(idx + 1)).to_le_bytes().to_vec()
+        });
+        assert_eq!(count_seen, 3, "the basis was not offered as 3 blocks");
+        assert_says("plain block index", &out, "invalid block index");
     }
 }
 
@@ -77,16 +106,31 @@ fn bomb(c: Compression, total: usize) -> Vec<u8> {
     out
 }
 
+/// One `DEFLATED_DATA` chunk (at most 16383 bytes) that holds a whole
+/// zstd frame of `total` zeros, then `END_FLAG` and a checksum: the
+/// decoder meets all of it in a single call, so only a fixed output
+/// buffer keeps memory flat.
+fn zstd_one_chunk_bomb(total: usize) -> Vec<u8> {
+    let frame = zstd::bulk::compress(&vec![0u8; total], 3).expect("compress");
+    let n = frame.len();
+    assert!(n <= 16383, "the bomb frame is {n} bytes");
+    let mut out = vec![0x40 | (n >> 8) as u8, (n & 0xff) as u8];
+    out.extend_from_slice(&frame);
+    out.push(0);
+    out.extend_from_slice(&[0u8; 16]);
+    out
+}
+
 #[test]
 fn token_decompression_bombs() {
     // CVE-2026-43618: a small compressed stream that inflates far beyond
     // the 10 bytes the list promised; memory must stay flat, and the
     // checksum (all zeros) fails, so nothing is kept.
-    for (name, comp, c) in [
-        ("zstd", &b"zstd"[..], Compression::Zstd),
-        ("zlib", b"zlib", Compression::Zlib),
+    for (name, comp, data) in [
+        ("zstd", &b"zstd"[..], bomb(Compression::Zstd, 256 << 20)),
+        ("zlib", b"zlib", bomb(Compression::Zlib, 256 << 20)),
+        ("zstd, one chunk", b"zstd", zstd_one_chunk_bomb(256 << 20)),
     ] {
-        let data = bomb(c, 256 << 20);
         let sb = Sandbox::new("bomb");
         let mut cl = push(&sb, "", Some(comp));
         cl.data(&encode_list(
