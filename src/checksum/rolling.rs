@@ -13,28 +13,59 @@ fn sb(b: u8) -> u32 {
     b as i8 as i32 as u32
 }
 
+/// Bytes per block of the vector loop in [`components`] (one lane each).
+const LANES: usize = 32;
+/// Blocks summed in 16-bit lanes before they are folded into 32-bit ones:
+/// with 16 blocks of unsigned bytes, `t` stays below 120·255 < 2^16.
+const FOLD: usize = 16;
+
 /// Raw `(s1, s2)` components over `data`.
+///
+/// Shaped so that the compiler vectorizes it with plain SSE2 (no `unsafe`,
+/// no run-time dispatch). Bytes are first taken unsigned (`u = b ^ 0x80`,
+/// so the signed value is `u - 128`); each of [`LANES`] lanes keeps `p`,
+/// the sum of its bytes so far, and `t`, the sum of `p` before each block
+/// (the Adler-32 trick), in 16-bit lanes for [`FOLD`] blocks at a time.
+/// For `n = C·W` bytes, byte `i = c·W + j` has weight
+/// `n - i = W·(C-1-c) + (W-j)`, so `s2 = W·Σt + Σ (W-j)·p` and `s1 = Σp`;
+/// the unsigned offset then costs `128·n` in `s1` and `128·n(n+1)/2` in
+/// `s2`. Everything wraps at 32 bits, as in rsync. A short tail goes byte
+/// by byte (each new byte raises every earlier weight by one).
 #[inline]
 pub fn components(data: &[u8]) -> (u32, u32) {
-    const W: usize = 16;
+    let (blocks, tail) = data.as_chunks::<LANES>();
+    let mut p = [0u32; LANES];
+    let mut t = [0u32; LANES];
+    for group in blocks.chunks(FOLD) {
+        let mut p16 = [0u16; LANES];
+        let mut t16 = [0u16; LANES];
+        for block in group {
+            for ((tj, pj), &b) in t16.iter_mut().zip(p16.iter_mut()).zip(block) {
+                *tj = tj.wrapping_add(*pj);
+                *pj = pj.wrapping_add(u16::from(b ^ 0x80));
+            }
+        }
+        // Blocks of earlier groups precede all `k` blocks of this one.
+        let k = group.len() as u32;
+        for (((tj, pj), &t16j), &p16j) in t.iter_mut().zip(p.iter_mut()).zip(&t16).zip(&p16) {
+            *tj = tj
+                .wrapping_add(pj.wrapping_mul(k))
+                .wrapping_add(u32::from(t16j));
+            *pj = pj.wrapping_add(u32::from(p16j));
+        }
+    }
     let mut s1: u32 = 0;
     let mut s2: u32 = 0;
-    let mut chunks = data.chunks_exact(W);
-    for chunk in &mut chunks {
-        // Within a chunk: s2 grows by W·s1 plus Σ (W - j)·b[j]; s1 by Σ b[j].
-        let mut plain: i32 = 0;
-        let mut weighted: i32 = 0;
-        for (j, &b) in chunk.iter().enumerate() {
-            let v = b as i8 as i32;
-            plain += v;
-            weighted += (W - j) as i32 * v;
-        }
+    for (j, (&tj, &pj)) in t.iter().zip(&p).enumerate() {
+        s1 = s1.wrapping_add(pj);
         s2 = s2
-            .wrapping_add(s1.wrapping_mul(W as u32))
-            .wrapping_add(weighted as u32);
-        s1 = s1.wrapping_add(plain as u32);
+            .wrapping_add(tj.wrapping_mul(LANES as u32))
+            .wrapping_add(pj.wrapping_mul((LANES - j) as u32));
     }
-    for &b in chunks.remainder() {
+    let n = (blocks.len() * LANES) as u128;
+    s1 = s1.wrapping_sub((128 * n) as u32);
+    s2 = s2.wrapping_sub((64 * n * (n + 1)) as u32);
+    for &b in tail {
         s1 = s1.wrapping_add(sb(b));
         s2 = s2.wrapping_add(s1);
     }
