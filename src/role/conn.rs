@@ -27,7 +27,10 @@ impl<R: Read, W: Write> Conn<R, W> {
     pub fn new(r: R, w: W) -> Self {
         Self {
             r: MuxReader::new(BufReader::with_capacity(256 * 1024, r)),
-            w: MuxWriter::new(BufWriter::with_capacity(256 * 1024, w)),
+            // Small, like rsync's 32 KiB output buffer: the client's receiver
+            // starts on the first tokens sooner and the pipeline stays full
+            // (a 256 KiB buffer left it idle, 1.25x stock's delta time).
+            w: MuxWriter::new(BufWriter::with_capacity(32 * 1024, w)),
             protocol: 0,
             ndx_in: NdxDecoder::new(0),
             ndx_out: NdxEncoder::new(0),
