@@ -26,7 +26,7 @@ use std::io::Read;
 use flate2::{Decompress, FlushDecompress, Status};
 
 use super::deflate::{FEED_FIX_PROTOCOL, MAX_FEED, SYNC_TRAILER};
-use super::runs::{RunDecoder, DEFLATED_DATA, END_FLAG, MAX_DATA_COUNT};
+use super::runs::{read_deflated, RunDecoder, DEFLATED_DATA, END_FLAG, MAX_DATA_COUNT};
 use super::{read_u8, TokenCodecError, TokenError, TokenEvent, CHUNK_SIZE};
 
 /// Largest piece of decompressed data returned per call.
@@ -108,12 +108,7 @@ impl InflateDecoder {
                         None => read_u8(r)?,
                     };
                     if flag & 0xc0 == DEFLATED_DATA {
-                        let n = (usize::from(flag & 0x3f) << 8) | usize::from(read_u8(r)?);
-                        let dst = self
-                            .cbuf
-                            .get_mut(..n)
-                            .ok_or(TokenCodecError::BadToken("data length"))?;
-                        r.read_exact(dst)?;
+                        let n = read_deflated(r, flag, &mut self.cbuf)?;
                         self.cpos = 0;
                         self.clen = n;
                         self.state = State::Inflating;

@@ -29,6 +29,22 @@ pub(crate) const LITERAL_ONLY: i64 = -2;
 /// Token value meaning "end of file" (rsync's -1).
 pub(crate) const END_OF_FILE: i64 = -1;
 
+/// Reads the body of a `DEFLATED_DATA` chunk whose flag byte was `flag`
+/// (14-bit length: the flag's low 6 bits, then a byte) into the front of
+/// `buf`, which holds [`MAX_DATA_COUNT`] bytes; returns its length.
+pub(crate) fn read_deflated(
+    r: &mut impl Read,
+    flag: u8,
+    buf: &mut [u8],
+) -> Result<usize, TokenError> {
+    let n = (usize::from(flag & 0x3f) << 8) | usize::from(read_u8(r)?);
+    let dst = buf
+        .get_mut(..n)
+        .ok_or(TokenCodecError::BadToken("data length"))?;
+    r.read_exact(dst)?;
+    Ok(n)
+}
+
 /// The sender's run state (`last_token`, `run_start`, `last_run_end`).
 #[derive(Debug)]
 pub(crate) struct RunEncoder {

@@ -20,7 +20,8 @@ use ::zstd::zstd_safe::{
 };
 
 use super::runs::{
-    RunDecoder, RunEncoder, DEFLATED_DATA, END_FLAG, END_OF_FILE, LITERAL_ONLY, MAX_DATA_COUNT,
+    read_deflated, RunDecoder, RunEncoder, DEFLATED_DATA, END_FLAG, END_OF_FILE, LITERAL_ONLY,
+    MAX_DATA_COUNT,
 };
 use super::{read_u8, TokenCodecError, TokenError, TokenEvent};
 
@@ -177,12 +178,7 @@ impl ZstdDecoder {
                 State::Idle => {
                     let flag = read_u8(r)?;
                     if flag & 0xc0 == DEFLATED_DATA {
-                        let n = (usize::from(flag & 0x3f) << 8) | usize::from(read_u8(r)?);
-                        let dst = self
-                            .cbuf
-                            .get_mut(..n)
-                            .ok_or(TokenCodecError::BadToken("data length"))?;
-                        r.read_exact(dst)?;
+                        let n = read_deflated(r, flag, &mut self.cbuf)?;
                         self.cpos = 0;
                         self.clen = n;
                         self.state = State::Inflating;
