@@ -189,6 +189,8 @@ def run_test(repo, env, test):
     )
     if "test result: ok. 1 passed" in r.stdout:
         return "PASS", ""
+    if "running 0 tests" in r.stdout:
+        return "MISSING", "no such test"
     lines = (r.stdout + r.stderr).splitlines()
     for k, line in enumerate(lines):
         if "panicked at" in line:
@@ -230,7 +232,7 @@ def main():
             continue
         outcomes = [(t.split("::")[-1], *run_test(repo, env, t)) for t in tests]
         caught = any(o[1] == "FAIL" for o in outcomes)
-        ok = caught == (expect == "fail")
+        ok = caught == (expect == "fail") and all(o[1] != "MISSING" for o in outcomes)
         surprises += not ok
         detail = " ; ".join(f"{n}={r} {w}".rstrip() for n, r, w in outcomes)
         print(f"{mid}\t{cls}\t{'caught' if caught else 'not-caught'}\texpected-{expect}\t"
