@@ -15,12 +15,14 @@ built with a quicker release profile into its own target directory:
 
 Prints one tab-separated line per mutant: id, class, caught/not-caught,
 the expectation, OK or SURPRISE, the time taken and each test's outcome.
-Exits 1 if any line is a SURPRISE. Runs as root in CI-like containers:
+Exits 1 if any line is a SURPRISE. The clone and its target directory
+are removed at the end unless GUARD_CHECK_KEEP is set. Runs as root in CI-like containers:
 the confinement mutants only ever aim at the tests' own sandbox (the pull
 race also reads `/`), never write outside it.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -215,6 +217,16 @@ def main():
     })
     env.setdefault("RSYNC_CLIENTS", "/usr/bin/rsync")
     only = sys.argv[1:]
+    try:
+        surprises = run_all(repo, env, only)
+    finally:
+        if not os.environ.get("GUARD_CHECK_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if surprises else 0)
+
+
+def run_all(repo, env, only):
+    """Runs the selected mutants; returns how many surprised us."""
     surprises = 0
     for mid, cls, edits, tests, expect in MUTANTS:
         if only and mid not in only:
@@ -237,7 +249,7 @@ def main():
         detail = " ; ".join(f"{n}={r} {w}".rstrip() for n, r, w in outcomes)
         print(f"{mid}\t{cls}\t{'caught' if caught else 'not-caught'}\texpected-{expect}\t"
               f"{'OK' if ok else 'SURPRISE'}\t{int(time.time() - t0)}s\t{detail}", flush=True)
-    sys.exit(1 if surprises else 0)
+    return surprises
 
 
 if __name__ == "__main__":
