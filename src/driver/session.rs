@@ -73,7 +73,7 @@ pub fn run<R: Read, W: Write + Send + 'static>(
     };
     // Everything outside the root the session needs is read now: the id
     // tables. Then the session gives up the rest of the filesystem.
-    let _ = crate::flist::IdNames::load_system();
+    crate::flist::IdNames::system();
     let writable = matches!(session, Session::Receive(_));
     crate::sandbox::restrict_to(&root, writable);
     match session {

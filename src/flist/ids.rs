@@ -57,16 +57,14 @@ pub struct IdNames {
 impl IdNames {
     /// Loads `/etc/passwd` and `/etc/group` (operator files, not client
     /// input). Missing files give empty tables: ids then travel unnamed.
-    /// Read once per process: the session may later be sandboxed away
-    /// from `/etc` (see [`crate::sandbox`]).
-    pub fn load_system() -> Self {
+    /// Read once per process and shared: the session may later be
+    /// sandboxed away from `/etc` (see [`crate::sandbox`]).
+    pub fn system() -> &'static IdNames {
         static SYSTEM: std::sync::OnceLock<IdNames> = std::sync::OnceLock::new();
-        SYSTEM
-            .get_or_init(|| Self {
-                users: parse_db(&std::fs::read("/etc/passwd").unwrap_or_default()),
-                groups: parse_db(&std::fs::read("/etc/group").unwrap_or_default()),
-            })
-            .clone()
+        SYSTEM.get_or_init(|| Self {
+            users: parse_db(&std::fs::read("/etc/passwd").unwrap_or_default()),
+            groups: parse_db(&std::fs::read("/etc/group").unwrap_or_default()),
+        })
     }
 
     /// The name of user `id`.

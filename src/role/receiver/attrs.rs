@@ -173,6 +173,17 @@ pub(crate) fn apply_path<W: Write>(
     }
 }
 
+/// [`changes`] plus `REPORT_SIZE` when the sizes differ: the item flags
+/// of a regular file about to be transferred against `m`.
+pub(crate) fn changes_with_size(o: &RecvOptions, e: &FileEntry, m: &Meta) -> u16 {
+    let size = if m.size != e.size {
+        item::REPORT_SIZE
+    } else {
+        0
+    };
+    changes(o, e, m) | size
+}
+
 /// Whether a local mtime differs from the sender's, to the precision the
 /// protocol carries: before 31 there are no nanoseconds on the wire, so
 /// equal seconds leave the local time (and its nanoseconds) alone.

@@ -365,7 +365,7 @@ fn map_ids(
     if o.numeric_ids || (users.is_empty() && groups.is_empty()) {
         return;
     }
-    let names = IdNames::load_system();
+    let names = IdNames::system();
     let map = |list: &[(u32, Vec<u8>)], id: u32, lookup: &dyn Fn(&[u8]) -> Option<u32>| {
         list.iter()
             .find(|(i, _)| *i == id)

@@ -163,11 +163,8 @@ pub(super) fn send_list<R: Read, W: Write>(
         add_checksums(cfg, &mut items);
     }
     let names = (cfg.flist.preserve_uid || cfg.flist.preserve_gid) && !cfg.flist.numeric_ids;
-    let ids = if names {
-        IdNames::load_system()
-    } else {
-        IdNames::default()
-    };
+    let none = IdNames::default();
+    let ids = if names { IdNames::system() } else { &none };
     let mut enc = FlistEncoder::new(cfg.flist);
     let mut out = Vec::with_capacity(64 * 1024);
     let mut total_size = 0u64;

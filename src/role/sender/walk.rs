@@ -290,12 +290,11 @@ impl<'a> Walker<'a> {
                 content_dir: is_dir && recurse && !other_fs,
                 ..EntryFlags::default()
             };
-            let entry_meta = meta;
             if meta.is_symlink() {
                 let target = dir.read_link_at(&n);
-                self.push_link(child_name.clone(), child_path.clone(), &entry_meta, target);
+                self.push_link(child_name.clone(), child_path.clone(), &meta, target);
             } else {
-                self.push(child_name.clone(), child_path.clone(), &entry_meta, flags);
+                self.push(child_name.clone(), child_path.clone(), &meta, flags);
             }
             if is_dir && recurse && !other_fs {
                 subdirs.push((n, child_path, child_name));

@@ -318,8 +318,7 @@ impl<W: Write> Gen<'_, '_, W> {
                 return Ok(());
             }
         }
-        if let Some(m) = cur.filter(|m| m.is_dir()) {
-            let _ = m;
+        if cur.is_some_and(Meta::is_dir) {
             let Some(d) = self.deleter.as_mut() else {
                 self.out.error_xfer(&format!("rsync: [generator] cannot replace directory \"{}\" with a file: deleting is not allowed on this server", show(&e.name)))?;
                 return Ok(());
@@ -331,14 +330,9 @@ impl<W: Write> Gen<'_, '_, W> {
         let mut iflags = item::TRANSFER;
         iflags |= match basis_meta {
             Some(m) => {
-                let size = if m.size != e.size {
-                    item::REPORT_SIZE
-                } else {
-                    0
-                };
                 // With -c a transferred file's checksum differed.
                 let sum = if o.checksum { item::REPORT_CHANGE } else { 0 };
-                attrs::changes(o, e, m) | size | sum
+                attrs::changes_with_size(o, e, m) | sum
             }
             None => item::IS_NEW,
         };
@@ -349,12 +343,7 @@ impl<W: Write> Gen<'_, '_, W> {
                     // Itemized against the alternate file, as rsync does.
                     let mut flags = item::TRANSFER | item::BASIS_TYPE_FOLLOWS;
                     if let Ok(am) = self.cfg.root.lstat(&p) {
-                        let size = if am.size != e.size {
-                            item::REPORT_SIZE
-                        } else {
-                            0
-                        };
-                        flags |= attrs::changes(o, e, &am) | size;
+                        flags |= attrs::changes_with_size(o, e, &am);
                     }
                     return self.request(ndx, flags, Some((&p, Some(i))), redo);
                 }
