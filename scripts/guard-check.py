@@ -172,6 +172,24 @@ MUTANTS = [
 ]
 
 
+def load_extra_mutants():
+    """Mutants kept beside this script, one file per area: scripts/guards/*.py,
+    each defining MUTANTS in the same shape as the list above."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guards")
+    extra = []
+    if os.path.isdir(here):
+        for name in sorted(os.listdir(here)):
+            if name.endswith(".py") and not name.startswith("_"):
+                ns = {"A": A}
+                with open(os.path.join(here, name)) as fh:
+                    exec(compile(fh.read(), name, "exec"), ns)
+                extra.extend(ns.get("MUTANTS", []))
+    return extra
+
+
+MUTANTS += load_extra_mutants()
+
+
 def apply(repo, edits):
     for f, old, new in edits:
         p = os.path.join(repo, f)
