@@ -13,14 +13,19 @@
 //! *parent* directory that way and then call the `*at` syscall on
 //! `(parent_fd, final_name)` without following the final component.
 //!
+//! Reading goes through [`Root`]; every change to the tree goes through
+//! [`Writer`], the only holder of the write-side syscalls (private to this
+//! module), which enforces `-no-del` and `-no-overwrite` (see `guard`).
+//!
 //! No code path turns a client name into a path resolved from `/`.
-//! The only absolute path ever built is `/proc/self/fd/N` in [`Root::chmod`]
+//! The only absolute path ever built is `/proc/self/fd/N` in [`Writer::chmod`]
 //! (how glibc implements `fchmodat(AT_SYMLINK_NOFOLLOW)`), which names an
 //! already-confined `O_PATH` fd.
 //!
 //! Requires Linux >= 5.8 (`openat2`, `utimensat(AT_EMPTY_PATH)`).
 
 mod dir;
+mod guard;
 mod meta;
 mod path;
 mod root;
@@ -30,6 +35,7 @@ mod write;
 mod tests;
 
 pub use dir::{Dir, DEFAULT_MAX_ENTRIES};
+pub use guard::{is_denied, Denied, Writer};
 pub use meta::{FileType, Meta};
 pub use path::{check_name, PathError, RelPath, MAX_NAME_LEN, MAX_PATH_LEN};
 pub use root::Root;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
+use crate::policy::{DeletePermit, OverwritePermit};
 use std::io::{Read, Write};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -170,54 +171,63 @@ fn escaping_symlinks_reads() {
     assert!(RelPath::new(b"evil/..").is_err());
 }
 
+fn permits() -> (DeletePermit, OverwritePermit) {
+    (DeletePermit::for_tests(), OverwritePermit::for_tests())
+}
+
 #[test]
 fn escaping_symlinks_writes() {
     let f = Fixture::new();
-    let r = &f.root;
+    let w = Writer::new(&f.root);
+    let (del, ow) = permits();
+    let (del, ow) = (Some(&del), Some(&ow));
     let before = f.outside_listing();
+    w.symlink(b"x", &rp("own")).unwrap();
     for dir in ["evil", "evil_rel", "etc_link"] {
         let x = rp(&format!("{dir}/x"));
         let secret = rp(&format!("{dir}/secret"));
-        assert!(escape_err(&r.mkdir(&x, 0o755).unwrap_err()), "{dir}");
+        assert!(escape_err(&w.mkdir(&x, 0o755).unwrap_err()), "{dir}");
         assert!(escape_err(
-            &r.create_temp(&rp(dir), b"f", 0o600).unwrap_err()
+            &w.create_temp(&rp(dir), b"f", 0o600).unwrap_err()
         ));
-        assert!(escape_err(&r.rename(&rp("sub/file"), &x).unwrap_err()));
-        assert!(escape_err(&r.rename(&secret, &rp("stolen")).unwrap_err()));
-        assert!(escape_err(&r.symlink(b"t", &x).unwrap_err()));
+        assert!(escape_err(&w.place(&rp("own"), &x, ow).unwrap_err()));
         assert!(escape_err(
-            &r.hard_link(&secret, &rp("stolen")).unwrap_err()
+            &w.place(&secret, &rp("stolen"), ow).unwrap_err()
         ));
-        assert!(escape_err(&r.hard_link(&rp("sub/file"), &x).unwrap_err()));
+        assert!(escape_err(&w.symlink(b"t", &x).unwrap_err()));
         assert!(escape_err(
-            &r.set_times(&secret, (1, 0), None, false).unwrap_err()
+            &w.hard_link(&secret, &rp("stolen")).unwrap_err()
+        ));
+        assert!(escape_err(&w.hard_link(&rp("sub/file"), &x).unwrap_err()));
+        let ow1 = OverwritePermit::for_tests();
+        assert!(escape_err(
+            &w.link_over(&secret, &rp("sub/file"), &ow1).unwrap_err()
         ));
         assert!(escape_err(
-            &r.set_times(&secret, (1, 0), None, true).unwrap_err()
+            &w.backup(&rp("sub/file"), &x, &ow1).unwrap_err()
         ));
-        assert!(escape_err(&r.chmod(&secret, 0o777).unwrap_err()));
-        assert!(escape_err(&r.chown(&secret, None, None).unwrap_err()));
-        assert!(escape_err(&r.unlink(&secret).unwrap_err()));
-        assert!(escape_err(&r.rmdir(&x).unwrap_err()));
-        assert!(escape_err(&r.open_existing_for_write(&secret).unwrap_err()));
         assert!(escape_err(
-            &r.mknod(&x, FileType::Fifo, 0o600, (0, 0)).unwrap_err()
+            &w.set_times(&secret, (1, 0), None, ow).unwrap_err()
+        ));
+        assert!(escape_err(&w.chmod(&secret, 0o777, ow).unwrap_err()));
+        assert!(escape_err(&w.chown(&secret, None, None, ow).unwrap_err()));
+        assert!(escape_err(&w.remove(&secret, del).unwrap_err()));
+        assert!(escape_err(&w.remove_dir(&x, del).unwrap_err()));
+        assert!(escape_err(&w.open_for_update(&secret, &ow1).unwrap_err()));
+        assert!(escape_err(
+            &w.mknod(&x, FileType::Fifo, 0o600, (0, 0)).unwrap_err()
         ));
     }
     // Acting on the escaping link itself touches the link, not the target.
-    assert!(r.chmod(&rp("secret_link"), 0o777).is_err());
-    assert!(r.open_existing_for_write(&rp("secret_link")).is_err());
-    assert!(escape_err(
-        &r.set_times(&rp("secret_link"), (1, 0), None, true)
-            .unwrap_err()
-    ));
-    r.set_times(&rp("secret_link"), (1000, 5), None, false)
+    let ow1 = OverwritePermit::for_tests();
+    assert!(w.chmod(&rp("secret_link"), 0o777, ow).is_err());
+    assert!(w.open_for_update(&rp("secret_link"), &ow1).is_err());
+    w.set_times(&rp("secret_link"), (1000, 5), None, ow)
         .unwrap();
-    assert_eq!(r.lstat(&rp("secret_link")).unwrap().mtime_sec, 1000);
-    r.chown(&rp("secret_link"), None, None).unwrap();
-    r.rename(&rp("secret_link"), &rp("moved_link")).unwrap();
-    r.unlink(&rp("moved_link")).unwrap();
-    r.unlink(&rp("evil")).unwrap();
+    assert_eq!(f.root.lstat(&rp("secret_link")).unwrap().mtime_sec, 1000);
+    w.chown(&rp("secret_link"), None, None, ow).unwrap();
+    w.remove(&rp("secret_link"), del).unwrap();
+    w.remove(&rp("evil"), del).unwrap();
 
     assert_eq!(f.outside_listing(), before);
     assert_eq!(std::fs::read(f.p("outside/secret")).unwrap(), b"secret");
@@ -230,70 +240,127 @@ fn escaping_symlinks_writes() {
 fn in_tree_writes() {
     let f = Fixture::new();
     let r = &f.root;
-    r.mkdir(&rp("new"), 0o755).unwrap();
+    let w = Writer::new(r);
+    let (del, ow) = permits();
+    w.mkdir(&rp("new"), 0o755).unwrap();
     assert!(r.lstat(&rp("new")).unwrap().is_dir());
-    let (mut file, name) = r.create_temp(&rp("new"), b"data.txt", 0o600).unwrap();
+    let (mut file, tmp) = w.create_temp(&rp("new"), b"data.txt", 0o600).unwrap();
+    let name = tmp.file_name().unwrap().to_vec();
     assert!(name.starts_with(b".data.txt."));
     assert_eq!(name.len(), b".data.txt.".len() + 6);
     file.write_all(b"payload").unwrap();
-    Root::set_times_fd(&file, (1_000_000, 123), Some((2_000_000, 0))).unwrap();
-    Root::chmod_fd(&file, 0o640).unwrap();
+    w.set_times_fd(&file, (1_000_000, 123), Some((2_000_000, 0)))
+        .unwrap();
+    w.chmod_fd(&file, 0o640).unwrap();
     drop(file);
-    let tmp = rp("new").join(&name).unwrap();
     let dst = rp("new/data.txt");
-    r.rename(&tmp, &dst).unwrap();
+    w.place(&tmp, &dst, None).unwrap();
     let m = r.lstat(&dst).unwrap();
     assert_eq!(
         (m.size, m.mtime_sec, m.mtime_nsec, m.atime_sec),
         (7, 1_000_000, 123, 2_000_000)
     );
     assert_eq!(m.perms(), 0o640);
-    r.chmod(&dst, 0o604).unwrap();
+    // Created by this session: its attributes may change without permits.
+    w.chmod(&dst, 0o604, None).unwrap();
     assert_eq!(r.lstat(&dst).unwrap().perms(), 0o604);
-    r.set_times(&dst, (42, 7), None, true).unwrap();
+    w.set_times(&dst, (42, 7), None, None).unwrap();
     let m2 = r.lstat(&dst).unwrap();
     assert_eq!(
         (m2.mtime_sec, m2.mtime_nsec, m2.atime_sec),
         (42, 7, 2_000_000)
     );
-    r.chown(&dst, Some(m.uid), Some(m.gid)).unwrap();
+    w.chown(&dst, Some(m.uid), Some(m.gid), None).unwrap();
 
-    let mut w = r.open_existing_for_write(&dst).unwrap();
-    w.write_all(b"PAY").unwrap();
-    drop(w);
+    let mut u = w.open_for_update(&dst, &ow).unwrap();
+    u.write_all(b"PAY").unwrap();
+    drop(u);
     assert_eq!(std::fs::read(f.p("root/new/data.txt")).unwrap(), b"PAYload");
 
-    r.symlink(b"data.txt", &rp("new/l")).unwrap();
+    w.symlink(b"data.txt", &rp("new/l")).unwrap();
     assert_eq!(r.read_link(&rp("new/l")).unwrap(), b"data.txt");
     assert_eq!(
-        r.chmod(&rp("new/l"), 0o777).unwrap_err().raw_os_error(),
+        w.chmod(&rp("new/l"), 0o777, None)
+            .unwrap_err()
+            .raw_os_error(),
         Some(rustix::io::Errno::OPNOTSUPP.raw_os_error())
     );
-    r.hard_link(&dst, &rp("new/h")).unwrap();
+    w.hard_link(&dst, &rp("new/h")).unwrap();
     assert_eq!(r.lstat(&rp("new/h")).unwrap().nlink, 2);
-    r.hard_link(&rp("new/l"), &rp("new/hl")).unwrap();
+    w.hard_link(&rp("new/l"), &rp("new/hl")).unwrap();
     assert!(r.lstat(&rp("new/hl")).unwrap().is_symlink());
-    r.mknod(&rp("new/fifo"), FileType::Fifo, 0o600, (0, 0))
+    w.mknod(&rp("new/fifo"), FileType::Fifo, 0o600, (0, 0))
         .unwrap();
     assert_eq!(r.lstat(&rp("new/fifo")).unwrap().file_type, FileType::Fifo);
     assert!(r.open_file(&rp("new/fifo")).is_err());
-    assert!(r.open_existing_for_write(&rp("new/fifo")).is_err());
+    assert!(w.open_for_update(&rp("new/fifo"), &ow).is_err());
 
-    // The root itself: attributes can be set, it cannot be removed.
-    r.set_times(&RelPath::root(), (5, 0), None, false).unwrap();
+    // The root itself: attributes can be set with the permit, it cannot
+    // be removed.
+    assert!(is_denied(
+        &w.set_times(&RelPath::root(), (5, 0), None, None)
+            .unwrap_err()
+    ));
+    w.set_times(&RelPath::root(), (5, 0), None, Some(&ow))
+        .unwrap();
     assert_eq!(r.lstat(&RelPath::root()).unwrap().mtime_sec, 5);
-    r.chmod(&RelPath::root(), 0o755).unwrap();
-    assert!(r.rmdir(&RelPath::root()).is_err());
-    assert!(r.unlink(&RelPath::root()).is_err());
+    w.chmod(&RelPath::root(), 0o755, Some(&ow)).unwrap();
+    assert!(w.remove_dir(&RelPath::root(), Some(&del)).is_err());
+    assert!(w.remove(&RelPath::root(), Some(&del)).is_err());
 
+    // Names this session created go without the deletion permit.
     for n in ["new/l", "new/h", "new/hl", "new/fifo", "new/data.txt"] {
-        r.unlink(&rp(n)).unwrap();
+        w.remove(&rp(n), None).unwrap();
     }
-    assert!(r.rmdir(&rp("sub")).is_err());
-    r.rmdir(&rp("new")).unwrap();
+    assert!(w.remove_dir(&rp("sub"), Some(&del)).is_err());
+    w.remove_dir(&rp("new"), None).unwrap();
     assert!(r.lstat(&rp("new")).is_err());
     let long = vec![b'x'; 255];
-    let (_, name) = r.create_temp(&RelPath::root(), &long, 0o600).unwrap();
-    assert_eq!(name.len(), 255);
+    let (_, tmp) = w.create_temp(&RelPath::root(), &long, 0o600).unwrap();
+    assert_eq!(tmp.as_bytes().len(), 255);
     assert!(Path::new(&f.p("root")).exists());
+}
+
+/// The writer's rule: names that existed before the session neither
+/// disappear nor change without the matching permit; its own names do.
+#[test]
+fn writer_guards_existing_names() {
+    let f = Fixture::new();
+    let r = &f.root;
+    let w = Writer::new(r);
+    let (del, ow) = permits();
+    let file = rp("sub/file");
+    let before = r.lstat(&file).unwrap();
+    let denied = |e: std::io::Error| assert!(is_denied(&e), "{e}");
+    denied(w.remove(&file, None).unwrap_err());
+    denied(w.remove_dir(&rp("sub"), None).unwrap_err());
+    denied(w.chmod(&file, 0o777, None).unwrap_err());
+    denied(w.chown(&file, None, None, None).unwrap_err());
+    denied(w.set_times(&file, (1, 0), None, None).unwrap_err());
+    assert!(!w.may_change(&file, None));
+    assert!(w.may_change(&file, Some(&ow)));
+    // A pre-existing name is never moved away, even with both permits.
+    denied(w.place(&file, &rp("moved"), Some(&ow)).unwrap_err());
+    // A new name never replaces an existing one without the permit.
+    let (_, tmp) = w.create_temp(&rp("sub"), b"file", 0o600).unwrap();
+    assert_eq!(
+        w.place(&tmp, &file, None).unwrap_err().raw_os_error(),
+        Some(rustix::io::Errno::EXIST.raw_os_error())
+    );
+    let after = r.lstat(&file).unwrap();
+    assert!(after.same_file(&before) && after.mode == before.mode);
+    assert_eq!(std::fs::read(f.p("root/sub/file")).unwrap(), b"hello");
+    // Backups and hard links keep the name: it is replaced, not removed.
+    w.backup(&file, &rp("sub/file~"), &ow).unwrap();
+    assert!(r.lstat(&rp("sub/file~")).unwrap().same_file(&before));
+    w.place(&tmp, &file, Some(&ow)).unwrap();
+    assert!(!r.lstat(&file).unwrap().same_file(&before));
+    w.link_over(&rp("sub/file~"), &file, &ow).unwrap();
+    assert!(r.lstat(&file).unwrap().same_file(&before));
+    // Replaced names stay someone else's; the backup name is new.
+    denied(w.remove(&file, None).unwrap_err());
+    w.remove(&rp("sub/file~"), None).unwrap();
+    w.remove(&file, Some(&del)).unwrap();
+    let names: Vec<_> = std::fs::read_dir(f.p("root/sub")).unwrap().collect();
+    assert!(names.is_empty(), "{names:?}");
 }

@@ -98,18 +98,38 @@ impl SendPermit {
     }
 }
 
-/// Proof that a receiving session may delete. Only a [`ReceivePermit`]
-/// without `-no-del` hands one out, and every deletion path in the
-/// receiver takes it by reference: under `-no-del` there is no value of
-/// this type, so there is no code path that deletes.
+/// Proof that a receiving session may make a name that existed before it
+/// disappear (delete it, or move it away). Only a [`ReceivePermit`]
+/// without `-no-del` hands one out, and [`crate::fs::Writer`], the only
+/// way to remove or move a name, asks for it unless the session created
+/// that name itself: under `-no-del` there is no value of this type, so
+/// no code path removes a pre-existing name.
 #[derive(Debug)]
 pub struct DeletePermit(());
 
-/// Proof that a receiving session may replace or modify existing files.
-/// Without it (`-no-overwrite`) the receiver only renames new files into
-/// place with `RENAME_NOREPLACE`.
+/// Proof that a receiving session may change an entry that existed before
+/// it: replace or rewrite its contents, change its mode, owner, group or
+/// times, or retarget a symlink. [`crate::fs::Writer`] asks for it for
+/// every such change to a name the session did not create; without it
+/// (`-no-overwrite`) new files go into place with `RENAME_NOREPLACE`.
 #[derive(Debug)]
 pub struct OverwritePermit(());
+
+#[cfg(test)]
+impl DeletePermit {
+    /// A permit for unit tests of the writer.
+    pub(crate) fn for_tests() -> Self {
+        DeletePermit(())
+    }
+}
+
+#[cfg(test)]
+impl OverwritePermit {
+    /// A permit for unit tests of the writer.
+    pub(crate) fn for_tests() -> Self {
+        OverwritePermit(())
+    }
+}
 
 /// Permission to receive: only [`authorize`] builds one, never for `-ro`.
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::{ReceiverConfig, RecvOptions, Shared};
 use crate::flist::{FileEntry, FileKind};
-use crate::fs::{Meta, RelPath, Root};
+use crate::fs::{Meta, RelPath, Writer};
 
 /// `ITEM_*` flags (`rsync.h`).
 pub(crate) mod item {
@@ -69,20 +69,22 @@ pub(crate) fn stored_target(o: &RecvOptions, target: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Creates the symlink at `path`, replacing what is there through a
-/// temporary name and a rename when `replace` (needs the overwrite permit).
+/// Creates the symlink at `path`; with `replace`, what is there is
+/// replaced through a temporary symlink and one rename, which needs the
+/// overwrite permit.
 pub(crate) fn place_symlink(
     cfg: &ReceiverConfig<'_>,
+    w: &Writer<'_>,
     path: &RelPath,
     target: &[u8],
     replace: bool,
 ) -> io::Result<()> {
     if !replace {
-        return cfg.root.symlink(target, path);
+        return w.symlink(target, path);
     }
-    if cfg.overwrite.is_none() {
+    let Some(permit) = cfg.overwrite.as_ref() else {
         return Err(io::Error::from(io::ErrorKind::AlreadyExists));
-    }
+    };
     let dir = path.parent().unwrap_or_else(RelPath::root);
     let base = path.file_name().unwrap_or(b"link");
     for attempt in 0..100u32 {
@@ -90,8 +92,14 @@ pub(crate) fn place_symlink(
         tmp.extend_from_slice(base.get(..base.len().min(200)).unwrap_or(base));
         tmp.extend_from_slice(format!(".l{}{attempt}", std::process::id()).as_bytes());
         let t = dir.join(&tmp).map_err(io::Error::from)?;
-        match cfg.root.symlink(target, &t) {
-            Ok(()) => return cfg.root.rename(&t, path),
+        match w.symlink(target, &t) {
+            Ok(()) => {
+                let r = w.place(&t, path, Some(permit));
+                if r.is_err() {
+                    let _ = w.remove(&t, None);
+                }
+                return r;
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
@@ -122,27 +130,29 @@ pub(crate) fn wanted_mode(o: &RecvOptions, e: &FileEntry, existing: Option<u32>)
 }
 
 /// Applies mode, ownership and times to `path` (directories, symlinks,
-/// unchanged files). Failures are reported, not fatal.
+/// unchanged files). Failures are reported, not fatal; on an entry this
+/// session did not create, nothing changes without the overwrite permit.
 pub(crate) fn apply_path<W: Write>(
     cfg: &ReceiverConfig<'_>,
+    w: &Writer<'_>,
     e: &FileEntry,
     path: &RelPath,
     out: &Shared<W>,
     is_link: bool,
 ) {
     let o = &cfg.opts;
-    let root: &Root = cfg.root;
+    let permit = cfg.overwrite.as_ref();
+    let cur = w.root().lstat(path).ok();
     if is_link {
-        let cur = root.lstat(path).ok();
         if o.times && !o.omit_link_times && cur.as_ref().is_none_or(|m| time_differs(cfg, e, m)) {
-            let _ = root.set_times(path, (e.mtime, e.mtime_nsec), None, false);
+            let _ = w.set_times(path, (e.mtime, e.mtime_nsec), None, permit);
         }
         if o.am_root && (o.owner || o.group) {
-            let _ = root.chown(path, o.owner.then_some(e.uid), o.group.then_some(e.gid));
+            let (uid, gid) = (o.owner.then_some(e.uid), o.group.then_some(e.gid));
+            let _ = w.chown(path, uid, gid, permit);
         }
         return;
     }
-    let cur = root.lstat(path).ok();
     if (o.am_root && o.owner) || o.group {
         let uid = (o.owner && o.am_root).then_some(e.uid);
         let gid = o
@@ -150,26 +160,29 @@ pub(crate) fn apply_path<W: Write>(
             .then_some(e.gid)
             .filter(|g| cur.as_ref().is_none_or(|m| m.gid != *g));
         if uid.is_some() || gid.is_some() {
-            let _ = root.chown(path, uid, gid);
+            let _ = w.chown(path, uid, gid, permit);
         }
     }
     if let Some(mode) = wanted_mode(o, e, cur.as_ref().map(|m| m.mode)) {
         if cur.as_ref().is_none_or(|m| m.mode & 0o7777 != mode) {
-            if let Err(err) = root.chmod(path, mode) {
-                let _ = out.rsyserr(
-                    "generator",
-                    &format!(
-                        "failed to set permissions on \"{}\"",
-                        super::generator::show(&e.name)
-                    ),
-                    &err,
-                );
+            match w.chmod(path, mode, permit) {
+                Err(err) if !crate::fs::is_denied(&err) => {
+                    let _ = out.rsyserr(
+                        "generator",
+                        &format!(
+                            "failed to set permissions on \"{}\"",
+                            super::generator::show(&e.name)
+                        ),
+                        &err,
+                    );
+                }
+                _ => {}
             }
         }
     }
     if o.times && e.kind() == FileKind::File && cur.as_ref().is_none_or(|m| time_differs(cfg, e, m))
     {
-        let _ = root.set_times(path, (e.mtime, e.mtime_nsec), None, false);
+        let _ = w.set_times(path, (e.mtime, e.mtime_nsec), None, permit);
     }
 }
 
@@ -191,24 +204,26 @@ pub(crate) fn time_differs(cfg: &ReceiverConfig<'_>, e: &FileEntry, m: &Meta) ->
     m.mtime_sec != e.mtime || (cfg.flist.protocol >= 31 && m.mtime_nsec != e.mtime_nsec)
 }
 
-/// Applies attributes to a freshly written file before it is renamed in.
+/// Applies attributes to a freshly written file before it is renamed in
+/// (or, with `--inplace`, to the file opened for update).
 pub(crate) fn apply_fd(
     o: &RecvOptions,
+    w: &Writer<'_>,
     e: &FileEntry,
     f: &File,
     existing_mode: Option<u32>,
 ) -> io::Result<()> {
     if o.am_root && (o.owner || o.group) {
-        let _ = Root::chown_fd(f, o.owner.then_some(e.uid), o.group.then_some(e.gid));
+        let _ = w.chown_fd(f, o.owner.then_some(e.uid), o.group.then_some(e.gid));
     } else if o.group {
-        let _ = Root::chown_fd(f, None, Some(e.gid));
+        let _ = w.chown_fd(f, None, Some(e.gid));
     }
     let mode = wanted_mode(o, e, existing_mode)
         .or(existing_mode.map(|m| m & 0o7777))
         .unwrap_or(0o644);
-    Root::chmod_fd(f, mode)?;
+    w.chmod_fd(f, mode)?;
     if o.times {
-        Root::set_times_fd(f, (e.mtime, e.mtime_nsec), None)?;
+        w.set_times_fd(f, (e.mtime, e.mtime_nsec), None)?;
     }
     Ok(())
 }

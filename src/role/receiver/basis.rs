@@ -11,12 +11,17 @@ use super::ReceiverConfig;
 use crate::checksum::{FileHasher, StrongKind, SumHead};
 use crate::delta::generate_signature;
 use crate::flist::FileEntry;
-use crate::fs::{Meta, RelPath};
+use crate::fs::{Meta, RelPath, Writer};
 
 /// `--link-dest`, `--copy-dest`, `--compare-dest` (`try_dests_reg`):
 /// an identical file in one of the directories is linked, copied or
 /// taken as is; otherwise the first one present becomes the basis.
-pub(crate) fn alt_dest(cfg: &ReceiverConfig<'_>, e: &FileEntry, path: &RelPath) -> AltOutcome {
+pub(crate) fn alt_dest(
+    cfg: &ReceiverConfig<'_>,
+    w: &Writer<'_>,
+    e: &FileEntry,
+    path: &RelPath,
+) -> AltOutcome {
     use crate::cli::AltDest;
     let mut basis = None;
     for (i, (kind, dir)) in cfg.opts.alt_dest.iter().enumerate() {
@@ -29,8 +34,8 @@ pub(crate) fn alt_dest(cfg: &ReceiverConfig<'_>, e: &FileEntry, path: &RelPath) 
         if up_to_date(cfg, e, &alt, &m) && !cfg.opts.dry_run {
             let done = match kind {
                 AltDest::Compare => true,
-                AltDest::Link => cfg.root.hard_link(&alt, path).is_ok(),
-                AltDest::Copy => copy_file(cfg, &alt, path, e).is_ok(),
+                AltDest::Link => w.hard_link(&alt, path).is_ok(),
+                AltDest::Copy => copy_file(cfg, w, &alt, path, e).is_ok(),
             };
             if done {
                 return AltOutcome::Done;
@@ -127,9 +132,10 @@ pub(crate) fn sums(
 pub(crate) const FNAMECMP_PARTIAL_DIR: u8 = 0x81;
 
 /// Where `--partial-dir` keeps an interrupted file: the directory is
-/// relative to the file's own directory, as in rsync.
+/// relative to the file's own directory, as in rsync. A partial directory
+/// of `.` would name the file itself, so it names nothing.
 pub(crate) fn partial_path(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<RelPath> {
-    let pd = cfg.opts.partial_dir.as_ref()?;
+    let pd = cfg.opts.partial_dir.as_ref().filter(|d| !d.is_root())?;
     let dir = path.parent().unwrap_or_else(RelPath::root);
     let name = path.file_name()?;
     let joined = if dir.is_root() {
@@ -150,23 +156,23 @@ pub(crate) enum AltOutcome {
     Basis(u8, RelPath),
 }
 
-/// `--copy-dest`: a local copy through a temporary file.
+/// `--copy-dest`: a local copy through a temporary file, put in place
+/// only where no name exists.
 fn copy_file(
     cfg: &ReceiverConfig<'_>,
+    w: &Writer<'_>,
     from: &RelPath,
     to: &RelPath,
     e: &FileEntry,
 ) -> std::io::Result<()> {
     let mut src = cfg.root.open_file(from)?;
     let dir = to.parent().unwrap_or_else(RelPath::root);
-    let (mut f, tmp) = cfg
-        .root
-        .create_temp(&dir, to.file_name().unwrap_or(b"f"), 0o600)?;
-    let tmp = dir.join(&tmp).map_err(std::io::Error::from)?;
-    let r = std::io::copy(&mut src, &mut f).and_then(|_| attrs::apply_fd(&cfg.opts, e, &f, None));
-    let r = r.and_then(|()| cfg.root.rename_noreplace(&tmp, to));
+    let (mut f, tmp) = w.create_temp(&dir, to.file_name().unwrap_or(b"f"), 0o600)?;
+    let r =
+        std::io::copy(&mut src, &mut f).and_then(|_| attrs::apply_fd(&cfg.opts, w, e, &f, None));
+    let r = r.and_then(|()| w.place(&tmp, to, None));
     if r.is_err() {
-        let _ = cfg.root.unlink(&tmp);
+        let _ = w.remove(&tmp, None);
     }
     r
 }

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use super::dest::Dest;
 use super::{List, ReceiverConfig, RecvError, Shared};
-use crate::fs::RelPath;
+use crate::fs::{RelPath, Writer};
 use crate::policy::DeletePermit;
 use crate::wire::MsgCode;
 
@@ -19,9 +19,10 @@ const IOERR_DEL_LIMIT: i32 = 4;
 /// Deletion state for one session.
 pub(crate) struct Deleter<'a, 'c> {
     cfg: &'a ReceiverConfig<'c>,
+    w: &'a Writer<'c>,
     list: &'a List,
     dest: &'a Dest,
-    _permit: &'a DeletePermit,
+    permit: &'a DeletePermit,
     count: u64,
     skipped: u64,
     /// Removals that make room for an entry are not reported.
@@ -29,18 +30,21 @@ pub(crate) struct Deleter<'a, 'c> {
 }
 
 impl<'a, 'c> Deleter<'a, 'c> {
-    /// A deleter; holding `permit` is what allows it to exist.
+    /// A deleter; holding `permit` is what allows it to exist, and the
+    /// writer asks for it on every removal.
     pub(crate) fn new(
         cfg: &'a ReceiverConfig<'c>,
+        w: &'a Writer<'c>,
         list: &'a List,
         dest: &'a Dest,
         permit: &'a DeletePermit,
     ) -> Self {
         Self {
             cfg,
+            w,
             list,
             dest,
-            _permit: permit,
+            permit,
             count: 0,
             skipped: 0,
             quiet: false,
@@ -175,8 +179,8 @@ impl<'a, 'c> Deleter<'a, 'c> {
         let dry = self.cfg.opts.dry_run;
         let (res, what) = match (dry, meta.is_dir()) {
             (true, _) => (Ok(()), ""),
-            (false, true) => (root.rmdir(path), "rmdir"),
-            (false, false) => (root.unlink(path), "unlink"),
+            (false, true) => (self.w.remove_dir(path, Some(self.permit)), "rmdir"),
+            (false, false) => (self.w.remove(path, Some(self.permit)), "unlink"),
         };
         match res {
             Ok(()) => self.report(wire, meta.is_dir(), out)?,

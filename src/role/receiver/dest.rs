@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::{List, ReceiverConfig, RecvError, Shared};
-use crate::fs::RelPath;
+use crate::fs::{RelPath, Writer};
 
 /// The resolved destination.
 #[derive(Debug, Clone)]
@@ -56,6 +56,7 @@ fn dest_err(msg: String) -> RecvError {
 /// Decides the destination for this list.
 pub(crate) fn resolve<W: Write>(
     cfg: &ReceiverConfig<'_>,
+    w: &Writer<'_>,
     list: &List,
     out: &Shared<W>,
 ) -> Result<Dest, RecvError> {
@@ -105,16 +106,16 @@ pub(crate) fn resolve<W: Write>(
     if !need_dir {
         if cfg.opts.mkpath {
             if let Some(parent) = path.parent() {
-                make_path(cfg, &parent)?;
+                make_path(cfg, w, &parent)?;
             }
         }
         return Ok(single(path));
     }
     if cfg.opts.mkpath {
-        make_path(cfg, &path)?;
+        make_path(cfg, w, &path)?;
     } else {
         if !cfg.opts.dry_run {
-            if let Err(e) = root.mkdir(&path, 0o755) {
+            if let Err(e) = w.mkdir(&path, 0o755) {
                 let _ = out.rsyserr("Receiver", &format!("mkdir \"{shown}\" failed"), &e);
                 return Err(dest_err(format!(
                     "ERROR: cannot create destination directory \"{shown}\""
@@ -144,11 +145,11 @@ fn single(path: RelPath) -> Dest {
 }
 
 /// `--mkpath`: creates every missing directory of `path`.
-fn make_path(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Result<(), RecvError> {
+fn make_path(cfg: &ReceiverConfig<'_>, w: &Writer<'_>, path: &RelPath) -> Result<(), RecvError> {
     if cfg.opts.dry_run {
         return Ok(());
     }
-    make_dirs(cfg.root, path)
+    make_dirs(w, path)
         .map_err(|e| dest_err(format!("mkdir failed: {}", crate::role::conn::strerror(&e))))
 }
 
@@ -171,14 +172,15 @@ pub(crate) fn backup_path(
     RelPath::new(&v).map_err(io::Error::from)
 }
 
-pub(crate) fn make_dirs(root: &crate::fs::Root, dir: &RelPath) -> io::Result<()> {
+/// Creates every missing directory of `dir`; existing ones are left alone.
+pub(crate) fn make_dirs(w: &Writer<'_>, dir: &RelPath) -> io::Result<()> {
     let mut cur = Vec::new();
     for c in dir.components() {
         if !cur.is_empty() {
             cur.push(b'/');
         }
         cur.extend_from_slice(c);
-        match root.mkdir(&RelPath::new(&cur).map_err(io::Error::from)?, 0o755) {
+        match w.mkdir(&RelPath::new(&cur).map_err(io::Error::from)?, 0o755) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),

@@ -9,9 +9,12 @@
 //! the whole-file checksum and renames it into place. Phases, redo
 //! requests and the final goodbye follow `generate_files`/`recv_files`.
 //!
-//! Nothing here runs without a [`crate::policy::ReceivePermit`]; deletion
-//! needs a [`DeletePermit`] and replacing files an [`OverwritePermit`], so
-//! `-no-del` and `-no-overwrite` hold by construction.
+//! Nothing here runs without a [`crate::policy::ReceivePermit`]. Every
+//! change to the tree goes through one [`Writer`] per session: removing
+//! or moving away a name this session did not create needs a
+//! [`DeletePermit`], changing one (contents, mode, owner, times, a
+//! symlink's target) an [`OverwritePermit`], so `-no-del` and
+//! `-no-overwrite` hold by construction, whichever option leads there.
 
 mod attrs;
 mod basis;
@@ -30,7 +33,7 @@ use crate::filter::FilterList;
 use crate::flist::{
     f_name_cmp, read_id_lists, FileEntry, FlistDecoder, FlistLimits, FlistOptions, IdNames,
 };
-use crate::fs::{RelPath, Root};
+use crate::fs::{RelPath, Root, Writer};
 use crate::policy::{DeletePermit, OverwritePermit};
 use crate::proto::Compression;
 use crate::role::conn::Conn;
@@ -278,17 +281,18 @@ fn receive<R: Read, W: Write + Send>(
     protocol: u32,
 ) -> Result<RecvStats, RecvError> {
     let list = receive_list(r, cfg, protocol)?;
-    let dest = dest::resolve(cfg, &list, out)?;
+    let w = Writer::new(cfg.root);
+    let dest = dest::resolve(cfg, &w, &list, out)?;
     let (tx, rx) = mpsc::channel::<ToGen>();
     let reqs = requests::Requests::new(list.entries.len());
     std::thread::scope(|s| {
         let gen_out = out.clone();
         let gen = s.spawn(|| {
-            let r = generator::run(cfg, &list, &dest, gen_out, rx, protocol, &reqs);
+            let r = generator::run(cfg, &w, &list, &dest, gen_out, rx, protocol, &reqs);
             reqs.close();
             r
         });
-        let recv_result = recv::run(cfg, &list, &dest, out, r, ndx_in, protocol, &tx, &reqs);
+        let recv_result = recv::run(cfg, &w, &list, &dest, out, r, ndx_in, protocol, &tx, &reqs);
         let _ = tx.send(ToGen::Stopped);
         let gen_result = gen
             .join()

@@ -15,7 +15,7 @@ use super::generator::show;
 use super::{List, ReceiverConfig, RecvError, Shared, ToGen};
 use crate::checksum::SumHead;
 use crate::delta::Applier;
-use crate::fs::RelPath;
+use crate::fs::{RelPath, Writer};
 use crate::token::{TokenDecoder, TokenEvent};
 use crate::wire::{get_u16, get_u8, get_vstring, MsgCode, NdxDecoder, NDX_DONE};
 
@@ -30,6 +30,8 @@ const FNAMECMP_FNAME: u8 = 0x80;
 
 struct Ctx<'a, 'c, W: Write> {
     cfg: &'a ReceiverConfig<'c>,
+    /// Every change to the tree goes through here.
+    w: &'a Writer<'c>,
     list: &'a List,
     dest: &'a Dest,
     out: &'a Shared<W>,
@@ -43,8 +45,9 @@ struct Ctx<'a, 'c, W: Write> {
 
 /// Runs the receiver loop to the end of the session.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn run<R: Read, W: Write>(
-    cfg: &ReceiverConfig<'_>,
+pub(crate) fn run<'c, R: Read, W: Write>(
+    cfg: &ReceiverConfig<'c>,
+    w: &Writer<'c>,
     list: &List,
     dest: &Dest,
     out: &Shared<W>,
@@ -59,6 +62,7 @@ pub(crate) fn run<R: Read, W: Write>(
     tokens.set_protocol(protocol);
     let mut c = Ctx {
         cfg,
+        w,
         list,
         dest,
         out,
@@ -243,27 +247,27 @@ impl<W: Write> Ctx<'_, '_, W> {
 
     /// The connection broke in the middle of a file: remove the temporary
     /// file, or with `--partial` keep what arrived as rsync does (in the
-    /// partial directory, or in place of the file).
+    /// partial directory, or in place of the file), which replaces an
+    /// existing name and so needs the overwrite permit.
     fn abort(&self, path: &RelPath, tmp: Option<RelPath>, sink: Sink) {
-        let root = self.cfg.root;
+        let w = self.w;
         let Some(t) = tmp else { return };
         drop(sink);
-        let keep = self.cfg.opts.partial && self.cfg.overwrite.is_some();
-        if keep {
+        if let (true, Some(permit)) = (self.cfg.opts.partial, self.cfg.overwrite.as_ref()) {
             let target = match super::basis::partial_path(self.cfg, path) {
                 Some(pp) => {
                     if let Some(d) = pp.parent() {
-                        let _ = root.mkdir(&d, 0o700);
+                        let _ = w.mkdir(&d, 0o700);
                     }
                     pp
                 }
                 None => path.clone(),
             };
-            if root.rename(&t, &target).is_ok() {
+            if w.place(&t, &target, Some(permit)).is_ok() {
                 return;
             }
         }
-        let _ = root.unlink(&t);
+        let _ = w.remove(&t, None);
     }
 
     fn open_basis(
@@ -294,52 +298,33 @@ impl<W: Write> Ctx<'_, '_, W> {
     }
 
     fn open_output(&self, path: &RelPath, name: &[u8]) -> (Sink, Option<RelPath>) {
-        let root = self.cfg.root;
-        if self.cfg.opts.inplace && self.cfg.overwrite.is_some() {
-            let f = root.open_existing_for_write(path).or_else(|_| {
-                root.create_temp(&path.parent().unwrap_or_else(RelPath::root), b"x", 0o600)
-                    .and_then(|(f, t)| {
-                        let tp = path.parent().unwrap_or_else(RelPath::root).join(&t)?;
-                        root.rename(&tp, path).map(|()| f)
-                    })
+        let w = self.w;
+        let sink = |r: std::io::Result<File>| match r {
+            Ok(f) => Sink {
+                file: Some(f),
+                error: None,
+            },
+            Err(e) => Sink {
+                file: None,
+                error: Some(e),
+            },
+        };
+        if let (true, Some(permit)) = (self.cfg.opts.inplace, self.cfg.overwrite.as_ref()) {
+            let f = w.open_for_update(path, permit).or_else(|_| {
+                let dir = path.parent().unwrap_or_else(RelPath::root);
+                let (f, tp) = w.create_temp(&dir, b"x", 0o600)?;
+                w.place(&tp, path, Some(permit)).map(|()| f)
             });
-            return match f {
-                Ok(f) => (
-                    Sink {
-                        file: Some(f),
-                        error: None,
-                    },
-                    None,
-                ),
-                Err(e) => (
-                    Sink {
-                        file: None,
-                        error: Some(e),
-                    },
-                    None,
-                ),
-            };
+            return (sink(f), None);
         }
         let dir = match &self.cfg.opts.temp_dir {
             Some(t) => t.clone(),
             None => path.parent().unwrap_or_else(RelPath::root),
         };
         let base = path.file_name().unwrap_or(name);
-        match root.create_temp(&dir, base, 0o600) {
-            Ok((f, t)) => (
-                Sink {
-                    file: Some(f),
-                    error: None,
-                },
-                dir.join(&t).ok(),
-            ),
-            Err(e) => (
-                Sink {
-                    file: None,
-                    error: Some(e),
-                },
-                None,
-            ),
+        match w.create_temp(&dir, base, 0o600) {
+            Ok((f, t)) => (sink(Ok(f)), Some(t)),
+            Err(e) => (sink(Err(e)), None),
         }
     }
 
@@ -356,10 +341,10 @@ impl<W: Write> Ctx<'_, '_, W> {
         written: u64,
         existing_mode: Option<u32>,
     ) -> Result<(), RecvError> {
-        let root = self.cfg.root;
+        let w = self.w;
         let cleanup = |t: &Option<RelPath>| {
             if let Some(t) = t {
-                let _ = root.unlink(t);
+                let _ = w.remove(t, None);
             }
         };
         if let Some(err) = sink.error {
@@ -388,7 +373,7 @@ impl<W: Write> Ctx<'_, '_, W> {
             let _ = f.set_len(written);
         }
         let _ = (&f).seek(SeekFrom::Start(0));
-        if let Err(err) = attrs::apply_fd(&self.cfg.opts, e, &f, existing_mode) {
+        if let Err(err) = attrs::apply_fd(&self.cfg.opts, w, e, &f, existing_mode) {
             self.out.rsyserr(
                 "receiver",
                 &format!("failed to set attributes on \"{}\"", show(&e.name)),
@@ -413,10 +398,13 @@ impl<W: Write> Ctx<'_, '_, W> {
         }
         self.counts.files_received += 1;
         if let Some(pp) = super::basis::partial_path(self.cfg, path) {
-            if root.unlink(&pp).is_ok() {
-                // rsync removes the partial directory once it is empty.
+            // rsync removes the used partial file, then its directory once
+            // empty; without the deletion permit only if this session
+            // created them (never a file that was there before).
+            let permit = self.cfg.delete.as_ref();
+            if w.remove(&pp, permit).is_ok() {
                 if let Some(d) = pp.parent() {
-                    let _ = root.rmdir(&d);
+                    let _ = w.remove_dir(&d, permit);
                 }
             }
         }
@@ -437,7 +425,7 @@ impl<W: Write> Ctx<'_, '_, W> {
                 continue;
             };
             if let Err(err) = self.place(&t, &path, e) {
-                let _ = self.cfg.root.unlink(&t);
+                let _ = self.w.remove(&t, None);
                 self.out.rsyserr(
                     "receiver",
                     &format!("rename \"{}\" failed", show(&e.name)),
@@ -456,25 +444,25 @@ impl<W: Write> Ctx<'_, '_, W> {
     /// The run failed: delayed files never go into place.
     fn drop_delayed(&mut self) {
         for (t, _) in std::mem::take(&mut self.delayed) {
-            let _ = self.cfg.root.unlink(&t);
+            let _ = self.w.remove(&t, None);
         }
     }
 
     /// Renames the finished temporary file into place: with a backup first
-    /// when asked, and never over an existing file without the overwrite
-    /// permit.
+    /// when asked (a hard link, so the name never disappears), and never
+    /// over an existing file without the overwrite permit.
     fn place(&self, tmp: &RelPath, path: &RelPath, e: &crate::flist::FileEntry) -> io::Result<()> {
-        let root = self.cfg.root;
-        if self.cfg.overwrite.is_none() {
-            return root.rename_noreplace(tmp, path);
-        }
-        if self.cfg.opts.backup && root.lstat(path).is_ok() {
-            let b = super::dest::backup_path(&self.cfg.opts, path, &e.name)?;
-            if let Some(parent) = b.parent() {
-                let _ = super::dest::make_dirs(root, &parent);
+        let w = self.w;
+        let permit = self.cfg.overwrite.as_ref();
+        if let (Some(p), true) = (permit, self.cfg.opts.backup) {
+            if self.cfg.root.lstat(path).is_ok() {
+                let b = super::dest::backup_path(&self.cfg.opts, path, &e.name)?;
+                if let Some(parent) = b.parent() {
+                    let _ = super::dest::make_dirs(w, &parent);
+                }
+                w.backup(path, &b, p)?;
             }
-            root.rename(path, &b)?;
         }
-        root.rename(tmp, path)
+        w.place(tmp, path, permit)
     }
 }

@@ -18,8 +18,9 @@ impl<W: Write> Gen<'_, '_, W> {
     /// `--link-dest`/`--compare-dest` over an existing file
     /// (`try_dests_reg` with `find_exact_for_existing`): when an alternate
     /// directory holds an exact copy, the file is replaced by a hard link
-    /// to it, or removed for `--compare-dest`. Needs the overwrite, resp.
-    /// deletion, capability; returns whether the file is dealt with.
+    /// to it in one rename, or removed for `--compare-dest`. Needs the
+    /// overwrite, resp. deletion, capability; returns whether the file is
+    /// dealt with.
     pub(super) fn alt_replaces_existing(
         &mut self,
         e: &FileEntry,
@@ -30,19 +31,16 @@ impl<W: Write> Gen<'_, '_, W> {
         let Some((kind, alt, am)) = basis::exact_alt(self.cfg, e, None) else {
             return Ok(false);
         };
-        let root = self.cfg.root;
         match kind {
             AltDest::Copy => Ok(false),
             AltDest::Link if am.dev == m.dev && am.ino == m.ino => Ok(true),
-            AltDest::Link => {
-                if self.cfg.overwrite.is_none() {
-                    return Ok(false);
-                }
-                Ok(root.unlink(path).is_ok() && root.hard_link(&alt, path).is_ok())
-            }
+            AltDest::Link => match self.cfg.overwrite.as_ref() {
+                Some(permit) => Ok(self.w.link_over(&alt, path, permit).is_ok()),
+                None => Ok(false),
+            },
             AltDest::Compare => {
-                if self.deleter.is_some() || self.cfg.delete.is_some() {
-                    let _ = root.unlink(path);
+                if let Some(permit) = self.cfg.delete.as_ref() {
+                    let _ = self.w.remove(path, Some(permit));
                 }
                 Ok(true)
             }
@@ -50,6 +48,8 @@ impl<W: Write> Gen<'_, '_, W> {
     }
 
     /// Hard-links every `-H` follower to its leader, unless it already is.
+    /// A follower's existing name is replaced in one rename, never
+    /// removed first.
     pub(super) fn link_followers(&mut self) -> Result<(), RecvError> {
         for (i, leader) in self.list.hlink_leader.iter().enumerate() {
             let Some(l) = leader else { continue };
@@ -60,17 +60,20 @@ impl<W: Write> Gen<'_, '_, W> {
                 continue;
             };
             let root = self.cfg.root;
-            if let (Ok(a), Ok(b)) = (root.lstat(&p), root.lstat(&lp)) {
-                if a.dev == b.dev && a.ino == b.ino {
-                    continue;
-                }
-                if self.cfg.overwrite.is_none() || self.cfg.opts.dry_run || root.unlink(&p).is_err()
-                {
-                    continue;
-                }
-            }
+            let replace = match (root.lstat(&p), root.lstat(&lp)) {
+                (Ok(a), Ok(b)) if a.same_file(&b) => continue,
+                (Ok(_), Ok(_)) => match self.cfg.overwrite.as_ref() {
+                    Some(permit) if !self.cfg.opts.dry_run => Some(permit),
+                    _ => continue,
+                },
+                _ => None,
+            };
             if !self.cfg.opts.dry_run {
-                if let Err(err) = root.hard_link(&lp, &p) {
+                let r = match replace {
+                    Some(permit) => self.w.link_over(&lp, &p, permit),
+                    None => self.w.hard_link(&lp, &p),
+                };
+                if let Err(err) = r {
                     let what = format!("link \"{}\" => {} failed", show(&e.name), show(&le.name));
                     self.out.rsyserr("generator", &what, &err)?;
                     continue;

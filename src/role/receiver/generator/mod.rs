@@ -14,7 +14,7 @@ use super::delete::Deleter;
 use super::dest::Dest;
 use super::{List, ReceiverConfig, RecvError, Shared, ToGen};
 use crate::flist::{FileEntry, FileKind};
-use crate::fs::{Meta, RelPath};
+use crate::fs::{Meta, RelPath, Writer};
 use crate::wire::{put_u16, put_varint, NDX_DEL_STATS, NDX_DONE};
 
 /// What the generator reports back.
@@ -25,6 +25,8 @@ pub(crate) struct GenStats {
 
 struct Gen<'a, 'c, W: Write> {
     cfg: &'a ReceiverConfig<'c>,
+    /// Every change to the tree goes through here.
+    w: &'a Writer<'c>,
     list: &'a List,
     dest: &'a Dest,
     out: Shared<W>,
@@ -35,8 +37,10 @@ struct Gen<'a, 'c, W: Write> {
 }
 
 /// Runs the generator to the end of the session.
-pub(crate) fn run<W: Write>(
-    cfg: &ReceiverConfig<'_>,
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run<'c, W: Write>(
+    cfg: &ReceiverConfig<'c>,
+    w: &Writer<'c>,
     list: &List,
     dest: &Dest,
     out: Shared<W>,
@@ -48,9 +52,10 @@ pub(crate) fn run<W: Write>(
         .delete
         .as_ref()
         .filter(|_| cfg.opts.delete)
-        .map(|p| Deleter::new(cfg, list, dest, p));
+        .map(|p| Deleter::new(cfg, w, list, dest, p));
     let mut g = Gen {
         cfg,
+        w,
         list,
         dest,
         out,
@@ -177,7 +182,11 @@ impl<W: Write> Gen<'_, '_, W> {
         let mut create = false;
         match cur {
             Some(_) if fresh_top => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
-            Some(m) if m.is_dir() => iflags |= attrs::changes(o, e, m),
+            // Only what may change is reported (not under -no-overwrite).
+            Some(m) if m.is_dir() && self.w.may_change(path, self.cfg.overwrite.as_ref()) => {
+                iflags |= attrs::changes(o, e, m)
+            }
+            Some(m) if m.is_dir() => {}
             Some(_) if self.cfg.opts.ignore_existing => return Ok(()),
             Some(_) => {
                 let Some(d) = self.deleter.as_mut() else {
@@ -206,7 +215,7 @@ impl<W: Write> Gen<'_, '_, W> {
             // Without -p a new directory gets the sender's bits less the
             // umask, as rsync creates it; with -p the exact mode follows.
             let mode = if o.perms { 0o700 } else { e.mode & 0o777 };
-            if let Err(err) = self.cfg.root.mkdir(path, mode) {
+            if let Err(err) = self.w.mkdir(path, mode) {
                 self.out.rsyserr(
                     "generator",
                     &format!("mkdir \"{}\" failed", show(&e.name)),
@@ -216,7 +225,7 @@ impl<W: Write> Gen<'_, '_, W> {
             }
         }
         if !o.dry_run {
-            attrs::apply_path(self.cfg, e, path, &self.out, false);
+            attrs::apply_path(self.cfg, self.w, e, path, &self.out, false);
             self.dirs.push((path.clone(), ndx));
         }
         self.itemize(ndx, iflags)
@@ -236,7 +245,7 @@ impl<W: Write> Gen<'_, '_, W> {
             use crate::cli::AltDest;
             match basis::exact_alt(self.cfg, e, Some(&target)) {
                 Some((AltDest::Compare, _, _)) => return Ok(()),
-                Some((AltDest::Link, alt, _)) if self.cfg.root.hard_link(&alt, path).is_ok() => {
+                Some((AltDest::Link, alt, _)) if self.w.hard_link(&alt, path).is_ok() => {
                     return Ok(())
                 }
                 _ => {}
@@ -246,9 +255,13 @@ impl<W: Write> Gen<'_, '_, W> {
             if m.is_symlink()
                 && self.cfg.root.read_link(path).ok().as_deref() == Some(target.as_slice())
             {
-                let ch = attrs::changes(o, e, m);
+                let ch = if self.w.may_change(path, self.cfg.overwrite.as_ref()) {
+                    attrs::changes(o, e, m)
+                } else {
+                    0
+                };
                 if !o.dry_run && ch & item::REPORT_TIME != 0 {
-                    attrs::apply_path(self.cfg, e, path, &self.out, true);
+                    attrs::apply_path(self.cfg, self.w, e, path, &self.out, true);
                 }
                 return self.itemize(ndx, ch);
             }
@@ -266,7 +279,7 @@ impl<W: Write> Gen<'_, '_, W> {
             iflags = item::LOCAL_CHANGE | item::REPORT_CHANGE;
         }
         if !o.dry_run {
-            if let Err(err) = attrs::place_symlink(self.cfg, path, &target, cur.is_some()) {
+            if let Err(err) = attrs::place_symlink(self.cfg, self.w, path, &target, cur.is_some()) {
                 self.out.rsyserr(
                     "generator",
                     &format!("symlink \"{}\" failed", show(&e.name)),
@@ -274,7 +287,7 @@ impl<W: Write> Gen<'_, '_, W> {
                 )?;
                 return Ok(());
             }
-            attrs::apply_path(self.cfg, e, path, &self.out, true);
+            attrs::apply_path(self.cfg, self.w, e, path, &self.out, true);
         }
         self.itemize(ndx, iflags)
     }
@@ -310,7 +323,7 @@ impl<W: Write> Gen<'_, '_, W> {
             if basis::up_to_date(self.cfg, e, path, m) {
                 let ch = attrs::changes(o, e, m);
                 if !o.dry_run && ch != 0 {
-                    attrs::apply_path(self.cfg, e, path, &self.out, false);
+                    attrs::apply_path(self.cfg, self.w, e, path, &self.out, false);
                 }
                 return self.itemize(ndx, ch);
             }
@@ -337,7 +350,7 @@ impl<W: Write> Gen<'_, '_, W> {
             None => item::IS_NEW,
         };
         if basis_meta.is_none() && !o.alt_dest.is_empty() {
-            match basis::alt_dest(self.cfg, e, path) {
+            match basis::alt_dest(self.cfg, self.w, e, path) {
                 basis::AltOutcome::Done => return Ok(()),
                 basis::AltOutcome::Basis(i, p) if !o.whole_file => {
                     // Itemized against the alternate file, as rsync does.
@@ -412,10 +425,10 @@ impl<W: Write> Gen<'_, '_, W> {
                 .lstat(path)
                 .is_ok_and(|m| attrs::time_differs(self.cfg, e, &m));
             if stale {
+                let permit = self.cfg.overwrite.as_ref();
                 let _ = self
-                    .cfg
-                    .root
-                    .set_times(path, (e.mtime, e.mtime_nsec), None, false);
+                    .w
+                    .set_times(path, (e.mtime, e.mtime_nsec), None, permit);
             }
         }
     }

@@ -1,0 +1,347 @@
+//! The receiver's writer: the only way to change the tree beneath a
+//! [`Root`], and where `-no-del` and `-no-overwrite` hold by construction.
+//!
+//! Upstream rsync's receiver and generator (`receiver.c`, `generator.c`,
+//! `backup.c`, `hlink.c`, `delete.c`) call `do_unlink()`, `do_rename()`,
+//! `do_rmdir()`, `do_chmod()` and friends wherever they need to; rrsync
+//! can only hide options. Here, for every protocol (27-32), the raw
+//! syscalls are private to [`crate::fs`] and [`Writer`] is their one
+//! holder. It keeps a ledger of the names this session created, each as
+//! (directory identity, component), and applies one rule:
+//!
+//! - creating a name never touches an existing one (`O_EXCL`, `mkdirat`,
+//!   `symlinkat`, `linkat`, `RENAME_NOREPLACE`), and the name joins the
+//!   ledger;
+//! - removing a name, or moving it away, needs a [`DeletePermit`] unless
+//!   the ledger holds it (a temporary or partial file this session made);
+//! - replacing a name's contents, or changing its mode, owner or times,
+//!   needs an [`OverwritePermit`] unless the ledger holds it.
+//!
+//! Under `-no-del` no `DeletePermit` exists, so no name that existed when
+//! the session began can disappear; a replacement keeps the name
+//! (`rename` over it, and backups are hard links, never moves). Under
+//! `-no-overwrite` no `OverwritePermit` exists, so no existing entry
+//! changes. The kernel still updates a directory's mtime when a new name
+//! appears in it; that is the new name, not a change the writer makes.
+//!
+//! Files handed out by [`Writer::create_temp`] and
+//! [`Writer::open_for_update`] get their attributes through the `*_fd`
+//! methods; those act on a file this writer opened.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io;
+use std::sync::Mutex;
+
+use super::meta::{statx_fd, FileType};
+use super::{write, Handle, RelPath, Root};
+use crate::policy::{DeletePermit, OverwritePermit};
+use rustix::io::Errno;
+
+/// One name: its directory's identity (device, inode) and the component.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Name {
+    dev: u64,
+    ino: u64,
+    name: Vec<u8>,
+}
+
+/// The error of a change the writer refuses: the name existed before this
+/// session and the permit that change needs is absent.
+#[derive(Debug, thiserror::Error)]
+#[error("refusing to change a name this session did not create")]
+pub struct Denied;
+
+/// Whether `e` is the writer's refusal (as opposed to a failed syscall).
+pub fn is_denied(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|x| x.is::<Denied>())
+}
+
+fn denied() -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, Denied)
+}
+
+/// The receiver's guarded write access to a [`Root`] (see the module
+/// documentation). Shared by the generator and receiver threads.
+#[derive(Debug)]
+pub struct Writer<'r> {
+    root: &'r Root,
+    created: Mutex<HashSet<Name>>,
+}
+
+impl<'r> Writer<'r> {
+    /// A writer with an empty ledger: every name in the tree is someone
+    /// else's.
+    pub fn new(root: &'r Root) -> Writer<'r> {
+        Writer {
+            root,
+            created: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The root, for reading.
+    pub fn root(&self) -> &'r Root {
+        self.root
+    }
+
+    fn name_in(dir: &Handle<'_>, name: &[u8]) -> io::Result<Name> {
+        let m = statx_fd(dir)?;
+        Ok(Name {
+            dev: m.dev,
+            ino: m.ino,
+            name: name.to_vec(),
+        })
+    }
+
+    /// Records a name this session just created (best effort: a name that
+    /// cannot be recorded is treated as someone else's).
+    fn note(&self, dir: &Handle<'_>, name: &[u8]) {
+        if let (Ok(n), Ok(mut set)) = (Self::name_in(dir, name), self.created.lock()) {
+            set.insert(n);
+        }
+    }
+
+    fn forget(&self, n: &Name) {
+        if let Ok(mut set) = self.created.lock() {
+            set.remove(n);
+        }
+    }
+
+    fn owns(&self, n: &Name) -> bool {
+        self.created.lock().is_ok_and(|set| set.contains(n))
+    }
+
+    /// Resolves `path`'s directory and checks that `path` may change:
+    /// with `permit`, or because this session created it.
+    fn allowed<'a, P>(
+        &'a self,
+        path: &'a RelPath,
+        permit: Option<&P>,
+    ) -> io::Result<(Handle<'a>, &'a [u8], Name)> {
+        let (dir, name) = self.root.split(path)?;
+        let n = Self::name_in(&dir, name)?;
+        if permit.is_none() && !self.owns(&n) {
+            return Err(denied());
+        }
+        Ok((dir, name, n))
+    }
+
+    /// Whether `path`'s mode, owner, times or contents may change.
+    pub fn may_change(&self, path: &RelPath, overwrite: Option<&OverwritePermit>) -> bool {
+        self.allowed(path, overwrite).is_ok()
+    }
+
+    // ---- Creating: never touches an existing name. ----
+
+    /// `mkdir`; fails with `EEXIST` on any existing name.
+    pub fn mkdir(&self, path: &RelPath, mode: u32) -> io::Result<()> {
+        let (dir, name) = self.root.split(path)?;
+        write::mkdir(&dir, name, mode)?;
+        self.note(&dir, name);
+        Ok(())
+    }
+
+    /// Creates `.{base}.XXXXXX` in directory `dir`, opened read-write;
+    /// returns the file and its path.
+    pub fn create_temp(
+        &self,
+        dir: &RelPath,
+        base: &[u8],
+        mode: u32,
+    ) -> io::Result<(File, RelPath)> {
+        let d = self.root.open_parent(dir.as_bytes())?;
+        let (f, name) = write::create_temp(&d, base, mode)?;
+        self.note(&d, &name);
+        Ok((f, dir.join(&name)?))
+    }
+
+    /// A new symlink `at` holding `target`.
+    pub fn symlink(&self, target: &[u8], at: &RelPath) -> io::Result<()> {
+        let (dir, name) = self.root.split(at)?;
+        write::symlink(target, &dir, name)?;
+        self.note(&dir, name);
+        Ok(())
+    }
+
+    /// A new name `new` for the object at `existing`, which is unchanged.
+    pub fn hard_link(&self, existing: &RelPath, new: &RelPath) -> io::Result<()> {
+        let (edir, ename) = self.root.split(existing)?;
+        let (ndir, nname) = self.root.split(new)?;
+        write::hard_link(&edir, ename, &ndir, nname)?;
+        self.note(&ndir, nname);
+        Ok(())
+    }
+
+    /// A new device, FIFO or socket node.
+    pub fn mknod(
+        &self,
+        path: &RelPath,
+        kind: FileType,
+        mode: u32,
+        rdev: (u32, u32),
+    ) -> io::Result<()> {
+        let (dir, name) = self.root.split(path)?;
+        write::mknod(&dir, name, kind, mode, rdev)?;
+        self.note(&dir, name);
+        Ok(())
+    }
+
+    // ---- Moving and replacing. ----
+
+    /// Renames `from`, a name this session created, to `to`. An existing
+    /// `to` is replaced only with `overwrite`; without it the rename
+    /// fails with `EEXIST` (`RENAME_NOREPLACE`, atomic against races).
+    pub fn place(
+        &self,
+        from: &RelPath,
+        to: &RelPath,
+        overwrite: Option<&OverwritePermit>,
+    ) -> io::Result<()> {
+        let (fdir, fname, fnm) = self.allowed(from, None::<&DeletePermit>)?;
+        let (tdir, tname) = self.root.split(to)?;
+        match write::rename(&fdir, fname, &tdir, tname, true) {
+            Ok(()) => self.note(&tdir, tname),
+            Err(e) => {
+                // EEXIST, or EINVAL where the filesystem lacks NOREPLACE.
+                let code = e.raw_os_error();
+                let busy = [Errno::EXIST, Errno::INVAL].map(|x| Some(x.raw_os_error()));
+                if overwrite.is_none() || !busy.contains(&code) {
+                    return Err(e);
+                }
+                write::rename(&fdir, fname, &tdir, tname, false)?;
+            }
+        }
+        self.forget(&fnm);
+        Ok(())
+    }
+
+    /// Makes `path` a hard link to `existing`, replacing what `path` names
+    /// in one rename (the name never disappears).
+    pub fn link_over(
+        &self,
+        existing: &RelPath,
+        path: &RelPath,
+        overwrite: &OverwritePermit,
+    ) -> io::Result<()> {
+        let tmp = self.link_beside(existing, path)?;
+        self.place_or_drop(&tmp, path, overwrite)
+    }
+
+    /// `--backup`: `to` becomes a hard link to the file at `path` (which is
+    /// left in place for the caller to replace), replacing an older `to`.
+    pub fn backup(
+        &self,
+        path: &RelPath,
+        to: &RelPath,
+        overwrite: &OverwritePermit,
+    ) -> io::Result<()> {
+        let tmp = self.link_beside(path, to)?;
+        self.place_or_drop(&tmp, to, overwrite)
+    }
+
+    /// A fresh temporary hard link to `existing` in `beside`'s directory.
+    fn link_beside(&self, existing: &RelPath, beside: &RelPath) -> io::Result<RelPath> {
+        let dir = beside.parent().unwrap_or_else(RelPath::root);
+        let base = beside.file_name().unwrap_or(b"link");
+        let (edir, ename) = self.root.split(existing)?;
+        let d = self.root.open_parent(dir.as_bytes())?;
+        let name = write::link_temp(&edir, ename, &d, base)?;
+        self.note(&d, &name);
+        Ok(dir.join(&name)?)
+    }
+
+    fn place_or_drop(
+        &self,
+        tmp: &RelPath,
+        to: &RelPath,
+        overwrite: &OverwritePermit,
+    ) -> io::Result<()> {
+        let r = self.place(tmp, to, Some(overwrite));
+        if r.is_err() {
+            let _ = self.remove(tmp, None);
+        }
+        r
+    }
+
+    // ---- Removing. ----
+
+    /// Removes a non-directory: one this session created, or any with the
+    /// deletion permit.
+    pub fn remove(&self, path: &RelPath, delete: Option<&DeletePermit>) -> io::Result<()> {
+        let (dir, name, n) = self.allowed(path, delete)?;
+        write::unlink(&dir, name)?;
+        self.forget(&n);
+        Ok(())
+    }
+
+    /// Removes an empty directory, under the same rule as [`Self::remove`].
+    pub fn remove_dir(&self, path: &RelPath, delete: Option<&DeletePermit>) -> io::Result<()> {
+        let (dir, name, n) = self.allowed(path, delete)?;
+        write::rmdir(&dir, name)?;
+        self.forget(&n);
+        Ok(())
+    }
+
+    // ---- Changing attributes and contents. ----
+
+    /// Sets the permission bits of `path` itself.
+    pub fn chmod(
+        &self,
+        path: &RelPath,
+        mode: u32,
+        overwrite: Option<&OverwritePermit>,
+    ) -> io::Result<()> {
+        let (dir, name, _) = self.allowed(path, overwrite)?;
+        write::chmod(&dir, name, mode)
+    }
+
+    /// Changes the owner and/or group of `path` itself.
+    pub fn chown(
+        &self,
+        path: &RelPath,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        overwrite: Option<&OverwritePermit>,
+    ) -> io::Result<()> {
+        let (dir, name, _) = self.allowed(path, overwrite)?;
+        write::chown(&dir, name, uid, gid)
+    }
+
+    /// Sets the mtime (and atime, else left alone) of `path` itself.
+    pub fn set_times(
+        &self,
+        path: &RelPath,
+        mtime: (i64, u32),
+        atime: Option<(i64, u32)>,
+        overwrite: Option<&OverwritePermit>,
+    ) -> io::Result<()> {
+        let (dir, name, _) = self.allowed(path, overwrite)?;
+        write::set_times(&dir, name, mtime, atime)
+    }
+
+    /// Opens an existing regular file for writing in place (`--inplace`).
+    pub fn open_for_update(&self, path: &RelPath, _: &OverwritePermit) -> io::Result<File> {
+        let (dir, name) = self.root.split(path)?;
+        write::open_existing_for_write(&dir, name)
+    }
+
+    /// `fchmod` on a file this writer opened.
+    pub fn chmod_fd(&self, file: &File, mode: u32) -> io::Result<()> {
+        write::chmod_fd(file, mode)
+    }
+
+    /// `fchown` on a file this writer opened.
+    pub fn chown_fd(&self, file: &File, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+        write::chown_fd(file, uid, gid)
+    }
+
+    /// `futimens` on a file this writer opened.
+    pub fn set_times_fd(
+        &self,
+        file: &File,
+        mtime: (i64, u32),
+        atime: Option<(i64, u32)>,
+    ) -> io::Result<()> {
+        write::set_times_fd(file, mtime, atime)
+    }
+}
