@@ -10,7 +10,8 @@
 //! (`--compare-dest`/`--copy-dest`, alt-dests over existing files,
 //! `--max-delete`, `-H`), `delta` (literal
 //! data after a 1-byte change), `modes` (`-ro`, `-no-del`,
-//! `-no-overwrite`, the lock), `escape` (writes outside the root),
+//! `-no-overwrite`, the lock), `invariants` (each mode's invariant
+//! against a battery of pushes that try to get round it), `escape` (writes outside the root),
 //! `failure` (client killed mid-transfer, disk full), `sshd` (a real
 //! sshd with a `restrict` key line) and `util` (shared helpers).
 
@@ -19,6 +20,7 @@ mod delta;
 mod escape;
 mod extra;
 mod failure;
+mod invariants;
 mod modes;
 mod sshd;
 mod util;

@@ -172,6 +172,23 @@ pub(crate) fn backup_path(
     RelPath::new(&v).map_err(io::Error::from)
 }
 
+/// `--backup` of whatever `path` names before it is replaced: a hard link
+/// at the backup name (`make_backup` in `backup.c` renames; a link keeps
+/// the name in place until the replacement lands on it).
+pub(crate) fn make_backup(
+    o: &super::RecvOptions,
+    w: &Writer<'_>,
+    path: &RelPath,
+    name: &[u8],
+    permit: &crate::policy::OverwritePermit,
+) -> io::Result<()> {
+    let b = backup_path(o, path, name)?;
+    if let Some(parent) = b.parent() {
+        let _ = make_dirs(w, &parent);
+    }
+    w.backup(path, &b, permit)
+}
+
 /// Creates every missing directory of `dir`; existing ones are left alone.
 pub(crate) fn make_dirs(w: &Writer<'_>, dir: &RelPath) -> io::Result<()> {
     let mut cur = Vec::new();

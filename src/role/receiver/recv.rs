@@ -456,11 +456,7 @@ impl<W: Write> Ctx<'_, '_, W> {
         let permit = self.cfg.overwrite.as_ref();
         if let (Some(p), true) = (permit, self.cfg.opts.backup) {
             if self.cfg.root.lstat(path).is_ok() {
-                let b = super::dest::backup_path(&self.cfg.opts, path, &e.name)?;
-                if let Some(parent) = b.parent() {
-                    let _ = super::dest::make_dirs(w, &parent);
-                }
-                w.backup(path, &b, p)?;
+                super::dest::make_backup(&self.cfg.opts, w, path, &e.name, p)?;
             }
         }
         w.place(tmp, path, permit)

@@ -275,6 +275,11 @@ impl<W: Write> Gen<'_, '_, W> {
                 if !o.dry_run {
                     d.remove_one(path, &self.out)?;
                 }
+            } else if let (true, false, Some(p)) =
+                (o.backup, o.dry_run, self.cfg.overwrite.as_ref())
+            {
+                // rsync backs up a file or symlink a symlink replaces.
+                let _ = super::dest::make_backup(o, self.w, path, &e.name, p);
             }
             iflags = item::LOCAL_CHANGE | item::REPORT_CHANGE;
         }
