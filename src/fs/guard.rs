@@ -7,7 +7,9 @@
 //! can only hide options. Here, for every protocol (27-32), the raw
 //! syscalls are private to [`crate::fs`] and [`Writer`] is their one
 //! holder. It keeps a ledger of the names this session created, each as
-//! (directory identity, component), and applies one rule:
+//! (directory identity, component), and whether the object behind it is
+//! new too (a new hard link to an old file is a new name, not a new
+//! file). It applies one rule:
 //!
 //! - creating a name never touches an existing one (`O_EXCL`, `mkdirat`,
 //!   `symlinkat`, `linkat`, `RENAME_NOREPLACE`), and the name joins the
@@ -15,7 +17,8 @@
 //! - removing a name, or moving it away, needs a [`DeletePermit`] unless
 //!   the ledger holds it (a temporary or partial file this session made);
 //! - replacing a name's contents, or changing its mode, owner or times,
-//!   needs an [`OverwritePermit`] unless the ledger holds it.
+//!   needs an [`OverwritePermit`] unless the ledger holds it as a new
+//!   object (a hard link shares its inode with an older name).
 //!
 //! Under `-no-del` no `DeletePermit` exists, so no name that existed when
 //! the session began can disappear; a replacement keeps the name
@@ -28,7 +31,7 @@
 //! [`Writer::open_for_update`] get their attributes through the `*_fd`
 //! methods; those act on a file this writer opened.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::sync::Mutex;
@@ -66,7 +69,17 @@ fn denied() -> io::Error {
 #[derive(Debug)]
 pub struct Writer<'r> {
     root: &'r Root,
-    created: Mutex<HashSet<Name>>,
+    /// Names this session created; `true` when the object is new too.
+    created: Mutex<HashMap<Name, bool>>,
+}
+
+/// What a check asks of a name without a permit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// The name is new (it may be removed or moved away).
+    Name,
+    /// The object is new as well (its attributes may change).
+    Object,
 }
 
 impl<'r> Writer<'r> {
@@ -75,7 +88,7 @@ impl<'r> Writer<'r> {
     pub fn new(root: &'r Root) -> Writer<'r> {
         Writer {
             root,
-            created: Mutex::new(HashSet::new()),
+            created: Mutex::new(HashMap::new()),
         }
     }
 
@@ -95,9 +108,9 @@ impl<'r> Writer<'r> {
 
     /// Records a name this session just created (best effort: a name that
     /// cannot be recorded is treated as someone else's).
-    fn note(&self, dir: &Handle<'_>, name: &[u8]) {
+    fn note(&self, dir: &Handle<'_>, name: &[u8], new_object: bool) {
         if let (Ok(n), Ok(mut set)) = (Self::name_in(dir, name), self.created.lock()) {
-            set.insert(n);
+            set.insert(n, new_object);
         }
     }
 
@@ -107,8 +120,9 @@ impl<'r> Writer<'r> {
         }
     }
 
-    fn owns(&self, n: &Name) -> bool {
-        self.created.lock().is_ok_and(|set| set.contains(n))
+    fn owns(&self, n: &Name, need: Need) -> bool {
+        let new_object = self.created.lock().ok().and_then(|set| set.get(n).copied());
+        new_object.is_some_and(|o| o || need == Need::Name)
     }
 
     /// Resolves `path`'s directory and checks that `path` may change:
@@ -117,10 +131,11 @@ impl<'r> Writer<'r> {
         &'a self,
         path: &'a RelPath,
         permit: Option<&P>,
+        need: Need,
     ) -> io::Result<(Handle<'a>, &'a [u8], Name)> {
         let (dir, name) = self.root.split(path)?;
         let n = Self::name_in(&dir, name)?;
-        if permit.is_none() && !self.owns(&n) {
+        if permit.is_none() && !self.owns(&n, need) {
             return Err(denied());
         }
         Ok((dir, name, n))
@@ -128,7 +143,7 @@ impl<'r> Writer<'r> {
 
     /// Whether `path`'s mode, owner, times or contents may change.
     pub fn may_change(&self, path: &RelPath, overwrite: Option<&OverwritePermit>) -> bool {
-        self.allowed(path, overwrite).is_ok()
+        self.allowed(path, overwrite, Need::Object).is_ok()
     }
 
     // ---- Creating: never touches an existing name. ----
@@ -137,7 +152,7 @@ impl<'r> Writer<'r> {
     pub fn mkdir(&self, path: &RelPath, mode: u32) -> io::Result<()> {
         let (dir, name) = self.root.split(path)?;
         write::mkdir(&dir, name, mode)?;
-        self.note(&dir, name);
+        self.note(&dir, name, true);
         Ok(())
     }
 
@@ -151,7 +166,7 @@ impl<'r> Writer<'r> {
     ) -> io::Result<(File, RelPath)> {
         let d = self.root.open_parent(dir.as_bytes())?;
         let (f, name) = write::create_temp(&d, base, mode)?;
-        self.note(&d, &name);
+        self.note(&d, &name, true);
         Ok((f, dir.join(&name)?))
     }
 
@@ -159,7 +174,7 @@ impl<'r> Writer<'r> {
     pub fn symlink(&self, target: &[u8], at: &RelPath) -> io::Result<()> {
         let (dir, name) = self.root.split(at)?;
         write::symlink(target, &dir, name)?;
-        self.note(&dir, name);
+        self.note(&dir, name, true);
         Ok(())
     }
 
@@ -168,7 +183,7 @@ impl<'r> Writer<'r> {
         let (edir, ename) = self.root.split(existing)?;
         let (ndir, nname) = self.root.split(new)?;
         write::hard_link(&edir, ename, &ndir, nname)?;
-        self.note(&ndir, nname);
+        self.note(&ndir, nname, false);
         Ok(())
     }
 
@@ -182,7 +197,7 @@ impl<'r> Writer<'r> {
     ) -> io::Result<()> {
         let (dir, name) = self.root.split(path)?;
         write::mknod(&dir, name, kind, mode, rdev)?;
-        self.note(&dir, name);
+        self.note(&dir, name, true);
         Ok(())
     }
 
@@ -197,10 +212,10 @@ impl<'r> Writer<'r> {
         to: &RelPath,
         overwrite: Option<&OverwritePermit>,
     ) -> io::Result<()> {
-        let (fdir, fname, fnm) = self.allowed(from, None::<&DeletePermit>)?;
+        let (fdir, fname, fnm) = self.allowed(from, None::<&DeletePermit>, Need::Name)?;
         let (tdir, tname) = self.root.split(to)?;
         match write::rename(&fdir, fname, &tdir, tname, true) {
-            Ok(()) => self.note(&tdir, tname),
+            Ok(()) => self.note(&tdir, tname, self.owns(&fnm, Need::Object)),
             Err(e) => {
                 // EEXIST, or EINVAL where the filesystem lacks NOREPLACE.
                 let code = e.raw_os_error();
@@ -246,7 +261,7 @@ impl<'r> Writer<'r> {
         let (edir, ename) = self.root.split(existing)?;
         let d = self.root.open_parent(dir.as_bytes())?;
         let name = write::link_temp(&edir, ename, &d, base)?;
-        self.note(&d, &name);
+        self.note(&d, &name, false);
         Ok(dir.join(&name)?)
     }
 
@@ -268,7 +283,7 @@ impl<'r> Writer<'r> {
     /// Removes a non-directory: one this session created, or any with the
     /// deletion permit.
     pub fn remove(&self, path: &RelPath, delete: Option<&DeletePermit>) -> io::Result<()> {
-        let (dir, name, n) = self.allowed(path, delete)?;
+        let (dir, name, n) = self.allowed(path, delete, Need::Name)?;
         write::unlink(&dir, name)?;
         self.forget(&n);
         Ok(())
@@ -276,7 +291,7 @@ impl<'r> Writer<'r> {
 
     /// Removes an empty directory, under the same rule as [`Self::remove`].
     pub fn remove_dir(&self, path: &RelPath, delete: Option<&DeletePermit>) -> io::Result<()> {
-        let (dir, name, n) = self.allowed(path, delete)?;
+        let (dir, name, n) = self.allowed(path, delete, Need::Name)?;
         write::rmdir(&dir, name)?;
         self.forget(&n);
         Ok(())
@@ -291,7 +306,7 @@ impl<'r> Writer<'r> {
         mode: u32,
         overwrite: Option<&OverwritePermit>,
     ) -> io::Result<()> {
-        let (dir, name, _) = self.allowed(path, overwrite)?;
+        let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
         write::chmod(&dir, name, mode)
     }
 
@@ -303,7 +318,7 @@ impl<'r> Writer<'r> {
         gid: Option<u32>,
         overwrite: Option<&OverwritePermit>,
     ) -> io::Result<()> {
-        let (dir, name, _) = self.allowed(path, overwrite)?;
+        let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
         write::chown(&dir, name, uid, gid)
     }
 
@@ -315,7 +330,7 @@ impl<'r> Writer<'r> {
         atime: Option<(i64, u32)>,
         overwrite: Option<&OverwritePermit>,
     ) -> io::Result<()> {
-        let (dir, name, _) = self.allowed(path, overwrite)?;
+        let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
         write::set_times(&dir, name, mtime, atime)
     }
 

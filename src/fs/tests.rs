@@ -357,6 +357,15 @@ fn writer_guards_existing_names() {
     assert!(!r.lstat(&file).unwrap().same_file(&before));
     w.link_over(&rp("sub/file~"), &file, &ow).unwrap();
     assert!(r.lstat(&file).unwrap().same_file(&before));
+    // A new hard link to an old file is a new name, not a new file: it
+    // may go, but the shared inode's attributes may not change.
+    w.hard_link(&rp("sub/file~"), &rp("sub/link")).unwrap();
+    denied(w.chmod(&rp("sub/link"), 0o777, None).unwrap_err());
+    denied(
+        w.set_times(&rp("sub/link"), (1, 0), None, None)
+            .unwrap_err(),
+    );
+    w.remove(&rp("sub/link"), None).unwrap();
     // Replaced names stay someone else's; the backup name is new.
     denied(w.remove(&file, None).unwrap_err());
     w.remove(&rp("sub/file~"), None).unwrap();
