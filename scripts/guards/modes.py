@@ -1,0 +1,31 @@
+# Mutants for the receiver's write modes (issue 9): each removes one check
+# of fs::Writer (src/fs/guard.rs), the only holder of the write-side
+# syscalls. `Some(&())` stands for "a permit", so the writer acts on a name
+# the session did not create as if it held one. The tests are the stock-
+# client batteries of protocol-tests/push/invariants.rs; the owner case
+# needs root (the suite's CI runs as root).
+P = "push::invariants::"
+MUTANTS = [
+("modes-unlink", "-no-del", [
+  ("src/fs/guard.rs", "let (dir, name, n) = self.allowed(path, delete, Need::Name)?;\n        write::unlink(", "let (dir, name, n) = self.allowed(path, Some(&()), Need::Name)?;\n        write::unlink("),
+ ], [P+"no_delete_keeps_every_existing_name"], "fail"),
+# The partial-dir file stays (unlink is guarded), so its directory is never
+# empty: removing the rmdir check alone is held by the other layer.
+("modes-rmdir", "-no-del", [
+  ("src/fs/guard.rs", "let (dir, name, n) = self.allowed(path, delete, Need::Name)?;\n        write::rmdir(", "let (dir, name, n) = self.allowed(path, Some(&()), Need::Name)?;\n        write::rmdir("),
+ ], [P+"no_delete_keeps_every_existing_name"], "pass"),
+("modes-chmod", "-no-overwrite", [
+  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;\n        write::chmod(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        write::chmod("),
+ ], [P+"no_overwrite_changes_no_existing_entry"], "fail"),
+("modes-chown", "-no-overwrite", [
+  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;\n        write::chown(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        write::chown("),
+ ], [P+"no_overwrite_changes_no_existing_entry"], "fail"),
+("modes-times", "-no-overwrite", [
+  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;\n        write::set_times(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        write::set_times("),
+ ], [P+"no_overwrite_changes_no_existing_entry"], "fail"),
+# The ledger: without it the session cannot even place its own temporary
+# files, so honest pushes under every mode stop delivering.
+("modes-ledger", "Ledger", [
+  ("src/fs/guard.rs", "new_object.is_some_and(|o| o || need == Need::Name)", "new_object.is_some_and(|o| false && (o || need == Need::Name))"),
+ ], [P+"no_delete_keeps_every_existing_name"], "fail"),
+]
