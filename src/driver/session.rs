@@ -328,6 +328,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         filter,
         delete: permit.delete_permit(),
         overwrite: permit.overwrite_permit(),
+        sums: permit.block_sums(),
     };
     match receiver::run(conn, cfg) {
         Ok(st) => {
