@@ -22,6 +22,7 @@ mod failure;
 mod modes;
 mod sshd;
 mod util;
+mod wo_leak;
 
 use crate::harness::{Cell, Output, Server, Work};
 use crate::tree::{self, Cmp};

@@ -184,6 +184,7 @@ fn walk_options(o: &Options) -> WalkOptions {
         hard_links: o.hard_links > 0,
         hlink_every_file: false,
         max_entries: max_entries(o),
+        munge_links: o.munge_links,
     }
 }
 
