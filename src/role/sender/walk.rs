@@ -407,3 +407,19 @@ fn join_name(dir: &[u8], name: &[u8]) -> Vec<u8> {
 fn libc_enoent() -> i32 {
     2
 }
+
+#[cfg(test)]
+mod tests {
+    use super::unmunge;
+
+    #[test]
+    fn unmunge_strips_one_prefix_with_something_after_it() {
+        let u = |t: &[u8]| unmunge(t.to_vec());
+        assert_eq!(u(b"/rsyncd-munged/../x"), b"../x");
+        assert_eq!(u(b"/rsyncd-munged//abs"), b"/abs");
+        assert_eq!(u(b"/rsyncd-munged//rsyncd-munged/x"), b"/rsyncd-munged/x");
+        assert_eq!(u(b"/rsyncd-munged/"), b"/rsyncd-munged/");
+        assert_eq!(u(b"plain"), b"plain");
+        assert_eq!(u(b"/rsyncd-munge"), b"/rsyncd-munge");
+    }
+}
