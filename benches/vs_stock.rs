@@ -27,7 +27,10 @@
 //! large file (one byte changed per MiB, newer mtime; also with
 //! `--cc=md5` and with `-z`), and a no-change pull (file list + quick
 //! check only); then push (server is the receiver) of the same, skipped
-//! with "push: not supported yet" while our receiver refuses.
+//! with "push: not supported yet" while our receiver refuses. "push delta
+//! -blind" is the delta push with our server under `-wo -blind` (no block
+//! sums, so every byte travels as literal data); compare its "ours" column
+//! with the "push delta" row's for the cost of `-blind`.
 //!
 //! Reading the table: `ratio` = ours / stock, so < 1.0 means rrsync-rs
 //! was faster and 2.0 means it took twice as long. `literal` is the
@@ -59,6 +62,8 @@ struct Case {
     push: bool,
     kind: Kind,
     extra: &'static [&'static str],
+    /// Wrapper flags for our server besides `-ro`/`-wo`.
+    flags: &'static [&'static str],
 }
 
 enum State {
@@ -90,6 +95,7 @@ fn cases(s: Sizes) -> Vec<Case> {
                 push,
                 kind,
                 extra,
+                flags: &[],
             })
         };
         add(format!("{dir} 1 file {} MiB", s.big_mib), Kind::Big, &[]);
@@ -104,6 +110,15 @@ fn cases(s: Sizes) -> Vec<Case> {
             add(format!("{dir} delta -z"), Kind::Delta, &["-z"]);
         }
         add(format!("{dir} no change"), Kind::NoChange, &[]);
+        if push {
+            v.push(Case {
+                name: format!("{dir} delta -blind"),
+                push,
+                kind: Kind::Delta,
+                extra: &[],
+                flags: &["-blind"],
+            });
+        }
     }
     v
 }
@@ -173,7 +188,7 @@ impl Bench {
         a.extend(c.extra.iter().map(|s| s.to_string()));
         a.push("-e".into());
         let root = if c.push { &self.work } else { &self.src };
-        a.push(self.h.rsh(server, root, c.push));
+        a.push(self.h.rsh(server, root, c.push, c.flags));
         if c.push {
             a.push(format!("{}/{}", self.src.display(), rel(c.kind)));
             a.push("host:out/".into());

@@ -29,7 +29,7 @@ pub const KEY_TYPES: &[&str] = &[
 ];
 
 const USAGE: &str = "usage: rrsync-rs authorize [-ro|-wo] [-munge] [-no-del] [-no-lock] \
-[-no-overwrite] DIR [KEY.pub|-] [--append FILE] [--program PATH] [--audit LOG]";
+[-no-overwrite] [-blind] DIR [KEY.pub|-] [--append FILE] [--program PATH] [--audit LOG]";
 
 /// The parsed `authorize` command line.
 #[derive(Debug, Clone, PartialEq, Eq)]

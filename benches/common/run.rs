@@ -127,16 +127,18 @@ impl Harness {
         })
     }
 
-    /// The `-e` value for `server` serving `root` (`push`: write-only).
-    pub fn rsh(&self, server: Server, root: &Path, push: bool) -> String {
+    /// The `-e` value for `server` serving `root` (`push`: write-only);
+    /// `flags` are further wrapper flags for our server (e.g. `-blind`).
+    pub fn rsh(&self, server: Server, root: &Path, push: bool, flags: &[&str]) -> String {
         let tf = self.scratch.join("cpu.txt");
         let (shim, tf, root) = (self.shim.display(), tf.display(), root.display());
         match server {
             Server::Stock => format!("{shim} {tf} stock {root}"),
             Server::Ours => {
                 let mode = if push { "-wo" } else { "-ro" };
+                let more: String = flags.iter().map(|f| format!(" {f}")).collect();
                 format!(
-                    "{shim} {tf} ours {} local {mode} {root}",
+                    "{shim} {tf} ours {} local {mode}{more} {root}",
                     self.bin.display()
                 )
             }

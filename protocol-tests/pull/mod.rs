@@ -7,6 +7,7 @@
 
 mod basic;
 mod delta;
+mod munge;
 mod refuse;
 mod sshd;
 

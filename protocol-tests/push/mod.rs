@@ -24,6 +24,7 @@ mod invariants;
 mod modes;
 mod sshd;
 mod util;
+mod wo_leak;
 
 use crate::harness::{Cell, Output, Server, Work};
 use crate::tree::{self, Cmp};

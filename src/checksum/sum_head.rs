@@ -152,6 +152,15 @@ impl SumHead {
         })
     }
 
+    /// The block length `sum_sizes_sqroot` picks for a basis of
+    /// `file_len` bytes when the client gives no `-B`: 700 up to 490 000
+    /// bytes, then about the square root, rounded down to a multiple of 8
+    /// and capped at the protocol maximum.
+    pub fn default_block_len(file_len: u64, protocol: u32) -> u32 {
+        let len = i64::try_from(file_len).unwrap_or(i64::MAX);
+        auto_block_len(len, max_block_len(protocol))
+    }
+
     /// Length of block `i` (the last one may be short).
     pub fn block_len_of(&self, i: u32) -> u32 {
         if self.remainder != 0 && i.checked_add(1) == Some(self.count) {

@@ -124,3 +124,25 @@ fn decode_rejects_hostile_heads() {
     assert!(SumHead::decode(&raw(&[1, 700, 2, 700]), 31, 16).is_ok());
     assert!(SumHead::decode(&raw(&[1, 1 << 20, 2, 0]), 29, 16).is_ok());
 }
+
+#[test]
+fn default_block_len_is_the_automatic_sizing() {
+    for (len, proto) in [
+        (0u64, 31u32),
+        (1, 31),
+        (490_000, 32),
+        (490_001, 32),
+        (3_000_000_000, 32),
+        (1 << 40, 31),
+        (1 << 40, 29),
+        (u64::MAX, 32),
+    ] {
+        let auto = SumHead::for_file(len.min(i64::MAX as u64), proto, None, 16, false)
+            .map(|h| h.block_len);
+        let floor = SumHead::default_block_len(len, proto);
+        if let Ok(b) = auto {
+            assert_eq!(floor, b, "{len} at {proto}");
+        }
+        assert!(floor >= BLOCK_SIZE);
+    }
+}

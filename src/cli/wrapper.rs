@@ -1,7 +1,8 @@
 //! Our own argv, after rrsync's argparse setup (`support/rrsync`, rsync
 //! 3.3.0 to 3.5.0): `[-ro|-wo] [-munge] [-no-del] [-no-lock]
 //! [-no-overwrite] DIR`, with rrsync's rule that `-ro` implies `-no-del`
-//! and skips the lock.
+//! and skips the lock; and one flag of our own, `-blind` (no block sums
+//! to the client, see `docs/notes/woleak.md`).
 //!
 //! A second form, `local [flags] DIR [-l USER] HOST WORD...`, lets
 //! rrsync-rs stand in as an rsync `-e` program for tests and local use:
@@ -29,6 +30,10 @@ pub struct WrapperFlags {
     /// `-no-overwrite`: force `--ignore-existing`, refuse the options that
     /// replace, append to or move existing files.
     pub no_overwrite: bool,
+    /// `-blind` (ours, not rrsync's): a receiving session sends the client
+    /// no block sums at all and `-c` compares no contents, so a push
+    /// learns nothing about the bytes of any file under the root.
+    pub blind: bool,
     /// The restricted directory; a relative DIR is joined to `$HOME` in
     /// the forced form.
     pub root: PathBuf,
@@ -57,11 +62,11 @@ pub enum Invocation {
 }
 
 const USAGE_LINE: &str =
-    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] DIR";
+    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind] DIR";
 
 /// The help text: every flag and what it refuses.
 pub fn usage() -> &'static str {
-    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] DIR
+    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind] DIR
        rrsync-rs local [FLAGS] DIR [-l USER] HOST rsync --server ...
        rrsync-rs authorize [FLAGS] DIR [KEY.pub|-] [--append FILE]
        rrsync-rs serve [--listen ADDR:PORT] [OPTIONS] [[FLAGS] DIR]  (serve --help)
@@ -73,12 +78,17 @@ refuses everything else.
   -ro            read only: clients may pull but not push; implies -no-del and
                  -no-lock; refuses --remove-source-files
   -wo            write only: clients may push but not pull; refuses a remote
-                 --files-from file
+                 --files-from file; block sums sent to a pushing client are
+                 never finer than rsync's default block size (whatever -B
+                 asks) and none at all for a file the client may not replace
   -munge         force --munge-links so stored symlinks cannot be followed
   -no-del        refuse --delete, --delete-*, --remove-source-files
   -no-lock       do not take the single-run lock on DIR
   -no-overwrite  force --ignore-existing; refuse --inplace, --append,
                  --backup, --backup-dir, --partial-dir, --delay-updates
+  -blind         send a pushing client no block sums at all (every file is a
+                 whole-file transfer) and let -c compare no contents, so a
+                 drop box reveals nothing about what it holds
   -audit FILE    append a JSON line per session to FILE (`-` = stderr);
                  RRSYNC_AUDIT=FILE does the same
   -h, --help     print this help
@@ -137,6 +147,7 @@ struct Seen {
     no_del: bool,
     no_lock: bool,
     no_overwrite: bool,
+    blind: bool,
 }
 
 enum Word {
@@ -159,6 +170,7 @@ impl Seen {
             "-no-del" => self.no_del = true,
             "-no-lock" => self.no_lock = true,
             "-no-overwrite" => self.no_overwrite = true,
+            "-blind" => self.blind = true,
             "-h" | "-help" | "--help" => return Ok(Word::Help),
             "-V" | "--version" => return Ok(Word::Version),
             "--" => return Ok(Word::EndOfFlags),
@@ -183,6 +195,7 @@ impl Seen {
             no_del: self.no_del || self.ro,
             no_lock: self.no_lock || self.ro,
             no_overwrite: self.no_overwrite,
+            blind: self.blind,
             root,
         })
     }

@@ -26,7 +26,7 @@ fn forced(s: &str) -> WrapperFlags {
 fn plain_dir() {
     let f = forced("/srv/data");
     assert_eq!(f.mode, Mode::ReadWrite);
-    assert!(!f.munge && !f.no_del && !f.no_lock && !f.no_overwrite);
+    assert!(!f.munge && !f.no_del && !f.no_lock && !f.no_overwrite && !f.blind);
     assert_eq!(f.root, PathBuf::from("/srv/data"));
 }
 
@@ -39,9 +39,9 @@ fn read_only_implies_no_del_and_no_lock() {
 
 #[test]
 fn every_flag() {
-    let f = forced("-wo -munge -no-del -no-lock -no-overwrite /srv");
+    let f = forced("-wo -munge -no-del -no-lock -no-overwrite -blind /srv");
     assert_eq!(f.mode, Mode::WriteOnly);
-    assert!(f.munge && f.no_del && f.no_lock && f.no_overwrite);
+    assert!(f.munge && f.no_del && f.no_lock && f.no_overwrite && f.blind);
     // argparse also accepts flags after DIR.
     let f = forced("/srv -no-overwrite");
     assert!(f.no_overwrite);
@@ -145,6 +145,7 @@ fn usage_and_hint() {
         "-no-del",
         "-no-lock",
         "-no-overwrite",
+        "-blind",
         "--copy-links",
         "--delete",
     ] {
@@ -153,4 +154,16 @@ fn usage_and_hint() {
     let h = hint_line("/usr/bin/rrsync-rs");
     assert!(!h.contains('\n'));
     assert!(h.contains("command=\"/usr/bin/rrsync-rs -ro /srv/dir\",restrict"));
+}
+
+#[test]
+fn blind_alone_and_in_local_form() {
+    let f = forced("-blind /srv");
+    assert!(f.blind && !f.no_overwrite);
+    assert_eq!(f.mode, Mode::ReadWrite);
+    match run("local -wo -blind /srv h rsync --server . x") {
+        Ok(Invocation::Local { flags, .. }) => assert!(flags.blind),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(run("-Blind /srv"), Err(CliError::Usage(_))));
 }

@@ -184,6 +184,7 @@ fn walk_options(o: &Options) -> WalkOptions {
         hard_links: o.hard_links > 0,
         hlink_every_file: false,
         max_entries: max_entries(o),
+        munge_links: o.munge_links,
     }
 }
 
@@ -328,6 +329,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         filter,
         delete: permit.delete_permit(),
         overwrite: permit.overwrite_permit(),
+        sums: permit.block_sums(),
     };
     match receiver::run(conn, cfg) {
         Ok(st) => {

@@ -131,12 +131,28 @@ impl OverwritePermit {
     }
 }
 
+/// What a receiving session may reveal of existing files through the
+/// block sums it sends the client (`generate_and_send_sums`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BlockSums {
+    /// As rsync does: the client may read the root anyway.
+    #[default]
+    AsAsked,
+    /// `-wo`: never finer than rsync's default block length for the file
+    /// (a larger `-B` is kept), none in the redo phase, and none for a
+    /// basis the client could not overwrite.
+    Coarse,
+    /// `-blind`: none at all, and `-c` compares no contents.
+    Blind,
+}
+
 /// Permission to receive: only [`authorize`] builds one, never for `-ro`.
 #[derive(Debug)]
 pub struct ReceivePermit {
     args: ServerArgs,
     may_delete: bool,
     may_overwrite: bool,
+    sums: BlockSums,
 }
 
 impl ReceivePermit {
@@ -161,6 +177,10 @@ impl ReceivePermit {
     /// Whether stored symlinks are munged (`-munge` or `--munge-links`).
     pub fn munge_links(&self) -> bool {
         self.args.options.munge_links
+    }
+    /// How much the block sums may reveal (`-wo`, `-blind`).
+    pub fn block_sums(&self) -> BlockSums {
+        self.sums
     }
     /// The deletion capability, absent under `-no-del`.
     pub fn delete_permit(&self) -> Option<DeletePermit> {
@@ -203,6 +223,11 @@ pub fn authorize(flags: &WrapperFlags, mut args: ServerArgs) -> Result<Session, 
             args,
             may_delete: !flags.no_del,
             may_overwrite: !flags.no_overwrite,
+            sums: match (flags.blind, flags.mode) {
+                (true, _) => BlockSums::Blind,
+                (false, Mode::WriteOnly) => BlockSums::Coarse,
+                (false, _) => BlockSums::AsAsked,
+            },
         })
     })
 }

@@ -13,6 +13,7 @@ fn flags(mode: Mode) -> WrapperFlags {
         no_del: mode == Mode::ReadOnly,
         no_lock: mode == Mode::ReadOnly,
         no_overwrite: false,
+        blind: false,
         root: PathBuf::from("/srv/secret-root"),
     }
 }
@@ -316,4 +317,24 @@ fn secluded_options_are_checked_after_completion() {
 #[test]
 fn mode_default_is_read_write() {
     assert_eq!(Mode::default(), Mode::ReadWrite);
+}
+
+#[test]
+fn block_sums_follow_wo_and_blind() {
+    let cmd = format!("{PUSH} . dir/");
+    assert_eq!(
+        recv(&flags(Mode::ReadWrite), &cmd).block_sums(),
+        BlockSums::AsAsked
+    );
+    assert_eq!(
+        recv(&flags(Mode::WriteOnly), &cmd).block_sums(),
+        BlockSums::Coarse
+    );
+    for mode in [Mode::ReadWrite, Mode::WriteOnly] {
+        let f = WrapperFlags {
+            blind: true,
+            ..flags(mode)
+        };
+        assert_eq!(recv(&f, &cmd).block_sums(), BlockSums::Blind);
+    }
 }

@@ -3,6 +3,14 @@
 //! `generator.c`): the quick check, `-c` whole-file sums, the alternate
 //! `--*-dest` directories, the `--partial-dir` file, and the block sums
 //! sent to the client.
+//!
+//! The block sums are the only bytes of an existing file a receiving
+//! session shows the client, so they are where `-wo` and `-blind` hold
+//! ([`BlockSums`], see `docs/notes/woleak.md`): under `-wo` a sum never
+//! covers fewer bytes than rsync's own default block for that file, the
+//! redo phase sends none, and a basis the client could not overwrite
+//! (an alternate directory's file, anything under `-no-overwrite`) gets
+//! none; under `-blind` no basis gets any and `-c` compares no contents.
 
 use std::io::Read;
 
@@ -12,6 +20,7 @@ use crate::checksum::{FileHasher, StrongKind, SumHead};
 use crate::delta::generate_signature;
 use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath, Writer};
+use crate::policy::BlockSums;
 
 /// `--link-dest`, `--copy-dest`, `--compare-dest` (`try_dests_reg`):
 /// an identical file in one of the directories is linked, copied or
@@ -31,7 +40,7 @@ pub(crate) fn alt_dest(
         let Some(m) = cfg.root.lstat(&alt).ok().filter(Meta::is_file) else {
             continue;
         };
-        if up_to_date(cfg, e, &alt, &m) && !cfg.opts.dry_run {
+        if quick_check(cfg, e, &alt, &m, false) && !cfg.opts.dry_run {
             let done = match kind {
                 AltDest::Compare => true,
                 AltDest::Link => w.hard_link(&alt, path).is_ok(),
@@ -48,21 +57,74 @@ pub(crate) fn alt_dest(
     basis.map_or(AltOutcome::None, |(i, p)| AltOutcome::Basis(i, p))
 }
 
-/// Quick check: size and mtime (or checksum with `-c`).
+/// Quick check of the destination file itself: size and mtime (or
+/// checksum with `-c`).
 pub(crate) fn up_to_date(
     cfg: &ReceiverConfig<'_>,
     e: &FileEntry,
     path: &RelPath,
     m: &Meta,
 ) -> bool {
+    quick_check(cfg, e, path, m, true)
+}
+
+/// The quick check of `path`; `own` is false for a file in an alternate
+/// directory. With `-c` the answer tells the client whether the whole
+/// file equals its own, so a file it may not learn sums of (see
+/// [`may_sum`]) is never compared: it is never up to date.
+fn quick_check(
+    cfg: &ReceiverConfig<'_>,
+    e: &FileEntry,
+    path: &RelPath,
+    m: &Meta,
+    own: bool,
+) -> bool {
     let o = &cfg.opts;
     if o.ignore_times || m.size != e.size {
         return false;
     }
     if o.checksum {
-        return file_sum(cfg, path).is_some_and(|s| Some(s.as_slice()) == e.checksum.as_deref());
+        return may_compare(cfg, own)
+            && file_sum(cfg, path).is_some_and(|s| Some(s.as_slice()) == e.checksum.as_deref());
     }
     o.size_only || (m.mtime_sec - e.mtime).abs() <= o.modify_window
+}
+
+/// Whether `-c` may compare a file's contents with the client's.
+fn may_compare(cfg: &ReceiverConfig<'_>, own: bool) -> bool {
+    match cfg.sums {
+        BlockSums::AsAsked => true,
+        BlockSums::Coarse => own,
+        BlockSums::Blind => false,
+    }
+}
+
+/// The `-B` to size the sums of a `len`-byte basis with, or `None` when
+/// the client may see no sums of it: `fnamecmp` is the basis type (`None`
+/// for the destination file itself). Under `-wo` only the file the client
+/// is replacing, or its own partial file, qualifies, and only outside the
+/// redo phase (whose full-length strong sums a client can provoke with a
+/// wrong file checksum); its blocks are at least rsync's default length.
+fn may_sum(
+    cfg: &ReceiverConfig<'_>,
+    protocol: u32,
+    len: u64,
+    fnamecmp: Option<u8>,
+    redo: bool,
+) -> Option<Option<u32>> {
+    let asked = cfg.opts.block_size.filter(|&b| b > 0);
+    match cfg.sums {
+        BlockSums::AsAsked => Some(asked),
+        BlockSums::Blind => None,
+        BlockSums::Coarse => {
+            let replaced = matches!(fnamecmp, None | Some(FNAMECMP_PARTIAL_DIR));
+            if redo || !replaced || cfg.overwrite.is_none() {
+                return None;
+            }
+            let floor = SumHead::default_block_len(len, protocol);
+            Some(Some(asked.map_or(floor, |b| b.max(floor))))
+        }
+    }
 }
 
 fn file_sum(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<Vec<u8>> {
@@ -83,25 +145,26 @@ fn file_sum(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<Vec<u8>> {
     Some(h.finish().as_bytes().to_vec())
 }
 
-/// Block sums of `basis`, or an empty header.
+/// Block sums of `basis` (of basis type `fnamecmp`, `None` for the
+/// destination itself), or an empty header.
 pub(crate) fn sums(
     cfg: &ReceiverConfig<'_>,
     protocol: u32,
-    basis: Option<&RelPath>,
+    basis: Option<(&RelPath, Option<u8>)>,
     redo: bool,
     out: &mut Vec<u8>,
 ) {
     let p = protocol;
     let kind = cfg.xfer_kind;
-    let file = basis.and_then(|b| cfg.root.open_file(b).ok());
+    let file = basis.and_then(|(b, _)| cfg.root.open_file(b).ok());
     let len = file
         .as_ref()
         .and_then(|f| f.metadata().ok())
         .map_or(0, |m| m.len());
-    let head = match (&file, len) {
-        (Some(_), l) if l > 0 => {
-            SumHead::for_file(l, p, cfg.opts.block_size, kind.digest_len(), redo)
-                .unwrap_or(SumHead::EMPTY)
+    let fnamecmp = basis.and_then(|(_, t)| t);
+    let head = match (&file, may_sum(cfg, p, len, fnamecmp, redo)) {
+        (Some(_), Some(bs)) if len > 0 => {
+            SumHead::for_file(len, p, bs, kind.digest_len(), redo).unwrap_or(SumHead::EMPTY)
         }
         _ => SumHead::EMPTY,
     };
@@ -196,7 +259,9 @@ pub(crate) fn exact_alt(
         let same = match target {
             Some(t) => m.is_symlink() && cfg.root.read_link(&alt).ok().as_deref() == Some(t),
             None => {
-                m.is_file() && up_to_date(cfg, e, &alt, &m) && attrs::changes(&cfg.opts, e, &m) == 0
+                m.is_file()
+                    && quick_check(cfg, e, &alt, &m, false)
+                    && attrs::changes(&cfg.opts, e, &m) == 0
             }
         };
         if same {

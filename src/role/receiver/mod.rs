@@ -34,7 +34,7 @@ use crate::flist::{
     f_name_cmp, read_id_lists, FileEntry, FlistDecoder, FlistLimits, FlistOptions, IdNames,
 };
 use crate::fs::{RelPath, Root, Writer};
-use crate::policy::{DeletePermit, OverwritePermit};
+use crate::policy::{BlockSums, DeletePermit, OverwritePermit};
 use crate::proto::Compression;
 use crate::role::conn::Conn;
 use crate::wire::{get_i32, WireError};
@@ -197,6 +197,8 @@ pub struct ReceiverConfig<'a> {
     pub delete: Option<DeletePermit>,
     /// Overwrite capability (`None` under `-no-overwrite`).
     pub overwrite: Option<OverwritePermit>,
+    /// What the block sums may reveal (`-wo`, `-blind`).
+    pub sums: BlockSums,
 }
 
 /// Counters for the audit line.

@@ -5,6 +5,12 @@
 //! Every name is resolved through [`crate::fs::Root`] or a [`Dir`] handle
 //! opened beneath it; a directory is entered with `O_NOFOLLOW`, so a
 //! directory swapped for a symlink is skipped rather than followed.
+//!
+//! Under `--munge-links` (or rrsync's `-munge`) a symlink the receiver
+//! stored as `/rsyncd-munged/TARGET` is listed with `TARGET`, as rsync's
+//! sender does in `readlink_stat` (`flist.c`, all protocols): a pull
+//! returns what the push sent. The entry's size stays the `lstat` size,
+//! as in rsync.
 
 use std::collections::HashSet;
 use std::io;
@@ -38,6 +44,21 @@ pub struct WalkOptions {
     pub hlink_every_file: bool,
     /// The most entries we list before refusing.
     pub max_entries: usize,
+    /// `--munge-links`: strip [`SYMLINK_PREFIX`] from link targets.
+    pub munge_links: bool,
+}
+
+/// The prefix rsync's receiver puts before a munged link's target
+/// (`SYMLINK_PREFIX`), the same bytes our receiver stores.
+pub const SYMLINK_PREFIX: &[u8] = b"/rsyncd-munged/";
+
+/// A munged target as the client sent it: the prefix is removed when
+/// something follows it (rsync keeps a bare prefix as it is).
+pub fn unmunge(target: Vec<u8>) -> Vec<u8> {
+    match target.strip_prefix(SYMLINK_PREFIX) {
+        Some(rest) if !rest.is_empty() => rest.to_vec(),
+        _ => target,
+    }
 }
 
 /// Decides which names are excluded; the filter rules implement it.
@@ -324,7 +345,7 @@ impl<'a> Walker<'a> {
         match target {
             Ok(t) => {
                 let mut e = entry_from_meta(name, meta, EntryFlags::default());
-                e.link_target = Some(t);
+                e.link_target = Some(if self.opts.munge_links { unmunge(t) } else { t });
                 self.push_entry(e, path);
             }
             Err(err) => {
@@ -385,4 +406,20 @@ fn join_name(dir: &[u8], name: &[u8]) -> Vec<u8> {
 
 fn libc_enoent() -> i32 {
     2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unmunge;
+
+    #[test]
+    fn unmunge_strips_one_prefix_with_something_after_it() {
+        let u = |t: &[u8]| unmunge(t.to_vec());
+        assert_eq!(u(b"/rsyncd-munged/../x"), b"../x");
+        assert_eq!(u(b"/rsyncd-munged//abs"), b"/abs");
+        assert_eq!(u(b"/rsyncd-munged//rsyncd-munged/x"), b"/rsyncd-munged/x");
+        assert_eq!(u(b"/rsyncd-munged/"), b"/rsyncd-munged/");
+        assert_eq!(u(b"plain"), b"plain");
+        assert_eq!(u(b"/rsyncd-munge"), b"/rsyncd-munge");
+    }
 }

@@ -403,7 +403,6 @@ impl<W: Write> Gen<'_, '_, W> {
                 body.push(t);
             }
         }
-        let basis = basis.map(|(b, _)| b);
         if !self.cfg.opts.dry_run {
             basis::sums(self.cfg, self.protocol, basis, redo, &mut body);
         }

@@ -1,0 +1,33 @@
+# -wo must not read, -blind, and the -munge round trip (issue 9).
+# Shape: (id, class, [(file, old, new)], [tests], "fail"|"pass").
+W = "push::wo_leak::"
+B = "src/role/receiver/basis.rs"
+MUTANTS = [
+("wo-block-floor", "Write-only sums", [
+  (B, "            Some(Some(asked.map_or(floor, |b| b.max(floor))))", "            Some(asked.or(Some(floor)))"),
+ ], [W+"wo_blocks_never_finer_than_default"], "fail"),
+("wo-redo-no-sums", "Write-only sums", [
+  (B, "            if redo || !replaced || cfg.overwrite.is_none() {", "            if !replaced || cfg.overwrite.is_none() {"),
+ ], [W+"redo_sends_no_sums"], "fail"),
+("wo-alt-basis-no-sums", "Write-only sums", [
+  (B, "            let replaced = matches!(fnamecmp, None | Some(FNAMECMP_PARTIAL_DIR));", "            let replaced = fnamecmp != Some(255);"),
+ ], [W+"wo_alt_dest_basis_gets_no_sums"], "fail"),
+("wo-alt-no-content-compare", "Write-only sums", [
+  (B, "        BlockSums::Coarse => own,", "        BlockSums::Coarse => own || true,"),
+ ], [W+"wo_alt_dest_basis_gets_no_sums"], "fail"),
+("wo-coarse-mode", "Write-only sums", [
+  ("src/policy/mod.rs", "                (false, Mode::WriteOnly) => BlockSums::Coarse,", "                (false, Mode::WriteOnly) => BlockSums::AsAsked,"),
+ ], [W+"wo_blocks_never_finer_than_default", W+"wo_alt_dest_basis_gets_no_sums"], "fail"),
+("blind-no-sums", "Blind", [
+  (B, "        BlockSums::Blind => None,", "        BlockSums::Blind => Some(asked),"),
+ ], [W+"blind_sends_no_sums_and_compares_nothing"], "fail"),
+("blind-no-content-compare", "Blind", [
+  (B, "        BlockSums::Blind => false,", "        BlockSums::Blind => true,"),
+ ], [W+"blind_sends_no_sums_and_compares_nothing"], "fail"),
+("blind-mode", "Blind", [
+  ("src/policy/mod.rs", "                (true, _) => BlockSums::Blind,", "                (true, _) => BlockSums::Coarse,"),
+ ], [W+"blind_sends_no_sums_and_compares_nothing"], "fail"),
+("munge-unmunge", "Munge", [
+  ("src/role/sender/walk.rs", "Some(if self.opts.munge_links { unmunge(t) } else { t })", "Some(t)"),
+ ], ["pull::munge::munge_pull_returns_the_pushed_targets"], "fail"),
+]
