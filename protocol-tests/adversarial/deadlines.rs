@@ -1,0 +1,217 @@
+//! Deadlines from the first byte to the last (issue 9): a client that
+//! falls silent, or stops reading, in any state of the session — the `-s`
+//! arguments, the handshake, a refusal, the file list, the transfer — is
+//! dropped by the server itself at its `--timeout`, with rsync's exit
+//! code 30 (`RERR_TIMEOUT`) and a readable line on stderr (`io.c`
+//! `check_timeout()`). The default limits (60 s before the handshake,
+//! 3600 s after) are longer than a test may take; the unit tests in
+//! `src/driver/tests.rs` prove which limit governs each phase.
+//!
+//! Each test keeps its end open and waits for the server to close its
+//! output; the watchdog kills the server at [`LIMIT`], which fails the
+//! test. No test asserts a time beyond that.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::client::{self, Client, Outcome};
+use super::{assert_rejected, assert_sane, assert_says, Sandbox};
+
+/// Kill the server after this long: far beyond every `--timeout` here.
+const LIMIT: Duration = Duration::from_secs(25);
+const CAPS: &str = "LsfxCIvu";
+/// rsync's `RERR_TIMEOUT`.
+const TIMEOUT_EXIT: i32 = 30;
+
+/// Stays connected and silent until the server closes its output.
+fn wait_silently(c: &mut Client) {
+    c.r.set_multiplexed(false);
+    let mut sink = [0u8; 4096];
+    while c.r.read(&mut sink).map(|n| n > 0).unwrap_or(false) {}
+}
+
+/// The server gave up by itself on a silent client after `secs`.
+fn assert_read_timeout(what: &str, out: &Outcome, secs: u32) {
+    assert_sane(what, out);
+    assert_eq!(
+        out.code,
+        Some(TIMEOUT_EXIT),
+        "{what}: exit code\nstderr: {}",
+        out.stderr
+    );
+    let line = format!("timeout: no data from the client for {secs} seconds");
+    assert!(
+        out.stderr.contains(&line),
+        "{what}: wanted `{line}` on stderr:\n{}",
+        out.stderr
+    );
+}
+
+/// A session that the client keeps open and silent from the start.
+fn silent_from_the_start(flags: &[&str], root: &std::path::Path, words: &str) -> Outcome {
+    let mut c = Client::spawn_with(flags, root, words, LIMIT);
+    wait_silently(&mut c);
+    c.finish()
+}
+
+#[test]
+fn refused_push_with_timeout_ends_when_the_client_is_silent() {
+    // The refusal wants the client's version before it can speak: a client
+    // that never sends it held the server forever.
+    let sb = Sandbox::new("dl-refused");
+    let before = sb.root_snapshot();
+    let words = format!("rsync --server -re.{CAPS} --timeout=3 . dst/");
+    let out = silent_from_the_start(&["-ro"], &sb.root, &words);
+    assert_rejected("silent refused push", &out);
+    assert!(
+        out.stderr
+            .contains("timeout: no data from the client for 3 seconds"),
+        "silent refused push: no timeout line:\n{}",
+        out.stderr
+    );
+    assert_eq!(before, sb.root_snapshot(), "refused push changed the root");
+}
+
+#[test]
+fn refused_push_with_timeout_ends_when_the_client_stops_after_its_version() {
+    // The refusal is delivered; the drain that lets the client read it
+    // must end by itself too.
+    let sb = Sandbox::new("dl-drain");
+    let words = format!("rsync --server -re.{CAPS} --timeout=3 . dst/");
+    let mut c = Client::spawn_with(&["-ro"], &sb.root, &words, LIMIT);
+    assert!(c.raw(&32i32.to_le_bytes()), "write our version");
+    wait_silently(&mut c);
+    let out = c.finish();
+    assert_rejected("refused push, then silence", &out);
+    let (texts, exit) = client::messages(&out.stdout);
+    assert!(
+        !texts.is_empty() && exit.is_some_and(|e| e != 0),
+        "refused push, then silence: the refusal did not reach the client\nstderr: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn secluded_args_that_never_come() {
+    // `-s`: the arguments come on stdin before the protocol. Nothing, or
+    // only the program name, then silence.
+    for sent in [&b""[..], b"rsync\0", b"rsync\0--timeout=99"] {
+        let sb = Sandbox::new("dl-secluded");
+        let words = format!("rsync --server --sender -se.{CAPS} --timeout=2");
+        let mut c = Client::spawn_with(&["-ro"], &sb.root, &words, LIMIT);
+        assert!(c.raw(sent), "write the first arguments");
+        wait_silently(&mut c);
+        let out = c.finish();
+        let what = format!("-s after {:?}", String::from_utf8_lossy(sent));
+        assert_read_timeout(&what, &out, 2);
+    }
+}
+
+#[test]
+fn silent_client_before_the_handshake() {
+    let sb = Sandbox::new("dl-prehs");
+    let pull = format!("rsync --server --sender -re.{CAPS} --timeout=2 . dir");
+    let out = silent_from_the_start(&["-ro"], &sb.root, &pull);
+    assert_read_timeout("silent before the handshake (pull)", &out, 2);
+    let push = format!("rsync --server -re.{CAPS} --timeout=2 . dst/");
+    let out = silent_from_the_start(&[], &sb.root, &push);
+    assert_read_timeout("silent before the handshake (push)", &out, 2);
+}
+
+#[test]
+fn silent_client_in_the_handshake() {
+    // Protocol 32 with `v`: the server waits for our checksum list.
+    let sb = Sandbox::new("dl-hs");
+    let words = format!("rsync --server --sender -re.{CAPS} --timeout=2 . dir");
+    let mut c = Client::spawn_with(&["-ro"], &sb.root, &words, LIMIT);
+    assert!(c.raw(&32i32.to_le_bytes()), "write our version");
+    wait_silently(&mut c);
+    let out = c.finish();
+    assert_read_timeout("silent in the handshake", &out, 2);
+}
+
+#[test]
+fn silent_client_in_the_file_list() {
+    // A push that starts its file list and stops.
+    let sb = Sandbox::new("dl-flist");
+    let words = format!("rsync --server -re.{CAPS} --timeout=2 . dst/");
+    let mut c = Client::spawn_with(&[], &sb.root, &words, LIMIT);
+    c.handshake(32, CAPS, b"md5", None).expect("handshake");
+    assert!(c.data(&[0x19]), "write half an entry");
+    wait_silently(&mut c);
+    let out = c.finish();
+    assert_read_timeout("silent in the file list", &out, 2);
+}
+
+#[test]
+fn pulling_client_that_stops_reading_is_dropped() {
+    // A pull of a big file by a client that never reads: the server's
+    // writes fill the pipe and must give up at the client's --timeout
+    // (stock rsync: about twice it). Protocol 29 needs nothing read
+    // back: version, empty filter list, a request for index 0.
+    let sb = Sandbox::new("dl-noread");
+    std::fs::write(sb.root.join("huge"), vec![0x5a; 32 << 20]).expect("write huge");
+    let mut child = Command::new(client::bin())
+        .args(["local", "-ro"])
+        .arg(&sb.root)
+        .args(["localhost", "rsync", "--server", "--sender"])
+        .args(["--timeout=2", ".", "huge"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rrsync-rs");
+    let mut input = Vec::new();
+    for v in [29i32, 0, 0] {
+        input.extend_from_slice(&v.to_le_bytes());
+    }
+    input.extend_from_slice(&(1u16 << 15).to_le_bytes());
+    for v in [0i32, 0, 16, 0] {
+        input.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(&input).expect("write the request");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Ok(Some(st)) = child.try_wait() {
+            break Some(st);
+        }
+        if start.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop((stdin, stdout));
+    let stderr = err.join().unwrap_or_default();
+    let status = status.unwrap_or_else(|| panic!("the server had to be killed\n{stderr}"));
+    assert_eq!(status.code(), Some(TIMEOUT_EXIT), "exit code\n{stderr}");
+    assert!(
+        stderr.contains("timeout: the client read nothing for 2 seconds"),
+        "no timeout line:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn the_refusal_says_why_when_the_client_listens() {
+    // Guard for the tests above: a client that answers is refused in
+    // words, not by the clock.
+    let sb = Sandbox::new("dl-listen");
+    let words = format!("rsync --server -re.{CAPS} --timeout=3 . dst/");
+    let mut c = Client::spawn_with(&["-ro"], &sb.root, &words, LIMIT);
+    c.handshake(32, CAPS, b"md5", None).ok();
+    let out = c.finish();
+    assert_rejected("refused push", &out);
+    assert!(!out.stderr.contains("timeout:"), "{}", out.stderr);
+    assert_says("refused push", &out, "rsync: [server]");
+}
