@@ -215,3 +215,122 @@ fn the_refusal_says_why_when_the_client_listens() {
     assert!(!out.stderr.contains("timeout:"), "{}", out.stderr);
     assert_says("refused push", &out, "rsync: [server]");
 }
+
+/// `/proc/PID/stat` after the command name: state first.
+fn proc_stat(pid: u32) -> Option<Vec<String>> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = s.get(s.rfind(')')? + 1..)?;
+    Some(rest.split_whitespace().map(str::to_string).collect())
+}
+
+/// Children of `pid` (every process whose parent it is).
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&p| {
+            proc_stat(p).and_then(|f| f.get(1).and_then(|pp| pp.parse::<u32>().ok())) == Some(pid)
+        })
+        .collect()
+}
+
+fn exe_of(pid: u32) -> Option<std::path::PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/exe")).ok()
+}
+
+fn signal(pid: u32, sig: rustix::process::Signal) {
+    if let Some(p) = rustix::process::Pid::from_raw(pid as i32) {
+        let _ = rustix::process::kill_process(p, sig);
+    }
+}
+
+#[test]
+fn stock_client_stopped_mid_pull_is_dropped() {
+    use crate::harness::{self, Kind, Server};
+    use std::os::unix::process::CommandExt;
+    if harness::kind_under_test() != Kind::Ours {
+        return harness::not_applicable("watches our server's own process");
+    }
+    let work = harness::Work::new("dl-sigstop");
+    let root = work.path("root");
+    std::fs::create_dir_all(&root).expect("mkdir root");
+    let huge = std::fs::File::create(root.join("huge")).expect("create huge");
+    huge.set_len(256 << 20).expect("size huge");
+    let server = Server::tested(&["-ro"], &root);
+    let bin = std::fs::canonicalize(harness::bin()).expect("server binary");
+    for cl in harness::clients() {
+        let dest = work.path("dest");
+        std::fs::create_dir_all(&dest).expect("mkdir dest");
+        let mut client = Command::new(&cl.path)
+            .arg("-e")
+            .arg(server.rsh(&work))
+            .args(["--timeout=2", "host:huge"])
+            .arg(&dest)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("spawn rsync");
+        let cpid = client.id();
+        let mut stderr = client.stderr.take().expect("stderr");
+        let err = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        // Stop the client (and its forked receiver) once data flows.
+        let start = Instant::now();
+        let mut server_pid = None;
+        while start.elapsed() < LIMIT {
+            server_pid = children(cpid)
+                .into_iter()
+                .find(|&p| exe_of(p).as_ref() == Some(&bin));
+            let flowing = std::fs::read_dir(&dest).is_ok_and(|mut d| d.next().is_some());
+            if server_pid.is_some() && flowing {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let client_exe = exe_of(cpid);
+        let mut stopped = vec![cpid];
+        stopped.extend(
+            children(cpid)
+                .into_iter()
+                .filter(|&p| exe_of(p) == client_exe),
+        );
+        for &p in &stopped {
+            signal(p, rustix::process::Signal::STOP);
+        }
+        let spid = server_pid.expect("no server process, or no data flowed");
+        // The server must end by itself: a zombie its stopped parent holds.
+        let mut exit = None;
+        while start.elapsed() < LIMIT {
+            match proc_stat(spid) {
+                Some(f) if f.first().map(String::as_str) == Some("Z") => {
+                    exit = f.get(49).and_then(|c| c.parse::<i32>().ok());
+                    break;
+                }
+                Some(_) => std::thread::sleep(Duration::from_millis(20)),
+                None => break,
+            }
+        }
+        if let Some(g) = rustix::process::Pid::from_raw(cpid as i32) {
+            let _ = rustix::process::kill_process_group(g, rustix::process::Signal::KILL);
+        }
+        for &p in &stopped {
+            signal(p, rustix::process::Signal::CONT);
+        }
+        let _ = client.wait();
+        let stderr = err.join().unwrap_or_default();
+        let what = format!("rsync {} stopped mid-pull", cl.version);
+        let status = exit.unwrap_or_else(|| panic!("{what}: the server did not end\n{stderr}"));
+        assert_eq!(status >> 8, TIMEOUT_EXIT, "{what}: exit status\n{stderr}");
+        assert!(
+            stderr.contains("timeout: the client read nothing for 2 seconds"),
+            "{what}: no timeout line:\n{stderr}"
+        );
+    }
+}

@@ -14,6 +14,9 @@
 pub mod deadline;
 mod session;
 pub mod stdio;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};

@@ -163,3 +163,60 @@ impl<T: Write + AsFd> Write for Blocking<T> {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    /// A client that never reads: both modes give up at the deadline
+    /// instead of sleeping in write(2).
+    #[test]
+    fn writes_to_a_full_pipe_give_up() {
+        for nonblocking in [true, false] {
+            let (rd, wr) = std::io::pipe().unwrap();
+            let stderr = std::io::stderr();
+            let nb = if nonblocking {
+                let nb = NonBlocking::set(rd.as_fd(), wr.as_fd(), stderr.as_fd());
+                assert!(nb.is_on());
+                Some(nb)
+            } else {
+                None
+            };
+            let clock = IdleClock::new(1);
+            let mut w = Blocking::new(wr, clock.clone(), nonblocking);
+            let e = w.write_all(&vec![7u8; 1 << 20]).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{nonblocking}");
+            assert_eq!(
+                clock.expired().as_deref(),
+                Some("timeout: the client read nothing for 1 seconds")
+            );
+            drop(nb);
+            let fl = fcntl_getfl(rd.as_fd()).unwrap();
+            assert!(!fl.contains(OFlags::NONBLOCK), "flags restored");
+        }
+    }
+
+    #[test]
+    fn reads_from_a_silent_pipe_give_up() {
+        for nonblocking in [true, false] {
+            let (rd, wr) = std::io::pipe().unwrap();
+            let stderr = std::io::stderr();
+            let _nb = NonBlocking::set(rd.as_fd(), wr.as_fd(), stderr.as_fd());
+            let clock = IdleClock::new(1);
+            let mut r = Blocking::new(rd, clock.clone(), nonblocking);
+            let e = r.read(&mut [0u8; 16]).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+            drop(wr);
+        }
+    }
+
+    #[test]
+    fn stderr_on_the_same_pipe_keeps_it_blocking() {
+        let (rd, wr) = std::io::pipe().unwrap();
+        let nb = NonBlocking::set(rd.as_fd(), wr.as_fd(), wr.as_fd());
+        assert!(!nb.is_on());
+        assert!(!fcntl_getfl(wr.as_fd()).unwrap().contains(OFlags::NONBLOCK));
+    }
+}
