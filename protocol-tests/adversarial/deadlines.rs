@@ -93,6 +93,20 @@ fn refused_push_with_timeout_ends_when_the_client_stops_after_its_version() {
 }
 
 #[test]
+fn refused_push_drains_for_a_few_seconds_only() {
+    // No --timeout: the refusal is delivered, then the drain reads for
+    // five seconds at most, not for the 60 s start limit.
+    let sb = Sandbox::new("dl-drain5");
+    let words = format!("rsync --server -re.{CAPS} . dst/");
+    let mut c = Client::spawn_with(&["-ro"], &sb.root, &words, LIMIT);
+    assert!(c.raw(&32i32.to_le_bytes()), "write our version");
+    wait_silently(&mut c);
+    let out = c.finish();
+    assert_rejected("refused push, then silence (no --timeout)", &out);
+    assert!(!out.stderr.contains("timeout:"), "{}", out.stderr);
+}
+
+#[test]
 fn secluded_args_that_never_come() {
     // `-s`: the arguments come on stdin before the protocol. Nothing, or
     // only the program name, then silence.
@@ -106,6 +120,21 @@ fn secluded_args_that_never_come() {
         let what = format!("-s after {:?}", String::from_utf8_lossy(sent));
         assert_read_timeout(&what, &out, 2);
     }
+}
+
+#[test]
+fn secluded_timeout_governs_after_the_arguments() {
+    // The --timeout that came with the -s arguments bounds the handshake.
+    let sb = Sandbox::new("dl-secluded-t");
+    let words = format!("rsync --server --sender -se.{CAPS}");
+    let mut c = Client::spawn_with(&["-ro"], &sb.root, &words, LIMIT);
+    assert!(
+        c.raw(b"rsync\0--timeout=2\0.\0dir\0\0"),
+        "write the arguments"
+    );
+    wait_silently(&mut c);
+    let out = c.finish();
+    assert_read_timeout("silent after the -s arguments", &out, 2);
 }
 
 #[test]
@@ -145,33 +174,60 @@ fn silent_client_in_the_file_list() {
 }
 
 #[test]
-fn pulling_client_that_stops_reading_is_dropped() {
-    // A pull of a big file by a client that never reads: the server's
-    // writes fill the pipe and must give up at the client's --timeout
-    // (stock rsync: about twice it). Protocol 29 needs nothing read
-    // back: version, empty filter list, a request for index 0.
-    let sb = Sandbox::new("dl-noread");
-    std::fs::write(sb.root.join("huge"), vec![0x5a; 32 << 20]).expect("write huge");
+fn silent_client_in_the_transfer() {
+    // A push: the whole file list, then no file data for the request.
+    use super::receiver::{dir, encode_list, file, flist_opts};
+    let sb = Sandbox::new("dl-xfer");
+    let words = format!("rsync --server -re.{CAPS} --timeout=2 . dst/");
+    let mut c = Client::spawn_with(&["-wo"], &sb.root, &words, LIMIT);
+    c.handshake(32, CAPS, b"md5", None).expect("handshake");
+    let list = encode_list(
+        &[dir(b"."), file(b"f", 100)],
+        flist_opts(false, false, false),
+    );
+    assert!(c.data(&list), "write the file list");
+    wait_silently(&mut c);
+    let out = c.finish();
+    assert_read_timeout("silent in the transfer", &out, 2);
+}
+
+#[test]
+fn silent_client_before_the_goodbye() {
+    // A pull that ends its first phase and never sends the next.
+    let sb = Sandbox::new("dl-bye");
+    let words = format!("rsync --server --sender -e.{CAPS} --timeout=2 . file");
+    let mut c = Client::spawn_with(&["-ro"], &sb.root, &words, LIMIT);
+    c.handshake(32, CAPS, b"md5", None).expect("handshake");
+    let mut b = 0i32.to_le_bytes().to_vec();
+    rrsync::wire::NdxEncoder::new(32).put(&mut b, rrsync::wire::NDX_DONE);
+    assert!(c.data(&b), "write the filter list and NDX_DONE");
+    wait_silently(&mut c);
+    let out = c.finish();
+    assert_read_timeout("silent before the goodbye", &out, 2);
+}
+
+/// Runs `rrsync-rs local FLAGS ROOT localhost rsync --server WORDS`,
+/// writes `input` and never reads a byte of its output; returns the
+/// server's exit code (`None`: killed at [`LIMIT`]) and its stderr.
+fn never_reading(
+    flags: &[&str],
+    root: &std::path::Path,
+    words: &[&str],
+    input: &[u8],
+) -> (Option<i32>, String) {
     let mut child = Command::new(client::bin())
-        .args(["local", "-ro"])
-        .arg(&sb.root)
-        .args(["localhost", "rsync", "--server", "--sender"])
-        .args(["--timeout=2", ".", "huge"])
+        .arg("local")
+        .args(flags)
+        .arg(root)
+        .args(["localhost", "rsync", "--server"])
+        .args(words)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn rrsync-rs");
-    let mut input = Vec::new();
-    for v in [29i32, 0, 0] {
-        input.extend_from_slice(&v.to_le_bytes());
-    }
-    input.extend_from_slice(&(1u16 << 15).to_le_bytes());
-    for v in [0i32, 0, 16, 0] {
-        input.extend_from_slice(&v.to_le_bytes());
-    }
     let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(&input).expect("write the request");
+    stdin.write_all(input).expect("write the request");
     let stdout = child.stdout.take().expect("stdout");
     let mut stderr = child.stderr.take().expect("stderr");
     let err = std::thread::spawn(move || {
@@ -182,7 +238,7 @@ fn pulling_client_that_stops_reading_is_dropped() {
     let start = Instant::now();
     let status = loop {
         if let Ok(Some(st)) = child.try_wait() {
-            break Some(st);
+            break st.code();
         }
         if start.elapsed() > LIMIT {
             let _ = child.kill();
@@ -192,11 +248,64 @@ fn pulling_client_that_stops_reading_is_dropped() {
         std::thread::sleep(Duration::from_millis(20));
     };
     drop((stdin, stdout));
-    let stderr = err.join().unwrap_or_default();
-    let status = status.unwrap_or_else(|| panic!("the server had to be killed\n{stderr}"));
-    assert_eq!(status.code(), Some(TIMEOUT_EXIT), "exit code\n{stderr}");
+    (status, err.join().unwrap_or_default())
+}
+
+fn ints(v: &[i32]) -> Vec<u8> {
+    v.iter().flat_map(|i| i.to_le_bytes()).collect()
+}
+
+/// `ITEM_TRANSFER` and a sum header asking for the whole file.
+fn whole_file_request() -> Vec<u8> {
+    [(1u16 << 15).to_le_bytes().to_vec(), ints(&[0, 0, 16, 0])].concat()
+}
+
+#[test]
+fn pulling_client_that_stops_reading_is_dropped() {
+    // A pull of a big file by a client that never reads: the server's
+    // writes fill the pipe and must give up at the client's --timeout
+    // (stock rsync: about twice it). Protocol 29 needs nothing read
+    // back: version, empty filter list, a request for index 0.
+    let sb = Sandbox::new("dl-noread");
+    std::fs::write(sb.root.join("huge"), vec![0x5a; 32 << 20]).expect("write huge");
+    let input = [ints(&[29, 0, 0]), whole_file_request()].concat();
+    let words = ["--sender", "--timeout=2", ".", "huge"];
+    let (code, stderr) = never_reading(&["-ro"], &sb.root, &words, &input);
+    let code = code.unwrap_or_else(|| panic!("the server had to be killed\n{stderr}"));
+    assert_eq!(code, TIMEOUT_EXIT, "exit code\n{stderr}");
     assert!(
         stderr.contains("timeout: the client read nothing for 2 seconds"),
+        "no timeout line:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn pushing_client_that_stops_reading_is_dropped() {
+    // A push onto a big basis: the generator's block sums fill the pipe
+    // while the receiver waits for data that never comes. Both threads
+    // of the session must end.
+    use super::receiver::{encode_list, file};
+    use rrsync::flist::FlistOptions;
+    let sb = Sandbox::new("dl-noread-push");
+    let huge = std::fs::File::create(sb.root.join("huge")).expect("create huge");
+    huge.set_len(256 << 20).expect("size huge");
+    let o = FlistOptions {
+        protocol: 29,
+        ..FlistOptions::default()
+    };
+    let input = [
+        ints(&[29]),
+        encode_list(&[file(b"huge", 1 << 20)], o),
+        ints(&[0]),
+    ]
+    .concat();
+    let words = ["--timeout=2", ".", "huge"];
+    let (code, stderr) = never_reading(&[], &sb.root, &words, &input);
+    let code = code.unwrap_or_else(|| panic!("the server had to be killed\n{stderr}"));
+    assert_eq!(code, TIMEOUT_EXIT, "exit code\n{stderr}");
+    assert!(
+        stderr.contains("rrsync-rs: timeout: "),
         "no timeout line:\n{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
