@@ -167,7 +167,7 @@ MUTANTS = [
   ("src/proto/mod.rs", "let theirs = get_vstring(r, MAX_NSTR, \"the checksum list\")?;", "let theirs = get_vstring(r, 1 << 20, \"the checksum list\")?;"),
  ], [A+"args::handshake_garbage"], "fail"),
 ("idle-timeout", "Limits: time-out", [
-  ("src/driver/stdio.rs", "    if secs == 0 {\n        return Ok(());\n    }\n    let ts", "    if secs != u64::MAX {\n        return Ok(());\n    }\n    let ts"),
+  ("src/driver/deadline.rs", "                    Side::Read => start.max(self.0.last_io.load(Ordering::Relaxed)),", "                    Side::Read => u64::MAX / 2,"),
  ], [A+"args::idle_client_is_dropped_after_timeout"], "fail"),
 ]
 

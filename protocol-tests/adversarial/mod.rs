@@ -23,6 +23,7 @@
 pub mod client;
 
 mod args;
+mod deadlines;
 mod fuzz_smoke;
 mod races;
 mod receiver;

@@ -6,9 +6,17 @@
 //! we announce protocol 29 (so no compat flags or name lists follow), send
 //! a zero seed, then an error line and an exit message, so that the stock
 //! client prints our reason instead of "connection unexpectedly closed".
+//!
+//! Every wait for the client, from the first byte of the `-s` arguments
+//! to the last of the goodbye, is bounded by the session's
+//! [`deadline::IdleClock`], which its reader and writer share.
 
+pub mod deadline;
 mod session;
 pub mod stdio;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
@@ -16,6 +24,7 @@ use std::os::fd::AsFd;
 
 use crate::cli::{self, Invocation, Request, WrapperFlags};
 use crate::wire::{put_i32, MsgCode};
+use deadline::IdleClock;
 
 /// Entry point used by the binary; returns the exit code.
 pub fn main_entry() -> i32 {
@@ -75,22 +84,15 @@ pub fn main_entry() -> i32 {
 pub fn serve_command(flags: &WrapperFlags, command: &str) -> (i32, crate::audit::Transfer) {
     let stdin = io::stdin();
     let stdout = io::stdout();
-    stdio::make_blocking(stdin.as_fd());
-    stdio::make_blocking(stdout.as_fd());
+    let nonblocking = stdio::NonBlocking::set(stdin.as_fd(), stdout.as_fd(), io::stderr().as_fd());
+    let clock = IdleClock::new(deadline::DEFAULT_START_TIMEOUT);
     // Raw descriptors: std's own stdout buffering would only add a copy.
-    let r = stdio::Blocking(std::fs::File::from(
-        stdin
-            .as_fd()
-            .try_clone_to_owned()
-            .unwrap_or_else(|_| dup_fail()),
-    ));
-    let w = stdio::Blocking(std::fs::File::from(
-        stdout
-            .as_fd()
-            .try_clone_to_owned()
-            .unwrap_or_else(|_| dup_fail()),
-    ));
-    serve_counted(flags, command, r, w)
+    let stream = |fd: std::os::fd::BorrowedFd<'_>| {
+        let file = std::fs::File::from(fd.try_clone_to_owned().unwrap_or_else(|_| dup_fail()));
+        stdio::Blocking::new(file, clock.clone(), nonblocking.is_on())
+    };
+    let (r, w) = (stream(stdin.as_fd()), stream(stdout.as_fd()));
+    serve_timed(flags, command, r, w, &clock)
 }
 
 /// Serves one request on the given streams (the SSH server uses this too).
@@ -104,11 +106,26 @@ pub fn serve<R: Read, W: Write + Send + 'static>(
 }
 
 /// [`serve`], also returning what the session moved (for the audit log).
+/// The streams keep their own deadlines, if any: the clock given to the
+/// session here reaches no wait.
 pub fn serve_counted<R: Read, W: Write + Send + 'static>(
+    flags: &WrapperFlags,
+    command: &str,
+    r: R,
+    w: W,
+) -> (i32, crate::audit::Transfer) {
+    let clock = IdleClock::new(deadline::DEFAULT_START_TIMEOUT);
+    serve_timed(flags, command, r, w, &clock)
+}
+
+/// [`serve_counted`] on streams that wait through `clock`, which the
+/// session moves from the short start limit to the transfer's.
+pub fn serve_timed<R: Read, W: Write + Send + 'static>(
     flags: &WrapperFlags,
     command: &str,
     mut r: R,
     mut w: W,
+    clock: &IdleClock,
 ) -> (i32, crate::audit::Transfer) {
     let none = crate::audit::Transfer::default();
     let args = match cli::parse_original_command(command) {
@@ -119,34 +136,69 @@ pub fn serve_counted<R: Read, W: Write + Send + 'static>(
             return (e.exit_code(), none);
         }
     };
+    // The client's --timeout governs from the first byte; with -s it is
+    // not known until the arguments have arrived.
+    clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);
     let args = if args.options.secluded {
         match cli::read_secluded_args(&mut r).and_then(|words| cli::complete_secluded(args, &words))
         {
             Ok(a) => a,
-            Err(e) => return (refuse(&mut r, &mut w, &e.to_string(), e.exit_code()), none),
+            Err(_) if clock.expired().is_some() => return (timed_out(clock), none),
+            Err(e) => {
+                let code = refuse(&mut r, &mut w, &e.to_string(), e.exit_code(), clock);
+                return (code, none);
+            }
         }
     } else {
         args
     };
+    clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);
     match crate::policy::authorize(flags, args) {
-        Ok(session) => session::run(flags, session, r, w),
-        Err(e) => (refuse(&mut r, &mut w, &e.to_string(), e.exit_code()), none),
+        Ok(session) => session::run(flags, session, r, w, clock),
+        Err(e) => (
+            refuse(&mut r, &mut w, &e.to_string(), e.exit_code(), clock),
+            none,
+        ),
     }
 }
 
-/// Delivers a refusal through the protocol and returns `code`.
-pub fn refuse<R: Read, W: Write>(r: &mut R, w: &mut W, msg: &str, code: i32) -> i32 {
-    if deliver_refusal(r, w, msg, code).is_err() {
+/// Reports the deadline that ended the session; returns rsync's
+/// `RERR_TIMEOUT`.
+fn timed_out(clock: &IdleClock) -> i32 {
+    if let Some(msg) = clock.expired() {
         eprintln!("rrsync-rs: {msg}");
     }
+    crate::error::code::TIMEOUT
+}
+
+/// Delivers a refusal through the protocol and returns `code`. Every
+/// wait in it is bounded by `clock`; a refusal the client does not take
+/// in time is reported on stderr with the deadline that expired.
+pub fn refuse<R: Read, W: Write>(
+    r: &mut R,
+    w: &mut W,
+    msg: &str,
+    code: i32,
+    clock: &IdleClock,
+) -> i32 {
+    if deliver_refusal(r, w, msg, code).is_err() {
+        eprintln!("rrsync-rs: {msg}");
+        if let Some(why) = clock.expired() {
+            eprintln!("rrsync-rs: {why}");
+        }
+    }
+    clock.cap(DRAIN_SECS);
     drain(r);
     code
 }
 
+/// How long a refused session still reads what the client sends.
+const DRAIN_SECS: u64 = 5;
+
 /// Reads and discards what the client still sends, for a few seconds, so
 /// that it reads our error instead of failing on a broken pipe first.
 fn drain<R: Read>(r: &mut R) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(DRAIN_SECS);
     let mut buf = [0u8; 16 * 1024];
     let mut total = 0usize;
     while std::time::Instant::now() < deadline && total < (64 << 20) {

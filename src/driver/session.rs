@@ -15,6 +15,8 @@ use crate::role::sender::{self, SenderConfig, WalkOptions};
 use crate::role::Conn;
 use crate::wire::MsgCode;
 
+use super::deadline::{IdleClock, DEFAULT_IDLE_TIMEOUT};
+
 /// Memory budget for a session's file list when the client sets no
 /// `--max-alloc` (rsync's default is also 1 GiB).
 pub const DEFAULT_MAX_ALLOC: u64 = 1 << 30;
@@ -28,15 +30,28 @@ pub fn max_entries(o: &Options) -> usize {
         .clamp(1_000, 50_000_000)
 }
 
-/// Silence from the client tolerated when it did not ask for `--timeout`.
-pub const DEFAULT_IDLE_TIMEOUT: u64 = 3600;
-
 /// Runs an authorised session; returns the exit code and what it moved.
+/// A session that `clock` ended exits with rsync's `RERR_TIMEOUT`.
 pub fn run<R: Read, W: Write + Send + 'static>(
     flags: &WrapperFlags,
     session: Session,
     r: R,
     w: W,
+    clock: &IdleClock,
+) -> (i32, Transfer) {
+    let (code, t) = run_session(flags, session, r, w, clock);
+    if clock.expired().is_some() {
+        return (super::timed_out(clock), t);
+    }
+    (code, t)
+}
+
+fn run_session<R: Read, W: Write + Send + 'static>(
+    flags: &WrapperFlags,
+    session: Session,
+    r: R,
+    w: W,
+    clock: &IdleClock,
 ) -> (i32, Transfer) {
     let root = match Root::open(&flags.root) {
         Ok(root) => root,
@@ -46,18 +61,12 @@ pub fn run<R: Read, W: Write + Send + 'static>(
                 crate::role::conn::strerror(&e)
             );
             let (mut r, mut w) = (r, w);
-            return (super::refuse(&mut r, &mut w, &msg, 5), Transfer::default());
+            return (
+                super::refuse(&mut r, &mut w, &msg, 5, clock),
+                Transfer::default(),
+            );
         }
     };
-    let timeout = match &session {
-        Session::Send(p) => p.options().timeout,
-        Session::Receive(p) => p.options().timeout,
-    };
-    super::stdio::set_idle_timeout(
-        timeout
-            .filter(|&t| t > 0)
-            .map_or(DEFAULT_IDLE_TIMEOUT, u64::from),
-    );
     let _lock = if flags.no_lock {
         None
     } else {
@@ -66,7 +75,8 @@ pub fn run<R: Read, W: Write + Send + 'static>(
             Ok(None) | Err(_) => {
                 let (mut r, mut w) = (r, w);
                 let msg = "another session is already accessing this directory (try again later)";
-                let code = super::refuse(&mut r, &mut w, msg, crate::error::code::START_CLIENT);
+                let code =
+                    super::refuse(&mut r, &mut w, msg, crate::error::code::START_CLIENT, clock);
                 return (code, Transfer::default());
             }
         }
@@ -77,8 +87,8 @@ pub fn run<R: Read, W: Write + Send + 'static>(
     let writable = matches!(session, Session::Receive(_));
     crate::sandbox::restrict_to(&root, writable);
     match session {
-        Session::Send(permit) => run_sender(&root, &permit, r, w),
-        Session::Receive(permit) => run_receiver(&root, &permit, r, w),
+        Session::Send(permit) => run_sender(&root, &permit, r, w, clock),
+        Session::Receive(permit) => run_receiver(&root, &permit, r, w, clock),
     }
 }
 
@@ -97,9 +107,15 @@ fn handshake_request(o: &Options) -> HandshakeRequest {
     }
 }
 
-fn run_sender<R: Read, W: Write>(root: &Root, permit: &SendPermit, r: R, w: W) -> (i32, Transfer) {
+fn run_sender<R: Read, W: Write>(
+    root: &Root,
+    permit: &SendPermit,
+    r: R,
+    w: W,
+    clock: &IdleClock,
+) -> (i32, Transfer) {
     let mut conn = Conn::new(r, w);
-    let hs = match start(&mut conn, permit.options(), "sender") {
+    let hs = match start(&mut conn, permit.options(), "sender", clock) {
         Ok(hs) => hs,
         Err(code) => return (code, Transfer::default()),
     };
@@ -115,6 +131,12 @@ fn run_sender<R: Read, W: Write>(root: &Root, permit: &SendPermit, r: R, w: W) -
             (exit_code_for(stats.io_error), t)
         }
         Err((msg, code)) => {
+            // After a deadline the client hears why (if it still reads);
+            // the write cannot wait, the clock has tripped.
+            let (msg, code) = match clock.expired() {
+                Some(why) => (why, crate::error::code::TIMEOUT),
+                None => (msg, code),
+            };
             let _ = conn.error(&msg);
             let _ = conn.w.send_msg_int(MsgCode::ErrorExit, code);
             let _ = conn.flush();
@@ -235,19 +257,24 @@ impl sender::Exclude for SenderFilter {
     }
 }
 
-/// Handshake and multiplexing for either role.
+/// Handshake and multiplexing for either role; then the clock moves
+/// from the start limit to the transfer's.
 fn start<R: Read, W: Write>(
     conn: &mut Conn<R, W>,
     o: &Options,
     who: &'static str,
+    clock: &IdleClock,
 ) -> Result<proto::Session, i32> {
     conn.who = who;
     let hs = match proto::server_handshake(&mut conn.r, &mut conn.w, &handshake_request(o)) {
         Ok(s) => s,
         Err(e) => {
             // Multiplexing is not on yet: stderr is the only channel the
-            // client (and, under sshd, the operator's log) reads now.
-            eprintln!("rrsync-rs: {e}");
+            // client (and, under sshd, the operator's log) reads now. A
+            // deadline is reported by the caller.
+            if clock.expired().is_none() {
+                eprintln!("rrsync-rs: {e}");
+            }
             let _ = conn.flush();
             return Err(e.exit_code());
         }
@@ -257,6 +284,7 @@ fn start<R: Read, W: Write>(
         return Err(crate::error::code::STREAM_IO);
     }
     conn.r.set_multiplexed(hs.protocol >= 30);
+    clock.set(o.timeout, DEFAULT_IDLE_TIMEOUT);
     Ok(hs)
 }
 
@@ -265,10 +293,11 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
     permit: &ReceivePermit,
     r: R,
     w: W,
+    clock: &IdleClock,
 ) -> (i32, Transfer) {
     let o = permit.options();
     let mut conn = Conn::new(r, w);
-    let hs = match start(&mut conn, o, "receiver") {
+    let hs = match start(&mut conn, o, "receiver", clock) {
         Ok(hs) => hs,
         Err(code) => return (code, Transfer::default()),
     };
