@@ -108,28 +108,23 @@ pub struct Ids {
 }
 
 /// Splits `--as UID GID GROUPS` off the front of the words after
-/// [`ENTRY`].
-pub fn parse_as(args: &[OsString]) -> Result<(Option<Ids>, &[OsString]), ()> {
+/// [`ENTRY`]; `None` if they are malformed.
+pub fn parse_as(args: &[OsString]) -> Option<(Option<Ids>, &[OsString])> {
     let Some((first, rest)) = args.split_first() else {
-        return Ok((None, args));
+        return Some((None, args));
     };
     if first != "--as" {
-        return Ok((None, args));
+        return Some((None, args));
     }
-    let num = |w: Option<&OsString>| -> Result<u32, ()> {
-        w.and_then(|s| s.to_str())
-            .and_then(|s| s.parse::<u32>().ok())
-            .filter(|&v| v != u32::MAX)
-            .ok_or(())
-    };
-    let (uid, gid) = (num(rest.first())?, num(rest.get(1))?);
-    let list = rest.get(2).and_then(|s| s.to_str()).ok_or(())?;
-    let groups = list
+    let num = |s: &str| s.parse::<u32>().ok().filter(|&v| v != u32::MAX);
+    let word = |i: usize| rest.get(i).and_then(|s| s.to_str());
+    let (uid, gid) = (num(word(0)?)?, num(word(1)?)?);
+    let groups = word(2)?
         .split(',')
         .filter(|g| !g.is_empty())
-        .map(|g| g.parse::<u32>().ok().filter(|&v| v != u32::MAX).ok_or(()))
-        .collect::<Result<Vec<u32>, ()>>()?;
-    Ok((
+        .map(num)
+        .collect::<Option<Vec<u32>>>()?;
+    Some((
         Some(Ids { uid, gid, groups }),
         rest.get(3..).unwrap_or_default(),
     ))
@@ -138,7 +133,7 @@ pub fn parse_as(args: &[OsString]) -> Result<(Option<Ids>, &[OsString]), ()> {
 /// Runs the session process; returns its exit code.
 pub fn main(args: &[OsString]) -> i32 {
     let start = crate::error::code::START_CLIENT;
-    let Ok((ids, rest)) = parse_as(args) else {
+    let Some((ids, rest)) = parse_as(args) else {
         eprintln!("rrsync-rs: cannot start the session (bad internal arguments)");
         return start;
     };
@@ -297,10 +292,10 @@ mod tests {
     #[test]
     fn bad_ids_are_refused() {
         let v = |s: &[&str]| s.iter().map(OsString::from).collect::<Vec<_>>();
-        assert!(parse_as(&v(&["--as", "x", "1", "1"])).is_err());
-        assert!(parse_as(&v(&["--as", "1", "1"])).is_err());
-        assert!(parse_as(&v(&["--as", "1", "4294967295", ""])).is_err());
-        assert!(parse_as(&v(&["--as", "1", "2", "3,x"])).is_err());
+        assert!(parse_as(&v(&["--as", "x", "1", "1"])).is_none());
+        assert!(parse_as(&v(&["--as", "1", "1"])).is_none());
+        assert!(parse_as(&v(&["--as", "1", "4294967295", ""])).is_none());
+        assert!(parse_as(&v(&["--as", "1", "2", "3,x"])).is_none());
         let (ids, _) = parse_as(&v(&["--as", "1", "2", ""])).unwrap();
         assert!(ids.unwrap().groups.is_empty());
     }
