@@ -2,8 +2,8 @@
 //! `authorized_keys` file (with `--user-keys`, that of the Unix account
 //! the login name selects, see [`super::account`]), then a single session
 //! channel whose single `exec` request runs in a session process through
-//! [`super::bridge`]; the connection ends [`LINGER`] after that. Everything else is
-//! refused, as sshd refuses it for a `restrict` key (OpenSSH
+//! [`super::bridge`]; the connection ends [`LINGER`] after that.
+//! Everything else is refused, as sshd refuses it for a `restrict` key (OpenSSH
 //! `auth-options.c`): passwords, keyboard-interactive, certificates,
 //! PTYs, shells, subsystems, environment, X11, agent and port forwarding.
 //! Independent of the rsync protocol version.
