@@ -29,6 +29,10 @@ use deadline::IdleClock;
 /// Entry point used by the binary; returns the exit code.
 pub fn main_entry() -> i32 {
     let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    #[cfg(feature = "ssh")]
+    if args.first().is_some_and(|a| a == crate::ssh::child::ENTRY) {
+        return crate::ssh::child::main(args.get(1..).unwrap_or_default());
+    }
     let audit = crate::audit::take_flag(&mut args);
     let inv = match cli::parse_args(&args) {
         Ok(i) => i,

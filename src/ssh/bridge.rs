@@ -1,90 +1,55 @@
-//! The SSH channel as one more driver of the protocol core: the bytes of
-//! an `exec` channel become the `Read`/`Write` pair that
-//! [`crate::driver::serve`] pumps, exactly as stdin/stdout are under sshd
-//! (where sshd's `session.c` wires the forced command's pipes to the
-//! channel). Independent of the rsync protocol version.
+//! The SSH channel as the stdin/stdout of a session process, as sshd's
+//! `session.c` wires a forced command's pipes to the channel: after an
+//! `exec` request, [`run`] starts the session process ([`super::child`]:
+//! the forced command's code path, in a process of its own), copies the
+//! channel's data to its stdin and its stdout back as channel data, its
+//! stderr as extended data (stream 1), and sends its exit status, EOF and
+//! close when it has ended. The copy knows nothing of the rsync protocol,
+//! so it serves every version (27-32); the session process keeps its own
+//! deadlines, and once it has exited the channel is closed within
+//! [`GRACE`] even if the client stopped reading.
 //!
-//! `serve` is blocking, so it runs on its own thread. Between that thread
-//! and the async side sit two bounded queues of at most [`QUEUE`] chunks
-//! of at most [`CHUNK`] bytes each, so a session holds a flat amount of
-//! memory whatever the speed of the client or the disk; russh's channel
-//! window and its per-channel buffer bound the rest.
+//! Memory per session in this process stays flat: at most [`QUEUE`]
+//! chunks of the client's data wait for the session process, and one
+//! chunk of at most [`CHUNK`] bytes of its output waits for the channel
+//! window; the pipes and russh's channel buffer bound the rest.
 
-use bytes::Bytes;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
 use russh::server::Msg;
 use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
-use std::io::{self, Read, Write};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
+use super::account::Account;
+use super::child::{self, Report};
 use super::handler::SessionLog;
+use crate::audit::Transfer;
 use crate::cli::WrapperFlags;
 
-/// Largest chunk handed across a queue.
+/// Largest chunk of the session's output sent at once.
 pub const CHUNK: usize = 32 * 1024;
-/// Chunks in flight per direction.
+/// Chunks of the client's data in flight.
 pub const QUEUE: usize = 8;
+/// How long the output of a session process that has exited may take to
+/// drain before the channel is closed anyway.
+pub const GRACE: Duration = Duration::from_secs(10);
+/// The longest report line read from a session process.
+const MAX_REPORT: u64 = 512;
 
-/// The client's bytes, read by the `serve` thread.
-pub struct ChanReader {
-    rx: mpsc::Receiver<Bytes>,
-    cur: Bytes,
-}
-
-impl Read for ChanReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.cur.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(b) => self.cur = b,
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.cur.len());
-        let head = self.cur.split_to(n);
-        buf.get_mut(..n)
-            .ok_or_else(|| io::Error::other("short buffer"))?
-            .copy_from_slice(&head);
-        Ok(n)
-    }
-}
-
-/// Our bytes for the client, written by the `serve` thread.
-pub struct ChanWriter {
-    tx: mpsc::Sender<Bytes>,
-    buf: Vec<u8>,
-}
-
-impl ChanWriter {
-    fn send(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx
-            .blocking_send(chunk)
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "SSH channel closed"))
-    }
-}
-
-impl Write for ChanWriter {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let room = CHUNK.saturating_sub(self.buf.len());
-        let n = room.min(data.len());
-        self.buf
-            .extend_from_slice(data.get(..n).unwrap_or_default());
-        if self.buf.len() >= CHUNK {
-            self.send()?;
-        }
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.send()
-    }
-}
-
-impl Drop for ChanWriter {
-    fn drop(&mut self) {
-        let _ = self.send();
-    }
+/// Who runs a session: root and mode from the key line, and the account
+/// the session process drops to (`serve --user-keys`), if any.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// Root and mode.
+    pub flags: WrapperFlags,
+    /// The account, when the session runs as one.
+    pub account: Option<Account>,
 }
 
 /// A session channel that has been opened but has not run a command yet.
@@ -125,38 +90,40 @@ async fn pump(mut read: ChannelReadHalf, tx: mpsc::Sender<Bytes>) {
     }
 }
 
-/// Runs `command` for this channel and reports the exit status, then EOF
-/// and close; `log` gets the outcome.
+/// Runs `command` for this channel in a session process and reports the
+/// exit status, then EOF and close; `log` gets the outcome.
 pub async fn run(
     pending: Pending,
-    flags: WrapperFlags,
+    launch: Launch,
     command: String,
     log: &SessionLog,
     busy: Option<String>,
 ) {
     let Pending { write, input } = pending;
-    if let Some(b) = &busy {
-        log.with(|r| r.refuse(b));
-    }
-    // The record already holds a parse error (`Record::set_command`).
-    let refusal = busy.or_else(|| {
-        crate::cli::parse_original_command(&command)
-            .err()
-            .map(|e| e.to_string())
-    });
-    let code = match refusal {
-        Some(msg) => {
-            let line = format!("rrsync-rs: {msg}\n");
-            let _ = write.extended_data_bytes(1, Bytes::from(line)).await;
+    let code = match busy {
+        Some(b) => {
+            log.with(|r| r.refuse(&b));
+            let _ = write
+                .extended_data_bytes(1, Bytes::from(format!("rrsync-rs: {b}\n")))
+                .await;
             1
         }
-        None => {
-            let (code, transfer) = run_serve(&write, input, flags, command).await;
-            log.with(|r| {
-                r.transfer = Some(transfer).filter(|t| *t != crate::audit::Transfer::default())
-            });
-            code
-        }
+        None => match session(&write, input, &launch, &command).await {
+            Ok(rep) => {
+                log.with(|r| {
+                    r.transfer = Some(rep.transfer).filter(|t| *t != Transfer::default());
+                    r.landlock = rep.landlock;
+                });
+                rep.code
+            }
+            Err(e) => {
+                eprintln!("rrsync-rs serve: cannot start a session process: {e}");
+                log.with(|r| r.refuse("cannot start the session process"));
+                let line = Bytes::from_static(b"rrsync-rs: cannot start the session\n");
+                let _ = write.extended_data_bytes(1, line).await;
+                crate::error::code::START_CLIENT
+            }
+        },
     };
     log.with(|r| r.finish(Some(code)));
     let _ = write.exit_status(u32::try_from(code).unwrap_or(1)).await;
@@ -164,48 +131,133 @@ pub async fn run(
     let _ = write.close().await;
 }
 
-async fn run_serve(
+/// Starts the session process and copies until it has ended.
+async fn session(
     write: &ChannelWriteHalf<Msg>,
     input: mpsc::Receiver<Bytes>,
-    flags: WrapperFlags,
-    command: String,
-) -> (i32, crate::audit::Transfer) {
-    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(QUEUE);
-    let (code_tx, code_rx) = tokio::sync::oneshot::channel();
-    let reader = ChanReader {
-        rx: input,
-        cur: Bytes::new(),
+    launch: &Launch,
+    command: &str,
+) -> io::Result<Report> {
+    // Every descriptor here is close-on-exec: a session process gets its
+    // own three and nothing of the listener or of another session.
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair()?;
+    let mut cmd = tokio::process::Command::from(child::command(
+        &launch.flags,
+        launch.account.as_ref(),
+        command,
+    ));
+    cmd.stdin(Stdio::from(OwnedFd::from(theirs)))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut proc = cmd.spawn()?;
+    drop(cmd);
+    ours.set_nonblocking(true)?;
+    let (back, to_child) = tokio::net::UnixStream::from_std(ours)?.into_split();
+    let feeder = tokio::spawn(feed(input, to_child));
+    let (out, err) = (proc.stdout.take(), proc.stderr.take());
+    let io = async {
+        tokio::join!(
+            forward(out, write, None),
+            forward(err, write, Some(1)),
+            read_report(back)
+        )
     };
-    let writer = ChanWriter {
-        tx: out_tx,
-        buf: Vec::with_capacity(CHUNK),
+    tokio::pin!(io);
+    let mut exited: Option<io::Result<ExitStatus>> = None;
+    let copied = loop {
+        tokio::select! {
+            r = &mut io => break Some(r),
+            st = proc.wait(), if exited.is_none() => exited = Some(st),
+            () = tokio::time::sleep(GRACE), if exited.is_some() => break None,
+        }
     };
-    let spawned = std::thread::Builder::new()
-        .name("rrsync-session".into())
-        .spawn(move || {
-            let done = crate::driver::serve_counted(&flags, &command, reader, writer);
-            let _ = code_tx.send(done);
-        });
-    if spawned.is_err() {
-        return (
-            crate::error::code::START_CLIENT,
-            crate::audit::Transfer::default(),
-        );
+    feeder.abort();
+    let status = match exited {
+        Some(st) => st?,
+        None => reap(&mut proc).await?,
+    };
+    let (sent, report) = match copied {
+        Some((sent, _, report)) => (sent, report),
+        None => (false, None),
+    };
+    Ok(outcome(status, sent, report))
+}
+
+/// Waits for a session process whose output has ended; kills it if it
+/// does not exit within [`GRACE`].
+async fn reap(proc: &mut tokio::process::Child) -> io::Result<ExitStatus> {
+    if let Ok(st) = tokio::time::timeout(GRACE, proc.wait()).await {
+        return st;
     }
-    let mut failed = false;
-    while let Some(chunk) = out_rx.recv().await {
-        if write.data_bytes(chunk).await.is_err() {
-            failed = true;
-            break;
+    let _ = proc.start_kill();
+    proc.wait().await
+}
+
+/// The exit code the client gets: the process's own, or 128 + the signal
+/// that ended it (as a shell reports it); a transfer whose output could
+/// not all be delivered is no success.
+fn outcome(status: ExitStatus, sent: bool, report: Option<Report>) -> Report {
+    use std::os::unix::process::ExitStatusExt;
+    let code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    if let Some(sig) = status.signal() {
+        eprintln!("rrsync-rs serve: a session process was ended by signal {sig}");
+    }
+    let mut rep = report.unwrap_or(Report {
+        code,
+        transfer: Transfer::default(),
+        landlock: None,
+    });
+    rep.code = if !sent && code == 0 {
+        crate::error::code::STREAM_IO
+    } else {
+        code
+    };
+    rep
+}
+
+/// The client's data to the session process's stdin; EOF when the client
+/// sends EOF or the channel goes away.
+async fn feed(mut input: mpsc::Receiver<Bytes>, mut to: OwnedWriteHalf) {
+    while let Some(b) = input.recv().await {
+        if to.write_all(&b).await.is_err() {
+            return;
         }
     }
-    drop(out_rx);
-    let none = crate::audit::Transfer::default();
-    let (code, transfer) = code_rx
-        .await
-        .unwrap_or((crate::error::code::STREAM_IO, none));
-    if failed && code == 0 {
-        return (crate::error::code::STREAM_IO, transfer);
+    let _ = to.shutdown().await;
+}
+
+/// Copies `src` to the channel (`ext` = extended data stream); false if
+/// the channel refused data (the process then gets EPIPE, as under sshd).
+async fn forward<R: AsyncRead + Unpin>(
+    src: Option<R>,
+    write: &ChannelWriteHalf<Msg>,
+    ext: Option<u32>,
+) -> bool {
+    let Some(mut src) = src else { return true };
+    let mut buf = BytesMut::with_capacity(CHUNK);
+    loop {
+        buf.reserve(CHUNK);
+        let n = match src.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return true,
+            Ok(n) => n,
+        };
+        let chunk = buf.split_to(n).freeze();
+        let sent = match ext {
+            None => write.data_bytes(chunk).await,
+            Some(c) => write.extended_data_bytes(c, chunk).await,
+        };
+        if sent.is_err() {
+            return false;
+        }
     }
-    (code, transfer)
+}
+
+/// The report line the session process writes back on its stdin socket.
+async fn read_report(back: OwnedReadHalf) -> Option<Report> {
+    let mut line = Vec::new();
+    back.take(MAX_REPORT).read_to_end(&mut line).await.ok()?;
+    child::decode(&line)
 }

@@ -1,7 +1,9 @@
 //! One SSH connection to `serve`: public-key authentication against the
-//! `authorized_keys` file, then a single session channel whose single
-//! `exec` request runs through [`super::bridge`]. Everything else is
-//! refused, as sshd refuses it for a `restrict` key (OpenSSH
+//! `authorized_keys` file (with `--user-keys`, that of the Unix account
+//! the login name selects, see [`super::account`]), then a single session
+//! channel whose single `exec` request runs in a session process through
+//! [`super::bridge`]; the connection ends [`LINGER`] after that.
+//! Everything else is refused, as sshd refuses it for a `restrict` key (OpenSSH
 //! `auth-options.c`): passwords, keyboard-interactive, certificates,
 //! PTYs, shells, subsystems, environment, X11, agent and port forwarding.
 //! Independent of the rsync protocol version.
@@ -14,11 +16,23 @@ use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, Verif
 use russh::{Channel, ChannelId, ChannelOpenFailure, MethodKind, MethodSet};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::account::{self, Account};
 use super::authkeys::{self, Entry};
-use super::bridge::{self, Pending};
+use super::bridge::{self, Launch, Pending};
 use super::Shared;
 use crate::audit::Record;
 use crate::cli::WrapperFlags;
+
+/// How long a connection may stay open once its session has ended (the
+/// client normally disconnects at once; nothing else may run on it).
+pub const LINGER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The keys one login name may use, and the account they run as.
+struct Keys {
+    user: String,
+    account: Option<Account>,
+    entries: Vec<Entry>,
+}
 
 /// A connection's audit record; written when the last holder drops it
 /// (the handler, the running command and the accept loop share it).
@@ -61,8 +75,9 @@ pub struct Conn {
     shared: Arc<Shared>,
     log: Arc<SessionLog>,
     started: Arc<AtomicBool>,
-    entries: Option<Vec<Entry>>,
+    keys: Option<Keys>,
     flags: Option<WrapperFlags>,
+    account: Option<Account>,
     pending: Option<Pending>,
     opened: bool,
     unauth: Option<OwnedSemaphorePermit>,
@@ -82,8 +97,9 @@ impl Conn {
             shared,
             log,
             started,
-            entries: None,
+            keys: None,
             flags: None,
+            account: None,
             pending: None,
             opened: false,
             unauth: Some(unauth),
@@ -92,31 +108,80 @@ impl Conn {
         }
     }
 
-    fn find(&mut self, key: &PublicKey) -> Option<Entry> {
-        let shared = &self.shared;
-        let entries = self.entries.get_or_insert_with(|| {
-            match std::fs::read_to_string(&shared.authorized_keys) {
-                Ok(text) => {
-                    authkeys::parse(&text, shared.defaults.as_ref(), shared.home.as_deref()).0
-                }
-                Err(e) => {
-                    eprintln!(
-                        "rrsync-rs serve: cannot read {}: {e}",
-                        shared.authorized_keys.display()
-                    );
-                    Vec::new()
-                }
-            }
-        });
-        entries
+    fn find(&mut self, user: &str, key: &PublicKey) -> Option<Entry> {
+        if self.keys.as_ref().is_none_or(|k| k.user != user) {
+            let (account, entries) = if self.shared.user_keys {
+                self.account_keys(user)
+            } else {
+                (None, self.shared_keys())
+            };
+            self.keys = Some(Keys {
+                user: user.to_string(),
+                account,
+                entries,
+            });
+        }
+        self.keys
+            .as_ref()?
+            .entries
             .iter()
             .find(|e| e.key.key_data() == key.key_data())
             .cloned()
     }
 
+    /// The keys of the one `authorized_keys` file (the default).
+    fn shared_keys(&self) -> Vec<Entry> {
+        let shared = &self.shared;
+        match std::fs::read_to_string(&shared.authorized_keys) {
+            Ok(text) => authkeys::parse(&text, shared.defaults.as_ref(), shared.home.as_deref()).0,
+            Err(e) => {
+                eprintln!(
+                    "rrsync-rs serve: cannot read {}: {e}",
+                    shared.authorized_keys.display()
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// `--user-keys`: the account `user` names and the keys of its own
+    /// `~/.ssh/authorized_keys` (only keys with a `command=`).
+    fn account_keys(&self, user: &str) -> (Option<Account>, Vec<Entry>) {
+        let acc = match select_account(user, self.shared.permit_root) {
+            Ok(a) => a,
+            Err(why) => {
+                self.refuse(&format!("login {}: {why}", crate::cli::snippet(user)));
+                return (None, Vec::new());
+            }
+        };
+        let text = match account::read_keys(&acc) {
+            Ok(t) => t,
+            Err(why) => {
+                self.refuse(&format!("login {}: keys not read", acc.name));
+                eprintln!("rrsync-rs serve: account {}: {why}", acc.name);
+                return (None, Vec::new());
+            }
+        };
+        let (entries, warnings) = authkeys::parse(&text, None, Some(&acc.home));
+        for w in warnings {
+            eprintln!("rrsync-rs serve: ~{}/.ssh/authorized_keys: {w}", acc.name);
+        }
+        (Some(acc), entries)
+    }
+
     fn refuse(&self, why: &str) {
         self.log.with(|r| r.refuse(why));
     }
+}
+
+/// The account a login name selects; never uid 0 unless the login is
+/// `root` and the operator allowed it (`--permit-root-login`).
+fn select_account(user: &str, permit_root: bool) -> Result<Account, &'static str> {
+    let acc = account::lookup(user).ok_or("no such account")?;
+    if acc.uid == 0 && !(permit_root && user == "root") {
+        return Err("sessions as root are not permitted");
+    }
+    Ok(acc)
 }
 
 fn reject() -> Auth {
@@ -185,10 +250,10 @@ impl russh::server::Handler for Conn {
 
     async fn auth_publickey_offered(
         &mut self,
-        _user: &str,
+        user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
-        if self.find(offer.public_key).is_some() {
+        if self.find(user, offer.public_key).is_some() {
             return Ok(Auth::Accept);
         }
         if self.unknown.len() < 8 {
@@ -203,7 +268,7 @@ impl russh::server::Handler for Conn {
         user: &str,
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
-        let Some(entry) = self.find(key.public_key) else {
+        let Some(entry) = self.find(user, key.public_key) else {
             return Ok(reject());
         };
         let who = describe(key.public_key, &entry);
@@ -213,6 +278,7 @@ impl russh::server::Handler for Conn {
             r.set_flags(&entry.flags);
         });
         self.flags = Some(entry.flags);
+        self.account = self.keys.as_ref().and_then(|k| k.account.clone());
         self.unauth = None;
         self.session = self.shared.sessions.clone().try_acquire_owned().ok();
         Ok(Auth::Accept)
@@ -399,9 +465,20 @@ impl russh::server::Handler for Conn {
         });
         let log = self.log.clone();
         let permit = self.session.take();
+        let launch = Launch {
+            flags,
+            account: self.account.clone(),
+        };
+        let handle = session.handle();
         tokio::spawn(async move {
-            bridge::run(pending, flags, command, &log, busy).await;
+            bridge::run(pending, launch, command, &log, busy).await;
             drop(permit);
+            drop(log);
+            tokio::time::sleep(LINGER).await;
+            let bye = "the session has ended".to_string();
+            let _ = handle
+                .disconnect(russh::Disconnect::ByApplication, bye, String::new())
+                .await;
         });
         Ok(())
     }

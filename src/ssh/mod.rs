@@ -6,14 +6,25 @@
 //! [`crate::driver::serve`] the forced command uses, so every rsync
 //! protocol version (27-32) the core speaks is served here too.
 //!
+//!
+//! Each session runs in a process of its own, as sshd's privilege
+//! separation does (docs/notes/privsep.md): the listener authenticates,
+//! then runs the forced command's code path in a child, which drops to
+//! the selected Unix account when `--user-keys` is on, and copies the
+//! channel to and from it. The listener never opens a served directory.
+//!
 //! - [`authkeys`]: the `authorized_keys` file, read like sshd reads it.
+//! - [`account`]: Unix accounts and their keys files (`--user-keys`).
 //! - [`hostkey`]: load, or generate and persist, the ed25519 host key.
 //! - [`handler`]: one connection: authentication and channel requests.
-//! - [`bridge`]: the channel as `Read`/`Write` for the blocking core.
+//! - [`bridge`]: the channel as the session process's stdin/stdout/stderr.
+//! - [`child`]: the session process itself.
 //! - [`server`]: listeners, limits, time-outs and signals.
 
+pub mod account;
 pub mod authkeys;
 pub mod bridge;
+pub mod child;
 pub mod handler;
 pub mod hostkey;
 pub mod server;
@@ -47,12 +58,26 @@ pub struct ServeArgs {
     pub audit: Option<PathBuf>,
     /// `[FLAGS] DIR` for keys without a `command=` option.
     pub defaults: Option<WrapperFlags>,
+    /// `--user-keys`: the login name selects a Unix account, whose own
+    /// `~/.ssh/authorized_keys` is read and whose ids the session takes.
+    pub user_keys: bool,
+    /// `--permit-root-login`: with `--user-keys`, the login `root` may
+    /// run sessions as root.
+    pub permit_root_login: bool,
+    /// `--idle-timeout SECS`: an SSH connection with no traffic at all
+    /// (not even keepalive replies) for this long is closed.
+    pub idle_timeout: Duration,
 }
+
+/// The default `--idle-timeout`: twice the longest idle time a session
+/// allows by default (rsync's `--timeout` unset: one hour).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(2 * 3600);
 
 /// The help text.
 pub const USAGE: &str = "usage: rrsync-rs serve [--listen ADDR:PORT]... [--host-key FILE]
          [--authorized-keys FILE] [--max-sessions N] [--max-unauth N]
-         [--handshake-timeout SECS] [--audit FILE] [[-ro|-wo|...] DIR]
+         [--handshake-timeout SECS] [--idle-timeout SECS] [--audit FILE]
+         [--user-keys [--permit-root-login]] [[-ro|-wo|...] DIR]
 
 An SSH server that only serves rsync. Each key in the authorized_keys file
 (default ~/.ssh/authorized_keys) needs command=\"rrsync-rs [FLAGS] DIR\"; keys
@@ -63,7 +88,13 @@ without one are refused unless a default [FLAGS] DIR is given here.
   --max-sessions N          authenticated connections at once (default 32)
   --max-unauth N            unauthenticated connections at once (default 16)
   --handshake-timeout SECS  connect-to-command deadline (default 30)
+  --idle-timeout SECS       close a connection silent this long (default 7200)
   --audit FILE              append one JSON line per connection to FILE
+  --user-keys               (as root) the login name selects a Unix account:
+                            its ~/.ssh/authorized_keys is read and its
+                            sessions run as that account
+  --permit-root-login       with --user-keys, let the login root run as root
+Each session runs in a process of its own.
 ";
 
 fn usage_err(msg: &str) -> CliError {
@@ -85,6 +116,9 @@ pub fn parse_args(
         handshake_timeout: Duration::from_secs(30),
         audit: None,
         defaults: None,
+        user_keys: false,
+        permit_root_login: false,
+        idle_timeout: IDLE_TIMEOUT,
     };
     let mut rest: Vec<OsString> = Vec::new();
     let mut it = args.iter();
@@ -100,6 +134,13 @@ pub fn parse_args(
             Some((n, v)) => (n, Some(OsString::from(v))),
             None => (s, None),
         };
+        if let Some(on) = switch(&mut a, name) {
+            if inline.is_some() {
+                return Err(usage_err(&format!("{name} does not take a value")));
+            }
+            *on = true;
+            continue;
+        }
         let mut value = || {
             inline
                 .clone()
@@ -121,12 +162,16 @@ pub fn parse_args(
             "--handshake-timeout" => {
                 a.handshake_timeout = Duration::from_secs(number(value()?)? as u64)
             }
+            "--idle-timeout" => a.idle_timeout = Duration::from_secs(number(value()?)? as u64),
             "--audit" => a.audit = Some(value()?.into()),
             _ => return Err(usage_err(&format!("unknown option {}", cli::snippet(name)))),
         }
     }
     if a.listen.is_empty() {
         a.listen.push("127.0.0.1:2222".into());
+    }
+    if a.permit_root_login && !a.user_keys {
+        return Err(usage_err("--permit-root-login needs --user-keys"));
     }
     if !rest.is_empty() {
         match cli::parse_args_with_home(&rest, home)? {
@@ -135,6 +180,15 @@ pub fn parse_args(
         }
     }
     Ok(a)
+}
+
+/// The option without a value that `name` turns on, if it is one.
+fn switch<'a>(a: &'a mut ServeArgs, name: &str) -> Option<&'a mut bool> {
+    match name {
+        "--user-keys" => Some(&mut a.user_keys),
+        "--permit-root-login" => Some(&mut a.permit_root_login),
+        _ => None,
+    }
 }
 
 /// What every connection shares.
@@ -151,6 +205,10 @@ pub struct Shared {
     pub sessions: Arc<Semaphore>,
     /// Their number.
     pub max_sessions: usize,
+    /// `--user-keys`.
+    pub user_keys: bool,
+    /// `--permit-root-login`.
+    pub permit_root: bool,
 }
 
 /// Runs `serve`; returns the exit code.
@@ -184,22 +242,36 @@ fn start(a: ServeArgs, home: Option<PathBuf>) -> Result<i32, String> {
         if generated { "generated " } else { "" },
         a.host_key.display()
     );
-    match std::fs::read_to_string(&a.authorized_keys) {
-        Ok(text) => {
-            let (entries, warnings) = authkeys::parse(&text, a.defaults.as_ref(), home.as_deref());
-            for w in warnings {
-                eprintln!("rrsync-rs serve: {}: {w}", a.authorized_keys.display());
+    let root = rustix::process::geteuid().is_root();
+    if a.user_keys && !root {
+        return Err("--user-keys needs serve to run as root".into());
+    }
+    if a.user_keys {
+        eprintln!("rrsync-rs serve: keys from each account's ~/.ssh/authorized_keys");
+    } else if root {
+        eprintln!(
+            "rrsync-rs serve: warning: running as root without --user-keys: sessions run as root"
+        );
+    }
+    if !a.user_keys {
+        match std::fs::read_to_string(&a.authorized_keys) {
+            Ok(text) => {
+                let (entries, warnings) =
+                    authkeys::parse(&text, a.defaults.as_ref(), home.as_deref());
+                for w in warnings {
+                    eprintln!("rrsync-rs serve: {}: {w}", a.authorized_keys.display());
+                }
+                eprintln!(
+                    "rrsync-rs serve: {} usable key(s) in {}",
+                    entries.len(),
+                    a.authorized_keys.display()
+                );
             }
-            eprintln!(
-                "rrsync-rs serve: {} usable key(s) in {}",
-                entries.len(),
+            Err(e) => eprintln!(
+                "rrsync-rs serve: warning: cannot read {} yet: {e}",
                 a.authorized_keys.display()
-            );
+            ),
         }
-        Err(e) => eprintln!(
-            "rrsync-rs serve: warning: cannot read {} yet: {e}",
-            a.authorized_keys.display()
-        ),
     }
     let audit = Sink::open(a.audit.as_deref(), true)
         .map_err(|e| format!("cannot open the audit log: {e}"))?;
@@ -210,13 +282,15 @@ fn start(a: ServeArgs, home: Option<PathBuf>) -> Result<i32, String> {
         audit,
         sessions: Arc::new(Semaphore::new(a.max_sessions)),
         max_sessions: a.max_sessions,
+        user_keys: a.user_keys,
+        permit_root: a.permit_root_login,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rrsync-ssh")
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let code = rt.block_on(server::run(shared, server::config(key), &a))?;
+    let code = rt.block_on(server::run(shared, server::config(key, a.idle_timeout), &a))?;
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(code)
 }
@@ -244,5 +318,10 @@ mod tests {
         assert!(parse_args(&v(&["--max-sessions", "0"]), None).is_err());
         assert!(parse_args(&v(&["--bogus"]), None).is_err());
         assert!(parse_args(&v(&["--audit"]), None).is_err());
+        let a = parse_args(&v(&["--user-keys", "--idle-timeout=9"]), None).unwrap();
+        assert!(a.user_keys && !a.permit_root_login);
+        assert_eq!(a.idle_timeout, Duration::from_secs(9));
+        assert!(parse_args(&v(&["--user-keys=1"]), None).is_err());
+        assert!(parse_args(&v(&["--permit-root-login"]), None).is_err());
     }
 }

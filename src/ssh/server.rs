@@ -19,8 +19,9 @@ use tokio::task::JoinSet;
 use super::handler::{Conn, SessionLog};
 use super::{ServeArgs, Shared};
 
-/// The russh configuration: public keys only, our host key.
-pub fn config(key: russh::keys::PrivateKey) -> Arc<Config> {
+/// The russh configuration: public keys only, our host key; a connection
+/// with no traffic at all for `idle` is closed.
+pub fn config(key: russh::keys::PrivateKey, idle: Duration) -> Arc<Config> {
     Config {
         server_id: SshId::Standard(
             format!("SSH-2.0-rrsync-rs_{}", env!("CARGO_PKG_VERSION")).into(),
@@ -31,9 +32,11 @@ pub fn config(key: russh::keys::PrivateKey) -> Arc<Config> {
         keys: vec![key],
         channel_buffer_size: 16,
         max_auth_attempts: 6,
-        // A transfer may be silent for long (a big file list being built);
-        // dead peers are found by keepalives instead.
-        inactivity_timeout: None,
+        // Keepalive replies count as traffic, so a transfer that is silent
+        // for long (a big file list being built) stays up; a peer that is
+        // gone is found by the keepalives, one that answers nothing at all
+        // by this bound. The session process keeps its own deadlines.
+        inactivity_timeout: Some(idle),
         keepalive_interval: Some(Duration::from_secs(60)),
         keepalive_max: 5,
         nodelay: true,
