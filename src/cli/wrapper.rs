@@ -39,6 +39,41 @@ pub struct WrapperFlags {
     pub root: PathBuf,
 }
 
+impl WrapperFlags {
+    /// The flag words that [`parse_args`] reads back into these flags
+    /// (without DIR): how `serve` hands a key's flags to the session's own
+    /// process. The destructuring is exhaustive, so a new flag cannot be
+    /// added without deciding its word here.
+    pub fn flag_words(&self) -> Vec<&'static str> {
+        let WrapperFlags {
+            mode,
+            munge,
+            no_del,
+            no_lock,
+            no_overwrite,
+            blind,
+            root: _,
+        } = self;
+        let mut w = match mode {
+            Mode::ReadOnly => vec!["-ro"],
+            Mode::WriteOnly => vec!["-wo"],
+            Mode::ReadWrite => vec![],
+        };
+        for (on, name) in [
+            (munge, "-munge"),
+            (no_del, "-no-del"),
+            (no_lock, "-no-lock"),
+            (no_overwrite, "-no-overwrite"),
+            (blind, "-blind"),
+        ] {
+            if *on {
+                w.push(name);
+            }
+        }
+        w
+    }
+}
+
 /// What our command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invocation {

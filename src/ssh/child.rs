@@ -30,7 +30,6 @@ use std::path::Path;
 use super::account::Account;
 use crate::audit::Transfer;
 use crate::cli::{self, Invocation, WrapperFlags};
-use crate::policy::Mode;
 
 /// The first word of the internal command line.
 pub const ENTRY: &str = "serve-session";
@@ -79,21 +78,7 @@ pub fn words(flags: &WrapperFlags, account: Option<&Account>) -> Vec<OsString> {
         ]);
         w.push(groups.join(",").into());
     }
-    match flags.mode {
-        Mode::ReadOnly => w.push("-ro".into()),
-        Mode::WriteOnly => w.push("-wo".into()),
-        Mode::ReadWrite => {}
-    }
-    for (on, name) in [
-        (flags.munge, "-munge"),
-        (flags.no_del, "-no-del"),
-        (flags.no_lock, "-no-lock"),
-        (flags.no_overwrite, "-no-overwrite"),
-    ] {
-        if on {
-            w.push(name.into());
-        }
-    }
+    w.extend(flags.flag_words().into_iter().map(OsString::from));
     w.push("--".into());
     w.push(flags.root.clone().into_os_string());
     w
@@ -249,6 +234,7 @@ fn report(line: &str) {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::policy::Mode;
     use std::path::PathBuf;
 
     fn flags() -> WrapperFlags {
@@ -258,6 +244,7 @@ mod tests {
             no_del: true,
             no_lock: true,
             no_overwrite: false,
+            blind: true,
             root: PathBuf::from("/srv/-x"),
         }
     }
