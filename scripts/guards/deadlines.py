@@ -5,10 +5,15 @@ MUTANTS = [
   ("src/driver/deadline.rs", "                    Side::Write => start,", "                    Side::Write => u64::MAX / 2,"),
  ], [A+"deadlines::pulling_client_that_stops_reading_is_dropped",
      A+"deadlines::stock_client_stopped_mid_pull_is_dropped"], "fail"),
-("deadline-client-timeout", "Deadlines: from the first byte", [
+# The command line's --timeout bounds the -s arguments (without -s the
+# second set, before authorize, already covers every later state).
+("deadline-client-timeout", "Deadlines: -s under the command line's limit", [
   ("src/driver/mod.rs", "    // not known until the arguments have arrived.\n    clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);\n", "    // not known until the arguments have arrived.\n"),
+ ], [A+"deadlines::secluded_args_that_never_come"], "fail"),
+("deadline-client-timeout-all", "Deadlines: from the first byte", [
+  ("src/driver/mod.rs", "    // not known until the arguments have arrived.\n    clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);\n", "    // not known until the arguments have arrived.\n"),
+  ("src/driver/mod.rs", "    clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);\n    match crate::policy::authorize(flags, args) {", "    match crate::policy::authorize(flags, args) {"),
  ], [A+"deadlines::refused_push_with_timeout_ends_when_the_client_is_silent",
-     A+"deadlines::secluded_args_that_never_come",
      A+"deadlines::silent_client_before_the_handshake"], "fail"),
 ("deadline-secluded-timeout", "Deadlines: -s arguments", [
   ("src/driver/mod.rs", "    clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);\n    match crate::policy::authorize(flags, args) {", "    match crate::policy::authorize(flags, args) {"),
