@@ -38,6 +38,10 @@ pub fn run<R: Read, W: Write + Send + 'static>(
     r: R,
     w: W,
 ) -> (i32, Transfer) {
+    let listener = super::Listener::of_options(match &session {
+        Session::Send(p) => p.options(),
+        Session::Receive(p) => p.options(),
+    });
     let root = match Root::open(&flags.root) {
         Ok(root) => root,
         Err(e) => {
@@ -46,7 +50,8 @@ pub fn run<R: Read, W: Write + Send + 'static>(
                 crate::role::conn::strerror(&e)
             );
             let (mut r, mut w) = (r, w);
-            return (super::refuse(&mut r, &mut w, &msg, 5), Transfer::default());
+            let code = super::refuse_to(listener, &mut r, &mut w, &msg, 5);
+            return (code, Transfer::default());
         }
     };
     let timeout = match &session {
@@ -66,7 +71,8 @@ pub fn run<R: Read, W: Write + Send + 'static>(
             Ok(None) | Err(_) => {
                 let (mut r, mut w) = (r, w);
                 let msg = "another session is already accessing this directory (try again later)";
-                let code = super::refuse(&mut r, &mut w, msg, crate::error::code::START_CLIENT);
+                let code = crate::error::code::START_CLIENT;
+                let code = super::refuse_to(listener, &mut r, &mut w, msg, code);
                 return (code, Transfer::default());
             }
         }
