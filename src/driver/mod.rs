@@ -322,6 +322,21 @@ fn deliver_refusal<R: Read, W: Write>(
     mux.flush()
 }
 
+/// Tells the client that `n` of its filter rules were skipped because they
+/// name a merge file outside the served directory (never which path).
+pub(crate) fn warn_skipped_rules<R: Read, W: Write>(
+    conn: &mut crate::role::Conn<R, W>,
+    n: usize,
+) -> io::Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    let who = conn.who;
+    conn.warning(&format!(
+        "rsync: [{who}] skipped {n} filter rule(s) naming a merge file outside the served directory"
+    ))
+}
+
 /// The daemon protocol's refusal: our greeting (protocol 31, which needs
 /// no digest list), then `@ERROR: MSG`, which the client prints before it
 /// exits with RERR_STARTCLIENT (`clientserver.c start_inband_exchange()`).

@@ -146,6 +146,7 @@ fn sender_session<R: Read, W: Write>(
     let file_kind =
         resolve(&hs.file_checksum).ok_or_else(|| ("unsupported checksum choice".to_string(), 4))?;
     let rules = crate::filter::recv_filter_list(&mut conn.r, p).map_err(|e| (e.to_string(), 2))?;
+    super::warn_skipped_rules(conn, rules.skipped_rules()).map_err(|e| (e.to_string(), 12))?;
     let mut filter = SenderFilter(crate::filter::FilterStack::new(rules));
     let mut tokens = crate::token::TokenEncoder::new(hs.compression, o.compress_level)
         .map_err(|e| (e.to_string(), 4))?;
@@ -306,7 +307,10 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         o.prune_empty_dirs,
     ) {
         match crate::filter::recv_filter_list(&mut conn.r, p) {
-            Ok(f) => Some(f),
+            Ok(f) => {
+                let _ = super::warn_skipped_rules(&mut conn, f.skipped_rules());
+                Some(f)
+            }
             Err(e) => return (fail(&mut conn, e.to_string(), 2), Transfer::default()),
         }
     } else {
