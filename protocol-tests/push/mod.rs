@@ -20,6 +20,7 @@ mod escape;
 mod extra;
 mod failure;
 mod modes;
+mod refusals;
 mod sshd;
 mod util;
 
