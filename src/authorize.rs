@@ -8,13 +8,19 @@
 //! `opt_dequote`); so words are quoted for `sh` first ([`sh_quote`]) and
 //! the result has its `"` escaped ([`option_value`]). The embedded server
 //! reads the same line back with the inverse rules (`ssh::authkeys`).
+//!
+//! Nothing is written or printed before the line is proven to be one key
+//! with the intended command: control characters (a newline would start a
+//! second, unrestricted key line) are refused in every part, and the line
+//! is read back with the parser `serve` uses, which must find exactly one
+//! key, with our flags and root ([`verify`]).
 //! Independent of the rsync protocol version.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{self, CliError, Invocation};
+use crate::cli::{self, CliError, Invocation, WrapperFlags};
 
 /// Key types sshd accepts in `authorized_keys`.
 pub const KEY_TYPES: &[&str] = &[
@@ -236,6 +242,71 @@ pub fn append(file: &Path, line: &str, key: &str) -> Result<(), String> {
         .map_err(|e| err("cannot write", e))
 }
 
+/// Refuses text with control characters (newline, CR, tab, NUL, ...):
+/// sshd reads one key a line, so a newline would start another line.
+pub fn no_control(what: &str, text: &str) -> Result<(), String> {
+    match text.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!(
+            "{what} contains a control character ({}); refusing to write a key line",
+            c.escape_default()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A path as UTF-8 text without control characters.
+fn path_text<'a>(what: &str, p: &'a Path) -> Result<&'a str, String> {
+    let t = p
+        .to_str()
+        .ok_or_else(|| format!("{what} is not valid UTF-8; refusing to write a key line"))?;
+    no_control(what, t)?;
+    Ok(t)
+}
+
+/// Reads `line` back the way `serve` will and checks that it holds exactly
+/// one key, `key`, whose command is rrsync-rs with `want` (flags and root).
+pub fn verify(line: &str, key: &str, want: &WrapperFlags) -> Result<(), String> {
+    no_control("the key line", line)?;
+    let bad = |why: &str| {
+        Err(format!(
+            "the key line does not read back as intended ({why})"
+        ))
+    };
+    if line.lines().count() != 1 {
+        return bad("not one line");
+    }
+    if !line.ends_with(key) {
+        return bad("the key is not at its end");
+    }
+    #[cfg(feature = "ssh")]
+    {
+        let (entries, warnings) = crate::ssh::authkeys::parse(line, None, None);
+        if let Some(w) = warnings.first() {
+            return bad(w);
+        }
+        match entries.as_slice() {
+            [e] if e.flags == *want => {}
+            [_] => return bad("other flags or root"),
+            _ => return bad("not exactly one key"),
+        }
+    }
+    #[cfg(not(feature = "ssh"))]
+    let _ = want;
+    Ok(())
+}
+
+/// The flags and root the forced command will run with.
+fn intended(flags: &[String], dir: &Path) -> Result<WrapperFlags, String> {
+    let mut probe: Vec<OsString> = flags.iter().map(OsString::from).collect();
+    probe.push(OsString::from("--"));
+    probe.push(dir.as_os_str().to_owned());
+    match cli::parse_args_with_home(&probe, None) {
+        Ok(Invocation::Forced(f)) => Ok(f),
+        Ok(_) => Err("-h/-V are not flags of a key".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Runs the subcommand; returns the exit code.
 pub fn run(args: &[OsString]) -> i32 {
     let a = match parse_args(args) {
@@ -269,7 +340,10 @@ fn build(a: &Args) -> Result<String, String> {
             .and_then(std::fs::canonicalize)
             .map_err(|e| format!("cannot find my own path (use --program): {e}"))?,
     };
+    path_text("DIR", &dir)?;
+    path_text("the program path", &program)?;
     let key = read_key(a.key.as_deref())?;
+    no_control("the key", &key)?;
     let mut flags = Vec::new();
     if let Some(log) = &a.audit {
         let log = match (log.parent(), log.file_name()) {
@@ -281,10 +355,14 @@ fn build(a: &Args) -> Result<String, String> {
                 .join(log),
         };
         flags.push("-audit".to_string());
-        flags.push(log.to_string_lossy().into_owned());
+        flags.push(path_text("the audit log path", &log)?.to_string());
+    }
+    for f in &a.flags {
+        no_control("a flag", f)?;
     }
     flags.extend(a.flags.iter().cloned());
     let line = line(&program, &flags, &dir, &key);
+    verify(&line, &key, &intended(&a.flags, &dir)?)?;
     if let Some(file) = &a.append {
         append(file, &line, &key)?;
         eprintln!("rrsync-rs authorize: added to {}", file.display());
@@ -311,6 +389,41 @@ mod tests {
             l,
             format!("command=\"/usr/bin/rrsync-rs -ro '/srv/a b\\\"c'\",restrict {KEY}")
         );
+    }
+
+    #[test]
+    fn verify_reads_the_line_back() {
+        const REAL: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDRQbSdUkrvxY/lZk0qbOpy6B3s8LIbBoA5S6SBPHxyz me@host";
+        let want = intended(&["-ro".into()], Path::new("/srv/a")).unwrap();
+        let good = line(
+            Path::new("/usr/bin/rrsync-rs"),
+            &["-ro".into()],
+            Path::new("/srv/a"),
+            REAL,
+        );
+        verify(&good, REAL, &want).unwrap();
+        let two = format!("{good}\n{REAL}");
+        assert!(verify(&two, REAL, &want).is_err());
+        assert!(no_control("DIR", "/srv/a\nb").is_err());
+        assert!(no_control("DIR", "/srv/a\tb").is_err());
+        no_control("DIR", "/srv/a b").unwrap();
+        #[cfg(feature = "ssh")]
+        {
+            let other = line(
+                Path::new("/usr/bin/rrsync-rs"),
+                &[],
+                Path::new("/srv/a"),
+                REAL,
+            );
+            assert!(verify(&other, REAL, &want).is_err());
+            let elsewhere = line(
+                Path::new("/usr/bin/rrsync-rs"),
+                &["-ro".into()],
+                Path::new("/"),
+                REAL,
+            );
+            assert!(verify(&elsewhere, REAL, &want).is_err());
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use rrsync::flist::{FileEntry, FlistDecoder, FlistLimits, FlistOptions};
 use rrsync::wire::{NdxEncoder, NDX_FLIST_OFFSET};
 
 use super::client::{Client, Outcome};
-use super::{assert_rejected, assert_sane, assert_says, Sandbox};
+use super::{all_text, assert_rejected, assert_sane, assert_says, Sandbox};
 
 const CAPS: &str = "LsfxCIvu";
 /// `ITEM_TRANSFER`.
@@ -317,7 +317,8 @@ fn filter_rule_with_trailing_backslash() {
 #[test]
 fn merge_files_outside_the_root() {
     // Upstream's --confine-root: merge files named by the client are read
-    // beneath the root only, and never echoed.
+    // beneath the root only, and never echoed. A rule that names one
+    // outside is skipped with a warning; the transfer goes on.
     let sb = Sandbox::new("merge");
     let abs = sb.outside.join("merge");
     let abs = abs.to_string_lossy().into_owned();
@@ -342,17 +343,29 @@ fn merge_files_outside_the_root() {
         let what = String::from_utf8_lossy(r).into_owned();
         assert_sane(&what, &out);
         sb.check_confined(&what, &out);
-        // Every name with a `/` is refused by the merge-name guard itself;
-        // the one plain name meets a symlink, which only the root's
-        // `RESOLVE_BENEATH` stops.
-        if what != "dir-merge .rsync-filter" {
-            assert_rejected(&what, &out);
-            assert_says(&what, &out, "merge-file name must be one path component");
-        }
         let listed: Vec<_> = list
             .iter()
             .map(|e| String::from_utf8_lossy(&e.name).into_owned())
             .collect();
+        // Every name with a `/` is skipped by the merge-name guard itself,
+        // with a warning; the one plain name meets a symlink, which only
+        // the root's `RESOLVE_BENEATH` stops (an empty frame).
+        if what != "dir-merge .rsync-filter" {
+            assert_says(
+                &what,
+                &out,
+                "skipped 1 filter rule(s) naming a merge file outside the served directory",
+            );
+            let text = all_text(&out);
+            assert!(
+                !text.contains("merge-file name must be one path component"),
+                "{what}: the transfer was refused:\n{text}"
+            );
+            assert!(
+                listed.iter().any(|n| n.starts_with("dir")),
+                "{what}: no file list after a skipped rule: {listed:?}"
+            );
+        }
         assert!(
             !listed.iter().any(|n| n.contains(".rsync-filter")) || !out.stdout.is_empty(),
             "{what}"

@@ -6,7 +6,7 @@
 //!
 //! Under `PROTOCOL_TESTS_SERVER=stock` the restriction cases are skipped
 //! (stock rsync is unrestricted by design); `=rrsync` runs them against the
-//! upstream python script (its wording differs: see [`write_only_msg`]).
+//! upstream python script (the same wording: see [`write_only_msg`]).
 
 use super::{each_cell, Spec};
 use crate::fixtures::{self, Fixture};
@@ -15,12 +15,9 @@ use crate::tree::Tree;
 use std::path::Path;
 use std::process::Command;
 
-/// The refusal text expected from each implementation.
+/// The refusal text expected (rrsync's, which we use too).
 fn write_only_msg() -> &'static str {
-    match kind_under_test() {
-        Kind::Rrsync => "reading from write-only server is not allowed",
-        _ => "sending from a write-only server is not allowed",
-    }
+    "reading from write-only server is not allowed"
 }
 
 /// False (after a loud skip) when the server under test is unrestricted.

@@ -22,6 +22,7 @@ mod extra;
 mod failure;
 mod invariants;
 mod modes;
+mod refusals;
 mod sshd;
 mod util;
 mod wo_leak;

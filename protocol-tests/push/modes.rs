@@ -1,7 +1,7 @@
 //! The write modes on push (issue 3, "Modes"): `-ro` refuses a push with
-//! "receiving into a read-only server is not allowed"; `-no-del` refuses
-//! every `--delete*` and `--remove-source-files` ("option --delete is not
-//! allowed on this server"); `-no-overwrite` keeps existing files
+//! "sending to read-only server is not allowed"; `-no-del` refuses
+//! every `--delete*` and `--remove-source-files` ("option --delete has been
+//! disabled on this server."); `-no-overwrite` keeps existing files
 //! byte-identical (same inode and mtime) while new files arrive, exactly as
 //! stock does with `--ignore-existing`, and refuses `--inplace`,
 //! `--backup*`, `--partial-dir`, `--delay-updates`; without `-no-lock` a
@@ -59,7 +59,7 @@ fn read_only_refuses_push() {
         ] {
             let server = Server::tested(&["-ro"], &root);
             let out = util::push(work, cell, &server, opts, &[src_arg(&fx.dir)], "x:dst/sub/");
-            refused(&out, "receiving into a read-only server is not allowed")?;
+            refused(&out, "sending to read-only server is not allowed")?;
             unchanged("-ro root", &before, &root, &out)?;
         }
         Ok(())
@@ -94,7 +94,7 @@ fn no_delete_refuses_delete() {
                     "x:dst/",
                 );
                 refused(&out, &format!("option {name}"))
-                    .and_then(|()| refused(&out, "is not allowed on this server"))
+                    .and_then(|()| refused(&out, "has been disabled on this server."))
                     .and_then(|()| unchanged("-no-del root", &before, &root, &out))
                     .and_then(|()| unchanged("client's source", &src_before, &src, &out))
                     .map_err(|e| format!("{flags:?} {opt}: {e}"))?;
@@ -209,12 +209,16 @@ fn no_overwrite_keeps_existing_files() {
                 &[src_arg(&fx.dir)],
                 "x:dst/",
             );
-            let shown = opt.split('=').next().unwrap_or(opt);
+            // Named as the client sent it: rsync sends --backup as -b.
+            let shown = match opt.split('=').next().unwrap_or(opt) {
+                "--backup" => "-b",
+                o => o,
+            };
             // --append is unsupported everywhere ("... is not supported").
             let why = if opt == "--append" {
                 "is not supported"
             } else {
-                "is not allowed on this server"
+                "has been disabled on this server."
             };
             refused(&out, &format!("option {shown} {why}"))
                 .and_then(|()| unchanged("-no-overwrite root", &before, &root, &out))

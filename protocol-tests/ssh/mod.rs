@@ -8,6 +8,7 @@
 //! time-out, and skips loudly when `ssh`/`ssh-keygen` are missing.
 
 mod authorize;
+mod authorize_injection;
 mod privsep;
 mod refuse;
 mod signals;

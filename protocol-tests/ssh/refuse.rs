@@ -86,7 +86,7 @@ fn serve_refusals_are_logged() {
         &[
             ("outcome", "refused"),
             ("mode", "ro"),
-            ("refused", "receiving into a read-only"),
+            ("refused", "sending to read-only"),
         ],
     );
     let dst = work.path("dst");
@@ -102,7 +102,7 @@ fn serve_refusals_are_logged() {
         &[
             ("outcome", "refused"),
             ("mode", "wo"),
-            ("refused", "sending from a write-only"),
+            ("refused", "reading from write-only"),
         ],
     );
     let out = serve.run_ssh(&unknown, &[], &["true"]);

@@ -50,6 +50,12 @@ pub fn parse_original_command(cmd: &str) -> Result<Request, CliError> {
 }
 
 /// `rsync`, `openrsync`, or an absolute path to either.
+/// Whether `words` (a tokenized command) run `rsync --server`: the client
+/// on the other end then speaks the rsync protocol.
+pub fn is_server_command(words: &[String]) -> bool {
+    matches!(words, [prog, server, ..] if is_rsync_program(prog) && server == "--server")
+}
+
 fn is_rsync_program(word: &str) -> bool {
     let base = match word.rsplit_once('/') {
         Some((dir, base)) if word.starts_with('/') && !dir.split('/').any(|c| c == "..") => base,

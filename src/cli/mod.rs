@@ -32,7 +32,9 @@ mod server_args_tests;
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod wrapper_tests;
 
-pub use forced::{parse_original_command, tokenize, Request, MAX_COMMAND_LEN, MAX_WORDS};
+pub use forced::{
+    is_server_command, parse_original_command, tokenize, Request, MAX_COMMAND_LEN, MAX_WORDS,
+};
 pub use options::{AltDest, Options};
 pub use secluded::{
     read_secluded_args, MAX_SECLUDED_ARGS, MAX_SECLUDED_ARG_LEN, MAX_SECLUDED_TOTAL,

@@ -327,6 +327,10 @@ fn apply_valued(opt: Opt, v: &str, o: &mut Options) -> Result<(), CliError> {
             // main.c: "if (write_batch < 0) dry_run = 1;"
             o.dry_run = true;
         }
+        WriteBatch | ReadBatch => {
+            text(opt, v, MAX_PATH_VALUE)?;
+            o.batch = Some(opt.name());
+        }
         StopAfter => o.stop_after = Some(u32_in(opt, v, i32_max)?),
         StopAt => o.stop_at = Some(text(opt, v, MAX_TEXT_VALUE)?),
         // Flags never reach here (see `apply`).

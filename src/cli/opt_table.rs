@@ -35,7 +35,7 @@ pub(crate) enum Opt {
     Timeout, Bwlimit, BackupDir, Suffix, MaxDelete, MinSize, MaxSize,
     MaxAlloc, ChecksumSeed, PartialDir, Usermap, Groupmap, CompareDest,
     CopyDest, LinkDest, Info, Debug, Stderr, FilesFrom, Iconv, LogFile,
-    OnlyWriteBatch, StopAfter, StopAt,
+    OnlyWriteBatch, WriteBatch, ReadBatch, StopAfter, StopAt,
 }
 
 /// Spelling (`--long`, or `-X` for letters with no long form a client
@@ -232,6 +232,8 @@ const TABLE: &[(&str, Option<char>, Opt)] = &[
     ("--iconv", None, Opt::Iconv),
     ("--log-file", None, Opt::LogFile),
     ("--only-write-batch", None, Opt::OnlyWriteBatch),
+    ("--write-batch", None, Opt::WriteBatch),
+    ("--read-batch", None, Opt::ReadBatch),
     ("--stop-after", None, Opt::StopAfter),
     ("--time-limit", None, Opt::StopAfter),
     ("--stop-at", None, Opt::StopAt),
@@ -291,6 +293,8 @@ impl Opt {
                 | Iconv
                 | LogFile
                 | OnlyWriteBatch
+                | WriteBatch
+                | ReadBatch
                 | StopAfter
                 | StopAt
         )

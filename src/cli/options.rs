@@ -259,8 +259,33 @@ pub struct Options {
     pub stop_at: Option<String>,
     /// `--only-write-batch=NAME` (the name is the client's; unused here).
     pub only_write_batch: Option<String>,
+    /// `--write-batch=NAME` or `--read-batch=NAME`: which one (a client
+    /// sends them only through `-M`; a server never takes part in a batch).
+    pub batch: Option<&'static str>,
+    /// How the client spelled each option it sent: (canonical name,
+    /// spelling), e.g. `("--backup", "-b")`, the last spelling of each.
+    pub spelled: Vec<(&'static str, String)>,
     /// `--progress` (openrsync sends it; meaningless on a server).
     pub progress: bool,
+}
+
+impl Options {
+    /// The option named `canonical` the way the client wrote it (`-b` for
+    /// `--backup` when it came in a bundle), or `canonical` itself.
+    pub fn spelling(&self, canonical: &str) -> String {
+        self.spelled
+            .iter()
+            .find(|(c, _)| *c == canonical)
+            .map_or_else(|| canonical.to_string(), |(_, s)| s.clone())
+    }
+
+    /// Remembers that `canonical` was written as `as_written`.
+    pub(crate) fn spell(&mut self, canonical: &'static str, as_written: String) {
+        match self.spelled.iter_mut().find(|(c, _)| *c == canonical) {
+            Some(e) => e.1 = as_written,
+            None => self.spelled.push((canonical, as_written)),
+        }
+    }
 }
 
 impl Default for Options {
@@ -377,6 +402,8 @@ impl Default for Options {
             stop_after: None,
             stop_at: None,
             only_write_batch: None,
+            batch: None,
+            spelled: Vec::new(),
             progress: false,
         }
     }

@@ -129,6 +129,7 @@ impl Parser {
         };
         let opt = lookup_long(name)
             .ok_or_else(|| CliError::UnknownOption(format!("--{}", snippet(name))))?;
+        self.spell(opt, format!("--{name}"));
         let value = if opt.takes_value() {
             match inline {
                 Some(v) => Some(v),
@@ -158,6 +159,7 @@ impl Parser {
         for (i, c) in letters.char_indices() {
             let opt = lookup_short(c)
                 .ok_or_else(|| CliError::UnknownOption(format!("-{}", snippet(&c.to_string()))))?;
+            self.spell(opt, format!("-{c}"));
             if !opt.takes_value() {
                 self.apply(opt, None)?;
                 continue;
@@ -185,6 +187,11 @@ impl Parser {
             Opt::Secluded if self.in_secluded => Ok(()),
             _ => apply(opt, value, &mut self.options),
         }
+    }
+
+    /// Remembers the client's spelling of `opt`, for refusals that name it.
+    fn spell(&mut self, opt: Opt, as_written: String) {
+        self.options.spell(opt.name(), as_written);
     }
 
     fn into_args(self) -> ServerArgs {

@@ -1,11 +1,17 @@
 //! The process driver: reads our argv and `SSH_ORIGINAL_COMMAND`, applies
 //! the policy, and pumps stdin/stdout through the protocol.
 //!
-//! Refusals after a well-formed `rsync --server` request are delivered
-//! inside the protocol, the way rsync's `support/deny-rsync` does it:
-//! we announce protocol 29 (so no compat flags or name lists follow), send
-//! a zero seed, then an error line and an exit message, so that the stock
-//! client prints our reason instead of "connection unexpectedly closed".
+//! Refusals of an `rsync --server` request are delivered inside the
+//! protocol, the way rsync's `support/deny-rsync` does it: we announce
+//! protocol 29 (so no compat flags or name lists follow), send a zero
+//! seed, then an error line and an exit message, so that the stock client
+//! prints our reason instead of "connection unexpectedly closed". What the
+//! client reads at that moment depends on what it asked for (see
+//! [`Listener`]): a pushing client with a remote `--files-from` first reads
+//! the raw name list (`main.c client_run()`, `flist.c send_file_list()`
+//! below protocol 31), and a daemon client over a remote shell
+//! (`rsync --server --daemon`) reads `@RSYNCD:` text lines
+//! (`clientserver.c start_inband_exchange()`).
 //!
 //! Every wait for the client, from the first byte of the `-s` arguments
 //! to the last of the goodbye, is bounded by the session's
@@ -55,10 +61,7 @@ pub fn main_entry() -> i32 {
         }
         Invocation::Forced(flags) => match std::env::var_os("SSH_ORIGINAL_COMMAND") {
             None => {
-                let exe = std::env::current_exe()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|_| "rrsync-rs".into());
-                eprintln!("{}", cli::hint_line(&exe));
+                eprintln!("{}", no_command_line(under_sshd()));
                 1
             }
             Some(cmd) => {
@@ -81,6 +84,28 @@ pub fn main_entry() -> i32 {
             eprintln!("rrsync-rs: this build has no `serve` (cargo feature `ssh` is off)");
             1
         }
+    }
+}
+
+/// Whether sshd started us (an interactive login on a forced-command key):
+/// any of the variables sshd sets for a session.
+fn under_sshd() -> bool {
+    ["SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some())
+}
+
+/// The line printed when no `SSH_ORIGINAL_COMMAND` came. A remote user
+/// (under sshd) learns only that the key runs rsync, nothing about the
+/// server; a local operator gets the key-line hint with our path.
+fn no_command_line(remote: bool) -> String {
+    if remote {
+        "this key only runs rsync".to_string()
+    } else {
+        let exe = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "rrsync-rs".into());
+        cli::hint_line(&exe)
     }
 }
 
@@ -132,24 +157,40 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
     clock: &IdleClock,
 ) -> (i32, crate::audit::Transfer) {
     let none = crate::audit::Transfer::default();
+    let mut listener = Listener::of_command(command, &[]);
+    if listener == Listener::Daemon {
+        let msg = crate::policy::PolicyError::Refused("--daemon".into()).to_string();
+        return (refuse_to(listener, &mut r, &mut w, &msg, 1, clock), none);
+    }
     let args = match cli::parse_original_command(command) {
         Ok(Request::True) => return (0, none),
         Ok(Request::Rsync(a)) => a,
         Err(e) => {
-            eprintln!("rrsync-rs: {e}");
-            return (e.exit_code(), none);
+            return (
+                refuse_to(listener, &mut r, &mut w, &e.to_string(), e.exit_code(), clock),
+                none,
+            )
         }
     };
     // The client's --timeout governs from the first byte; with -s it is
     // not known until the arguments have arrived.
     clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);
     let args = if args.options.secluded {
-        match cli::read_secluded_args(&mut r).and_then(|words| cli::complete_secluded(args, &words))
-        {
+        let words = match cli::read_secluded_args(&mut r) {
+            Ok(words) => words,
+            Err(e) => {
+                return (
+                    refuse_to(listener, &mut r, &mut w, &e.to_string(), e.exit_code(), clock),
+                    none,
+                )
+            }
+        };
+        listener = Listener::of_command(command, &words);
+        match cli::complete_secluded(args, &words) {
             Ok(a) => a,
             Err(_) if clock.expired().is_some() => return (timed_out(clock), none),
             Err(e) => {
-                let code = refuse(&mut r, &mut w, &e.to_string(), e.exit_code(), clock);
+                let code = refuse_to(listener, &mut r, &mut w, &e.to_string(), e.exit_code(), clock);
                 return (code, none);
             }
         }
@@ -160,7 +201,7 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
     match crate::policy::authorize(flags, args) {
         Ok(session) => session::run(flags, session, r, w, clock),
         Err(e) => (
-            refuse(&mut r, &mut w, &e.to_string(), e.exit_code(), clock),
+            refuse_to(listener, &mut r, &mut w, &e.to_string(), e.exit_code(), clock),
             none,
         ),
     }
@@ -175,9 +216,74 @@ fn timed_out(clock: &IdleClock) -> i32 {
     crate::error::code::TIMEOUT
 }
 
-/// Delivers a refusal through the protocol and returns `code`. Every
-/// wait in it is bounded by `clock`; a refusal the client does not take
-/// in time is reported on stderr with the deadline that expired.
+/// How the client reads a refusal at the moment we send it, judged from
+/// the words of its request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    /// Not `rsync --server`: nothing speaks the protocol on the other
+    /// end, so one line on stderr.
+    Stderr,
+    /// `rsync --server --daemon`: a daemon client over a remote shell,
+    /// which reads the `@RSYNCD:` greeting and then `@ERROR:` lines.
+    Daemon,
+    /// An rsync client that reads the protocol. `raw_files_from`: it
+    /// pushes with a remote `--files-from`, so after the seed it reads the
+    /// raw NUL-separated name list before it reads multiplexed messages.
+    Protocol {
+        /// The client reads a raw files-from list first.
+        raw_files_from: bool,
+    },
+}
+
+impl Listener {
+    /// The listener for an `SSH_ORIGINAL_COMMAND` (and, with `-s`, the
+    /// arguments read from stdin).
+    pub fn of_command(command: &str, secluded: &[String]) -> Listener {
+        let Ok(words) = cli::tokenize(command) else {
+            return Listener::Stderr;
+        };
+        if !cli::is_server_command(&words) {
+            return Listener::Stderr;
+        }
+        let options =
+            |w: &[String]| -> Vec<String> { w.iter().take_while(|w| *w != ".").cloned().collect() };
+        let mut opts = options(words.get(2..).unwrap_or_default());
+        opts.extend(options(secluded));
+        if opts.iter().any(|w| w == "--daemon") {
+            return Listener::Daemon;
+        }
+        let sender = words.get(2).is_some_and(|w| w == "--sender");
+        Listener::Protocol {
+            raw_files_from: !sender && remote_files_from(&opts),
+        }
+    }
+
+    /// The listener of a session that the policy authorised.
+    pub fn of_options(o: &crate::cli::Options) -> Listener {
+        Listener::Protocol {
+            raw_files_from: !o.sender && o.files_from.as_deref().is_some_and(|f| f != "-"),
+        }
+    }
+}
+
+/// Whether the options name a files-from list other than `-` (which a
+/// server receives only when the list is on the server's side).
+fn remote_files_from(opts: &[String]) -> bool {
+    let mut it = opts.iter();
+    while let Some(w) = it.next() {
+        let value = match w.strip_prefix("--files-from") {
+            Some("") => it.next().map(String::as_str),
+            Some(v) => v.strip_prefix('='),
+            None => None,
+        };
+        if value.is_some_and(|v| v != "-") {
+            return true;
+        }
+    }
+    false
+}
+
+/// Delivers a refusal through the protocol and returns `code`.
 pub fn refuse<R: Read, W: Write>(
     r: &mut R,
     w: &mut W,
@@ -185,14 +291,38 @@ pub fn refuse<R: Read, W: Write>(
     code: i32,
     clock: &IdleClock,
 ) -> i32 {
-    if deliver_refusal(r, w, msg, code).is_err() {
+    let listener = Listener::Protocol {
+        raw_files_from: false,
+    };
+    refuse_to(listener, r, w, msg, code, clock)
+}
+
+/// Delivers a refusal the way `listener` reads it and returns `code`.
+/// Every wait in it is bounded by `clock`; a refusal the client does not
+/// take in time is reported on stderr with the deadline that expired.
+pub fn refuse_to<R: Read, W: Write>(
+    listener: Listener,
+    r: &mut R,
+    w: &mut W,
+    msg: &str,
+    code: i32,
+    clock: &IdleClock,
+) -> i32 {
+    let sent = match listener {
+        Listener::Stderr => Err(io::ErrorKind::Unsupported.into()),
+        Listener::Daemon => deliver_daemon_refusal(w, msg),
+        Listener::Protocol { raw_files_from } => deliver_refusal(r, w, msg, code, raw_files_from),
+    };
+    if sent.is_err() {
         eprintln!("rrsync-rs: {msg}");
         if let Some(why) = clock.expired() {
             eprintln!("rrsync-rs: {why}");
         }
     }
-    clock.cap(DRAIN_SECS);
-    drain(r);
+    if listener != Listener::Stderr {
+        clock.cap(DRAIN_SECS);
+        drain(r);
+    }
     code
 }
 
@@ -218,6 +348,7 @@ fn deliver_refusal<R: Read, W: Write>(
     w: &mut W,
     msg: &str,
     code: i32,
+    raw_files_from: bool,
 ) -> io::Result<()> {
     let mut out = Vec::new();
     put_i32(&mut out, 29);
@@ -227,11 +358,41 @@ fn deliver_refusal<R: Read, W: Write>(
     r.read_exact(&mut v)?;
     let mut mux = crate::wire::MuxWriter::new(w);
     mux.write_all(&0i32.to_le_bytes())?;
+    if raw_files_from {
+        // An empty name ends the list (io.c `read_line()` with
+        // RL_EOL_NULLS); the client then sends an empty file list and
+        // reads multiplexed messages again.
+        mux.write_all(b"\0")?;
+    }
     mux.set_multiplexed(true)?;
     let line = format!("rsync: [server] {msg}\n");
     mux.send_msg(MsgCode::Error, line.as_bytes())?;
     mux.send_msg_int(MsgCode::ErrorExit, code)?;
     mux.flush()
+}
+
+/// Tells the client that `n` of its filter rules were skipped because they
+/// name a merge file outside the served directory (never which path).
+pub(crate) fn warn_skipped_rules<R: Read, W: Write>(
+    conn: &mut crate::role::Conn<R, W>,
+    n: usize,
+) -> io::Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    let who = conn.who;
+    conn.warning(&format!(
+        "rsync: [{who}] skipped {n} filter rule(s) naming a merge file outside the served directory"
+    ))
+}
+
+/// The daemon protocol's refusal: our greeting (protocol 31, which needs
+/// no digest list), then `@ERROR: MSG`, which the client prints before it
+/// exits with RERR_STARTCLIENT (`clientserver.c start_inband_exchange()`).
+fn deliver_daemon_refusal<W: Write>(w: &mut W, msg: &str) -> io::Result<()> {
+    let text = format!("@RSYNCD: 31.0\n@ERROR: {msg}\n");
+    w.write_all(text.as_bytes())?;
+    w.flush()
 }
 
 fn dup_fail() -> std::os::fd::OwnedFd {

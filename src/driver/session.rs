@@ -53,6 +53,10 @@ fn run_session<R: Read, W: Write + Send + 'static>(
     w: W,
     clock: &IdleClock,
 ) -> (i32, Transfer) {
+    let listener = super::Listener::of_options(match &session {
+        Session::Send(p) => p.options(),
+        Session::Receive(p) => p.options(),
+    });
     let root = match Root::open(&flags.root) {
         Ok(root) => root,
         Err(e) => {
@@ -61,10 +65,8 @@ fn run_session<R: Read, W: Write + Send + 'static>(
                 crate::role::conn::strerror(&e)
             );
             let (mut r, mut w) = (r, w);
-            return (
-                super::refuse(&mut r, &mut w, &msg, 5, clock),
-                Transfer::default(),
-            );
+            let code = super::refuse_to(listener, &mut r, &mut w, &msg, 5, clock);
+            return (code, Transfer::default());
         }
     };
     let _lock = if flags.no_lock {
@@ -75,8 +77,8 @@ fn run_session<R: Read, W: Write + Send + 'static>(
             Ok(None) | Err(_) => {
                 let (mut r, mut w) = (r, w);
                 let msg = "another session is already accessing this directory (try again later)";
-                let code =
-                    super::refuse(&mut r, &mut w, msg, crate::error::code::START_CLIENT, clock);
+                let code = crate::error::code::START_CLIENT;
+                let code = super::refuse_to(listener, &mut r, &mut w, msg, code, clock);
                 return (code, Transfer::default());
             }
         }
@@ -162,6 +164,7 @@ fn sender_session<R: Read, W: Write>(
     let file_kind =
         resolve(&hs.file_checksum).ok_or_else(|| ("unsupported checksum choice".to_string(), 4))?;
     let rules = crate::filter::recv_filter_list(&mut conn.r, p).map_err(|e| (e.to_string(), 2))?;
+    super::warn_skipped_rules(conn, rules.skipped_rules()).map_err(|e| (e.to_string(), 12))?;
     let mut filter = SenderFilter(crate::filter::FilterStack::new(rules));
     let mut tokens = crate::token::TokenEncoder::new(hs.compression, o.compress_level)
         .map_err(|e| (e.to_string(), 4))?;
@@ -330,7 +333,10 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         o.prune_empty_dirs,
     ) {
         match crate::filter::recv_filter_list(&mut conn.r, p) {
-            Ok(f) => Some(f),
+            Ok(f) => {
+                let _ = super::warn_skipped_rules(&mut conn, f.skipped_rules());
+                Some(f)
+            }
             Err(e) => return (fail(&mut conn, e.to_string(), 2), Transfer::default()),
         }
     } else {

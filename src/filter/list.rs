@@ -28,6 +28,8 @@ pub struct FilterList {
     pub(crate) delete_excluded: bool,
     pub(crate) abs_prefix: Vec<u8>,
     pub(crate) received: usize,
+    /// Rules skipped because they name a merge file outside the root.
+    pub(crate) skipped: usize,
 }
 
 /// One name being checked.
@@ -49,7 +51,14 @@ impl FilterList {
             delete_excluded: false,
             abs_prefix: Vec::new(),
             received: 0,
+            skipped: 0,
         }
+    }
+
+    /// Rules skipped so far because they name a merge file that is not
+    /// beneath the root (the caller warns the client once).
+    pub fn skipped_rules(&self) -> usize {
+        self.skipped
     }
 
     /// Parse and append one rule in wire form.
@@ -79,7 +88,9 @@ impl FilterList {
         read_file: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>,
     ) -> Result<(), FilterError> {
         let mut ctx = LoadCtx::new(self, self.entries.entries.len(), Some(read_file), None);
-        load::resolve_pending(&mut self.entries, &mut ctx)
+        let r = load::resolve_pending(&mut self.entries, &mut ctx);
+        self.skipped += ctx.skipped;
+        r
     }
 
     /// --delete-excluded: rules without `s`/`r` become sender-only.

@@ -111,6 +111,8 @@ pub(crate) struct LoadCtx<'a> {
     /// Names of the live dir-merge rules (a repeated name is ignored).
     active: Vec<Vec<u8>>,
     budget: usize,
+    /// Rules skipped because their merge file is not beneath the root.
+    pub(crate) skipped: usize,
 }
 
 impl<'a> LoadCtx<'a> {
@@ -130,6 +132,7 @@ impl<'a> LoadCtx<'a> {
             protocol: list.protocol,
             active,
             budget: MAX_RULES.saturating_sub(held),
+            skipped: 0,
         }
     }
 
@@ -236,8 +239,11 @@ pub(crate) fn add_rule(
     Ok(())
 }
 
-/// Read a `.` merge file now; a missing file is an error (upstream's
-/// XFLG_FATAL_ERRORS). Its anchored rules stay root-anchored.
+/// Read a `.` merge file now. One that cannot be read beneath the root
+/// (missing, or a symlink out, which the caller's confined reader refuses)
+/// is skipped and counted, as upstream drops a peer's merge rule whose
+/// file does not open under `--confine-root` (no XFLG_FATAL_ERRORS for
+/// rules that arrive over the wire). Its anchored rules stay root-anchored.
 fn read_merge(
     entries: &mut RuleSeq,
     cut: &mut bool,
@@ -247,9 +253,10 @@ fn read_merge(
     if ctx.depth >= MAX_MERGE_DEPTH {
         return Err(FilterError::MergeDepth);
     }
-    let content = ctx
-        .read(&rule.pattern)?
-        .ok_or(FilterError::MergeFileMissing)?;
+    let Some(content) = ctx.read(&rule.pattern)? else {
+        ctx.skipped += 1;
+        return Ok(());
+    };
     ctx.depth += 1;
     let r = parse_content(
         entries,
@@ -315,6 +322,8 @@ fn parse_content(
         match parse_rule(piece, t, false) {
             Ok(rule) => add_rule(entries, cut, rule, ctx, per_dir)?,
             Err(FilterError::PatternTooLong) => continue,
+            // A merge rule naming a file outside the root: skipped.
+            Err(FilterError::UnsafeMergeName) => ctx.skipped += 1,
             Err(e) => return Err(e),
         }
     }

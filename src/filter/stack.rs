@@ -108,12 +108,16 @@ impl FilterStack {
             self.started = true;
             let held = self.list.len() + in_frames;
             let mut ctx = LoadCtx::new(&self.list, held, Some(&mut *read_file), None);
-            load::resolve_pending(&mut self.list.entries, &mut ctx)?;
+            let r = load::resolve_pending(&mut self.list.entries, &mut ctx);
+            self.list.skipped += ctx.skipped;
+            r?;
         }
         let held = self.list.len() + in_frames;
         let mut ctx = LoadCtx::new(&self.list, held, Some(read_file), Some(dir));
         let before = ctx.budget();
-        load::enter(&mut self.list.entries, &mut ctx)?;
+        let r = load::enter(&mut self.list.entries, &mut ctx);
+        self.list.skipped += ctx.skipped;
+        r?;
         let used = before.saturating_sub(ctx.budget());
         self.consumed.push(used);
         self.dirs.push(dir.to_vec());

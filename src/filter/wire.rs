@@ -95,7 +95,12 @@ pub fn recv_filter_list(r: &mut impl Read, protocol: u32) -> Result<FilterList, 
         }
         let mut buf = vec![0u8; len];
         r.read_exact(&mut buf)?;
-        list.push_wire_rule(&buf)?;
+        match list.push_wire_rule(&buf) {
+            // A merge rule naming a file outside the root is skipped, not
+            // the whole transfer (rsync 3.5 `--confine-root`).
+            Err(FilterError::UnsafeMergeName) => list.skipped += 1,
+            r => r?,
+        }
     }
     Ok(list)
 }

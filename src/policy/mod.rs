@@ -30,23 +30,28 @@ pub enum Mode {
     WriteOnly,
 }
 
-/// Why a request was refused.
+/// Why a request was refused. The texts are rrsync's own where rrsync has
+/// one (`support/rrsync` `die()` calls), so that scripts and people who
+/// know rrsync find the same lines; options are named the way the client
+/// spelled them (`-b`, not `--backup`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     /// A pull from a `-wo` server.
-    #[error("sending from a write-only server is not allowed")]
+    #[error("reading from write-only server is not allowed")]
     SendFromWriteOnly,
     /// A push to a `-ro` server.
-    #[error("receiving into a read-only server is not allowed")]
+    #[error("sending to read-only server is not allowed")]
     ReceiveIntoReadOnly,
-    /// An option this server's configuration refuses.
-    #[error("option {0} is not allowed on this server")]
-    Refused(&'static str),
-    /// An option this implementation does not support.
+    /// An option this server's configuration refuses (as the client
+    /// spelled it).
+    #[error("option {0} has been disabled on this server.")]
+    Refused(String),
+    /// An option this implementation does not support (as spelled).
     #[error("option {0} is not supported by this server")]
-    Unsupported(&'static str),
+    Unsupported(String),
     /// A path or option value with a `..` component; the text names the
-    /// client's own path or `--option=value` (never the server root).
+    /// option (or `arg` for a transfer path), as rrsync does, never a
+    /// server path.
     #[error("do not use .. in {0} (anchor the path at the root of your restricted dir)")]
     DotDot(String),
     /// A directory option that resolves outside the root.
@@ -239,30 +244,37 @@ fn is_filesystem_root(p: &Path) -> bool {
             .all(|c| matches!(c, Component::RootDir | Component::CurDir))
 }
 
-fn refuse_if(cond: bool, name: &'static str) -> Result<(), PolicyError> {
+/// `Err(make(spelling))` when `cond` holds: the option `name` as the
+/// client wrote it.
+fn deny(
+    cond: bool,
+    o: &Options,
+    name: &str,
+    make: fn(String) -> PolicyError,
+) -> Result<(), PolicyError> {
     if cond {
-        Err(PolicyError::Refused(name))
-    } else {
-        Ok(())
-    }
-}
-
-fn unsupported_if(cond: bool, name: &'static str) -> Result<(), PolicyError> {
-    if cond {
-        Err(PolicyError::Unsupported(name))
+        Err(make(o.spelling(name)))
     } else {
         Ok(())
     }
 }
 
 fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<(), PolicyError> {
+    let refuse_if = |cond: bool, name: &str| deny(cond, o, name, PolicyError::Refused);
+    let unsupported_if = |cond: bool, name: &str| deny(cond, o, name, PolicyError::Unsupported);
     // rrsync refuses these everywhere.
     refuse_if(o.daemon, "--daemon")?;
-    refuse_if(o.log_file.is_some(), "--log-file")?;
     refuse_if(o.debug.is_some(), "--debug")?;
     refuse_if(o.copy_devices, "--copy-devices")?;
     refuse_if(o.write_devices, "--write-devices")?;
     refuse_if(o.no_munge_links, "--no-munge-links")?;
+    // A server never takes part in a batch: refused before the protocol
+    // starts, rather than a session that waits for what never comes.
+    refuse_if(o.only_write_batch.is_some(), "--only-write-batch")?;
+    refuse_if(o.batch.is_some(), o.batch.unwrap_or_default())?;
+    // rrsync allows --log-file beneath a writable root; we do not write
+    // one (docs/notes/refusals.md says why).
+    refuse_if(o.log_file.is_some(), "--log-file")?;
     // Not implemented here.
     unsupported_if(o.iconv.is_some(), "--iconv")?;
     unsupported_if(o.acls, "--acls")?;
@@ -306,13 +318,14 @@ fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<
 /// Normalises the paths and every path-valued option in place.
 fn normalize_all(args: &mut ServerArgs) -> Result<(), PolicyError> {
     for p in &mut args.paths {
-        *p = paths::normalize(p).map_err(|()| PolicyError::DotDot(snippet(p)))?;
+        *p = paths::normalize(p).map_err(|()| PolicyError::DotDot("arg".into()))?;
     }
     let dest = args.paths.first().cloned().unwrap_or_else(|| ".".into());
+    let temp_dir = args.options.spelling("--temp-dir");
     let o = &mut args.options;
     if o.sender {
         normalize_opt(&mut o.backup_dir, "--backup-dir")?;
-        normalize_opt(&mut o.temp_dir, "--temp-dir")?;
+        normalize_opt(&mut o.temp_dir, &temp_dir)?;
         for (kind, dir) in &mut o.alt_dest {
             *dir = normalize_value(dir, kind.option_name())?;
         }
@@ -351,7 +364,7 @@ fn normalize_opt(v: &mut Option<String>, name: &str) -> Result<(), PolicyError> 
 }
 
 fn normalize_value(v: &str, name: &str) -> Result<String, PolicyError> {
-    paths::normalize(v).map_err(|()| PolicyError::DotDot(format!("{name}={}", snippet(v))))
+    paths::normalize(v).map_err(|()| PolicyError::DotDot(name.to_string()))
 }
 
 #[cfg(test)]

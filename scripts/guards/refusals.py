@@ -1,0 +1,31 @@
+# Refusals and key set-up (issue 9, "Key set-up and refusals"): each guard
+# removed makes its protocol test fail. `A` is predefined.
+R = "push::refusals::"
+MUTANTS = [
+("refusal-raw-files-from", "Refusal state", [
+  ("src/driver/mod.rs", "    if raw_files_from {\n        // An empty name", "    if false && raw_files_from {\n        // An empty name"),
+], [R + "remote_files_from_refusals_are_readable"], "fail"),
+("refusal-daemon", "Refusal state", [
+  ("src/driver/mod.rs", "    if listener == Listener::Daemon {", "    if false && listener == Listener::Daemon {"),
+], [R + "daemon_client_over_ssh_reads_an_error_line"], "fail"),
+("refusal-batch", "Refusal", [
+  ("src/policy/mod.rs", "    refuse_if(o.only_write_batch.is_some(), \"--only-write-batch\")?;\n    refuse_if(o.batch.is_some(), o.batch.unwrap_or_default())?;", "    let _ = o.batch;"),
+], [R + "batch_options_are_refused_up_front"], "fail"),
+("refusal-spelling", "Refusal wording", [
+  ("src/cli/options.rs", "            .map_or_else(|| canonical.to_string(), |(_, s)| s.clone())", "            .map_or_else(|| canonical.to_string(), |_| canonical.to_string())"),
+], [R + "rrsync_wording_and_the_client_spelling"], "fail"),
+("hint-under-sshd", "Server paths", [
+  ("src/driver/mod.rs", "fn no_command_line(remote: bool) -> String {\n    if remote {", "fn no_command_line(remote: bool) -> String {\n    if false && remote {"),
+], [R + "interactive_login_learns_nothing_about_the_server"], "fail"),
+("strerror-exdev", "Server paths", [
+  ("src/role/conn.rs", "        Some(n) if n == rustix::io::Errno::XDEV.raw_os_error() => return ESCAPE_TEXT.into(),", "        Some(n) if false && n == rustix::io::Errno::XDEV.raw_os_error() => return ESCAPE_TEXT.into(),"),
+], [R + "confinement_stop_is_said_in_words"], "fail"),
+("merge-skip-wire", "Filter", [
+  ("src/filter/wire.rs", "            Err(FilterError::UnsafeMergeName) => list.skipped += 1,", "            Err(FilterError::UnsafeMergeName) => return Err(FilterError::UnsafeMergeName),"),
+], [A + "sender::merge_files_outside_the_root", R + "merge_file_outside_the_root_is_skipped_with_a_warning"], "fail"),
+("authorize-control", "Key set-up", [
+  ("src/authorize.rs", "    path_text(\"DIR\", &dir)?;", "    let _ = path_text(\"DIR\", &dir);"),
+  ("src/authorize.rs", "    no_control(\"the key line\", line)?;", "    let _ = no_control(\"the key line\", line);"),
+  ("src/authorize.rs", "    if line.lines().count() != 1 {", "    if false && line.lines().count() != 1 {"),
+], ["ssh::authorize_injection::authorize_refuses_control_characters"], "fail"),
+]
