@@ -94,20 +94,20 @@ impl Conn {
 
     fn find(&mut self, key: &PublicKey) -> Option<Entry> {
         let shared = &self.shared;
-        let entries = self.entries.get_or_insert_with(|| {
-            match std::fs::read_to_string(&shared.authorized_keys) {
-                Ok(text) => {
-                    authkeys::parse(&text, shared.defaults.as_ref(), shared.home.as_deref()).0
-                }
-                Err(e) => {
-                    eprintln!(
-                        "rrsync-rs serve: cannot read {}: {e}",
-                        shared.authorized_keys.display()
-                    );
-                    Vec::new()
-                }
-            }
-        });
+        let entries =
+            self.entries
+                .get_or_insert_with(|| match std::fs::read(&shared.authorized_keys) {
+                    Ok(text) => {
+                        authkeys::parse(&text, shared.defaults.as_ref(), shared.home.as_deref()).0
+                    }
+                    Err(e) => {
+                        eprintln!(
+                            "rrsync-rs serve: cannot read {}: {e}",
+                            shared.authorized_keys.display()
+                        );
+                        Vec::new()
+                    }
+                });
         entries
             .iter()
             .find(|e| e.key.key_data() == key.key_data())

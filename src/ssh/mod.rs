@@ -16,6 +16,7 @@ pub mod authkeys;
 pub mod bridge;
 pub mod handler;
 pub mod hostkey;
+pub mod keyline;
 pub mod server;
 
 use std::ffi::OsString;
@@ -184,7 +185,7 @@ fn start(a: ServeArgs, home: Option<PathBuf>) -> Result<i32, String> {
         if generated { "generated " } else { "" },
         a.host_key.display()
     );
-    match std::fs::read_to_string(&a.authorized_keys) {
+    match std::fs::read(&a.authorized_keys) {
         Ok(text) => {
             let (entries, warnings) = authkeys::parse(&text, a.defaults.as_ref(), home.as_deref());
             for w in warnings {
