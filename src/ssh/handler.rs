@@ -188,6 +188,10 @@ impl russh::server::Handler for Conn {
         _user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
+        if super::server::weak_algorithm(offer.algorithm) {
+            self.refuse("ssh-rsa (SHA-1) signature refused");
+            return Ok(reject());
+        }
         if self.find(offer.public_key).is_some() {
             return Ok(Auth::Accept);
         }
@@ -203,6 +207,9 @@ impl russh::server::Handler for Conn {
         user: &str,
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
+        if super::server::weak_algorithm(key.algorithm) {
+            return Ok(reject());
+        }
         let Some(entry) = self.find(key.public_key) else {
             return Ok(reject());
         };
