@@ -8,6 +8,7 @@
 //! time-out, and skips loudly when `ssh`/`ssh-keygen` are missing.
 
 mod authorize;
+mod hardening;
 mod refuse;
 mod signals;
 mod transfer;

@@ -115,7 +115,7 @@ pub fn serve_counted<R: Read, W: Write + Send + 'static>(
         Ok(Request::True) => return (0, none),
         Ok(Request::Rsync(a)) => a,
         Err(e) => {
-            eprintln!("rrsync-rs: {e}");
+            eprintln!("rrsync-rs: {}", crate::audit::escape(&e.to_string()));
             return (e.exit_code(), none);
         }
     };
@@ -137,7 +137,7 @@ pub fn serve_counted<R: Read, W: Write + Send + 'static>(
 /// Delivers a refusal through the protocol and returns `code`.
 pub fn refuse<R: Read, W: Write>(r: &mut R, w: &mut W, msg: &str, code: i32) -> i32 {
     if deliver_refusal(r, w, msg, code).is_err() {
-        eprintln!("rrsync-rs: {msg}");
+        eprintln!("rrsync-rs: {}", crate::audit::escape(msg));
     }
     drain(r);
     code

@@ -246,7 +246,7 @@ fn start<R: Read, W: Write>(
         Err(e) => {
             // Multiplexing is not on yet: stderr is the only channel the
             // client (and, under sshd, the operator's log) reads now.
-            eprintln!("rrsync-rs: {e}");
+            eprintln!("rrsync-rs: {}", crate::audit::escape(&e.to_string()));
             let _ = conn.flush();
             return Err(e.exit_code());
         }

@@ -16,8 +16,8 @@
 //!   closing quote but a comma refuses the line, as in sshd.
 //! - Stricter than sshd, so that a careless line fails closed: a flag
 //!   given twice (`pty,no-pty`, `restrict,restrict`), `tunnel=` or
-//!   `expiry-time=` given twice, an empty option (`a,,b`), a NUL byte and
-//!   a line break are refused too.
+//!   `expiry-time=` given twice, an empty option (`a,,b`), a NUL byte, a
+//!   carriage return and a line break are refused too.
 //!
 //! [`parse_line`] is the one entry point, shared by `serve` and by
 //! `authorize` (which checks the line it is about to write). Independent
@@ -129,8 +129,11 @@ pub struct KeyLine {
 /// Parses one line (without its line break) as sshd would. Comments and
 /// blank lines are the caller's business: they are a [`LineError::Key`].
 pub fn parse_line(line: &str) -> Result<KeyLine, LineError> {
-    if line.contains(['\n', '\r']) {
+    if line.contains('\n') {
         return syntax("a line break inside the line");
+    }
+    if line.contains('\r') {
+        return strict("a carriage return inside the line");
     }
     if line.contains('\0') {
         return strict("a NUL byte");

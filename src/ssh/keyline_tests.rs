@@ -87,6 +87,10 @@ fn stricter_than_sshd() {
         Err(LineError::Strict(_))
     ));
     assert!(matches!(
+        parse_line(&format!("{KEY} a\rb")),
+        Err(LineError::Strict(_))
+    ));
+    assert!(matches!(
         parse_line(&format!("{KEY}\n{KEY}")),
         Err(LineError::Syntax(_))
     ));

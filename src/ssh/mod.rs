@@ -71,10 +71,10 @@ without one are refused unless a default [FLAGS] DIR is given here.
   --max-sessions N          authenticated connections at once (default 32)
   --max-startups S:R:F      unauthenticated connections: from S on, drop new
                             ones with a chance rising from R% to 100% at F
-                            (sshd's MaxStartups; default 10:30:100)
+                            (sshd's MaxStartups; default 20:30:100)
   --max-unauth N            the same with F = N
   --per-source-max-startups N  unauthenticated connections per address
-                            (IPv6: per /64) (default 4)
+                            (IPv6: per /64) (default 8)
   --login-grace-time SECS   connect-to-authentication deadline (default 10)
   --handshake-timeout SECS  connect-to-command deadline (default 30)
   --audit FILE              append one JSON line per connection to FILE

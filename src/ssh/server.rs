@@ -246,7 +246,7 @@ async fn connection(
                 return;
             }
             Err(_) => {
-                log.with(|r| r.refuse("handshake timeout"));
+                log.with(|r| r.refuse("not authenticated within the login grace time"));
                 closer.close();
                 return;
             }
