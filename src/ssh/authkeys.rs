@@ -140,6 +140,10 @@ fn check_supported(kl: &KeyLine) -> Result<(), LineError> {
     if o.flag("verify-required") == Some(true) {
         return unsupported("verify-required");
     }
+    // This build cannot verify DSA signatures (nor does sshd by default).
+    if matches!(kl.key.key_data(), KeyData::Dsa(_)) {
+        return unsupported("an ssh-dss key");
+    }
     // sshd requires a touch for security keys unless told otherwise; the
     // signature check here does not look at the touch flag.
     let sk = matches!(
@@ -338,6 +342,19 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn dsa_keys_are_not_counted() {
+        let text = format!("command=\"rrsync-rs /x\" {DSA}\n");
+        let (e, w) = parse(&text, None, None);
+        assert!(e.is_empty());
+        assert_eq!(
+            w,
+            ["line 1: an ssh-dss key is not supported by serve; skipped"]
+        );
+    }
+
+    const DSA: &str = "ssh-dss AAAAB3NzaC1kc3MAAACBAKWfmOLcHe35Ik2r9uT/5UrxjmvqtI6tbUAigsyO4jAJNK8O2vmnYIVJyOlpXJeslcKLcpM8ZqzNCBggqSlLtWDyljHdHzEA6YLN7Ua1LpbysPg8mgSO203oexkQQIcjzt3LGVGA2VX6FFpxjN6Ws3QPqtDWNDTyzMpLQbtGX+aNAAAAFQD8h6fW8ex7RpngC1HgNKjPvxB2PQAAAIEAiGbD0hGOcoLnxn0YbgOpCWQxMuyqQrkWivjIg6iUirTRtpuLe0LWT7cmLy3qEDGexfphj78YEEvKOIDHkL8N4MnpP19DdEVO0fg8nxa9YT4Ezbn3cqIECqDaaNEN06I/Sa7U5swPp3/LOX2WFE3lTDF+r7+FQAnaIR0E9zDdkPQAAACAFEM2lJhoQE33mTEPJGngGgAqePB6IoQ8yn8mTZFeVu1/ySSnBgvcnvAj45N8rbu9pyqp4jf0k3DebOX8DxGhcpZM5lFBWp/c6DWjcxxTo/kENXLk6WkqlUO3e31KOOqtUdME88T2vslWBLFJIMMW/uSRpxLCj8L5mhmyNbxKDK4=";
 
     #[test]
     fn non_utf8_line_is_skipped_alone() {
