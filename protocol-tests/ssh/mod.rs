@@ -10,6 +10,7 @@
 mod authorize;
 mod authorize_injection;
 mod privsep;
+mod hardening;
 mod refuse;
 mod signals;
 mod transfer;

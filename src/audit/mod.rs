@@ -14,13 +14,15 @@
 //! created `0600`. Logging never breaks a transfer: failures are reported
 //! once on stderr and otherwise ignored.
 
+mod escape;
 mod sink;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
 mod time;
 
-pub use sink::{open_append, take_flag, Sink};
+pub use escape::{escape, is_unsafe};
+pub use sink::{open_append, redirect_stderr, take_flag, Sink};
 pub use time::rfc3339;
 
 use std::fmt::Write as _;
@@ -204,11 +206,14 @@ impl Record {
     }
 }
 
+/// A value for the summary line: escaped, and quoted when it holds a
+/// space or a quote, so that it cannot pass for another `key=value`.
 fn cli_snippet(v: &str) -> String {
-    if v.contains(' ') {
-        format!("{v:?}")
+    let v = escape(v);
+    if v.contains([' ', '"']) || v.is_empty() {
+        format!("\"{}\"", v.replace('"', "\\\""))
     } else {
-        v.to_string()
+        v.into_owned()
     }
 }
 
@@ -242,7 +247,7 @@ fn field(o: &mut String, k: &str, v: Option<&str>) {
             '\n' => o.push_str("\\n"),
             '\r' => o.push_str("\\r"),
             '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+            c if is_unsafe(c) => {
                 let _ = write!(o, "\\u{:04x}", c as u32);
             }
             c => o.push(c),

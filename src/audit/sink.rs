@@ -1,5 +1,7 @@
-//! Where audit records go: a file opened safely for appending, stderr, or
-//! nowhere; and the `-audit FILE` flag that names it.
+//! Where audit records go: a file opened safely for appending (and
+//! reopened at the same path after logrotate moved it), stderr, or
+//! nowhere; the `-audit FILE` flag that names it; and `serve --log FILE`,
+//! which puts stderr itself into a file.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -12,6 +14,7 @@ use super::Record;
 #[derive(Debug, Default)]
 pub struct Sink {
     file: Option<Mutex<std::fs::File>>,
+    path: Option<PathBuf>,
     json_stderr: bool,
     summary_stderr: bool,
     failed: std::sync::atomic::AtomicBool,
@@ -32,10 +35,29 @@ impl Sink {
         };
         match path {
             Some(p) if p == Path::new("-") => sink.json_stderr = true,
-            Some(p) => sink.file = Some(Mutex::new(open_append(p)?)),
+            Some(p) => {
+                sink.file = Some(Mutex::new(open_append(p)?));
+                sink.path = Some(p.to_path_buf());
+            }
             None => {}
         }
         Ok(sink)
+    }
+
+    /// Opens the file anew at its path (logrotate's SIGHUP); records
+    /// keep going to the old file if that fails.
+    pub fn reopen(&self) -> std::io::Result<()> {
+        let (Some(file), Some(path)) = (&self.file, &self.path) else {
+            return Ok(());
+        };
+        let new = open_append(path)?;
+        match file.lock() {
+            Ok(mut f) => *f = new,
+            Err(_) => return Err(std::io::Error::other("audit log lock poisoned")),
+        }
+        self.failed
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 
     /// Writes `rec`; a failure is reported once on stderr, never returned.
@@ -96,6 +118,14 @@ pub fn open_append(path: &Path) -> std::io::Result<std::fs::File> {
         return Err(std::io::Error::other("audit log is not a regular file"));
     }
     Ok(std::fs::File::from(fd))
+}
+
+/// Makes `path` (opened like [`open_append`]) our stderr, so that every
+/// later line goes there; called again after logrotate moved it.
+pub fn redirect_stderr(path: &Path) -> std::io::Result<()> {
+    let f = open_append(path)?;
+    rustix::stdio::dup2_stderr(&f)?;
+    Ok(())
 }
 
 /// Takes `-audit FILE` out of our argv (only among the flags before DIR,

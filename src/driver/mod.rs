@@ -211,7 +211,7 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
 /// `RERR_TIMEOUT`.
 fn timed_out(clock: &IdleClock) -> i32 {
     if let Some(msg) = clock.expired() {
-        eprintln!("rrsync-rs: {msg}");
+        eprintln!("rrsync-rs: {}", crate::audit::escape(&msg));
     }
     crate::error::code::TIMEOUT
 }
@@ -314,7 +314,7 @@ pub fn refuse_to<R: Read, W: Write>(
         Listener::Protocol { raw_files_from } => deliver_refusal(r, w, msg, code, raw_files_from),
     };
     if sent.is_err() {
-        eprintln!("rrsync-rs: {msg}");
+        eprintln!("rrsync-rs: {}", crate::audit::escape(msg));
         if let Some(why) = clock.expired() {
             eprintln!("rrsync-rs: {why}");
         }

@@ -276,7 +276,7 @@ fn start<R: Read, W: Write>(
             // client (and, under sshd, the operator's log) reads now. A
             // deadline is reported by the caller.
             if clock.expired().is_none() {
-                eprintln!("rrsync-rs: {e}");
+                eprintln!("rrsync-rs: {}", crate::audit::escape(&e.to_string()));
             }
             let _ = conn.flush();
             return Err(e.exit_code());

@@ -106,7 +106,7 @@ fn groups_of(group: &str, name: &str, primary: u32) -> Vec<u32> {
 /// Reads `~/.ssh/authorized_keys` of `acc`. The home directory, `.ssh`
 /// and the file must each be owned by the account or by root and not be
 /// writable by group or others; `.ssh` and the file must not be symlinks.
-pub fn read_keys(acc: &Account) -> Result<String, String> {
+pub fn read_keys(acc: &Account) -> Result<Vec<u8>, String> {
     let dir = |fd: &OwnedFd| -> Result<(), String> { check(fd, acc.uid, FileType::Directory) };
     let home = openat(
         CWD,
@@ -121,10 +121,10 @@ pub fn read_keys(acc: &Account) -> Result<String, String> {
     let file = open_in(&ssh, "authorized_keys", OFlags::NONBLOCK | OFlags::NOCTTY)
         .map_err(|e| format!("authorized_keys: {e}"))?;
     check(&file, acc.uid, FileType::RegularFile).map_err(|e| format!("authorized_keys {e}"))?;
-    let mut text = String::new();
+    let mut text = Vec::new();
     std::fs::File::from(file)
         .take(MAX_KEYS_FILE)
-        .read_to_string(&mut text)
+        .read_to_end(&mut text)
         .map_err(|e| format!("authorized_keys: {e}"))?;
     Ok(text)
 }

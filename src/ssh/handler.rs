@@ -132,12 +132,12 @@ impl Conn {
     /// The keys of the one `authorized_keys` file (the default).
     fn shared_keys(&self) -> Vec<Entry> {
         let shared = &self.shared;
-        match std::fs::read_to_string(&shared.authorized_keys) {
+        match std::fs::read(&shared.authorized_keys) {
             Ok(text) => authkeys::parse(&text, shared.defaults.as_ref(), shared.home.as_deref()).0,
             Err(e) => {
                 eprintln!(
                     "rrsync-rs serve: cannot read {}: {e}",
-                    shared.authorized_keys.display()
+                    crate::audit::escape(&shared.authorized_keys.display().to_string())
                 );
                 Vec::new()
             }
@@ -164,7 +164,7 @@ impl Conn {
         };
         let (entries, warnings) = authkeys::parse(&text, None, Some(&acc.home));
         for w in warnings {
-            eprintln!("rrsync-rs serve: ~{}/.ssh/authorized_keys: {w}", acc.name);
+            eprintln!("rrsync-rs serve: ~{}/.ssh/authorized_keys: {}", acc.name, crate::audit::escape(&w));
         }
         (Some(acc), entries)
     }
@@ -253,6 +253,10 @@ impl russh::server::Handler for Conn {
         user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
+        if super::server::weak_algorithm(offer.algorithm) {
+            self.refuse("ssh-rsa (SHA-1) signature refused");
+            return Ok(reject());
+        }
         if self.find(user, offer.public_key).is_some() {
             return Ok(Auth::Accept);
         }
@@ -268,6 +272,9 @@ impl russh::server::Handler for Conn {
         user: &str,
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
+        if super::server::weak_algorithm(key.algorithm) {
+            return Ok(reject());
+        }
         let Some(entry) = self.find(user, key.public_key) else {
             return Ok(reject());
         };

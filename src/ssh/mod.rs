@@ -27,10 +27,12 @@ pub mod bridge;
 pub mod child;
 pub mod handler;
 pub mod hostkey;
+pub mod keyline;
+pub mod preauth;
 pub mod server;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,12 +52,17 @@ pub struct ServeArgs {
     pub authorized_keys: PathBuf,
     /// `--max-sessions N`: authenticated connections at once.
     pub max_sessions: usize,
-    /// `--max-unauth N`: connections not yet authenticated at once.
-    pub max_unauth: usize,
+    /// `--max-startups START:RATE:FULL` (`--max-unauth N` sets FULL) and
+    /// `--per-source-max-startups N`: connections not yet authenticated.
+    pub startups: preauth::Startups,
+    /// `--login-grace-time SECS`: from connect to authentication.
+    pub login_grace: Duration,
     /// `--handshake-timeout SECS`: from connect to the `exec` request.
     pub handshake_timeout: Duration,
     /// `--audit FILE`: JSON-lines audit log.
     pub audit: Option<PathBuf>,
+    /// `--log FILE`: our stderr, appended to FILE (reopened on SIGHUP).
+    pub log: Option<PathBuf>,
     /// `[FLAGS] DIR` for keys without a `command=` option.
     pub defaults: Option<WrapperFlags>,
     /// `--user-keys`: the login name selects a Unix account, whose own
@@ -75,9 +82,10 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(2 * 3600);
 
 /// The help text.
 pub const USAGE: &str = "usage: rrsync-rs serve [--listen ADDR:PORT]... [--host-key FILE]
-         [--authorized-keys FILE] [--max-sessions N] [--max-unauth N]
+         [--authorized-keys FILE] [--max-sessions N] [--max-startups S:R:F]
+         [--per-source-max-startups N] [--login-grace-time SECS]
          [--handshake-timeout SECS] [--idle-timeout SECS] [--audit FILE]
-         [--user-keys [--permit-root-login]] [[-ro|-wo|...] DIR]
+         [--log FILE] [--user-keys [--permit-root-login]] [[-ro|-wo|...] DIR]
 
 An SSH server that only serves rsync. Each key in the authorized_keys file
 (default ~/.ssh/authorized_keys) needs command=\"rrsync-rs [FLAGS] DIR\"; keys
@@ -86,15 +94,24 @@ without one are refused unless a default [FLAGS] DIR is given here.
   --host-key FILE           ed25519 host key, created 0600 if missing
                             (default ~/.config/rrsync-rs/ssh_host_ed25519_key)
   --max-sessions N          authenticated connections at once (default 32)
-  --max-unauth N            unauthenticated connections at once (default 16)
+  --max-startups S:R:F      unauthenticated connections: from S on, drop new
+                            ones with a chance rising from R% to 100% at F
+                            (sshd's MaxStartups; default 20:30:100)
+  --max-unauth N            the same with F = N
+  --per-source-max-startups N  unauthenticated connections per address
+                            (IPv6: per /64) (default 8)
+  --login-grace-time SECS   connect-to-authentication deadline (default 10)
   --handshake-timeout SECS  connect-to-command deadline (default 30)
   --idle-timeout SECS       close a connection silent this long (default 7200)
   --audit FILE              append one JSON line per connection to FILE
+  --log FILE                append our log lines to FILE instead of stderr
   --user-keys               (as root) the login name selects a Unix account:
                             its ~/.ssh/authorized_keys is read and its
                             sessions run as that account
   --permit-root-login       with --user-keys, let the login root run as root
 Each session runs in a process of its own.
+SIGHUP re-reads the keys file and reopens the --audit and --log files;
+SIGTERM or SIGINT stops accepting and waits for running sessions.
 ";
 
 fn usage_err(msg: &str) -> CliError {
@@ -112,9 +129,11 @@ pub fn parse_args(
         host_key: home_join(".config/rrsync-rs/ssh_host_ed25519_key"),
         authorized_keys: home_join(".ssh/authorized_keys"),
         max_sessions: 32,
-        max_unauth: 16,
+        startups: preauth::Startups::default(),
+        login_grace: Duration::from_secs(10),
         handshake_timeout: Duration::from_secs(30),
         audit: None,
+        log: None,
         defaults: None,
         user_keys: false,
         permit_root_login: false,
@@ -158,12 +177,26 @@ pub fn parse_args(
             "--host-key" => a.host_key = value()?.into(),
             "--authorized-keys" => a.authorized_keys = value()?.into(),
             "--max-sessions" => a.max_sessions = number(value()?)?,
-            "--max-unauth" => a.max_unauth = number(value()?)?,
+            "--max-unauth" => {
+                let full = number(value()?)?;
+                a.startups.full = full;
+                a.startups.start = a.startups.start.min(full);
+            }
+            "--max-startups" => {
+                let v = value()?;
+                a.startups = v
+                    .to_str()
+                    .and_then(|t| preauth::Startups::parse(t, a.startups.per_source))
+                    .ok_or_else(|| usage_err("--max-startups needs START:RATE:FULL"))?;
+            }
+            "--per-source-max-startups" => a.startups.per_source = number(value()?)?,
+            "--login-grace-time" => a.login_grace = Duration::from_secs(number(value()?)? as u64),
             "--handshake-timeout" => {
                 a.handshake_timeout = Duration::from_secs(number(value()?)? as u64)
             }
             "--idle-timeout" => a.idle_timeout = Duration::from_secs(number(value()?)? as u64),
             "--audit" => a.audit = Some(value()?.into()),
+            "--log" => a.log = Some(value()?.into()),
             _ => return Err(usage_err(&format!("unknown option {}", cli::snippet(name)))),
         }
     }
@@ -201,6 +234,8 @@ pub struct Shared {
     pub home: Option<PathBuf>,
     /// The audit log.
     pub audit: Sink,
+    /// `--log FILE`, reopened on SIGHUP.
+    pub log: Option<PathBuf>,
     /// Authenticated-connection slots.
     pub sessions: Arc<Semaphore>,
     /// Their number.
@@ -235,6 +270,10 @@ pub fn main(args: &[OsString]) -> i32 {
 }
 
 fn start(a: ServeArgs, home: Option<PathBuf>) -> Result<i32, String> {
+    if let Some(log) = &a.log {
+        crate::audit::redirect_stderr(log)
+            .map_err(|e| format!("cannot open the log {}: {e}", log.display()))?;
+    }
     let (key, generated) = hostkey::load_or_generate(&a.host_key)?;
     eprintln!(
         "rrsync-rs serve: host key {} ({}{})",
@@ -254,24 +293,7 @@ fn start(a: ServeArgs, home: Option<PathBuf>) -> Result<i32, String> {
         );
     }
     if !a.user_keys {
-        match std::fs::read_to_string(&a.authorized_keys) {
-            Ok(text) => {
-                let (entries, warnings) =
-                    authkeys::parse(&text, a.defaults.as_ref(), home.as_deref());
-                for w in warnings {
-                    eprintln!("rrsync-rs serve: {}: {w}", a.authorized_keys.display());
-                }
-                eprintln!(
-                    "rrsync-rs serve: {} usable key(s) in {}",
-                    entries.len(),
-                    a.authorized_keys.display()
-                );
-            }
-            Err(e) => eprintln!(
-                "rrsync-rs serve: warning: cannot read {} yet: {e}",
-                a.authorized_keys.display()
-            ),
-        }
+        report_keys(&a.authorized_keys, a.defaults.as_ref(), home.as_deref());
     }
     let audit = Sink::open(a.audit.as_deref(), true)
         .map_err(|e| format!("cannot open the audit log: {e}"))?;
@@ -280,6 +302,7 @@ fn start(a: ServeArgs, home: Option<PathBuf>) -> Result<i32, String> {
         defaults: a.defaults.clone(),
         home,
         audit,
+        log: a.log.clone(),
         sessions: Arc::new(Semaphore::new(a.max_sessions)),
         max_sessions: a.max_sessions,
         user_keys: a.user_keys,
@@ -293,6 +316,49 @@ fn start(a: ServeArgs, home: Option<PathBuf>) -> Result<i32, String> {
     let code = rt.block_on(server::run(shared, server::config(key, a.idle_timeout), &a))?;
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(code)
+}
+
+/// Reads the keys file and logs what it holds: a warning per line that
+/// cannot be used, then the number of usable keys.
+fn report_keys(path: &Path, defaults: Option<&WrapperFlags>, home: Option<&Path>) {
+    let shown = crate::audit::escape(&path.display().to_string()).into_owned();
+    match std::fs::read(path) {
+        Ok(text) => {
+            let (entries, warnings) = authkeys::parse(&text, defaults, home);
+            for w in warnings {
+                eprintln!("rrsync-rs serve: {shown}: {}", crate::audit::escape(&w));
+            }
+            eprintln!(
+                "rrsync-rs serve: {} usable key(s) in {shown}",
+                entries.len()
+            );
+        }
+        Err(e) => eprintln!("rrsync-rs serve: warning: cannot read {shown} yet: {e}"),
+    }
+}
+
+/// SIGHUP: reopens the log and the audit log (after logrotate moved
+/// them) and re-reads the keys file. Connections read the keys file
+/// anew anyway; this reports what it now holds.
+pub fn reload(shared: &Shared) {
+    let mut failed = Vec::new();
+    if let Some(log) = &shared.log {
+        if let Err(e) = crate::audit::redirect_stderr(log) {
+            failed.push(format!("the log: {e}"));
+        }
+    }
+    if let Err(e) = shared.audit.reopen() {
+        failed.push(format!("the audit log: {e}"));
+    }
+    eprintln!("rrsync-rs serve: SIGHUP: reopened the log files; re-reading the keys");
+    for f in failed {
+        eprintln!("rrsync-rs serve: warning: cannot reopen {f}");
+    }
+    report_keys(
+        &shared.authorized_keys,
+        shared.defaults.as_ref(),
+        shared.home.as_deref(),
+    );
 }
 
 #[cfg(test)]
