@@ -267,7 +267,7 @@ fn hold(test: &str, flags: &[&str]) {
             let out = super::util::push(&work, &cell, &server, opts, &[src_arg(&src)], "x:dst/");
             let after = snap(&root);
             let mut bad = violations(flags, &before, &after);
-            let policy_refused = refused(&out, "is not allowed on this server").is_ok();
+            let policy_refused = refused(&out, "has been disabled on this server").is_ok();
             if !policy_refused {
                 bad.extend(arrived(&root, &src));
             }

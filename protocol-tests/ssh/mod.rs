@@ -9,8 +9,8 @@
 
 mod authorize;
 mod authorize_injection;
-mod privsep;
 mod hardening;
+mod privsep;
 mod refuse;
 mod signals;
 mod transfer;

@@ -2,7 +2,7 @@
 //! 3.3.0 to 3.5.0): `[-ro|-wo] [-munge] [-no-del] [-no-lock]
 //! [-no-overwrite] DIR`, with rrsync's rule that `-ro` implies `-no-del`
 //! and skips the lock; and one flag of our own, `-blind` (no block sums
-//! to the client, see `docs/notes/woleak.md`).
+//! to the client, see `docs/security/woleak.md`).
 //!
 //! A second form, `local [flags] DIR [-l USER] HOST WORD...`, lets
 //! rrsync-rs stand in as an rsync `-e` program for tests and local use:

@@ -167,7 +167,14 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
         Ok(Request::Rsync(a)) => a,
         Err(e) => {
             return (
-                refuse_to(listener, &mut r, &mut w, &e.to_string(), e.exit_code(), clock),
+                refuse_to(
+                    listener,
+                    &mut r,
+                    &mut w,
+                    &e.to_string(),
+                    e.exit_code(),
+                    clock,
+                ),
                 none,
             )
         }
@@ -178,9 +185,17 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
     let args = if args.options.secluded {
         let words = match cli::read_secluded_args(&mut r) {
             Ok(words) => words,
+            Err(_) if clock.expired().is_some() => return (timed_out(clock), none),
             Err(e) => {
                 return (
-                    refuse_to(listener, &mut r, &mut w, &e.to_string(), e.exit_code(), clock),
+                    refuse_to(
+                        listener,
+                        &mut r,
+                        &mut w,
+                        &e.to_string(),
+                        e.exit_code(),
+                        clock,
+                    ),
                     none,
                 )
             }
@@ -190,7 +205,14 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
             Ok(a) => a,
             Err(_) if clock.expired().is_some() => return (timed_out(clock), none),
             Err(e) => {
-                let code = refuse_to(listener, &mut r, &mut w, &e.to_string(), e.exit_code(), clock);
+                let code = refuse_to(
+                    listener,
+                    &mut r,
+                    &mut w,
+                    &e.to_string(),
+                    e.exit_code(),
+                    clock,
+                );
                 return (code, none);
             }
         }
@@ -201,7 +223,14 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
     match crate::policy::authorize(flags, args) {
         Ok(session) => session::run(flags, session, r, w, clock),
         Err(e) => (
-            refuse_to(listener, &mut r, &mut w, &e.to_string(), e.exit_code(), clock),
+            refuse_to(
+                listener,
+                &mut r,
+                &mut w,
+                &e.to_string(),
+                e.exit_code(),
+                clock,
+            ),
             none,
         ),
     }

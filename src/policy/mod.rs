@@ -273,7 +273,7 @@ fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<
     refuse_if(o.only_write_batch.is_some(), "--only-write-batch")?;
     refuse_if(o.batch.is_some(), o.batch.unwrap_or_default())?;
     // rrsync allows --log-file beneath a writable root; we do not write
-    // one (docs/notes/refusals.md says why).
+    // one (docs/security/refusals.md says why).
     refuse_if(o.log_file.is_some(), "--log-file")?;
     // Not implemented here.
     unsupported_if(o.iconv.is_some(), "--iconv")?;

@@ -164,7 +164,11 @@ impl Conn {
         };
         let (entries, warnings) = authkeys::parse(&text, None, Some(&acc.home));
         for w in warnings {
-            eprintln!("rrsync-rs serve: ~{}/.ssh/authorized_keys: {}", acc.name, crate::audit::escape(&w));
+            eprintln!(
+                "rrsync-rs serve: ~{}/.ssh/authorized_keys: {}",
+                acc.name,
+                crate::audit::escape(&w)
+            );
         }
         (Some(acc), entries)
     }

@@ -8,7 +8,7 @@
 //!
 //!
 //! Each session runs in a process of its own, as sshd's privilege
-//! separation does (docs/notes/privsep.md): the listener authenticates,
+//! separation does (docs/security/privsep.md): the listener authenticates,
 //! then runs the forced command's code path in a child, which drops to
 //! the selected Unix account when `--user-keys` is on, and copies the
 //! channel to and from it. The listener never opens a served directory.

@@ -6,7 +6,7 @@
 //!
 //! The block sums are the only bytes of an existing file a receiving
 //! session shows the client, so they are where `-wo` and `-blind` hold
-//! ([`BlockSums`], see `docs/notes/woleak.md`): under `-wo` a sum never
+//! ([`BlockSums`], see `docs/security/woleak.md`): under `-wo` a sum never
 //! covers fewer bytes than rsync's own default block for that file, the
 //! redo phase sends none, and a basis the client could not overwrite
 //! (an alternate directory's file, anything under `-no-overwrite`) gets
