@@ -119,7 +119,7 @@ MUTANTS = [
   ("src/token/zstd.rs", "if self.cpos >= self.clen && n < OUT_CHUNK {", "if self.cpos >= self.clen && n < (512 << 20) {"),
  ], [A+"tokens::token_decompression_bombs"], "fail"),
 ("token-temp-cleanup", "Token stream: truncation", [
-  ("src/role/receiver/recv.rs", "            if root.rename(&t, &target).is_ok() {\n                return;\n            }\n        }\n        let _ = root.unlink(&t);", "            if root.rename(&t, &target).is_ok() {\n                return;\n            }\n        }\n        let _ = &t;"),
+  ("src/role/receiver/recv.rs", "            if w.place(&t, &target, Some(permit)).is_ok() {\n                return;\n            }\n        }\n        let _ = w.remove(&t, None);", "            if w.place(&t, &target, Some(permit)).is_ok() {\n                return;\n            }\n        }\n        let _ = &t;"),
  ], [A+"replay::truncated_push_sessions"], "fail"),
 ("filter-backslash", "Filters", [
   ("src/filter/wildmatch.rs", "                    match pattern.get(i + 1) {\n                        Some(&n) => toks.push(Tok::Lit(n)),\n                        None => toks.push(Tok::Lit(b'\\\\')),\n                    }", "                    toks.push(Tok::Lit(pattern[i + 1]));"),

@@ -12,11 +12,11 @@ MUTANTS = [
  ], [A+"deadlines::secluded_args_that_never_come"], "fail"),
 ("deadline-client-timeout-all", "Deadlines: from the first byte", [
   ("src/driver/mod.rs", "    // not known until the arguments have arrived.\n    clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);\n", "    // not known until the arguments have arrived.\n"),
-  ("src/driver/mod.rs", "    clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);\n    match crate::policy::authorize(flags, args) {", "    match crate::policy::authorize(flags, args) {"),
+  ("src/driver/mod.rs", "            clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);\n            let result = crate::policy::authorize(flags, args);", "            let result = crate::policy::authorize(flags, args);"),
  ], [A+"deadlines::refused_push_with_timeout_ends_when_the_client_is_silent",
      A+"deadlines::silent_client_before_the_handshake"], "fail"),
 ("deadline-secluded-timeout", "Deadlines: -s arguments", [
-  ("src/driver/mod.rs", "    clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);\n    match crate::policy::authorize(flags, args) {", "    match crate::policy::authorize(flags, args) {"),
+  ("src/driver/mod.rs", "            clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);\n            let result = crate::policy::authorize(flags, args);", "            let result = crate::policy::authorize(flags, args);"),
  ], [A+"deadlines::secluded_timeout_governs_after_the_arguments"], "fail"),
 ("deadline-drain", "Deadlines: refusal drain", [
   ("src/driver/mod.rs", "    clock.cap(DRAIN_SECS);\n", ""),

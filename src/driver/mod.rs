@@ -28,7 +28,7 @@ use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 
-use crate::cli::{self, Invocation, Request, WrapperFlags};
+use crate::cli::{self, Invocation, Request, ServerArgs, WrapperFlags};
 use crate::wire::{put_i32, MsgCode};
 use deadline::IdleClock;
 
@@ -157,83 +157,62 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
     clock: &IdleClock,
 ) -> (i32, crate::audit::Transfer) {
     let none = crate::audit::Transfer::default();
-    let mut listener = Listener::of_command(command, &[]);
+    let (listener, result) = match read_request(command, &mut r, clock) {
+        Ok(None) => return (0, none),
+        Ok(Some((listener, args))) => {
+            clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);
+            let result = crate::policy::authorize(flags, args);
+            (listener, result.map_err(|e| (e.to_string(), e.exit_code())))
+        }
+        Err(Stop::TimedOut) => return (timed_out(clock), none),
+        Err(Stop::Refuse(listener, msg, code)) => (listener, Err((msg, code))),
+    };
+    match result {
+        Ok(session) => session::run(flags, session, r, w, clock),
+        Err((msg, code)) => (refuse_to(listener, &mut r, &mut w, &msg, code, clock), none),
+    }
+}
+
+/// Why a request ended before the policy saw it.
+enum Stop {
+    /// Refuse with this message and exit code, delivered to the listener.
+    Refuse(Listener, String, i32),
+    /// A deadline expired while reading the `-s` arguments.
+    TimedOut,
+}
+
+/// Parses the forced command and, with `-s`, reads the rest of the
+/// arguments from the client: `None` for `true`, else the request and how
+/// its client reads a refusal.
+fn read_request<R: Read>(
+    command: &str,
+    r: &mut R,
+    clock: &IdleClock,
+) -> Result<Option<(Listener, ServerArgs)>, Stop> {
+    let listener = Listener::of_command(command, &[]);
+    let refuse = |l: Listener, e: cli::CliError| Stop::Refuse(l, e.to_string(), e.exit_code());
     if listener == Listener::Daemon {
         let msg = crate::policy::PolicyError::Refused("--daemon".into()).to_string();
-        return (refuse_to(listener, &mut r, &mut w, &msg, 1, clock), none);
+        return Err(Stop::Refuse(listener, msg, 1));
     }
-    let args = match cli::parse_original_command(command) {
-        Ok(Request::True) => return (0, none),
-        Ok(Request::Rsync(a)) => a,
-        Err(e) => {
-            return (
-                refuse_to(
-                    listener,
-                    &mut r,
-                    &mut w,
-                    &e.to_string(),
-                    e.exit_code(),
-                    clock,
-                ),
-                none,
-            )
-        }
+    let args = match cli::parse_original_command(command).map_err(|e| refuse(listener, e))? {
+        Request::True => return Ok(None),
+        Request::Rsync(a) => a,
     };
     // The client's --timeout governs from the first byte; with -s it is
     // not known until the arguments have arrived.
     clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);
-    let args = if args.options.secluded {
-        let words = match cli::read_secluded_args(&mut r) {
-            Ok(words) => words,
-            Err(_) if clock.expired().is_some() => return (timed_out(clock), none),
-            Err(e) => {
-                return (
-                    refuse_to(
-                        listener,
-                        &mut r,
-                        &mut w,
-                        &e.to_string(),
-                        e.exit_code(),
-                        clock,
-                    ),
-                    none,
-                )
-            }
-        };
-        listener = Listener::of_command(command, &words);
-        match cli::complete_secluded(args, &words) {
-            Ok(a) => a,
-            Err(_) if clock.expired().is_some() => return (timed_out(clock), none),
-            Err(e) => {
-                let code = refuse_to(
-                    listener,
-                    &mut r,
-                    &mut w,
-                    &e.to_string(),
-                    e.exit_code(),
-                    clock,
-                );
-                return (code, none);
-            }
-        }
-    } else {
-        args
-    };
-    clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);
-    match crate::policy::authorize(flags, args) {
-        Ok(session) => session::run(flags, session, r, w, clock),
-        Err(e) => (
-            refuse_to(
-                listener,
-                &mut r,
-                &mut w,
-                &e.to_string(),
-                e.exit_code(),
-                clock,
-            ),
-            none,
-        ),
+    if !args.options.secluded {
+        return Ok(Some((listener, args)));
     }
+    let timed_out_or = |l: Listener, e: cli::CliError| match clock.expired() {
+        Some(_) => Stop::TimedOut,
+        None => refuse(l, e),
+    };
+    let words = cli::read_secluded_args(r).map_err(|e| timed_out_or(listener, e))?;
+    let listener = Listener::of_command(command, &words);
+    let args = cli::complete_secluded(args, &words).map_err(|e| timed_out_or(listener, e))?;
+    Ok(Some((listener, args)))
 }
 
 /// Reports the deadline that ended the session; returns rsync's
