@@ -290,7 +290,10 @@ fn lock_refuses_second_writer() {
             first.kill_client();
             drop(first);
             ensure(still, "(first push ended too early to test the lock)", &out)?;
-            refused(&out, "another session is already accessing this directory")?;
+            refused(
+                &out,
+                "Another instance of rrsync is already accessing this directory.",
+            )?;
             ensure(
                 !root.join("second").exists(),
                 "the refused push wrote",

@@ -76,7 +76,7 @@ fn run_session<R: Read, W: Write + Send + 'static>(
             Ok(Some(fd)) => Some(fd),
             Ok(None) | Err(_) => {
                 let (mut r, mut w) = (r, w);
-                let msg = "another session is already accessing this directory (try again later)";
+                let msg = "Another instance of rrsync is already accessing this directory.";
                 let code = crate::error::code::START_CLIENT;
                 let code = super::refuse_to(listener, &mut r, &mut w, msg, code, clock);
                 return (code, Transfer::default());
