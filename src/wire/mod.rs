@@ -9,11 +9,13 @@
 //! (a byte slice in tests and fuzzers, the demultiplexer in a session) and
 //! validate every value before it is used.
 
+mod codec;
 mod error;
 mod int;
 mod mux;
 mod ndx;
 
+pub use codec::{complete, CodecError, Decoded, Fail, Reader, Step};
 pub use error::WireError;
 pub use int::{
     get_i32, get_longint, get_u16, get_u8, get_varint, get_varlong, get_varlong30, get_vstring,
