@@ -18,6 +18,7 @@
 //! [`deadline::IdleClock`], which its reader and writer share.
 
 pub mod deadline;
+pub mod pump;
 mod session;
 pub mod stdio;
 #[cfg(test)]

@@ -6,7 +6,13 @@
 //! reach the sender.
 
 pub mod conn;
+pub mod link;
+pub mod machine;
 pub mod receiver;
 pub mod sender;
+pub mod text;
+mod tmp_deframe;
 
 pub use conn::Conn;
+pub use link::Link;
+pub use machine::{Machine, Outcome};

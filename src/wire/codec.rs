@@ -84,7 +84,10 @@ impl<'a> Reader<'a> {
     /// The next `n` bytes, or [`Fail::Incomplete`] with how many are
     /// missing.
     pub fn take(&mut self, n: usize) -> Step<&'a [u8]> {
-        let end = self.pos.checked_add(n).ok_or(Fail::Incomplete { needed: n })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(Fail::Incomplete { needed: n })?;
         match self.buf.get(self.pos..end) {
             Some(s) => {
                 self.pos = end;
@@ -160,6 +163,7 @@ pub fn complete<T>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -187,7 +191,13 @@ mod tests {
     #[test]
     fn complete_reports_consumed() {
         let d = complete(&[9, 8, 7], |r| r.u8()).unwrap();
-        assert_eq!(d, Decoded::Complete { value: 9, consumed: 1 });
+        assert_eq!(
+            d,
+            Decoded::Complete {
+                value: 9,
+                consumed: 1
+            }
+        );
         let d = complete(&[], |r| r.u8()).unwrap();
         assert_eq!(d, Decoded::Incomplete { needed: 1 });
     }

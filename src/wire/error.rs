@@ -50,3 +50,15 @@ impl WireError {
         io::Error::new(kind, self)
     }
 }
+
+impl From<super::CodecError> for WireError {
+    fn from(e: super::CodecError) -> Self {
+        use super::CodecError as C;
+        match e {
+            C::OutOfRange(w) => WireError::OutOfRange(w),
+            C::TooLong(w) => WireError::TooLong(w),
+            C::Trailing(w) => WireError::OutOfRange(w),
+            C::UnexpectedMessage(c) => WireError::UnexpectedMessage(c),
+        }
+    }
+}

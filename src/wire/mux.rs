@@ -62,6 +62,8 @@ pub enum PeerMessage {
     NoSend(i32),
     /// `MSG_DELETED` with a name.
     Deleted(Vec<u8>),
+    /// `MSG_ERROR_EXIT`: the peer is exiting with this code.
+    Exit(i32),
 }
 
 /// Reads the peer's stream, splitting off out-of-band messages.

@@ -1,0 +1,392 @@
+//! The connection as a role sees it: an in-memory inbox and outbox, with
+//! no I/O behind them (rsync's `io.c` buffers, without the `read(2)` and
+//! `write(2)`; all protocols 27 to 32).
+//!
+//! The driver puts the client's bytes in ([`Link::push_input`]) and takes
+//! ours out ([`Link::take_output`]); the role, an `async fn`, awaits what
+//! it needs:
+//! - [`Link::read`] runs a decoder over the data received so far and waits
+//!   while the decoder says "incomplete". Out-of-band messages are split
+//!   off as the bytes arrive (`read_a_msg`); the client's exit message
+//!   ends any read that cannot be satisfied with its code.
+//! - [`Link::write`] buffers data, framed as `MSG_DATA` once multiplexing
+//!   is on; [`Link::msg`] sends a message after the data before it.
+//! - [`Link::room`] waits while the outbox holds more than its watermark,
+//!   so a role never produces more than the client has room to take.
+//!
+//! Waiting is cooperative: a future that cannot go on returns `Pending`,
+//! and the [`super::machine::Machine`] polls it again when bytes move.
+//! Before a read waits, the data buffered so far is framed for sending,
+//! as rsync flushes its output before it blocks on input.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::Duration;
+
+use super::tmp_deframe::{put_frame, Deframer, Frame};
+use crate::wire::{CodecError, Decoded, Fail, MsgCode, PeerMessage, Reader, Step, WireError};
+
+/// Data is framed in chunks of this size (rsync's 32 KiB io buffer).
+const DATA_CHUNK: usize = 32 * 1024;
+/// The outbox size above which [`Link::room`] waits.
+const WATERMARK: usize = 256 * 1024;
+/// Most unread input data held before the link stops taking more.
+const INBOX_MAX: usize = 4 * 1024 * 1024;
+/// Most out-of-band messages kept before the oldest are dropped.
+const MAX_MESSAGES: usize = 64;
+
+/// A role's connection; clones share it.
+#[derive(Clone, Default)]
+pub struct Link(Rc<RefCell<State>>);
+
+#[derive(Default)]
+struct State {
+    /// Received bytes not yet split into data and messages.
+    raw: Vec<u8>,
+    deframer: Deframer,
+    /// Received data; `pos` bytes of it are used.
+    data: Vec<u8>,
+    pos: usize,
+    messages: VecDeque<PeerMessage>,
+    /// The client's exit message, once it arrived.
+    peer_exit: Option<i32>,
+    /// The input broke (a bad frame); later reads fail with it.
+    broken: Option<CodecError>,
+    eof: bool,
+    /// Bytes ready for the wire.
+    out: Vec<u8>,
+    /// Data not yet framed.
+    pending: Vec<u8>,
+    mux_out: bool,
+    bytes_in: u64,
+    bytes_out: u64,
+    idle_limit: Option<Duration>,
+    /// Our role's name in error lines: `sender`, `receiver`, `generator`.
+    who: &'static str,
+}
+
+impl Link {
+    /// A link with nothing in it, unmultiplexed both ways.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    // ----- the driver's side -----
+
+    /// Takes as many of the client's bytes as the inbox has room for;
+    /// returns how many it took.
+    pub fn push_input(&self, bytes: &[u8]) -> usize {
+        let mut s = self.0.borrow_mut();
+        let unread = s.data.len() - s.pos + s.raw.len();
+        let n = bytes.len().min(INBOX_MAX.saturating_sub(unread));
+        s.raw.extend_from_slice(bytes.get(..n).unwrap_or_default());
+        s.bytes_in += n as u64;
+        s.deframe();
+        n
+    }
+
+    /// The client closed its side.
+    pub fn push_eof(&self) {
+        self.0.borrow_mut().eof = true;
+    }
+
+    /// Whether the client has closed its side.
+    pub fn is_eof(&self) -> bool {
+        self.0.borrow().eof
+    }
+
+    /// Moves the framed output into `buf`; returns how many bytes.
+    pub fn take_output(&self, buf: &mut Vec<u8>) -> usize {
+        let mut s = self.0.borrow_mut();
+        let n = s.out.len();
+        if buf.is_empty() {
+            std::mem::swap(buf, &mut s.out);
+        } else {
+            buf.append(&mut s.out);
+        }
+        s.bytes_out += n as u64;
+        n
+    }
+
+    /// Whether framed output waits to be taken.
+    pub fn has_output(&self) -> bool {
+        !self.0.borrow().out.is_empty()
+    }
+
+    /// Whether the inbox has room for more input.
+    pub fn wants_input(&self) -> bool {
+        let s = self.0.borrow();
+        !s.eof && s.data.len() - s.pos + s.raw.len() < INBOX_MAX
+    }
+
+    /// The idle limit the role asked for, if any.
+    pub fn idle_limit(&self) -> Option<Duration> {
+        self.0.borrow().idle_limit
+    }
+
+    // ----- the role's side -----
+
+    /// Decodes one value from the data received so far, waiting while
+    /// the decoder needs more. `what` names the value in the error when
+    /// the connection closes inside it.
+    pub async fn read<T>(
+        &self,
+        what: &'static str,
+        mut decode: impl FnMut(&mut Reader<'_>) -> Step<T>,
+    ) -> Result<T, WireError> {
+        poll_fn(|_| self.try_read(what, &mut decode)).await
+    }
+
+    fn try_read<T>(
+        &self,
+        what: &'static str,
+        decode: &mut impl FnMut(&mut Reader<'_>) -> Step<T>,
+    ) -> Poll<Result<T, WireError>> {
+        let mut s = self.0.borrow_mut();
+        let mut r = Reader::new(s.data.get(s.pos..).unwrap_or_default());
+        match decode(&mut r) {
+            Ok(v) => {
+                s.pos += r.used();
+                s.compact();
+                Poll::Ready(Ok(v))
+            }
+            Err(Fail::Invalid(e)) => Poll::Ready(Err(e.into())),
+            Err(Fail::Incomplete { .. }) => {
+                if let Some(code) = s.peer_exit {
+                    Poll::Ready(Err(WireError::PeerExit(code)))
+                } else if let Some(e) = s.broken {
+                    Poll::Ready(Err(e.into()))
+                } else if s.eof {
+                    Poll::Ready(Err(WireError::Truncated(what)))
+                } else {
+                    s.frame_pending();
+                    Poll::Pending
+                }
+            }
+        }
+    }
+
+    /// Runs a decoder on the data received so far without waiting:
+    /// `None` if it is incomplete.
+    pub fn try_decode<T>(
+        &self,
+        decode: impl FnOnce(&mut Reader<'_>) -> Step<T>,
+    ) -> Result<Option<T>, WireError> {
+        let mut s = self.0.borrow_mut();
+        let mut r = Reader::new(s.data.get(s.pos..).unwrap_or_default());
+        match decode(&mut r) {
+            Ok(v) => {
+                s.pos += r.used();
+                s.compact();
+                Ok(Some(v))
+            }
+            Err(Fail::Invalid(e)) => Err(e.into()),
+            Err(Fail::Incomplete { .. }) => Ok(None),
+        }
+    }
+
+    /// Bytes of received data not yet decoded.
+    pub fn unread(&self) -> usize {
+        let s = self.0.borrow();
+        s.data.len() - s.pos
+    }
+
+    /// Waits until the outbox is below its watermark.
+    pub async fn room(&self) {
+        poll_fn(|_| {
+            let mut s = self.0.borrow_mut();
+            if s.out.len() + s.pending.len() < WATERMARK {
+                Poll::Ready(())
+            } else {
+                s.frame_pending();
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// Whether the outbox is below its watermark now.
+    pub fn has_room(&self) -> bool {
+        let s = self.0.borrow();
+        s.out.len() + s.pending.len() < WATERMARK
+    }
+
+    /// Appends data to the stream.
+    pub fn write(&self, bytes: &[u8]) {
+        let mut s = self.0.borrow_mut();
+        if !s.mux_out {
+            s.out.extend_from_slice(bytes);
+            return;
+        }
+        s.pending.extend_from_slice(bytes);
+        if s.pending.len() >= DATA_CHUNK * 2 {
+            s.frame_pending();
+        }
+    }
+
+    /// Sends an out-of-band message after the data written so far.
+    /// Without multiplexing there is no channel for it and it is dropped,
+    /// as rsync does before the handshake ends.
+    pub fn msg(&self, code: MsgCode, payload: &[u8]) {
+        let mut s = self.0.borrow_mut();
+        s.frame_pending();
+        if s.mux_out {
+            put_frame(&mut s.out, code, payload);
+        }
+    }
+
+    /// Sends an int32 message such as `MSG_IO_ERROR` or `MSG_ERROR_EXIT`.
+    pub fn msg_int(&self, code: MsgCode, v: i32) {
+        self.msg(code, &v.to_le_bytes());
+    }
+
+    /// Frames the data written so far, so the driver can send it.
+    pub fn flush(&self) {
+        self.0.borrow_mut().frame_pending();
+    }
+
+    /// Frames our output from now on (rsync's `io_start_multiplex_out`).
+    pub fn set_multiplexed_out(&self, on: bool) {
+        let mut s = self.0.borrow_mut();
+        s.frame_pending();
+        s.mux_out = on;
+    }
+
+    /// Splits the client's input into frames from now on
+    /// (`io_start_multiplex_in`, protocol 30 and later).
+    pub fn set_multiplexed_in(&self, on: bool) {
+        let mut s = self.0.borrow_mut();
+        s.deframer.set_multiplexed(on);
+        s.deframe();
+    }
+
+    /// Sets the session's idle limit (the client's `--timeout`, or ours).
+    pub fn set_idle_limit(&self, limit: Duration) {
+        self.0.borrow_mut().idle_limit = Some(limit);
+    }
+
+    /// Names our role in error lines from now on.
+    pub fn set_who(&self, who: &'static str) {
+        self.0.borrow_mut().who = who;
+    }
+
+    /// Our role's name in error lines (`server` until a role is chosen).
+    pub fn who(&self) -> &'static str {
+        match self.0.borrow().who {
+            "" => "server",
+            w => w,
+        }
+    }
+
+    /// Sends `rsync: [who] WHAT: STRERROR (ERRNO)` as a transfer error,
+    /// the line stock rsync prints for a failed system call (`rsyserr`).
+    pub fn rsyserr(&self, what: &str, err: &std::io::Error) {
+        let line = format!(
+            "rsync: [{}] {what}: {} ({})\n",
+            self.who(),
+            super::text::strerror(err),
+            err.raw_os_error().unwrap_or(0)
+        );
+        self.msg(MsgCode::ErrorXfer, line.as_bytes());
+    }
+
+    /// Sends a fatal error line: `rsync: [who] MSG`.
+    pub fn error(&self, msg: &str) {
+        let line = format!("rsync: [{}] {msg}\n", self.who());
+        self.msg(MsgCode::Error, line.as_bytes());
+    }
+
+    /// Sends a fatal error line, then the exit message with `code`: how
+    /// every role ends a session that failed.
+    pub fn fail(&self, msg: &str, code: i32) {
+        self.error(msg);
+        self.msg_int(MsgCode::ErrorExit, code);
+        self.flush();
+    }
+
+    /// Sends a warning line as is.
+    pub fn warning(&self, msg: &str) {
+        self.msg(MsgCode::Warning, format!("{msg}\n").as_bytes());
+    }
+
+    /// Sends an informational line as is.
+    pub fn info(&self, msg: &str) {
+        self.msg(MsgCode::Info, format!("{msg}\n").as_bytes());
+    }
+
+    /// The out-of-band messages received so far, oldest first.
+    pub fn take_messages(&self) -> Vec<PeerMessage> {
+        self.0.borrow_mut().messages.drain(..).collect()
+    }
+
+    /// Bytes received so far, framing included.
+    pub fn bytes_in(&self) -> u64 {
+        self.0.borrow().bytes_in
+    }
+
+    /// Bytes handed to the driver so far, framing included.
+    pub fn bytes_out(&self) -> u64 {
+        let s = self.0.borrow();
+        s.bytes_out + (s.out.len() + s.pending.len()) as u64
+    }
+}
+
+impl State {
+    /// Splits the raw input into data and messages.
+    fn deframe(&mut self) {
+        let mut used = 0;
+        while self.broken.is_none() {
+            let rest = self.raw.get(used..).unwrap_or_default();
+            if rest.is_empty() {
+                break;
+            }
+            match self.deframer.next(rest) {
+                Ok(Decoded::Complete { value, consumed }) => {
+                    match value {
+                        Frame::Data(d) => self.data.extend_from_slice(d),
+                        Frame::Message(PeerMessage::Exit(code)) => {
+                            self.peer_exit.get_or_insert(code);
+                        }
+                        Frame::Message(m) => {
+                            if self.messages.len() >= MAX_MESSAGES {
+                                self.messages.pop_front();
+                            }
+                            self.messages.push_back(m);
+                        }
+                    }
+                    used += consumed;
+                }
+                Ok(Decoded::Incomplete { .. }) => break,
+                Err(e) => self.broken = Some(e),
+            }
+        }
+        self.raw.drain(..used);
+    }
+
+    /// Drops used input once it is most of the buffer.
+    fn compact(&mut self) {
+        if self.pos == self.data.len() {
+            self.data.clear();
+            self.pos = 0;
+        } else if self.pos > DATA_CHUNK && self.pos * 2 > self.data.len() {
+            self.data.drain(..self.pos);
+            self.pos = 0;
+        }
+    }
+
+    /// Frames the pending data into the outbox.
+    fn frame_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for chunk in pending.chunks(DATA_CHUNK) {
+            put_frame(&mut self.out, MsgCode::Data, chunk);
+        }
+        self.pending = pending;
+        self.pending.clear();
+    }
+}

@@ -1,0 +1,217 @@
+//! A session as a state machine with quinn-proto's outside: bytes and
+//! time go in, bytes and deadlines come out, and nothing inside does I/O
+//! or reads a clock (rsync's `io.c` `check_timeout()` for the deadlines;
+//! all protocols 27 to 32).
+//!
+//! The session itself is an `async fn` over a [`Link`]; the compiler
+//! turns it into the state machine, so the code keeps rsync's order of
+//! events. [`Machine`] polls it with a no-op waker whenever something
+//! moved: input arrived, output was taken, or time passed. A poll that
+//! cannot go on returns at once; there is no executor, no thread and no
+//! wake-up to miss, because the machine polls after every event.
+//!
+//! The deadlines are those of rsync's `--timeout`, counted from the last
+//! byte that moved:
+//! - a session waiting for input gives up when no byte has moved either
+//!   way for the idle limit (a generator still sending keeps the
+//!   receiver's read alive);
+//! - output the client does not take gives up when no byte of it has
+//!   moved for the limit, however much the client sends;
+//! - after the session has finished, its last bytes get [`DRAIN`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::link::Link;
+use crate::audit::Transfer;
+
+/// The idle limit until the session sets its own.
+pub const START_LIMIT: Duration = Duration::from_secs(60);
+/// How long a finished session's last bytes may take to leave.
+pub const DRAIN: Duration = Duration::from_secs(5);
+
+/// How a session ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// rsync's exit code.
+    pub code: i32,
+    /// What moved, for the audit line.
+    pub transfer: Transfer,
+    /// Why the session timed out, if it did (for the operator's log).
+    pub timed_out: Option<String>,
+}
+
+type Task<'a> = Pin<Box<dyn Future<Output = Outcome> + 'a>>;
+
+/// A running session.
+pub struct Machine<'a> {
+    link: Link,
+    task: Option<Task<'a>>,
+    outcome: Option<Outcome>,
+    /// When a byte last moved either way.
+    last_io: Instant,
+    /// When output last moved, or began to wait.
+    last_out: Instant,
+    /// When the session finished.
+    finished_at: Option<Instant>,
+    /// The finished session's drain time is over.
+    drain_over: bool,
+}
+
+impl<'a> Machine<'a> {
+    /// Starts `session` on a fresh link at time `now`.
+    pub fn new<F>(now: Instant, session: impl FnOnce(Link) -> F) -> Self
+    where
+        F: Future<Output = Outcome> + 'a,
+    {
+        let link = Link::new();
+        let task: Task<'a> = Box::pin(session(link.clone()));
+        let mut m = Machine {
+            link,
+            task: Some(task),
+            outcome: None,
+            last_io: now,
+            last_out: now,
+            finished_at: None,
+            drain_over: false,
+        };
+        m.drive(now);
+        m
+    }
+
+    /// Takes the client's bytes; returns how many were taken. Bytes not
+    /// taken must be offered again later (the inbox is full).
+    pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) -> usize {
+        if self.outcome.is_some() {
+            // A finished session reads and drops what still comes.
+            return bytes.len();
+        }
+        let n = self.link.push_input(bytes);
+        if n > 0 {
+            self.last_io = now;
+        }
+        self.drive(now);
+        n
+    }
+
+    /// The client closed its side.
+    pub fn handle_eof(&mut self, now: Instant) {
+        self.link.push_eof();
+        self.drive(now);
+    }
+
+    /// Moves the bytes ready for the client into `buf`; returns how many.
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> usize {
+        let n = self.link.take_output(buf);
+        if n > 0 {
+            self.last_io = now;
+            self.last_out = now;
+            // Room in the outbox may let the session go on.
+            self.drive(now);
+        }
+        n
+    }
+
+    /// The bytes given by [`Self::poll_transmit`] were only partly
+    /// written: the driver keeps the rest. Marks that output moved.
+    pub fn handle_written(&mut self, now: Instant) {
+        self.last_io = now;
+        self.last_out = now;
+    }
+
+    /// Whether the session wants more input now.
+    pub fn wants_input(&self) -> bool {
+        self.outcome.is_none() && self.link.wants_input()
+    }
+
+    /// When [`Self::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if let Some(t) = self.finished_at {
+            return (!self.drain_over).then_some(t + DRAIN);
+        }
+        let limit = self.link.idle_limit().unwrap_or(START_LIMIT);
+        let read = self.last_io + limit;
+        if self.link.has_output() {
+            Some(read.min(self.last_out + limit))
+        } else {
+            Some(read)
+        }
+    }
+
+    /// Gives up if a deadline has passed: the session ends with rsync's
+    /// timeout code, 30. `pending_output` says whether the driver still
+    /// holds bytes the client has not taken.
+    pub fn handle_timeout(&mut self, now: Instant, pending_output: bool) {
+        let Some(deadline) = self.poll_timeout() else {
+            return;
+        };
+        if now < deadline {
+            return;
+        }
+        if self.finished_at.is_some() {
+            // The drain is over; whatever did not leave is dropped.
+            self.drain_over = true;
+            return;
+        }
+        let limit = self.link.idle_limit().unwrap_or(START_LIMIT).as_secs();
+        let why = if pending_output || self.link.has_output() {
+            format!("timeout: the client read nothing for {limit} seconds")
+        } else {
+            format!("timeout: no data from the client for {limit} seconds")
+        };
+        // Dropping the task runs its clean-ups (temporary files). The
+        // client hears why, if it still reads: the driver makes one last
+        // attempt to send without waiting.
+        self.task = None;
+        self.link.fail(&why, crate::error::code::TIMEOUT);
+        let transfer = Transfer {
+            bytes_in: self.link.bytes_in(),
+            bytes_out: self.link.bytes_out(),
+            ..Transfer::default()
+        };
+        self.outcome = Some(Outcome {
+            code: crate::error::code::TIMEOUT,
+            transfer,
+            timed_out: Some(why),
+        });
+        // Nothing more is sent; the driver stops.
+        self.drain_over = true;
+    }
+
+    /// How the session ended, once it has.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    /// Whether the driver is done: the session has ended and its last
+    /// bytes are out (`driver_pending`: the driver still holds some), or
+    /// their drain time is over.
+    pub fn is_done(&self, driver_pending: bool) -> bool {
+        self.outcome.is_some() && (self.drain_over || (!driver_pending && !self.link.has_output()))
+    }
+
+    /// The link, for tests and for the driver's counters.
+    pub fn link(&self) -> &Link {
+        &self.link
+    }
+
+    fn drive(&mut self, now: Instant) {
+        let Some(task) = self.task.as_mut() else {
+            return;
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Poll::Ready(outcome) = task.as_mut().poll(&mut cx) {
+            self.task = None;
+            self.link.flush();
+            self.outcome = Some(outcome);
+            self.finished_at = Some(now);
+            self.last_out = now;
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;

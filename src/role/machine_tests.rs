@@ -1,0 +1,196 @@
+//! The machine on a fake clock: a toy session that reads 4-byte
+//! integers and answers each with its double, driven in process with no
+//! processes and no sleeps.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::{Duration, Instant};
+
+use crate::role::link::Link;
+use crate::role::machine::{Machine, Outcome, DRAIN, START_LIMIT};
+use crate::wire::{MsgCode, Reader, Step, WireError};
+
+fn int(r: &mut Reader<'_>) -> Step<i32> {
+    Ok(i32::from_le_bytes(r.array::<4>()?))
+}
+
+/// Reads `n` integers and answers each; exit code = how it ended.
+async fn doubler(link: Link, n: usize, mux: bool) -> Outcome {
+    link.set_who("sender");
+    if mux {
+        link.set_multiplexed_out(true);
+        link.set_multiplexed_in(true);
+    }
+    for _ in 0..n {
+        match link.read("an integer", int).await {
+            Ok(v) => link.write(&(v * 2).to_le_bytes()),
+            Err(WireError::PeerExit(c)) => return outcome(c),
+            Err(_) => return outcome(12),
+        }
+    }
+    link.flush();
+    outcome(0)
+}
+
+fn outcome(code: i32) -> Outcome {
+    Outcome {
+        code,
+        ..Outcome::default()
+    }
+}
+
+fn frame(code: u8, payload: &[u8]) -> Vec<u8> {
+    let tag = ((7 + u32::from(code)) << 24) | payload.len() as u32;
+    let mut v = tag.to_le_bytes().to_vec();
+    v.extend_from_slice(payload);
+    v
+}
+
+#[test]
+fn any_split_of_the_input_gives_the_same_answers() {
+    let input: Vec<u8> = (1..=5i32).flat_map(|v| v.to_le_bytes()).collect();
+    let expect: Vec<u8> = (1..=5i32).flat_map(|v| (v * 2).to_le_bytes()).collect();
+    for step in 1..=input.len() {
+        let t0 = Instant::now();
+        let mut m = Machine::new(t0, |l| doubler(l, 5, false));
+        let mut out = Vec::new();
+        for chunk in input.chunks(step) {
+            assert_eq!(m.handle_input(t0, chunk), chunk.len());
+            m.poll_transmit(t0, &mut out);
+        }
+        assert_eq!(m.outcome().map(|o| o.code), Some(0), "split {step}");
+        assert_eq!(out, expect, "split {step}");
+        assert!(m.is_done(false));
+    }
+}
+
+#[test]
+fn a_truncated_input_is_an_error_at_every_byte() {
+    let input: Vec<u8> = (1..=3i32).flat_map(|v| v.to_le_bytes()).collect();
+    for cut in 0..input.len() {
+        let t0 = Instant::now();
+        let mut m = Machine::new(t0, |l| doubler(l, 3, false));
+        m.handle_input(t0, input.get(..cut).unwrap());
+        assert!(m.outcome().is_none());
+        m.handle_eof(t0);
+        assert_eq!(m.outcome().map(|o| o.code), Some(12), "cut at {cut}");
+    }
+}
+
+#[test]
+fn the_clients_exit_code_survives_a_read() {
+    // The client's exit message arrives while the session waits inside a
+    // value: the session ends with the client's code, not a protocol error.
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| doubler(l, 2, true));
+    let mut input = frame(0, &7i32.to_le_bytes()[..2]);
+    input.extend(frame(86, &23i32.to_le_bytes()));
+    m.handle_input(t0, &input);
+    assert_eq!(m.outcome().map(|o| o.code), Some(23));
+}
+
+#[test]
+fn data_before_an_exit_message_is_still_read() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| doubler(l, 2, true));
+    let mut input = frame(0, &7i32.to_le_bytes());
+    input.extend(frame(86, &23i32.to_le_bytes()));
+    m.handle_input(t0, &input);
+    let mut out = Vec::new();
+    m.poll_transmit(t0, &mut out);
+    assert_eq!(m.outcome().map(|o| o.code), Some(23));
+    assert_eq!(out, frame(0, &14i32.to_le_bytes()));
+}
+
+#[test]
+fn silence_times_out_at_the_idle_limit() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| doubler(l, 1, true));
+    assert_eq!(m.poll_timeout(), Some(t0 + START_LIMIT));
+    m.handle_timeout(t0 + START_LIMIT - Duration::from_millis(1), false);
+    assert!(m.outcome().is_none());
+    m.handle_timeout(t0 + START_LIMIT, false);
+    let o = m.outcome().unwrap();
+    assert_eq!(o.code, 30);
+    assert_eq!(
+        o.timed_out.as_deref(),
+        Some("timeout: no data from the client for 60 seconds")
+    );
+    // The client hears why: an error line and the exit message.
+    let mut out = Vec::new();
+    m.poll_transmit(t0 + START_LIMIT, &mut out);
+    let line = b"rsync: [sender] timeout: no data from the client for 60 seconds\n";
+    let mut expect = frame(3, line);
+    expect.extend(frame(86, &30i32.to_le_bytes()));
+    assert_eq!(out, expect);
+}
+
+#[test]
+fn input_moves_the_deadline() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| doubler(l, 2, false));
+    let t1 = t0 + Duration::from_secs(50);
+    m.handle_input(t1, &[1, 0]);
+    assert_eq!(m.poll_timeout(), Some(t1 + START_LIMIT));
+}
+
+/// Writes `n` chunks of 64 KiB, waiting for room before each.
+async fn flood(link: Link, n: usize) -> Outcome {
+    link.set_multiplexed_out(true);
+    for _ in 0..n {
+        link.room().await;
+        link.write(&[7u8; 64 * 1024]);
+    }
+    outcome(0)
+}
+
+#[test]
+fn output_waits_below_the_watermark() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| flood(l, 100));
+    // Without a reader, the session stops producing near the watermark.
+    assert!(m.outcome().is_none());
+    let held = m.link().bytes_out();
+    assert!(held < 512 * 1024, "{held}");
+    // A client that never reads: the write deadline ends it.
+    m.handle_timeout(t0 + START_LIMIT, true);
+    assert_eq!(m.outcome().map(|o| o.code), Some(30));
+    assert_eq!(
+        m.outcome().unwrap().timed_out.as_deref(),
+        Some("timeout: the client read nothing for 60 seconds")
+    );
+    // Draining lets it finish.
+    let mut m = Machine::new(t0, |l| flood(l, 100));
+    let mut total = 0;
+    while m.outcome().is_none() {
+        let mut out = Vec::new();
+        total += m.poll_transmit(t0, &mut out);
+    }
+    total += m.poll_transmit(t0, &mut Vec::new());
+    assert!(total > 100 * 64 * 1024);
+}
+
+#[test]
+fn a_finished_session_drains_then_stops() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| flood(l, 1));
+    assert_eq!(m.outcome().map(|o| o.code), Some(0));
+    assert!(!m.is_done(false), "output still waits");
+    assert_eq!(m.poll_timeout(), Some(t0 + DRAIN));
+    m.handle_timeout(t0 + DRAIN, true);
+    assert!(m.is_done(true));
+}
+
+#[test]
+fn messages_are_split_off_and_kept() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| doubler(l, 1, true));
+    let mut input = frame(2, b"hello\n");
+    input.extend(frame(42, b""));
+    input.extend(frame(0, &1i32.to_le_bytes()));
+    m.handle_input(t0, &input);
+    assert_eq!(m.outcome().map(|o| o.code), Some(0));
+    let msgs = m.link().take_messages();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    let _ = MsgCode::Info;
+}
