@@ -9,14 +9,14 @@
 //! options (protocol 27..=32, compat flags, checksum length) let one target
 //! cover every wire variant. Mirrors no rsync function; see the decoders.
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use crate::checksum::{checksum1, StrongKind, SumHead};
 use crate::delta::{Matcher, Signature, Token};
 use crate::flist::{read_id_lists, FlistDecoder, FlistLimits, FlistOptions};
 use crate::proto::{Compression, HandshakeRequest};
 use crate::token::{TokenDecoder, TokenEvent};
-use crate::wire::{self, MuxReader, NdxDecoder};
+use crate::wire::{Decoded, Deframer, NdxDecoder, Reader};
 
 /// Most decoding steps per input, so a target never loops for long.
 const MAX_STEPS: usize = 1 << 16;
@@ -37,45 +37,56 @@ fn protocol_of(sel: u8) -> u32 {
 }
 
 /// Integers: varint, varlong (each minimum width), varlong30, longint,
-/// int32, vstring, one after another until the input ends.
+/// int32, vstring, one after another until the input ends, straight over
+/// the bytes. A value cut by the end of the input must say "incomplete".
 pub fn varint(data: &[u8]) {
     let (sel, rest) = split(data);
-    let mut r = rest;
+    let mut r = Reader::new(rest);
     for step in 0..MAX_STEPS {
         let res = match (usize::from(sel) + step) % 6 {
-            0 => wire::get_varint(&mut r, "x").map(|_| ()),
-            1 => wire::get_varlong(&mut r, (step % 9) as u8, "x").map(|_| ()),
-            2 => wire::get_varlong30(&mut r, 3, protocol_of(sel), "x").map(|_| ()),
-            3 => wire::get_longint(&mut r, "x").map(|_| ()),
-            4 => wire::get_i32(&mut r, "x").map(|_| ()),
-            _ => wire::get_vstring(&mut r, 1024, "x").map(|_| ()),
+            0 => r.varint("x").map(|_| ()),
+            1 => r.varlong((step % 9) as u8, "x").map(|_| ()),
+            2 => r.varlong30(3, protocol_of(sel), "x").map(|_| ()),
+            3 => r.longint().map(|_| ()),
+            4 => r.i32().map(|_| ()),
+            _ => r.vstring(1024, "x").map(|_| ()),
         };
-        if res.is_err() || r.is_empty() {
+        if res.is_err() || r.remaining() == 0 {
             return;
         }
     }
 }
 
-/// The demultiplexer: data frames, messages, unknown codes, huge lengths.
+/// The deframer: data frames, messages, unknown codes, huge lengths, in
+/// pieces of the sizes the first byte selects.
 pub fn mux(data: &[u8]) {
-    let mut r = MuxReader::new(data);
-    r.set_multiplexed(true);
-    let mut buf = [0u8; 4096];
-    for _ in 0..MAX_STEPS {
-        match r.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
+    let (sel, rest) = split(data);
+    let step = usize::from(sel % 16) + 1;
+    let mut d = Deframer::new();
+    d.set_multiplexed(true);
+    let mut held = Vec::new();
+    for chunk in rest.chunks(step).take(MAX_STEPS) {
+        held.extend_from_slice(chunk);
+        let mut used = 0;
+        loop {
+            match d.next(held.get(used..).unwrap_or_default()) {
+                Ok(Decoded::Complete { consumed, .. }) if consumed > 0 => used += consumed,
+                Ok(_) => break,
+                Err(_) => return,
+            }
         }
-        let _ = r.take_messages();
+        held.drain(..used);
     }
 }
 
-/// File indexes for the protocol the first byte selects.
+/// File indexes for the protocol the first byte selects, straight over
+/// the bytes.
 pub fn ndx(data: &[u8]) {
-    let (sel, mut r) = split(data);
+    let (sel, rest) = split(data);
     let mut d = NdxDecoder::new(protocol_of(sel));
+    let mut r = Reader::new(rest);
     for _ in 0..MAX_STEPS {
-        if d.get(&mut r).is_err() {
+        if d.decode(&mut r).is_err() {
             return;
         }
     }

@@ -241,9 +241,9 @@ impl Client {
         }
         if protocol >= 30 && caps.contains('v') && compat & (1 << 7) != 0 {
             let mut b = Vec::new();
-            put_vstring(&mut b, csums);
+            put_vstring(&mut b, csums).expect("short list");
             if let Some(c) = comp {
-                put_vstring(&mut b, c);
+                put_vstring(&mut b, c).expect("short list");
             }
             self.raw(&b);
             get_vstring(&mut self.r, 1024, "csum list").map_err(|e| e.to_string())?;

@@ -117,10 +117,10 @@ pub fn server_handshake(
     let want_csum_list = negotiate && req.checksum_choice.is_none();
     let want_comp_list = negotiate && req.compress && req.compress_choice.is_none();
     if want_csum_list {
-        put_vstring(&mut out, CHECKSUM_NAMES.join(" ").as_bytes());
+        put_vstring(&mut out, CHECKSUM_NAMES.join(" ").as_bytes()).map_err(WireError::from)?;
     }
     if want_comp_list {
-        put_vstring(&mut out, COMPRESS_NAMES.join(" ").as_bytes());
+        put_vstring(&mut out, COMPRESS_NAMES.join(" ").as_bytes()).map_err(WireError::from)?;
     }
     w.write_all(&out)?;
     w.flush()?;

@@ -26,8 +26,10 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use super::tmp_deframe::{put_frame, Deframer, Frame};
-use crate::wire::{CodecError, Decoded, Fail, MsgCode, PeerMessage, Reader, Step, WireError};
+use crate::wire::{
+    put_frame, CodecError, Decoded, Deframer, Fail, Frame, MsgCode, PeerMessage, Reader, Step,
+    WireError,
+};
 
 /// Data is framed in chunks of this size (rsync's 32 KiB io buffer).
 const DATA_CHUNK: usize = 32 * 1024;

@@ -11,7 +11,6 @@ pub mod machine;
 pub mod receiver;
 pub mod sender;
 pub mod text;
-mod tmp_deframe;
 
 pub use conn::Conn;
 pub use link::Link;

@@ -7,7 +7,7 @@
 
 use std::io::Read;
 
-use super::WireError;
+use super::{complete, CodecError, Decoded, Reader, Step, WireError};
 
 /// Extra bytes that follow a varint lead byte, indexed by `lead / 4`.
 const EXTRA: [u8; 64] = {
@@ -31,13 +31,6 @@ fn extra_for(lead: u8) -> usize {
     usize::from(EXTRA.get(usize::from(lead / 4)).copied().unwrap_or(0))
 }
 
-fn read_arr<const N: usize>(r: &mut impl Read, what: &'static str) -> Result<[u8; N], WireError> {
-    let mut b = [0u8; N];
-    r.read_exact(&mut b)
-        .map_err(|e| WireError::from_io(&e, what))?;
-    Ok(b)
-}
-
 /// Appends a little-endian int32.
 pub fn put_i32(out: &mut Vec<u8>, v: i32) {
     out.extend_from_slice(&v.to_le_bytes());
@@ -46,21 +39,6 @@ pub fn put_i32(out: &mut Vec<u8>, v: i32) {
 /// Appends a little-endian 16-bit value (rsync's `write_shortint`).
 pub fn put_u16(out: &mut Vec<u8>, v: u16) {
     out.extend_from_slice(&v.to_le_bytes());
-}
-
-/// Reads one byte.
-pub fn get_u8(r: &mut impl Read, what: &'static str) -> Result<u8, WireError> {
-    Ok(read_arr::<1>(r, what)?[0])
-}
-
-/// Reads a little-endian 16-bit value.
-pub fn get_u16(r: &mut impl Read, what: &'static str) -> Result<u16, WireError> {
-    Ok(u16::from_le_bytes(read_arr(r, what)?))
-}
-
-/// Reads a little-endian int32.
-pub fn get_i32(r: &mut impl Read, what: &'static str) -> Result<i32, WireError> {
-    Ok(i32::from_le_bytes(read_arr(r, what)?))
 }
 
 /// Appends `v` as rsync's `write_longint`: an int32 when it fits in
@@ -72,15 +50,6 @@ pub fn put_longint(out: &mut Vec<u8>, v: i64) {
         put_i32(out, -1);
         out.extend_from_slice(&v.to_le_bytes());
     }
-}
-
-/// Reads rsync's `read_longint`.
-pub fn get_longint(r: &mut impl Read, what: &'static str) -> Result<i64, WireError> {
-    let v = get_i32(r, what)?;
-    if v != -1 {
-        return Ok(i64::from(v));
-    }
-    Ok(i64::from_le_bytes(read_arr(r, what)?))
 }
 
 /// Appends a varint (`write_varint`): int32 in 1 to 5 bytes.
@@ -120,69 +89,6 @@ fn put_var(out: &mut Vec<u8>, v: u64, min_bytes: usize, width: usize) {
     }
 }
 
-/// Reads a varint (`read_varint`).
-pub fn get_varint(r: &mut impl Read, what: &'static str) -> Result<i32, WireError> {
-    let lead = get_u8(r, what)?;
-    let extra = extra_for(lead);
-    if extra > 4 {
-        return Err(WireError::OutOfRange(what));
-    }
-    let mut b = [0u8; 8];
-    if extra > 0 {
-        let bit = 1u16 << (8 - extra);
-        r.read_exact(b.get_mut(..extra).unwrap_or(&mut []))
-            .map_err(|e| WireError::from_io(&e, what))?;
-        let high = (u16::from(lead) & (bit - 1)) as u8;
-        if extra == 4 && high != 0 {
-            return Err(WireError::OutOfRange(what));
-        }
-        if let Some(slot) = b.get_mut(extra) {
-            *slot = high;
-        }
-    } else {
-        b[0] = lead;
-    }
-    let v = u64::from_le_bytes(b);
-    Ok(v as u32 as i32)
-}
-
-/// Reads a varlong with `min_bytes` leading bytes (`read_varlong`).
-pub fn get_varlong(r: &mut impl Read, min_bytes: u8, what: &'static str) -> Result<i64, WireError> {
-    let min = usize::from(min_bytes.clamp(1, 8));
-    let mut head = [0u8; 8];
-    r.read_exact(head.get_mut(..min).unwrap_or(&mut []))
-        .map_err(|e| WireError::from_io(&e, what))?;
-    let lead = head[0];
-    let extra = extra_for(lead);
-    if min + extra > 9 {
-        return Err(WireError::OutOfRange(what));
-    }
-    let mut b = [0u8; 9];
-    // Bytes after the lead byte are the low-order bytes.
-    for i in 1..min {
-        if let (Some(d), Some(s)) = (b.get_mut(i - 1), head.get(i)) {
-            *d = *s;
-        }
-    }
-    if extra > 0 {
-        let bit = 1u16 << (8 - extra);
-        let start = min - 1;
-        r.read_exact(b.get_mut(start..start + extra).unwrap_or(&mut []))
-            .map_err(|e| WireError::from_io(&e, what))?;
-        if let Some(slot) = b.get_mut(start + extra) {
-            *slot = (u16::from(lead) & (bit - 1)) as u8;
-        }
-    } else if let Some(slot) = b.get_mut(min - 1) {
-        *slot = lead;
-    }
-    if b[8] != 0 {
-        return Err(WireError::OutOfRange(what));
-    }
-    let mut v = [0u8; 8];
-    v.copy_from_slice(&b[..8]);
-    Ok(i64::from_le_bytes(v))
-}
-
 /// `write_varlong30`: a longint before protocol 30, a varlong from 30.
 pub fn put_varlong30(out: &mut Vec<u8>, v: i64, min_bytes: u8, protocol: u32) {
     if protocol < 30 {
@@ -192,6 +98,177 @@ pub fn put_varlong30(out: &mut Vec<u8>, v: i64, min_bytes: u8, protocol: u32) {
     }
 }
 
+/// Runs a slice decoder over a blocking stream, reading exactly the bytes
+/// it asks for: the bridge for callers that still hold an `impl Read`,
+/// until the roles are sans-IO. Exact because a decoder's `needed` is the
+/// number of bytes missing from the value it is inside.
+pub fn read_via<T>(
+    r: &mut impl Read,
+    what: &'static str,
+    mut decode: impl FnMut(&mut Reader<'_>) -> Step<T>,
+) -> Result<T, WireError> {
+    // Integers fit on the stack; longer values move to the heap.
+    let mut stack = [0u8; 16];
+    let mut heap: Option<Vec<u8>> = None;
+    let mut len = 0usize;
+    loop {
+        let buf = match &heap {
+            Some(v) => v.as_slice(),
+            None => stack.get(..len).unwrap_or_default(),
+        };
+        let needed = match complete(buf, &mut decode)? {
+            Decoded::Complete { value, .. } => return Ok(value),
+            Decoded::Incomplete { needed } => needed,
+        };
+        let end = len + needed;
+        if heap.is_none() && end > stack.len() {
+            heap = Some(stack.get(..len).unwrap_or_default().to_vec());
+        }
+        let slot = match &mut heap {
+            Some(v) => {
+                v.resize(end, 0);
+                v.get_mut(len..end)
+            }
+            None => stack.get_mut(len..end),
+        };
+        r.read_exact(slot.unwrap_or_default())
+            .map_err(|e| WireError::from_io(&e, what))?;
+        len = end;
+    }
+}
+
+impl Reader<'_> {
+    /// A little-endian int32 (`read_int`).
+    pub fn i32(&mut self) -> Step<i32> {
+        Ok(i32::from_le_bytes(self.array()?))
+    }
+
+    /// A little-endian 16-bit value (`read_shortint`).
+    pub fn u16(&mut self) -> Step<u16> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+
+    /// rsync's `read_longint`: an int32, or the escape `-1` and an int64.
+    pub fn longint(&mut self) -> Step<i64> {
+        match self.i32()? {
+            -1 => Ok(i64::from_le_bytes(self.array()?)),
+            v => Ok(i64::from(v)),
+        }
+    }
+
+    /// A varint (`read_varint`): int32 in 1 to 5 bytes.
+    pub fn varint(&mut self, what: &'static str) -> Step<i32> {
+        let lead = self.u8()?;
+        let extra = extra_for(lead);
+        if extra > 4 {
+            return Err(CodecError::OutOfRange(what).into());
+        }
+        let mut b = [0u8; 8];
+        if extra == 0 {
+            b[0] = lead;
+        } else {
+            let bit = 1u16 << (8 - extra);
+            let high = (u16::from(lead) & (bit - 1)) as u8;
+            if extra == 4 && high != 0 {
+                return Err(CodecError::OutOfRange(what).into());
+            }
+            let low = self.take(extra)?;
+            b.get_mut(..extra).unwrap_or_default().copy_from_slice(low);
+            if let Some(slot) = b.get_mut(extra) {
+                *slot = high;
+            }
+        }
+        Ok(u64::from_le_bytes(b) as u32 as i32)
+    }
+
+    /// A varlong with `min_bytes` leading bytes (`read_varlong`).
+    pub fn varlong(&mut self, min_bytes: u8, what: &'static str) -> Step<i64> {
+        let min = usize::from(min_bytes.clamp(1, 8));
+        let head = self.take(min)?;
+        let lead = head.first().copied().unwrap_or(0);
+        let extra = extra_for(lead);
+        if min + extra > 9 {
+            return Err(CodecError::OutOfRange(what).into());
+        }
+        let mut b = [0u8; 9];
+        // Bytes after the lead byte are the low-order bytes.
+        b.get_mut(..min - 1)
+            .unwrap_or_default()
+            .copy_from_slice(head.get(1..).unwrap_or_default());
+        if extra > 0 {
+            let bit = 1u16 << (8 - extra);
+            let start = min - 1;
+            let more = self.take(extra)?;
+            b.get_mut(start..start + extra)
+                .unwrap_or_default()
+                .copy_from_slice(more);
+            if let Some(slot) = b.get_mut(start + extra) {
+                *slot = (u16::from(lead) & (bit - 1)) as u8;
+            }
+        } else if let Some(slot) = b.get_mut(min - 1) {
+            *slot = lead;
+        }
+        if b[8] != 0 {
+            return Err(CodecError::OutOfRange(what).into());
+        }
+        let mut v = [0u8; 8];
+        v.copy_from_slice(&b[..8]);
+        Ok(i64::from_le_bytes(v))
+    }
+
+    /// `read_varlong30`: a longint before protocol 30, a varlong from 30.
+    pub fn varlong30(&mut self, min_bytes: u8, protocol: u32, what: &'static str) -> Step<i64> {
+        if protocol < 30 {
+            self.longint()
+        } else {
+            self.varlong(min_bytes, what)
+        }
+    }
+
+    /// A vstring (`read_vstring`) of at most `max` bytes: a 1- or 2-byte
+    /// length, then the bytes.
+    pub fn vstring(&mut self, max: usize, what: &'static str) -> Step<Vec<u8>> {
+        let mut len = usize::from(self.u8()?);
+        if len & 0x80 != 0 {
+            len = (len & 0x7F) * 0x100 + usize::from(self.u8()?);
+        }
+        if len > max {
+            return Err(CodecError::TooLong(what).into());
+        }
+        Ok(self.take(len)?.to_vec())
+    }
+}
+
+/// Reads one byte.
+pub fn get_u8(r: &mut impl Read, what: &'static str) -> Result<u8, WireError> {
+    read_via(r, what, |x| x.u8())
+}
+
+/// Reads a little-endian 16-bit value.
+pub fn get_u16(r: &mut impl Read, what: &'static str) -> Result<u16, WireError> {
+    read_via(r, what, |x| x.u16())
+}
+
+/// Reads a little-endian int32.
+pub fn get_i32(r: &mut impl Read, what: &'static str) -> Result<i32, WireError> {
+    read_via(r, what, |x| x.i32())
+}
+
+/// Reads rsync's `read_longint`.
+pub fn get_longint(r: &mut impl Read, what: &'static str) -> Result<i64, WireError> {
+    read_via(r, what, |x| x.longint())
+}
+
+/// Reads a varint (`read_varint`).
+pub fn get_varint(r: &mut impl Read, what: &'static str) -> Result<i32, WireError> {
+    read_via(r, what, |x| x.varint(what))
+}
+
+/// Reads a varlong with `min_bytes` leading bytes (`read_varlong`).
+pub fn get_varlong(r: &mut impl Read, min_bytes: u8, what: &'static str) -> Result<i64, WireError> {
+    read_via(r, what, |x| x.varlong(min_bytes, what))
+}
+
 /// `read_varlong30`, the reading counterpart of [`put_varlong30`].
 pub fn get_varlong30(
     r: &mut impl Read,
@@ -199,21 +276,7 @@ pub fn get_varlong30(
     protocol: u32,
     what: &'static str,
 ) -> Result<i64, WireError> {
-    if protocol < 30 {
-        get_longint(r, what)
-    } else {
-        get_varlong(r, min_bytes, what)
-    }
-}
-
-/// Appends a vstring: a 1- or 2-byte length (max 0x7FFF), then the bytes.
-pub fn put_vstring(out: &mut Vec<u8>, s: &[u8]) {
-    let len = s.len().min(0x7FFF);
-    if len > 0x7F {
-        out.push((len / 0x100) as u8 | 0x80);
-    }
-    out.push(len as u8);
-    out.extend_from_slice(s.get(..len).unwrap_or(&[]));
+    read_via(r, what, |x| x.varlong30(min_bytes, protocol, what))
 }
 
 /// Reads a vstring of at most `max` bytes.
@@ -222,17 +285,26 @@ pub fn get_vstring(
     max: usize,
     what: &'static str,
 ) -> Result<Vec<u8>, WireError> {
-    let mut len = usize::from(get_u8(r, what)?);
-    if len & 0x80 != 0 {
-        len = (len & 0x7F) * 0x100 + usize::from(get_u8(r, what)?);
+    read_via(r, what, |x| x.vstring(max, what))
+}
+
+/// The longest vstring: its length has 15 bits.
+pub const MAX_VSTRING: usize = 0x7FFF;
+
+/// Appends a vstring: a 1- or 2-byte length, then the bytes. A string
+/// longer than [`MAX_VSTRING`] cannot be sent, and is refused rather than
+/// cut.
+pub fn put_vstring(out: &mut Vec<u8>, s: &[u8]) -> Result<(), CodecError> {
+    let len = s.len();
+    if len > MAX_VSTRING {
+        return Err(CodecError::TooLong("a string sent to the client"));
     }
-    if len > max {
-        return Err(WireError::TooLong(what));
+    if len > 0x7F {
+        out.push((len / 0x100) as u8 | 0x80);
     }
-    let mut v = vec![0u8; len];
-    r.read_exact(&mut v)
-        .map_err(|e| WireError::from_io(&e, what))?;
-    Ok(v)
+    out.push(len as u8);
+    out.extend_from_slice(s);
+    Ok(())
 }
 
 #[cfg(test)]

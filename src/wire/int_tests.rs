@@ -94,12 +94,109 @@ fn rejects_overlong() {
 #[test]
 fn vstrings() {
     let mut o = Vec::new();
-    put_vstring(&mut o, b"md5");
+    put_vstring(&mut o, b"md5").unwrap();
     assert_eq!(o, b"\x03md5");
     let long = vec![b'a'; 300];
     let mut o = Vec::new();
-    put_vstring(&mut o, &long);
+    put_vstring(&mut o, &long).unwrap();
     assert_eq!(&o[..2], &[0x81, 0x2C]);
     assert_eq!(get_vstring(&mut &o[..], 1000, "t").unwrap(), long);
     assert!(get_vstring(&mut &o[..], 10, "t").is_err());
+}
+
+#[test]
+fn an_overlong_vstring_is_refused_not_cut() {
+    let mut o = Vec::new();
+    put_vstring(&mut o, &vec![b'a'; MAX_VSTRING]).unwrap();
+    assert_eq!(o.len(), MAX_VSTRING + 2);
+    let mut o = Vec::new();
+    assert!(put_vstring(&mut o, &vec![b'a'; MAX_VSTRING + 1]).is_err());
+    assert!(o.is_empty(), "nothing written");
+}
+
+/// Every value cut at every byte is incomplete, never a wrong value, and
+/// asks for exactly the bytes it lacks.
+fn check_truncations<T: std::fmt::Debug + PartialEq>(
+    bytes: &[u8],
+    want: &T,
+    mut decode: impl FnMut(&mut Reader<'_>) -> Step<T>,
+) {
+    for cut in 0..bytes.len() {
+        match complete(&bytes[..cut], &mut decode).unwrap() {
+            Decoded::Incomplete { needed } => {
+                assert!(cut + needed <= bytes.len(), "cut {cut} needs {needed}");
+            }
+            other => panic!("cut {cut} of {bytes:?}: {other:?}"),
+        }
+    }
+    let mut longer = bytes.to_vec();
+    longer.push(0xAB);
+    match complete(&longer, &mut decode).unwrap() {
+        Decoded::Complete { value, consumed } => {
+            assert_eq!(&value, want);
+            assert_eq!(consumed, bytes.len());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn varints_round_trip_and_truncate(v in proptest::num::i32::ANY) {
+        let mut o = Vec::new();
+        put_varint(&mut o, v);
+        check_truncations(&o, &v, |r| r.varint("t"));
+        proptest::prop_assert_eq!(get_varint(&mut &o[..], "t").unwrap(), v);
+    }
+
+    #[test]
+    // rsync sends varlongs with at least 3 bytes (sizes, times); with
+    // fewer, a value of 8 significant bytes has no encoding.
+    fn varlongs_round_trip_and_truncate(v in 0i64..=i64::MAX, min in 3u8..=8) {
+        let mut o = Vec::new();
+        put_varlong(&mut o, v, min);
+        check_truncations(&o, &v, |r| r.varlong(min, "t"));
+    }
+
+    #[test]
+    fn longints_round_trip_and_truncate(v in proptest::num::i64::ANY) {
+        let mut o = Vec::new();
+        put_longint(&mut o, v);
+        check_truncations(&o, &v, |r| r.longint());
+        proptest::prop_assert_eq!(get_longint(&mut &o[..], "t").unwrap(), v);
+    }
+
+    #[test]
+    fn vstrings_round_trip_and_truncate(s in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+        let mut o = Vec::new();
+        put_vstring(&mut o, &s).unwrap();
+        check_truncations(&o, &s, |r| r.vstring(1000, "t"));
+    }
+
+    #[test]
+    fn ndx_sequences_decode_in_any_split(
+        seq in proptest::collection::vec(-3000i32..100_000, 1..40),
+        proto in 27u32..=32,
+    ) {
+        let mut enc = crate::wire::NdxEncoder::new(proto);
+        let mut o = Vec::new();
+        for &n in &seq {
+            enc.put(&mut o, if n < 0 && proto >= 30 { n.min(-1) } else { n.max(0) });
+        }
+        let want: Vec<i32> = seq.iter().map(|&n| if n < 0 && proto >= 30 { n.min(-1) } else { n.max(0) }).collect();
+        // Decode as the bytes arrive one at a time: state holds across
+        // incomplete attempts.
+        let mut dec = crate::wire::NdxDecoder::new(proto);
+        let mut got = Vec::new();
+        let mut start = 0;
+        for end in 0..=o.len() {
+            if let Decoded::Complete { value, consumed } =
+                complete(&o[start..end], |r| dec.decode(r)).unwrap()
+            {
+                got.push(value);
+                start += consumed;
+            }
+        }
+        proptest::prop_assert_eq!(got, want);
+    }
 }

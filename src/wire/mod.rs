@@ -5,9 +5,10 @@
 //! `write_ndx`/`read_ndx`). Covers protocols 27 to 32: varints and the
 //! delta-coded ndx are used from protocol 30, 32-bit ints before it.
 //!
-//! Encoders append to a `Vec<u8>`; decoders read from any `std::io::Read`
-//! (a byte slice in tests and fuzzers, the demultiplexer in a session) and
-//! validate every value before it is used.
+//! Encoders append to a `Vec<u8>`. Decoders take a [`Reader`] over bytes
+//! and return the value or "incomplete" ([`codec`]); they validate every
+//! value before it is used. The `get_*` functions over `std::io::Read` are
+//! bridges ([`read_via`]) for the roles that still read from a stream.
 
 mod codec;
 mod error;
@@ -19,7 +20,8 @@ pub use codec::{complete, CodecError, Decoded, Fail, Reader, Step};
 pub use error::WireError;
 pub use int::{
     get_i32, get_longint, get_u16, get_u8, get_varint, get_varlong, get_varlong30, get_vstring,
-    put_i32, put_longint, put_u16, put_varint, put_varlong, put_varlong30, put_vstring,
+    put_i32, put_longint, put_u16, put_varint, put_varlong, put_varlong30, put_vstring, read_via,
+    MAX_VSTRING,
 };
-pub use mux::{MsgCode, MuxReader, MuxWriter, PeerMessage, MAX_FRAME};
+pub use mux::{put_frame, Deframer, Frame, MsgCode, MuxReader, MuxWriter, PeerMessage, MAX_FRAME};
 pub use ndx::{NdxDecoder, NdxEncoder, NDX_DEL_STATS, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET};

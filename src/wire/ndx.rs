@@ -8,7 +8,7 @@
 
 use std::io::Read;
 
-use super::{get_i32, get_u8, put_i32, WireError};
+use super::{put_i32, CodecError, Reader, Step, WireError};
 
 /// End of a phase or of the run.
 pub const NDX_DONE: i32 = -1;
@@ -92,16 +92,18 @@ impl NdxDecoder {
         }
     }
 
-    /// Reads one index. Values that overflow an int32 are rejected.
-    pub fn get(&mut self, r: &mut impl Read) -> Result<i32, WireError> {
+    /// Decodes one index; the previous indexes it is relative to change
+    /// only when a whole index was decoded. Values that overflow an int32
+    /// are rejected.
+    pub fn decode(&mut self, r: &mut Reader<'_>) -> Step<i32> {
         const WHAT: &str = "file index";
         if self.protocol < 30 {
-            return get_i32(r, WHAT);
+            return r.i32();
         }
-        let mut b = get_u8(r, WHAT)?;
+        let mut b = r.u8()?;
         let negative = b == 0xFF;
         if negative {
-            b = get_u8(r, WHAT)?;
+            b = r.u8()?;
         } else if b == 0 {
             return Ok(NDX_DONE);
         }
@@ -111,11 +113,9 @@ impl NdxDecoder {
             self.prev_pos
         };
         let unum: u32 = if b == 0xFE {
-            let hi = get_u8(r, WHAT)?;
-            let lo = get_u8(r, WHAT)?;
+            let [hi, lo] = r.array::<2>()?;
             if hi & 0x80 != 0 {
-                let b2 = get_u8(r, WHAT)?;
-                let b3 = get_u8(r, WHAT)?;
+                let [b2, b3] = r.array::<2>()?;
                 u32::from_le_bytes([lo, b2, b3, hi & 0x7F])
             } else {
                 (u32::from(hi) << 8) + u32::from(lo) + prev as u32
@@ -123,7 +123,7 @@ impl NdxDecoder {
         } else {
             u32::from(b).wrapping_add(prev as u32)
         };
-        let num = i32::try_from(unum).map_err(|_| WireError::OutOfRange(WHAT))?;
+        let num = i32::try_from(unum).map_err(|_| CodecError::OutOfRange(WHAT))?;
         if negative {
             self.prev_neg = num;
             Ok(-num)
@@ -131,6 +131,12 @@ impl NdxDecoder {
             self.prev_pos = num;
             Ok(num)
         }
+    }
+
+    /// Reads one index from a blocking stream (the bridge until the
+    /// roles are sans-IO).
+    pub fn get(&mut self, r: &mut impl Read) -> Result<i32, WireError> {
+        super::int::read_via(r, "file index", |x| self.decode(x))
     }
 }
 

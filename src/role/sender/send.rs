@@ -179,7 +179,8 @@ fn write_attrs<R: Read, W: Write>(ctx: &mut SenderCtx<'_, R, W>, req: &Request) 
         out.push(t);
     }
     if let Some(x) = &req.xname {
-        put_vstring(&mut out, x);
+        // The client's own name came in a vstring: it fits in one.
+        put_vstring(&mut out, x).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     }
     ctx.conn.w.write_all(&out)
 }

@@ -96,7 +96,7 @@ impl<W: Write> Gen<'_, '_, W> {
             &mut b,
             item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS,
         );
-        crate::wire::put_vstring(&mut b, leader);
+        crate::wire::put_vstring(&mut b, leader).map_err(crate::wire::WireError::from)?;
         o.w.write_all(&b)?;
         Ok(())
     }
