@@ -372,3 +372,26 @@ fn merge_files_outside_the_root() {
         );
     }
 }
+
+#[test]
+fn the_clients_exit_code_survives_while_sums_are_read() {
+    // The client announces 4 block sums, sends 2, then exits with 23: the
+    // session ends with the client's code, not a protocol error (2).
+    let sb = Sandbox::new("peerexit");
+    let (mut c, list) = pull(&sb, "", "big", b"md5", &[]);
+    assert_eq!(list.len(), 1, "file list");
+    let mut b = Vec::new();
+    NdxEncoder::new(c.hs.protocol).put(&mut b, 0);
+    b.extend_from_slice(&TRANSFER.to_le_bytes());
+    for v in [4i32, 700, 16, 0] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(&[0u8; 2 * 20]);
+    c.data(&b);
+    // MSG_ERROR_EXIT (86) with code 23.
+    c.frame(86, 4, &23i32.to_le_bytes());
+    std::thread::sleep(Duration::from_millis(100));
+    let out = c.finish();
+    assert_eq!(out.code, Some(23), "{}", all_text(&out));
+    assert!(!out.timed_out);
+}

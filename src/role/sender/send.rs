@@ -16,7 +16,7 @@ use crate::role::conn::quoted;
 use crate::wire::{
     get_u16, get_u8, get_varint, get_vstring, put_u16, put_varint, put_varlong30, put_vstring,
 };
-use crate::wire::{MsgCode, NDX_DEL_STATS, NDX_DONE};
+use crate::wire::{MsgCode, WireError, NDX_DEL_STATS, NDX_DONE};
 
 /// `ITEM_*` bits the sender looks at.
 mod item {
@@ -185,6 +185,16 @@ fn write_attrs<R: Read, W: Write>(ctx: &mut SenderCtx<'_, R, W>, req: &Request) 
     ctx.conn.w.write_all(&out)
 }
 
+/// A failed read of block sums: the client's own exit code when it sent
+/// its exit message meanwhile (the client's error is the one to report),
+/// else a protocol error.
+fn sums_failed(e: &io::Error, what: &str) -> SendError {
+    match WireError::from_io(e, "block sums") {
+        WireError::PeerExit(code) => SendError::Wire(WireError::PeerExit(code)),
+        _ => SendError::Protocol(format!("{what}: {e}")),
+    }
+}
+
 /// Reads the sums for one file and sends its delta.
 fn send_one<R: Read, W: Write>(
     ctx: &mut SenderCtx<'_, R, W>,
@@ -193,10 +203,12 @@ fn send_one<R: Read, W: Write>(
 ) -> Result<(), SendError> {
     let p = ctx.conn.protocol;
     let digest_len = ctx.xfer_kind.digest_len();
-    let head = SumHead::read_from(&mut ctx.conn.r, p, digest_len)
-        .map_err(|e| SendError::Protocol(format!("invalid block-sum header: {e}")))?;
+    let head = SumHead::read_from(&mut ctx.conn.r, p, digest_len).map_err(|e| match e {
+        crate::checksum::SumHeadReadError::Io(io) => sums_failed(&io, "invalid block-sum header"),
+        e => SendError::Protocol(format!("invalid block-sum header: {e}")),
+    })?;
     let sig = Signature::read_blocks(head, &mut ctx.conn.r)
-        .map_err(|e| SendError::Protocol(format!("reading block sums failed: {e}")))?;
+        .map_err(|e| sums_failed(&e, "reading block sums failed"))?;
     let mut file = match ctx.root.open_file(&item.path) {
         Ok(f) => f,
         Err(e) => {
