@@ -203,8 +203,13 @@ def apply(repo, edits):
 
 
 def run_test(repo, env, test):
+    # "lib:NAME" is a unit test of the library; anything else a protocol test.
+    if test.startswith("lib:"):
+        target, test = ["--lib"], test[len("lib:"):]
+    else:
+        target = ["--test", "protocol"]
     r = subprocess.run(
-        ["cargo", "test", "--release", "--test", "protocol", test, "--", "--exact"],
+        ["cargo", "test", "--release", *target, test, "--", "--exact"],
         cwd=repo, env=env, capture_output=True, text=True, timeout=900,
     )
     if "test result: ok. 1 passed" in r.stdout:

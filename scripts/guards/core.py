@@ -3,4 +3,11 @@ MUTANTS = [
 ("peer-exit-in-sums", "Core: the client's exit code while sums are read", [
   ("src/role/sender/send.rs", "        WireError::PeerExit(code) => SendError::Wire(WireError::PeerExit(code)),\n", ""),
  ], [A+"sender::the_clients_exit_code_survives_while_sums_are_read"], "fail"),
+# Unit tests that once passed without their guard (issue 10).
+("flist-safe-names", "Core: file-list names", [
+  ("src/flist/decode.rs", "        check_name(&name)?;\n", "        let _ = check_name;\n"),
+ ], ["lib:flist::decode::tests::rejects_unsafe_names"], "fail"),
+("flist-entry-cap", "Core: file-list entry cap", [
+  ("src/flist/decode.rs", "            if self.entries.len() >= self.limits.max_entries {", "            if false && self.entries.len() >= self.limits.max_entries {"),
+ ], ["lib:flist::decode::tests::caps_entries"], "fail"),
 ]

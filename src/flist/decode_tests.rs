@@ -118,8 +118,29 @@ fn one_entry(name: &[u8]) -> Vec<u8> {
     v
 }
 
+/// A whole list of one-entry records with its end marker (protocol 30+
+/// with varint flags: a zero flags varint, then the io_error varint).
+fn list_of(names: &[&[u8]]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for n in names {
+        v.extend(one_entry(n));
+    }
+    crate::wire::put_varint(&mut v, 0);
+    crate::wire::put_varint(&mut v, 0);
+    v
+}
+
+fn parse(buf: &[u8], limits: FlistLimits) -> Result<usize, String> {
+    FlistDecoder::new(opts(32, true), limits)
+        .read_list(&mut &buf[..])
+        .map(|(l, _)| l.len())
+        .map_err(|e| e.to_string())
+}
+
 #[test]
 fn rejects_unsafe_names() {
+    // The same list with a safe name parses: only the name decides.
+    assert_eq!(parse(&list_of(&[b"a/b"]), FlistLimits::default()), Ok(1));
     for bad in [
         &b"../x"[..],
         b"/etc/passwd",
@@ -129,8 +150,7 @@ fn rejects_unsafe_names() {
         b"a\0b",
         b"",
     ] {
-        let buf = one_entry(bad);
-        let r = FlistDecoder::new(opts(32, true), FlistLimits::default()).read_list(&mut &buf[..]);
+        let r = parse(&list_of(&[bad]), FlistLimits::default());
         assert!(r.is_err(), "{:?}", String::from_utf8_lossy(bad));
     }
 }
@@ -160,15 +180,14 @@ fn rejects_forward_hardlink_reference() {
 
 #[test]
 fn caps_entries() {
-    let mut buf = Vec::new();
-    for i in 0..5u8 {
-        buf.extend(one_entry(&[b'a' + i]));
-    }
+    let names: Vec<[u8; 1]> = (0..5u8).map(|i| [b'a' + i]).collect();
+    let names: Vec<&[u8]> = names.iter().map(|n| &n[..]).collect();
     let limits = FlistLimits {
         max_entries: 3,
         max_path: 4096,
     };
-    assert!(FlistDecoder::new(opts(32, true), limits)
-        .read_list(&mut &buf[..])
-        .is_err());
+    // Exactly at the cap is fine; one more is refused.
+    assert_eq!(parse(&list_of(&names[..3]), limits), Ok(3));
+    assert!(parse(&list_of(&names[..4]), limits).is_err());
+    assert!(parse(&list_of(&names), limits).is_err());
 }
