@@ -283,7 +283,10 @@ impl Server {
         std::fs::write(&shim, script).expect("write shim");
         std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755))
             .expect("chmod shim");
-        shim.to_string_lossy().into_owned()
+        // Run through sh rather than exec'd: a script just written can be
+        // `Text file busy` to exec while another test thread forks with
+        // its write descriptor still open; reading it never is.
+        format!("/bin/sh {}", shim.to_string_lossy())
     }
 }
 
