@@ -10,6 +10,7 @@ mod decode;
 mod encode;
 mod entry;
 mod ids;
+pub mod item;
 mod sort;
 
 pub use decode::{read_id_lists, FlistDecoder, FlistError, FlistLimits};

@@ -7,6 +7,7 @@
 
 pub mod conn;
 pub mod link;
+pub mod log_file;
 pub mod machine;
 pub mod receiver;
 pub mod sender;

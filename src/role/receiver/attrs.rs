@@ -9,22 +9,7 @@ use super::{ReceiverConfig, RecvOptions, Shared};
 use crate::flist::{FileEntry, FileKind};
 use crate::fs::{Meta, RelPath, Writer};
 
-/// `ITEM_*` flags (`rsync.h`).
-pub(crate) mod item {
-    pub(crate) const REPORT_CHANGE: u16 = 1 << 1;
-    pub(crate) const REPORT_SIZE: u16 = 1 << 2;
-    pub(crate) const REPORT_TIME: u16 = 1 << 3;
-    pub(crate) const REPORT_PERMS: u16 = 1 << 4;
-    pub(crate) const REPORT_OWNER: u16 = 1 << 5;
-    pub(crate) const REPORT_GROUP: u16 = 1 << 6;
-    pub(crate) const BASIS_TYPE_FOLLOWS: u16 = 1 << 11;
-    pub(crate) const XNAME_FOLLOWS: u16 = 1 << 12;
-    pub(crate) const IS_NEW: u16 = 1 << 13;
-    pub(crate) const LOCAL_CHANGE: u16 = 1 << 14;
-    pub(crate) const TRANSFER: u16 = 1 << 15;
-    /// Flags that make an item worth reporting.
-    pub(crate) const SIGNIFICANT: u16 = !(BASIS_TYPE_FOLLOWS | XNAME_FOLLOWS | LOCAL_CHANGE);
-}
+pub(crate) use crate::flist::item;
 
 /// Prefix `--munge-links` puts before a stored symlink target.
 pub(crate) const MUNGE_PREFIX: &[u8] = b"/rsyncd-munged/";

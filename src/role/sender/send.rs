@@ -18,14 +18,7 @@ use crate::wire::{
 };
 use crate::wire::{MsgCode, WireError, NDX_DEL_STATS, NDX_DONE};
 
-/// `ITEM_*` bits the sender looks at.
-mod item {
-    pub const TRANSFER: u16 = 1 << 15;
-    pub const IS_NEW: u16 = 1 << 13;
-    pub const BASIS_TYPE_FOLLOWS: u16 = 1 << 11;
-    pub const XNAME_FOLLOWS: u16 = 1 << 12;
-    pub const MISSING_DATA: u32 = 1 << 16;
-}
+use crate::flist::item;
 
 /// `FNAMECMP_FNAME`: the basis is the destination file itself.
 const FNAMECMP_FNAME: u8 = 0x80;
