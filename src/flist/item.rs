@@ -31,8 +31,5 @@ pub const IS_NEW: u16 = 1 << 13;
 pub const LOCAL_CHANGE: u16 = 1 << 14;
 /// The receiver asks for the file's data.
 pub const TRANSFER: u16 = 1 << 15;
-/// rsync's local-only bit above the 16 that travel (`ITEM_MISSING_DATA`):
-/// never on the wire.
-pub const MISSING_DATA: u32 = 1 << 16;
 /// Flags that make an item worth reporting.
 pub const SIGNIFICANT: u16 = !(BASIS_TYPE_FOLLOWS | XNAME_FOLLOWS | LOCAL_CHANGE);

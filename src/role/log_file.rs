@@ -7,6 +7,8 @@
 //! control characters are escaped (`\#ooo`, rsync's own escape for the
 //! client's terminal), so a file name cannot forge a line of the log.
 
+use std::fmt::Write as _;
+
 use crate::flist::{item, FileKind};
 
 /// rsync's itemize string (`%i`): eleven characters, such as
@@ -64,23 +66,25 @@ pub fn itemize(iflags: u16, kind: FileKind, sending: bool, times: bool) -> Strin
 }
 
 /// A client name or link target as a log line shows it: printable UTF-8
-/// as is, every other byte as `\#ooo`.
+/// as is; every byte of a character an operator's line must not hold
+/// ([`crate::audit::is_unsafe`]) and every invalid byte as `\#ooo`.
 pub fn escaped(name: &[u8]) -> String {
     let mut out = String::with_capacity(name.len());
+    let octal = |out: &mut String, bytes: &[u8]| {
+        for byte in bytes {
+            let _ = write!(out, "\\#{byte:03o}");
+        }
+    };
     for chunk in name.utf8_chunks() {
         for c in chunk.valid().chars() {
-            if c.is_control() {
+            if crate::audit::is_unsafe(c) {
                 let mut b = [0u8; 4];
-                for byte in c.encode_utf8(&mut b).bytes() {
-                    out.push_str(&format!("\\#{byte:03o}"));
-                }
+                octal(&mut out, c.encode_utf8(&mut b).as_bytes());
             } else {
                 out.push(c);
             }
         }
-        for byte in chunk.invalid() {
-            out.push_str(&format!("\\#{byte:03o}"));
-        }
+        octal(&mut out, chunk.invalid());
     }
     out
 }
@@ -129,37 +133,48 @@ mod tests {
 
     const NEW: u16 = item::IS_NEW | item::LOCAL_CHANGE;
 
+    /// Flags, kind, name, link, sending, and the line stock rsync wrote.
+    type Case = (
+        u16,
+        FileKind,
+        &'static [u8],
+        Option<&'static [u8]>,
+        bool,
+        &'static str,
+    );
+
     // Each expectation is a line stock rsync 3.5.0 wrote as a server with
     // -M--log-file (push of a, l -> a, sub/, sub/b; then a grown file;
     // then a pull).
     #[test]
     fn lines_match_stock_rsync() {
         let recv_new = item::TRANSFER | item::IS_NEW;
-        assert_eq!(
-            item_text(recv_new, FileKind::File, b"a", None, false, true),
-            ">f+++++++++ a"
-        );
-        assert_eq!(
-            item_text(NEW, FileKind::Symlink, b"l", Some(b"a"), false, true),
-            "cL+++++++++ l -> a"
-        );
-        assert_eq!(
-            item_text(NEW, FileKind::Dir, b"sub", None, false, true),
-            "cd+++++++++ sub/"
-        );
-        assert_eq!(
-            item_text(NEW, FileKind::Dir, b".", None, true, true),
-            "cd+++++++++ ./"
-        );
         let grown = item::TRANSFER | item::REPORT_SIZE;
-        assert_eq!(
-            item_text(grown, FileKind::File, b"a", None, false, true),
-            ">f.s....... a"
-        );
-        assert_eq!(
-            item_text(recv_new, FileKind::File, b"sub/b", None, true, true),
-            "<f+++++++++ sub/b"
-        );
+        let cases: [Case; 6] = [
+            (recv_new, FileKind::File, b"a", None, false, ">f+++++++++ a"),
+            (
+                NEW,
+                FileKind::Symlink,
+                b"l",
+                Some(b"a"),
+                false,
+                "cL+++++++++ l -> a",
+            ),
+            (NEW, FileKind::Dir, b"sub", None, false, "cd+++++++++ sub/"),
+            (NEW, FileKind::Dir, b".", None, true, "cd+++++++++ ./"),
+            (grown, FileKind::File, b"a", None, false, ">f.s....... a"),
+            (
+                recv_new,
+                FileKind::File,
+                b"sub/b",
+                None,
+                true,
+                "<f+++++++++ sub/b",
+            ),
+        ];
+        for (iflags, kind, name, link, sending, want) in cases {
+            assert_eq!(item_text(iflags, kind, name, link, sending, true), want);
+        }
         assert_eq!(
             totals(70, 262, 10),
             "sent 70 bytes  received 262 bytes  total size 10"
@@ -195,5 +210,8 @@ mod tests {
         );
         assert!(!s.contains('\n') && !s.contains('\x1b'));
         assert!(s.ends_with("x\\#0122026 [1] >f evil\\#033\\#377"));
+        // A bidirectional override cannot reorder what the operator reads.
+        let b = escaped("a\u{202e}b".as_bytes());
+        assert_eq!(b, "a\\#342\\#200\\#256b");
     }
 }

@@ -111,7 +111,9 @@ fn read_request<R: Read, W: Write>(
         let iflags = if p >= 29 {
             get_u16(&mut ctx.conn.r, "item flags")?
         } else {
-            (item::TRANSFER as u32 | item::MISSING_DATA) as u16
+            // rsync adds its local ITEM_MISSING_DATA bit, which 16 bits
+            // cannot hold and nothing here reads.
+            item::TRANSFER
         };
         // Protocol-29 keep-alive: an index one past the end flagged IS_NEW.
         if p < 30 && ndx as usize == len && iflags == item::IS_NEW {
