@@ -21,6 +21,7 @@ pub mod deadline;
 pub mod pump;
 mod session;
 pub mod stdio;
+mod transfer_log;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;

@@ -16,6 +16,8 @@ use crate::role::Conn;
 use crate::wire::MsgCode;
 
 use super::deadline::{IdleClock, DEFAULT_IDLE_TIMEOUT};
+use super::transfer_log::LogFile;
+use crate::role::log_file::ItemLog;
 
 /// Memory budget for a session's file list when the client sets no
 /// `--max-alloc` (rsync's default is also 1 GiB).
@@ -53,10 +55,7 @@ fn run_session<R: Read, W: Write + Send + 'static>(
     w: W,
     clock: &IdleClock,
 ) -> (i32, Transfer) {
-    let listener = super::Listener::of_options(match &session {
-        Session::Send(p) => p.options(),
-        Session::Receive(p) => p.options(),
-    });
+    let listener = super::Listener::of_options(session.options());
     let root = match Root::open(&flags.root) {
         Ok(root) => root,
         Err(e) => {
@@ -84,13 +83,15 @@ fn run_session<R: Read, W: Write + Send + 'static>(
         }
     };
     // Everything outside the root the session needs is read now: the id
-    // tables. Then the session gives up the rest of the filesystem.
+    // tables, the client's log file and the local time zone. Then the
+    // session gives up the rest of the filesystem.
     crate::flist::IdNames::system();
+    let log = LogFile::open(&root, &session);
     let writable = matches!(session, Session::Receive(_));
     crate::sandbox::restrict_to(&root, writable);
     match session {
-        Session::Send(permit) => run_sender(&root, &permit, r, w, clock),
-        Session::Receive(permit) => run_receiver(&root, &permit, r, w, clock),
+        Session::Send(permit) => run_sender(&root, &permit, &log, r, w, clock),
+        Session::Receive(permit) => run_receiver(&root, &permit, &log, r, w, clock),
     }
 }
 
@@ -112,16 +113,18 @@ fn handshake_request(o: &Options) -> HandshakeRequest {
 fn run_sender<R: Read, W: Write>(
     root: &Root,
     permit: &SendPermit,
+    log: &LogFile,
     r: R,
     w: W,
     clock: &IdleClock,
 ) -> (i32, Transfer) {
     let mut conn = Conn::new(r, w);
-    let hs = match start(&mut conn, permit.options(), "sender", clock) {
+    let hs = match start(&mut conn, permit.options(), "sender", log, clock) {
         Ok(hs) => hs,
         Err(code) => return (code, Transfer::default()),
     };
-    let result = sender_session(root, permit, &hs, &mut conn);
+    let items = ItemLog::new(log.sink(), true, permit.options().times);
+    let result = sender_session(root, permit, &hs, items, &mut conn);
     let mut t = Transfer {
         bytes_in: conn.r.bytes_read(),
         bytes_out: conn.w.bytes_written(),
@@ -151,6 +154,7 @@ fn sender_session<R: Read, W: Write>(
     root: &Root,
     permit: &SendPermit,
     hs: &proto::Session,
+    log: ItemLog<'_>,
     conn: &mut Conn<R, W>,
 ) -> Result<sender::SendStats, (String, i32)> {
     let o = permit.options();
@@ -191,6 +195,7 @@ fn sender_session<R: Read, W: Write>(
         ignore_errors: o.ignore_errors,
         id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),
         tokens,
+        log,
     };
     sender::run(conn, cfg, &mut filter).map_err(|e| (e.to_string(), e.exit_code()))
 }
@@ -266,6 +271,7 @@ fn start<R: Read, W: Write>(
     conn: &mut Conn<R, W>,
     o: &Options,
     who: &'static str,
+    log: &LogFile,
     clock: &IdleClock,
 ) -> Result<proto::Session, i32> {
     conn.who = who;
@@ -288,19 +294,27 @@ fn start<R: Read, W: Write>(
     }
     conn.r.set_multiplexed(hs.protocol >= 30);
     clock.set(o.timeout, DEFAULT_IDLE_TIMEOUT);
+    if let Some([why, ignoring]) = log.failure() {
+        // rsync says this from `[server]`, before it knows its role; it
+        // is not a transfer error and the session goes on.
+        let line = format!("rsync: [server] {why}\n");
+        let _ = conn.w.send_msg(MsgCode::Error, line.as_bytes());
+        let _ = conn.info(ignoring);
+    }
     Ok(hs)
 }
 
 fn run_receiver<R: Read, W: Write + Send + 'static>(
     root: &Root,
     permit: &ReceivePermit,
+    log: &LogFile,
     r: R,
     w: W,
     clock: &IdleClock,
 ) -> (i32, Transfer) {
     let o = permit.options();
     let mut conn = Conn::new(r, w);
-    let hs = match start(&mut conn, o, "receiver", clock) {
+    let hs = match start(&mut conn, o, "receiver", log, clock) {
         Ok(hs) => hs,
         Err(code) => return (code, Transfer::default()),
     };
@@ -365,6 +379,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         delete: permit.delete_permit(),
         overwrite: permit.overwrite_permit(),
         sums: permit.block_sums(),
+        log: ItemLog::new(log.sink(), false, o.times),
     };
     match receiver::run(conn, cfg) {
         Ok(st) => {

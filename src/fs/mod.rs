@@ -16,6 +16,9 @@
 //! Reading goes through [`Root`]; every change to the tree goes through
 //! [`Writer`], the only holder of the write-side syscalls (private to this
 //! module), which enforces `-no-del` and `-no-overwrite` (see `guard`).
+//! The one exception is the client's `--log-file`, which
+//! [`Root::open_log`] opens for appending only with the policy's
+//! `LogFilePermit` (never under `-ro` or `-no-overwrite`).
 //!
 //! No code path turns a client name into a path resolved from `/`.
 //! The only absolute path ever built is `/proc/self/fd/N` in [`Writer::chmod`]

@@ -6,7 +6,8 @@
 //! `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS` (see [`crate::fs`]).
 
 use super::meta::{statx_at, statx_fd, Meta};
-use super::{open_beneath, open_regular_at, Dir, Handle, RelPath};
+use super::{not_regular, open_beneath, open_regular_at, Dir, Handle, RelPath};
+use crate::policy::LogFilePermit;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, OFlags, CWD};
 use std::fs::File;
@@ -131,6 +132,33 @@ impl Root {
     pub fn open_file(&self, path: &RelPath) -> io::Result<File> {
         let (dir, name) = self.split(path)?;
         open_regular_at(&dir, name, OFlags::RDONLY)
+    }
+
+    /// Open the client's `--log-file` for appending, creating it (0644, as
+    /// rsync's `fopen(.., "a")` under its 022 umask) if it is missing. The
+    /// name resolves beneath the root; a final symlink, a directory, a
+    /// FIFO or a device is refused, and nothing but regular files is ever
+    /// opened. Only a session that holds the permit gets here.
+    pub fn open_log(&self, path: &RelPath, _: &LogFilePermit) -> io::Result<File> {
+        let (dir, name) = self.split(path)?;
+        match statx_at(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(m) if !m.is_file() => return Err(not_regular(m.file_type)),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let flags = OFlags::WRONLY
+            | OFlags::APPEND
+            | OFlags::CREATE
+            | OFlags::NOFOLLOW
+            | OFlags::NOCTTY
+            | OFlags::NONBLOCK;
+        let fd = open_beneath(&dir, name, flags, 0o644)?;
+        let m = statx_fd(&fd)?;
+        if !m.is_file() {
+            return Err(not_regular(m.file_type));
+        }
+        Ok(File::from(fd))
     }
 
     /// Open a directory for listing. A final symlink is refused.

@@ -82,6 +82,24 @@ pub enum Session {
     Receive(ReceivePermit),
 }
 
+impl Session {
+    /// The options, with forced settings applied and values normalised.
+    pub fn options(&self) -> &Options {
+        match self {
+            Session::Send(p) => p.options(),
+            Session::Receive(p) => p.options(),
+        }
+    }
+
+    /// The client's `--log-file` (normalised beneath the root) with the
+    /// permit to open it; `None` when it asked for none. [`authorize`]
+    /// refused the option where the key may not write it.
+    pub fn log_file(&self) -> Option<(&str, LogFilePermit)> {
+        let o = self.options();
+        o.log_file.as_deref().map(|p| (p, LogFilePermit(())))
+    }
+}
+
 /// Permission to send: only [`authorize`] builds one, never for `-wo`.
 #[derive(Debug)]
 pub struct SendPermit {
@@ -135,6 +153,14 @@ impl OverwritePermit {
         OverwritePermit(())
     }
 }
+
+/// Proof that the session may append to the client's `--log-file`
+/// beneath the root, as rrsync allows for a key that is neither `-ro` (it
+/// never writes) nor `-no-overwrite` (an append changes an existing
+/// file). Only [`authorize`] issues one; [`crate::fs::Root::open_log`]
+/// asks for it.
+#[derive(Debug)]
+pub struct LogFilePermit(());
 
 /// What a receiving session may reveal of existing files through the
 /// block sums it sends the client (`generate_and_send_sums`).
@@ -272,9 +298,13 @@ fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<
     // starts, rather than a session that waits for what never comes.
     refuse_if(o.only_write_batch.is_some(), "--only-write-batch")?;
     refuse_if(o.batch.is_some(), o.batch.unwrap_or_default())?;
-    // rrsync allows --log-file beneath a writable root; we do not write
-    // one (docs/security/refusals.md says why).
-    refuse_if(o.log_file.is_some(), "--log-file")?;
+    // rrsync allows --log-file beneath the root, except for a key that
+    // never writes (-ro) or never changes an existing file (-no-overwrite:
+    // the log is appended to).
+    refuse_if(
+        o.log_file.is_some() && (flags.mode == Mode::ReadOnly || flags.no_overwrite),
+        "--log-file",
+    )?;
     // Not implemented here.
     unsupported_if(o.iconv.is_some(), "--iconv")?;
     unsupported_if(o.acls, "--acls")?;
@@ -342,6 +372,7 @@ fn normalize_all(args: &mut ServerArgs) -> Result<(), PolicyError> {
         }
     }
     normalize_opt(&mut o.partial_dir, "--partial-dir")?;
+    normalize_opt(&mut o.log_file, "--log-file")?;
     if o.files_from.as_deref() != Some("-") {
         normalize_opt(&mut o.files_from, "--files-from")?;
     }

@@ -79,7 +79,6 @@ fn always_refused() {
     let rw = flags(Mode::ReadWrite);
     for (opt, name) in [
         ("--daemon", "--daemon"),
-        ("--log-file=x", "--log-file"),
         ("--debug=ALL", "--debug"),
         ("--copy-devices", "--copy-devices"),
         ("--write-devices", "--write-devices"),
@@ -313,15 +312,45 @@ fn error_texts_are_one_line_and_short() {
 fn secluded_options_are_checked_after_completion() {
     let rw = flags(Mode::ReadWrite);
     let first = args(&format!("{PUSH} -s"));
-    let words: Vec<String> = ["--log-file=/tmp/x", ".", "d"]
+    let words: Vec<String> = ["--debug=ALL", ".", "d"]
         .iter()
         .map(|s| s.to_string())
         .collect();
     let full = crate::cli::complete_secluded(first, &words).unwrap();
     assert_eq!(
         authorize(&rw, full).unwrap_err(),
-        PolicyError::Refused("--log-file".into())
+        PolicyError::Refused("--debug".into())
     );
+}
+
+#[test]
+fn log_file_where_rrsync_allows_it() {
+    let rw = flags(Mode::ReadWrite);
+    let wo = flags(Mode::WriteOnly);
+    // Anchored beneath the root, as rrsync's type-3 paths are.
+    let p = recv(&rw, &format!("{PUSH} --log-file=/logs//x.log . d"));
+    assert_eq!(p.options().log_file.as_deref(), Some("logs/x.log"));
+    let s = auth(&rw, &format!("{PULL} --log-file=./x.log . d")).unwrap();
+    assert_eq!(s.log_file().map(|(p, _)| p), Some("x.log"));
+    assert!(matches!(s, Session::Send(_)));
+    let s = auth(&wo, &format!("{PUSH} --log-file=x.log . d")).unwrap();
+    assert_eq!(s.log_file().map(|(p, _)| p), Some("x.log"));
+    let s = auth(&rw, &format!("{PUSH} . d")).unwrap();
+    assert!(s.log_file().is_none());
+    assert_eq!(
+        refused(&rw, &format!("{PUSH} --log-file=../x . d")),
+        "do not use .. in --log-file (anchor the path at the root of your restricted dir)"
+    );
+    // A key that never writes, or never changes an existing file.
+    let ro = flags(Mode::ReadOnly);
+    let mut no_ow = flags(Mode::ReadWrite);
+    no_ow.no_overwrite = true;
+    for (f, cmd) in [(&ro, PULL), (&no_ow, PUSH), (&no_ow, PULL)] {
+        assert_eq!(
+            refused(f, &format!("{cmd} --log-file=x . d")),
+            "option --log-file has been disabled on this server."
+        );
+    }
 }
 
 #[test]

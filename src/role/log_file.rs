@@ -9,7 +9,102 @@
 
 use std::fmt::Write as _;
 
-use crate::flist::{item, FileKind};
+use crate::flist::{item, FileEntry, FileKind};
+
+/// Where the lines of a server-side `--log-file` go. The driver's
+/// implementation stamps each line with the local time and the process
+/// id and appends it to the file; the roles only say what happened.
+pub trait TransferLog: Sync {
+    /// One line of text, without its stamp or newline.
+    fn line(&self, text: &str);
+}
+
+/// A role's view of the `--log-file`, if the client asked for one: the
+/// lines rsync's server writes with the default format `%i %n%L`.
+#[derive(Clone, Copy)]
+pub struct ItemLog<'a> {
+    sink: Option<&'a dyn TransferLog>,
+    /// The sender's view (`<f`) rather than the receiver's (`>f`).
+    sending: bool,
+    /// `-t`: a changed time shows as `t`, else `T`.
+    times: bool,
+}
+
+impl std::fmt::Debug for ItemLog<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ItemLog")
+            .field("on", &self.sink.is_some())
+            .finish()
+    }
+}
+
+impl Default for ItemLog<'_> {
+    fn default() -> Self {
+        ItemLog::off()
+    }
+}
+
+impl<'a> ItemLog<'a> {
+    /// No log file.
+    pub fn off() -> Self {
+        ItemLog {
+            sink: None,
+            sending: false,
+            times: false,
+        }
+    }
+
+    /// Lines go to `sink`, written from the sender's or the receiver's view.
+    pub fn new(sink: Option<&'a dyn TransferLog>, sending: bool, times: bool) -> Self {
+        ItemLog {
+            sink,
+            sending,
+            times,
+        }
+    }
+
+    /// Whether a log file is open.
+    pub fn is_on(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// A line of its own (`receiving file list`, the totals).
+    pub fn line(&self, text: &str) {
+        if let Some(s) = self.sink {
+            s.line(text);
+        }
+    }
+
+    /// An entry with its item flags, when they say something happened
+    /// (rsync logs significant items, transfers among them). `xname` is
+    /// the name a hard link points to (`=> NAME`).
+    pub fn item(&self, iflags: u16, e: &FileEntry, xname: Option<&[u8]>) {
+        let Some(s) = self.sink else { return };
+        if iflags & item::SIGNIFICANT == 0 {
+            return;
+        }
+        let link = match e.kind() {
+            FileKind::Symlink => e.link_target.as_deref(),
+            _ => xname,
+        };
+        s.line(&item_text(
+            iflags,
+            e.kind(),
+            &e.name,
+            link,
+            self.sending,
+            self.times,
+        ));
+    }
+
+    /// A deletion (`*deleting   NAME`, a directory's with a `/`).
+    pub fn deleting(&self, name: &[u8], is_dir: bool) {
+        if let Some(s) = self.sink {
+            let slash = if is_dir && !name.ends_with(b"/") { "/" } else { "" };
+            s.line(&format!("*deleting   {}{slash}", escaped(name)));
+        }
+    }
+}
 
 /// rsync's itemize string (`%i`): eleven characters, such as
 /// `>f+++++++++` for a new file received or `cd+++++++++` for a new

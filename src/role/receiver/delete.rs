@@ -226,6 +226,9 @@ impl<'a, 'c> Deleter<'a, 'c> {
             return Ok(());
         }
         self.count += 1;
+        if !self.cfg.opts.dry_run {
+            self.cfg.log.deleting(wire, is_dir);
+        }
         let mut name = wire.to_vec();
         if is_dir {
             name.push(0);

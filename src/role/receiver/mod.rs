@@ -199,6 +199,8 @@ pub struct ReceiverConfig<'a> {
     pub overwrite: Option<OverwritePermit>,
     /// What the block sums may reveal (`-wo`, `-blind`).
     pub sums: BlockSums,
+    /// The client's `--log-file`, if one is open.
+    pub log: crate::role::log_file::ItemLog<'a>,
 }
 
 /// Counters for the audit line.
@@ -214,6 +216,9 @@ pub struct RecvStats {
     pub bytes_out: u64,
     /// rsync's `io_error` bits, which decide the exit code.
     pub io_error: i32,
+    /// The size of the files and symlinks in the list (rsync's
+    /// `total size`).
+    pub total_size: u64,
 }
 
 /// Messages from the receiver thread to the generator thread.
@@ -255,11 +260,14 @@ pub fn run<R: Read, W: Write + Send + 'static>(
         ndx: ndx_out,
         io_error: 0,
     });
+    cfg.log.line("receiving file list");
     let mut result = receive(&mut r, &cfg, &out, ndx_in, protocol);
     if let Ok(st) = result.as_mut() {
         st.bytes_in = r.bytes_read();
         st.bytes_out = out.lock().map(|o| o.w.bytes_written()).unwrap_or(0);
         st.io_error = out.io_error();
+        let totals = crate::role::log_file::totals(st.bytes_out, st.bytes_in, st.total_size);
+        cfg.log.line(&totals);
     }
     if let Err(e) = &result {
         // The client prints this line; the exit code follows it.
@@ -301,9 +309,11 @@ fn receive<R: Read, W: Write + Send>(
             .map_err(|_| RecvError::Protocol("generator thread failed".into()))?;
         let recv_stats = recv_result?;
         let gen_stats = gen_result?;
+        let sized = |e: &&FileEntry| e.is_file() || e.kind() == crate::flist::FileKind::Symlink;
         Ok(RecvStats {
             files_received: recv_stats.files_received,
             deleted: gen_stats.deleted,
+            total_size: list.entries.iter().filter(sized).map(|e| e.size).sum(),
             ..RecvStats::default()
         })
     })

@@ -41,6 +41,8 @@ struct Ctx<'a, 'c, W: Write> {
     counts: RecvCounts,
     /// `--delay-updates`: finished temporary files and their entries.
     delayed: Vec<(RelPath, usize)>,
+    /// The item flags of the file being received, for the log file.
+    iflags: u16,
 }
 
 /// Runs the receiver loop to the end of the session.
@@ -71,6 +73,7 @@ pub(crate) fn run<'c, R: Read, W: Write>(
         tx,
         counts: RecvCounts::default(),
         delayed: Vec::new(),
+        iflags: 0,
     };
     let max_phase = if protocol >= 29 { 2 } else { 1 };
     let mut phase = 0u32;
@@ -126,6 +129,7 @@ pub(crate) fn run<'c, R: Read, W: Write>(
         if cfg.opts.dry_run {
             continue;
         }
+        c.iflags = iflags;
         if let Err(e) = c.receive_file(r, i, basis_type, phase) {
             c.drop_delayed();
             return Err(e);
@@ -382,6 +386,7 @@ impl<W: Write> Ctx<'_, '_, W> {
         }
         drop(f);
         if let (Some(t), true) = (&tmp, self.cfg.opts.delay_updates) {
+            self.cfg.log.item(self.iflags, e, None);
             self.delayed.push((t.clone(), i));
             return Ok(());
         }
@@ -397,6 +402,7 @@ impl<W: Write> Ctx<'_, '_, W> {
             }
         }
         self.counts.files_received += 1;
+        self.cfg.log.item(self.iflags, e, None);
         if let Some(pp) = super::basis::partial_path(self.cfg, path) {
             // rsync removes the used partial file, then its directory once
             // empty; without the deletion permit only if this session

@@ -99,6 +99,8 @@ pub struct SenderConfig<'a> {
     pub id0_names: bool,
     /// The token encoder for the negotiated compression.
     pub tokens: TokenEncoder,
+    /// The client's `--log-file`, if one is open.
+    pub log: crate::role::log_file::ItemLog<'a>,
 }
 
 /// State shared by the sender's stages.
@@ -113,6 +115,7 @@ pub(crate) struct SenderCtx<'a, R: Read, W: Write> {
     pub(crate) inplace: bool,
     pub(crate) tokens: TokenEncoder,
     pub(crate) stats: SendStats,
+    pub(crate) log: crate::role::log_file::ItemLog<'a>,
 }
 
 /// Runs a whole sender session after the handshake, with the client's
@@ -123,6 +126,7 @@ pub fn run<R: Read, W: Write>(
     filter: &mut dyn Exclude,
 ) -> Result<SendStats, SendError> {
     conn.who = "sender";
+    cfg.log.line("building file list");
     let start = Instant::now();
     let names = flist_out::source_names(conn, &cfg)?;
     let walk = flist_out::walk_sources(&cfg, &names, filter);
@@ -139,6 +143,7 @@ pub fn run<R: Read, W: Write>(
         dry_run: cfg.dry_run,
         inplace: cfg.inplace,
         tokens: cfg.tokens,
+        log: cfg.log,
         stats: SendStats {
             listed: listed.items.len() as u64,
             ..SendStats::default()

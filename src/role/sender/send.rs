@@ -58,6 +58,9 @@ pub(super) fn send_files<R: Read, W: Write>(
         };
         if req.iflags & item::TRANSFER == 0 {
             write_attrs(ctx, &req)?;
+            if !ctx.dry_run {
+                ctx.log.item(req.iflags, &item.entry, req.xname.as_deref());
+            }
             continue;
         }
         if !item.entry.is_file() {
@@ -271,6 +274,7 @@ fn send_one<R: Read, W: Write>(
     ctx.conn.w.write_all(&buf)?;
     ctx.stats.literal += literal;
     ctx.stats.files_sent += 1;
+    ctx.log.item(req.iflags, &item.entry, None);
     Ok(())
 }
 
@@ -294,6 +298,8 @@ pub(super) fn send_stats<R: Read, W: Write>(
         put_varlong30(&mut out, xfer_ms as i64, 3, p);
     }
     ctx.conn.w.write_all(&out)?;
+    let totals = crate::role::log_file::totals(written as u64, read as u64, total_size);
+    ctx.log.line(&totals);
     ctx.conn.flush()
 }
 

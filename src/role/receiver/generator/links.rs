@@ -86,16 +86,17 @@ impl<W: Write> Gen<'_, '_, W> {
 
     /// `hf+++++++++ NAME => LEADER`: a new hard link (protocol 29+).
     fn itemize_link(&self, ndx: usize, leader: &[u8]) -> Result<(), RecvError> {
+        let iflags = item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS;
+        if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
+            self.cfg.log.item(iflags, e, Some(leader));
+        }
         if self.protocol < 29 {
             return Ok(());
         }
         let mut o = self.out.lock()?;
         o.put_ndx(ndx as i32)?;
         let mut b = Vec::new();
-        put_u16(
-            &mut b,
-            item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS,
-        );
+        put_u16(&mut b, iflags);
         crate::wire::put_vstring(&mut b, leader).map_err(crate::wire::WireError::from)?;
         o.w.write_all(&b)?;
         Ok(())

@@ -138,7 +138,13 @@ impl<W: Write> Gen<'_, '_, W> {
 
     /// Sends an item record without a transfer (`itemize`).
     fn itemize(&self, ndx: usize, iflags: u16) -> Result<(), RecvError> {
-        if self.protocol < 29 || iflags & item::SIGNIFICANT == 0 {
+        if iflags & item::SIGNIFICANT == 0 {
+            return Ok(());
+        }
+        if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
+            self.cfg.log.item(iflags, e, None);
+        }
+        if self.protocol < 29 {
             return Ok(());
         }
         let mut o = self.out.lock()?;
