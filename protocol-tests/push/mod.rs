@@ -21,6 +21,7 @@ mod escape;
 mod extra;
 mod failure;
 mod invariants;
+mod log_file;
 mod modes;
 mod refusals;
 mod sshd;

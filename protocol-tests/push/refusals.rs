@@ -140,7 +140,7 @@ fn rrsync_wording_and_the_client_spelling() {
                 "sending to read-only server is not allowed",
             ),
             (
-                &["-wo"],
+                &["-wo", "-no-overwrite"],
                 &["-a", "-M--log-file=log"],
                 "option --log-file has been disabled on this server.",
             ),

@@ -21,10 +21,10 @@ pub mod deadline;
 pub mod pump;
 mod session;
 pub mod stdio;
-mod transfer_log;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
+mod transfer_log;
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};

@@ -10,7 +10,7 @@ use crate::flist::FlistOptions;
 use crate::fs::Root;
 use crate::policy::{ReceivePermit, SendPermit, Session};
 use crate::proto::{self, CompatFlags, HandshakeRequest};
-use crate::role::receiver::{self, ReceiverConfig, RecvOptions};
+use crate::role::receiver::{self, DeleteWhen, ReceiverConfig, RecvOptions};
 use crate::role::sender::{self, SenderConfig, WalkOptions};
 use crate::role::Conn;
 use crate::wire::MsgCode;
@@ -123,7 +123,7 @@ fn run_sender<R: Read, W: Write>(
         Ok(hs) => hs,
         Err(code) => return (code, Transfer::default()),
     };
-    let items = ItemLog::new(log.sink(), true, permit.options().times);
+    let items = ItemLog::new(log.sink(), true, permit.options().times, hs.protocol);
     let result = sender_session(root, permit, &hs, items, &mut conn);
     let mut t = Transfer {
         bytes_in: conn.r.bytes_read(),
@@ -356,7 +356,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
     } else {
         None
     };
-    let opts = match recv_options(o, delete_mode).and_then(|x| check_temp_dir(root, x)) {
+    let opts = match recv_options(o, delete_mode, p).and_then(|x| check_temp_dir(root, x)) {
         Ok(x) => x,
         Err(msg) => return (fail(&mut conn, msg, 1), Transfer::default()),
     };
@@ -379,7 +379,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         delete: permit.delete_permit(),
         overwrite: permit.overwrite_permit(),
         sums: permit.block_sums(),
-        log: ItemLog::new(log.sink(), false, o.times),
+        log: ItemLog::new(log.sink(), false, o.times, p),
     };
     match receiver::run(conn, cfg) {
         Ok(st) => {
@@ -400,7 +400,7 @@ fn rel(s: &str) -> Result<crate::fs::RelPath, String> {
     crate::fs::RelPath::new(s.as_bytes()).map_err(|e| format!("invalid directory argument: {e}"))
 }
 
-fn recv_options(o: &Options, delete_mode: bool) -> Result<RecvOptions, String> {
+fn recv_options(o: &Options, delete_mode: bool, protocol: u32) -> Result<RecvOptions, String> {
     let alt_dest = o
         .alt_dest
         .iter()
@@ -442,7 +442,12 @@ fn recv_options(o: &Options, delete_mode: bool) -> Result<RecvOptions, String> {
         block_size: o.block_size,
         modify_window: i64::from(o.modify_window.unwrap_or(0).max(0)),
         delete: delete_mode,
-        delete_late: o.delete_after || o.delete_delay,
+        delete_when: DeleteWhen::choose(
+            o.delete_before,
+            o.delete_during,
+            o.delete_after || o.delete_delay,
+            protocol,
+        ),
         delete_excluded: o.delete_excluded,
         max_delete: o.max_delete,
         remove_source_files: o.remove_source_files,

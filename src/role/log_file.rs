@@ -28,6 +28,9 @@ pub struct ItemLog<'a> {
     sending: bool,
     /// `-t`: a changed time shows as `t`, else `T`.
     times: bool,
+    /// Before protocol 29 a transfer carries no item flags: rsync marks
+    /// them missing (`ITEM_MISSING_DATA`) and logs `?` for each attribute.
+    flagless: bool,
 }
 
 impl std::fmt::Debug for ItemLog<'_> {
@@ -51,15 +54,23 @@ impl<'a> ItemLog<'a> {
             sink: None,
             sending: false,
             times: false,
+            flagless: false,
         }
     }
 
-    /// Lines go to `sink`, written from the sender's or the receiver's view.
-    pub fn new(sink: Option<&'a dyn TransferLog>, sending: bool, times: bool) -> Self {
+    /// Lines go to `sink`, written from the sender's or the receiver's
+    /// view, for a session at `protocol`.
+    pub fn new(
+        sink: Option<&'a dyn TransferLog>,
+        sending: bool,
+        times: bool,
+        protocol: u32,
+    ) -> Self {
         ItemLog {
             sink,
             sending,
             times,
+            flagless: protocol < 29,
         }
     }
 
@@ -87,24 +98,32 @@ impl<'a> ItemLog<'a> {
             FileKind::Symlink => e.link_target.as_deref(),
             _ => xname,
         };
-        s.line(&item_text(
-            iflags,
-            e.kind(),
-            &e.name,
-            link,
-            self.sending,
-            self.times,
-        ));
+        let mut text = item_text(iflags, e.kind(), &e.name, link, self.sending, self.times);
+        if self.flagless && iflags & item::TRANSFER != 0 {
+            // The itemize string is ASCII: its first two characters stay.
+            let tail = text.get(ITEMIZE_LEN..).unwrap_or_default().to_string();
+            text.truncate(2);
+            text.push_str("?????????");
+            text.push_str(&tail);
+        }
+        s.line(&text);
     }
 
     /// A deletion (`*deleting   NAME`, a directory's with a `/`).
     pub fn deleting(&self, name: &[u8], is_dir: bool) {
         if let Some(s) = self.sink {
-            let slash = if is_dir && !name.ends_with(b"/") { "/" } else { "" };
+            let slash = if is_dir && !name.ends_with(b"/") {
+                "/"
+            } else {
+                ""
+            };
             s.line(&format!("*deleting   {}{slash}", escaped(name)));
         }
     }
 }
+
+/// The length of an itemize string.
+const ITEMIZE_LEN: usize = 11;
 
 /// rsync's itemize string (`%i`): eleven characters, such as
 /// `>f+++++++++` for a new file received or `cd+++++++++` for a new

@@ -3,12 +3,19 @@
 //! [`crate::policy::DeletePermit`]; confined to the directories whose
 //! contents the client sent, and files the client's filter rules protect
 //! (or exclude, without `--delete-excluded`) are kept.
+//!
+//! When, as rsync decides it: `--delete-before` (and a plain `--delete`
+//! below protocol 30) deletes everything before the first entry;
+//! `--delete-during` (a plain `--delete` from protocol 30 on) deletes in
+//! each directory as the generator reaches it, after the directory's own
+//! entry is itemized; `--delete-after` and `--delete-delay` at the end.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use super::dest::Dest;
 use super::{List, ReceiverConfig, RecvError, Shared};
+use crate::flist::FileEntry;
 use crate::fs::{RelPath, Writer};
 use crate::policy::DeletePermit;
 use crate::wire::MsgCode;
@@ -27,6 +34,8 @@ pub(crate) struct Deleter<'a, 'c> {
     skipped: u64,
     /// Removals that make room for an entry are not reported.
     quiet: bool,
+    /// The names the list has in each directory.
+    children: HashMap<&'a [u8], HashSet<&'a [u8]>>,
 }
 
 impl<'a, 'c> Deleter<'a, 'c> {
@@ -39,6 +48,13 @@ impl<'a, 'c> Deleter<'a, 'c> {
         dest: &'a Dest,
         permit: &'a DeletePermit,
     ) -> Self {
+        let mut children: HashMap<&[u8], HashSet<&[u8]>> = HashMap::new();
+        for (i, e) in list.entries.iter().enumerate() {
+            if list.active.get(i) == Some(&true) && e.name != b"." {
+                let parent = e.dirname().unwrap_or(b".");
+                children.entry(parent).or_default().insert(e.basename());
+            }
+        }
         Self {
             cfg,
             w,
@@ -48,6 +64,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
             count: 0,
             skipped: 0,
             quiet: false,
+            children,
         }
     }
 
@@ -59,24 +76,35 @@ impl<'a, 'c> Deleter<'a, 'c> {
     /// Deletes, in every directory whose contents were sent, the names the
     /// list does not have.
     pub(crate) fn delete_all<W: Write>(&mut self, out: &Shared<W>) -> Result<(), RecvError> {
-        let mut children: HashMap<&[u8], HashSet<&[u8]>> = HashMap::new();
-        let mut content_dirs = Vec::new();
-        for (i, e) in self.list.entries.iter().enumerate() {
-            if self.list.active.get(i) != Some(&true) {
-                continue;
-            }
-            if e.is_dir() && e.flags.content_dir {
-                content_dirs.push(e.name.as_slice());
-            }
-            if e.name != b"." {
-                let parent = e.dirname().unwrap_or(b".");
-                children.entry(parent).or_default().insert(e.basename());
+        let list = self.list;
+        for (i, e) in list.entries.iter().enumerate() {
+            if list.active.get(i) == Some(&true) {
+                self.delete_dir(e, out)?;
             }
         }
-        for dir in content_dirs {
-            let keep = children.get(dir).cloned().unwrap_or_default();
-            self.delete_in_dir(dir, &keep, out)?;
+        self.finish(out)
+    }
+
+    /// Deletes in the directory `e`, if its contents were sent, the names
+    /// the list does not have (`--delete-during`, as the walk reaches it).
+    pub(crate) fn delete_dir<W: Write>(
+        &mut self,
+        e: &FileEntry,
+        out: &Shared<W>,
+    ) -> Result<(), RecvError> {
+        if !(e.is_dir() && e.flags.content_dir) {
+            return Ok(());
         }
+        let keep = self
+            .children
+            .get(e.name.as_slice())
+            .cloned()
+            .unwrap_or_default();
+        self.delete_in_dir(&e.name, &keep, out)
+    }
+
+    /// After the last deletion: the `--max-delete` warning, if it cut in.
+    pub(crate) fn finish<W: Write>(&mut self, out: &Shared<W>) -> Result<(), RecvError> {
         if self.skipped > 0 {
             let n = self.skipped;
             out.warning(&format!(

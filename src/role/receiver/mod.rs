@@ -153,8 +153,8 @@ pub struct RecvOptions {
     pub modify_window: i64,
     /// Any `--delete*`.
     pub delete: bool,
-    /// `--delete-after` or `--delete-delay`.
-    pub delete_late: bool,
+    /// When deletions happen.
+    pub delete_when: DeleteWhen,
     /// `--delete-excluded`.
     pub delete_excluded: bool,
     /// `--max-delete`.
@@ -167,6 +167,33 @@ pub struct RecvOptions {
     pub munge_links: bool,
     /// Running as root (ownership can be set).
     pub am_root: bool,
+}
+
+/// When the receiver deletes extraneous names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeleteWhen {
+    /// Before the first entry (`--delete-before`; a plain `--delete`
+    /// below protocol 30).
+    Before,
+    /// In each directory as the generator reaches it (`--delete-during`;
+    /// a plain `--delete` from protocol 30 on).
+    #[default]
+    During,
+    /// Once every file is in place (`--delete-after`, `--delete-delay`).
+    After,
+}
+
+impl DeleteWhen {
+    /// rsync's choice from the client's options and the protocol.
+    pub fn choose(before: bool, during: bool, after: bool, protocol: u32) -> DeleteWhen {
+        if after {
+            DeleteWhen::After
+        } else if before || (!during && protocol < 30) {
+            DeleteWhen::Before
+        } else {
+            DeleteWhen::During
+        }
+    }
 }
 
 /// Everything a receiving session needs besides the connection.

@@ -86,12 +86,12 @@ impl<W: Write> Gen<'_, '_, W> {
 
     /// `hf+++++++++ NAME => LEADER`: a new hard link (protocol 29+).
     fn itemize_link(&self, ndx: usize, leader: &[u8]) -> Result<(), RecvError> {
+        if self.protocol < 29 {
+            return Ok(());
+        }
         let iflags = item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS;
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
             self.cfg.log.item(iflags, e, Some(leader));
-        }
-        if self.protocol < 29 {
-            return Ok(());
         }
         let mut o = self.out.lock()?;
         o.put_ndx(ndx as i32)?;

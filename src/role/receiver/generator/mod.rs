@@ -12,7 +12,7 @@ use super::attrs::{self, item};
 use super::basis;
 use super::delete::Deleter;
 use super::dest::Dest;
-use super::{List, ReceiverConfig, RecvError, Shared, ToGen};
+use super::{DeleteWhen, List, ReceiverConfig, RecvError, Shared, ToGen};
 use crate::flist::{FileEntry, FileKind};
 use crate::fs::{Meta, RelPath, Writer};
 use crate::wire::{put_u16, put_varint, NDX_DEL_STATS, NDX_DONE};
@@ -77,14 +77,23 @@ pub(crate) fn run<'c, W: Write>(
 impl<W: Write> Gen<'_, '_, W> {
     fn generate(&mut self, rx: &Receiver<ToGen>) -> Result<(), RecvError> {
         let p = self.protocol;
-        if let Some(d) = self.deleter.as_mut().filter(|_| !self.cfg.opts.delete_late) {
+        let when = self.cfg.opts.delete_when;
+        if let Some(d) = self.deleter.as_mut().filter(|_| when == DeleteWhen::Before) {
             d.delete_all(&self.out)?;
         }
         for i in 0..self.list.entries.len() {
             if self.list.active.get(i) == Some(&true) {
                 self.entry(i, false)?;
                 self.reqs.settle(i);
+                if let (Some(d), Some(e)) = (self.deleter.as_mut(), self.list.entries.get(i)) {
+                    if when == DeleteWhen::During {
+                        d.delete_dir(e, &self.out)?;
+                    }
+                }
             }
+        }
+        if let Some(d) = self.deleter.as_mut().filter(|_| when == DeleteWhen::During) {
+            d.finish(&self.out)?;
         }
         self.done()?;
         // Phase 1: files that failed their checksum are asked for again.
@@ -109,7 +118,7 @@ impl<W: Write> Gen<'_, '_, W> {
             self.done()?;
         }
         while !matches!(rx.recv(), Ok(ToGen::Stopped) | Err(_)) {}
-        if let Some(d) = self.deleter.as_mut().filter(|_| self.cfg.opts.delete_late) {
+        if let Some(d) = self.deleter.as_mut().filter(|_| when == DeleteWhen::After) {
             d.delete_all(&self.out)?;
         }
         self.touch_dirs();
@@ -138,14 +147,11 @@ impl<W: Write> Gen<'_, '_, W> {
 
     /// Sends an item record without a transfer (`itemize`).
     fn itemize(&self, ndx: usize, iflags: u16) -> Result<(), RecvError> {
-        if iflags & item::SIGNIFICANT == 0 {
+        if self.protocol < 29 || iflags & item::SIGNIFICANT == 0 {
             return Ok(());
         }
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
             self.cfg.log.item(iflags, e, None);
-        }
-        if self.protocol < 29 {
-            return Ok(());
         }
         let mut o = self.out.lock()?;
         o.put_ndx(ndx as i32)?;
