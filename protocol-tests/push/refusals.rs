@@ -241,6 +241,49 @@ fn merge_file_outside_the_root_is_skipped_with_a_warning() {
 }
 
 #[test]
+fn merge_rule_skipped_during_the_walk_is_warned_about() {
+    if !ours() {
+        return;
+    }
+    super::each_cell("merge_skipped_in_walk", |work, cell| {
+        if cell.protocol() < 29 {
+            return Ok(()); // the client cannot send a dir-merge rule
+        }
+        let root = work.path("root-walk");
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("d")).expect("mkdir");
+        std::fs::write(root.join("d/a"), b"a\n").expect("write");
+        std::fs::write(root.join("d/b.o"), b"o\n").expect("write");
+        // A per-directory file the walk reads, with one rule that names a
+        // file outside the root and one that is fine.
+        std::fs::write(root.join("d/.rf"), b". ../../x\n- *.o\n").expect("write");
+        let dst = work.path("dst-walk");
+        let _ = std::fs::remove_dir_all(&dst);
+        let server = Server::tested(&["-ro"], &root);
+        let args = harness::args(&[
+            "-a",
+            "--filter=: .rf",
+            "x:d/",
+            &format!("{}/", dst.display()),
+        ]);
+        let out = harness::rsync(cell, &server.rsh(work), &args);
+        ensure(out.code == Some(0), "the transfer did not succeed", &out)?;
+        ensure(
+            out.all().contains(
+                "[sender] skipped 1 filter rule(s) naming a merge file outside the served directory",
+            ),
+            "no warning about the rule the walk skipped",
+            &out,
+        )?;
+        ensure(
+            dst.join("a").is_file() && !dst.join("b.o").exists(),
+            "the other rule was not applied",
+            &out,
+        )
+    });
+}
+
+#[test]
 fn confinement_stop_is_said_in_words() {
     if !ours() {
         return;

@@ -391,9 +391,7 @@ pub(crate) fn warn_skipped_rules<R: Read, W: Write>(
         return Ok(());
     }
     let who = conn.who;
-    conn.warning(&format!(
-        "rsync: [{who}] skipped {n} filter rule(s) naming a merge file outside the served directory"
-    ))
+    conn.warning(&crate::role::text::skipped_rules(who, n))
 }
 
 /// The daemon protocol's refusal: our greeting (protocol 31, which needs

@@ -263,6 +263,10 @@ impl sender::Exclude for SenderFilter {
     fn leave_dir(&mut self) {
         self.0.leave_dir();
     }
+
+    fn skipped_rules(&self) -> usize {
+        self.0.list().skipped_rules()
+    }
 }
 
 /// Handshake and multiplexing for either role; then the clock moves

@@ -28,6 +28,12 @@ pub fn strerror(err: &io::Error) -> String {
     }
 }
 
+/// The warning for filter rules dropped because their merge file is not
+/// beneath the root (rsync 3.5's `--confine-root` drops them too).
+pub fn skipped_rules(who: &str, n: usize) -> String {
+    format!("rsync: [{who}] skipped {n} filter rule(s) naming a merge file outside the served directory")
+}
+
 /// Quotes a client path for an error line, lossily for non-UTF-8 names.
 pub fn quoted(name: &[u8]) -> String {
     format!("\"{}\"", String::from_utf8_lossy(name))

@@ -129,7 +129,14 @@ pub fn run<R: Read, W: Write>(
     cfg.log.line("building file list");
     let start = Instant::now();
     let names = flist_out::source_names(conn, &cfg)?;
+    let skipped = filter.skipped_rules();
     let walk = flist_out::walk_sources(&cfg, &names, filter);
+    // The rules from the wire were counted when they arrived; these are
+    // the ones the walk dropped.
+    let skipped = filter.skipped_rules().saturating_sub(skipped);
+    if skipped > 0 {
+        conn.warning(&crate::role::text::skipped_rules("sender", skipped))?;
+    }
     let built = start.elapsed();
     let listed = flist_out::send_list(conn, &cfg, walk)?;
     let xfer = start.elapsed().saturating_sub(built);

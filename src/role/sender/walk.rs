@@ -70,6 +70,12 @@ pub trait Exclude {
     fn enter_dir(&mut self, _path: &[u8], _read: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) {}
     /// Called when the walk leaves the directory last entered.
     fn leave_dir(&mut self) {}
+    /// Rules dropped so far because their merge file is not beneath the
+    /// root (a `.` merge read when the walk starts, a dir-merge rule
+    /// inside a per-directory file).
+    fn skipped_rules(&self) -> usize {
+        0
+    }
 }
 
 /// No filtering.
