@@ -217,12 +217,32 @@ pub fn token_zlib(data: &[u8]) {
     tokens(c, rest);
 }
 
-/// The client's filter list (`recv_filter_list`), then rule checks on a
-/// few names, then `wildmatch` on the input split at its first NUL.
+/// The records of a filter list decoded straight from the bytes
+/// ([`RuleDecoder`](crate::filter::RuleDecoder)) and parsed as
+/// `recv_filter_list` does; `None` if the list is refused or cut.
+fn filter_list(data: &[u8], protocol: u32) -> Option<crate::filter::FilterList> {
+    let mut dec = crate::filter::RuleDecoder::new();
+    let mut list = crate::filter::FilterList::new(protocol);
+    let mut r = Reader::new(data);
+    for _ in 0..MAX_STEPS {
+        match dec.decode(&mut r).ok()? {
+            Some(text) => match list.push_wire_rule(text) {
+                Ok(()) | Err(crate::filter::FilterError::UnsafeMergeName) => {}
+                Err(_) => return None,
+            },
+            None => return Some(list),
+        }
+    }
+    None
+}
+
+/// The client's filter list (as `recv_filter_list` reads it), then rule
+/// checks on a few names, then `wildmatch` on the input split at its first
+/// NUL.
 pub fn filter_rules(data: &[u8]) {
     let (sel, rest) = split(data);
     let protocol = protocol_of(sel);
-    if let Ok(list) = crate::filter::recv_filter_list(&mut &rest[..], protocol) {
+    if let Some(list) = filter_list(rest, protocol) {
         for name in [&b"a"[..], b"a/b/c", b"x.o", b".rsync-filter", b"dir/sub/"] {
             let _ = list.check(name, sel & 1 != 0);
             let _ = list.check_receiver(name, sel & 2 != 0, sel & 4 != 0);
