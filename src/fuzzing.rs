@@ -12,7 +12,7 @@
 use std::io::Cursor;
 
 use crate::checksum::{checksum1, StrongKind, SumHead};
-use crate::delta::{Matcher, Signature, Token};
+use crate::delta::{BlockSum, Matcher, Signature, Token};
 use crate::flist::{read_id_lists, FlistDecoder, FlistLimits, FlistOptions};
 use crate::proto::{Compression, HandshakeRequest};
 use crate::token::{TokenDecoder, TokenEvent};
@@ -142,15 +142,20 @@ pub fn sum_head(data: &[u8]) {
     let (sel, rest) = split(data);
     let protocol = protocol_of(sel);
     let kind = kind_of(sel >> 3);
-    let Ok((head, used)) = SumHead::decode(rest, protocol, kind.digest_len()) else {
+    let mut r = Reader::new(rest);
+    let Ok(head) = SumHead::from_reader(&mut r, protocol, kind.digest_len()) else {
         return;
     };
-    let mut r = rest.get(used..).unwrap_or(&[]);
-    let Ok(sig) = Signature::read_blocks(head, &mut r) else {
-        return;
-    };
+    let mut blocks = Vec::new();
+    for _ in 0..head.count {
+        match BlockSum::decode(&mut r, head.s2_len as usize) {
+            Ok(b) => blocks.push(b),
+            Err(_) => return,
+        }
+    }
+    let sig = Signature::from_blocks(head, blocks);
     // The file is built from the input so blocks can match it.
-    let mut file = r.to_vec();
+    let mut file = r.rest().to_vec();
     file.extend_from_slice(&[0u8; 1024]);
     let mut m = Matcher::new(&sig, kind, 7, sel & 1 != 0);
     let mut sink = |_t: Token<'_>| Ok(());
