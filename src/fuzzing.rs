@@ -163,7 +163,8 @@ pub fn sum_head(data: &[u8]) {
     let _ = checksum1(&file);
 }
 
-/// A token stream for `c`; the first byte is the block count (0..=255).
+/// A token stream for `c`, decoded straight from the bytes; the first
+/// byte is the block count (0..=127) and the protocol.
 #[allow(clippy::panic)] // the assertion is the point of a fuzz target
 fn tokens(c: Compression, data: &[u8]) {
     let (sel, rest) = split(data);
@@ -172,26 +173,28 @@ fn tokens(c: Compression, data: &[u8]) {
     };
     d.set_protocol(if sel & 0x80 != 0 { 30 } else { 31 });
     let count = u32::from(sel & 0x7F);
-    let mut r = rest;
+    let mut r = Reader::new(rest);
     let mut out = 0u64;
     let basis = [0x5Au8; 700];
     for _ in 0..MAX_STEPS {
-        let block = match d.next(&mut r, count) {
-            Ok(TokenEvent::Literal(l)) => {
+        let block = match d.decode(&mut r, count) {
+            Ok(Some(TokenEvent::Literal(l))) => {
                 out += l.len() as u64;
                 if out > MAX_OUTPUT {
                     return;
                 }
                 false
             }
-            Ok(TokenEvent::Block(i)) => {
+            Ok(Some(TokenEvent::Block(i))) => {
                 if i >= count {
                     panic!("token decoder returned block {i} of {count}");
                 }
                 true
             }
             // Next file: the stream state carries over, as in a session.
-            Ok(TokenEvent::End) => false,
+            // `None`: a piece was used without output yet.
+            Ok(Some(TokenEvent::End) | None) => false,
+            // Invalid, or cut by the end of the input.
             Err(_) => return,
         };
         if block && d.see_block(&basis).is_err() {
