@@ -12,7 +12,7 @@
 use std::io::Read;
 
 use super::{check_index, read_event, Ev, TokenError, TokenEvent, CHUNK_SIZE};
-use crate::wire::{CodecError, Reader, Step};
+use crate::wire::{Reader, Step};
 
 /// Sender side.
 #[derive(Clone, Copy, Debug, Default)]
@@ -95,7 +95,7 @@ impl PlainDecoder {
                 return Ok(Ev::End);
             }
             if i < 0 {
-                let index = check_index(-(i64::from(i) + 1), count).map_err(CodecError::from)?;
+                let index = check_index(-(i64::from(i) + 1), count)?;
                 return Ok(Ev::Block(index));
             }
             i as usize

@@ -142,7 +142,7 @@ impl RunDecoder {
             }
             rx_run = run;
         }
-        let index = check_index(rx_token, count).map_err(CodecError::from)?;
+        let index = check_index(rx_token, count)?;
         self.rx_token = rx_token;
         self.rx_run = rx_run;
         Ok(index)
@@ -153,7 +153,7 @@ impl RunDecoder {
         if self.rx_run <= 0 || self.rx_token >= MAX_TOKEN_INDEX {
             return Err(CodecError::BadToken("run overflow").into());
         }
-        let index = check_index(self.rx_token + 1, count).map_err(CodecError::from)?;
+        let index = check_index(self.rx_token + 1, count)?;
         self.rx_token += 1;
         self.rx_run -= 1;
         Ok(index)

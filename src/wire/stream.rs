@@ -26,7 +26,9 @@ pub enum StreamError {
 
 /// Runs `decode` over `held` followed by as many bytes of `r` as it asks
 /// for, until it returns a value or an error. The bytes it used leave
-/// `held`; bytes it did not use stay there for the next call.
+/// `held`; bytes it did not use stay there for the next call. `held` grows
+/// by what the decoder says is missing, so a decoder must check a length
+/// the peer sent against its limit before it asks for that many bytes.
 pub fn read_exact_via<T>(
     r: &mut impl Read,
     held: &mut Vec<u8>,
