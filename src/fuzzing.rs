@@ -12,7 +12,7 @@
 use std::io::Cursor;
 
 use crate::checksum::{checksum1, StrongKind, SumHead};
-use crate::delta::{Matcher, Signature, Token};
+use crate::delta::{BlockSum, Matcher, Signature, Token};
 use crate::flist::{read_id_lists, FlistDecoder, FlistLimits, FlistOptions};
 use crate::proto::{Compression, HandshakeRequest};
 use crate::token::{TokenDecoder, TokenEvent};
@@ -142,15 +142,20 @@ pub fn sum_head(data: &[u8]) {
     let (sel, rest) = split(data);
     let protocol = protocol_of(sel);
     let kind = kind_of(sel >> 3);
-    let Ok((head, used)) = SumHead::decode(rest, protocol, kind.digest_len()) else {
+    let mut r = Reader::new(rest);
+    let Ok(head) = SumHead::from_reader(&mut r, protocol, kind.digest_len()) else {
         return;
     };
-    let mut r = rest.get(used..).unwrap_or(&[]);
-    let Ok(sig) = Signature::read_blocks(head, &mut r) else {
-        return;
-    };
+    let mut blocks = Vec::new();
+    for _ in 0..head.count {
+        match BlockSum::decode(&mut r, head.s2_len as usize) {
+            Ok(b) => blocks.push(b),
+            Err(_) => return,
+        }
+    }
+    let sig = Signature::from_blocks(head, blocks);
     // The file is built from the input so blocks can match it.
-    let mut file = r.to_vec();
+    let mut file = r.rest().to_vec();
     file.extend_from_slice(&[0u8; 1024]);
     let mut m = Matcher::new(&sig, kind, 7, sel & 1 != 0);
     let mut sink = |_t: Token<'_>| Ok(());
@@ -158,7 +163,8 @@ pub fn sum_head(data: &[u8]) {
     let _ = checksum1(&file);
 }
 
-/// A token stream for `c`; the first byte is the block count (0..=255).
+/// A token stream for `c`, decoded straight from the bytes; the first
+/// byte is the block count (0..=127) and the protocol.
 #[allow(clippy::panic)] // the assertion is the point of a fuzz target
 fn tokens(c: Compression, data: &[u8]) {
     let (sel, rest) = split(data);
@@ -167,26 +173,28 @@ fn tokens(c: Compression, data: &[u8]) {
     };
     d.set_protocol(if sel & 0x80 != 0 { 30 } else { 31 });
     let count = u32::from(sel & 0x7F);
-    let mut r = rest;
+    let mut r = Reader::new(rest);
     let mut out = 0u64;
     let basis = [0x5Au8; 700];
     for _ in 0..MAX_STEPS {
-        let block = match d.next(&mut r, count) {
-            Ok(TokenEvent::Literal(l)) => {
+        let block = match d.decode(&mut r, count) {
+            Ok(Some(TokenEvent::Literal(l))) => {
                 out += l.len() as u64;
                 if out > MAX_OUTPUT {
                     return;
                 }
                 false
             }
-            Ok(TokenEvent::Block(i)) => {
+            Ok(Some(TokenEvent::Block(i))) => {
                 if i >= count {
                     panic!("token decoder returned block {i} of {count}");
                 }
                 true
             }
             // Next file: the stream state carries over, as in a session.
-            Ok(TokenEvent::End) => false,
+            // `None`: a piece was used without output yet.
+            Ok(Some(TokenEvent::End) | None) => false,
+            // Invalid, or cut by the end of the input.
             Err(_) => return,
         };
         if block && d.see_block(&basis).is_err() {
@@ -217,12 +225,32 @@ pub fn token_zlib(data: &[u8]) {
     tokens(c, rest);
 }
 
-/// The client's filter list (`recv_filter_list`), then rule checks on a
-/// few names, then `wildmatch` on the input split at its first NUL.
+/// The records of a filter list decoded straight from the bytes
+/// ([`RuleDecoder`](crate::filter::RuleDecoder)) and parsed as
+/// `recv_filter_list` does; `None` if the list is refused or cut.
+fn filter_list(data: &[u8], protocol: u32) -> Option<crate::filter::FilterList> {
+    let mut dec = crate::filter::RuleDecoder::new();
+    let mut list = crate::filter::FilterList::new(protocol);
+    let mut r = Reader::new(data);
+    for _ in 0..MAX_STEPS {
+        match dec.decode(&mut r).ok()? {
+            Some(text) => match list.push_wire_rule(text) {
+                Ok(()) | Err(crate::filter::FilterError::UnsafeMergeName) => {}
+                Err(_) => return None,
+            },
+            None => return Some(list),
+        }
+    }
+    None
+}
+
+/// The client's filter list (as `recv_filter_list` reads it), then rule
+/// checks on a few names, then `wildmatch` on the input split at its first
+/// NUL.
 pub fn filter_rules(data: &[u8]) {
     let (sel, rest) = split(data);
     let protocol = protocol_of(sel);
-    if let Ok(list) = crate::filter::recv_filter_list(&mut &rest[..], protocol) {
+    if let Some(list) = filter_list(rest, protocol) {
         for name in [&b"a"[..], b"a/b/c", b"x.o", b".rsync-filter", b"dir/sub/"] {
             let _ = list.check(name, sel & 1 != 0);
             let _ = list.check_receiver(name, sel & 2 != 0, sel & 4 != 0);

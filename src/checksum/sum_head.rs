@@ -12,8 +12,14 @@
 //! `0..=blength`. In addition we cap `count` at [`MAX_SUM_COUNT`] (2^24
 //! blocks: a 2 TiB basis at the largest block size, or ~11 GiB at the
 //! 700-byte minimum) so a peer cannot make us hold more than ~400 MB of sums.
+//!
+//! [`SumHead::from_reader`] decodes a header from bytes or says
+//! "incomplete"; [`SumHead::decode`] and [`SumHead::read_from`] are the
+//! buffer and stream forms over it.
 
 use std::io::Read;
+
+use crate::wire::{complete, read_exact_via, CodecError, Decoded, Reader, Step, StreamError};
 
 /// `BLOCK_SIZE`: the minimum automatic block length.
 pub const BLOCK_SIZE: u32 = 700;
@@ -51,6 +57,23 @@ pub enum SumHeadError {
     /// The file is too large for an int32 block count.
     #[error("file too large for block sums: {0}")]
     TooLarge(&'static str),
+}
+
+impl SumHeadError {
+    /// The words that say what is wrong.
+    fn words(self) -> &'static str {
+        match self {
+            Self::Incomplete(w) | Self::Invalid(w) | Self::TooLarge(w) => w,
+        }
+    }
+
+    /// The error for what [`SumHead::from_reader`] refused.
+    pub fn from_codec(e: CodecError) -> Self {
+        match e {
+            CodecError::OutOfRange(w) => Self::Invalid(w),
+            _ => Self::Invalid("sum head"),
+        }
+    }
 }
 
 /// Reading a header from a stream.
@@ -199,6 +222,25 @@ impl SumHead {
         out.extend_from_slice(&self.remainder.to_le_bytes());
     }
 
+    /// `read_sum_head` over a [`Reader`]: the whole header (12 or 16
+    /// bytes) or "incomplete", then the validation of [`Self::decode`]; a
+    /// refused field is [`CodecError::OutOfRange`] with the words
+    /// [`SumHeadError::Invalid`] would carry. `digest_len` is the
+    /// negotiated `xfer_sum_len`.
+    pub fn from_reader(r: &mut Reader<'_>, protocol: u32, digest_len: usize) -> Step<Self> {
+        let mut f = r.sub(Self::encoded_len(protocol))?;
+        let count = f.i32()?;
+        let blength = f.i32()?;
+        // Before protocol 27 there is no s2length field: it is csum_length.
+        let (s2, remainder) = if protocol >= 27 {
+            (f.i32()?, f.i32()?)
+        } else {
+            (SHORT_SUM_LENGTH as i32, f.i32()?)
+        };
+        Self::validate(count, blength, s2, remainder, protocol, digest_len)
+            .map_err(|e| CodecError::OutOfRange(e.words()).into())
+    }
+
     /// `read_sum_head` from a buffer: the header and the bytes consumed.
     /// `digest_len` is the negotiated `xfer_sum_len`.
     pub fn decode(
@@ -206,39 +248,27 @@ impl SumHead {
         protocol: u32,
         digest_len: usize,
     ) -> Result<(Self, usize), SumHeadError> {
-        let n = Self::encoded_len(protocol);
-        let mut ints = [0i32; 4];
-        let fields = buf.get(..n).ok_or(SumHeadError::Incomplete("sum head"))?;
-        for (slot, chunk) in ints.iter_mut().zip(fields.chunks_exact(4)) {
-            let mut b = [0u8; 4];
-            b.copy_from_slice(chunk);
-            *slot = i32::from_le_bytes(b);
+        match complete(buf, |r| Self::from_reader(r, protocol, digest_len)) {
+            Ok(Decoded::Complete { value, consumed }) => Ok((value, consumed)),
+            Ok(Decoded::Incomplete { .. }) => Err(SumHeadError::Incomplete("sum head")),
+            Err(e) => Err(SumHeadError::from_codec(e)),
         }
-        let [count, blength, third, fourth] = ints;
-        // Before protocol 27 there is no s2length field: it is csum_length.
-        let (s2, remainder) = if protocol >= 27 {
-            (third, fourth)
-        } else {
-            (SHORT_SUM_LENGTH as i32, third)
-        };
-        let head = Self::validate(count, blength, s2, remainder, protocol, digest_len)?;
-        Ok((head, n))
     }
 
-    /// `read_sum_head` from a stream.
+    /// `read_sum_head` from a stream (the bridge over
+    /// [`Self::from_reader`]; the stream's errors are kept as they are).
     pub fn read_from(
         r: &mut impl Read,
         protocol: u32,
         digest_len: usize,
     ) -> Result<Self, SumHeadReadError> {
-        let mut buf = [0u8; 16];
-        let n = Self::encoded_len(protocol);
-        let dst = buf
-            .get_mut(..n)
-            .ok_or(SumHeadError::Incomplete("sum head"))?;
-        r.read_exact(dst)?;
-        let (head, _) = Self::decode(&buf, protocol, digest_len)?;
-        Ok(head)
+        let mut held = Vec::new();
+        read_exact_via(r, &mut held, |x| Self::from_reader(x, protocol, digest_len)).map_err(|e| {
+            match e {
+                StreamError::Io(e) => SumHeadReadError::Io(e),
+                StreamError::Invalid(e) => SumHeadReadError::Invalid(SumHeadError::from_codec(e)),
+            }
+        })
     }
 
     fn validate(

@@ -146,3 +146,86 @@ fn default_block_len_is_the_automatic_sizing() {
         assert!(floor >= BLOCK_SIZE);
     }
 }
+
+mod reader {
+    use super::super::sum_head::*;
+    use crate::wire::{complete, CodecError, Decoded, Fail, Reader};
+
+    fn raw(vals: &[i32]) -> Vec<u8> {
+        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn vectors() {
+        let mut bytes = raw(&[3, 700, 2, 100]);
+        bytes.push(0xAA);
+        let mut r = Reader::new(&bytes);
+        let h = SumHead::from_reader(&mut r, 31, 16).unwrap();
+        assert_eq!(
+            (h.count, h.block_len, h.s2_len, h.remainder),
+            (3, 700, 2, 100)
+        );
+        assert_eq!(r.rest(), [0xAA]);
+        // Protocol 26: three fields, s2length is the short sum length.
+        let mut r = Reader::new(&bytes);
+        let h = SumHead::from_reader(&mut r, 26, 16).unwrap();
+        assert_eq!(
+            (h.count, h.block_len, h.s2_len, h.remainder),
+            (3, 700, 2, 2)
+        );
+        assert_eq!(r.used(), 12);
+    }
+
+    #[test]
+    fn every_cut_is_incomplete() {
+        for (proto, len) in [(31u32, 16usize), (29, 16), (26, 12)] {
+            let h = SumHead::for_file(123_456, proto, None, 16, false).unwrap();
+            let mut v = Vec::new();
+            h.encode(proto, &mut v);
+            assert_eq!(v.len(), len);
+            for cut in 0..len {
+                let d = complete(&v[..cut], |r| SumHead::from_reader(r, proto, 16)).unwrap();
+                assert_eq!(d, Decoded::Incomplete { needed: len - cut }, "cut {cut}");
+            }
+            let d = complete(&v, |r| SumHead::from_reader(r, proto, 16)).unwrap();
+            let old = SumHead::read_from(&mut &v[..], proto, 16).unwrap();
+            assert_eq!(
+                d,
+                Decoded::Complete {
+                    value: old,
+                    consumed: len
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_keep_their_words() {
+        let cases: &[(&[i32], &str)] = &[
+            (&[-1, 700, 2, 0], "negative count"),
+            (&[1, 0, 2, 0], "zero block length with blocks"),
+            (&[1, 700, 17, 0], "s2length above digest length"),
+            (&[1, 700, 2, 701], "remainder above block length"),
+        ];
+        for (vals, words) in cases {
+            let v = raw(vals);
+            let e = SumHead::from_reader(&mut Reader::new(&v), 31, 16).unwrap_err();
+            assert_eq!(e, Fail::Invalid(CodecError::OutOfRange(words)));
+            assert_eq!(
+                SumHead::decode(&v, 31, 16),
+                Err(SumHeadError::Invalid(words))
+            );
+            match SumHead::read_from(&mut &v[..], 31, 16) {
+                Err(SumHeadReadError::Invalid(SumHeadError::Invalid(w))) => assert_eq!(w, *words),
+                other => panic!("{other:?}"),
+            }
+        }
+        // A cut stream is the stream's own error.
+        match SumHead::read_from(&mut &raw(&[1, 700])[..], 31, 16) {
+            Err(SumHeadReadError::Io(e)) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -2,11 +2,15 @@
 //! `sender.c receive_sums` (reading them), protocols 27–32.
 //!
 //! Each block is sent as an int32 little-endian weak sum followed by the
-//! first `s2length` bytes of its strong sum.
+//! first `s2length` bytes of its strong sum. [`BlockSum::decode`] decodes
+//! one block from bytes or says "incomplete"; [`Signature::read_blocks`]
+//! runs it over a blocking stream.
 
 use std::io::{self, Read};
 
+use crate::checksum::strong::MAX_DIGEST_LEN;
 use crate::checksum::{block_sum, checksum1, Digest, StrongKind, SumHead};
+use crate::wire::{read_exact_via, CodecError, Reader, Step, StreamError};
 
 /// Blocks reserved up front when reading sums; more are pushed as they
 /// actually arrive, so a lying `count` cannot force a large allocation.
@@ -30,29 +34,45 @@ pub struct Signature {
     pub blocks: Vec<BlockSum>,
 }
 
+impl BlockSum {
+    /// One block's sums over a [`Reader`] (`receive_sums`' loop body): the
+    /// int32 weak sum and `s2_len` bytes of strong sum, all of them or
+    /// "incomplete". An `s2_len` above 16 is refused.
+    pub fn decode(r: &mut Reader<'_>, s2_len: usize) -> Step<Self> {
+        if s2_len > MAX_DIGEST_LEN {
+            return Err(CodecError::OutOfRange("s2length").into());
+        }
+        let mut rec = r.sub(4 + s2_len)?;
+        let weak = u32::from_le_bytes(rec.array()?);
+        Ok(Self {
+            weak,
+            strong: Digest::from_slice(rec.rest()),
+        })
+    }
+}
+
 impl Signature {
-    /// Read `head.count` block sums following an already validated `head`.
+    /// Read `head.count` block sums following an already validated `head`
+    /// (the bridge over [`BlockSum::decode`]; the stream's errors are kept
+    /// as they are).
     pub fn read_blocks(head: SumHead, r: &mut impl Read) -> io::Result<Self> {
         let count = head.count as usize;
         let s2 = head.s2_len as usize;
-        if s2 > crate::checksum::strong::MAX_DIGEST_LEN {
+        if s2 > MAX_DIGEST_LEN {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "s2length above 16",
             ));
         }
         let mut blocks = Vec::with_capacity(count.min(INITIAL_RESERVE));
-        let mut rec = [0u8; 4 + crate::checksum::strong::MAX_DIGEST_LEN];
-        let rec = rec.get_mut(..4 + s2).ok_or(io::ErrorKind::InvalidData)?;
+        let mut held = Vec::with_capacity(4 + MAX_DIGEST_LEN);
         for _ in 0..count {
-            r.read_exact(rec)?;
-            let (w, strong) = rec.split_at(4);
-            let mut wb = [0u8; 4];
-            wb.copy_from_slice(w);
-            blocks.push(BlockSum {
-                weak: u32::from_le_bytes(wb),
-                strong: Digest::from_slice(strong),
-            });
+            let block =
+                read_exact_via(r, &mut held, |x| BlockSum::decode(x, s2)).map_err(|e| match e {
+                    StreamError::Io(e) => e,
+                    StreamError::Invalid(e) => io::Error::new(io::ErrorKind::InvalidData, e),
+                })?;
+            blocks.push(block);
         }
         Ok(Self { head, blocks })
     }
@@ -112,3 +132,8 @@ pub fn signature_of(
     )?;
     Ok(Signature { head, blocks })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[path = "signature_tests.rs"]
+mod tests;

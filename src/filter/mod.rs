@@ -32,7 +32,8 @@ pub use rule::{parse_wire_rule, Modifiers, Rule, RuleKind, MAX_PATTERN_LEN};
 pub use stack::FilterStack;
 pub use wildmatch::wildmatch;
 pub use wire::{
-    encode_rules, list_expected, recv_filter_list, DEFAULT_CVS_IGNORE, MAX_RULE_LEN, MAX_WIRE_BYTES,
+    encode_rules, list_expected, recv_filter_list, RuleDecoder, DEFAULT_CVS_IGNORE, MAX_RULE_LEN,
+    MAX_WIRE_BYTES,
 };
 
 /// Outcome of checking one name.

@@ -6,12 +6,16 @@
 //! length is validated before anything is allocated: at most
 //! [`MAX_RULE_LEN`] bytes per rule, [`MAX_RULES`](super::MAX_RULES) rules and
 //! [`MAX_WIRE_BYTES`] bytes of rule text in total.
+//!
+//! [`RuleDecoder`] decodes one record from bytes (or says "incomplete");
+//! [`recv_filter_list`] runs it over a blocking stream.
 
 use std::io::Read;
 
 use super::list::FilterList;
 use super::rule::{parse_rule, Template};
 use super::{FilterError, Side};
+use crate::wire::{read_exact_via, CodecError, Reader, Step, StreamError};
 
 /// Longest rule accepted on the wire.
 pub const MAX_RULE_LEN: usize = 4096;
@@ -74,28 +78,78 @@ pub fn list_expected(
     }
 }
 
-/// Read the client's rules until the zero-length terminator.
+/// What a too-long rule is reported as ([`FilterError::RuleTooLong`]).
+const WHAT_RULE: &str = "a filter rule";
+/// What too much rule text is reported as ([`FilterError::TooManyRules`]).
+const WHAT_TOTAL: &str = "the filter rules";
+
+/// Decoder of the filter list's records: an int32 length, then that many
+/// bytes of rule text; a zero length ends the list. It counts the rule text
+/// received so far, which changes only when a whole record was decoded.
+#[derive(Debug, Clone, Default)]
+pub struct RuleDecoder {
+    total: usize,
+}
+
+impl RuleDecoder {
+    /// A decoder at the start of a list.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One record: the rule text, or `None` at the end of the list. A
+    /// negative length, a rule longer than [`MAX_RULE_LEN`] or more than
+    /// [`MAX_WIRE_BYTES`] of rule text in all is refused before the text
+    /// itself is looked at (see [`FilterError::from_codec`]).
+    pub fn decode<'a>(&mut self, r: &mut Reader<'a>) -> Step<Option<&'a [u8]>> {
+        let len = r.i32()?;
+        if len == 0 {
+            return Ok(None);
+        }
+        let len = usize::try_from(len).map_err(|_| CodecError::OutOfRange(WHAT_RULE))?;
+        if len > MAX_RULE_LEN {
+            return Err(CodecError::TooLong(WHAT_RULE).into());
+        }
+        let total = self.total.saturating_add(len);
+        if total > MAX_WIRE_BYTES {
+            return Err(CodecError::TooLong(WHAT_TOTAL).into());
+        }
+        let text = r.take(len)?;
+        self.total = total;
+        Ok(Some(text))
+    }
+}
+
+impl FilterError {
+    /// The error for what [`RuleDecoder::decode`] refused.
+    pub fn from_codec(e: CodecError) -> Self {
+        match e {
+            CodecError::TooLong(WHAT_TOTAL) => FilterError::TooManyRules,
+            CodecError::TooLong(_) => FilterError::RuleTooLong,
+            _ => FilterError::BadLength,
+        }
+    }
+}
+
+/// Read the client's rules until the zero-length terminator (the bridge
+/// over [`RuleDecoder`] for a blocking stream; the stream's errors are
+/// kept as they are).
 pub fn recv_filter_list(r: &mut impl Read, protocol: u32) -> Result<FilterList, FilterError> {
     let mut list = FilterList::new(protocol);
-    let mut total = 0usize;
+    let mut dec = RuleDecoder::new();
+    let mut held = Vec::new();
     loop {
-        let mut b = [0u8; 4];
-        r.read_exact(&mut b)?;
-        let len = i32::from_le_bytes(b);
-        if len == 0 {
+        let rule = read_exact_via(r, &mut held, |x| {
+            dec.decode(x).map(|t| t.map(<[u8]>::to_vec))
+        })
+        .map_err(|e| match e {
+            StreamError::Io(e) => FilterError::Io(e),
+            StreamError::Invalid(e) => FilterError::from_codec(e),
+        })?;
+        let Some(rule) = rule else {
             break;
-        }
-        let len = usize::try_from(len).map_err(|_| FilterError::BadLength)?;
-        if len > MAX_RULE_LEN {
-            return Err(FilterError::RuleTooLong);
-        }
-        total += len;
-        if total > MAX_WIRE_BYTES {
-            return Err(FilterError::TooManyRules);
-        }
-        let mut buf = vec![0u8; len];
-        r.read_exact(&mut buf)?;
-        match list.push_wire_rule(&buf) {
+        };
+        match list.push_wire_rule(&rule) {
             // A merge rule naming a file outside the root is skipped, not
             // the whole transfer (rsync 3.5 `--confine-root`).
             Err(FilterError::UnsafeMergeName) => list.skipped += 1,
@@ -135,129 +189,6 @@ pub fn encode_rules<'a>(rules: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use crate::filter::{Decision, MAX_RULES};
-
-    #[test]
-    fn reads_until_terminator() {
-        let bytes = encode_rules([&b"- *.o"[..], b"+ /keep/", b": /.rsync-filter"]);
-        let list = recv_filter_list(&mut &bytes[..], 31).unwrap();
-        assert_eq!(list.len(), 3);
-        assert!(list.has_dir_merges());
-        assert_eq!(list.check(b"a/x.o", false), Decision::Exclude);
-        assert_eq!(list.check(b"keep", true), Decision::Include);
-    }
-
-    #[test]
-    fn empty_list() {
-        let bytes = 0i32.to_le_bytes();
-        let list = recv_filter_list(&mut &bytes[..], 30).unwrap();
-        assert!(list.is_empty());
-    }
-
-    #[test]
-    fn length_checked_before_allocation() {
-        let mut bytes = (i32::MAX).to_le_bytes().to_vec();
-        bytes.extend_from_slice(b"x");
-        assert!(matches!(
-            recv_filter_list(&mut &bytes[..], 31),
-            Err(FilterError::RuleTooLong)
-        ));
-        let bytes = (-5i32).to_le_bytes();
-        assert!(matches!(
-            recv_filter_list(&mut &bytes[..], 31),
-            Err(FilterError::BadLength)
-        ));
-        let mut bytes = 4097i32.to_le_bytes().to_vec();
-        bytes.extend_from_slice(&[b'a'; 4097]);
-        assert!(matches!(
-            recv_filter_list(&mut &bytes[..], 31),
-            Err(FilterError::RuleTooLong)
-        ));
-        let ok = [b'a'; 4095];
-        let bytes = encode_rules([&ok[..]]);
-        assert!(recv_filter_list(&mut &bytes[..], 28).is_ok());
-    }
-
-    #[test]
-    fn truncated_input_is_io_error() {
-        let mut bytes = 10i32.to_le_bytes().to_vec();
-        bytes.extend_from_slice(b"- a");
-        assert!(matches!(
-            recv_filter_list(&mut &bytes[..], 31),
-            Err(FilterError::Io(_))
-        ));
-        assert!(matches!(
-            recv_filter_list(&mut &b"\x05\0"[..], 31),
-            Err(FilterError::Io(_))
-        ));
-    }
-
-    #[test]
-    fn rule_count_capped() {
-        let mut bytes = Vec::new();
-        for _ in 0..=MAX_RULES {
-            bytes.extend_from_slice(&1i32.to_le_bytes());
-            bytes.push(b'x');
-        }
-        bytes.extend_from_slice(&0i32.to_le_bytes());
-        assert!(matches!(
-            recv_filter_list(&mut &bytes[..], 28),
-            Err(FilterError::TooManyRules)
-        ));
-    }
-
-    #[test]
-    fn old_protocol_forms() {
-        let bytes = encode_rules([&b"- - weird"[..], b"+ *.c", b"*.o", b"!", b"core"]);
-        let list = recv_filter_list(&mut &bytes[..], 28).unwrap();
-        // "!" cleared the first three; only "core" (an exclude) remains.
-        assert_eq!(list.len(), 1);
-        assert_eq!(list.check(b"core", false), Decision::Exclude);
-        assert_eq!(list.check(b"x.o", false), Decision::Neither);
-        let bytes = encode_rules([&b"- - weird"[..], b"+ *.c", b"*.o"]);
-        let list = recv_filter_list(&mut &bytes[..], 27).unwrap();
-        assert_eq!(list.check(b"- weird", false), Decision::Exclude);
-        assert_eq!(list.check(b"a.c", false), Decision::Include);
-        assert_eq!(list.check(b"a.o", false), Decision::Exclude);
-        // Modern prefixes are plain patterns to an old-protocol parser.
-        let bytes = encode_rules([&b"-/ x"[..]]);
-        let list = recv_filter_list(&mut &bytes[..], 28).unwrap();
-        assert_eq!(list.check(b"-/ x", false), Decision::Exclude);
-        assert_eq!(list.check(b"x", false), Decision::Neither);
-    }
-
-    #[test]
-    fn server_cvs_rules() {
-        let mut list = FilterList::new(31);
-        list.add_server_cvs_rules(Side::Sender).unwrap();
-        assert!(list.has_dir_merges());
-        assert_eq!(list.check(b"src/x.o", false), Decision::Exclude);
-        assert_eq!(list.check(b".git", true), Decision::Exclude);
-        assert_eq!(list.check(b".git", false), Decision::Neither);
-        // Perishable from protocol 30: ignored inside a doomed directory.
-        assert_eq!(list.check_receiver(b"x.o", false, true), Decision::Neither);
-        let mut old = FilterList::new(29);
-        old.add_server_cvs_rules(Side::Sender).unwrap();
-        assert_eq!(old.check_receiver(b"x.o", false, true), Decision::Exclude);
-        let mut recv = FilterList::new(31);
-        recv.add_server_cvs_rules(Side::Receiver).unwrap();
-        assert!(recv.is_empty());
-        let mut recv = FilterList::new(28);
-        recv.add_server_cvs_rules(Side::Receiver).unwrap();
-        assert!(recv.has_dir_merges());
-        assert_eq!(recv.check(b"x.o", false), Decision::Neither);
-    }
-
-    #[test]
-    fn expected() {
-        assert!(list_expected(Side::Sender, 27, false, false, false));
-        assert!(!list_expected(Side::Receiver, 31, false, false, false));
-        assert!(list_expected(Side::Receiver, 31, true, true, false));
-        assert!(!list_expected(Side::Receiver, 28, true, true, false));
-        assert!(list_expected(Side::Receiver, 28, true, false, false));
-        assert!(list_expected(Side::Receiver, 28, false, false, true));
-    }
-}
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[path = "wire_tests.rs"]
+mod tests;

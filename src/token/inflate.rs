@@ -4,9 +4,12 @@
 //! [`super::deflate`].
 //!
 //! Each file has its own raw inflate stream (`inflateReset` after
-//! `END_FLAG`). Compressed pieces are inflated as they come; when a token
-//! or the end follows data, any output zlib still holds is handed out,
-//! then the stripped `00 00 ff ff` is fed back in. rsync checks with
+//! `END_FLAG`). Compressed pieces are inflated as they come, each once all
+//! of it has arrived ([`InflateDecoder::decode`] says "incomplete" until
+//! then; [`InflateDecoder::next`] is its bridge over a blocking stream);
+//! when a token or the end follows data, any output zlib still holds is
+//! handed out, then, once the whole token has arrived, the stripped
+//! `00 00 ff ff` is fed back in. rsync checks with
 //! `inflateSyncPoint` that the stream stopped exactly after a stored-block
 //! header; we instead require that the trailer is consumed whole without
 //! producing output, which fails for a stream that lost sync.
@@ -26,21 +29,20 @@ use std::io::Read;
 use flate2::{Decompress, FlushDecompress, Status};
 
 use super::deflate::{FEED_FIX_PROTOCOL, MAX_FEED, SYNC_TRAILER};
-use super::runs::{read_deflated, RunDecoder, DEFLATED_DATA, END_FLAG, MAX_DATA_COUNT};
-use super::{read_u8, TokenCodecError, TokenError, TokenEvent, CHUNK_SIZE};
+use super::runs::{deflated, RunDecoder, DEFLATED_DATA, END_FLAG, MAX_DATA_COUNT};
+use super::{read_event, Ev, TokenCodecError, TokenError, TokenEvent, CHUNK_SIZE};
+use crate::wire::{Fail, Reader, Step};
 
 /// Largest piece of decompressed data returned per call.
 pub const OUT_CHUNK: usize = CHUNK_SIZE;
 
-fn bad(what: &'static str) -> TokenError {
-    TokenCodecError::Compression(what).into()
+fn bad(what: &'static str) -> TokenCodecError {
+    TokenCodecError::Compression(what)
 }
 
 /// `recv_state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Start of a file: reset the inflater.
-    Init,
     /// Between tokens, nothing buffered.
     Idle,
     /// Inflating a compressed piece.
@@ -56,12 +58,13 @@ pub struct InflateDecoder {
     feed: bool,
     protocol: u32,
     state: State,
-    saved_flag: Option<u8>,
     runs: RunDecoder,
+    /// The compressed piece being inflated.
     cbuf: Vec<u8>,
     cpos: usize,
-    clen: usize,
     dbuf: Vec<u8>,
+    /// Bytes the stream bridge read but the decoder has not used.
+    held: Vec<u8>,
 }
 
 impl InflateDecoder {
@@ -71,13 +74,12 @@ impl InflateDecoder {
             z: Decompress::new(false),
             feed,
             protocol: FEED_FIX_PROTOCOL,
-            state: State::Init,
-            saved_flag: None,
+            state: State::Idle,
             runs: RunDecoder::default(),
-            cbuf: vec![0u8; MAX_DATA_COUNT],
+            cbuf: Vec::with_capacity(MAX_DATA_COUNT),
             cpos: 0,
-            clen: 0,
             dbuf: vec![0u8; OUT_CHUNK],
+            held: Vec::new(),
         }
     }
 
@@ -86,80 +88,102 @@ impl InflateDecoder {
         self.protocol = protocol;
     }
 
-    /// The next event; block indexes must be below `count`.
+    /// The next event decoded from `r`, or "incomplete" (see
+    /// [`TokenDecoder::decode`](super::TokenDecoder::decode)). A compressed
+    /// piece enters the inflater only once all of it is in `r`, and the
+    /// stripped trailer only once the whole token after it is; block
+    /// indexes must be below `count`.
+    pub fn decode(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<TokenEvent<'_>>> {
+        let ev = self.step(r, count)?;
+        Ok(ev.map(|e| e.lend(&self.dbuf)))
+    }
+
+    /// The next event read from a blocking stream (the bridge over
+    /// [`Self::decode`]); block indexes must be below `count`.
     pub fn next<'a>(
         &'a mut self,
         r: &mut impl Read,
         count: u32,
     ) -> Result<TokenEvent<'a>, TokenError> {
-        loop {
-            if self.runs.running() {
-                return Ok(TokenEvent::Block(self.runs.next_in_run(count)?));
-            }
-            match self.state {
-                State::Init => {
-                    self.z.reset(false);
-                    self.runs.reset();
-                    self.state = State::Idle;
-                }
-                State::Idle | State::Inflated => {
-                    let flag = match self.saved_flag.take() {
-                        Some(f) => f,
-                        None => read_u8(r)?,
-                    };
-                    if flag & 0xc0 == DEFLATED_DATA {
-                        let n = read_deflated(r, flag, &mut self.cbuf)?;
-                        self.cpos = 0;
-                        self.clen = n;
-                        self.state = State::Inflating;
-                        continue;
-                    }
-                    if self.state == State::Inflated {
-                        let n = self.drain()?;
-                        if n > 0 {
-                            self.saved_flag = Some(flag);
-                            return Ok(self.literal(n));
-                        }
-                        self.restore_trailer()?;
-                        self.state = State::Idle;
-                    }
-                    if flag == END_FLAG {
-                        self.state = State::Init;
-                        return Ok(TokenEvent::End);
-                    }
-                    return Ok(TokenEvent::Block(self.runs.token(flag, r, count)?));
-                }
-                State::Inflating => {
-                    let n = self.inflate_piece()?;
-                    if n > 0 {
-                        return Ok(self.literal(n));
-                    }
-                }
+        let mut held = std::mem::take(&mut self.held);
+        let ev = read_event(r, &mut held, |x| self.step(x, count));
+        self.held = held;
+        Ok(ev?.lend(&self.dbuf))
+    }
+
+    /// One step: an event, `None` when inflating made progress without
+    /// output, or "incomplete" with nothing changed.
+    fn step(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<Ev>> {
+        if self.runs.running() {
+            return Ok(Some(Ev::Block(self.runs.next_in_run(count)?)));
+        }
+        if self.state == State::Inflating {
+            return Ok(self.inflate_piece()?);
+        }
+        // Look at the flag without using it: after a piece, zlib may
+        // still hold output to hand out before the token it introduces.
+        let flag = r.clone().u8()?;
+        if flag & 0xc0 == DEFLATED_DATA {
+            r.u8()?;
+            let piece = deflated(r, flag)?;
+            self.cbuf.clear();
+            self.cbuf.extend_from_slice(piece);
+            self.cpos = 0;
+            self.state = State::Inflating;
+            return Ok(self.inflate_piece()?);
+        }
+        if self.state == State::Inflated {
+            // With no input this changes nothing when it makes nothing,
+            // so it may run again on the same bytes.
+            let n = self.drain()?;
+            if n > 0 {
+                return Ok(Some(Ev::Literal(n)));
             }
         }
+        r.u8()?;
+        // The whole token first, on a copy of the run state: the trailer
+        // goes back into zlib only once it has all arrived.
+        let mut runs = self.runs;
+        let token = if flag == END_FLAG {
+            Ok(Ev::End)
+        } else {
+            runs.token(flag, r, count).map(Ev::Block)
+        };
+        if matches!(token, Err(Fail::Incomplete { .. })) {
+            return token.map(Some);
+        }
+        if self.state == State::Inflated {
+            self.restore_trailer()?;
+            self.state = State::Idle;
+        }
+        let ev = token?;
+        self.runs = runs;
+        if ev == Ev::End {
+            // The next file starts a new stream.
+            self.z.reset(false);
+            self.runs.reset();
+        }
+        Ok(Some(ev))
     }
 
-    fn literal(&self, n: usize) -> TokenEvent<'_> {
-        TokenEvent::Literal(self.dbuf.get(..n).unwrap_or_default())
-    }
-
-    /// One inflate call over the buffered piece (`Z_NO_FLUSH`).
-    fn inflate_piece(&mut self) -> Result<usize, TokenError> {
-        let src = self.cbuf.get(self.cpos..self.clen).unwrap_or_default();
+    /// One inflate call over the buffered piece (`Z_NO_FLUSH`): the bytes
+    /// made as a literal, or `None`.
+    fn inflate_piece(&mut self) -> Result<Option<Ev>, TokenCodecError> {
+        let src = self.cbuf.get(self.cpos..).unwrap_or_default();
         let (used, made, status) = run(&mut self.z, src, &mut self.dbuf, FlushDecompress::None)?;
         if status != Status::Ok || (used == 0 && made == 0) {
             return Err(bad("inflate failed"));
         }
         self.cpos += used;
-        if self.cpos >= self.clen {
+        if self.cpos >= self.cbuf.len() {
             self.state = State::Inflated;
         }
-        Ok(made)
+        Ok((made > 0).then_some(Ev::Literal(made)))
     }
 
     /// Output zlib still holds after the last piece (`Z_SYNC_FLUSH`, no
     /// input); 0 when there is none.
-    fn drain(&mut self) -> Result<usize, TokenError> {
+    fn drain(&mut self) -> Result<usize, TokenCodecError> {
         let (_, made, status) = run(&mut self.z, &[], &mut self.dbuf, FlushDecompress::Sync)?;
         match status {
             Status::Ok | Status::BufError => Ok(made),
@@ -169,7 +193,7 @@ impl InflateDecoder {
 
     /// Feed back the stripped `00 00 ff ff`: it must complete the empty
     /// stored block the sender's flush started.
-    fn restore_trailer(&mut self) -> Result<(), TokenError> {
+    fn restore_trailer(&mut self) -> Result<(), TokenCodecError> {
         let (used, made, status) = run(
             &mut self.z,
             &SYNC_TRAILER,
@@ -205,7 +229,7 @@ impl InflateDecoder {
     }
 
     /// Inflate `input` completely, discarding the output.
-    fn feed_stored(&mut self, mut input: &[u8]) -> Result<(), TokenError> {
+    fn feed_stored(&mut self, mut input: &[u8]) -> Result<(), TokenCodecError> {
         loop {
             let (used, made, status) =
                 run(&mut self.z, input, &mut self.dbuf, FlushDecompress::Sync)?;
@@ -229,7 +253,7 @@ fn run(
     input: &[u8],
     output: &mut [u8],
     flush: FlushDecompress,
-) -> Result<(usize, usize, Status), TokenError> {
+) -> Result<(usize, usize, Status), TokenCodecError> {
     let (in0, out0) = (z.total_in(), z.total_out());
     let status = z
         .decompress(input, output, flush)

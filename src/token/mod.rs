@@ -14,6 +14,11 @@
 //!
 //! lz4 is not implemented; a session must not negotiate it.
 //!
+//! Each decoder has a `decode` over a [`Reader`] that returns the next
+//! event or "incomplete" and commits its state (a compressed piece goes
+//! into the decompressor) only once a whole record is in the bytes; the
+//! `next` over an `impl Read` is a bridge over it.
+//!
 //! After [`TokenEncoder::end`] the caller writes the file's strong checksum
 //! (`match_sums`), which is not part of the token stream.
 
@@ -26,9 +31,13 @@ pub mod zstd;
 #[cfg(test)]
 mod deflate_tests;
 #[cfg(test)]
+mod slice_tests;
+#[cfg(test)]
 mod tests;
 
 use std::io::{self, Read};
+
+use crate::wire::{read_exact_via, CodecError, Fail, Reader, Step, StreamError};
 
 pub use deflate::DeflateEncoder;
 pub use inflate::InflateDecoder;
@@ -90,16 +99,78 @@ pub(crate) fn check_index(index: i64, count: u32) -> Result<u32, TokenCodecError
     }
 }
 
-pub(crate) fn read_u8(r: &mut impl Read) -> io::Result<u8> {
-    let mut b = [0u8; 1];
-    r.read_exact(&mut b)?;
-    Ok(b[0])
+impl From<TokenCodecError> for CodecError {
+    fn from(e: TokenCodecError) -> Self {
+        match e {
+            TokenCodecError::BlockIndex { index, count } => CodecError::BlockIndex { index, count },
+            TokenCodecError::BadToken(w) => CodecError::BadToken(w),
+            TokenCodecError::Compression(w) => CodecError::Compression(w),
+        }
+    }
 }
 
-pub(crate) fn read_i32(r: &mut impl Read) -> io::Result<i32> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b)?;
-    Ok(i32::from_le_bytes(b))
+impl From<TokenCodecError> for Fail {
+    fn from(e: TokenCodecError) -> Self {
+        Fail::Invalid(e.into())
+    }
+}
+
+impl From<CodecError> for TokenCodecError {
+    fn from(e: CodecError) -> Self {
+        match e {
+            CodecError::BlockIndex { index, count } => TokenCodecError::BlockIndex { index, count },
+            CodecError::Compression(w) => TokenCodecError::Compression(w),
+            CodecError::BadToken(w)
+            | CodecError::OutOfRange(w)
+            | CodecError::TooLong(w)
+            | CodecError::Trailing(w) => TokenCodecError::BadToken(w),
+            CodecError::UnexpectedMessage(_) => TokenCodecError::BadToken("message code"),
+        }
+    }
+}
+
+/// What one step of a token decoder made, before it is lent out as a
+/// [`TokenEvent`]: literal bytes are counted, not borrowed, so a bridge
+/// can loop over steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ev {
+    /// The first `n` bytes of the decoder's output buffer.
+    Literal(usize),
+    /// Copy basis block `i`.
+    Block(u32),
+    /// End of this file's tokens.
+    End,
+}
+
+impl Ev {
+    /// The event, its literal bytes lent from `out`.
+    pub(crate) fn lend(self, out: &[u8]) -> TokenEvent<'_> {
+        match self {
+            Ev::Literal(n) => TokenEvent::Literal(out.get(..n).unwrap_or_default()),
+            Ev::Block(i) => TokenEvent::Block(i),
+            Ev::End => TokenEvent::End,
+        }
+    }
+}
+
+/// Runs a decoder's step over a blocking stream until it gives an event:
+/// the bridge behind the `impl Read` entry points. It reads exactly the
+/// bytes the step asks for; bytes read but not yet used (a flag byte a
+/// step looked at) stay in `held` for the next call.
+pub(crate) fn read_event(
+    r: &mut impl Read,
+    held: &mut Vec<u8>,
+    mut step: impl FnMut(&mut Reader<'_>) -> Step<Option<Ev>>,
+) -> Result<Ev, TokenError> {
+    loop {
+        match read_exact_via(r, held, &mut step) {
+            Ok(Some(ev)) => return Ok(ev),
+            // A record was used up without an event: step again.
+            Ok(None) => {}
+            Err(StreamError::Io(e)) => return Err(TokenError::Io(e)),
+            Err(StreamError::Invalid(e)) => return Err(TokenError::Codec(e.into())),
+        }
+    }
 }
 
 /// The sender's token codec for a session (state persists across files).
@@ -235,7 +306,8 @@ impl TokenDecoder {
         }
     }
 
-    /// The next event; block indexes are checked against `count`.
+    /// The next event read from a blocking stream (the bridge over
+    /// [`Self::decode`]); block indexes are checked against `count`.
     pub fn next<'a>(
         &'a mut self,
         r: &mut impl Read,
@@ -245,6 +317,20 @@ impl TokenDecoder {
             Self::Plain(d) => d.next(r, count),
             Self::Zstd(d) => d.next(r, count),
             Self::Deflate(d) => d.next(r, count),
+        }
+    }
+
+    /// The next event decoded from `r`, or "incomplete"; block indexes are
+    /// checked against `count`. `Ok(None)` means bytes were used (a
+    /// compressed piece that gave no output yet) without an event: run it
+    /// again on the bytes after them. The decoder's state changes only when
+    /// it returns `Ok`, so after "incomplete" it can run again on the same
+    /// bytes once more have arrived.
+    pub fn decode(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<TokenEvent<'_>>> {
+        match self {
+            Self::Plain(d) => d.decode(r, count),
+            Self::Zstd(d) => d.decode(r, count),
+            Self::Deflate(d) => d.decode(r, count),
         }
     }
 

@@ -5,10 +5,14 @@
 //! most `CHUNK_SIZE` per piece); block `i` is the int32 `-(i+1)`; 0 ends the
 //! file. Like rsync we accept longer literal runs from peers (some use 64 KiB
 //! blocks) and hand them out `CHUNK_SIZE` bytes at a time.
+//!
+//! [`PlainDecoder::decode`] decodes from bytes; [`PlainDecoder::next`] is
+//! its bridge over a blocking stream.
 
 use std::io::Read;
 
-use super::{check_index, read_i32, TokenError, TokenEvent, CHUNK_SIZE};
+use super::{check_index, read_event, Ev, TokenError, TokenEvent, CHUNK_SIZE};
+use crate::wire::{Reader, Step};
 
 /// Sender side.
 #[derive(Clone, Copy, Debug, Default)]
@@ -38,8 +42,12 @@ impl PlainEncoder {
 /// Receiver side.
 #[derive(Debug)]
 pub struct PlainDecoder {
+    /// Bytes of the current literal run not yet handed out.
     residue: usize,
+    /// The piece handed out last.
     buf: Vec<u8>,
+    /// Bytes the stream bridge read but the decoder has not used.
+    held: Vec<u8>,
 }
 
 impl Default for PlainDecoder {
@@ -53,31 +61,52 @@ impl PlainDecoder {
     pub fn new() -> Self {
         Self {
             residue: 0,
-            buf: vec![0u8; CHUNK_SIZE],
+            buf: Vec::with_capacity(CHUNK_SIZE),
+            held: Vec::new(),
         }
     }
 
-    /// The next event; block indexes must be below `count`.
+    /// The next event decoded from `r`, or "incomplete" (see
+    /// [`TokenDecoder::decode`](super::TokenDecoder::decode)): a literal
+    /// piece needs its length (if it starts a run) and all its bytes, at
+    /// most `CHUNK_SIZE`, in `r`. Block indexes must be below `count`.
+    pub fn decode(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<TokenEvent<'_>>> {
+        let ev = self.step(r, count)?;
+        Ok(Some(ev.lend(&self.buf)))
+    }
+
+    /// The next event read from a blocking stream (the bridge over
+    /// [`Self::decode`]); block indexes must be below `count`.
     pub fn next<'a>(
         &'a mut self,
         r: &mut impl Read,
         count: u32,
     ) -> Result<TokenEvent<'a>, TokenError> {
-        if self.residue == 0 {
-            let i = read_i32(r)?;
+        let mut held = std::mem::take(&mut self.held);
+        let ev = read_event(r, &mut held, |x| self.step(x, count).map(Some));
+        self.held = held;
+        Ok(ev?.lend(&self.buf))
+    }
+
+    fn step(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Ev> {
+        let run = if self.residue == 0 {
+            let i = r.i32()?;
             if i == 0 {
-                return Ok(TokenEvent::End);
+                return Ok(Ev::End);
             }
             if i < 0 {
                 let index = check_index(-(i64::from(i) + 1), count)?;
-                return Ok(TokenEvent::Block(index));
+                return Ok(Ev::Block(index));
             }
-            self.residue = i as usize;
-        }
-        let n = self.residue.min(CHUNK_SIZE);
-        let dst = self.buf.get_mut(..n).unwrap_or_default();
-        r.read_exact(dst)?;
-        self.residue -= n;
-        Ok(TokenEvent::Literal(dst))
+            i as usize
+        } else {
+            self.residue
+        };
+        let n = run.min(CHUNK_SIZE);
+        let piece = r.take(n)?;
+        self.buf.clear();
+        self.buf.extend_from_slice(piece);
+        self.residue = run - n;
+        Ok(Ev::Literal(n))
     }
 }

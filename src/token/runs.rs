@@ -9,9 +9,8 @@
 //! absolute index. A run flag is followed by a 16-bit little-endian count of
 //! further blocks. Run positions restart at 0 for each file.
 
-use std::io::Read;
-
-use super::{check_index, read_i32, read_u8, TokenCodecError, TokenError};
+use super::check_index;
+use crate::wire::{CodecError, Reader, Step};
 
 pub(crate) const END_FLAG: u8 = 0;
 pub(crate) const TOKEN_LONG: u8 = 0x20;
@@ -29,20 +28,15 @@ pub(crate) const LITERAL_ONLY: i64 = -2;
 /// Token value meaning "end of file" (rsync's -1).
 pub(crate) const END_OF_FILE: i64 = -1;
 
-/// Reads the body of a `DEFLATED_DATA` chunk whose flag byte was `flag`
-/// (14-bit length: the flag's low 6 bits, then a byte) into the front of
-/// `buf`, which holds [`MAX_DATA_COUNT`] bytes; returns its length.
-pub(crate) fn read_deflated(
-    r: &mut impl Read,
-    flag: u8,
-    buf: &mut [u8],
-) -> Result<usize, TokenError> {
-    let n = (usize::from(flag & 0x3f) << 8) | usize::from(read_u8(r)?);
-    let dst = buf
-        .get_mut(..n)
-        .ok_or(TokenCodecError::BadToken("data length"))?;
-    r.read_exact(dst)?;
-    Ok(n)
+/// The payload of a `DEFLATED_DATA` record whose flag byte `flag` was just
+/// taken (a 14-bit length: the flag's low 6 bits, then a byte), all of it
+/// or "incomplete".
+pub(crate) fn deflated<'a>(r: &mut Reader<'a>, flag: u8) -> Step<&'a [u8]> {
+    let n = (usize::from(flag & 0x3f) << 8) | usize::from(r.u8()?);
+    if n > MAX_DATA_COUNT {
+        return Err(CodecError::BadToken("data length").into());
+    }
+    r.take(n)
 }
 
 /// The sender's run state (`last_token`, `run_start`, `last_run_end`).
@@ -97,7 +91,7 @@ impl RunEncoder {
 }
 
 /// The receiver's run state (`rx_token`, `rx_run`).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct RunDecoder {
     rx_token: i64,
     rx_run: i64,
@@ -115,27 +109,26 @@ impl RunDecoder {
         self.rx_run > 0
     }
 
-    /// Decode the token number introduced by `flag` (not data, not end).
-    pub(crate) fn token(
-        &mut self,
-        flag: u8,
-        r: &mut impl Read,
-        count: u32,
-    ) -> Result<u32, TokenError> {
-        let bad = TokenCodecError::BadToken;
+    /// Decode the token number introduced by `flag` (not data, not end),
+    /// which was just taken from `r`. The run state changes only when a
+    /// whole token was decoded.
+    pub(crate) fn token(&mut self, flag: u8, r: &mut Reader<'_>, count: u32) -> Step<u32> {
+        let bad = |w| CodecError::BadToken(w).into();
+        let mut rx_token = self.rx_token;
+        let mut rx_run = self.rx_run;
         if flag & TOKEN_REL != 0 {
-            self.rx_token += i64::from(flag & 0x3f);
+            rx_token += i64::from(flag & 0x3f);
         } else if flag == TOKEN_LONG || flag == TOKENRUN_LONG {
-            let t = i64::from(read_i32(r)?);
+            let t = i64::from(r.i32()?);
             if t < 0 {
-                return Err(bad("negative token number").into());
+                return Err(bad("negative token number"));
             }
-            self.rx_token = t;
+            rx_token = t;
         } else {
-            return Err(bad("unknown flag byte").into());
+            return Err(bad("unknown flag byte"));
         }
-        if self.rx_token > MAX_TOKEN_INDEX {
-            return Err(bad("token number overflow").into());
+        if rx_token > MAX_TOKEN_INDEX {
+            return Err(bad("token number overflow"));
         }
         let is_run = if flag & TOKEN_REL != 0 {
             flag & 0x40 != 0
@@ -143,24 +136,26 @@ impl RunDecoder {
             flag & 1 != 0
         };
         if is_run {
-            let lo = i64::from(read_u8(r)?);
-            let hi = i64::from(read_u8(r)?);
-            let run = lo | (hi << 8);
-            if run == 0 || self.rx_token > MAX_TOKEN_INDEX - run {
-                return Err(bad("invalid run length").into());
+            let run = i64::from(u16::from_le_bytes(r.array()?));
+            if run == 0 || rx_token > MAX_TOKEN_INDEX - run {
+                return Err(bad("invalid run length"));
             }
-            self.rx_run = run;
+            rx_run = run;
         }
-        Ok(check_index(self.rx_token, count)?)
+        let index = check_index(rx_token, count)?;
+        self.rx_token = rx_token;
+        self.rx_run = rx_run;
+        Ok(index)
     }
 
     /// The next block of a run in progress.
-    pub(crate) fn next_in_run(&mut self, count: u32) -> Result<u32, TokenError> {
+    pub(crate) fn next_in_run(&mut self, count: u32) -> Step<u32> {
         if self.rx_run <= 0 || self.rx_token >= MAX_TOKEN_INDEX {
-            return Err(TokenCodecError::BadToken("run overflow").into());
+            return Err(CodecError::BadToken("run overflow").into());
         }
+        let index = check_index(self.rx_token + 1, count)?;
         self.rx_token += 1;
         self.rx_run -= 1;
-        Ok(check_index(self.rx_token, count)?)
+        Ok(index)
     }
 }

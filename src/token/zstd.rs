@@ -12,6 +12,10 @@
 //! The decoder hands out at most [`OUT_CHUNK`] decompressed bytes per call
 //! and keeps the rest inside zstd, so a small input cannot make it allocate
 //! more (the decompression-bomb class of CVE-2026-43618).
+//!
+//! [`ZstdDecoder::decode`] decodes from bytes: a compressed piece enters
+//! the decompressor only once all of it has arrived. [`ZstdDecoder::next`]
+//! is its bridge over a blocking stream.
 
 use std::io::Read;
 
@@ -20,10 +24,11 @@ use ::zstd::zstd_safe::{
 };
 
 use super::runs::{
-    read_deflated, RunDecoder, RunEncoder, DEFLATED_DATA, END_FLAG, END_OF_FILE, LITERAL_ONLY,
+    deflated, RunDecoder, RunEncoder, DEFLATED_DATA, END_FLAG, END_OF_FILE, LITERAL_ONLY,
     MAX_DATA_COUNT,
 };
-use super::{read_u8, TokenCodecError, TokenError, TokenEvent};
+use super::{read_event, Ev, TokenCodecError, TokenError, TokenEvent};
+use crate::wire::{CodecError, Reader, Step};
 
 /// `ZSTD_CLEVEL_DEFAULT`, rsync's level when none is given.
 pub const DEFAULT_LEVEL: i32 = 3;
@@ -138,10 +143,12 @@ pub struct ZstdDecoder {
     dctx: DCtx<'static>,
     state: State,
     runs: RunDecoder,
+    /// The compressed piece being decompressed.
     cbuf: Vec<u8>,
     cpos: usize,
-    clen: usize,
     dbuf: Vec<u8>,
+    /// Bytes the stream bridge read but the decoder has not used.
+    held: Vec<u8>,
 }
 
 impl Default for ZstdDecoder {
@@ -157,66 +164,78 @@ impl ZstdDecoder {
             dctx: DCtx::create(),
             state: State::Idle,
             runs: RunDecoder::default(),
-            cbuf: vec![0u8; MAX_DATA_COUNT],
+            cbuf: Vec::with_capacity(MAX_DATA_COUNT),
             cpos: 0,
-            clen: 0,
             dbuf: vec![0u8; OUT_CHUNK],
+            held: Vec::new(),
         }
     }
 
-    /// The next event; block indexes must be below `count`.
+    /// The next event decoded from `r`, or "incomplete" (see
+    /// [`TokenDecoder::decode`](super::TokenDecoder::decode)). A compressed
+    /// piece enters the decompressor only once all of it is in `r`; block
+    /// indexes must be below `count`.
+    pub fn decode(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<TokenEvent<'_>>> {
+        let ev = self.step(r, count)?;
+        Ok(ev.map(|e| e.lend(&self.dbuf)))
+    }
+
+    /// The next event read from a blocking stream (the bridge over
+    /// [`Self::decode`]); block indexes must be below `count`.
     pub fn next<'a>(
         &'a mut self,
         r: &mut impl Read,
         count: u32,
     ) -> Result<TokenEvent<'a>, TokenError> {
-        loop {
-            if self.runs.running() {
-                return Ok(TokenEvent::Block(self.runs.next_in_run(count)?));
-            }
-            match self.state {
-                State::Idle => {
-                    let flag = read_u8(r)?;
-                    if flag & 0xc0 == DEFLATED_DATA {
-                        let n = read_deflated(r, flag, &mut self.cbuf)?;
-                        self.cpos = 0;
-                        self.clen = n;
-                        self.state = State::Inflating;
-                        continue;
-                    }
-                    if flag == END_FLAG {
-                        self.runs.reset();
-                        return Ok(TokenEvent::End);
-                    }
-                    return Ok(TokenEvent::Block(self.runs.token(flag, r, count)?));
-                }
-                State::Inflating => {
-                    let n = self.inflate()?;
-                    if n > 0 {
-                        return Ok(TokenEvent::Literal(self.dbuf.get(..n).unwrap_or_default()));
-                    }
-                }
-            }
-        }
+        let mut held = std::mem::take(&mut self.held);
+        let ev = read_event(r, &mut held, |x| self.step(x, count));
+        self.held = held;
+        Ok(ev?.lend(&self.dbuf))
     }
 
-    /// Decompress what is buffered into `dbuf`; returns bytes produced.
-    fn inflate(&mut self) -> Result<usize, TokenError> {
-        let src = self.cbuf.get(self.cpos..self.clen).unwrap_or_default();
+    /// One step: an event, `None` when decompression made progress
+    /// without output, or "incomplete" with nothing changed.
+    fn step(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<Ev>> {
+        if self.runs.running() {
+            return Ok(Some(Ev::Block(self.runs.next_in_run(count)?)));
+        }
+        if self.state == State::Inflating {
+            return self.inflate();
+        }
+        let flag = r.u8()?;
+        if flag & 0xc0 == DEFLATED_DATA {
+            let piece = deflated(r, flag)?;
+            self.cbuf.clear();
+            self.cbuf.extend_from_slice(piece);
+            self.cpos = 0;
+            self.state = State::Inflating;
+            return self.inflate();
+        }
+        if flag == END_FLAG {
+            self.runs.reset();
+            return Ok(Some(Ev::End));
+        }
+        Ok(Some(Ev::Block(self.runs.token(flag, r, count)?)))
+    }
+
+    /// Decompress what is buffered into `dbuf`: the bytes produced as a
+    /// literal, or `None` if there were none.
+    fn inflate(&mut self) -> Step<Option<Ev>> {
+        let src = self.cbuf.get(self.cpos..).unwrap_or_default();
         let mut input = InBuffer::around(src);
         let mut ob = OutBuffer::around(&mut self.dbuf[..]);
         self.dctx
             .decompress_stream(&mut ob, &mut input)
-            .map_err(zerr)?;
+            .map_err(|c| CodecError::from(zerr(c)))?;
         let n = ob.pos();
         if n == 0 && input.pos == 0 && !src.is_empty() {
-            return Err(TokenCodecError::Compression("decompressor made no progress").into());
+            return Err(CodecError::Compression("decompressor made no progress").into());
         }
         self.cpos += input.pos;
         // Input used up and output not full: zstd holds nothing more for us.
-        if self.cpos >= self.clen && n < OUT_CHUNK {
+        if self.cpos >= self.cbuf.len() && n < OUT_CHUNK {
             self.state = State::Idle;
         }
-        Ok(n)
+        Ok((n > 0).then_some(Ev::Literal(n)))
     }
 }

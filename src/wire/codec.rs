@@ -45,6 +45,20 @@ pub enum CodecError {
     /// A multiplexed message code we do not accept here.
     #[error("unexpected message code {0} from the client")]
     UnexpectedMessage(u8),
+    /// A matched block at or beyond the number of blocks the sums announced.
+    #[error("invalid block index {index} (count={count})")]
+    BlockIndex {
+        /// The index received.
+        index: u32,
+        /// The number of blocks.
+        count: u32,
+    },
+    /// A token flag or token number the protocol never sends.
+    #[error("invalid token: {0}")]
+    BadToken(&'static str),
+    /// Compressed data the decompressor refused.
+    #[error("compression error: {0}")]
+    Compression(&'static str),
 }
 
 /// Why a decoding step stopped without a value.

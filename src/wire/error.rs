@@ -59,6 +59,8 @@ impl From<super::CodecError> for WireError {
             C::TooLong(w) => WireError::TooLong(w),
             C::Trailing(w) => WireError::OutOfRange(w),
             C::UnexpectedMessage(c) => WireError::UnexpectedMessage(c),
+            C::BlockIndex { .. } => WireError::OutOfRange("block index"),
+            C::BadToken(w) | C::Compression(w) => WireError::OutOfRange(w),
         }
     }
 }

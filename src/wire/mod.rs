@@ -15,6 +15,7 @@ mod error;
 mod int;
 mod mux;
 mod ndx;
+mod stream;
 
 pub use codec::{complete, CodecError, Decoded, Fail, Reader, Step};
 pub use error::WireError;
@@ -25,3 +26,4 @@ pub use int::{
 };
 pub use mux::{put_frame, Deframer, Frame, MsgCode, MuxReader, MuxWriter, PeerMessage, MAX_FRAME};
 pub use ndx::{NdxDecoder, NdxEncoder, NDX_DEL_STATS, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET};
+pub use stream::{read_exact_via, StreamError};

@@ -118,7 +118,7 @@ impl NdxDecoder {
                 let [b2, b3] = r.array::<2>()?;
                 u32::from_le_bytes([lo, b2, b3, hi & 0x7F])
             } else {
-                (u32::from(hi) << 8) + u32::from(lo) + prev as u32
+                ((u32::from(hi) << 8) + u32::from(lo)).wrapping_add(prev as u32)
             }
         } else {
             u32::from(b).wrapping_add(prev as u32)
