@@ -118,7 +118,7 @@ impl NdxDecoder {
                 let [b2, b3] = r.array::<2>()?;
                 u32::from_le_bytes([lo, b2, b3, hi & 0x7F])
             } else {
-                (u32::from(hi) << 8) + u32::from(lo) + prev as u32
+                ((u32::from(hi) << 8) + u32::from(lo)).wrapping_add(prev as u32)
             }
         } else {
             u32::from(b).wrapping_add(prev as u32)
@@ -186,6 +186,17 @@ mod tests {
         enc.put(&mut b, NDX_DONE);
         enc.put(&mut b, 300);
         assert_eq!(b, [0x01, 0x01, 0x00, 0xFE, 0x01, 0x2B]);
+    }
+
+    #[test]
+    fn a_two_byte_difference_from_the_start_wraps_like_rsync() {
+        // The first positive index is relative to -1: 253 is sent as the
+        // 2-byte difference 254, which must not overflow in the decoder.
+        let mut enc = NdxEncoder::new(30);
+        let mut b = Vec::new();
+        enc.put(&mut b, 253);
+        assert_eq!(b, [0xFE, 0x00, 0xFE]);
+        assert_eq!(NdxDecoder::new(30).get(&mut &b[..]).unwrap(), 253);
     }
 
     #[test]
