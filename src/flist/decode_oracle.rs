@@ -1,5 +1,6 @@
-//! The stream decoder as it was before the slice decoder replaced it,
-//! kept only as the oracle the slice decoder is compared with.
+//! The stream decoder of `recv_file_entry`, `recv_file_list` and
+//! `recv_id_list` (protocols 27 to 32) as it was before the slice
+//! decoders replaced it, kept only as the oracle they are compared with.
 
 use std::io::Read;
 
