@@ -4,7 +4,7 @@
 //! hard-link reference needs `-H` and must point backwards. Protocols 27
 //! to 32, as described in the [module](super) documentation.
 //!
-//! [`FlistDecoder::decode_entry`] is a slice decoder ([`crate::wire::codec`]
+//! [`FlistDecoder::decode_entry`] is a slice decoder (the [`crate::wire`]
 //! shape): it decodes one entry or the end marker from a [`Reader`], and
 //! changes the decoder's state (the previous entry's values, the entries
 //! so far) only when it returns, so it can run again on the same bytes
