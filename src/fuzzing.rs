@@ -13,10 +13,10 @@ use std::io::Cursor;
 
 use crate::checksum::{checksum1, StrongKind, SumHead};
 use crate::delta::{BlockSum, Matcher, Signature, Token};
-use crate::flist::{read_id_lists, FlistDecoder, FlistLimits, FlistOptions};
+use crate::flist::{FlistDecoder, FlistLimits, FlistOptions, IdListsDecoder};
 use crate::proto::{Compression, HandshakeRequest};
 use crate::token::{TokenDecoder, TokenEvent};
-use crate::wire::{Decoded, Deframer, NdxDecoder, Reader};
+use crate::wire::{complete, Decoded, Deframer, NdxDecoder, Reader};
 
 /// Most decoding steps per input, so a target never loops for long.
 const MAX_STEPS: usize = 1 << 16;
@@ -111,7 +111,15 @@ fn flist_options(a: u8, b: u8) -> FlistOptions {
     }
 }
 
-/// A whole received file list (`recv_file_list`) and the id lists after it.
+/// Most input bytes decoded a byte at a time as well (each byte re-runs
+/// the decoder over the entry it is in).
+const MAX_BYTEWISE: usize = 16 << 10;
+
+/// A whole received file list (`recv_file_list`) and the id lists after
+/// it, straight over the bytes. With the `0x40` switch, the same bytes
+/// arrive one at a time as well, and must decode to the same entries and
+/// end (or fail) at the same place.
+#[allow(clippy::panic)] // the assertion is the point of a fuzz target
 pub fn flist(data: &[u8]) {
     let (a, rest) = split(data);
     let (b, rest) = split(rest);
@@ -120,10 +128,54 @@ pub fn flist(data: &[u8]) {
         max_entries: 100_000,
         max_path: 4096,
     };
-    let mut r = rest;
-    if FlistDecoder::new(opts, limits).read_list(&mut r).is_ok() {
-        let _ = read_id_lists(&mut r, &opts, b & 0x20 != 0);
+    // Every step that returns a value used at least one byte, so each
+    // loop ends with the input.
+    let mut r = Reader::new(rest);
+    let mut dec = FlistDecoder::new(opts, limits);
+    let whole = loop {
+        match dec.decode_entry(&mut r) {
+            Ok(Some(_)) => {}
+            Ok(None) => break Some(r.used()),
+            Err(_) => break None,
+        }
+    };
+    if whole.is_some() {
+        let mut ids = IdListsDecoder::new(&opts, b & 0x20 != 0);
+        while let Ok(None) = ids.decode(&mut r) {}
     }
+    if b & 0x40 != 0 && rest.len() <= MAX_BYTEWISE {
+        let (entries, _) = dec.finish();
+        let mut dec = FlistDecoder::new(opts, limits);
+        let bytewise = bytewise_entries(&mut dec, rest);
+        let (again, _) = dec.finish();
+        if bytewise != whole || again != entries {
+            panic!("the file list decodes differently a byte at a time");
+        }
+    }
+}
+
+/// Feeds `bytes` to `dec` one at a time, re-running it after every
+/// "incomplete"; the bytes the list used when its end marker arrived.
+fn bytewise_entries(dec: &mut FlistDecoder, bytes: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    for end in 0..=bytes.len() {
+        loop {
+            let buf = bytes.get(start..end).unwrap_or_default();
+            match complete(buf, |r| dec.decode_entry(r)) {
+                Ok(Decoded::Complete {
+                    value: Some(_),
+                    consumed,
+                }) => start += consumed,
+                Ok(Decoded::Complete {
+                    value: None,
+                    consumed,
+                }) => return Some(start + consumed),
+                Ok(Decoded::Incomplete { .. }) => break,
+                Err(_) => return None,
+            }
+        }
+    }
+    None
 }
 
 /// The strong checksum the first byte selects.
@@ -345,4 +397,51 @@ pub fn handshake(data: &[u8]) {
     };
     let mut out = Vec::new();
     let _ = crate::proto::server_handshake(&mut &rest[..], &mut out, &req);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::flist::{FileEntry, FlistEncoder};
+
+    /// A list the byte-at-a-time switch accepts, cut at every byte and
+    /// with every byte flipped: the target returns normally.
+    #[test]
+    fn flist_target_agrees_with_itself_byte_by_byte() {
+        // Protocol 32, varint flags, -o -g -l --devices; --specials -H,
+        // safe list, the byte-at-a-time switch.
+        let (a, b) = (
+            5 | 0x08 | 0x10 | 0x20 | 0x40 | 0x80,
+            0x01 | 0x02 | 0x10 | 0x40,
+        );
+        let opts = flist_options(a, b);
+        let mut enc = FlistEncoder::new(opts);
+        let mut input = vec![a, b];
+        let mut d = FileEntry::new(b".".to_vec(), 0o040755);
+        d.mtime = 1;
+        let mut f = FileEntry::new(b"dir/file".to_vec(), 0o100644);
+        f.size = 1234;
+        f.hlink = Some((1, 2));
+        let mut g = f.clone();
+        g.name = b"dir/file2".to_vec();
+        g.hlink_first = Some(1);
+        let mut l = FileEntry::new(b"link".to_vec(), 0o120777);
+        l.link_target = Some(b"dir/file".to_vec());
+        let mut c = FileEntry::new(b"null".to_vec(), 0o020666);
+        c.rdev = (1, 3);
+        for e in [d, f, g, l, c] {
+            enc.encode(&e, &mut input, &mut |_| None, &mut |_| None);
+        }
+        enc.end(&mut input, 3);
+        enc.uids.encode(&mut input, 32, None);
+        enc.gids.encode(&mut input, 32, None);
+        flist(&input);
+        for cut in 2..input.len() {
+            flist(&input[..cut]);
+            let mut bad = input.clone();
+            bad[cut] ^= 0xFF;
+            flist(&bad);
+        }
+    }
 }

@@ -129,10 +129,11 @@ refuses everything else.
   -h, --help     print this help
   -V, --version  print the version
 
-Always refused: --daemon, --log-file, --debug, --copy-devices,
---write-devices, --no-munge-links, --iconv, --acls, --xattrs, --crtimes,
---fake-super; and, unless DIR is /, --copy-links (-L), --copy-dirlinks (-k),
+Always refused: --daemon, --debug, --copy-devices, --write-devices,
+--no-munge-links, --iconv, --acls, --xattrs, --crtimes, --fake-super;
+and, unless DIR is /, --copy-links (-L), --copy-dirlinks (-k),
 --keep-dirlinks (-K), --copy-unsafe-links. Paths may not contain `..`.
+--log-file=FILE is allowed beneath DIR, except under -ro and -no-overwrite.
 
 The `local` form lets rsync run rrsync-rs as its remote shell:
   rsync -av -e 'rrsync-rs local -wo /srv/dir' src/ host:dst/

@@ -1,7 +1,7 @@
 //! Round trips through the encoder, and hostile lists.
 
 use super::*;
-use crate::flist::FlistEncoder;
+use crate::flist::{EntryFlags, FileKind, FlistEncoder};
 
 fn opts(protocol: u32, varint: bool) -> FlistOptions {
     FlistOptions {

@@ -7,13 +7,16 @@
 //! in `uidlist.c`, and `f_name_cmp`, the order both sides sort the list in.
 
 mod decode;
+mod decode_fields;
+mod decode_ids;
 mod encode;
 mod entry;
 mod ids;
 pub mod item;
 mod sort;
 
-pub use decode::{read_id_lists, FlistDecoder, FlistError, FlistLimits};
+pub use decode::{FlistDecoder, FlistError, FlistLimits};
+pub use decode_ids::{read_id_lists, IdListsDecoder, IdNameList};
 pub use encode::FlistEncoder;
 pub use entry::{EntryFlags, FileEntry, FileKind, FlistOptions};
 pub use ids::{IdList, IdNames};

@@ -8,7 +8,13 @@
 //! state (the previous file index, the previous file-list entry) changes
 //! its state only when it returns a value, so that the caller can run it
 //! again on the same bytes once more have arrived. [`complete`] turns such
-//! a function into the public `Result<Decoded<T>, CodecError>` form.
+//! a function into the public `Result<Decoded<T>, E>` form.
+//!
+//! The failure is [`CodecError`] unless a decoder says otherwise: a
+//! module whose errors carry more (an offending name) decodes with
+//! `Step<T, ItsError>`, where `ItsError: From<CodecError>`, so `?` on the
+//! integer methods of [`Reader`] still works through [`Fail::lift`] or a
+//! `From<Fail> for Fail<ItsError>` of its own.
 //!
 //! Nothing here is rsync-specific; it serves all protocols 27 to 32.
 
@@ -61,26 +67,37 @@ pub enum CodecError {
     Compression(&'static str),
 }
 
-/// Why a decoding step stopped without a value.
+/// Why a decoding step stopped without a value. `E` is the decoder's
+/// error, [`CodecError`] unless a module has a richer one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fail {
+pub enum Fail<E = CodecError> {
     /// The bytes end inside a value; at least `needed` more are required.
     Incomplete {
         /// A lower bound on the bytes still missing.
         needed: usize,
     },
     /// The bytes are not a valid value.
-    Invalid(CodecError),
+    Invalid(E),
 }
 
-impl From<CodecError> for Fail {
+impl<E: From<CodecError>> From<CodecError> for Fail<E> {
     fn from(e: CodecError) -> Self {
-        Fail::Invalid(e)
+        Fail::Invalid(e.into())
+    }
+}
+
+impl Fail {
+    /// The same failure with the error converted into a richer one.
+    pub fn lift<E: From<CodecError>>(self) -> Fail<E> {
+        match self {
+            Fail::Incomplete { needed } => Fail::Incomplete { needed },
+            Fail::Invalid(e) => Fail::Invalid(e.into()),
+        }
     }
 }
 
 /// One step of a decoder: the value, or why there is none yet.
-pub type Step<T> = Result<T, Fail>;
+pub type Step<T, E = CodecError> = Result<T, Fail<E>>;
 
 /// A bounded cursor over bytes that fails loudly.
 #[derive(Debug, Clone)]
@@ -159,10 +176,10 @@ impl<'a> Reader<'a> {
 
 /// Runs one decoding step over `buf`: the value with the bytes it used,
 /// "incomplete", or the error.
-pub fn complete<T>(
+pub fn complete<T, E>(
     buf: &[u8],
-    step: impl FnOnce(&mut Reader<'_>) -> Step<T>,
-) -> Result<Decoded<T>, CodecError> {
+    step: impl FnOnce(&mut Reader<'_>) -> Step<T, E>,
+) -> Result<Decoded<T>, E> {
     let mut r = Reader::new(buf);
     match step(&mut r) {
         Ok(value) => Ok(Decoded::Complete {
@@ -214,5 +231,56 @@ mod tests {
         );
         let d = complete(&[], |r| r.u8()).unwrap();
         assert_eq!(d, Decoded::Incomplete { needed: 1 });
+    }
+
+    /// A domain error that is not `Copy` and carries a message.
+    #[derive(Debug, PartialEq)]
+    enum Domain {
+        Codec(CodecError),
+        Named(String),
+    }
+
+    impl From<CodecError> for Domain {
+        fn from(e: CodecError) -> Self {
+            Domain::Codec(e)
+        }
+    }
+
+    fn named(r: &mut Reader<'_>) -> Step<u8, Domain> {
+        let n = r.u8().map_err(Fail::lift)?;
+        if n == 0 {
+            return Err(CodecError::OutOfRange("n").into());
+        }
+        let s = r.take(usize::from(n)).map_err(Fail::lift)?;
+        if s.contains(&b'/') {
+            return Err(Fail::Invalid(Domain::Named(format!(
+                "bad name {}",
+                String::from_utf8_lossy(s)
+            ))));
+        }
+        Ok(n)
+    }
+
+    #[test]
+    fn a_domain_error_keeps_its_message() {
+        assert_eq!(
+            complete(&[2, b'a', b'b', 9], named),
+            Ok(Decoded::Complete {
+                value: 2,
+                consumed: 3
+            })
+        );
+        assert_eq!(
+            complete(&[3, b'a'], named),
+            Ok(Decoded::Incomplete { needed: 2 })
+        );
+        assert_eq!(
+            complete(&[0], named),
+            Err(Domain::Codec(CodecError::OutOfRange("n")))
+        );
+        assert_eq!(
+            complete(&[2, b'a', b'/'], named),
+            Err(Domain::Named("bad name a/".into()))
+        );
     }
 }

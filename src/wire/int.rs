@@ -101,12 +101,17 @@ pub fn put_varlong30(out: &mut Vec<u8>, v: i64, min_bytes: u8, protocol: u32) {
 /// Runs a slice decoder over a blocking stream, reading exactly the bytes
 /// it asks for: the bridge for callers that still hold an `impl Read`,
 /// until the roles are sans-IO. Exact because a decoder's `needed` is the
-/// number of bytes missing from the value it is inside.
-pub fn read_via<T>(
+/// number of bytes missing from the value it is inside. The decoder's
+/// error `E` and the stream's [`WireError`] both convert into the
+/// caller's error `O` (for the integer decoders, `O` is `WireError`).
+pub fn read_via<T, E, O>(
     r: &mut impl Read,
     what: &'static str,
-    mut decode: impl FnMut(&mut Reader<'_>) -> Step<T>,
-) -> Result<T, WireError> {
+    mut decode: impl FnMut(&mut Reader<'_>) -> Step<T, E>,
+) -> Result<T, O>
+where
+    O: From<E> + From<WireError>,
+{
     // Integers fit on the stack; longer values move to the heap.
     let mut stack = [0u8; 16];
     let mut heap: Option<Vec<u8>> = None;
@@ -132,7 +137,7 @@ pub fn read_via<T>(
             None => stack.get_mut(len..end),
         };
         r.read_exact(slot.unwrap_or_default())
-            .map_err(|e| WireError::from_io(&e, what))?;
+            .map_err(|e| O::from(WireError::from_io(&e, what)))?;
         len = end;
     }
 }

@@ -189,6 +189,17 @@ mod tests {
     }
 
     #[test]
+    fn a_two_byte_difference_from_the_start_wraps_like_rsync() {
+        // The first positive index is relative to -1: 253 is sent as the
+        // 2-byte difference 254, which must not overflow in the decoder.
+        let mut enc = NdxEncoder::new(30);
+        let mut b = Vec::new();
+        enc.put(&mut b, 253);
+        assert_eq!(b, [0xFE, 0x00, 0xFE]);
+        assert_eq!(NdxDecoder::new(30).get(&mut &b[..]).unwrap(), 253);
+    }
+
+    #[test]
     fn rejects_overflow() {
         let mut dec = NdxDecoder::new(32);
         assert_eq!(
