@@ -70,10 +70,10 @@ MUTANTS = [
   ("src/flist/decode.rs", "fn check_name(name: &[u8]) -> Result<(), FlistError> {\n", "fn check_name(name: &[u8]) -> Result<(), FlistError> {\n    if !name.is_empty() {\n        return Ok(());\n    }\n"),
  ], [A+"receiver::flist_unsafe_names"], "fail"),
 ("names-length", "File list: names", [
-  ("src/flist/decode.rs", "if l1 > self.last_name.len() || l1 + l2 >= self.limits.max_path {", "if l1 > self.last_name.len() {"),
+  ("src/flist/decode.rs", "if l1 > self.last_name.len() || l1.saturating_add(l2) >= self.limits.max_path {", "if l1 > self.last_name.len() {"),
  ], [A+"receiver::flist_unsafe_names"], "fail"),
 ("dot-root", "File list: names", [
-  ("src/flist/decode.rs", "if (name == b\".\" || name == b\"/.\") && kind != FileKind::Dir {", "if false {"),
+  ("src/flist/decode_fields.rs", "if (name == b\".\" || name == b\"/.\") && kind != FileKind::Dir {", "if false {"),
  ], [A+"receiver::flist_unsafe_names"], "fail"),
 ("duplicates", "File list: duplicates", [
   ("src/role/receiver/mod.rs", "            if a.name == b.name {", "            if false && a.name == b.name {"),
@@ -82,11 +82,11 @@ MUTANTS = [
   ("src/role/receiver/recv.rs", "        let i = usize::try_from(ndx)\n", "        if ndx <= crate::wire::NDX_FLIST_OFFSET {\n            continue;\n        }\n        let i = usize::try_from(ndx)\n"),
  ], [A+"receiver::flist_sub_list_for_unsent_directory"], "fail"),
 ("hlink-without-H", "File list: hard links", [
-  ("src/flist/decode.rs", "if x & xmit::HLINKED != 0 && !o.preserve_hard_links {", "if false && x & xmit::HLINKED != 0 && !o.preserve_hard_links {"),
+  ("src/flist/decode_fields.rs", "if x & xmit::HLINKED != 0 && !o.preserve_hard_links {", "if false && x & xmit::HLINKED != 0 && !o.preserve_hard_links {"),
  ], [A+"receiver::flist_hard_link_without_h"], "fail"),
 ("hlink-range", "File list: hard links", [
-  ("src/flist/decode.rs", "                .filter(|&i| i < self.entries.len());", "                ;"),
-  ("src/flist/decode.rs", "let Some(src) = idx.and_then(|i| self.entries.get(i)) else {", "let Some(src) = idx.map(|i| &self.entries[i]) else {"),
+  ("src/flist/decode_fields.rs", "                .filter(|&i| i < self.entries.len());", "                ;"),
+  ("src/flist/decode_fields.rs", "let Some(src) = idx.and_then(|i| self.entries.get(i)) else {", "let Some(src) = idx.map(|i| &self.entries[i]) else {"),
  ], [A+"receiver::flist_hard_link_reference_out_of_range"], "fail"),
 ("entry-budget", "Limits: memory", [
   ("src/driver/session.rs", "        .clamp(1_000, 50_000_000)", "        .clamp(1_000, 50_000_000)\n        .max(usize::MAX)"),
@@ -109,14 +109,14 @@ MUTANTS = [
   ("src/delta/apply.rs", "        if index >= self.head.count {", "        if false && index >= self.head.count {"),
  ], [A+"tokens::token_block_index_out_of_range"], "fail"),
 ("token-literal-chunk", "Token stream", [
-  ("src/token/plain.rs", "        let n = self.residue.min(CHUNK_SIZE);", "        if self.buf.len() < self.residue {\n            self.buf.resize(self.residue, 0);\n        }\n        let n = self.residue;"),
+  ("src/token/plain.rs", "        let n = run.min(CHUNK_SIZE);", "        let n = run;"),
  ], [A+"tokens::token_literal_over_the_limit"], "fail"),
 ("token-verify", "Token stream", [
   ("src/role/receiver/recv.rs", "        let ok = ap.verify(&sum);", "        let ok = {\n            let _ = ap.verify(&sum);\n            true\n        };"),
  ], [A+"tokens::token_decompression_bombs"], "fail"),
 ("token-zstd-outbuf", "Token stream", [
   ("src/token/zstd.rs", "            dbuf: vec![0u8; OUT_CHUNK],", "            dbuf: vec![0u8; 512 << 20],"),
-  ("src/token/zstd.rs", "if self.cpos >= self.clen && n < OUT_CHUNK {", "if self.cpos >= self.clen && n < (512 << 20) {"),
+  ("src/token/zstd.rs", "if self.cpos >= self.cbuf.len() && n < OUT_CHUNK {", "if self.cpos >= self.cbuf.len() && n < (512 << 20) {"),
  ], [A+"tokens::token_decompression_bombs"], "fail"),
 ("token-temp-cleanup", "Token stream: truncation", [
   ("src/role/receiver/recv.rs", "            if w.place(&t, &target, Some(permit)).is_ok() {\n                return;\n            }\n        }\n        let _ = w.remove(&t, None);", "            if w.place(&t, &target, Some(permit)).is_ok() {\n                return;\n            }\n        }\n        let _ = &t;"),
@@ -145,20 +145,21 @@ MUTANTS = [
   ("src/cli/opt_apply.rs", "            if !(MIN_ALLOC..=MAX_ALLOC_LIMIT).contains(&n) {", "            if n != 0 && !(MIN_ALLOC..=MAX_ALLOC_LIMIT).contains(&n) {"),
  ], [A+"args::numeric_options_out_of_range"], "fail"),
 ("mux-length", "Multiplexing", [
-  ("src/wire/mux.rs", "        if len > MAX_MSG {", "        if false && len > MAX_MSG {"),
+  ("src/wire/mux.rs", "Result<(), WireError> {\n        if len > MAX_MSG {", "Result<(), WireError> {\n        if false && len > MAX_MSG {"),
+  ("src/wire/mux.rs", "        if len > MAX_MSG {\n            return Err(CodecError::TooLong", "        if false && len > MAX_MSG {\n            return Err(CodecError::TooLong"),
  ], [A+"args::mux_unknown_codes_and_huge_frames"], "fail"),
 ("mux-unknown", "Multiplexing", [
-  ("src/wire/mux.rs", "            other => return Err(WireError::UnexpectedMessage(other)),", "            _ => return Ok(()),"),
+  ("src/wire/mux.rs", "        _ => return Err(CodecError::UnexpectedMessage(code)),\n    };", "        _ => return Ok(None),\n    };"),
  ], [A+"args::mux_unknown_codes_and_huge_frames"], "fail"),
 ("varint-overlong", "Varint", [
-  ("src/wire/int.rs", "    if extra > 4 {\n        return Err(WireError::OutOfRange(what));", "    if false && extra > 4 {\n        return Err(WireError::OutOfRange(what));"),
+  ("src/wire/int.rs", "        if extra > 4 {\n            return Err(CodecError::OutOfRange(what).into());", "        if false && extra > 4 {\n            return Err(CodecError::OutOfRange(what).into());"),
   ("src/wire/int.rs", "        if extra == 4 && high != 0 {", "        if false && extra == 4 && high != 0 {"),
  ], [A+"args::varints_overlong_and_out_of_range"], "fail"),
 ("varlong-overlong", "Varint", [
   ("src/wire/int.rs", "    if b[8] != 0 {", "    if false && b[8] != 0 {"),
  ], [A+"args::varints_overlong_and_out_of_range"], "fail"),
 ("size-negative", "Varint", [
-  ("src/flist/decode.rs", "        let size = u64::try_from(size)\n            .map_err(|_| invalid(format!(\"negative file size for {}\", shown())))?;", "        let size = size as u64;"),
+  ("src/flist/decode_fields.rs", "        let Ok(size) = u64::try_from(size) else {\n            return bad(format!(\"negative file size for {}\", shown()));\n        };", "        let size = size as u64;"),
  ], [A+"args::varints_overlong_and_out_of_range"], "fail"),
 ("handshake-version", "Handshake", [
   ("src/proto/mod.rs", "    if remote < PROTOCOL_MIN as i32 {", "    if false && remote < PROTOCOL_MIN as i32 {"),

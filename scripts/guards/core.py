@@ -8,6 +8,6 @@ MUTANTS = [
   ("src/flist/decode.rs", "        check_name(&name)?;\n", "        let _ = check_name;\n"),
  ], ["lib:flist::decode::tests::rejects_unsafe_names"], "fail"),
 ("flist-entry-cap", "Core: file-list entry cap", [
-  ("src/flist/decode.rs", "            if self.entries.len() >= self.limits.max_entries {", "            if false && self.entries.len() >= self.limits.max_entries {"),
+  ("src/flist/decode.rs", "        if self.entries.len() >= self.limits.max_entries {", "        if false && self.entries.len() >= self.limits.max_entries {"),
  ], ["lib:flist::decode::tests::caps_entries"], "fail"),
 ]

@@ -18,7 +18,7 @@ MUTANTS = [
   ("src/driver/mod.rs", "fn no_command_line(remote: bool) -> String {\n    if remote {", "fn no_command_line(remote: bool) -> String {\n    if false && remote {"),
 ], [R + "interactive_login_learns_nothing_about_the_server"], "fail"),
 ("strerror-exdev", "Server paths", [
-  ("src/role/conn.rs", "        Some(n) if n == rustix::io::Errno::XDEV.raw_os_error() => return ESCAPE_TEXT.into(),", "        Some(n) if false && n == rustix::io::Errno::XDEV.raw_os_error() => return ESCAPE_TEXT.into(),"),
+  ("src/role/text.rs", "        Some(n) if n == rustix::io::Errno::XDEV.raw_os_error() => return ESCAPE_TEXT.into(),", "        Some(n) if false && n == rustix::io::Errno::XDEV.raw_os_error() => return ESCAPE_TEXT.into(),"),
 ], [R + "confinement_stop_is_said_in_words"], "fail"),
 ("merge-skip-wire", "Filter", [
   ("src/filter/wire.rs", "            Err(FilterError::UnsafeMergeName) => list.skipped += 1,", "            Err(FilterError::UnsafeMergeName) => return Err(FilterError::UnsafeMergeName),"),
@@ -28,4 +28,16 @@ MUTANTS = [
   ("src/authorize.rs", "    no_control(\"the key line\", line)?;", "    let _ = no_control(\"the key line\", line);"),
   ("src/authorize.rs", "    if line.lines().count() != 1 {", "    if false && line.lines().count() != 1 {"),
 ], ["ssh::authorize_injection::authorize_refuses_control_characters"], "fail"),
+# The client's --log-file (issue 9): refused where the key may not write,
+# never followed through a symlink, and the walk's skipped merge rules.
+("log-file-modes", "Refusal", [
+  ("src/policy/mod.rs", "        o.log_file.is_some() && (flags.mode == Mode::ReadOnly || flags.no_overwrite),", "        false && o.log_file.is_some(),"),
+], ["push::log_file::log_file_failures_and_refusals", "lib:policy::tests::log_file_where_rrsync_allows_it"], "fail"),
+# One layer of three: O_NOFOLLOW and RESOLVE_BENEATH still stop the link.
+("log-file-precheck", "Server paths", [
+  ("src/fs/root.rs", "            Ok(m) if !m.is_file() => return Err(not_regular(m.file_type)),", "            Ok(_) if false => {}"),
+], ["push::log_file::log_file_failures_and_refusals"], "pass"),
+("walk-merge-warning", "Filter", [
+  ("src/role/sender/mod.rs", "    if skipped > 0 {\n        conn.warning(", "    if false && skipped > 0 {\n        conn.warning("),
+], [R + "merge_rule_skipped_during_the_walk_is_warned_about"], "fail"),
 ]
