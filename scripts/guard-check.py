@@ -162,10 +162,10 @@ MUTANTS = [
   ("src/flist/decode_fields.rs", "        let Ok(size) = u64::try_from(size) else {\n            return bad(format!(\"negative file size for {}\", shown()));\n        };", "        let size = size as u64;"),
  ], [A+"args::varints_overlong_and_out_of_range"], "fail"),
 ("handshake-version", "Handshake", [
-  ("src/proto/mod.rs", "    if remote < PROTOCOL_MIN as i32 {", "    if false && remote < PROTOCOL_MIN as i32 {"),
+  ("src/proto/handshake.rs", "        if remote < PROTOCOL_MIN as i32 {", "        if false && remote < PROTOCOL_MIN as i32 {"),
  ], [A+"args::handshake_garbage", A+"args::handshake_failure_is_reported"], "fail"),
 ("handshake-nstr", "Handshake", [
-  ("src/proto/mod.rs", "let theirs = get_vstring(r, MAX_NSTR, \"the checksum list\")?;", "let theirs = get_vstring(r, 1 << 20, \"the checksum list\")?;"),
+  ("src/proto/handshake.rs", "let theirs = r.vstring(MAX_NSTR, \"the checksum list\")", "let theirs = r.vstring(1 << 20, \"the checksum list\")"),
  ], [A+"args::handshake_garbage"], "fail"),
 ("idle-timeout", "Limits: time-out", [
   ("src/driver/deadline.rs", "                    Side::Read => start.max(self.0.last_io.load(Ordering::Relaxed)),", "                    Side::Read => u64::MAX / 2,"),

@@ -8,16 +8,21 @@
 //! exchange checksum and compression name lists, and each picks its own
 //! most preferred name the peer also offers. Last the server sends the
 //! 32-bit checksum seed.
+//!
+//! [`ServerHandshake`] is the handshake without I/O; [`server_handshake`]
+//! is its bridge to blocking streams.
 
 mod compat;
+mod handshake;
 mod negotiate;
 
 pub use compat::{Capabilities, CompatFlags};
+pub use handshake::ServerHandshake;
 pub use negotiate::{choose, Compression, NameList, CHECKSUM_NAMES, COMPRESS_NAMES};
 
 use std::io::{Read, Write};
 
-use crate::wire::{get_i32, get_vstring, put_i32, put_varint, put_vstring, WireError};
+use crate::wire::WireError;
 
 /// The newest protocol we speak.
 pub const PROTOCOL_MAX: u32 = 32;
@@ -88,84 +93,40 @@ impl HandshakeError {
     }
 }
 
-/// Runs the server side of the handshake on a raw (unmultiplexed) stream.
+/// Runs the server side of the handshake on a raw (unmultiplexed) stream:
+/// the blocking bridge over [`ServerHandshake`]. Each of its transmits is
+/// written and flushed before the next read, and each read takes exactly
+/// the bytes the handshake still needs, so nothing the session reads
+/// next is taken here.
 pub fn server_handshake(
     r: &mut impl Read,
     w: &mut impl Write,
     req: &HandshakeRequest,
 ) -> Result<Session, HandshakeError> {
-    let mut out = Vec::new();
-    put_i32(&mut out, PROTOCOL_MAX as i32);
-    w.write_all(&out)?;
-    w.flush()?;
-    let remote = get_i32(r, "the protocol version")?;
-    if remote < PROTOCOL_MIN as i32 {
-        return Err(HandshakeError::Version(remote));
-    }
-    let protocol = (remote as u32).min(PROTOCOL_MAX);
-    let caps = Capabilities::parse(req.capabilities.as_deref().unwrap_or(""));
-    let compat = CompatFlags::for_client(protocol, &caps);
-    out.clear();
-    if protocol >= 30 {
-        if caps.legacy_varint_byte() {
-            out.push(compat.bits() as u8);
-        } else {
-            put_varint(&mut out, compat.bits() as i32);
+    let seed = req.checksum_seed.map_or_else(default_seed, |s| s as i32);
+    let mut hs = ServerHandshake::new(req, seed);
+    let mut held = Vec::new();
+    loop {
+        let step = hs.handle_input(&held);
+        // What was queued before a failure goes out first, as it did
+        // when the writes came before the reads that failed.
+        while let Some(out) = hs.poll_transmit() {
+            w.write_all(&out)?;
+            w.flush()?;
         }
+        let (used, session) = step?;
+        held.drain(..used.min(held.len()));
+        if let Some(session) = session {
+            return Ok(session);
+        }
+        let Some(what) = hs.waiting_for() else {
+            return Err(hs.handle_eof());
+        };
+        let len = held.len();
+        held.resize(len + hs.needed(), 0);
+        r.read_exact(held.get_mut(len..).unwrap_or_default())
+            .map_err(|e| WireError::from_io(&e, what))?;
     }
-    let negotiate = compat.contains(CompatFlags::VARINT_FLIST_FLAGS);
-    let want_csum_list = negotiate && req.checksum_choice.is_none();
-    let want_comp_list = negotiate && req.compress && req.compress_choice.is_none();
-    if want_csum_list {
-        put_vstring(&mut out, CHECKSUM_NAMES.join(" ").as_bytes()).map_err(WireError::from)?;
-    }
-    if want_comp_list {
-        put_vstring(&mut out, COMPRESS_NAMES.join(" ").as_bytes()).map_err(WireError::from)?;
-    }
-    w.write_all(&out)?;
-    w.flush()?;
-    let (xfer, file) = if want_csum_list {
-        let theirs = get_vstring(r, MAX_NSTR, "the checksum list")?;
-        let pick = choose(CHECKSUM_NAMES, &theirs).ok_or_else(|| {
-            HandshakeError::Negotiation(format!(
-                "Failed to negotiate a checksum choice (client offered: {})",
-                String::from_utf8_lossy(&theirs)
-            ))
-        })?;
-        (Some(pick.to_string()), Some(pick.to_string()))
-    } else {
-        split_choice(req.checksum_choice.as_deref())
-    };
-    let compression = if want_comp_list {
-        let theirs = get_vstring(r, MAX_NSTR, "the compression list")?;
-        let pick = choose(COMPRESS_NAMES, &theirs).ok_or_else(|| {
-            HandshakeError::Negotiation(format!(
-                "Failed to negotiate a compress choice (client offered: {})",
-                String::from_utf8_lossy(&theirs)
-            ))
-        })?;
-        Compression::from_name(pick).unwrap_or(Compression::None)
-    } else {
-        Compression::from_request(req.compress, req.compress_choice.as_deref())
-            .map_err(HandshakeError::Negotiation)?
-    };
-    let seed = req
-        .checksum_seed
-        .map(|s| s as i32)
-        .unwrap_or_else(default_seed);
-    out.clear();
-    put_i32(&mut out, seed);
-    w.write_all(&out)?;
-    w.flush()?;
-    Ok(Session {
-        protocol,
-        compat,
-        caps,
-        xfer_checksum: xfer,
-        file_checksum: file,
-        compression,
-        seed,
-    })
 }
 
 /// Splits `--checksum-choice=XFER[,FILE]`; `auto` means the implied default.

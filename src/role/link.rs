@@ -26,6 +26,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
+use crate::flist::FlistError;
 use crate::wire::{
     put_frame, CodecError, Decoded, Deframer, Fail, Frame, MsgCode, PeerMessage, Reader, Step,
     WireError,
@@ -39,6 +40,22 @@ const WATERMARK: usize = 256 * 1024;
 const INBOX_MAX: usize = 4 * 1024 * 1024;
 /// Most out-of-band messages kept before the oldest are dropped.
 const MAX_MESSAGES: usize = 64;
+
+/// A decoder's error, and the error a read through the link returns for
+/// it: the decoder's error, or how the link ended the read (the client's
+/// exit message, the end of input, a broken frame) as a [`WireError`].
+pub trait ReadError: Sized {
+    /// What [`Link::read`] returns for a decoder failing with `Self`.
+    type Out: From<Self> + From<WireError>;
+}
+
+impl ReadError for CodecError {
+    type Out = WireError;
+}
+
+impl ReadError for FlistError {
+    type Out = FlistError;
+}
 
 /// A role's connection; clones share it.
 #[derive(Clone, Default)]
@@ -133,20 +150,22 @@ impl Link {
 
     /// Decodes one value from the data received so far, waiting while
     /// the decoder needs more. `what` names the value in the error when
-    /// the connection closes inside it.
-    pub async fn read<T>(
+    /// the connection closes inside it. The error is the decoder's own
+    /// error's [`ReadError::Out`]: a [`WireError`] for the integer
+    /// decoders, a [`FlistError`] for the file list.
+    pub async fn read<T, E: ReadError>(
         &self,
         what: &'static str,
-        mut decode: impl FnMut(&mut Reader<'_>) -> Step<T>,
-    ) -> Result<T, WireError> {
+        mut decode: impl FnMut(&mut Reader<'_>) -> Step<T, E>,
+    ) -> Result<T, E::Out> {
         poll_fn(|_| self.try_read(what, &mut decode)).await
     }
 
-    fn try_read<T>(
+    fn try_read<T, E: ReadError>(
         &self,
         what: &'static str,
-        decode: &mut impl FnMut(&mut Reader<'_>) -> Step<T>,
-    ) -> Poll<Result<T, WireError>> {
+        decode: &mut impl FnMut(&mut Reader<'_>) -> Step<T, E>,
+    ) -> Poll<Result<T, E::Out>> {
         let mut s = self.0.borrow_mut();
         let mut r = Reader::new(s.data.get(s.pos..).unwrap_or_default());
         match decode(&mut r) {
@@ -158,11 +177,11 @@ impl Link {
             Err(Fail::Invalid(e)) => Poll::Ready(Err(e.into())),
             Err(Fail::Incomplete { .. }) => {
                 if let Some(code) = s.peer_exit {
-                    Poll::Ready(Err(WireError::PeerExit(code)))
+                    Poll::Ready(Err(WireError::PeerExit(code).into()))
                 } else if let Some(e) = s.broken {
-                    Poll::Ready(Err(e.into()))
+                    Poll::Ready(Err(WireError::from(e).into()))
                 } else if s.eof {
-                    Poll::Ready(Err(WireError::Truncated(what)))
+                    Poll::Ready(Err(WireError::Truncated(what).into()))
                 } else {
                     s.frame_pending();
                     Poll::Pending
@@ -173,10 +192,10 @@ impl Link {
 
     /// Runs a decoder on the data received so far without waiting:
     /// `None` if it is incomplete.
-    pub fn try_decode<T>(
+    pub fn try_decode<T, E: ReadError>(
         &self,
-        decode: impl FnOnce(&mut Reader<'_>) -> Step<T>,
-    ) -> Result<Option<T>, WireError> {
+        decode: impl FnOnce(&mut Reader<'_>) -> Step<T, E>,
+    ) -> Result<Option<T>, E::Out> {
         let mut s = self.0.borrow_mut();
         let mut r = Reader::new(s.data.get(s.pos..).unwrap_or_default());
         match decode(&mut r) {

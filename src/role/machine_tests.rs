@@ -194,3 +194,130 @@ fn messages_are_split_off_and_kept() {
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     let _ = MsgCode::Info;
 }
+
+/// Protocol-31 file-list options with varint flags, as a `v` client.
+fn flist_opts() -> crate::flist::FlistOptions {
+    crate::flist::FlistOptions {
+        protocol: 31,
+        varint_flags: true,
+        preserve_uid: true,
+        preserve_gid: true,
+        preserve_links: true,
+        preserve_devices: false,
+        preserve_specials: false,
+        preserve_hard_links: false,
+        checksum_len: None,
+        numeric_ids: true,
+        inc_recurse: false,
+        safe_flist: true,
+    }
+}
+
+/// A list of three entries and its end marker, as our sender encodes it.
+fn flist_bytes() -> (Vec<u8>, Vec<crate::flist::FileEntry>) {
+    use crate::flist::{EntryFlags, FileEntry, FlistEncoder};
+    let mut root = FileEntry::new(b".".to_vec(), 0o040755);
+    root.mtime = 1_700_000_000;
+    root.flags = EntryFlags {
+        top_dir: true,
+        content_dir: true,
+        implied_dir: false,
+    };
+    let mut file = FileEntry::new(b"a-file".to_vec(), 0o100644);
+    file.size = 1 << 33;
+    file.mtime = 1_700_000_001;
+    file.mtime_nsec = 5;
+    file.uid = 1000;
+    let mut link = FileEntry::new(b"a-link".to_vec(), 0o120777);
+    link.link_target = Some(b"a-file".to_vec());
+    link.size = 6;
+    let entries = vec![root, file, link];
+    let mut enc = FlistEncoder::new(flist_opts());
+    let mut out = Vec::new();
+    for e in &entries {
+        enc.encode(e, &mut out, &mut |_| None, &mut |_| None);
+    }
+    enc.end(&mut out, 0);
+    (out, entries)
+}
+
+/// Reads a file list entry by entry through the link; the names land in
+/// `names`, the exit code says how the read ended: 0 at the end marker,
+/// 2 for a refused entry, the client's code for its exit message, 12 for
+/// the end of input.
+async fn flist_reader(
+    link: Link,
+    mux: bool,
+    names: std::rc::Rc<std::cell::RefCell<Vec<Vec<u8>>>>,
+) -> Outcome {
+    use crate::flist::{FlistDecoder, FlistError, FlistLimits};
+    if mux {
+        link.set_multiplexed_in(true);
+    }
+    let mut d = FlistDecoder::new(flist_opts(), FlistLimits::default());
+    loop {
+        match link.read("the file list", |r| d.decode_entry(r)).await {
+            Ok(Some(e)) => names.borrow_mut().push(e.name),
+            Ok(None) => return outcome(0),
+            Err(FlistError::Invalid(_)) => return outcome(2),
+            Err(FlistError::Wire(WireError::PeerExit(c))) => return outcome(c),
+            Err(FlistError::Wire(_)) => return outcome(12),
+        }
+    }
+}
+
+#[test]
+fn a_file_list_reads_through_the_link_in_any_split() {
+    let (input, entries) = flist_bytes();
+    let want: Vec<Vec<u8>> = entries.iter().map(|e| e.name.clone()).collect();
+    // Even splits, then odd ones: pieces of 1, 2, 3, 5, 8, ... bytes.
+    let mut splits: Vec<Vec<usize>> = (1..=input.len()).map(|n| vec![n]).collect();
+    splits.push(vec![1, 2, 3, 5, 8, 13, 21]);
+    splits.push(vec![7, 1, 1, 4, 9, 2]);
+    for sizes in splits {
+        let t0 = Instant::now();
+        let names = std::rc::Rc::default();
+        let got = std::rc::Rc::clone(&names);
+        let mut m = Machine::new(t0, |l| flist_reader(l, false, names));
+        let mut rest = &input[..];
+        for &n in sizes.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (head, tail) = rest.split_at(n.min(rest.len()));
+            assert_eq!(m.handle_input(t0, head), head.len());
+            rest = tail;
+        }
+        assert_eq!(m.outcome().map(|o| o.code), Some(0), "split {sizes:?}");
+        assert_eq!(*got.borrow(), want, "split {sizes:?}");
+    }
+}
+
+#[test]
+fn a_file_list_read_ends_with_the_right_error() {
+    let (input, _) = flist_bytes();
+    // Cut inside the list: the end of input, after the entries before it.
+    for cut in 0..input.len() {
+        let t0 = Instant::now();
+        let mut m = Machine::new(t0, |l| flist_reader(l, false, Default::default()));
+        m.handle_input(t0, &input[..cut]);
+        assert!(m.outcome().is_none(), "cut {cut}");
+        m.handle_eof(t0);
+        assert_eq!(m.outcome().map(|o| o.code), Some(12), "cut {cut}");
+    }
+    // The client's exit message inside an entry keeps the client's code.
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| flist_reader(l, true, Default::default()));
+    let mut bytes = frame(0, &input[..5]);
+    bytes.extend(frame(86, &23i32.to_le_bytes()));
+    m.handle_input(t0, &bytes);
+    assert_eq!(m.outcome().map(|o| o.code), Some(23));
+    // An unsafe name is the decoder's own error, not a wire error.
+    let mut bad = Vec::new();
+    let mut enc = crate::flist::FlistEncoder::new(flist_opts());
+    let e = crate::flist::FileEntry::new(b"../escape".to_vec(), 0o100644);
+    enc.encode(&e, &mut bad, &mut |_| None, &mut |_| None);
+    let mut m = Machine::new(t0, |l| flist_reader(l, false, Default::default()));
+    m.handle_input(t0, &bad);
+    assert_eq!(m.outcome().map(|o| o.code), Some(2));
+}

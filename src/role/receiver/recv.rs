@@ -17,7 +17,7 @@ use crate::checksum::SumHead;
 use crate::delta::Applier;
 use crate::fs::{RelPath, Writer};
 use crate::token::{TokenDecoder, TokenEvent};
-use crate::wire::{get_u16, get_u8, get_vstring, MsgCode, NdxDecoder, NDX_DONE};
+use crate::wire::{MsgCode, NdxDecoder, NDX_DONE};
 
 /// Counters from the receiver.
 #[derive(Debug, Default)]
@@ -95,19 +95,9 @@ pub(crate) fn run<'c, R: Read, W: Write>(
                 "invalid file index {ndx} received"
             )));
         };
-        let iflags = if protocol >= 29 {
-            get_u16(r, "item flags")?
-        } else {
-            item::TRANSFER
-        };
-        let basis_type = if iflags & item::BASIS_TYPE_FOLLOWS != 0 {
-            Some(get_u8(r, "basis type")?)
-        } else {
-            None
-        };
-        if iflags & item::XNAME_FOLLOWS != 0 {
-            let _ = get_vstring(r, 4096, "basis name")?;
-        }
+        let item::ItemHeader {
+            iflags, basis_type, ..
+        } = item::ItemHeader::read(r, protocol)?;
         if iflags & item::TRANSFER == 0 {
             continue;
         }

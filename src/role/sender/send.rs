@@ -13,12 +13,10 @@ use super::{SendError, SenderCtx};
 use crate::checksum::SumHead;
 use crate::delta::{Matcher, Signature, Token};
 use crate::role::conn::quoted;
-use crate::wire::{
-    get_u16, get_u8, get_varint, get_vstring, put_u16, put_varint, put_varlong30, put_vstring,
-};
+use crate::wire::{get_varint, put_u16, put_varint, put_varlong30, put_vstring};
 use crate::wire::{MsgCode, WireError, NDX_DEL_STATS, NDX_DONE};
 
-use crate::flist::item;
+use crate::flist::item::{self, ItemHeader};
 
 /// `FNAMECMP_FNAME`: the basis is the destination file itself.
 const FNAMECMP_FNAME: u8 = 0x80;
@@ -111,13 +109,9 @@ fn read_request<R: Read, W: Write>(
                 "invalid file index {ndx} received"
             )));
         }
-        let iflags = if p >= 29 {
-            get_u16(&mut ctx.conn.r, "item flags")?
-        } else {
-            // rsync adds its local ITEM_MISSING_DATA bit, which 16 bits
-            // cannot hold and nothing here reads.
-            item::TRANSFER
-        };
+        // The flags come first: the keep-alive and the range check
+        // below go before the basis type and name are read.
+        let iflags = ItemHeader::read_flags(&mut ctx.conn.r, p)?;
         // Protocol-29 keep-alive: an index one past the end flagged IS_NEW.
         if p < 30 && ndx as usize == len && iflags == item::IS_NEW {
             continue;
@@ -127,21 +121,12 @@ fn read_request<R: Read, W: Write>(
                 "invalid file index {ndx} received (list has {len})"
             )));
         }
-        let basis_type = if iflags & item::BASIS_TYPE_FOLLOWS != 0 {
-            Some(get_u8(&mut ctx.conn.r, "basis type")?)
-        } else {
-            None
-        };
-        let xname = if iflags & item::XNAME_FOLLOWS != 0 {
-            Some(get_vstring(&mut ctx.conn.r, 4096, "basis name")?)
-        } else {
-            None
-        };
+        let h = ItemHeader::read_after(&mut ctx.conn.r, iflags)?;
         return Ok(Some(Request {
             ndx,
-            iflags,
-            basis_type,
-            xname,
+            iflags: h.iflags,
+            basis_type: h.basis_type,
+            xname: h.xname,
         }));
     }
 }
