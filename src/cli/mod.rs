@@ -147,14 +147,6 @@ pub enum CliError {
     SecludedIo(String),
 }
 
-impl CliError {
-    /// Process exit status: rsync's RERR_SYNTAX (1) for every parse error,
-    /// like rrsync's `die()`.
-    pub fn exit_code(&self) -> i32 {
-        1
-    }
-}
-
 /// A short, printable excerpt of client-supplied text for error messages:
 /// at most [`SNIPPET_CHARS`] characters, control characters escaped.
 pub(crate) fn snippet(s: &str) -> String {
@@ -190,7 +182,7 @@ mod tests {
 
     #[test]
     fn exit_code_is_syntax() {
-        assert_eq!(CliError::EmptyCommand.exit_code(), 1);
-        assert_eq!(CliError::MissingDot.exit_code(), 1);
+        assert_eq!(crate::error::exit_code(CliError::EmptyCommand), 1);
+        assert_eq!(crate::error::exit_code(CliError::MissingDot), 1);
     }
 }

@@ -46,7 +46,7 @@ pub fn main_entry() -> i32 {
         Ok(i) => i,
         Err(e) => {
             eprintln!("{e}");
-            return e.exit_code();
+            return crate::error::exit_code(e);
         }
     };
     match inv {
@@ -164,7 +164,9 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
         Ok(Some((listener, args))) => {
             clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);
             let result = crate::policy::authorize(flags, args);
-            (listener, result.map_err(|e| (e.to_string(), e.exit_code())))
+            let refusal =
+                |e: crate::policy::PolicyError| (e.to_string(), crate::error::exit_code(e));
+            (listener, result.map_err(refusal))
         }
         Err(Stop::TimedOut) => return (timed_out(clock), none),
         Err(Stop::Refuse(listener, msg, code)) => (listener, Err((msg, code))),
@@ -192,10 +194,15 @@ fn read_request<R: Read>(
     clock: &IdleClock,
 ) -> Result<Option<(Listener, ServerArgs)>, Stop> {
     let listener = Listener::of_command(command, &[]);
-    let refuse = |l: Listener, e: cli::CliError| Stop::Refuse(l, e.to_string(), e.exit_code());
+    let refuse =
+        |l: Listener, e: cli::CliError| Stop::Refuse(l, e.to_string(), crate::error::exit_code(e));
     if listener == Listener::Daemon {
-        let msg = crate::policy::PolicyError::Refused("--daemon".into()).to_string();
-        return Err(Stop::Refuse(listener, msg, 1));
+        let e = crate::policy::PolicyError::Refused("--daemon".into());
+        return Err(Stop::Refuse(
+            listener,
+            e.to_string(),
+            crate::error::exit_code(e),
+        ));
     }
     let args = match cli::parse_original_command(command).map_err(|e| refuse(listener, e))? {
         Request::True => return Ok(None),

@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use crate::audit::Transfer;
 use crate::checksum::StrongKind;
 use crate::cli::{Options, WrapperFlags};
+use crate::error::Error;
 use crate::flist::FlistOptions;
 use crate::fs::Root;
 use crate::policy::{ReceivePermit, SendPermit, Session};
@@ -64,7 +65,8 @@ fn run_session<R: Read, W: Write + Send + 'static>(
                 crate::role::conn::strerror(&e)
             );
             let (mut r, mut w) = (r, w);
-            let code = super::refuse_to(listener, &mut r, &mut w, &msg, 5, clock);
+            let code = Error::Start(msg.clone()).exit_code();
+            let code = super::refuse_to(listener, &mut r, &mut w, &msg, code, clock);
             return (code, Transfer::default());
         }
     };
@@ -76,7 +78,7 @@ fn run_session<R: Read, W: Write + Send + 'static>(
             Ok(None) | Err(_) => {
                 let (mut r, mut w) = (r, w);
                 let msg = "Another instance of rrsync is already accessing this directory.";
-                let code = crate::error::code::START_CLIENT;
+                let code = Error::Start(msg.into()).exit_code();
                 let code = super::refuse_to(listener, &mut r, &mut w, msg, code, clock);
                 return (code, Transfer::default());
             }
@@ -133,15 +135,16 @@ fn run_sender<R: Read, W: Write>(
     match result {
         Ok(stats) => {
             t.files_sent = stats.files_sent;
-            (exit_code_for(stats.io_error), t)
+            (crate::error::finished(stats.io_error), t)
         }
-        Err((msg, code)) => {
+        Err(e) => {
             // After a deadline the client hears why (if it still reads);
             // the write cannot wait, the clock has tripped.
-            let (msg, code) = match clock.expired() {
-                Some(why) => (why, crate::error::code::TIMEOUT),
-                None => (msg, code),
+            let e = match clock.expired() {
+                Some(why) => Error::Timeout(why),
+                None => e,
             };
+            let (msg, code) = (e.to_string(), e.exit_code());
             let _ = conn.error(&msg);
             let _ = conn.w.send_msg_int(MsgCode::ErrorExit, code);
             let _ = conn.flush();
@@ -156,22 +159,21 @@ fn sender_session<R: Read, W: Write>(
     hs: &proto::Session,
     log: ItemLog<'_>,
     conn: &mut Conn<R, W>,
-) -> Result<sender::SendStats, (String, i32)> {
+) -> Result<sender::SendStats, Error> {
     let o = permit.options();
     let p = hs.protocol;
     let resolve = |name: &Option<String>| match name {
         Some(n) => StrongKind::from_name(n, p),
         None => StrongKind::implied(p),
     };
-    let xfer_kind =
-        resolve(&hs.xfer_checksum).ok_or_else(|| ("unsupported checksum choice".to_string(), 4))?;
-    let file_kind =
-        resolve(&hs.file_checksum).ok_or_else(|| ("unsupported checksum choice".to_string(), 4))?;
-    let rules = crate::filter::recv_filter_list(&mut conn.r, p).map_err(|e| (e.to_string(), 2))?;
-    super::warn_skipped_rules(conn, rules.skipped_rules()).map_err(|e| (e.to_string(), 12))?;
+    let unsupported = || Error::Unsupported("unsupported checksum choice".into());
+    let xfer_kind = resolve(&hs.xfer_checksum).ok_or_else(unsupported)?;
+    let file_kind = resolve(&hs.file_checksum).ok_or_else(unsupported)?;
+    let rules = crate::filter::recv_filter_list(&mut conn.r, p)?;
+    super::warn_skipped_rules(conn, rules.skipped_rules())?;
     let mut filter = SenderFilter(crate::filter::FilterStack::new(rules));
     let mut tokens = crate::token::TokenEncoder::new(hs.compression, o.compress_level)
-        .map_err(|e| (e.to_string(), 4))?;
+        .map_err(|e| Error::Unsupported(e.to_string()))?;
     tokens.set_protocol(p);
     let cfg = SenderConfig {
         root,
@@ -197,7 +199,7 @@ fn sender_session<R: Read, W: Write>(
         tokens,
         log,
     };
-    sender::run(conn, cfg, &mut filter).map_err(|e| (e.to_string(), e.exit_code()))
+    Ok(sender::run(conn, cfg, &mut filter)?)
 }
 
 fn walk_options(o: &Options) -> WalkOptions {
@@ -289,7 +291,7 @@ fn start<R: Read, W: Write>(
                 eprintln!("rrsync-rs: {}", crate::audit::escape(&e.to_string()));
             }
             let _ = conn.flush();
-            return Err(e.exit_code());
+            return Err(crate::error::exit_code(e));
         }
     };
     conn.set_protocol(hs.protocol);
@@ -323,7 +325,8 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         Err(code) => return (code, Transfer::default()),
     };
     let p = hs.protocol;
-    let fail = |conn: &mut Conn<R, W>, msg: String, code: i32| {
+    let fail = |conn: &mut Conn<R, W>, e: Error| {
+        let (msg, code) = (e.to_string(), e.exit_code());
         let _ = conn.error(&msg);
         let _ = conn.w.send_msg_int(MsgCode::ErrorExit, code);
         let _ = conn.flush();
@@ -337,7 +340,10 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         (resolve(&hs.xfer_checksum), resolve(&hs.file_checksum))
     else {
         return (
-            fail(&mut conn, "unsupported checksum choice".into(), 4),
+            fail(
+                &mut conn,
+                Error::Unsupported("unsupported checksum choice".into()),
+            ),
             Transfer::default(),
         );
     };
@@ -355,14 +361,14 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
                 let _ = super::warn_skipped_rules(&mut conn, f.skipped_rules());
                 Some(f)
             }
-            Err(e) => return (fail(&mut conn, e.to_string(), 2), Transfer::default()),
+            Err(e) => return (fail(&mut conn, e.into()), Transfer::default()),
         }
     } else {
         None
     };
     let opts = match recv_options(o, delete_mode, p).and_then(|x| check_temp_dir(root, x)) {
         Ok(x) => x,
-        Err(msg) => return (fail(&mut conn, msg, 1), Transfer::default()),
+        Err(msg) => return (fail(&mut conn, Error::Usage(msg)), Transfer::default()),
     };
     let cfg = ReceiverConfig {
         root,
@@ -394,7 +400,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
                 bytes_out: st.bytes_out,
                 ..Transfer::default()
             };
-            (exit_code_for(st.io_error), t)
+            (crate::error::finished(st.io_error), t)
         }
         Err(e) => (e.exit_code(), Transfer::default()),
     }
@@ -467,23 +473,6 @@ fn recv_options(o: &Options, delete_mode: bool, protocol: u32) -> Result<RecvOpt
 /// always put it first (`get_checksum2` in `checksum.c`).
 fn seed_first(hs: &proto::Session) -> bool {
     hs.compat.contains(CompatFlags::CHKSUM_SEED_FIX) || hs.xfer_checksum.as_deref() == Some("md5")
-}
-
-/// The exit code for a finished session's `io_error` bits, as rsync's
-/// `exit_cleanup` chooses it: partial transfer (23) over vanished files
-/// (24) over the deletion limit (25). Under sshd this status reaches the
-/// client, which reports it when its own is zero.
-fn exit_code_for(io_error: i32) -> i32 {
-    use crate::error::code;
-    if io_error & 1 != 0 {
-        code::PARTIAL
-    } else if io_error & 2 != 0 {
-        code::VANISHED
-    } else if io_error & 4 != 0 {
-        code::DEL_LIMIT
-    } else {
-        0
-    }
 }
 
 /// `--temp-dir` must name an existing directory, checked before anything

@@ -62,17 +62,6 @@ pub enum PolicyError {
     WriteOnlyFilesFrom,
 }
 
-impl PolicyError {
-    /// Process exit status: RERR_UNSUPPORTED (4) for unimplemented
-    /// options, RERR_SYNTAX (1) otherwise, as rrsync's `die()` uses.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            PolicyError::Unsupported(_) => 4,
-            _ => 1,
-        }
-    }
-}
-
 /// An authorised request.
 #[derive(Debug)]
 pub enum Session {

@@ -108,7 +108,7 @@ fn unsupported() {
             e.to_string(),
             format!("option {name} is not supported by this server")
         );
-        assert_eq!(e.exit_code(), 4);
+        assert_eq!(crate::error::exit_code(e), 4);
     }
 }
 
@@ -127,7 +127,7 @@ fn link_following_needs_root_slash() {
             e.to_string(),
             format!("option {name} has been disabled on this server.")
         );
-        assert_eq!(e.exit_code(), 1);
+        assert_eq!(crate::error::exit_code(e), 1);
     }
     for root in ["/", "//", "/."] {
         let mut f = flags(Mode::ReadWrite);
@@ -304,8 +304,11 @@ fn error_texts_are_one_line_and_short() {
     let long = "../".repeat(2000);
     let msg = refused(&rw, &format!("{PULL} . {long}"));
     assert!(msg.len() < 160 && !msg.contains('\n'), "{msg}");
-    assert_eq!(PolicyError::SendFromWriteOnly.exit_code(), 1);
-    assert_eq!(PolicyError::Refused("--daemon".into()).exit_code(), 1);
+    assert_eq!(crate::error::exit_code(PolicyError::SendFromWriteOnly), 1);
+    assert_eq!(
+        crate::error::exit_code(PolicyError::Refused("--daemon".into())),
+        1
+    );
 }
 
 #[test]

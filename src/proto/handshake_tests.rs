@@ -119,11 +119,24 @@ fn run_of(res: &Result<Session, HandshakeError>, sent: Vec<Vec<u8>>, left: usize
     (shown(res), sent, res.is_ok().then_some(left))
 }
 
+/// The exit code the top-level error picks for a handshake failure.
+fn exit_of(e: &HandshakeError) -> i32 {
+    let copy = match e {
+        HandshakeError::Wire(w) => HandshakeError::Wire(*w),
+        HandshakeError::Io(io) => {
+            HandshakeError::Io(std::io::Error::new(io.kind(), io.to_string()))
+        }
+        HandshakeError::Version(v) => HandshakeError::Version(*v),
+        HandshakeError::Negotiation(m) => HandshakeError::Negotiation(m.clone()),
+    };
+    crate::error::exit_code(copy)
+}
+
 /// Everything an outcome says, comparable (neither type is `PartialEq`).
 fn shown(r: &Result<Session, HandshakeError>) -> String {
     match r {
         Ok(s) => format!("{s:?}"),
-        Err(e) => format!("error {e:?}: {e} (exit {})", e.exit_code()),
+        Err(e) => format!("error {e:?}: {e} (exit {})", exit_of(e)),
     }
 }
 

@@ -82,17 +82,6 @@ pub enum HandshakeError {
     Negotiation(String),
 }
 
-impl HandshakeError {
-    /// rsync's exit code for this failure.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            HandshakeError::Negotiation(_) => 4,
-            HandshakeError::Version(_) => 2,
-            _ => 12,
-        }
-    }
-}
-
 /// Runs the server side of the handshake on a raw (unmultiplexed) stream:
 /// the blocking bridge over [`ServerHandshake`]. Each of its transmits is
 /// written and flushed before the next read, and each read takes exactly

@@ -20,9 +20,6 @@ use crate::fs::{RelPath, Writer};
 use crate::policy::DeletePermit;
 use crate::wire::MsgCode;
 
-/// `IOERR_DEL_LIMIT`: deletions were stopped by `--max-delete`.
-const IOERR_DEL_LIMIT: i32 = 4;
-
 /// Deletion state for one session.
 pub(crate) struct Deleter<'a, 'c> {
     cfg: &'a ReceiverConfig<'c>,
@@ -110,7 +107,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
             out.warning(&format!(
                 "Deletions stopped due to --max-delete limit ({n} skipped)"
             ))?;
-            out.add_io_error(IOERR_DEL_LIMIT);
+            out.add_io_error(crate::error::IoErrors::DEL_LIMIT);
         }
         Ok(())
     }

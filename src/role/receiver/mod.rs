@@ -29,6 +29,7 @@ use std::io::{Read, Write};
 use std::sync::mpsc;
 
 use crate::checksum::StrongKind;
+use crate::error::IoErrors;
 use crate::filter::FilterList;
 use crate::flist::{
     f_name_cmp, read_id_lists, FileEntry, FlistDecoder, FlistLimits, FlistOptions, IdNames,
@@ -56,19 +57,6 @@ pub enum RecvError {
     /// The destination cannot be used.
     #[error("{0}")]
     Dest(String),
-}
-
-impl RecvError {
-    /// rsync's exit code for this error.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            RecvError::Protocol(_) => 2,
-            RecvError::Dest(_) => 3,
-            RecvError::Wire(WireError::PeerExit(c)) => *c,
-            RecvError::Io(_) => 11,
-            RecvError::Wire(_) => 12,
-        }
-    }
 }
 
 impl From<crate::flist::FlistError> for RecvError {
@@ -242,7 +230,7 @@ pub struct RecvStats {
     /// Bytes written to the client.
     pub bytes_out: u64,
     /// rsync's `io_error` bits, which decide the exit code.
-    pub io_error: i32,
+    pub io_error: IoErrors,
     /// The size of the files and symlinks in the list (rsync's
     /// `total size`).
     pub total_size: u64,
@@ -272,7 +260,7 @@ pub(crate) struct List {
 pub fn run<R: Read, W: Write + Send + 'static>(
     conn: Conn<R, W>,
     cfg: ReceiverConfig<'_>,
-) -> Result<RecvStats, RecvError> {
+) -> Result<RecvStats, crate::error::Error> {
     let Conn {
         r,
         w,
@@ -285,7 +273,7 @@ pub fn run<R: Read, W: Write + Send + 'static>(
     let out = Shared::new(Out {
         w,
         ndx: ndx_out,
-        io_error: 0,
+        io_error: IoErrors::NONE,
     });
     cfg.log.line("receiving file list");
     let mut result = receive(&mut r, &cfg, &out, ndx_in, protocol);
@@ -296,17 +284,18 @@ pub fn run<R: Read, W: Write + Send + 'static>(
         let totals = crate::role::log_file::totals(st.bytes_out, st.bytes_in, st.total_size);
         cfg.log.line(&totals);
     }
-    if let Err(e) = &result {
+    result.map_err(|e| {
         // The client prints this line; the exit code follows it.
         let line = format!("rsync: [receiver] {e}\n");
+        let e = crate::error::Error::from(e);
         if let Ok(mut o) = out.lock() {
             let _ = o.w.send_msg(crate::wire::MsgCode::Error, line.as_bytes());
             let _ =
                 o.w.send_msg_int(crate::wire::MsgCode::ErrorExit, e.exit_code());
             let _ = o.w.flush();
         }
-    }
-    result
+        e
+    })
 }
 
 /// The list, the destination, then the generator and receiver together.

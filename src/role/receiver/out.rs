@@ -2,6 +2,7 @@
 //! sends requests) and the receiver thread (which sends errors and
 //! `MSG_SUCCESS`), as rsync's two processes share one socket.
 
+use crate::error::IoErrors;
 use std::io::{self, BufWriter, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -14,8 +15,8 @@ pub struct Out<W: Write> {
     pub w: MuxWriter<BufWriter<W>>,
     /// Index encoder.
     pub ndx: NdxEncoder,
-    /// rsync's `io_error` bits: 1 a transfer error, 4 the deletion limit.
-    pub io_error: i32,
+    /// rsync's `io_error` bits (a transfer error, the deletion limit).
+    pub io_error: IoErrors,
 }
 
 /// Shared handle to [`Out`].
@@ -42,7 +43,7 @@ impl<W: Write> Shared<W> {
 
     /// Sends `rsync: [who] WHAT: ERR (N)` as a transfer error.
     pub fn rsyserr(&self, who: &str, what: &str, err: &io::Error) -> io::Result<()> {
-        self.add_io_error(1);
+        self.add_io_error(IoErrors::GENERAL);
         let line = format!(
             "rsync: [{who}] {what}: {} ({})\n",
             strerror(err),
@@ -53,7 +54,7 @@ impl<W: Write> Shared<W> {
 
     /// Sends a transfer error line as is.
     pub fn error_xfer(&self, line: &str) -> io::Result<()> {
-        self.add_io_error(1);
+        self.add_io_error(IoErrors::GENERAL);
         self.lock()?
             .w
             .send_msg(MsgCode::ErrorXfer, format!("{line}\n").as_bytes())
@@ -77,15 +78,15 @@ impl<W: Write> Shared<W> {
     }
 
     /// Records `bits` in the session's `io_error`.
-    pub fn add_io_error(&self, bits: i32) {
+    pub fn add_io_error(&self, bits: IoErrors) {
         if let Ok(mut o) = self.0.lock() {
-            o.io_error |= bits;
+            o.io_error.insert(bits);
         }
     }
 
     /// The session's `io_error` bits.
-    pub fn io_error(&self) -> i32 {
-        self.0.lock().map_or(1, |o| o.io_error)
+    pub fn io_error(&self) -> IoErrors {
+        self.0.lock().map_or(IoErrors::GENERAL, |o| o.io_error)
     }
 
     /// Flushes to the client.

@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use super::walk::{Item, Walk, WalkNote, Walker};
 use super::{SendError, SenderConfig};
 use crate::checksum::{FileHasher, StrongKind};
+use crate::error::IoErrors;
 use crate::flist::{f_name_cmp, FlistEncoder, IdNames};
 use crate::role::conn::Conn;
 use crate::wire::{get_u8, put_i32, MsgCode};
@@ -19,7 +20,7 @@ const MAX_NAME: usize = 4096;
 /// The list as sent.
 pub(super) struct Listed {
     pub(super) items: Vec<Item>,
-    pub(super) io_error: i32,
+    pub(super) io_error: IoErrors,
     pub(super) total_size: u64,
 }
 
@@ -157,7 +158,7 @@ pub(super) fn send_list<R: Read, W: Write>(
     }
     if walk.overflow {
         conn.error("file list too long for this server")?;
-        io_error |= 1;
+        io_error.insert(IoErrors::GENERAL);
     }
     if cfg.flist.checksum_len.is_some() {
         add_checksums(cfg, &mut items);
@@ -180,8 +181,8 @@ pub(super) fn send_list<R: Read, W: Write>(
             out.clear();
         }
     }
-    let report = if io_error != 0 && !cfg.ignore_errors && cfg.flist.safe_flist {
-        io_error
+    let report = if !io_error.is_empty() && !cfg.ignore_errors && cfg.flist.safe_flist {
+        io_error.bits()
     } else {
         0
     };
@@ -199,11 +200,18 @@ pub(super) fn send_list<R: Read, W: Write>(
         }
     }
     if p < 30 {
-        put_i32(&mut out, if cfg.ignore_errors { 0 } else { io_error });
+        put_i32(
+            &mut out,
+            if cfg.ignore_errors {
+                0
+            } else {
+                io_error.bits()
+            },
+        );
     }
     conn.w.write_all(&out)?;
-    if p >= 30 && !cfg.flist.safe_flist && io_error != 0 && !cfg.ignore_errors {
-        conn.w.send_msg_int(MsgCode::IoError, io_error)?;
+    if p >= 30 && !cfg.flist.safe_flist && !io_error.is_empty() && !cfg.ignore_errors {
+        conn.w.send_msg_int(MsgCode::IoError, io_error.bits())?;
     }
     conn.flush()?;
     Ok(Listed {

@@ -21,6 +21,7 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use crate::checksum::StrongKind;
+use crate::error::IoErrors;
 use crate::fs::Root;
 use crate::role::conn::Conn;
 use crate::token::TokenEncoder;
@@ -43,18 +44,6 @@ pub enum SendError {
     Refused(String),
 }
 
-impl SendError {
-    /// rsync's exit code for this error.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            SendError::Protocol(_) => 2,
-            SendError::Refused(_) => 3,
-            SendError::Wire(WireError::PeerExit(c)) => *c,
-            _ => 12,
-        }
-    }
-}
-
 /// Counters for the audit line and the exit code.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SendStats {
@@ -64,8 +53,8 @@ pub struct SendStats {
     pub literal: u64,
     /// Entries in the file list.
     pub listed: u64,
-    /// rsync's `io_error` bits (1 a transfer error, 2 a vanished file).
-    pub io_error: i32,
+    /// rsync's `io_error` bits (a transfer error, a vanished file).
+    pub io_error: IoErrors,
 }
 
 /// Everything the sender needs besides the connection.
@@ -110,7 +99,7 @@ pub(crate) struct SenderCtx<'a, R: Read, W: Write> {
     pub(crate) xfer_kind: StrongKind,
     pub(crate) seed: i32,
     pub(crate) proper_seed_order: bool,
-    pub(crate) io_error: i32,
+    pub(crate) io_error: IoErrors,
     pub(crate) dry_run: bool,
     pub(crate) inplace: bool,
     pub(crate) tokens: TokenEncoder,

@@ -79,7 +79,9 @@ pub(super) fn send_files<R: Read, W: Write>(
         send_one(ctx, &req, item)?;
     }
     if ctx.io_error != start_io_error && ctx.conn.protocol >= 30 {
-        ctx.conn.w.send_msg_int(MsgCode::IoError, ctx.io_error)?;
+        ctx.conn
+            .w
+            .send_msg_int(MsgCode::IoError, ctx.io_error.bits())?;
     }
     ctx.conn.write_ndx(NDX_DONE)?;
     ctx.conn.flush()?;
@@ -197,10 +199,10 @@ fn send_one<R: Read, W: Write>(
         Err(e) => {
             let name = quoted(&item.entry.name);
             if e.kind() == io::ErrorKind::NotFound {
-                ctx.io_error |= 2;
+                ctx.io_error.insert(crate::error::IoErrors::VANISHED);
                 ctx.conn.warning(&format!("file has vanished: {name}"))?;
             } else {
-                ctx.io_error |= 1;
+                ctx.io_error.insert(crate::error::IoErrors::GENERAL);
                 ctx.conn
                     .rsyserr(&format!("send_files failed to open {name}"), &e)?;
             }
@@ -244,7 +246,7 @@ fn send_one<R: Read, W: Write>(
         Err(e) => {
             // A read error mid-file: finish the stream with what we have and
             // a checksum that cannot match, so the receiver redoes the file.
-            ctx.io_error |= 1;
+            ctx.io_error.insert(crate::error::IoErrors::GENERAL);
             ctx.conn.rsyserr(
                 &format!("read errors mapping {}", quoted(&item.entry.name)),
                 &e,

@@ -112,8 +112,8 @@ pub struct Walk {
     pub items: Vec<Item>,
     /// Problems to report.
     pub notes: Vec<WalkNote>,
-    /// rsync's `io_error` bits (1 general, 2 vanished).
-    pub io_error: i32,
+    /// rsync's `io_error` bits.
+    pub io_error: crate::error::IoErrors,
     /// The list grew past the limit.
     pub overflow: bool,
 }
@@ -209,7 +209,7 @@ impl<'a> Walker<'a> {
         // A missing argument is a transfer error but does not mark the
         // list incomplete (rsync only inhibits deletion for other errors).
         if e.kind() != io::ErrorKind::NotFound {
-            self.out.io_error |= 1;
+            self.out.io_error.insert(crate::error::IoErrors::GENERAL);
         }
         let what = format!("link_stat {} failed", super::super::conn::quoted(shown));
         self.out.notes.push(WalkNote::Error(what, e));
@@ -257,7 +257,7 @@ impl<'a> Walker<'a> {
         let dir = match self.root.open_dir_follow(path) {
             Ok(d) => d,
             Err(e) => {
-                self.out.io_error |= 1;
+                self.out.io_error.insert(crate::error::IoErrors::GENERAL);
                 let what = format!("opendir {} failed", super::super::conn::quoted(name));
                 self.out.notes.push(WalkNote::Error(what, e));
                 return;
@@ -280,7 +280,7 @@ impl<'a> Walker<'a> {
         let names = match dir.read_entries(self.opts.max_entries.saturating_add(1)) {
             Ok(n) => n,
             Err(e) => {
-                self.out.io_error |= 1;
+                self.out.io_error.insert(crate::error::IoErrors::GENERAL);
                 let what = format!("readdir {} failed", super::super::conn::quoted(name));
                 self.out.notes.push(WalkNote::Error(what, e));
                 self.filter.leave_dir();
@@ -299,7 +299,7 @@ impl<'a> Walker<'a> {
             let meta = match dir.lstat_at(&n) {
                 Ok(m) => m,
                 Err(e) => {
-                    self.out.io_error |= 2;
+                    self.out.io_error.insert(crate::error::IoErrors::VANISHED);
                     let what = format!(
                         "readlink_stat {} failed",
                         super::super::conn::quoted(&child_name)
@@ -331,7 +331,7 @@ impl<'a> Walker<'a> {
             match dir.open_dir_at(&n) {
                 Ok(sub) => self.scan_open_dir(&sub, &child_path, &child_name, true),
                 Err(e) => {
-                    self.out.io_error |= 1;
+                    self.out.io_error.insert(crate::error::IoErrors::GENERAL);
                     let what =
                         format!("opendir {} failed", super::super::conn::quoted(&child_name));
                     self.out.notes.push(WalkNote::Error(what, e));
@@ -355,7 +355,7 @@ impl<'a> Walker<'a> {
                 self.push_entry(e, path);
             }
             Err(err) => {
-                self.out.io_error |= 1;
+                self.out.io_error.insert(crate::error::IoErrors::GENERAL);
                 let what = format!("readlink {} failed", super::super::conn::quoted(&name));
                 self.out.notes.push(WalkNote::Error(what, err));
             }
