@@ -100,22 +100,24 @@ impl Record {
         self.root = Some(flags.root.display().to_string());
     }
 
-    /// Notes the requested command and, when it will be refused before
-    /// any transfer starts, why (the same checks the driver makes).
-    pub fn set_command(&mut self, flags: Option<&WrapperFlags>, command: &str) {
+    /// Notes the requested command and the role it asks for. Whether it
+    /// is refused, and why, is the driver's decision ([`Served`]), which
+    /// the record takes from the session's end ([`Record::served`]).
+    pub fn set_command(&mut self, command: &str) {
         self.command = Some(truncate(command));
-        match cli::parse_original_command(command) {
-            Ok(Request::True) => self.role = Some("true"),
-            Ok(Request::Rsync(args)) => {
-                self.role = Some(if args.sender { "sender" } else { "receiver" });
-                if let (Some(flags), false) = (flags, args.options.secluded) {
-                    if let Err(e) = crate::policy::authorize(flags, args) {
-                        self.refuse(&e.to_string());
-                    }
-                }
-            }
-            Err(e) => self.refuse(&e.to_string()),
+        self.role = match cli::parse_original_command(command) {
+            Ok(Request::True) => Some("true"),
+            Ok(Request::Rsync(args)) => Some(if args.sender { "sender" } else { "receiver" }),
+            Err(_) => None,
+        };
+    }
+
+    /// What the session's driver decided and did.
+    pub fn served(&mut self, s: &Served) {
+        if let Some(why) = &s.refused {
+            self.refuse(why);
         }
+        self.transfer = Some(s.transfer).filter(|t| *t != Transfer::default());
     }
 
     /// Adds a refusal reason.
@@ -256,6 +258,19 @@ fn field(o: &mut String, k: &str, v: Option<&str>) {
     o.push('"');
 }
 
+/// What the driver made of one request: the exit code, what moved, and
+/// the refusal it sent the client, if it refused the request before any
+/// transfer (the policy's words, or the parser's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Served {
+    /// The exit status sent to the client.
+    pub code: i32,
+    /// Files and bytes moved.
+    pub transfer: Transfer,
+    /// Why the request was refused, if it was.
+    pub refused: Option<String>,
+}
+
 /// Runs one forced-command (`via` = `sshd`) or `local` session through
 /// `f` and logs it to `path`, if any.
 pub fn around(
@@ -263,19 +278,20 @@ pub fn around(
     flags: &WrapperFlags,
     command: &str,
     path: Option<&Path>,
-    f: impl FnOnce() -> (i32, Transfer),
+    f: impl FnOnce() -> Served,
 ) -> i32 {
-    let Some(path) = path else { return f().0 };
+    let Some(path) = path else { return f().code };
     let mut rec = Record::start(via);
     if via == "sshd" {
         from_sshd_env(&mut rec);
     }
     rec.set_flags(flags);
-    rec.set_command(Some(flags), command);
+    rec.set_command(command);
     // Opened before the session, which may sandbox itself away from it.
     let sink = Sink::open(Some(path), false);
-    let (code, transfer) = f();
-    rec.transfer = Some(transfer).filter(|t| *t != Transfer::default());
+    let served = f();
+    let code = served.code;
+    rec.served(&served);
     rec.landlock = crate::sandbox::last_status().map(crate::sandbox::Status::name);
     rec.finish(Some(code));
     match sink {

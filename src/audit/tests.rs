@@ -27,24 +27,35 @@ fn json_escapes() {
 }
 
 #[test]
-fn classify_refusals() {
-    let flags = match cli::parse_args_with_home(&["-ro".into(), "/srv".into()], None) {
-        Ok(cli::Invocation::Forced(f)) => f,
-        other => panic!("{other:?}"),
-    };
+fn the_refusal_is_the_drivers() {
     let mut r = Record::start("sshd");
-    r.set_command(Some(&flags), "rsync --server -logDtpre.iLsfxCIvu . dir/");
-    assert_eq!(r.role, Some("receiver"));
+    r.set_command("rsync --server -logDtpre.iLsfxCIvu . dir/");
+    assert_eq!((r.role, r.refused.as_deref()), (Some("receiver"), None));
+    r.served(&Served {
+        code: 1,
+        refused: Some("sending to read-only server is not allowed".into()),
+        ..Served::default()
+    });
     assert!(r.refused.as_deref().unwrap().contains("read-only"));
+    assert_eq!(r.transfer, None);
     let mut r = Record::start("sshd");
-    r.set_command(Some(&flags), "ls");
-    assert!(r.refused.is_some());
+    r.set_command("ls");
+    assert_eq!(r.role, None);
     let mut r = Record::start("sshd");
-    r.set_command(
-        Some(&flags),
-        "rsync --server --sender -logDtpre.iLsfxCIvu . dir/",
+    r.set_command("rsync --server --sender -logDtpre.iLsfxCIvu . dir/");
+    let moved = Transfer {
+        files_sent: 2,
+        ..Transfer::default()
+    };
+    r.served(&Served {
+        code: 0,
+        transfer: moved,
+        refused: None,
+    });
+    assert_eq!(
+        (r.role, r.refused, r.transfer),
+        (Some("sender"), None, Some(moved))
     );
-    assert_eq!((r.role, r.refused), (Some("sender"), None));
 }
 
 #[test]

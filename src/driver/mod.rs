@@ -30,6 +30,7 @@ use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 
+use crate::audit::Served;
 use crate::cli::{self, Invocation, Request, ServerArgs, WrapperFlags};
 use crate::wire::{put_i32, MsgCode};
 use deadline::IdleClock;
@@ -112,7 +113,7 @@ fn no_command_line(remote: bool) -> String {
 }
 
 /// Serves one request on stdin/stdout.
-pub fn serve_command(flags: &WrapperFlags, command: &str) -> (i32, crate::audit::Transfer) {
+pub fn serve_command(flags: &WrapperFlags, command: &str) -> Served {
     let stdin = io::stdin();
     let stdout = io::stdout();
     let nonblocking = stdio::NonBlocking::set(stdin.as_fd(), stdout.as_fd(), io::stderr().as_fd());
@@ -133,7 +134,7 @@ pub fn serve<R: Read, W: Write + Send + 'static>(
     r: R,
     w: W,
 ) -> i32 {
-    serve_counted(flags, command, r, w).0
+    serve_counted(flags, command, r, w).code
 }
 
 /// [`serve`], also returning what the session moved (for the audit log).
@@ -144,7 +145,7 @@ pub fn serve_counted<R: Read, W: Write + Send + 'static>(
     command: &str,
     r: R,
     w: W,
-) -> (i32, crate::audit::Transfer) {
+) -> Served {
     let clock = IdleClock::new(deadline::DEFAULT_START_TIMEOUT);
     serve_timed(flags, command, r, w, &clock)
 }
@@ -157,10 +158,13 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
     mut r: R,
     mut w: W,
     clock: &IdleClock,
-) -> (i32, crate::audit::Transfer) {
-    let none = crate::audit::Transfer::default();
+) -> Served {
+    let ran = |code: i32| Served {
+        code,
+        ..Served::default()
+    };
     let (listener, result) = match read_request(command, &mut r, clock) {
-        Ok(None) => return (0, none),
+        Ok(None) => return ran(0),
         Ok(Some((listener, args))) => {
             clock.set(args.options.timeout, deadline::DEFAULT_START_TIMEOUT);
             let result = crate::policy::authorize(flags, args);
@@ -168,12 +172,23 @@ pub fn serve_timed<R: Read, W: Write + Send + 'static>(
                 |e: crate::policy::PolicyError| (e.to_string(), crate::error::exit_code(e));
             (listener, result.map_err(refusal))
         }
-        Err(Stop::TimedOut) => return (timed_out(clock), none),
+        Err(Stop::TimedOut) => return ran(timed_out(clock)),
         Err(Stop::Refuse(listener, msg, code)) => (listener, Err((msg, code))),
     };
     match result {
-        Ok(session) => session::run(flags, session, r, w, clock),
-        Err((msg, code)) => (refuse_to(listener, &mut r, &mut w, &msg, code, clock), none),
+        Ok(session) => {
+            let (code, transfer) = session::run(flags, session, r, w, clock);
+            Served {
+                code,
+                transfer,
+                refused: None,
+            }
+        }
+        Err((msg, code)) => Served {
+            code: refuse_to(listener, &mut r, &mut w, &msg, code, clock),
+            refused: Some(msg),
+            ..Served::default()
+        },
     }
 }
 

@@ -29,7 +29,6 @@ use tokio::sync::mpsc;
 use super::account::Account;
 use super::child::{self, Report};
 use super::handler::SessionLog;
-use crate::audit::Transfer;
 use crate::cli::WrapperFlags;
 
 /// Largest chunk of the session's output sent at once.
@@ -40,7 +39,7 @@ pub const QUEUE: usize = 8;
 /// drain before the channel is closed anyway.
 pub const GRACE: Duration = Duration::from_secs(10);
 /// The longest report line read from a session process.
-const MAX_REPORT: u64 = 512;
+const MAX_REPORT: u64 = 4096;
 
 /// Who runs a session: root and mode from the key line, and the account
 /// the session process drops to (`serve --user-keys`), if any.
@@ -111,10 +110,10 @@ pub async fn run(
         None => match session(&write, input, &launch, &command).await {
             Ok(rep) => {
                 log.with(|r| {
-                    r.transfer = Some(rep.transfer).filter(|t| *t != Transfer::default());
+                    r.served(&rep.served);
                     r.landlock = rep.landlock;
                 });
-                rep.code
+                rep.served.code
             }
             Err(e) => {
                 eprintln!("rrsync-rs serve: cannot start a session process: {e}");
@@ -206,11 +205,13 @@ fn outcome(status: ExitStatus, sent: bool, report: Option<Report>) -> Report {
         eprintln!("rrsync-rs serve: a session process was ended by signal {sig}");
     }
     let mut rep = report.unwrap_or(Report {
-        code,
-        transfer: Transfer::default(),
+        served: crate::audit::Served {
+            code,
+            ..Default::default()
+        },
         landlock: None,
     });
-    rep.code = if !sent && code == 0 {
+    rep.served.code = if !sent && code == 0 {
         crate::error::code::STREAM_IO
     } else {
         code

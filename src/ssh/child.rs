@@ -28,7 +28,9 @@ use std::os::fd::AsFd;
 use std::path::Path;
 
 use super::account::Account;
-use crate::audit::Transfer;
+use std::fmt::Write as _;
+
+use crate::audit::{Served, Transfer};
 use crate::cli::{self, Invocation, WrapperFlags};
 
 /// The first word of the internal command line.
@@ -140,10 +142,10 @@ pub fn main(args: &[OsString]) -> i32 {
         return start;
     };
     let request = request.to_string_lossy();
-    let (code, transfer) = crate::driver::serve_command(&flags, &request);
+    let served = crate::driver::serve_command(&flags, &request);
     let landlock = crate::sandbox::last_status().map(crate::sandbox::Status::name);
-    report(&encode(code, &transfer, landlock));
-    code
+    report(&encode(&served, landlock));
+    served.code
 }
 
 /// Drops to `ids` for good. The set*id system calls change the calling
@@ -171,10 +173,20 @@ fn drop_to(ids: &Ids) -> io::Result<()> {
     Ok(())
 }
 
-/// The report line: exit code, what moved, Landlock status.
-pub fn encode(code: i32, t: &Transfer, landlock: Option<&str>) -> String {
+/// The report line: exit code, what moved, Landlock status, and the
+/// driver's refusal (hex, so no byte of it can break the line), or `-`.
+pub fn encode(s: &Served, landlock: Option<&str>) -> String {
+    let t = &s.transfer;
+    let refused = match &s.refused {
+        Some(why) => why.bytes().fold(String::new(), |mut h, b| {
+            let _ = write!(h, "{b:02x}");
+            h
+        }),
+        None => "-".into(),
+    };
     format!(
-        "{REPORT} {code} {} {} {} {} {} {}\n",
+        "{REPORT} {} {} {} {} {} {} {} {refused}\n",
+        s.code,
         t.files_sent,
         t.files_received,
         t.deleted,
@@ -184,13 +196,31 @@ pub fn encode(code: i32, t: &Transfer, landlock: Option<&str>) -> String {
     )
 }
 
+/// The refusal field of a report line.
+fn unhex(field: &str) -> Option<Option<String>> {
+    if field == "-" {
+        return Some(None);
+    }
+    let bytes = field.as_bytes();
+    if bytes.len() % 2 != 0 || bytes.len() > 3000 {
+        return None;
+    }
+    let digits: Option<Vec<u8>> = bytes
+        .chunks(2)
+        .map(|p| {
+            std::str::from_utf8(p)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect();
+    Some(Some(String::from_utf8_lossy(&digits?).into_owned()))
+}
+
 /// What a session process reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
-    /// Its exit code.
-    pub code: i32,
-    /// What it moved.
-    pub transfer: Transfer,
+    /// Its exit code, what it moved and what its driver refused.
+    pub served: Served,
     /// Whether it ran under Landlock.
     pub landlock: Option<&'static str>,
 }
@@ -199,19 +229,22 @@ pub struct Report {
 pub fn decode(line: &[u8]) -> Option<Report> {
     let text = std::str::from_utf8(line).ok()?.strip_suffix('\n')?;
     let w: Vec<&str> = text.split(' ').collect();
-    let [REPORT, code, sent, recv, del, bin, bout, ll] = w.as_slice() else {
+    let [REPORT, code, sent, recv, del, bin, bout, ll, refused] = w.as_slice() else {
         return None;
     };
     let n = |s: &str| s.parse::<u64>().ok();
     let landlock = ["on", "partial", "off"].into_iter().find(|s| s == ll);
     Some(Report {
-        code: code.parse().ok()?,
-        transfer: Transfer {
-            files_sent: n(sent)?,
-            files_received: n(recv)?,
-            deleted: n(del)?,
-            bytes_in: n(bin)?,
-            bytes_out: n(bout)?,
+        served: Served {
+            code: code.parse().ok()?,
+            transfer: Transfer {
+                files_sent: n(sent)?,
+                files_received: n(recv)?,
+                deleted: n(del)?,
+                bytes_in: n(bin)?,
+                bytes_out: n(bout)?,
+            },
+            refused: unhex(refused)?,
         },
         landlock,
     })
@@ -296,14 +329,25 @@ mod tests {
             bytes_in: 4,
             bytes_out: 5,
         };
-        let r = decode(encode(23, &t, Some("on")).as_bytes()).unwrap();
-        assert_eq!((r.code, r.transfer, r.landlock), (23, t, Some("on")));
-        assert_eq!(
-            decode(encode(0, &t, None).as_bytes()).unwrap().landlock,
-            None
-        );
-        assert!(decode(b"rrsync-report-1 0 1 2 3 4 5 on").is_none());
-        assert!(decode(b"other 0 1 2 3 4 5 on\n").is_none());
-        assert!(decode(b"rrsync-report-1 0 1 2 3 4 x on\n").is_none());
+        let s = Served {
+            code: 23,
+            transfer: t,
+            refused: None,
+        };
+        let r = decode(encode(&s, Some("on")).as_bytes()).unwrap();
+        assert_eq!((&r.served, r.landlock), (&s, Some("on")));
+        assert_eq!(decode(encode(&s, None).as_bytes()).unwrap().landlock, None);
+        // A refusal travels whole, whatever bytes it holds.
+        let refused = Served {
+            code: 1,
+            transfer: Transfer::default(),
+            refused: Some("option --x has been disabled\n on this server. é".into()),
+        };
+        let r = decode(encode(&refused, None).as_bytes()).unwrap();
+        assert_eq!(r.served, refused);
+        assert!(decode(b"rrsync-report-1 0 1 2 3 4 5 on -").is_none());
+        assert!(decode(b"other 0 1 2 3 4 5 on -\n").is_none());
+        assert!(decode(b"rrsync-report-1 0 1 2 3 4 x on -\n").is_none());
+        assert!(decode(b"rrsync-report-1 0 1 2 3 4 5 on zz\n").is_none());
     }
 }

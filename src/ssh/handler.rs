@@ -467,7 +467,7 @@ impl russh::server::Handler for Conn {
         self.started.store(true, Ordering::Relaxed);
         session.channel_success(channel)?;
         let command = String::from_utf8_lossy(data).into_owned();
-        self.log.with(|r| r.set_command(Some(&flags), &command));
+        self.log.with(|r| r.set_command(&command));
         let busy = self.session.is_none().then(|| {
             format!(
                 "server busy ({} sessions running); try again later",
