@@ -19,6 +19,7 @@
 //! - [`authorize`], [`audit`]: key set-up and the per-session audit log.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod audit;
 pub mod authorize;
 pub mod checksum;

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(rrsync::driver::main_entry());
+    std::process::exit(rrsync::app::main_entry());
 }

@@ -15,7 +15,7 @@ MUTANTS = [
   ("src/cli/options.rs", "            .map_or_else(|| canonical.to_string(), |(_, s)| s.clone())", "            .map_or_else(|| canonical.to_string(), |_| canonical.to_string())"),
 ], [R + "rrsync_wording_and_the_client_spelling"], "fail"),
 ("hint-under-sshd", "Server paths", [
-  ("src/driver/mod.rs", "fn no_command_line(remote: bool) -> String {\n    if remote {", "fn no_command_line(remote: bool) -> String {\n    if false && remote {"),
+  ("src/app.rs", "fn no_command_line(remote: bool) -> String {\n    if remote {", "fn no_command_line(remote: bool) -> String {\n    if false && remote {"),
 ], [R + "interactive_login_learns_nothing_about_the_server"], "fail"),
 ("strerror-exdev", "Server paths", [
   ("src/role/text.rs", "        Some(n) if n == rustix::io::Errno::XDEV.raw_os_error() => return ESCAPE_TEXT.into(),", "        Some(n) if false && n == rustix::io::Errno::XDEV.raw_os_error() => return ESCAPE_TEXT.into(),"),

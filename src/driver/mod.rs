@@ -1,4 +1,4 @@
-//! The process driver: reads our argv and `SSH_ORIGINAL_COMMAND`, applies
+//! The stdio driver: takes the forced command (from [`crate::app`]), applies
 //! the policy, and pumps stdin/stdout through the protocol.
 //!
 //! Refusals of an `rsync --server` request are delivered inside the
@@ -26,91 +26,13 @@ pub mod stdio;
 mod tests;
 mod transfer_log;
 
-use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 
 use crate::audit::Served;
-use crate::cli::{self, Invocation, Request, ServerArgs, WrapperFlags};
+use crate::cli::{self, Request, ServerArgs, WrapperFlags};
 use crate::wire::{put_i32, MsgCode};
 use deadline::IdleClock;
-
-/// Entry point used by the binary; returns the exit code.
-pub fn main_entry() -> i32 {
-    let mut args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    #[cfg(feature = "ssh")]
-    if args.first().is_some_and(|a| a == crate::ssh::child::ENTRY) {
-        return crate::ssh::child::main(args.get(1..).unwrap_or_default());
-    }
-    let audit = crate::audit::take_flag(&mut args);
-    let inv = match cli::parse_args(&args) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("{e}");
-            return crate::error::exit_code(e);
-        }
-    };
-    match inv {
-        Invocation::Help => {
-            print!("{}", cli::usage());
-            0
-        }
-        Invocation::Version => {
-            println!(
-                "rrsync-rs {} (rsync protocol 27-32)",
-                env!("CARGO_PKG_VERSION")
-            );
-            0
-        }
-        Invocation::Forced(flags) => match std::env::var_os("SSH_ORIGINAL_COMMAND") {
-            None => {
-                eprintln!("{}", no_command_line(under_sshd()));
-                1
-            }
-            Some(cmd) => {
-                let cmd = cmd.to_string_lossy();
-                crate::audit::around("sshd", &flags, &cmd, audit.as_deref(), || {
-                    serve_command(&flags, &cmd)
-                })
-            }
-        },
-        Invocation::Local { flags, command } => {
-            crate::audit::around("local", &flags, &command, audit.as_deref(), || {
-                serve_command(&flags, &command)
-            })
-        }
-        Invocation::Authorize(args) => crate::authorize::run(&args),
-        #[cfg(feature = "ssh")]
-        Invocation::Serve(args) => crate::ssh::main(&args),
-        #[cfg(not(feature = "ssh"))]
-        Invocation::Serve(_) => {
-            eprintln!("rrsync-rs: this build has no `serve` (cargo feature `ssh` is off)");
-            1
-        }
-    }
-}
-
-/// Whether sshd started us (an interactive login on a forced-command key):
-/// any of the variables sshd sets for a session.
-fn under_sshd() -> bool {
-    ["SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some())
-}
-
-/// The line printed when no `SSH_ORIGINAL_COMMAND` came. A remote user
-/// (under sshd) learns only that the key runs rsync, nothing about the
-/// server; a local operator gets the key-line hint with our path.
-fn no_command_line(remote: bool) -> String {
-    if remote {
-        "this key only runs rsync".to_string()
-    } else {
-        let exe = std::env::current_exe()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|_| "rrsync-rs".into());
-        cli::hint_line(&exe)
-    }
-}
 
 /// Serves one request on stdin/stdout.
 pub fn serve_command(flags: &WrapperFlags, command: &str) -> Served {

@@ -9,7 +9,7 @@ use crate::cli::{Options, WrapperFlags};
 use crate::error::Error;
 use crate::flist::FlistOptions;
 use crate::fs::Root;
-use crate::policy::{ReceivePermit, SendPermit, Session};
+use crate::policy::{Grant, ReceivePermit, SendPermit};
 use crate::proto::{self, CompatFlags, HandshakeRequest};
 use crate::role::receiver::{self, DeleteWhen, ReceiverConfig, RecvOptions};
 use crate::role::sender::{self, SenderConfig, WalkOptions};
@@ -37,7 +37,7 @@ pub fn max_entries(o: &Options) -> usize {
 /// A session that `clock` ended exits with rsync's `RERR_TIMEOUT`.
 pub fn run<R: Read, W: Write + Send + 'static>(
     flags: &WrapperFlags,
-    session: Session,
+    session: Grant,
     r: R,
     w: W,
     clock: &IdleClock,
@@ -51,7 +51,7 @@ pub fn run<R: Read, W: Write + Send + 'static>(
 
 fn run_session<R: Read, W: Write + Send + 'static>(
     flags: &WrapperFlags,
-    session: Session,
+    session: Grant,
     r: R,
     w: W,
     clock: &IdleClock,
@@ -89,11 +89,11 @@ fn run_session<R: Read, W: Write + Send + 'static>(
     // session gives up the rest of the filesystem.
     crate::flist::IdNames::system();
     let log = LogFile::open(&root, &session);
-    let writable = matches!(session, Session::Receive(_));
+    let writable = matches!(session, Grant::Receive(_));
     crate::sandbox::restrict_to(&root, writable);
     match session {
-        Session::Send(permit) => run_sender(&root, &permit, &log, r, w, clock),
-        Session::Receive(permit) => run_receiver(&root, &permit, &log, r, w, clock),
+        Grant::Send(permit) => run_sender(&root, &permit, &log, r, w, clock),
+        Grant::Receive(permit) => run_receiver(&root, &permit, &log, r, w, clock),
     }
 }
 
@@ -156,7 +156,7 @@ fn run_sender<R: Read, W: Write>(
 fn sender_session<R: Read, W: Write>(
     root: &Root,
     permit: &SendPermit,
-    hs: &proto::Session,
+    hs: &proto::Negotiated,
     log: ItemLog<'_>,
     conn: &mut Conn<R, W>,
 ) -> Result<sender::SendStats, Error> {
@@ -220,7 +220,7 @@ fn walk_options(o: &Options) -> WalkOptions {
     }
 }
 
-fn flist_options(o: &Options, hs: &proto::Session, file_kind: StrongKind) -> FlistOptions {
+fn flist_options(o: &Options, hs: &proto::Negotiated, file_kind: StrongKind) -> FlistOptions {
     let p = hs.protocol;
     FlistOptions {
         protocol: p,
@@ -279,7 +279,7 @@ fn start<R: Read, W: Write>(
     who: &'static str,
     log: &LogFile,
     clock: &IdleClock,
-) -> Result<proto::Session, i32> {
+) -> Result<proto::Negotiated, i32> {
     conn.who = who;
     let hs = match proto::server_handshake(&mut conn.r, &mut conn.w, &handshake_request(o)) {
         Ok(s) => s,
@@ -471,7 +471,7 @@ fn recv_options(o: &Options, delete_mode: bool, protocol: u32) -> Result<RecvOpt
 /// built-in MD5 puts it first only with `CF_CHKSUM_SEED_FIX`, but an MD5
 /// chosen by name goes through OpenSSL in the distributions' builds, which
 /// always put it first (`get_checksum2` in `checksum.c`).
-fn seed_first(hs: &proto::Session) -> bool {
+fn seed_first(hs: &proto::Negotiated) -> bool {
     hs.compat.contains(CompatFlags::CHKSUM_SEED_FIX) || hs.xfer_checksum.as_deref() == Some("md5")
 }
 

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 use std::sync::Mutex;
 
 use crate::fs::{RelPath, Root};
-use crate::policy::Session;
+use crate::policy::Grant;
 use crate::role::log_file::{framed, TransferLog};
 use crate::role::text::strerror;
 
@@ -39,7 +39,7 @@ pub enum LogFile {
 impl LogFile {
     /// Opens the file the session's permit names (call before the
     /// sandbox: the time zone is read from the system here).
-    pub fn open(root: &Root, session: &Session) -> LogFile {
+    pub fn open(root: &Root, session: &Grant) -> LogFile {
         let Some((name, permit)) = session.log_file() else {
             return LogFile::None;
         };

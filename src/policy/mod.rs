@@ -64,19 +64,19 @@ pub enum PolicyError {
 
 /// An authorised request.
 #[derive(Debug)]
-pub enum Session {
+pub enum Grant {
     /// The server sends (client pull).
     Send(SendPermit),
     /// The server receives (client push).
     Receive(ReceivePermit),
 }
 
-impl Session {
+impl Grant {
     /// The options, with forced settings applied and values normalised.
     pub fn options(&self) -> &Options {
         match self {
-            Session::Send(p) => p.options(),
-            Session::Receive(p) => p.options(),
+            Grant::Send(p) => p.options(),
+            Grant::Receive(p) => p.options(),
         }
     }
 
@@ -217,7 +217,7 @@ impl ReceivePermit {
 /// With `-s`, call this only on the result of
 /// [`crate::cli::complete_secluded`]: the options read from stdin must be
 /// checked too.
-pub fn authorize(flags: &WrapperFlags, mut args: ServerArgs) -> Result<Session, PolicyError> {
+pub fn authorize(flags: &WrapperFlags, mut args: ServerArgs) -> Result<Grant, PolicyError> {
     let sender = args.sender;
     match (flags.mode, sender) {
         (Mode::WriteOnly, true) => return Err(PolicyError::SendFromWriteOnly),
@@ -237,9 +237,9 @@ pub fn authorize(flags: &WrapperFlags, mut args: ServerArgs) -> Result<Session, 
         o.ignore_existing = true;
     }
     Ok(if sender {
-        Session::Send(SendPermit { args })
+        Grant::Send(SendPermit { args })
     } else {
-        Session::Receive(ReceivePermit {
+        Grant::Receive(ReceivePermit {
             args,
             may_delete: !flags.no_del,
             may_overwrite: !flags.no_overwrite,

@@ -25,20 +25,20 @@ fn args(cmd: &str) -> ServerArgs {
     }
 }
 
-fn auth(f: &WrapperFlags, cmd: &str) -> Result<Session, PolicyError> {
+fn auth(f: &WrapperFlags, cmd: &str) -> Result<Grant, PolicyError> {
     authorize(f, args(cmd))
 }
 
 fn send(f: &WrapperFlags, cmd: &str) -> SendPermit {
     match auth(f, cmd) {
-        Ok(Session::Send(p)) => p,
+        Ok(Grant::Send(p)) => p,
         other => panic!("{cmd}: {other:?}"),
     }
 }
 
 fn recv(f: &WrapperFlags, cmd: &str) -> ReceivePermit {
     match auth(f, cmd) {
-        Ok(Session::Receive(p)) => p,
+        Ok(Grant::Receive(p)) => p,
         other => panic!("{cmd}: {other:?}"),
     }
 }
@@ -335,7 +335,7 @@ fn log_file_where_rrsync_allows_it() {
     assert_eq!(p.options().log_file.as_deref(), Some("logs/x.log"));
     let s = auth(&rw, &format!("{PULL} --log-file=./x.log . d")).unwrap();
     assert_eq!(s.log_file().map(|(p, _)| p), Some("x.log"));
-    assert!(matches!(s, Session::Send(_)));
+    assert!(matches!(s, Grant::Send(_)));
     let s = auth(&wo, &format!("{PUSH} --log-file=x.log . d")).unwrap();
     assert_eq!(s.log_file().map(|(p, _)| p), Some("x.log"));
     let s = auth(&rw, &format!("{PUSH} . d")).unwrap();

@@ -23,7 +23,7 @@ use std::collections::VecDeque;
 
 use super::{
     choose, split_choice, Capabilities, CompatFlags, Compression, HandshakeError, HandshakeRequest,
-    Session, CHECKSUM_NAMES, COMPRESS_NAMES, MAX_NSTR, PROTOCOL_MAX, PROTOCOL_MIN,
+    Negotiated, CHECKSUM_NAMES, COMPRESS_NAMES, MAX_NSTR, PROTOCOL_MAX, PROTOCOL_MIN,
 };
 use crate::wire::{put_i32, put_varint, put_vstring, Fail, Reader, Step, WireError};
 
@@ -92,7 +92,7 @@ impl ServerHandshake {
     pub fn handle_input(
         &mut self,
         bytes: &[u8],
-    ) -> Result<(usize, Option<Session>), HandshakeError> {
+    ) -> Result<(usize, Option<Negotiated>), HandshakeError> {
         let mut r = Reader::new(bytes);
         loop {
             let before = r.used();
@@ -143,7 +143,7 @@ impl ServerHandshake {
 
     /// One value from the client, and what it leads to. The state
     /// changes only when a value was used.
-    fn step(&mut self, r: &mut Reader<'_>) -> Step<Option<Session>, HandshakeError> {
+    fn step(&mut self, r: &mut Reader<'_>) -> Step<Option<Negotiated>, HandshakeError> {
         match &self.state {
             State::Version => {
                 let remote = r.i32().map_err(lift)?;
@@ -196,7 +196,7 @@ impl ServerHandshake {
     }
 
     /// Queues the compat flags and our lists; waits for the client's.
-    fn after_version(&mut self, agreed: Agreed) -> Step<Option<Session>, HandshakeError> {
+    fn after_version(&mut self, agreed: Agreed) -> Step<Option<Negotiated>, HandshakeError> {
         let negotiate = agreed.compat.contains(CompatFlags::VARINT_FLIST_FLAGS);
         let want_csum_list = negotiate && self.req.checksum_choice.is_none();
         let mut out = Vec::new();
@@ -227,7 +227,7 @@ impl ServerHandshake {
         &mut self,
         agreed: Agreed,
         sums: Checksums,
-    ) -> Step<Option<Session>, HandshakeError> {
+    ) -> Step<Option<Negotiated>, HandshakeError> {
         if agreed.want_comp_list {
             self.state = State::CompressList(agreed, sums);
             return Ok(None);
@@ -239,12 +239,12 @@ impl ServerHandshake {
     }
 
     /// Queues the seed; the handshake is over.
-    fn finish(&mut self, agreed: Agreed, sums: Checksums, compression: Compression) -> Session {
+    fn finish(&mut self, agreed: Agreed, sums: Checksums, compression: Compression) -> Negotiated {
         let mut out = Vec::new();
         put_i32(&mut out, self.seed);
         self.transmit.push_back(out);
         self.state = State::Over;
-        Session {
+        Negotiated {
             protocol: agreed.protocol,
             compat: agreed.compat,
             caps: agreed.caps,

@@ -17,7 +17,7 @@ fn oracle(
     w: &mut impl Write,
     req: &HandshakeRequest,
     default_seed: i32,
-) -> Result<Session, HandshakeError> {
+) -> Result<Negotiated, HandshakeError> {
     let mut out = Vec::new();
     put_i32(&mut out, PROTOCOL_MAX as i32);
     w.write_all(&out)?;
@@ -78,7 +78,7 @@ fn oracle(
     put_i32(&mut out, seed);
     w.write_all(&out)?;
     w.flush()?;
-    Ok(Session {
+    Ok(Negotiated {
         protocol,
         compat,
         caps,
@@ -115,7 +115,7 @@ impl Write for Flushes {
 /// left for the session (after a failure there is no session: `None`).
 type Run = (String, Vec<Vec<u8>>, Option<usize>);
 
-fn run_of(res: &Result<Session, HandshakeError>, sent: Vec<Vec<u8>>, left: usize) -> Run {
+fn run_of(res: &Result<Negotiated, HandshakeError>, sent: Vec<Vec<u8>>, left: usize) -> Run {
     (shown(res), sent, res.is_ok().then_some(left))
 }
 
@@ -133,7 +133,7 @@ fn exit_of(e: &HandshakeError) -> i32 {
 }
 
 /// Everything an outcome says, comparable (neither type is `PartialEq`).
-fn shown(r: &Result<Session, HandshakeError>) -> String {
+fn shown(r: &Result<Negotiated, HandshakeError>) -> String {
     match r {
         Ok(s) => format!("{s:?}"),
         Err(e) => format!("error {e:?}: {e} (exit {})", exit_of(e)),

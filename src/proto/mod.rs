@@ -48,7 +48,7 @@ pub struct HandshakeRequest {
 
 /// The outcome of the handshake: everything later stages depend on.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub struct Negotiated {
     /// The protocol version in use.
     pub protocol: u32,
     /// The compat flags we sent (empty before protocol 30).
@@ -91,7 +91,7 @@ pub fn server_handshake(
     r: &mut impl Read,
     w: &mut impl Write,
     req: &HandshakeRequest,
-) -> Result<Session, HandshakeError> {
+) -> Result<Negotiated, HandshakeError> {
     let seed = req.checksum_seed.map_or_else(default_seed, |s| s as i32);
     let mut hs = ServerHandshake::new(req, seed);
     let mut held = Vec::new();

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn run(client: &[u8], req: &HandshakeRequest) -> (Result<Session, HandshakeError>, Vec<u8>) {
+fn run(client: &[u8], req: &HandshakeRequest) -> (Result<Negotiated, HandshakeError>, Vec<u8>) {
     let mut out = Vec::new();
     let r = server_handshake(&mut &client[..], &mut out, req);
     (r, out)
