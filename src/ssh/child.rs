@@ -202,7 +202,7 @@ fn unhex(field: &str) -> Option<Option<String>> {
         return Some(None);
     }
     let bytes = field.as_bytes();
-    if bytes.len() % 2 != 0 || bytes.len() > 3000 {
+    if !bytes.len().is_multiple_of(2) || bytes.len() > 3000 {
         return None;
     }
     let digits: Option<Vec<u8>> = bytes
