@@ -40,7 +40,9 @@ pub use secluded::{
     read_secluded_args, MAX_SECLUDED_ARGS, MAX_SECLUDED_ARG_LEN, MAX_SECLUDED_TOTAL,
 };
 pub use server_args::{complete_secluded, parse_server_argv, ServerArgs};
-pub use wrapper::{hint_line, parse_args, parse_args_with_home, usage, Invocation, WrapperFlags};
+pub use wrapper::{
+    hint_line, parse_args, parse_args_with_home, usage, Invocation, Mode, WrapperFlags,
+};
 
 /// The most characters of client-supplied text that an error message
 /// quotes back.

@@ -14,7 +14,18 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::{snippet, CliError};
-use crate::policy::Mode;
+
+/// The operator's transfer direction restriction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Clients may push and pull.
+    #[default]
+    ReadWrite,
+    /// `-ro`: clients may only pull (the server only sends).
+    ReadOnly,
+    /// `-wo`: clients may only push (the server only receives).
+    WriteOnly,
+}
 
 /// The operator's choices from the forced-command line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::wrapper::parse_args_with_home;
+use super::Mode;
 use super::*;
-use crate::policy::Mode;
 
 fn args(s: &str) -> Vec<OsString> {
     s.split_whitespace().map(OsString::from).collect()

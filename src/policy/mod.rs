@@ -18,17 +18,7 @@ use std::path::{Component, Path};
 
 use crate::cli::{snippet, Options, ServerArgs, WrapperFlags};
 
-/// The operator's transfer direction restriction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    /// Clients may push and pull.
-    #[default]
-    ReadWrite,
-    /// `-ro`: clients may only pull (the server only sends).
-    ReadOnly,
-    /// `-wo`: clients may only push (the server only receives).
-    WriteOnly,
-}
+pub use crate::cli::Mode;
 
 /// Why a request was refused. The texts are rrsync's own where rrsync has
 /// one (`support/rrsync` `die()` calls), so that scripts and people who
