@@ -195,6 +195,54 @@ fn daemon_client_over_ssh_reads_an_error_line() {
     });
 }
 
+/// A pull of `d/` (files `a` and `b.o`, plus `extra` files) with
+/// `filters`: it succeeds, warns that one rule naming a merge file outside
+/// the root was skipped, still applies a rule that excludes `*.o`, and
+/// names no server path.
+fn pull_with_a_skipped_merge_rule(
+    work: &Work,
+    cell: &Cell,
+    tag: &str,
+    extra: &[(&str, &[u8])],
+    filters: &[&str],
+) -> Result<(), String> {
+    let root = work.path(&format!("root-{tag}"));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("d")).expect("mkdir");
+    for (name, data) in [("d/a", &b"a\n"[..]), ("d/b.o", b"o\n")]
+        .iter()
+        .chain(extra)
+    {
+        std::fs::write(root.join(name), data).expect("write");
+    }
+    let dst = work.path(&format!("dst-{tag}"));
+    let _ = std::fs::remove_dir_all(&dst);
+    let server = Server::tested(&["-ro"], &root);
+    let dst_arg = format!("{}/", dst.display());
+    let mut args = vec!["-a"];
+    args.extend_from_slice(filters);
+    args.extend_from_slice(&["x:d/", &dst_arg]);
+    let out = harness::rsync(cell, &server.rsh(work), &harness::args(&args));
+    ensure(out.code == Some(0), "the transfer did not succeed", &out)?;
+    ensure(
+        out.all().contains(
+            "[sender] skipped 1 filter rule(s) naming a merge file outside the served directory",
+        ),
+        "no warning about the skipped rule",
+        &out,
+    )?;
+    ensure(
+        dst.join("a").is_file() && !dst.join("b.o").exists(),
+        "the other rules were not applied",
+        &out,
+    )?;
+    ensure(
+        !out.all().contains(root.to_string_lossy().as_ref()),
+        "output names the server's root",
+        &out,
+    )
+}
+
 #[test]
 fn merge_file_outside_the_root_is_skipped_with_a_warning() {
     if !ours() {
@@ -204,38 +252,12 @@ fn merge_file_outside_the_root_is_skipped_with_a_warning() {
         if cell.protocol() < 29 {
             return Ok(()); // the client cannot send a dir-merge rule
         }
-        let root = work.path("root-merge");
-        std::fs::create_dir_all(root.join("d")).expect("mkdir");
-        std::fs::write(root.join("d/a"), b"a\n").expect("write");
-        std::fs::write(root.join("d/b.o"), b"o\n").expect("write");
-        let dst = work.path("dst-merge");
-        let _ = std::fs::remove_dir_all(&dst);
-        let server = Server::tested(&["-ro"], &root);
-        let args = harness::args(&[
-            "-a",
-            "--filter=:- ../x",
-            "--exclude=*.o",
-            "x:d/",
-            &format!("{}/", dst.display()),
-        ]);
-        let out = harness::rsync(cell, &server.rsh(work), &args);
-        ensure(out.code == Some(0), "the transfer did not succeed", &out)?;
-        ensure(
-            out.all().contains(
-                "skipped 1 filter rule(s) naming a merge file outside the served directory",
-            ),
-            "no warning about the skipped rule",
-            &out,
-        )?;
-        ensure(
-            dst.join("a").is_file() && !dst.join("b.o").exists(),
-            "the other rules were not applied",
-            &out,
-        )?;
-        ensure(
-            !out.all().contains(root.to_string_lossy().as_ref()),
-            "output names the server's root",
-            &out,
+        pull_with_a_skipped_merge_rule(
+            work,
+            cell,
+            "merge",
+            &[],
+            &["--filter=:- ../x", "--exclude=*.o"],
         )
     });
 }
@@ -249,37 +271,10 @@ fn merge_rule_skipped_during_the_walk_is_warned_about() {
         if cell.protocol() < 29 {
             return Ok(()); // the client cannot send a dir-merge rule
         }
-        let root = work.path("root-walk");
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("d")).expect("mkdir");
-        std::fs::write(root.join("d/a"), b"a\n").expect("write");
-        std::fs::write(root.join("d/b.o"), b"o\n").expect("write");
         // A per-directory file the walk reads, with one rule that names a
         // file outside the root and one that is fine.
-        std::fs::write(root.join("d/.rf"), b". ../../x\n- *.o\n").expect("write");
-        let dst = work.path("dst-walk");
-        let _ = std::fs::remove_dir_all(&dst);
-        let server = Server::tested(&["-ro"], &root);
-        let args = harness::args(&[
-            "-a",
-            "--filter=: .rf",
-            "x:d/",
-            &format!("{}/", dst.display()),
-        ]);
-        let out = harness::rsync(cell, &server.rsh(work), &args);
-        ensure(out.code == Some(0), "the transfer did not succeed", &out)?;
-        ensure(
-            out.all().contains(
-                "[sender] skipped 1 filter rule(s) naming a merge file outside the served directory",
-            ),
-            "no warning about the rule the walk skipped",
-            &out,
-        )?;
-        ensure(
-            dst.join("a").is_file() && !dst.join("b.o").exists(),
-            "the other rule was not applied",
-            &out,
-        )
+        let rf: &[u8] = b". ../../x\n- *.o\n";
+        pull_with_a_skipped_merge_rule(work, cell, "walk", &[("d/.rf", rf)], &["--filter=: .rf"])
     });
 }
 
