@@ -22,7 +22,7 @@ MUTANTS = [
   ("src/ssh/handler.rs", "        self.flags = Some(entry.flags);\n", "        std::mem::forget(crate::fs::Root::open(&entry.flags.root));\n        self.flags = Some(entry.flags);\n"),
  ], [P+"serve_sessions_run_in_their_own_process"], "fail"),
 ("privsep-report", "Privsep", [
-  ("src/ssh/child.rs", "    report(&encode(code, &transfer, landlock));", "    let _ = (transfer, landlock);"),
+  ("src/ssh/child.rs", "    report(&encode(&served, landlock));", "    let _ = landlock;"),
  ], [P+"serve_sessions_run_in_their_own_process"], "fail"),
 ("privsep-slot", "Privsep", [
   ("src/ssh/handler.rs", "            drop(permit);\n            drop(log);", "            std::mem::forget(permit);\n            drop(log);"),

@@ -8,16 +8,16 @@ use crate::wire::{complete, get_u16, get_u8, get_vstring, CodecError, Decoded};
 /// The roles' former reads, field by field from a stream.
 fn old_read(r: &mut impl Read, protocol: u32) -> Result<ItemHeader, WireError> {
     let iflags = if protocol >= 29 {
-        get_u16(r, "item flags")?
+        ItemFlags::from_wire(get_u16(r, "item flags")?)
     } else {
         TRANSFER
     };
-    let basis_type = if iflags & BASIS_TYPE_FOLLOWS != 0 {
+    let basis_type = if iflags.intersects(BASIS_TYPE_FOLLOWS) {
         Some(get_u8(r, "basis type")?)
     } else {
         None
     };
-    let xname = if iflags & XNAME_FOLLOWS != 0 {
+    let xname = if iflags.intersects(XNAME_FOLLOWS) {
         Some(get_vstring(r, 4096, "basis name")?)
     } else {
         None
@@ -29,7 +29,7 @@ fn old_read(r: &mut impl Read, protocol: u32) -> Result<ItemHeader, WireError> {
     })
 }
 
-fn header(iflags: u16, basis_type: Option<u8>, xname: Option<&[u8]>) -> ItemHeader {
+fn header(iflags: ItemFlags, basis_type: Option<u8>, xname: Option<&[u8]>) -> ItemHeader {
     ItemHeader {
         iflags,
         basis_type,
@@ -60,7 +60,7 @@ fn vectors() -> Vec<(u32, Vec<u8>, ItemHeader)> {
                 None,
             ),
         ),
-        (30, vec![0x00, 0x00], header(0, None, None)),
+        (30, vec![0x00, 0x00], header(ItemFlags::EMPTY, None, None)),
         (
             30,
             vec![0x00, 0x88, 0x02],

@@ -9,7 +9,8 @@
 
 use std::fmt::Write as _;
 
-use crate::flist::{item, FileEntry, FileKind};
+use crate::flist::item::{self, ItemFlags};
+use crate::flist::{FileEntry, FileKind};
 
 /// Where the lines of a server-side `--log-file` go. The driver's
 /// implementation stamps each line with the local time and the process
@@ -89,9 +90,9 @@ impl<'a> ItemLog<'a> {
     /// An entry with its item flags, when they say something happened
     /// (rsync logs significant items, transfers among them). `xname` is
     /// the name a hard link points to (`=> NAME`).
-    pub fn item(&self, iflags: u16, e: &FileEntry, xname: Option<&[u8]>) {
+    pub fn item(&self, iflags: ItemFlags, e: &FileEntry, xname: Option<&[u8]>) {
         let Some(s) = self.sink else { return };
-        if iflags & item::SIGNIFICANT == 0 {
+        if !iflags.intersects(item::SIGNIFICANT) {
             return;
         }
         let link = match e.kind() {
@@ -99,7 +100,7 @@ impl<'a> ItemLog<'a> {
             _ => xname,
         };
         let mut text = item_text(iflags, e.kind(), &e.name, link, self.sending, self.times);
-        if self.flagless && iflags & item::TRANSFER != 0 {
+        if self.flagless && iflags.intersects(item::TRANSFER) {
             // The itemize string is ASCII: its first two characters stay.
             let tail = text.get(ITEMIZE_LEN..).unwrap_or_default().to_string();
             text.truncate(2);
@@ -129,8 +130,8 @@ const ITEMIZE_LEN: usize = 11;
 /// `>f+++++++++` for a new file received or `cd+++++++++` for a new
 /// directory. `sending` is the sender's view (`<`), else `>`; `times`
 /// says whether mtimes are preserved (`t`) or not (`T`).
-pub fn itemize(iflags: u16, kind: FileKind, sending: bool, times: bool) -> String {
-    let has = |bit: u16| iflags & bit != 0;
+pub fn itemize(iflags: ItemFlags, kind: FileKind, sending: bool, times: bool) -> String {
+    let has = |bit: ItemFlags| iflags.intersects(bit);
     let first = if has(item::LOCAL_CHANGE) {
         if has(item::XNAME_FOLLOWS) {
             'h'
@@ -207,7 +208,7 @@ pub fn escaped(name: &[u8]) -> String {
 /// with a trailing `/`), and ` -> TARGET` for a symlink or ` => NAME` for
 /// a hard link to an earlier entry.
 pub fn item_text(
-    iflags: u16,
+    iflags: ItemFlags,
     kind: FileKind,
     name: &[u8],
     link: Option<&[u8]>,
@@ -222,7 +223,7 @@ pub fn item_text(
     }
     match (kind, link) {
         (FileKind::Symlink, Some(t)) => s.push_str(&format!(" -> {}", escaped(t))),
-        (_, Some(t)) if iflags & item::XNAME_FOLLOWS != 0 => {
+        (_, Some(t)) if iflags.intersects(item::XNAME_FOLLOWS) => {
             s.push_str(&format!(" => {}", escaped(t)))
         }
         _ => {}
@@ -245,11 +246,11 @@ pub fn totals(sent: u64, received: u64, total_size: u64) -> String {
 mod tests {
     use super::*;
 
-    const NEW: u16 = item::IS_NEW | item::LOCAL_CHANGE;
+    const NEW: ItemFlags = item::IS_NEW.union(item::LOCAL_CHANGE);
 
     /// Flags, kind, name, link, sending, and the line stock rsync wrote.
     type Case = (
-        u16,
+        ItemFlags,
         FileKind,
         &'static [u8],
         Option<&'static [u8]>,
@@ -315,7 +316,7 @@ mod tests {
     #[test]
     fn a_name_cannot_forge_a_line() {
         let s = item_text(
-            0,
+            ItemFlags::EMPTY,
             FileKind::File,
             b"x\n2026 [1] >f evil\x1b\xff",
             None,

@@ -2,6 +2,7 @@
 //! `itemize` in `generator.c`): item flags for what differs, and applying
 //! mode, times and ownership beneath the root.
 
+use crate::flist::item::ItemFlags;
 use std::fs::File;
 use std::io::{self, Write};
 
@@ -15,8 +16,8 @@ pub(crate) use crate::flist::item;
 pub(crate) const MUNGE_PREFIX: &[u8] = b"/rsyncd-munged/";
 
 /// The attribute differences between the sender's entry and a local file.
-pub(crate) fn changes(o: &RecvOptions, e: &FileEntry, m: &Meta) -> u16 {
-    let mut f = 0;
+pub(crate) fn changes(o: &RecvOptions, e: &FileEntry, m: &Meta) -> ItemFlags {
+    let mut f = ItemFlags::EMPTY;
     let kind = e.kind();
     let keep_time = o.times
         && match kind {
@@ -173,11 +174,11 @@ pub(crate) fn apply_path<W: Write>(
 
 /// [`changes`] plus `REPORT_SIZE` when the sizes differ: the item flags
 /// of a regular file about to be transferred against `m`.
-pub(crate) fn changes_with_size(o: &RecvOptions, e: &FileEntry, m: &Meta) -> u16 {
+pub(crate) fn changes_with_size(o: &RecvOptions, e: &FileEntry, m: &Meta) -> ItemFlags {
     let size = if m.size != e.size {
         item::REPORT_SIZE
     } else {
-        0
+        ItemFlags::EMPTY
     };
     changes(o, e, m) | size
 }

@@ -261,7 +261,7 @@ pub(crate) fn exact_alt(
             None => {
                 m.is_file()
                     && quick_check(cfg, e, &alt, &m, false)
-                    && attrs::changes(&cfg.opts, e, &m) == 0
+                    && attrs::changes(&cfg.opts, e, &m).is_empty()
             }
         };
         if same {

@@ -5,6 +5,7 @@
 //! desynchronise the stream: the rest of the file's tokens are read and
 //! discarded, the temporary file removed, and the run goes on.
 
+use crate::flist::item::ItemFlags;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::mpsc::Sender;
@@ -42,7 +43,7 @@ struct Ctx<'a, 'c, W: Write> {
     /// `--delay-updates`: finished temporary files and their entries.
     delayed: Vec<(RelPath, usize)>,
     /// The item flags of the file being received, for the log file.
-    iflags: u16,
+    iflags: ItemFlags,
 }
 
 /// Runs the receiver loop to the end of the session.
@@ -73,7 +74,7 @@ pub(crate) fn run<'c, R: Read, W: Write>(
         tx,
         counts: RecvCounts::default(),
         delayed: Vec::new(),
-        iflags: 0,
+        iflags: ItemFlags::EMPTY,
     };
     let max_phase = if protocol >= 29 { 2 } else { 1 };
     let mut phase = 0u32;
@@ -98,7 +99,7 @@ pub(crate) fn run<'c, R: Read, W: Write>(
         let item::ItemHeader {
             iflags, basis_type, ..
         } = item::ItemHeader::read(r, protocol)?;
-        if iflags & item::TRANSFER == 0 {
+        if !iflags.intersects(item::TRANSFER) {
             continue;
         }
         if !list.entries.get(i).is_some_and(|e| e.is_file()) {

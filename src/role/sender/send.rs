@@ -16,7 +16,7 @@ use crate::role::conn::quoted;
 use crate::wire::{get_varint, put_u16, put_varint, put_varlong30, put_vstring};
 use crate::wire::{MsgCode, WireError, NDX_DEL_STATS, NDX_DONE};
 
-use crate::flist::item::{self, ItemHeader};
+use crate::flist::item::{self, ItemFlags, ItemHeader};
 
 /// `FNAMECMP_FNAME`: the basis is the destination file itself.
 const FNAMECMP_FNAME: u8 = 0x80;
@@ -24,7 +24,7 @@ const FNAMECMP_FNAME: u8 = 0x80;
 /// One decoded request.
 struct Request {
     ndx: i32,
-    iflags: u16,
+    iflags: ItemFlags,
     basis_type: Option<u8>,
     xname: Option<Vec<u8>>,
 }
@@ -54,7 +54,7 @@ pub(super) fn send_files<R: Read, W: Write>(
                 req.ndx
             )));
         };
-        if req.iflags & item::TRANSFER == 0 {
+        if !req.iflags.intersects(item::TRANSFER) {
             write_attrs(ctx, &req)?;
             if !ctx.dry_run {
                 ctx.log.item(req.iflags, &item.entry, req.xname.as_deref());
@@ -159,7 +159,7 @@ fn write_attrs<R: Read, W: Write>(ctx: &mut SenderCtx<'_, R, W>, req: &Request) 
         return Ok(());
     }
     let mut out = Vec::new();
-    put_u16(&mut out, req.iflags);
+    put_u16(&mut out, req.iflags.bits());
     if let Some(t) = req.basis_type {
         out.push(t);
     }

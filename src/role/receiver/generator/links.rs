@@ -96,7 +96,7 @@ impl<W: Write> Gen<'_, '_, W> {
         let mut o = self.out.lock()?;
         o.put_ndx(ndx as i32)?;
         let mut b = Vec::new();
-        put_u16(&mut b, iflags);
+        put_u16(&mut b, iflags.bits());
         crate::wire::put_vstring(&mut b, leader).map_err(crate::wire::WireError::from)?;
         o.w.write_all(&b)?;
         Ok(())

@@ -5,6 +5,7 @@
 
 mod links;
 
+use crate::flist::item::ItemFlags;
 use std::io::Write;
 use std::sync::mpsc::Receiver;
 
@@ -146,8 +147,8 @@ impl<W: Write> Gen<'_, '_, W> {
     }
 
     /// Sends an item record without a transfer (`itemize`).
-    fn itemize(&self, ndx: usize, iflags: u16) -> Result<(), RecvError> {
-        if self.protocol < 29 || iflags & item::SIGNIFICANT == 0 {
+    fn itemize(&self, ndx: usize, iflags: ItemFlags) -> Result<(), RecvError> {
+        if self.protocol < 29 || !iflags.intersects(item::SIGNIFICANT) {
             return Ok(());
         }
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
@@ -156,7 +157,7 @@ impl<W: Write> Gen<'_, '_, W> {
         let mut o = self.out.lock()?;
         o.put_ndx(ndx as i32)?;
         let mut b = Vec::with_capacity(2);
-        put_u16(&mut b, iflags);
+        put_u16(&mut b, iflags.bits());
         o.w.write_all(&b)?;
         Ok(())
     }
@@ -189,7 +190,7 @@ impl<W: Write> Gen<'_, '_, W> {
         cur: Option<&Meta>,
     ) -> Result<(), RecvError> {
         let o = &self.cfg.opts;
-        let mut iflags = 0;
+        let mut iflags = ItemFlags::EMPTY;
         let fresh_top = e.name == b"." && self.dest.created;
         let mut create = false;
         match cur {
@@ -270,9 +271,9 @@ impl<W: Write> Gen<'_, '_, W> {
                 let ch = if self.w.may_change(path, self.cfg.overwrite.as_ref()) {
                     attrs::changes(o, e, m)
                 } else {
-                    0
+                    ItemFlags::EMPTY
                 };
-                if !o.dry_run && ch & item::REPORT_TIME != 0 {
+                if !o.dry_run && ch.intersects(item::REPORT_TIME) {
                     attrs::apply_path(self.cfg, self.w, e, path, &self.out, true);
                 }
                 return self.itemize(ndx, ch);
@@ -339,7 +340,7 @@ impl<W: Write> Gen<'_, '_, W> {
         if let (Some(m), false) = (basis_meta, redo) {
             if basis::up_to_date(self.cfg, e, path, m) {
                 let ch = attrs::changes(o, e, m);
-                if !o.dry_run && ch != 0 {
+                if !o.dry_run && !ch.is_empty() {
                     attrs::apply_path(self.cfg, self.w, e, path, &self.out, false);
                 }
                 return self.itemize(ndx, ch);
@@ -361,7 +362,11 @@ impl<W: Write> Gen<'_, '_, W> {
         iflags |= match basis_meta {
             Some(m) => {
                 // With -c a transferred file's checksum differed.
-                let sum = if o.checksum { item::REPORT_CHANGE } else { 0 };
+                let sum = if o.checksum {
+                    item::REPORT_CHANGE
+                } else {
+                    ItemFlags::EMPTY
+                };
                 attrs::changes_with_size(o, e, m) | sum
             }
             None => item::IS_NEW,
@@ -403,14 +408,14 @@ impl<W: Write> Gen<'_, '_, W> {
     fn request(
         &mut self,
         ndx: usize,
-        iflags: u16,
+        iflags: ItemFlags,
         basis: Option<(&RelPath, Option<u8>)>,
         redo: bool,
     ) -> Result<(), RecvError> {
         let p = self.protocol;
         let mut body = Vec::new();
         if p >= 29 {
-            put_u16(&mut body, iflags);
+            put_u16(&mut body, iflags.bits());
             if let Some((_, Some(t))) = basis {
                 body.push(t);
             }
