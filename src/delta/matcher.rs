@@ -1,9 +1,13 @@
 //! The sender's block search: `match.c match_sums` and `hash_search`,
 //! protocols 27–32.
 //!
-//! The file is streamed once through a buffer of 256 KiB plus two blocks.
-//! At each offset the rolling weak sum is probed in the [`BlockIndex`];
-//! strong sums are computed only on a weak hit. As in rsync, a full-length
+//! The file passes once through a buffer of 256 KiB plus two blocks. The
+//! matcher reads nothing itself: a [`Search`] per file takes the bytes from
+//! its caller piece by piece and emits the tokens each buffer decides, so an
+//! asynchronous sender can stop after any buffer and go on later;
+//! [`Matcher::run`] is that loop over a reader. At each offset the rolling
+//! weak sum is probed in the [`BlockIndex`]; strong sums are computed only
+//! on a weak hit. As in rsync, a full-length
 //! block can match wherever a full window remains, the short last block only
 //! at the very end of the file, and the block after the previous match
 //! (`want_i`) is preferred so runs compress well. With `inplace` (the
@@ -21,14 +25,10 @@
 use std::io::{self, Read};
 
 use super::index::{find_strong, BlockIndex};
+use super::search::{Resume, Scan, Search, Stop, READ_CHUNK};
 use super::signature::Signature;
 use super::Token;
 use crate::checksum::{block_sum, Digest, FileHasher, Rolling, StrongKind};
-
-/// Bytes read from the source per refill.
-const READ_CHUNK: usize = 256 * 1024;
-/// Fixed part of the false-alarm hashing budget.
-const FALSE_ALARM_BASE: u64 = 64 << 20;
 
 /// Block search over one signature; reusable for several files.
 pub struct Matcher<'s> {
@@ -79,6 +79,23 @@ impl<'s> Matcher<'s> {
         self.inplace = on;
     }
 
+    /// Start the search of one file of `file_len` bytes; the caller hands
+    /// in its bytes and takes the tokens piece by piece ([`Search`]).
+    pub fn search(&self, file_len: u64) -> Search<'_> {
+        Search::new(self, file_len, READ_CHUNK, None)
+    }
+
+    /// [`Matcher::search`] with another buffer size and false-alarm budget.
+    #[cfg(test)]
+    pub(super) fn search_with(
+        &self,
+        file_len: u64,
+        chunk: usize,
+        budget: Option<u64>,
+    ) -> Search<'_> {
+        Search::new(self, file_len, chunk, budget)
+    }
+
     /// Stream `file_len` bytes from `src`, emitting tokens to `sink`, and
     /// return the whole-file checksum. Fails with `UnexpectedEof` if `src`
     /// ends early; bytes past `file_len` are not read.
@@ -88,70 +105,75 @@ impl<'s> Matcher<'s> {
         file_len: u64,
         sink: &mut impl FnMut(Token<'_>) -> io::Result<()>,
     ) -> io::Result<Digest> {
-        let mut hasher = FileHasher::new(self.kind, self.seed);
-        let mut s = Scan {
-            // A block longer than the file cannot match, so a peer's huge
-            // block length does not make us allocate more than the file.
-            // A small file gets a small buffer: zeroing 256 KiB per file
-            // dominated the cost of sending many small files.
-            buf: vec![
-                0u8;
-                (READ_CHUNK as u64).min(file_len.max(1)) as usize
-                    + 2 * (self.blen as u64).min(file_len).max(1) as usize
-            ],
-            filled: 0,
-            pos: 0,
-            lit: 0,
-            base: 0,
-            read: 0,
-            file_len,
-            budget: file_len.saturating_mul(4).saturating_add(FALSE_ALARM_BASE),
-        };
-        s.fill(src)?;
-        if self.count > 0 && self.blen > 0 {
-            self.search(&mut s, src, &mut hasher, sink)?;
+        let mut search = self.search(file_len);
+        while !search.is_complete() {
+            let n = match src.read(search.space()) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            search.commit(n, sink)?;
         }
-        // Everything after the last match is literal.
-        s.pos = s.filled;
-        s.emit_literal(&mut hasher, sink)?;
-        while s.read < s.file_len {
-            s.filled = 0;
-            s.lit = 0;
-            s.fill(src)?;
-            s.pos = s.filled;
-            s.emit_literal(&mut hasher, sink)?;
-        }
-        Ok(hasher.finish())
+        search.finish()
     }
 
-    fn min_len(&self) -> usize {
-        self.tail.map_or(self.blen, |(_, len, _)| len)
+    /// Whether any block can match (there are blocks, of some length).
+    pub(super) fn has_blocks(&self) -> bool {
+        self.count > 0 && self.blen > 0
     }
 
-    fn search(
+    pub(super) fn block_len(&self) -> usize {
+        self.blen
+    }
+
+    /// The whole-file checksum's kind and seed.
+    pub(super) fn file_sum(&self) -> (StrongKind, i32) {
+        (self.kind, self.seed)
+    }
+
+    fn min_len(&self) -> u64 {
+        self.tail.map_or(self.blen, |(_, len, _)| len) as u64
+    }
+
+    /// Search the buffered part of the file, going on at `at`, until the
+    /// buffer must be refilled or too little of the file is left for a
+    /// block. Emits block matches and the literals before them; the literal
+    /// in progress stays in the buffer (`s.lit..s.pos`).
+    pub(super) fn search_buffer(
         &self,
         s: &mut Scan,
-        src: &mut impl Read,
         hasher: &mut FileHasher,
         sink: &mut impl FnMut(Token<'_>) -> io::Result<()>,
-    ) -> io::Result<()> {
-        let min_len = self.min_len() as u64;
-        let mut want: u32 = 0;
+        mut at: Resume,
+    ) -> io::Result<Stop> {
+        let min_len = self.min_len();
         'window: loop {
-            if s.remaining() < min_len {
-                return Ok(());
-            }
-            if s.filled - s.pos <= self.blen && s.read < s.file_len {
-                s.refill(src, hasher, sink)?;
-            }
-            let k = (self.blen as u64).min(s.remaining()) as usize;
-            let win = s
-                .buf
-                .get(s.pos..s.pos + k)
-                .ok_or(io::ErrorKind::InvalidData)?;
-            let mut roll = Rolling::new(win);
+            let mut roll = match at {
+                Resume::Roll(mut roll) => {
+                    at = Resume::Window;
+                    if let Some(stop) = self.roll_one(s, &mut roll, min_len)? {
+                        return Ok(stop);
+                    }
+                    roll
+                }
+                Resume::Window => {
+                    if s.remaining() < min_len {
+                        return Ok(Stop::Done);
+                    }
+                    if s.filled - s.pos <= self.blen && s.read < s.file_len {
+                        return Ok(Stop::Refill(Resume::Window));
+                    }
+                    let k = (self.blen as u64).min(s.remaining()) as usize;
+                    let win = s
+                        .buf
+                        .get(s.pos..s.pos + k)
+                        .ok_or(io::ErrorKind::InvalidData)?;
+                    Rolling::new(win)
+                }
+            };
             loop {
-                if let Some((i, len)) = self.try_match(s, &roll, want) {
+                if let Some((i, len)) = self.try_match(s, &roll) {
                     s.emit_literal(hasher, sink)?;
                     let block = s
                         .buf
@@ -161,7 +183,7 @@ impl<'s> Matcher<'s> {
                     sink(Token::Block(i, block))?;
                     s.pos += len;
                     s.lit = s.pos;
-                    want = i.wrapping_add(1);
+                    s.want = i.wrapping_add(1);
                     continue 'window;
                 }
                 let k = roll.len() as usize;
@@ -174,24 +196,34 @@ impl<'s> Matcher<'s> {
                         continue;
                     }
                 }
-                if s.base + ((s.pos + k) as u64) < s.file_len {
-                    if s.pos + k >= s.filled {
-                        s.refill(src, hasher, sink)?;
-                    }
-                    let (Some(&out), Some(&inp)) = (s.buf.get(s.pos), s.buf.get(s.pos + k)) else {
-                        return Err(io::ErrorKind::InvalidData.into());
-                    };
-                    roll.roll(out, inp);
-                } else {
-                    let &out = s.buf.get(s.pos).ok_or(io::ErrorKind::InvalidData)?;
-                    roll.rollout(out);
-                }
-                s.pos += 1;
-                if s.remaining() < min_len {
-                    return Ok(());
+                if let Some(stop) = self.roll_one(s, &mut roll, min_len)? {
+                    return Ok(stop);
                 }
             }
         }
+    }
+
+    /// Move the window one byte on: roll the next byte in while the file
+    /// has one, else only roll the first byte out (the window shrinks
+    /// towards the short last block). Stops the search when the next byte
+    /// is not buffered yet or too little of the file is left.
+    #[inline(always)]
+    fn roll_one(&self, s: &mut Scan, roll: &mut Rolling, min_len: u64) -> io::Result<Option<Stop>> {
+        let k = roll.len() as usize;
+        if s.base + ((s.pos + k) as u64) < s.file_len {
+            if s.pos + k >= s.filled {
+                return Ok(Some(Stop::Refill(Resume::Roll(*roll))));
+            }
+            let (Some(&out), Some(&inp)) = (s.buf.get(s.pos), s.buf.get(s.pos + k)) else {
+                return Err(io::ErrorKind::InvalidData.into());
+            };
+            roll.roll(out, inp);
+        } else {
+            let &out = s.buf.get(s.pos).ok_or(io::ErrorKind::InvalidData)?;
+            roll.rollout(out);
+        }
+        s.pos += 1;
+        Ok((s.remaining() < min_len).then_some(Stop::Done))
     }
 
     /// Roll a full window forward from `pos` until a non-empty bucket or
@@ -214,14 +246,14 @@ impl<'s> Matcher<'s> {
 
     /// A matching block at the current window, if any: (index, length).
     #[inline(always)]
-    fn try_match(&self, s: &mut Scan, roll: &Rolling, want: u32) -> Option<(u32, usize)> {
+    fn try_match(&self, s: &mut Scan, roll: &Rolling) -> Option<(u32, usize)> {
         let k = roll.len() as usize;
         let weak = roll.value();
         if k == self.blen {
             if !self.index.maybe(weak) {
                 return None;
             }
-            self.match_full(s, weak, want).map(|i| (i, self.blen))
+            self.match_full(s, weak).map(|i| (i, self.blen))
         } else {
             let (idx, len, tw) = self.tail?;
             if len != k || tw != weak {
@@ -236,7 +268,8 @@ impl<'s> Matcher<'s> {
         }
     }
 
-    fn match_full(&self, s: &mut Scan, weak: u32, want: u32) -> Option<u32> {
+    fn match_full(&self, s: &mut Scan, weak: u32) -> Option<u32> {
+        let want = s.want;
         let blocks = &self.sig.blocks;
         let cands = self.index.with_weak(blocks, weak);
         if cands.is_empty() {
@@ -276,87 +309,5 @@ impl<'s> Matcher<'s> {
         let data = s.buf.get(s.pos..s.pos + len)?;
         let d = block_sum(self.kind, self.seed, self.proper_seed_order, data);
         Some(d.truncated(self.sig.head.s2_len as usize))
-    }
-}
-
-/// The streaming window over the source file.
-struct Scan {
-    buf: Vec<u8>,
-    filled: usize,
-    /// Window start.
-    pos: usize,
-    /// Start of the pending literal.
-    lit: usize,
-    /// File offset of `buf[0]`.
-    base: u64,
-    read: u64,
-    file_len: u64,
-    budget: u64,
-}
-
-impl Scan {
-    #[inline(always)]
-    fn abs_pos(&self) -> u64 {
-        self.base + self.pos as u64
-    }
-
-    #[inline(always)]
-    fn remaining(&self) -> u64 {
-        self.file_len.saturating_sub(self.abs_pos())
-    }
-
-    /// Read until the buffer is full or the file is complete.
-    fn fill(&mut self, src: &mut impl Read) -> io::Result<()> {
-        while self.filled < self.buf.len() && self.read < self.file_len {
-            let want = (self.buf.len() - self.filled) as u64;
-            let want = want.min(self.file_len - self.read) as usize;
-            let dst = self
-                .buf
-                .get_mut(self.filled..self.filled + want)
-                .ok_or(io::ErrorKind::InvalidData)?;
-            let n = match src.read(dst) {
-                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            self.filled += n;
-            self.read += n as u64;
-        }
-        Ok(())
-    }
-
-    /// Send the pending literal `lit..pos`.
-    fn emit_literal(
-        &mut self,
-        hasher: &mut FileHasher,
-        sink: &mut impl FnMut(Token<'_>) -> io::Result<()>,
-    ) -> io::Result<()> {
-        if self.pos > self.lit {
-            let data = self
-                .buf
-                .get(self.lit..self.pos)
-                .ok_or(io::ErrorKind::InvalidData)?;
-            hasher.update(data);
-            sink(Token::Literal(data))?;
-        }
-        self.lit = self.pos;
-        Ok(())
-    }
-
-    /// Flush the pending literal, move the window to the front, read more.
-    fn refill(
-        &mut self,
-        src: &mut impl Read,
-        hasher: &mut FileHasher,
-        sink: &mut impl FnMut(Token<'_>) -> io::Result<()>,
-    ) -> io::Result<()> {
-        self.emit_literal(hasher, sink)?;
-        self.buf.copy_within(self.pos..self.filled, 0);
-        self.filled -= self.pos;
-        self.base += self.pos as u64;
-        self.pos = 0;
-        self.lit = 0;
-        self.fill(src)
     }
 }

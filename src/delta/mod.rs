@@ -5,7 +5,8 @@
 //!   (`sender.c receive_sums`).
 //! - [`matcher`]: the sender's search for basis blocks in its file
 //!   (`match.c match_sums`, `hash_search`), emitting literal runs and block
-//!   matches and the whole-file checksum in one pass.
+//!   matches and the whole-file checksum in one pass; [`Search`] is that
+//!   pass for one file, fed its bytes piece by piece.
 //! - [`apply`]: the receiver's reconstruction from a basis and tokens
 //!   (`receiver.c receive_data`).
 //!
@@ -15,6 +16,11 @@
 pub mod apply;
 mod index;
 pub mod matcher;
+#[cfg(test)]
+mod matcher_oracle;
+mod search;
+#[cfg(test)]
+mod search_tests;
 pub mod signature;
 
 #[cfg(test)]
@@ -22,6 +28,7 @@ mod tests;
 
 pub use apply::{Applier, ApplyError};
 pub use matcher::Matcher;
+pub use search::Search;
 pub use signature::{generate_signature, BlockSum, Signature};
 
 /// One step of a delta, as the sender produces it.
