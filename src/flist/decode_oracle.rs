@@ -7,7 +7,7 @@ use std::io::Read;
 use super::super::decode_ids::IdNameList;
 use super::super::entry::{EntryFlags, FileEntry, FileKind, FlistOptions};
 use super::super::xmit;
-use super::{FlistError, FlistLimits};
+use super::{check_name, FlistError, FlistLimits};
 use crate::wire::{
     get_i32, get_longint, get_u8, get_varint, get_varlong, get_varlong30, WireError,
 };
@@ -339,35 +339,6 @@ fn dir_flags(p: u32, x: u32, kind: FileKind) -> EntryFlags {
             implied_dir: false,
         }
     }
-}
-
-/// A received name must be relative and clean: no empty, `.` (except the
-/// whole name) or `..` components, no NUL, no leading `/`.
-fn check_name(name: &[u8]) -> Result<(), FlistError> {
-    let bad = |why: &str| {
-        Err(invalid(format!(
-            "ABORTING due to unsafe pathname from sender ({why}): {}",
-            String::from_utf8_lossy(name)
-        )))
-    };
-    if name.is_empty() {
-        return bad("empty");
-    }
-    if name.contains(&0) {
-        return bad("NUL byte");
-    }
-    if name == b"." {
-        return Ok(());
-    }
-    if name.starts_with(b"/") {
-        return bad("absolute");
-    }
-    for c in name.split(|&b| b == b'/') {
-        if c.is_empty() || c == b"." || c == b".." {
-            return bad("bad component");
-        }
-    }
-    Ok(())
 }
 
 /// Reads the uid and gid name lists that follow the file list

@@ -75,11 +75,6 @@ impl<'a> ItemLog<'a> {
         }
     }
 
-    /// Whether a log file is open.
-    pub fn is_on(&self) -> bool {
-        self.sink.is_some()
-    }
-
     /// A line of its own (`receiving file list`, the totals).
     pub fn line(&self, text: &str) {
         if let Some(s) = self.sink {

@@ -92,11 +92,8 @@ impl<'a, 'c> Deleter<'a, 'c> {
         if !(e.is_dir() && e.flags.content_dir) {
             return Ok(());
         }
-        let keep = self
-            .children
-            .get(e.name.as_slice())
-            .cloned()
-            .unwrap_or_default();
+        // Each directory is visited once: its set of names is handed over.
+        let keep = self.children.remove(e.name.as_slice()).unwrap_or_default();
         self.delete_in_dir(&e.name, &keep, out)
     }
 
