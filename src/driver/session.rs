@@ -13,8 +13,9 @@ use crate::policy::{Grant, ReceivePermit, SendPermit};
 use crate::proto::{self, CompatFlags, HandshakeRequest};
 use crate::role::receiver::{self, DeleteWhen, ReceiverConfig, RecvOptions};
 use crate::role::sender::{self, SenderConfig, WalkOptions};
-use crate::role::Conn;
+use crate::role::{Conn, Link, Machine, Outcome};
 use crate::wire::MsgCode;
+use std::time::{Duration, Instant};
 
 use super::deadline::{IdleClock, DEFAULT_IDLE_TIMEOUT};
 use super::transfer_log::LogFile;
@@ -95,6 +96,42 @@ fn run_session<R: Read, W: Write + Send + 'static>(
         Grant::Send(permit) => run_sender(&root, &permit, &log, r, w, clock),
         Grant::Receive(permit) => run_receiver(&root, &permit, &log, r, w, clock),
     }
+}
+
+/// Runs a role, an `async fn` over a [`Link`], on the streams the
+/// handshake used: a bridge while the request and the handshake are
+/// still read outside the machine. The link counts the bytes moved so
+/// far, frames its output, splits its input from protocol 30 on and
+/// keeps the session's idle limit; the streams keep their own deadlines.
+#[allow(dead_code)] // the roles move onto it one by one
+fn run_on_streams<'a, R: Read, W: Write, F>(
+    conn: Conn<R, W>,
+    o: &Options,
+    role: impl FnOnce(Link) -> F,
+) -> Outcome
+where
+    F: std::future::Future<Output = Outcome> + 'a,
+{
+    let p = conn.protocol;
+    let counts = (conn.r.bytes_read(), conn.w.bytes_written());
+    let Ok((held, mut r, mut w)) = conn.into_raw() else {
+        return Outcome {
+            code: crate::error::code::STREAM_IO,
+            ..Outcome::default()
+        };
+    };
+    let secs = o
+        .timeout
+        .filter(|&t| t > 0)
+        .map_or(DEFAULT_IDLE_TIMEOUT, u64::from);
+    let mut machine = Machine::new(Instant::now(), |link| {
+        link.add_counts(counts.0, counts.1);
+        link.set_multiplexed_out(true);
+        link.set_multiplexed_in(p >= 30);
+        link.set_idle_limit(Duration::from_secs(secs));
+        role(link)
+    });
+    super::pump::run_streams(&mut machine, held, &mut r, &mut w)
 }
 
 fn handshake_request(o: &Options) -> HandshakeRequest {

@@ -38,6 +38,20 @@ impl<R: Read, W: Write> Conn<R, W> {
         }
     }
 
+    /// Takes the connection apart between two frames: the bytes read
+    /// ahead but not used, and the raw streams, with every byte written
+    /// so far flushed.
+    pub fn into_raw(self) -> io::Result<(Vec<u8>, R, W)> {
+        let r = self.r.into_inner();
+        let held = r.buffer().to_vec();
+        let w = self
+            .w
+            .into_inner()?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        Ok((held, r.into_inner(), w))
+    }
+
     /// Sets the protocol once the handshake has chosen it.
     pub fn set_protocol(&mut self, protocol: u32) {
         self.protocol = protocol;

@@ -24,7 +24,7 @@ use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::rc::Rc;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::flist::FlistError;
 use crate::wire::{
@@ -83,6 +83,8 @@ struct State {
     bytes_in: u64,
     bytes_out: u64,
     idle_limit: Option<Duration>,
+    /// The time the machine last passed in.
+    now: Option<Instant>,
     /// Our role's name in error lines: `sender`, `receiver`, `generator`.
     who: &'static str,
 }
@@ -139,6 +141,19 @@ impl Link {
     pub fn wants_input(&self) -> bool {
         let s = self.0.borrow();
         !s.eof && s.data.len() - s.pos + s.raw.len() < INBOX_MAX
+    }
+
+    /// Counts bytes that moved before the link took over the connection
+    /// (a handshake run outside it), so the totals cover the session.
+    pub fn add_counts(&self, bytes_in: u64, bytes_out: u64) {
+        let mut s = self.0.borrow_mut();
+        s.bytes_in += bytes_in;
+        s.bytes_out += bytes_out;
+    }
+
+    /// Tells the role the time (the machine does, at every event).
+    pub fn set_now(&self, now: Instant) {
+        self.0.borrow_mut().now = Some(now);
     }
 
     /// The idle limit the role asked for, if any.
@@ -213,6 +228,11 @@ impl Link {
     pub fn unread(&self) -> usize {
         let s = self.0.borrow();
         s.data.len() - s.pos
+    }
+
+    /// The time of the event being handled: the role's only clock.
+    pub fn now(&self) -> Option<Instant> {
+        self.0.borrow().now
     }
 
     /// Waits until the outbox is below its watermark.

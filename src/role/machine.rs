@@ -67,6 +67,7 @@ impl<'a> Machine<'a> {
         F: Future<Output = Outcome> + 'a,
     {
         let link = Link::new();
+        link.set_now(now);
         let task: Task<'a> = Box::pin(session(link.clone()));
         let mut m = Machine {
             link,
@@ -201,6 +202,7 @@ impl<'a> Machine<'a> {
         let Some(task) = self.task.as_mut() else {
             return;
         };
+        self.link.set_now(now);
         let mut cx = Context::from_waker(Waker::noop());
         if let Poll::Ready(outcome) = task.as_mut().poll(&mut cx) {
             self.task = None;

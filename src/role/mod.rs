@@ -9,6 +9,7 @@ pub mod conn;
 pub mod link;
 pub mod log_file;
 pub mod machine;
+pub mod reads;
 pub mod receiver;
 pub mod sender;
 pub mod text;

@@ -86,6 +86,16 @@ impl<E: From<CodecError>> From<CodecError> for Fail<E> {
     }
 }
 
+impl<E> Fail<E> {
+    /// The same failure with the error mapped by `f`.
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Fail<F> {
+        match self {
+            Fail::Incomplete { needed } => Fail::Incomplete { needed },
+            Fail::Invalid(e) => Fail::Invalid(f(e)),
+        }
+    }
+}
+
 impl Fail {
     /// The same failure with the error converted into a richer one.
     pub fn lift<E: From<CodecError>>(self) -> Fail<E> {

@@ -126,6 +126,11 @@ impl<R: Read> MuxReader<R> {
         self.bytes_read
     }
 
+    /// Gives back the underlying reader; only between frames.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
     fn raw_exact(&mut self, buf: &mut [u8], what: &'static str) -> Result<(), WireError> {
         self.inner
             .read_exact(buf)
@@ -410,6 +415,12 @@ impl<W: Write> MuxWriter<W> {
         self.buf = buf;
         self.buf.clear();
         Ok(())
+    }
+
+    /// Flushes the data buffered so far and gives back the writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.flush_data()?;
+        Ok(self.inner)
     }
 
     /// Gives back the underlying writer.
