@@ -103,7 +103,6 @@ fn run_session<R: Read, W: Write + Send + 'static>(
 /// still read outside the machine. The link counts the bytes moved so
 /// far, frames its output, splits its input from protocol 30 on and
 /// keeps the session's idle limit; the streams keep their own deadlines.
-#[allow(dead_code)] // the roles move onto it one by one
 fn run_on_streams<'a, R: Read, W: Write, F>(
     conn: Conn<R, W>,
     o: &Options,
@@ -126,6 +125,7 @@ where
         .map_or(DEFAULT_IDLE_TIMEOUT, u64::from);
     let mut machine = Machine::new(Instant::now(), |link| {
         link.add_counts(counts.0, counts.1);
+        link.set_clock(Instant::now);
         link.set_multiplexed_out(true);
         link.set_multiplexed_in(p >= 30);
         link.set_idle_limit(Duration::from_secs(secs));
@@ -163,40 +163,45 @@ fn run_sender<R: Read, W: Write>(
         Err(code) => return (code, Transfer::default()),
     };
     let items = ItemLog::new(log.sink(), true, permit.options().times, hs.protocol);
-    let result = sender_session(root, permit, &hs, items, &mut conn);
-    let mut t = Transfer {
-        bytes_in: conn.r.bytes_read(),
-        bytes_out: conn.w.bytes_written(),
-        ..Transfer::default()
-    };
-    match result {
-        Ok(stats) => {
-            t.files_sent = stats.files_sent;
-            (crate::error::finished(stats.io_error), t)
+    let outcome = run_on_streams(conn, permit.options(), |link| async move {
+        let result = sender_session(&link, root, permit, &hs, items).await;
+        let mut t = Transfer::default();
+        let code = match result {
+            Ok(stats) => {
+                t.files_sent = stats.files_sent;
+                crate::error::finished(stats.io_error)
+            }
+            Err(e) => {
+                let code = e.exit_code();
+                link.fail(&e.to_string(), code);
+                code
+            }
+        };
+        t.bytes_in = link.bytes_in();
+        t.bytes_out = link.bytes_out();
+        Outcome {
+            code,
+            transfer: t,
+            ..Outcome::default()
         }
-        Err(e) => {
-            // After a deadline the client hears why (if it still reads);
-            // the write cannot wait, the clock has tripped.
-            let e = match clock.expired() {
-                Some(why) => Error::Timeout(why),
-                None => e,
-            };
-            let (msg, code) = (e.to_string(), e.exit_code());
-            let _ = conn.error(&msg);
-            let _ = conn.w.send_msg_int(MsgCode::ErrorExit, code);
-            let _ = conn.flush();
-            (code, t)
-        }
+    });
+    if clock.expired().is_some() {
+        // After a deadline the client hears why (if it still reads); the
+        // write cannot wait, the clock has tripped.
+        let why = clock.expired().unwrap_or_default();
+        return (Error::Timeout(why).exit_code(), outcome.transfer);
     }
+    (outcome.code, outcome.transfer)
 }
 
-fn sender_session<R: Read, W: Write>(
+async fn sender_session(
+    link: &Link,
     root: &Root,
     permit: &SendPermit,
     hs: &proto::Negotiated,
     log: ItemLog<'_>,
-    conn: &mut Conn<R, W>,
 ) -> Result<sender::SendStats, Error> {
+    link.set_who("sender");
     let o = permit.options();
     let p = hs.protocol;
     let resolve = |name: &Option<String>| match name {
@@ -206,8 +211,8 @@ fn sender_session<R: Read, W: Write>(
     let unsupported = || Error::Unsupported("unsupported checksum choice".into());
     let xfer_kind = resolve(&hs.xfer_checksum).ok_or_else(unsupported)?;
     let file_kind = resolve(&hs.file_checksum).ok_or_else(unsupported)?;
-    let rules = crate::filter::recv_filter_list(&mut conn.r, p)?;
-    super::warn_skipped_rules(conn, rules.skipped_rules())?;
+    let rules = crate::role::reads::filter_list(link, p).await?;
+    crate::role::reads::warn_skipped_rules(link, rules.skipped_rules());
     let mut filter = SenderFilter(crate::filter::FilterStack::new(rules));
     let mut tokens = crate::token::TokenEncoder::new(hs.compression, o.compress_level)
         .map_err(|e| Error::Unsupported(e.to_string()))?;
@@ -236,7 +241,7 @@ fn sender_session<R: Read, W: Write>(
         tokens,
         log,
     };
-    Ok(sender::run(conn, cfg, &mut filter)?)
+    Ok(sender::run(link, p, cfg, &mut filter).await?)
 }
 
 fn walk_options(o: &Options) -> WalkOptions {

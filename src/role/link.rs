@@ -63,8 +63,10 @@ pub struct Link(Rc<RefCell<State>>);
 
 #[derive(Default)]
 struct State {
-    /// Received bytes not yet split into data and messages.
+    /// Received bytes not yet split into data and messages, from
+    /// `raw_pos`.
     raw: Vec<u8>,
+    raw_pos: usize,
     deframer: Deframer,
     /// Received data; `pos` bytes of it are used.
     data: Vec<u8>,
@@ -85,6 +87,9 @@ struct State {
     idle_limit: Option<Duration>,
     /// The time the machine last passed in.
     now: Option<Instant>,
+    /// The driver's clock, for a role that measures how long a step of
+    /// its own took (rsync's file-list times); `now` without one.
+    clock: Option<fn() -> Instant>,
     /// Our role's name in error lines: `sender`, `receiver`, `generator`.
     who: &'static str,
 }
@@ -101,11 +106,10 @@ impl Link {
     /// returns how many it took.
     pub fn push_input(&self, bytes: &[u8]) -> usize {
         let mut s = self.0.borrow_mut();
-        let unread = s.data.len() - s.pos + s.raw.len();
+        let unread = s.unread_total();
         let n = bytes.len().min(INBOX_MAX.saturating_sub(unread));
         s.raw.extend_from_slice(bytes.get(..n).unwrap_or_default());
         s.bytes_in += n as u64;
-        s.deframe();
         n
     }
 
@@ -140,7 +144,7 @@ impl Link {
     /// Whether the inbox has room for more input.
     pub fn wants_input(&self) -> bool {
         let s = self.0.borrow();
-        !s.eof && s.data.len() - s.pos + s.raw.len() < INBOX_MAX
+        !s.eof && s.unread_total() < INBOX_MAX
     }
 
     /// Counts bytes that moved before the link took over the connection
@@ -182,26 +186,29 @@ impl Link {
         decode: &mut impl FnMut(&mut Reader<'_>) -> Step<T, E>,
     ) -> Poll<Result<T, E::Out>> {
         let mut s = self.0.borrow_mut();
-        let mut r = Reader::new(s.data.get(s.pos..).unwrap_or_default());
-        match decode(&mut r) {
-            Ok(v) => {
-                s.pos += r.used();
-                s.compact();
-                Poll::Ready(Ok(v))
-            }
-            Err(Fail::Invalid(e)) => Poll::Ready(Err(e.into())),
-            Err(Fail::Incomplete { .. }) => {
-                if let Some(code) = s.peer_exit {
-                    Poll::Ready(Err(WireError::PeerExit(code).into()))
-                } else if let Some(e) = s.broken {
-                    Poll::Ready(Err(WireError::from(e).into()))
-                } else if s.eof {
-                    Poll::Ready(Err(WireError::Truncated(what).into()))
-                } else {
-                    s.frame_pending();
-                    Poll::Pending
+        loop {
+            let mut r = Reader::new(s.data.get(s.pos..).unwrap_or_default());
+            match decode(&mut r) {
+                Ok(v) => {
+                    s.pos += r.used();
+                    s.compact();
+                    return Poll::Ready(Ok(v));
                 }
+                Err(Fail::Invalid(e)) => return Poll::Ready(Err(e.into())),
+                // One more frame, and the decoder tries again.
+                Err(Fail::Incomplete { .. }) if s.deframe_one() => {}
+                Err(Fail::Incomplete { .. }) => break,
             }
+        }
+        if let Some(code) = s.peer_exit {
+            Poll::Ready(Err(WireError::PeerExit(code).into()))
+        } else if let Some(e) = s.broken {
+            Poll::Ready(Err(WireError::from(e).into()))
+        } else if s.eof {
+            Poll::Ready(Err(WireError::Truncated(what).into()))
+        } else {
+            s.frame_pending();
+            Poll::Pending
         }
     }
 
@@ -209,18 +216,22 @@ impl Link {
     /// `None` if it is incomplete.
     pub fn try_decode<T, E: ReadError>(
         &self,
-        decode: impl FnOnce(&mut Reader<'_>) -> Step<T, E>,
+        decode: impl FnMut(&mut Reader<'_>) -> Step<T, E>,
     ) -> Result<Option<T>, E::Out> {
+        let mut decode = decode;
         let mut s = self.0.borrow_mut();
-        let mut r = Reader::new(s.data.get(s.pos..).unwrap_or_default());
-        match decode(&mut r) {
-            Ok(v) => {
-                s.pos += r.used();
-                s.compact();
-                Ok(Some(v))
+        loop {
+            let mut r = Reader::new(s.data.get(s.pos..).unwrap_or_default());
+            match decode(&mut r) {
+                Ok(v) => {
+                    s.pos += r.used();
+                    s.compact();
+                    return Ok(Some(v));
+                }
+                Err(Fail::Invalid(e)) => return Err(e.into()),
+                Err(Fail::Incomplete { .. }) if s.deframe_one() => {}
+                Err(Fail::Incomplete { .. }) => return Ok(None),
             }
-            Err(Fail::Invalid(e)) => Err(e.into()),
-            Err(Fail::Incomplete { .. }) => Ok(None),
         }
     }
 
@@ -230,9 +241,16 @@ impl Link {
         s.data.len() - s.pos
     }
 
-    /// The time of the event being handled: the role's only clock.
+    /// The time: the driver's clock if it gave one, else the time of the
+    /// event being handled.
     pub fn now(&self) -> Option<Instant> {
-        self.0.borrow().now
+        let s = self.0.borrow();
+        s.clock.map(|c| c()).or(s.now)
+    }
+
+    /// Gives the role the driver's clock (tests give none, or a fake).
+    pub fn set_clock(&self, clock: fn() -> Instant) {
+        self.0.borrow_mut().clock = Some(clock);
     }
 
     /// Waits until the outbox is below its watermark.
@@ -301,7 +319,6 @@ impl Link {
     pub fn set_multiplexed_in(&self, on: bool) {
         let mut s = self.0.borrow_mut();
         s.deframer.set_multiplexed(on);
-        s.deframe();
     }
 
     /// Sets the session's idle limit (the client's `--timeout`, or ours).
@@ -376,35 +393,52 @@ impl Link {
 }
 
 impl State {
-    /// Splits the raw input into data and messages.
-    fn deframe(&mut self) {
-        let mut used = 0;
-        while self.broken.is_none() {
-            let rest = self.raw.get(used..).unwrap_or_default();
-            if rest.is_empty() {
-                break;
-            }
-            match self.deframer.next(rest) {
-                Ok(Decoded::Complete { value, consumed }) => {
-                    match value {
-                        Frame::Data(d) => self.data.extend_from_slice(d),
-                        Frame::Message(PeerMessage::Exit(code)) => {
-                            self.peer_exit.get_or_insert(code);
-                        }
-                        Frame::Message(m) => {
-                            if self.messages.len() >= MAX_MESSAGES {
-                                self.messages.pop_front();
-                            }
-                            self.messages.push_back(m);
-                        }
-                    }
-                    used += consumed;
-                }
-                Ok(Decoded::Incomplete { .. }) => break,
-                Err(e) => self.broken = Some(e),
-            }
+    /// Splits one frame (or, unmultiplexed, all of it) off the raw input
+    /// into data or a message; `false` when no whole frame is there.
+    /// Input is split only as reads need it, as rsync's `read_a_msg`
+    /// does: the mode can change between two frames (raw `--files-from`
+    /// names follow the framed filter list at protocol 30).
+    fn deframe_one(&mut self) -> bool {
+        let raw = self.raw.get(self.raw_pos..).unwrap_or_default();
+        if self.broken.is_some() || raw.is_empty() {
+            return false;
         }
-        self.raw.drain(..used);
+        let used = match self.deframer.next(raw) {
+            Ok(Decoded::Complete { value, consumed }) => {
+                match value {
+                    Frame::Data(d) => self.data.extend_from_slice(d),
+                    Frame::Message(PeerMessage::Exit(code)) => {
+                        self.peer_exit.get_or_insert(code);
+                    }
+                    Frame::Message(m) => {
+                        if self.messages.len() >= MAX_MESSAGES {
+                            self.messages.pop_front();
+                        }
+                        self.messages.push_back(m);
+                    }
+                }
+                consumed
+            }
+            Ok(Decoded::Incomplete { .. }) => return false,
+            Err(e) => {
+                self.broken = Some(e);
+                return false;
+            }
+        };
+        self.raw_pos += used;
+        if self.raw_pos == self.raw.len() {
+            self.raw.clear();
+            self.raw_pos = 0;
+        } else if self.raw_pos > DATA_CHUNK && self.raw_pos * 2 > self.raw.len() {
+            self.raw.drain(..self.raw_pos);
+            self.raw_pos = 0;
+        }
+        true
+    }
+
+    /// Input received and not yet used, framed or not.
+    fn unread_total(&self) -> usize {
+        self.data.len() - self.pos + self.raw.len() - self.raw_pos
     }
 
     /// Drops used input once it is most of the buffer.

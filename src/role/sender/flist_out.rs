@@ -2,15 +2,15 @@
 //! names, the walk, sorting, hard-link groups, `-c` sums, the encoding,
 //! the id lists and the error word (`send_file_list` in `flist.c`).
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use super::walk::{Item, Walk, WalkNote, Walker};
 use super::{SendError, SenderConfig};
 use crate::checksum::{FileHasher, StrongKind};
 use crate::error::IoErrors;
 use crate::flist::{f_name_cmp, FlistEncoder, IdNames};
-use crate::role::conn::Conn;
-use crate::wire::{get_u8, put_i32, MsgCode};
+use crate::role::Link;
+use crate::wire::{put_i32, Fail, MsgCode, Reader, Step};
 
 /// Most names accepted from a `--files-from` list.
 const MAX_FILES_FROM: usize = 1_000_000;
@@ -26,15 +26,16 @@ pub(super) struct Listed {
 
 /// The source arguments: the client's paths, or with `--files-from` the
 /// listed names, each below the first path.
-pub(super) fn source_names<R: Read, W: Write>(
-    conn: &mut Conn<R, W>,
+pub(super) async fn source_names(
+    link: &Link,
+    protocol: u32,
     cfg: &SenderConfig<'_>,
 ) -> Result<Vec<Vec<u8>>, SendError> {
     let Some(ff) = &cfg.files_from else {
         return Ok(super::glob::expand_sources(cfg.root, &cfg.paths));
     };
     let names = match ff {
-        None => read_names_from_conn(conn)?,
+        None => read_names_from_link(link, protocol).await?,
         Some(path) => read_names_from_file(cfg, path)?,
     };
     let base = cfg.paths.first().cloned().unwrap_or_else(|| b".".to_vec());
@@ -64,40 +65,52 @@ fn under_base(base: &[u8], name: &[u8]) -> Vec<u8> {
 
 /// Names sent by the client, NUL-terminated, ended by an empty name.
 /// Before protocol 31 they travel outside the multiplexing.
-fn read_names_from_conn<R: Read, W: Write>(
-    conn: &mut Conn<R, W>,
-) -> Result<Vec<Vec<u8>>, SendError> {
-    let raw = conn.protocol < 31;
+async fn read_names_from_link(link: &Link, protocol: u32) -> Result<Vec<Vec<u8>>, SendError> {
+    let raw = protocol < 31;
     if raw {
-        conn.r.set_multiplexed(false);
+        link.set_multiplexed_in(false);
     }
     let mut names = Vec::new();
-    let mut cur = Vec::new();
     loop {
-        let b = get_u8(&mut conn.r, "the files-from list")?;
-        if b == 0 {
-            if cur.is_empty() {
-                break;
-            }
-            if names.len() >= MAX_FILES_FROM {
-                return Err(SendError::Refused(format!(
-                    "--files-from list has more than {MAX_FILES_FROM} names"
-                )));
-            }
-            names.push(std::mem::take(&mut cur));
-        } else if cur.len() < MAX_NAME {
-            cur.push(b);
-        } else {
-            return Err(SendError::Refused(
-                "over-long name in --files-from list".into(),
-            ));
-        }
+        let name = link
+            .read("the files-from list", |r| one_name(r, names.len()))
+            .await
+            .map_err(|e| match e {
+                crate::wire::WireError::TooLong(w) => SendError::Refused(w.to_string()),
+                e => SendError::Wire(e),
+            })?;
+        let Some(name) = name else {
+            break;
+        };
+        names.push(name);
     }
-    if raw && conn.protocol >= 30 {
-        conn.r.set_multiplexed(true);
+    if raw && protocol >= 30 {
+        link.set_multiplexed_in(true);
     }
     Ok(names)
 }
+
+/// One NUL-terminated name; `None` for the empty name that ends the list.
+fn one_name(r: &mut Reader<'_>, have: usize) -> Step<Option<Vec<u8>>> {
+    let rest = r.rest();
+    let Some(end) = rest.iter().take(MAX_NAME + 1).position(|&b| b == 0) else {
+        if rest.len() > MAX_NAME {
+            return Err(crate::wire::CodecError::TooLong(TOO_LONG).into());
+        }
+        return Err(Fail::Incomplete { needed: 1 });
+    };
+    let name = r.take(end + 1)?.get(..end).unwrap_or_default();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if have >= MAX_FILES_FROM {
+        return Err(crate::wire::CodecError::TooLong(TOO_MANY).into());
+    }
+    Ok(Some(name.to_vec()))
+}
+
+const TOO_LONG: &str = "over-long name in --files-from list";
+const TOO_MANY: &str = "--files-from list has more than 1000000 names";
 
 /// Names from a file beneath the root: lines (or NUL-separated with
 /// `--from0`), blank lines and `#`/`;` comments skipped.
@@ -139,12 +152,12 @@ pub(super) fn walk_sources(
 }
 
 /// Sorts, encodes and sends the list; reports the walk's problems.
-pub(super) fn send_list<R: Read, W: Write>(
-    conn: &mut Conn<R, W>,
+pub(super) async fn send_list(
+    link: &Link,
+    p: u32,
     cfg: &SenderConfig<'_>,
     walk: Walk,
 ) -> Result<Listed, SendError> {
-    let p = conn.protocol;
     let mut items = walk.items;
     items.sort_by(|a, b| f_name_cmp(&a.entry, &b.entry, p));
     items.dedup_by(|b, a| a.entry.name == b.entry.name && a.entry.is_dir() == b.entry.is_dir());
@@ -152,12 +165,12 @@ pub(super) fn send_list<R: Read, W: Write>(
     let mut io_error = walk.io_error;
     for note in walk.notes {
         match note {
-            WalkNote::Error(what, e) => conn.rsyserr(&what, &e)?,
-            WalkNote::Info(line) => conn.info(&line)?,
+            WalkNote::Error(what, e) => link.rsyserr(&what, &e),
+            WalkNote::Info(line) => link.info(&line),
         }
     }
     if walk.overflow {
-        conn.error("file list too long for this server")?;
+        link.error("file list too long for this server");
         io_error.insert(IoErrors::GENERAL);
     }
     if cfg.flist.checksum_len.is_some() {
@@ -177,8 +190,9 @@ pub(super) fn send_list<R: Read, W: Write>(
             total_size += it.entry.size;
         }
         if out.len() >= 32 * 1024 {
-            conn.w.write_all(&out)?;
+            link.write(&out);
             out.clear();
+            link.room().await;
         }
     }
     let report = if !io_error.is_empty() && !cfg.ignore_errors && cfg.flist.safe_flist {
@@ -209,11 +223,11 @@ pub(super) fn send_list<R: Read, W: Write>(
             },
         );
     }
-    conn.w.write_all(&out)?;
+    link.write(&out);
     if p >= 30 && !cfg.flist.safe_flist && !io_error.is_empty() && !cfg.ignore_errors {
-        conn.w.send_msg_int(MsgCode::IoError, io_error.bits())?;
+        link.msg_int(MsgCode::IoError, io_error.bits());
     }
-    conn.flush()?;
+    link.flush();
     Ok(Listed {
         items,
         io_error,

@@ -17,16 +17,15 @@ mod walk;
 
 pub use walk::{Exclude, NoFilter, WalkOptions};
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::time::Instant;
 
 use crate::checksum::StrongKind;
 use crate::error::IoErrors;
 use crate::fs::Root;
-use crate::role::conn::Conn;
+use crate::role::Link;
 use crate::token::TokenEncoder;
-use crate::wire::WireError;
-
+use crate::wire::{NdxDecoder, NdxEncoder, WireError};
 /// Why a sender session ended early.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -93,8 +92,11 @@ pub struct SenderConfig<'a> {
 }
 
 /// State shared by the sender's stages.
-pub(crate) struct SenderCtx<'a, R: Read, W: Write> {
-    pub(crate) conn: &'a mut Conn<R, W>,
+pub(crate) struct SenderCtx<'a> {
+    pub(crate) link: &'a Link,
+    pub(crate) protocol: u32,
+    pub(crate) ndx_in: NdxDecoder,
+    pub(crate) ndx_out: NdxEncoder,
     pub(crate) root: &'a Root,
     pub(crate) xfer_kind: StrongKind,
     pub(crate) seed: i32,
@@ -107,30 +109,52 @@ pub(crate) struct SenderCtx<'a, R: Read, W: Write> {
     pub(crate) log: crate::role::log_file::ItemLog<'a>,
 }
 
-/// Runs a whole sender session after the handshake, with the client's
-/// filter rules already parsed into `filter`.
-pub fn run<R: Read, W: Write>(
-    conn: &mut Conn<R, W>,
+impl SenderCtx<'_> {
+    /// Writes a file index.
+    pub(crate) fn write_ndx(&mut self, ndx: i32) {
+        let mut b = Vec::with_capacity(6);
+        self.ndx_out.put(&mut b, ndx);
+        self.link.write(&b);
+    }
+}
+
+/// Milliseconds from `start` to the link's time now, at least 1.
+fn ms_since(link: &Link, start: Option<Instant>) -> u64 {
+    match (start, link.now()) {
+        (Some(a), Some(b)) => (b.saturating_duration_since(a).as_millis() as u64).max(1),
+        _ => 1,
+    }
+}
+
+/// Runs a whole sender session after the handshake and the client's
+/// filter rules (parsed into `filter`), at `protocol`.
+pub async fn run(
+    link: &Link,
+    protocol: u32,
     cfg: SenderConfig<'_>,
     filter: &mut dyn Exclude,
 ) -> Result<SendStats, SendError> {
-    conn.who = "sender";
+    link.set_who("sender");
     cfg.log.line("building file list");
-    let start = Instant::now();
-    let names = flist_out::source_names(conn, &cfg)?;
+    let start = link.now();
+    let names = flist_out::source_names(link, protocol, &cfg).await?;
     let skipped = filter.skipped_rules();
     let walk = flist_out::walk_sources(&cfg, &names, filter);
     // The rules from the wire were counted when they arrived; these are
     // the ones the walk dropped.
     let skipped = filter.skipped_rules().saturating_sub(skipped);
     if skipped > 0 {
-        conn.warning(&crate::role::text::skipped_rules("sender", skipped))?;
+        link.warning(&crate::role::text::skipped_rules("sender", skipped));
     }
-    let built = start.elapsed();
-    let listed = flist_out::send_list(conn, &cfg, walk)?;
-    let xfer = start.elapsed().saturating_sub(built);
+    let built = ms_since(link, start);
+    let sent_at = link.now();
+    let listed = flist_out::send_list(link, protocol, &cfg, walk).await?;
+    let xfer = ms_since(link, sent_at);
     let mut ctx = SenderCtx {
-        conn,
+        link,
+        protocol,
+        ndx_in: NdxDecoder::new(protocol),
+        ndx_out: NdxEncoder::new(protocol),
         root: cfg.root,
         xfer_kind: cfg.xfer_kind,
         seed: cfg.seed,
@@ -145,16 +169,12 @@ pub fn run<R: Read, W: Write>(
             ..SendStats::default()
         },
     };
-    if listed.items.is_empty() {
-        ctx.conn.flush()?;
-        ctx.stats.io_error = ctx.io_error;
-        return Ok(ctx.stats);
+    if !listed.items.is_empty() {
+        send::send_files(&mut ctx, &listed.items).await?;
+        send::send_stats(&mut ctx, listed.total_size, built, xfer);
+        send::final_goodbye(&mut ctx).await?;
     }
-    send::send_files(&mut ctx, &listed.items)?;
-    let ms = |d: std::time::Duration| (d.as_millis() as u64).max(1);
-    send::send_stats(&mut ctx, listed.total_size, ms(built), ms(xfer))?;
-    send::final_goodbye(&mut ctx)?;
-    ctx.conn.flush()?;
+    link.flush();
     ctx.stats.io_error = ctx.io_error;
     Ok(ctx.stats)
 }

@@ -1,25 +1,31 @@
 //! The sender's request loop (`send_files` in `sender.c`,
 //! `read_ndx_and_attrs` in `rsync.c`) and the end of the run
-//! (`handle_stats` and `read_final_goodbye` in `main.c`).
+//! (`handle_stats` and `read_final_goodbye` in `main.c`), protocols 27 to
+//! 32, over a [`Link`](crate::role::Link).
 //!
 //! For each request: the index is checked against the list, the item flags
 //! and optional basis type and name are read, and for a transfer the block
-//! sums are read and validated before a byte of the file is matched.
+//! sums are read and validated before a byte of the file is matched. The
+//! file is then searched a buffer at a time; between buffers the sender
+//! waits for room in its outbox, so a slow client holds it back instead
+//! of letting its output grow.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use super::walk::Item;
 use super::{SendError, SenderCtx};
-use crate::checksum::SumHead;
-use crate::delta::{Matcher, Signature, Token};
-use crate::role::conn::quoted;
-use crate::wire::{get_varint, put_u16, put_varint, put_varlong30, put_vstring};
-use crate::wire::{MsgCode, WireError, NDX_DEL_STATS, NDX_DONE};
-
+use crate::checksum::{Digest, SumHead, SumHeadError};
+use crate::delta::{BlockSum, Matcher, Signature, Token};
 use crate::flist::item::{self, ItemFlags, ItemHeader};
+use crate::role::reads;
+use crate::role::text::quoted;
+use crate::wire::{put_u16, put_varint, put_varlong30, put_vstring, Fail, Reader, Step};
+use crate::wire::{MsgCode, WireError, NDX_DEL_STATS, NDX_DONE};
 
 /// `FNAMECMP_FNAME`: the basis is the destination file itself.
 const FNAMECMP_FNAME: u8 = 0x80;
+/// Token bytes gathered before they are handed to the link.
+const FLUSH_AT: usize = 32 * 1024;
 
 /// One decoded request.
 struct Request {
@@ -30,100 +36,92 @@ struct Request {
 }
 
 /// Runs the request loop until the client's last `NDX_DONE`.
-pub(super) fn send_files<R: Read, W: Write>(
-    ctx: &mut SenderCtx<'_, R, W>,
-    items: &[Item],
-) -> Result<(), SendError> {
-    let max_phase = if ctx.conn.protocol >= 29 { 2 } else { 1 };
+pub(super) async fn send_files(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Result<(), SendError> {
+    let max_phase = if ctx.protocol >= 29 { 2 } else { 1 };
     let mut phase = 0;
     let start_io_error = ctx.io_error;
     loop {
-        let Some(req) = read_request(ctx, items.len())? else {
+        let Some(req) = read_request(ctx, items.len()).await? else {
             phase += 1;
             if phase > max_phase {
                 break;
             }
-            ctx.conn.write_ndx(NDX_DONE)?;
-            ctx.conn.flush()?;
+            ctx.write_ndx(NDX_DONE);
+            ctx.link.flush();
             continue;
         };
-        let idx = req.ndx as usize;
-        let Some(item) = items.get(idx) else {
-            return Err(SendError::Protocol(format!(
-                "invalid file index {} received",
-                req.ndx
-            )));
+        let Some(item) = usize::try_from(req.ndx).ok().and_then(|i| items.get(i)) else {
+            return Err(protocol(format!("invalid file index {} received", req.ndx)));
         };
         if !req.iflags.intersects(item::TRANSFER) {
-            write_attrs(ctx, &req)?;
+            write_attrs(ctx, &req);
             if !ctx.dry_run {
                 ctx.log.item(req.iflags, &item.entry, req.xname.as_deref());
             }
             continue;
         }
         if !item.entry.is_file() {
-            return Err(SendError::Protocol(format!(
+            return Err(protocol(format!(
                 "received request to transfer non-regular file: {}",
                 req.ndx
             )));
         }
         if phase == 2 {
-            return Err(SendError::Protocol(
-                "got transfer request in phase 2".into(),
-            ));
+            return Err(protocol("got transfer request in phase 2".into()));
         }
         if ctx.dry_run {
-            write_attrs(ctx, &req)?;
+            write_attrs(ctx, &req);
             continue;
         }
-        send_one(ctx, &req, item)?;
+        send_one(ctx, &req, item).await?;
     }
-    if ctx.io_error != start_io_error && ctx.conn.protocol >= 30 {
-        ctx.conn
-            .w
-            .send_msg_int(MsgCode::IoError, ctx.io_error.bits())?;
+    if ctx.io_error != start_io_error && ctx.protocol >= 30 {
+        ctx.link.msg_int(MsgCode::IoError, ctx.io_error.bits());
     }
-    ctx.conn.write_ndx(NDX_DONE)?;
-    ctx.conn.flush()?;
+    ctx.write_ndx(NDX_DONE);
+    ctx.link.flush();
     Ok(())
 }
 
-/// Reads the next request; `None` is `NDX_DONE`.
-fn read_request<R: Read, W: Write>(
-    ctx: &mut SenderCtx<'_, R, W>,
-    len: usize,
-) -> Result<Option<Request>, SendError> {
-    let p = ctx.conn.protocol;
-    // Everything answered so far goes out before we wait for the client,
-    // as rsync flushes before it blocks on input.
-    ctx.conn.flush()?;
+fn protocol(msg: String) -> SendError {
+    SendError::Protocol(msg)
+}
+
+/// Reads the next request; `None` is `NDX_DONE`. Everything answered so
+/// far goes out before the link waits for the client.
+async fn read_request(ctx: &mut SenderCtx<'_>, len: usize) -> Result<Option<Request>, SendError> {
+    let p = ctx.protocol;
     loop {
-        let ndx = ctx.conn.read_ndx()?;
+        let ndx = reads::ndx(ctx.link, &mut ctx.ndx_in).await?;
         if ndx == NDX_DONE {
             return Ok(None);
         }
         if ndx == NDX_DEL_STATS {
-            relay_del_stats(ctx)?;
+            relay_del_stats(ctx).await?;
             continue;
         }
         if ndx < 0 {
-            return Err(SendError::Protocol(format!(
-                "invalid file index {ndx} received"
-            )));
+            return Err(protocol(format!("invalid file index {ndx} received")));
         }
         // The flags come first: the keep-alive and the range check
         // below go before the basis type and name are read.
-        let iflags = ItemHeader::read_flags(&mut ctx.conn.r, p)?;
+        let iflags = ctx
+            .link
+            .read("the item flags", |r| ItemHeader::decode_flags(r, p))
+            .await?;
         // Protocol-29 keep-alive: an index one past the end flagged IS_NEW.
         if p < 30 && ndx as usize == len && iflags == item::IS_NEW {
             continue;
         }
         if ndx as usize >= len {
-            return Err(SendError::Protocol(format!(
+            return Err(protocol(format!(
                 "invalid file index {ndx} received (list has {len})"
             )));
         }
-        let h = ItemHeader::read_after(&mut ctx.conn.r, iflags)?;
+        let h = ctx
+            .link
+            .read("the item header", |r| ItemHeader::decode_after(r, iflags))
+            .await?;
         return Ok(Some(Request {
             ndx,
             iflags: h.iflags,
@@ -135,28 +133,34 @@ fn read_request<R: Read, W: Write>(
 
 /// Deletion statistics from the client's generator, echoed back as
 /// `read_del_stats`/`write_del_stats` do for a server sender.
-fn relay_del_stats<R: Read, W: Write>(ctx: &mut SenderCtx<'_, R, W>) -> Result<(), SendError> {
-    let mut out = Vec::new();
-    let mut vals = [0i32; 5];
-    for v in &mut vals {
-        *v = get_varint(&mut ctx.conn.r, "deletion statistics")?;
-        if *v < 0 {
-            return Err(SendError::Protocol("invalid deletion statistics".into()));
-        }
+async fn relay_del_stats(ctx: &mut SenderCtx<'_>) -> Result<(), SendError> {
+    let vals = ctx
+        .link
+        .read("deletion statistics", |r| -> Step<[i32; 5]> {
+            let mut v = [0i32; 5];
+            for x in &mut v {
+                *x = r.varint("deletion statistics")?;
+            }
+            Ok(v)
+        })
+        .await?;
+    if vals.iter().any(|&v| v < 0) {
+        return Err(protocol("invalid deletion statistics".into()));
     }
-    ctx.conn.ndx_out.put(&mut out, NDX_DEL_STATS);
+    ctx.write_ndx(NDX_DEL_STATS);
+    let mut out = Vec::with_capacity(25);
     for v in vals {
         put_varint(&mut out, v);
     }
-    ctx.conn.w.write_all(&out)?;
+    ctx.link.write(&out);
     Ok(())
 }
 
 /// `write_ndx_and_attrs`: echoes the request header.
-fn write_attrs<R: Read, W: Write>(ctx: &mut SenderCtx<'_, R, W>, req: &Request) -> io::Result<()> {
-    ctx.conn.write_ndx(req.ndx)?;
-    if ctx.conn.protocol < 29 {
-        return Ok(());
+fn write_attrs(ctx: &mut SenderCtx<'_>, req: &Request) {
+    ctx.write_ndx(req.ndx);
+    if ctx.protocol < 29 {
+        return;
     }
     let mut out = Vec::new();
     put_u16(&mut out, req.iflags.bits());
@@ -164,119 +168,191 @@ fn write_attrs<R: Read, W: Write>(ctx: &mut SenderCtx<'_, R, W>, req: &Request) 
         out.push(t);
     }
     if let Some(x) = &req.xname {
-        // The client's own name came in a vstring: it fits in one.
-        put_vstring(&mut out, x).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        // The client's own name came in a vstring, so it fits in one;
+        // were it not to, the name is left out rather than cut.
+        if put_vstring(&mut out, x).is_err() {
+            out.truncate(3);
+        }
     }
-    ctx.conn.w.write_all(&out)
+    ctx.link.write(&out);
 }
 
 /// A failed read of block sums: the client's own exit code when it sent
 /// its exit message meanwhile (the client's error is the one to report),
 /// else a protocol error.
-fn sums_failed(e: &io::Error, what: &str) -> SendError {
-    match WireError::from_io(e, "block sums") {
+fn sums_failed(e: WireError, what: &str) -> SendError {
+    match e {
         WireError::PeerExit(code) => SendError::Wire(WireError::PeerExit(code)),
-        _ => SendError::Protocol(format!("{what}: {e}")),
+        WireError::OutOfRange(w) if what.ends_with("header") => {
+            SendError::Protocol(format!("{what}: {}", SumHeadError::Invalid(w)))
+        }
+        e => SendError::Protocol(format!("{what}: {e}")),
     }
 }
 
+/// Decodes as many of the `count` blocks as the bytes hold, after those
+/// already in `blocks`: `true` once all are in. "Incomplete" only when
+/// not one more block is there, so each call makes progress.
+fn more_blocks(
+    r: &mut Reader<'_>,
+    blocks: &mut Vec<BlockSum>,
+    count: usize,
+    s2_len: usize,
+) -> Step<bool> {
+    while blocks.len() < count {
+        match BlockSum::decode(r, s2_len) {
+            Ok(b) => blocks.push(b),
+            Err(Fail::Incomplete { needed }) if r.used() == 0 => {
+                return Err(Fail::Incomplete { needed })
+            }
+            Err(Fail::Incomplete { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// The block sums for one file.
+async fn read_sums(ctx: &mut SenderCtx<'_>) -> Result<Signature, SendError> {
+    let (p, digest_len) = (ctx.protocol, ctx.xfer_kind.digest_len());
+    let head = ctx
+        .link
+        .read("block sums", |r| SumHead::from_reader(r, p, digest_len))
+        .await
+        .map_err(|e| sums_failed(e, "invalid block-sum header"))?;
+    let (count, s2) = (head.count as usize, head.s2_len as usize);
+    // Reserved as they arrive: a lying count cannot force an allocation.
+    let mut blocks = Vec::with_capacity(count.min(1 << 16));
+    while !ctx
+        .link
+        .read("block sums", |r| more_blocks(r, &mut blocks, count, s2))
+        .await
+        .map_err(|e| sums_failed(e, "reading block sums failed"))?
+    {}
+    Ok(Signature::from_blocks(head, blocks))
+}
+
 /// Reads the sums for one file and sends its delta.
-fn send_one<R: Read, W: Write>(
-    ctx: &mut SenderCtx<'_, R, W>,
-    req: &Request,
-    item: &Item,
-) -> Result<(), SendError> {
-    let p = ctx.conn.protocol;
-    let digest_len = ctx.xfer_kind.digest_len();
-    let head = SumHead::read_from(&mut ctx.conn.r, p, digest_len).map_err(|e| match e {
-        crate::checksum::SumHeadReadError::Io(io) => sums_failed(&io, "invalid block-sum header"),
-        e => SendError::Protocol(format!("invalid block-sum header: {e}")),
-    })?;
-    let sig = Signature::read_blocks(head, &mut ctx.conn.r)
-        .map_err(|e| sums_failed(&e, "reading block sums failed"))?;
+async fn send_one(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) -> Result<(), SendError> {
+    let sig = read_sums(ctx).await?;
     let mut file = match ctx.root.open_file(&item.path) {
         Ok(f) => f,
         Err(e) => {
             let name = quoted(&item.entry.name);
             if e.kind() == io::ErrorKind::NotFound {
                 ctx.io_error.insert(crate::error::IoErrors::VANISHED);
-                ctx.conn.warning(&format!("file has vanished: {name}"))?;
+                ctx.link.warning(&format!("file has vanished: {name}"));
             } else {
                 ctx.io_error.insert(crate::error::IoErrors::GENERAL);
-                ctx.conn
-                    .rsyserr(&format!("send_files failed to open {name}"), &e)?;
+                ctx.link
+                    .rsyserr(&format!("send_files failed to open {name}"), &e);
             }
-            if p >= 30 {
-                ctx.conn.w.send_msg_int(MsgCode::NoSend, req.ndx)?;
+            if ctx.protocol >= 30 {
+                ctx.link.msg_int(MsgCode::NoSend, req.ndx);
             }
             return Ok(());
         }
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(item.entry.size);
-    write_attrs(ctx, req)?;
+    write_attrs(ctx, req);
     let mut hb = Vec::with_capacity(16);
-    head.encode(p, &mut hb);
-    ctx.conn.w.write_all(&hb)?;
+    sig.head.encode(ctx.protocol, &mut hb);
+    ctx.link.write(&hb);
     let mut matcher = Matcher::new(&sig, ctx.xfer_kind, ctx.seed, ctx.proper_seed_order);
     // The client rewrites its basis in place (`updating_basis_file`):
     // only blocks at or after the current offset are still intact there.
     matcher.set_inplace(ctx.inplace && req.basis_type.is_none_or(|t| t == FNAMECMP_FNAME));
-    let conn = &mut ctx.conn;
-    let tokens = &mut ctx.tokens;
-    let mut buf = Vec::with_capacity(64 * 1024);
-    let mut literal = 0u64;
-    let mut sink = |t: Token<'_>| -> io::Result<()> {
-        match t {
-            Token::Literal(d) => {
-                literal += d.len() as u64;
-                tokens.literal(d, &mut buf)
-            }
-            Token::Block(i, data) => tokens.block(i, data, &mut buf),
-        }
-        .map_err(io::Error::other)?;
-        if buf.len() >= 32 * 1024 {
-            conn.w.write_all(&buf)?;
-            buf.clear();
-        }
-        Ok(())
-    };
-    let result = matcher.run(&mut (&mut file).take(len), len, &mut sink);
-    let sum = match result {
+    let digest_len = ctx.xfer_kind.digest_len();
+    let sum = match stream_file(ctx, &matcher, &mut file, len).await? {
         Ok(d) => d,
         Err(e) => {
             // A read error mid-file: finish the stream with what we have and
             // a checksum that cannot match, so the receiver redoes the file.
             ctx.io_error.insert(crate::error::IoErrors::GENERAL);
-            ctx.conn.rsyserr(
+            ctx.link.rsyserr(
                 &format!("read errors mapping {}", quoted(&item.entry.name)),
                 &e,
-            )?;
-            crate::checksum::Digest::from_slice(&vec![0u8; digest_len.max(1)])
+            );
+            Digest::from_slice(&vec![0u8; digest_len.max(1)])
         }
     };
-    ctx.tokens.end(&mut buf).map_err(io::Error::other)?;
+    let mut buf = Vec::with_capacity(64);
+    ctx.tokens.end(&mut buf).map_err(token_failed)?;
     let mut d = sum.as_bytes().to_vec();
     d.resize(digest_len, 0);
     buf.extend_from_slice(&d);
-    ctx.conn.w.write_all(&buf)?;
-    ctx.stats.literal += literal;
+    ctx.link.write(&buf);
     ctx.stats.files_sent += 1;
     ctx.log.item(req.iflags, &item.entry, None);
     Ok(())
 }
 
+fn token_failed(e: crate::token::TokenError) -> SendError {
+    SendError::Io(io::Error::other(e))
+}
+
+/// Searches `len` bytes of `file` and sends their tokens, a buffer at a
+/// time, waiting for room in the outbox between buffers. The outer error
+/// ends the session; the inner one is the file's read error, which only
+/// spoils this file.
+async fn stream_file(
+    ctx: &mut SenderCtx<'_>,
+    matcher: &Matcher<'_>,
+    file: &mut std::fs::File,
+    len: u64,
+) -> Result<io::Result<Digest>, SendError> {
+    let mut search = matcher.search(len);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut literal = 0u64;
+    let mut failed = None;
+    while !search.is_complete() {
+        let n = match file.read(search.space()) {
+            Ok(0) => {
+                failed = Some(io::Error::from(io::ErrorKind::UnexpectedEof));
+                break;
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        };
+        let tokens = &mut ctx.tokens;
+        let mut sink = |t: Token<'_>| -> io::Result<()> {
+            match t {
+                Token::Literal(d) => {
+                    literal += d.len() as u64;
+                    tokens.literal(d, &mut buf)
+                }
+                Token::Block(i, data) => tokens.block(i, data, &mut buf),
+            }
+            .map_err(io::Error::other)
+        };
+        search
+            .commit(n, &mut sink)
+            .map_err(|e| SendError::Io(io::Error::other(e)))?;
+        if buf.len() >= FLUSH_AT {
+            ctx.link.write(&buf);
+            buf.clear();
+            ctx.link.room().await;
+        }
+    }
+    ctx.link.write(&buf);
+    ctx.stats.literal += literal;
+    Ok(match failed {
+        Some(e) => Err(e),
+        None => search.finish(),
+    })
+}
+
 /// Sends the statistics (`handle_stats` for a server sender).
-pub(super) fn send_stats<R: Read, W: Write>(
-    ctx: &mut SenderCtx<'_, R, W>,
-    total_size: u64,
-    build_ms: u64,
-    xfer_ms: u64,
-) -> io::Result<()> {
-    let p = ctx.conn.protocol;
+pub(super) fn send_stats(ctx: &mut SenderCtx<'_>, total_size: u64, build_ms: u64, xfer_ms: u64) {
+    let p = ctx.protocol;
+    ctx.link.flush();
+    let read = ctx.link.bytes_in() as i64;
+    let written = ctx.link.bytes_out() as i64;
     let mut out = Vec::new();
-    ctx.conn.w.flush()?;
-    let read = ctx.conn.r.bytes_read() as i64;
-    let written = ctx.conn.w.bytes_written() as i64;
     put_varlong30(&mut out, read, 3, p);
     put_varlong30(&mut out, written, 3, p);
     put_varlong30(&mut out, total_size as i64, 3, p);
@@ -284,39 +360,35 @@ pub(super) fn send_stats<R: Read, W: Write>(
         put_varlong30(&mut out, build_ms as i64, 3, p);
         put_varlong30(&mut out, xfer_ms as i64, 3, p);
     }
-    ctx.conn.w.write_all(&out)?;
+    ctx.link.write(&out);
     let totals = crate::role::log_file::totals(written as u64, read as u64, total_size);
     ctx.log.line(&totals);
-    ctx.conn.flush()
+    ctx.link.flush();
 }
 
 /// `read_final_goodbye` for a sender.
-pub(super) fn final_goodbye<R: Read, W: Write>(
-    ctx: &mut SenderCtx<'_, R, W>,
-) -> Result<(), SendError> {
-    let p = ctx.conn.protocol;
-    let mut n = read_goodbye_ndx(ctx)?;
-    if p >= 31 && n == NDX_DONE {
-        ctx.conn.write_ndx(NDX_DONE)?;
-        ctx.conn.flush()?;
-        n = read_goodbye_ndx(ctx)?;
+pub(super) async fn final_goodbye(ctx: &mut SenderCtx<'_>) -> Result<(), SendError> {
+    let mut n = read_goodbye_ndx(ctx).await?;
+    if ctx.protocol >= 31 && n == NDX_DONE {
+        ctx.write_ndx(NDX_DONE);
+        ctx.link.flush();
+        n = read_goodbye_ndx(ctx).await?;
     }
     if n != NDX_DONE {
-        return Err(SendError::Protocol(format!(
-            "invalid packet at end of run ({n})"
-        )));
+        return Err(protocol(format!("invalid packet at end of run ({n})")));
     }
     Ok(())
 }
 
-fn read_goodbye_ndx<R: Read, W: Write>(ctx: &mut SenderCtx<'_, R, W>) -> Result<i32, SendError> {
-    if ctx.conn.protocol < 29 {
-        return Ok(crate::wire::get_i32(&mut ctx.conn.r, "the final goodbye")?);
+async fn read_goodbye_ndx(ctx: &mut SenderCtx<'_>) -> Result<i32, SendError> {
+    if ctx.protocol < 29 {
+        let n = ctx.link.read("the final goodbye", |r| r.i32()).await?;
+        return Ok(n);
     }
     loop {
-        let n = ctx.conn.read_ndx()?;
+        let n = reads::ndx(ctx.link, &mut ctx.ndx_in).await?;
         if n == NDX_DEL_STATS {
-            relay_del_stats(ctx)?;
+            relay_del_stats(ctx).await?;
             continue;
         }
         return Ok(n);
