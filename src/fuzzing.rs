@@ -9,8 +9,6 @@
 //! options (protocol 27..=32, compat flags, checksum length) let one target
 //! cover every wire variant. Mirrors no rsync function; see the decoders.
 
-use std::io::Cursor;
-
 use crate::checksum::{checksum1, StrongKind, SumHead};
 use crate::delta::{BlockSum, Matcher, Signature, Token};
 use crate::flist::{FlistDecoder, FlistLimits, FlistOptions, IdListsDecoder};
@@ -357,8 +355,7 @@ pub fn secluded_args(data: &[u8]) {
     let Ok(first) = crate::cli::parse_server_argv(&head) else {
         return;
     };
-    let mut c = Cursor::new(rest);
-    if let Ok(words) = crate::cli::read_secluded_args(&mut c) {
+    if let Ok((words, _)) = crate::cli::decode_secluded_args(rest) {
         if let Ok(args) = crate::cli::complete_secluded(first, &words) {
             authorize_all(args);
         }

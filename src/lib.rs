@@ -36,6 +36,7 @@ pub mod policy;
 pub mod proto;
 pub mod role;
 pub mod sandbox;
+pub mod session;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 pub mod token;

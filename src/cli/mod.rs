@@ -37,7 +37,7 @@ pub use forced::{
 };
 pub use options::{AltDest, Options};
 pub use secluded::{
-    read_secluded_args, MAX_SECLUDED_ARGS, MAX_SECLUDED_ARG_LEN, MAX_SECLUDED_TOTAL,
+    decode_secluded_args, SecludedArgs, MAX_SECLUDED_ARGS, MAX_SECLUDED_ARG_LEN, MAX_SECLUDED_TOTAL,
 };
 pub use server_args::{complete_secluded, parse_server_argv, ServerArgs};
 pub use wrapper::{

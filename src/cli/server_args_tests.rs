@@ -124,8 +124,8 @@ fn verbose_and_counted_letters() {
 fn secluded_command_line_and_stdin() {
     let first = ok("rsync --server --sender -svlogDtpre.iLsfxCIvu");
     assert!(first.options.secluded && first.sender && first.paths.is_empty());
-    let mut stdin: &[u8] = b"rsync\0--partial\0--timeout\x0030\0.\0dir with space/\0-odd\0\0";
-    let words = read_secluded_args(&mut stdin).unwrap();
+    let stdin: &[u8] = b"rsync\0--partial\0--timeout\x0030\0.\0dir with space/\0-odd\0\0";
+    let (words, _) = decode_secluded_args(stdin).unwrap();
     let full = complete_secluded(first, &words).unwrap();
     assert!(full.sender && full.options.partial && full.options.recursive);
     assert_eq!(full.options.timeout, Some(30));

@@ -1,5 +1,6 @@
-//! Standard input and output as byte streams that never wait past the
-//! session's deadline ([`super::deadline::IdleClock`]).
+//! Standard input and output made non-blocking for one session, so that
+//! every wait happens in the [`super::pump`]'s `poll`, bounded by the
+//! session's deadline.
 //!
 //! Like rsync's server (`main.c` sets `O_NONBLOCK` on its input and
 //! output), we make both descriptors non-blocking, so that no `read(2)`
@@ -19,15 +20,9 @@
 //!
 //! The flags are restored when the session ends ([`NonBlocking`]).
 
-use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 use rustix::fs::{fcntl_getfl, fcntl_setfl, fstat, OFlags};
-
-use super::deadline::{IdleClock, Side};
-
-/// The largest write when the descriptor stays blocking (`PIPE_BUF`).
-const BLOCKING_CHUNK: usize = 4096;
 
 /// `O_NONBLOCK` set on stdin and stdout for one session, cleared again
 /// on drop where we set it.
@@ -87,129 +82,22 @@ fn same_file(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> bool {
     }
 }
 
-/// A stream whose every wait is bounded by the session's clock.
-pub struct Blocking<T> {
-    inner: T,
-    clock: IdleClock,
-    /// The descriptor is non-blocking: try first, poll on `EAGAIN`.
-    nonblocking: bool,
-}
-
-impl<T> Blocking<T> {
-    /// Wraps `inner`; `nonblocking` says whether its descriptor has
-    /// `O_NONBLOCK` (see [`NonBlocking::is_on`]).
-    pub fn new(inner: T, clock: IdleClock, nonblocking: bool) -> Self {
-        Blocking {
-            inner,
-            clock,
-            nonblocking,
-        }
-    }
-}
-
-impl<T: Read + AsFd> Read for Blocking<T> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.nonblocking {
-            self.clock.wait(self.inner.as_fd(), Side::Read)?;
-        }
-        loop {
-            match self.inner.read(buf) {
-                Ok(n) => {
-                    self.clock.progress();
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.clock.wait(self.inner.as_fd(), Side::Read)?
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-}
-
-impl<T: Write + AsFd> Write for Blocking<T> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let buf = if self.nonblocking {
-            buf
-        } else {
-            self.clock.wait(self.inner.as_fd(), Side::Write)?;
-            buf.get(..BLOCKING_CHUNK).unwrap_or(buf)
-        };
-        loop {
-            match self.inner.write(buf) {
-                Ok(n) => {
-                    self.clock.progress();
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.clock.wait(self.inner.as_fd(), Side::Write)?
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        loop {
-            match self.inner.flush() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.clock.wait(self.inner.as_fd(), Side::Write)?
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                r => return r,
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use std::os::fd::AsFd;
 
-    /// A client that never reads: both modes give up at the deadline
-    /// instead of sleeping in write(2).
     #[test]
-    fn writes_to_a_full_pipe_give_up() {
-        for nonblocking in [true, false] {
-            let (rd, wr) = std::io::pipe().unwrap();
-            let stderr = std::io::stderr();
-            let nb = if nonblocking {
-                let nb = NonBlocking::set(rd.as_fd(), wr.as_fd(), stderr.as_fd());
-                assert!(nb.is_on());
-                Some(nb)
-            } else {
-                None
-            };
-            let clock = IdleClock::new(1);
-            let mut w = Blocking::new(wr, clock.clone(), nonblocking);
-            let e = w.write_all(&vec![7u8; 1 << 20]).unwrap_err();
-            assert_eq!(e.kind(), io::ErrorKind::TimedOut, "{nonblocking}");
-            assert_eq!(
-                clock.expired().as_deref(),
-                Some("timeout: the client read nothing for 1 seconds")
-            );
-            drop(nb);
-            let fl = fcntl_getfl(rd.as_fd()).unwrap();
-            assert!(!fl.contains(OFlags::NONBLOCK), "flags restored");
-        }
-    }
-
-    #[test]
-    fn reads_from_a_silent_pipe_give_up() {
-        for nonblocking in [true, false] {
-            let (rd, wr) = std::io::pipe().unwrap();
-            let stderr = std::io::stderr();
-            let _nb = NonBlocking::set(rd.as_fd(), wr.as_fd(), stderr.as_fd());
-            let clock = IdleClock::new(1);
-            let mut r = Blocking::new(rd, clock.clone(), nonblocking);
-            let e = r.read(&mut [0u8; 16]).unwrap_err();
-            assert_eq!(e.kind(), io::ErrorKind::TimedOut);
-            drop(wr);
-        }
+    fn flags_are_restored_on_drop() {
+        let (rd, wr) = std::io::pipe().unwrap();
+        let stderr = std::io::stderr();
+        let nb = NonBlocking::set(rd.as_fd(), wr.as_fd(), stderr.as_fd());
+        assert!(nb.is_on());
+        assert!(fcntl_getfl(rd.as_fd()).unwrap().contains(OFlags::NONBLOCK));
+        drop(nb);
+        assert!(!fcntl_getfl(rd.as_fd()).unwrap().contains(OFlags::NONBLOCK));
+        assert!(!fcntl_getfl(wr.as_fd()).unwrap().contains(OFlags::NONBLOCK));
     }
 
     #[test]

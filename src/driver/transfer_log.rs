@@ -59,22 +59,6 @@ impl LogFile {
             )),
         }
     }
-
-    /// The sink for the roles, when the file is open.
-    pub fn sink(&self) -> Option<&dyn TransferLog> {
-        match self {
-            LogFile::Open(f) => Some(f),
-            _ => None,
-        }
-    }
-
-    /// The lines that tell the client its log file is not written.
-    pub fn failure(&self) -> Option<[&str; 2]> {
-        match self {
-            LogFile::Failed(why) => Some([why, "Ignoring \"log file\" setting."]),
-            _ => None,
-        }
-    }
 }
 
 impl TransferLog for FileLog {

@@ -82,6 +82,8 @@ struct State {
     /// Data not yet framed.
     pending: Vec<u8>,
     mux_out: bool,
+    /// Input is split into frames.
+    mux_in: bool,
     bytes_in: u64,
     bytes_out: u64,
     idle_limit: Option<Duration>,
@@ -318,6 +320,19 @@ impl Link {
     /// (`io_start_multiplex_in`, protocol 30 and later).
     pub fn set_multiplexed_in(&self, on: bool) {
         let mut s = self.0.borrow_mut();
+        if on && !s.mux_in {
+            // Input split off unframed but not yet used was read ahead of
+            // the switch: it is raw input, to be split into frames now.
+            let s = &mut *s;
+            let unread = s.data.split_off(s.pos);
+            s.data.clear();
+            s.pos = 0;
+            let rest = s.raw.split_off(s.raw_pos);
+            s.raw = unread;
+            s.raw.extend_from_slice(&rest);
+            s.raw_pos = 0;
+        }
+        s.mux_in = on;
         s.deframer.set_multiplexed(on);
     }
 

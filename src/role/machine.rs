@@ -41,6 +41,15 @@ pub struct Outcome {
     pub transfer: Transfer,
     /// Why the session timed out, if it did (for the operator's log).
     pub timed_out: Option<String>,
+    /// The refusal the client was sent, if the session was refused.
+    pub refused: Option<String>,
+    /// Lines for the operator's stderr: what the client could not be
+    /// told inside the protocol.
+    pub stderr: Vec<String>,
+    /// After its last bytes, the session still reads and drops what the
+    /// client sends, until the client closes or [`DRAIN`] is over, so
+    /// that the client reads our error before it fails on a broken pipe.
+    pub linger: bool,
 }
 
 type Task<'a> = Pin<Box<dyn Future<Output = Outcome> + 'a>>;
@@ -124,7 +133,13 @@ impl<'a> Machine<'a> {
 
     /// Whether the session wants more input now.
     pub fn wants_input(&self) -> bool {
-        self.outcome.is_none() && self.link.wants_input()
+        (self.outcome.is_none() && self.link.wants_input()) || self.lingering()
+    }
+
+    /// The session has ended and drops input until the client closes or
+    /// its drain time is over.
+    fn lingering(&self) -> bool {
+        self.outcome.as_ref().is_some_and(|o| o.linger) && !self.drain_over && !self.link.is_eof()
     }
 
     /// When [`Self::handle_timeout`] must be called next.
@@ -176,6 +191,7 @@ impl<'a> Machine<'a> {
             code: crate::error::code::TIMEOUT,
             transfer,
             timed_out: Some(why),
+            ..Outcome::default()
         });
         // Nothing more is sent; the driver stops.
         self.drain_over = true;
@@ -190,7 +206,9 @@ impl<'a> Machine<'a> {
     /// bytes are out (`driver_pending`: the driver still holds some), or
     /// their drain time is over.
     pub fn is_done(&self, driver_pending: bool) -> bool {
-        self.outcome.is_some() && (self.drain_over || (!driver_pending && !self.link.has_output()))
+        self.outcome.is_some()
+            && (self.drain_over
+                || (!driver_pending && !self.link.has_output() && !self.lingering()))
     }
 
     /// The link, for tests and for the driver's counters.

@@ -321,3 +321,25 @@ fn a_file_list_read_ends_with_the_right_error() {
     m.handle_input(t0, &bad);
     assert_eq!(m.outcome().map(|o| o.code), Some(2));
 }
+
+/// Input that arrived before the switch to multiplexed input, all in one
+/// piece, is split into frames once the switch is made: the handshake's
+/// bytes and the first frames often come in one read.
+#[test]
+fn input_read_ahead_of_the_switch_to_frames_is_deframed() {
+    async fn switcher(link: Link) -> Outcome {
+        let first = link.read("an integer", int).await;
+        link.set_multiplexed_in(true);
+        let second = link.read("an integer", int).await;
+        match (first, second) {
+            (Ok(1), Ok(2)) => outcome(0),
+            _ => outcome(2),
+        }
+    }
+    let mut input = 1i32.to_le_bytes().to_vec();
+    input.extend(frame(0, &2i32.to_le_bytes()));
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, switcher);
+    m.handle_input(t0, &input);
+    assert_eq!(m.outcome().map(|o| o.code), Some(0));
+}

@@ -1,0 +1,189 @@
+//! The role a permit allows, after the start: the sender for a
+//! [`SendPermit`] (the client pulls, `do_server_sender`), the receiver
+//! for a [`ReceivePermit`] (the client pushes, `do_server_recv`), each
+//! with the client's filter rules read first when rsync sends them
+//! (`recv_filter_list`).
+
+use super::options::{
+    check_temp_dir, files_from, flist_options, recv_options, seed_first, walk_options, SenderFilter,
+};
+use super::Started;
+use crate::audit::Transfer;
+use crate::checksum::StrongKind;
+use crate::error::Error;
+use crate::policy::{Grant, ReceivePermit, SendPermit};
+use crate::proto::{self, CompatFlags};
+use crate::role::log_file::ItemLog;
+use crate::role::receiver::{self, ReceiverConfig};
+use crate::role::sender::{self, SenderConfig, WalkOptions};
+use crate::role::{reads, Link, Outcome};
+
+/// Starts the session and runs its role to the end.
+pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32) -> Outcome {
+    let o = grant.options();
+    let log_failure = started.log_failure.as_deref();
+    let sink = started.log.as_deref();
+    let mut t = Transfer::default();
+    let result = match grant {
+        Grant::Send(permit) => {
+            link.set_who("sender");
+            let hs = match super::start::start(link, o, seed, log_failure).await {
+                Ok(hs) => hs,
+                Err(outcome) => return outcome,
+            };
+            let log = ItemLog::new(sink, true, o.times, hs.protocol);
+            sender_session(link, started, permit, &hs, log)
+                .await
+                .map(|st| {
+                    t.files_sent = st.files_sent;
+                    st.io_error
+                })
+        }
+        Grant::Receive(permit) => {
+            link.set_who("receiver");
+            let hs = match super::start::start(link, o, seed, log_failure).await {
+                Ok(hs) => hs,
+                Err(outcome) => return outcome,
+            };
+            let log = ItemLog::new(sink, false, o.times, hs.protocol);
+            receiver_session(link, started, permit, &hs, log)
+                .await
+                .map(|st| {
+                    t.files_received = st.files_received;
+                    t.deleted = st.deleted;
+                    st.io_error
+                })
+        }
+    };
+    let code = match result {
+        Ok(io_error) => crate::error::finished(io_error),
+        Err(e) => {
+            let code = e.exit_code();
+            link.fail(&e.to_string(), code);
+            code
+        }
+    };
+    t.bytes_in = link.bytes_in();
+    t.bytes_out = link.bytes_out();
+    Outcome {
+        code,
+        transfer: t,
+        ..Outcome::default()
+    }
+}
+
+/// The checksum a name chose, or the protocol's default.
+fn checksum(name: &Option<String>, protocol: u32) -> Result<StrongKind, Error> {
+    match name {
+        Some(n) => StrongKind::from_name(n, protocol),
+        None => StrongKind::implied(protocol),
+    }
+    .ok_or_else(|| Error::Unsupported("unsupported checksum choice".into()))
+}
+
+async fn sender_session(
+    link: &Link,
+    started: &Started,
+    permit: &SendPermit,
+    hs: &proto::Negotiated,
+    log: ItemLog<'_>,
+) -> Result<sender::SendStats, Error> {
+    let o = permit.options();
+    let p = hs.protocol;
+    let xfer_kind = checksum(&hs.xfer_checksum, p)?;
+    let file_kind = checksum(&hs.file_checksum, p)?;
+    let rules = reads::filter_list(link, p).await?;
+    reads::warn_skipped_rules(link, rules.skipped_rules());
+    let mut filter = SenderFilter(crate::filter::FilterStack::new(rules));
+    let mut tokens = crate::token::TokenEncoder::new(hs.compression, o.compress_level)
+        .map_err(|e| Error::Unsupported(e.to_string()))?;
+    tokens.set_protocol(p);
+    let cfg = SenderConfig {
+        root: &started.root,
+        paths: permit
+            .paths()
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect(),
+        walk: WalkOptions {
+            hlink_every_file: p < 28,
+            ..walk_options(o)
+        },
+        flist: flist_options(o, hs, file_kind),
+        xfer_kind,
+        file_kind,
+        seed: hs.seed,
+        proper_seed_order: seed_first(hs),
+        dry_run: o.dry_run,
+        inplace: o.inplace,
+        files_from: files_from(o),
+        ignore_errors: o.ignore_errors,
+        id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),
+        tokens,
+        log,
+    };
+    Ok(sender::run(link, p, cfg, &mut filter).await?)
+}
+
+async fn receiver_session(
+    link: &Link,
+    started: &Started,
+    permit: &ReceivePermit,
+    hs: &proto::Negotiated,
+    log: ItemLog<'_>,
+) -> Result<receiver::RecvStats, Error> {
+    let o = permit.options();
+    let p = hs.protocol;
+    let xfer_kind = checksum(&hs.xfer_checksum, p)?;
+    let file_kind = checksum(&hs.file_checksum, p)?;
+    let delete_mode =
+        o.delete || o.delete_before || o.delete_during || o.delete_after || o.delete_delay;
+    let filter = if crate::filter::list_expected(
+        crate::filter::Side::Receiver,
+        p,
+        delete_mode,
+        o.delete_excluded,
+        o.prune_empty_dirs,
+    ) {
+        let f = reads::filter_list(link, p).await?;
+        reads::warn_skipped_rules(link, f.skipped_rules());
+        Some(f)
+    } else {
+        None
+    };
+    let root = &started.root;
+    let opts = recv_options(o, delete_mode, p)
+        .and_then(|x| check_temp_dir(root, x))
+        .map_err(Error::Usage)?;
+    let cfg = ReceiverConfig {
+        root,
+        dest: permit
+            .paths()
+            .first()
+            .map(|s| s.as_bytes().to_vec())
+            .unwrap_or_default(),
+        opts,
+        flist: flist_options(o, hs, file_kind),
+        xfer_kind,
+        file_kind,
+        seed: hs.seed,
+        proper_seed_order: seed_first(hs),
+        compression: crate::token::effective_compression(hs.compression, o.compress_level),
+        id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),
+        filter,
+        delete: permit.delete_permit(),
+        overwrite: permit.overwrite_permit(),
+        sums: permit.block_sums(),
+        log,
+    };
+    run_receiver(link, cfg, p).await
+}
+
+/// Until the receiver runs over the link.
+async fn run_receiver(
+    _link: &Link,
+    _cfg: ReceiverConfig<'_>,
+    _p: u32,
+) -> Result<receiver::RecvStats, Error> {
+    Err(Error::Unsupported("pushes are being moved".into()))
+}

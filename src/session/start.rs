@@ -1,0 +1,112 @@
+//! The start of an authorised session: the handshake (`compat.c`
+//! `setup_protocol`, run by [`ServerHandshake`] over the link), then
+//! multiplexing (`io_start_multiplex_out` always, `_in` from protocol
+//! 30), then the transfer's idle limit (rsync's `--timeout`, else ours).
+
+use std::time::Duration;
+
+use crate::cli::Options;
+use crate::proto::{HandshakeError, HandshakeRequest, Negotiated, ServerHandshake};
+use crate::role::link::ReadError;
+use crate::role::{Link, Outcome};
+use crate::wire::{Fail, MsgCode};
+
+/// The idle limit after the handshake when the client sets no
+/// `--timeout`.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(3600);
+
+impl ReadError for HandshakeError {
+    type Out = HandshakeError;
+}
+
+/// Handshake and multiplexing for either role. A failed handshake is
+/// told on stderr (multiplexing is not on yet: it is the only channel
+/// the client, and under sshd the operator's log, reads now).
+pub(super) async fn start(
+    link: &Link,
+    o: &Options,
+    seed: i32,
+    log_failure: Option<&str>,
+) -> Result<Negotiated, Outcome> {
+    let hs = match handshake(link, &request(o), seed).await {
+        Ok(hs) => hs,
+        Err(e) => {
+            let line = e.to_string();
+            return Err(Outcome {
+                code: crate::error::exit_code(e),
+                stderr: vec![line],
+                ..Outcome::default()
+            });
+        }
+    };
+    link.set_multiplexed_out(true);
+    link.set_multiplexed_in(hs.protocol >= 30);
+    super::set_limit(link, o.timeout, DEFAULT_IDLE);
+    if let Some(why) = log_failure {
+        // rsync says this from `[server]`, before it knows its role; it
+        // is not a transfer error and the session goes on.
+        link.msg(
+            MsgCode::Error,
+            format!("rsync: [server] {why}\n").as_bytes(),
+        );
+        link.info("Ignoring \"log file\" setting.");
+    }
+    Ok(hs)
+}
+
+fn request(o: &Options) -> HandshakeRequest {
+    let compress_choice = o
+        .compress_choice
+        .clone()
+        .or_else(|| o.new_compress.then(|| "zlibx".to_string()))
+        .or_else(|| o.old_compress.then(|| "zlib".to_string()));
+    HandshakeRequest {
+        capabilities: o.capabilities.clone(),
+        checksum_choice: o.checksum_choice.clone(),
+        compress: o.compress > 0 || compress_choice.is_some(),
+        compress_choice,
+        checksum_seed: o.checksum_seed,
+    }
+}
+
+/// Runs [`ServerHandshake`] over the link: each of its transmits goes
+/// out before the link waits for the client's next value.
+pub async fn handshake(
+    link: &Link,
+    req: &HandshakeRequest,
+    seed: i32,
+) -> Result<Negotiated, HandshakeError> {
+    let mut hs = ServerHandshake::new(req, seed);
+    loop {
+        while let Some(out) = hs.poll_transmit() {
+            link.write(&out);
+        }
+        link.flush();
+        let what = hs.waiting_for().unwrap_or("the handshake");
+        let step = link
+            .read(what, |r| {
+                let (used, session) = hs.handle_input(r.rest()).map_err(Fail::Invalid)?;
+                if used == 0 && session.is_none() && !hs.is_over() {
+                    return Err(Fail::Incomplete {
+                        needed: hs.needed(),
+                    });
+                }
+                r.take(used)
+                    .map_err(|f| f.map(|e| HandshakeError::Wire(e.into())))?;
+                Ok(session)
+            })
+            .await;
+        if step.is_err() || matches!(step, Ok(Some(_))) || hs.is_over() {
+            // What was queued before the end or a failure goes out too.
+            while let Some(out) = hs.poll_transmit() {
+                link.write(&out);
+            }
+            link.flush();
+        }
+        match step? {
+            Some(session) => return Ok(session),
+            None if hs.is_over() => return Err(hs.handle_eof()),
+            None => {}
+        }
+    }
+}
