@@ -25,6 +25,7 @@ pub mod client;
 mod args;
 mod deadlines;
 mod fuzz_smoke;
+mod inproc;
 mod races;
 mod receiver;
 mod replay;

@@ -27,13 +27,18 @@ sleep 0.5; kill $TP 2>/dev/null; rm -rf $D
 ";
 
 /// One recorded session.
-struct Recording {
-    flags: &'static str,
-    words: String,
-    c2s: Vec<u8>,
+pub(super) struct Recording {
+    pub(super) flags: &'static str,
+    pub(super) words: String,
+    pub(super) c2s: Vec<u8>,
 }
 
-fn record(sb: &Sandbox, name: &str, flags: &'static str, args: &[&str]) -> Option<Recording> {
+pub(super) fn record(
+    sb: &Sandbox,
+    name: &str,
+    flags: &'static str,
+    args: &[&str],
+) -> Option<Recording> {
     if !Path::new("/usr/bin/rsync").exists() {
         eprintln!("*** SKIPPED: no /usr/bin/rsync to record a session ***");
         return None;
@@ -110,7 +115,7 @@ fn replay(
     (code, err, out, root)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub(super) fn copy_tree(from: &Path, to: &Path) {
     let st = Command::new("cp")
         .arg("-a")
         .arg(from)
@@ -169,7 +174,7 @@ fn every_offset(sb: &Sandbox, template: &Path, r: &Recording, what: &str) {
     );
 }
 
-fn fixture(sb: &Sandbox) -> PathBuf {
+pub(super) fn fixture(sb: &Sandbox) -> PathBuf {
     let src = sb.dir.join("src");
     std::fs::create_dir_all(src.join("sub")).expect("mkdir");
     std::fs::write(src.join("a.txt"), b"hello world\n".repeat(20)).expect("w");
