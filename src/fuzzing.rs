@@ -392,8 +392,15 @@ pub fn handshake(data: &[u8]) {
         compress_choice: (sel & 16 != 0).then(|| "zstd".into()),
         checksum_seed: (sel & 32 != 0).then_some(7),
     };
-    let mut out = Vec::new();
-    let _ = crate::proto::server_handshake(&mut &rest[..], &mut out, &req);
+    let mut hs = crate::proto::ServerHandshake::new(&req, 0);
+    let mut held: &[u8] = rest;
+    while let Ok((used, None)) = hs.handle_input(held) {
+        while hs.poll_transmit().is_some() {}
+        if used == 0 || hs.is_over() {
+            break;
+        }
+        held = held.get(used..).unwrap_or_default();
+    }
 }
 
 #[cfg(test)]

@@ -164,7 +164,10 @@ fn check(sb: &Sandbox, template: &Path, r: &Recording, what: &str, expect: Optio
                     .is_some_and(|f| f.to_string_lossy().starts_with('.'))
             })
             .collect();
-        assert!(temps.is_empty(), "{what}: cut at {cut}: temporaries {temps:?}");
+        assert!(
+            temps.is_empty(),
+            "{what}: cut at {cut}: temporaries {temps:?}"
+        );
     }
 }
 

@@ -112,6 +112,12 @@ pub const TRANSFER: ItemFlags = ItemFlags(1 << 15);
 pub const SIGNIFICANT: ItemFlags =
     ItemFlags(!(BASIS_TYPE_FOLLOWS.0 | XNAME_FOLLOWS.0 | LOCAL_CHANGE.0));
 
+/// Basis type `FNAMECMP_FNAME`: the basis is the destination file itself.
+pub const FNAMECMP_FNAME: u8 = 0x80;
+/// Basis type `FNAMECMP_PARTIAL_DIR`: the basis is the file kept in the
+/// `--partial-dir`.
+pub const FNAMECMP_PARTIAL_DIR: u8 = 0x81;
+
 /// Longest basis name accepted after [`XNAME_FOLLOWS`].
 pub const MAX_XNAME: usize = 4096;
 

@@ -9,8 +9,10 @@
 //! most preferred name the peer also offers. Last the server sends the
 //! 32-bit checksum seed.
 //!
-//! [`ServerHandshake`] is the handshake without I/O; [`server_handshake`]
-//! is its bridge to blocking streams.
+//! [`ServerHandshake`] is the handshake without I/O; the session runs it
+//! over its link (`session::start`). The tests keep a blocking bridge
+//! over it, `server_handshake`, to compare it with the stream function
+//! it replaced.
 
 mod compat;
 mod handshake;
@@ -20,6 +22,7 @@ pub use compat::{Capabilities, CompatFlags};
 pub use handshake::ServerHandshake;
 pub use negotiate::{choose, Compression, NameList, CHECKSUM_NAMES, COMPRESS_NAMES};
 
+#[cfg(test)]
 use std::io::{Read, Write};
 
 use crate::wire::WireError;
@@ -82,11 +85,12 @@ pub enum HandshakeError {
     Negotiation(String),
 }
 
-/// Runs the server side of the handshake on a raw (unmultiplexed) stream:
-/// the blocking bridge over [`ServerHandshake`]. Each of its transmits is
+/// Runs the server side of the handshake on a raw (unmultiplexed) stream
+/// (tests only): the blocking bridge over [`ServerHandshake`]. Each of its transmits is
 /// written and flushed before the next read, and each read takes exactly
 /// the bytes the handshake still needs, so nothing the session reads
 /// next is taken here.
+#[cfg(test)]
 pub fn server_handshake(
     r: &mut impl Read,
     w: &mut impl Write,
@@ -131,6 +135,7 @@ fn split_choice(choice: Option<&str>) -> (Option<String>, Option<String>) {
 }
 
 /// rsync's default seed: the time mixed with the process id.
+#[cfg(test)]
 fn default_seed() -> i32 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

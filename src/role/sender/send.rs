@@ -16,14 +16,12 @@ use super::walk::Item;
 use super::{SendError, SenderCtx};
 use crate::checksum::{Digest, SumHead, SumHeadError};
 use crate::delta::{BlockSum, Matcher, Signature, Token};
-use crate::flist::item::{self, ItemFlags, ItemHeader};
+use crate::flist::item::{self, ItemFlags, ItemHeader, FNAMECMP_FNAME};
 use crate::role::reads;
 use crate::role::text::quoted;
 use crate::wire::{put_u16, put_varint, put_varlong30, put_vstring, Fail, Reader, Step};
 use crate::wire::{MsgCode, WireError, NDX_DEL_STATS, NDX_DONE};
 
-/// `FNAMECMP_FNAME`: the basis is the destination file itself.
-const FNAMECMP_FNAME: u8 = 0x80;
 /// Token bytes gathered before they are handed to the link.
 const FLUSH_AT: usize = 32 * 1024;
 
