@@ -79,8 +79,10 @@ struct State {
     eof: bool,
     /// Bytes ready for the wire.
     out: Vec<u8>,
-    /// Data not yet framed.
-    pending: Vec<u8>,
+    /// Where the data frame being filled starts in `out` (its header is
+    /// written when it is closed): data goes into `out` once, framed in
+    /// place.
+    open: Option<usize>,
     mux_out: bool,
     /// Input is split into frames.
     mux_in: bool,
@@ -128,6 +130,20 @@ impl Link {
     /// Moves the framed output into `buf`; returns how many bytes.
     pub fn take_output(&self, buf: &mut Vec<u8>) -> usize {
         let mut s = self.0.borrow_mut();
+        if let Some(at) = s.open {
+            // The frame being filled stays: only whole frames go out.
+            if buf.is_empty() {
+                std::mem::swap(buf, &mut s.out);
+                s.out.extend_from_slice(buf.get(at..).unwrap_or_default());
+                buf.truncate(at);
+            } else {
+                buf.extend_from_slice(s.out.get(..at).unwrap_or_default());
+                s.out.drain(..at);
+            }
+            s.open = Some(0);
+            s.bytes_out += at as u64;
+            return at;
+        }
         let n = s.out.len();
         if buf.is_empty() {
             std::mem::swap(buf, &mut s.out);
@@ -140,7 +156,11 @@ impl Link {
 
     /// Whether framed output waits to be taken.
     pub fn has_output(&self) -> bool {
-        !self.0.borrow().out.is_empty()
+        let s = self.0.borrow();
+        match s.open {
+            Some(at) => at > 0,
+            None => !s.out.is_empty(),
+        }
     }
 
     /// Whether the inbox has room for more input.
@@ -259,7 +279,7 @@ impl Link {
     pub async fn room(&self) {
         poll_fn(|_| {
             let mut s = self.0.borrow_mut();
-            if s.out.len() + s.pending.len() < WATERMARK {
+            if s.out.len() < WATERMARK {
                 Poll::Ready(())
             } else {
                 s.frame_pending();
@@ -272,7 +292,7 @@ impl Link {
     /// Whether the outbox is below its watermark now.
     pub fn has_room(&self) -> bool {
         let s = self.0.borrow();
-        s.out.len() + s.pending.len() < WATERMARK
+        s.out.len() < WATERMARK
     }
 
     /// Appends data to the stream.
@@ -282,9 +302,24 @@ impl Link {
             s.out.extend_from_slice(bytes);
             return;
         }
-        s.pending.extend_from_slice(bytes);
-        if s.pending.len() >= DATA_CHUNK * 2 {
-            s.frame_pending();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let start = match s.open {
+                Some(at) => at,
+                None => {
+                    let at = s.out.len();
+                    s.out.extend_from_slice(&[0; 4]);
+                    s.open = Some(at);
+                    at
+                }
+            };
+            let room = DATA_CHUNK.saturating_sub(s.out.len() - start - 4);
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            s.out.extend_from_slice(now);
+            rest = later;
+            if s.out.len() - start - 4 >= DATA_CHUNK {
+                s.frame_pending();
+            }
         }
     }
 
@@ -403,7 +438,7 @@ impl Link {
     /// Bytes handed to the driver so far, framing included.
     pub fn bytes_out(&self) -> u64 {
         let s = self.0.borrow();
-        s.bytes_out + (s.out.len() + s.pending.len()) as u64
+        s.bytes_out + s.out.len() as u64
     }
 }
 
@@ -467,16 +502,22 @@ impl State {
         }
     }
 
-    /// Frames the pending data into the outbox.
+    /// Closes the data frame being filled: writes its header, or drops
+    /// it if it holds nothing.
     fn frame_pending(&mut self) {
-        if self.pending.is_empty() {
+        let Some(at) = self.open.take() else {
+            return;
+        };
+        let len = self.out.len().saturating_sub(at + 4);
+        if len == 0 {
+            self.out.truncate(at);
             return;
         }
-        let pending = std::mem::take(&mut self.pending);
-        for chunk in pending.chunks(DATA_CHUNK) {
-            put_frame(&mut self.out, MsgCode::Data, chunk);
+        let mut head = Vec::with_capacity(4);
+        put_frame(&mut head, MsgCode::Data, &[]);
+        let base = <[u8; 4]>::try_from(head.as_slice()).map_or(0, u32::from_le_bytes);
+        if let Some(h) = self.out.get_mut(at..at + 4) {
+            h.copy_from_slice(&(base | len as u32).to_le_bytes());
         }
-        self.pending = pending;
-        self.pending.clear();
     }
 }

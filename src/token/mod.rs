@@ -249,6 +249,25 @@ impl TokenEncoder {
         }
     }
 
+    /// [`Self::literal`], handing the bytes to `put`: uncompressed data
+    /// goes to `put` straight from `data`, compressed data through
+    /// `scratch`.
+    pub fn literal_to(
+        &mut self,
+        data: &[u8],
+        scratch: &mut Vec<u8>,
+        put: &mut impl FnMut(&[u8]),
+    ) -> Result<(), TokenError> {
+        if let Self::Plain(e) = self {
+            e.literal_to(data, put);
+            return Ok(());
+        }
+        scratch.clear();
+        self.literal(data, scratch)?;
+        put(scratch);
+        Ok(())
+    }
+
     /// A match of basis block `index`; `data` is the matched bytes (zlib
     /// adds them to its history).
     pub fn block(&mut self, index: u32, data: &[u8], out: &mut Vec<u8>) -> Result<(), TokenError> {

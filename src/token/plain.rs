@@ -21,9 +21,15 @@ pub struct PlainEncoder;
 impl PlainEncoder {
     /// Literal data, in `CHUNK_SIZE` pieces.
     pub fn literal(&mut self, data: &[u8], out: &mut Vec<u8>) {
+        self.literal_to(data, &mut |b| out.extend_from_slice(b));
+    }
+
+    /// [`Self::literal`], handing each length and piece to `put` as they
+    /// are: the data is not copied here.
+    pub fn literal_to(&mut self, data: &[u8], put: &mut impl FnMut(&[u8])) {
         for piece in data.chunks(CHUNK_SIZE) {
-            out.extend_from_slice(&(piece.len() as i32).to_le_bytes());
-            out.extend_from_slice(piece);
+            put(&(piece.len() as i32).to_le_bytes());
+            put(piece);
         }
     }
 

@@ -22,9 +22,6 @@ use crate::role::text::quoted;
 use crate::wire::{put_u16, put_varint, put_varlong30, put_vstring, Fail, Reader, Step};
 use crate::wire::{MsgCode, WireError, NDX_DEL_STATS, NDX_DONE};
 
-/// Token bytes gathered before they are handed to the link.
-const FLUSH_AT: usize = 32 * 1024;
-
 /// One decoded request.
 struct Request {
     ndx: i32,
@@ -300,9 +297,10 @@ async fn stream_file(
     len: u64,
 ) -> Result<io::Result<Digest>, SendError> {
     let mut search = matcher.search(len);
-    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut scratch = Vec::new();
     let mut literal = 0u64;
     let mut failed = None;
+    let link = ctx.link;
     while !search.is_complete() {
         let n = match file.read(search.space()) {
             Ok(0) => {
@@ -317,26 +315,29 @@ async fn stream_file(
             }
         };
         let tokens = &mut ctx.tokens;
+        let mut put = |b: &[u8]| link.write(b);
         let mut sink = |t: Token<'_>| -> io::Result<()> {
             match t {
                 Token::Literal(d) => {
                     literal += d.len() as u64;
-                    tokens.literal(d, &mut buf)
+                    tokens.literal_to(d, &mut scratch, &mut put)
                 }
-                Token::Block(i, data) => tokens.block(i, data, &mut buf),
+                Token::Block(i, data) => {
+                    scratch.clear();
+                    let r = tokens.block(i, data, &mut scratch);
+                    put(&scratch);
+                    r
+                }
             }
             .map_err(io::Error::other)
         };
         search
             .commit(n, &mut sink)
             .map_err(|e| SendError::Io(io::Error::other(e)))?;
-        if buf.len() >= FLUSH_AT {
-            ctx.link.write(&buf);
-            buf.clear();
-            ctx.link.room().await;
+        if !link.has_room() {
+            link.room().await;
         }
     }
-    ctx.link.write(&buf);
     ctx.stats.literal += literal;
     Ok(match failed {
         Some(e) => Err(e),
