@@ -22,7 +22,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rrsync::wire::{get_i32, get_varint, get_vstring, put_i32, put_vstring, MuxReader};
+use super::stream::{get_i32, get_varint, get_vstring, DemuxReader};
+use rrsync::wire::{put_i32, put_vstring};
 
 /// Address-space ceiling for the server (`prlimit --as`).
 pub const AS_LIMIT: u64 = 1 << 30;
@@ -105,7 +106,7 @@ pub struct Settled {
 pub struct Client {
     child: Child,
     stdin: Option<ChildStdin>,
-    pub r: MuxReader<ChanReader>,
+    pub r: DemuxReader<ChanReader>,
     stdout: Sink,
     stderr: Sink,
     threads: Vec<std::thread::JoinHandle<()>>,
@@ -170,7 +171,7 @@ impl Client {
             killed.clone(),
             mem.clone(),
         );
-        let r = MuxReader::new(ChanReader {
+        let r = DemuxReader::new(ChanReader {
             rx,
             buf: Vec::new(),
             pos: 0,
@@ -233,11 +234,11 @@ impl Client {
         let mut b = Vec::new();
         put_i32(&mut b, version);
         self.raw(&b);
-        let theirs = get_i32(&mut self.r, "version").map_err(|e| e.to_string())?;
+        let theirs = get_i32(&mut self.r)?;
         let protocol = (theirs.min(version)).max(0) as u32;
         let mut compat = 0;
         if protocol >= 30 {
-            compat = get_varint(&mut self.r, "compat").map_err(|e| e.to_string())?;
+            compat = get_varint(&mut self.r)?;
         }
         if protocol >= 30 && caps.contains('v') && compat & (1 << 7) != 0 {
             let mut b = Vec::new();
@@ -246,12 +247,12 @@ impl Client {
                 put_vstring(&mut b, c).expect("short list");
             }
             self.raw(&b);
-            get_vstring(&mut self.r, 1024, "csum list").map_err(|e| e.to_string())?;
+            get_vstring(&mut self.r, 1024)?;
             if comp.is_some() {
-                get_vstring(&mut self.r, 1024, "comp list").map_err(|e| e.to_string())?;
+                get_vstring(&mut self.r, 1024)?;
             }
         }
-        let seed = get_i32(&mut self.r, "seed").map_err(|e| e.to_string())?;
+        let seed = get_i32(&mut self.r)?;
         self.r.set_multiplexed(true);
         self.mux_in = protocol >= 30;
         self.hs = Settled {

@@ -30,6 +30,7 @@ mod races;
 mod receiver;
 mod replay;
 mod sender;
+pub mod stream;
 mod tokens;
 
 use std::collections::BTreeMap;

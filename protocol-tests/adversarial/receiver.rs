@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
+use super::stream::{get_ndx, get_u16};
 use rrsync::checksum::{FileHasher, StrongKind};
 use rrsync::flist::{FileEntry, FlistEncoder, FlistOptions};
 use rrsync::proto::Compression;
 use rrsync::token::TokenEncoder;
-use rrsync::wire::{get_u16, NdxDecoder, NdxEncoder, NDX_DONE, NDX_FLIST_OFFSET};
+use rrsync::wire::{NdxDecoder, NdxEncoder, NDX_DONE, NDX_FLIST_OFFSET};
 
 use super::client::{Client, Outcome};
 use super::{assert_rejected, assert_sane, assert_says, Sandbox};
@@ -77,11 +78,11 @@ pub fn serve(c: &mut Client, body: &mut dyn FnMut(i32, u32) -> Vec<u8>) -> Vec<i
     let mut asked = Vec::new();
     let mut dec = NdxDecoder::new(32);
     let mut enc = NdxEncoder::new(32);
-    while let Ok(ndx) = dec.get(&mut c.r) {
+    while let Ok(ndx) = get_ndx(&mut dec, &mut c.r) {
         if ndx == NDX_DONE || ndx < 0 {
             break;
         }
-        let Ok(iflags) = get_u16(&mut c.r, "iflags") else {
+        let Ok(iflags) = get_u16(&mut c.r) else {
             break;
         };
         if iflags & TRANSFER == 0 {

@@ -43,9 +43,7 @@ pub fn pull(
         safe_flist: true,
         ..FlistOptions::default()
     };
-    let list = FlistDecoder::new(fo, FlistLimits::default())
-        .read_list(&mut c.r)
-        .map(|(l, _)| l)
+    let list = super::stream::read_list(FlistDecoder::new(fo, FlistLimits::default()), &mut c.r)
         .unwrap_or_default();
     (c, list)
 }

@@ -232,11 +232,11 @@ fn request(
 ) -> Option<(i32, u16, [u8; 16], u32)> {
     use std::io::Read;
     loop {
-        let ndx = dec.get(&mut c.r).ok()?;
+        let ndx = crate::adversarial::stream::get_ndx(dec, &mut c.r).ok()?;
         if ndx < 0 {
             return None;
         }
-        let iflags = rrsync::wire::get_u16(&mut c.r, "iflags").ok()?;
+        let iflags = crate::adversarial::stream::get_u16(&mut c.r).ok()?;
         if iflags & (1 << 15) == 0 {
             continue;
         }
