@@ -23,6 +23,11 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::stream::{get_i32, get_varint, get_vstring, DemuxReader};
+use rrsync::cli::{Invocation, WrapperFlags};
+use rrsync::fs::Root;
+use rrsync::policy::Grant;
+use rrsync::role::Machine;
+use rrsync::session::{self, Host, Started};
 use rrsync::wire::{put_i32, put_vstring};
 
 /// Address-space ceiling for the server (`prlimit --as`).
@@ -49,17 +54,25 @@ pub struct ChanReader {
     rx: mpsc::Receiver<Vec<u8>>,
     buf: Vec<u8>,
     pos: usize,
+    /// In-process: all the server has sent is already in the channel, so
+    /// an empty channel is the end for now, not a reason to wait.
+    nonblocking: bool,
 }
 
 impl Read for ChanReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         while self.pos >= self.buf.len() {
-            match self.rx.recv() {
-                Ok(b) => {
+            let next = if self.nonblocking {
+                self.rx.try_recv().ok()
+            } else {
+                self.rx.recv().ok()
+            };
+            match next {
+                Some(b) => {
                     self.buf = b;
                     self.pos = 0;
                 }
-                Err(_) => return Ok(0),
+                None => return Ok(0),
             }
         }
         let rest = self.buf.get(self.pos..).unwrap_or(&[]);
@@ -104,18 +117,61 @@ pub struct Settled {
 
 /// A running server and our end of its pipes.
 pub struct Client {
-    child: Child,
-    stdin: Option<ChildStdin>,
+    server: Server,
     pub r: DemuxReader<ChanReader>,
     stdout: Sink,
     stderr: Sink,
-    threads: Vec<std::thread::JoinHandle<()>>,
-    done: Arc<AtomicBool>,
-    killed: Arc<AtomicBool>,
-    mem: Arc<Memory>,
     pub hs: Settled,
     /// Our input to the server is framed (protocol >= 30 after the seed).
     pub mux_in: bool,
+}
+
+/// The server under test: a process, or the session's machine in this
+/// process on a fake clock (for tests of the core, which need no
+/// process, no pipe and no sleep).
+enum Server {
+    Process {
+        child: Child,
+        stdin: Option<ChildStdin>,
+        threads: Vec<std::thread::JoinHandle<()>>,
+        done: Arc<AtomicBool>,
+        killed: Arc<AtomicBool>,
+        mem: Arc<Memory>,
+    },
+    InProc {
+        machine: Box<Machine<'static>>,
+        tx: mpsc::Sender<Vec<u8>>,
+        now: Instant,
+    },
+}
+
+/// Opens the root; no lock and no Landlock (the test process goes on).
+pub struct RootHost(pub PathBuf);
+
+impl Host for RootHost {
+    fn start(&self, _grant: &Grant) -> Result<Started, String> {
+        let root = Root::open(&self.0).map_err(|e| e.to_string())?;
+        Ok(Started {
+            root,
+            log: None,
+            log_failure: None,
+            guard: None,
+        })
+    }
+
+    fn default_seed(&self) -> i32 {
+        0
+    }
+}
+
+/// The wrapper's flags for `flags ROOT`.
+pub fn wrapper_flags(flags: &[&str], root: &Path) -> WrapperFlags {
+    let mut args: Vec<std::ffi::OsString> = flags.iter().map(|f| f.into()).collect();
+    args.push(root.as_os_str().to_owned());
+    match rrsync::cli::parse_args_with_home(&args, None) {
+        Ok(Invocation::Forced(f)) => f,
+        other => panic!("{other:?}"),
+    }
 }
 
 /// How a server run ended.
@@ -175,29 +231,105 @@ impl Client {
             rx,
             buf: Vec::new(),
             pos: 0,
+            nonblocking: false,
         });
         Client {
-            child,
-            stdin,
+            server: Server::Process {
+                child,
+                stdin,
+                threads,
+                done,
+                killed,
+                mem,
+            },
             r,
             stdout,
             stderr,
-            threads,
-            done,
-            killed,
-            mem,
             hs: Settled::default(),
             mux_in: false,
+        }
+    }
+
+    /// The same session as [`Client::spawn`], run in this process by the
+    /// session's machine on a fake clock: what the server sends is there
+    /// as soon as our bytes are handed over.
+    pub fn inproc(flags: &[&str], root: &Path, words: &str) -> Client {
+        let flags: &'static WrapperFlags = Box::leak(Box::new(wrapper_flags(flags, root)));
+        let host: &'static RootHost = Box::leak(Box::new(RootHost(root.to_path_buf())));
+        let words: &'static str = Box::leak(words.to_string().into_boxed_str());
+        let now = Instant::now();
+        let machine = Machine::new(now, |link| session::serve(link, flags, host, words));
+        let (tx, rx) = mpsc::channel();
+        let r = DemuxReader::new(ChanReader {
+            rx,
+            buf: Vec::new(),
+            pos: 0,
+            nonblocking: true,
+        });
+        let mut c = Client {
+            server: Server::InProc {
+                machine: Box::new(machine),
+                tx,
+                now,
+            },
+            r,
+            stdout: Sink::default(),
+            stderr: Sink::default(),
+            hs: Settled::default(),
+            mux_in: false,
+        };
+        c.collect();
+        c
+    }
+
+    /// Whether the server is a process (its memory is measured).
+    pub fn is_process(&self) -> bool {
+        matches!(self.server, Server::Process { .. })
+    }
+
+    /// In process: moves what the machine has sent to our reader.
+    fn collect(&mut self) {
+        if let Server::InProc { machine, tx, now } = &mut self.server {
+            let mut out = Vec::new();
+            while machine.poll_transmit(*now, &mut out) > 0 {}
+            if !out.is_empty() {
+                if let Ok(mut l) = self.stdout.lock() {
+                    l.extend_from_slice(&out);
+                }
+                let _ = tx.send(out);
+            }
         }
     }
 
     /// Writes raw bytes; a closed pipe is not an error (the server may
     /// rightly have hung up on us).
     pub fn raw(&mut self, b: &[u8]) -> bool {
-        match self.stdin.as_mut() {
-            Some(s) => s.write_all(b).and_then(|()| s.flush()).is_ok(),
-            None => false,
-        }
+        let ok = match &mut self.server {
+            Server::Process { stdin, .. } => match stdin.as_mut() {
+                Some(s) => s.write_all(b).and_then(|()| s.flush()).is_ok(),
+                None => false,
+            },
+            Server::InProc { machine, now, tx } => {
+                let mut rest = b;
+                let mut out = Vec::new();
+                while !rest.is_empty() && machine.wants_input() {
+                    let n = machine.handle_input(*now, rest);
+                    while machine.poll_transmit(*now, &mut out) > 0 {}
+                    if n == 0 {
+                        break;
+                    }
+                    rest = rest.get(n..).unwrap_or_default();
+                }
+                if !out.is_empty() {
+                    if let Ok(mut l) = self.stdout.lock() {
+                        l.extend_from_slice(&out);
+                    }
+                    let _ = tx.send(out);
+                }
+                rest.is_empty()
+            }
+        };
+        ok
     }
 
     /// Writes data: in `MSG_DATA` frames once input is multiplexed.
@@ -265,27 +397,60 @@ impl Client {
 
     /// Closes our input (end of stream for the server).
     pub fn close(&mut self) {
-        self.stdin = None;
+        match &mut self.server {
+            Server::Process { stdin, .. } => *stdin = None,
+            Server::InProc { machine, now, .. } => machine.handle_eof(*now),
+        }
+        self.collect();
     }
 
     /// Closes our input, drains the output, waits, and reports.
     pub fn finish(mut self) -> Outcome {
         self.close();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-        let status = self.child.wait().ok();
-        self.done.store(true, Ordering::SeqCst);
-        let stderr =
-            String::from_utf8_lossy(&self.stderr.lock().map(|v| v.clone()).unwrap_or_default())
+        let stdout = self.stdout.lock().map(|v| v.clone()).unwrap_or_default();
+        match &mut self.server {
+            Server::Process {
+                child,
+                threads,
+                done,
+                killed,
+                mem,
+                ..
+            } => {
+                for t in threads.drain(..) {
+                    let _ = t.join();
+                }
+                let status = child.wait().ok();
+                done.store(true, Ordering::SeqCst);
+                let stderr = String::from_utf8_lossy(
+                    &self.stderr.lock().map(|v| v.clone()).unwrap_or_default(),
+                )
                 .into_owned();
-        Outcome {
-            code: status.and_then(|s| s.code()),
-            timed_out: self.killed.load(Ordering::SeqCst),
-            stdout: self.stdout.lock().map(|v| v.clone()).unwrap_or_default(),
-            stderr,
-            hwm_kb: self.mem.hwm_kb.load(Ordering::SeqCst),
-            peak_kb: self.mem.peak_kb.load(Ordering::SeqCst),
+                Outcome {
+                    code: status.and_then(|s| s.code()),
+                    timed_out: killed.load(Ordering::SeqCst),
+                    stdout: self.stdout.lock().map(|v| v.clone()).unwrap_or_default(),
+                    stderr,
+                    hwm_kb: mem.hwm_kb.load(Ordering::SeqCst),
+                    peak_kb: mem.peak_kb.load(Ordering::SeqCst),
+                }
+            }
+            Server::InProc { machine, .. } => {
+                let o = machine.outcome().cloned();
+                let mut stderr = String::new();
+                for line in o.iter().flat_map(|o| o.stderr.iter().chain(&o.timed_out)) {
+                    stderr.push_str(&format!("rrsync-rs: {line}\n"));
+                }
+                Outcome {
+                    // No outcome after the input closed: the session hung.
+                    code: o.map(|o| o.code),
+                    timed_out: false,
+                    stdout,
+                    stderr,
+                    hwm_kb: 0,
+                    peak_kb: 0,
+                }
+            }
         }
     }
 }
@@ -293,11 +458,13 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         // A test that panicked before `finish`: do not leave the server.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+        if let Server::Process { child, done, .. } = &mut self.server {
+            if let Ok(None) = child.try_wait() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            done.store(true, Ordering::SeqCst);
         }
-        self.done.store(true, Ordering::SeqCst);
     }
 }
 

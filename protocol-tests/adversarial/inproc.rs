@@ -17,51 +17,19 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rrsync::cli::{Invocation, WrapperFlags};
-use rrsync::fs::Root;
-use rrsync::policy::Grant;
 use rrsync::role::Machine;
-use rrsync::session::{self, Host, Started};
+use rrsync::session;
 use rrsync::wire::{Decoded, Deframer, Frame};
 
+use super::client::{wrapper_flags, RootHost};
 use super::replay::{copy_tree, fixture, record, Recording};
 use super::{snapshot, Sandbox};
-
-/// Opens the root; no lock and no Landlock (the test process goes on).
-struct RootHost(PathBuf);
-
-impl Host for RootHost {
-    fn start(&self, _grant: &Grant) -> Result<Started, String> {
-        let root = Root::open(&self.0).map_err(|e| e.to_string())?;
-        Ok(Started {
-            root,
-            log: None,
-            log_failure: None,
-            guard: None,
-        })
-    }
-
-    fn default_seed(&self) -> i32 {
-        0
-    }
-}
-
-fn flags(mode: &str, root: &Path) -> WrapperFlags {
-    let mut args: Vec<std::ffi::OsString> = Vec::new();
-    if !mode.is_empty() {
-        args.push(mode.into());
-    }
-    args.push(root.as_os_str().to_owned());
-    match rrsync::cli::parse_args_with_home(&args, None) {
-        Ok(Invocation::Forced(f)) => f,
-        other => panic!("{other:?}"),
-    }
-}
 
 /// Runs one session on `input`, handed over `step` bytes at a time and
 /// then closed; returns the exit code and what the session sent.
 fn run(root: &Path, r: &Recording, input: &[u8], step: usize) -> (i32, Vec<u8>) {
-    let flags = flags(r.flags, root);
+    let flags: Vec<&str> = [r.flags].into_iter().filter(|f| !f.is_empty()).collect();
+    let flags = wrapper_flags(&flags, root);
     let host = RootHost(root.to_path_buf());
     let t0 = Instant::now();
     let command = r.words.as_str();

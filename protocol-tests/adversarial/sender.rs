@@ -18,7 +18,7 @@ const CAPS: &str = "LsfxCIvu";
 const TRANSFER: u16 = 1 << 15;
 
 /// A pull of `paths` after the handshake, the (empty or given) filter
-/// list and the file list; returns the client and the list.
+/// list and the file list, in process; returns the client and the list.
 pub fn pull(
     sb: &Sandbox,
     opts: &str,
@@ -27,7 +27,22 @@ pub fn pull(
     rules: &[&[u8]],
 ) -> (Client, Vec<FileEntry>) {
     let words = format!("rsync --server --sender -{opts}e.{CAPS} . {paths}");
-    let mut c = Client::spawn(&["-ro"], &sb.root, &words);
+    let links = opts.contains('l');
+    pull_on(
+        Client::inproc(&["-ro"], &sb.root, &words),
+        csums,
+        rules,
+        links,
+    )
+}
+
+/// [`pull`] against a server process, whose memory the client watches.
+pub fn pull_process(sb: &Sandbox, paths: &str, csums: &[u8]) -> (Client, Vec<FileEntry>) {
+    let words = format!("rsync --server --sender -e.{CAPS} . {paths}");
+    pull_on(Client::spawn(&["-ro"], &sb.root, &words), csums, &[], false)
+}
+
+fn pull_on(mut c: Client, csums: &[u8], rules: &[&[u8]], links: bool) -> (Client, Vec<FileEntry>) {
     let hs = c.handshake(32, CAPS, csums, None).expect("handshake");
     let mut fl = Vec::new();
     for r in rules {
@@ -39,7 +54,7 @@ pub fn pull(
     let fo = FlistOptions {
         protocol: hs.protocol,
         varint_flags: true,
-        preserve_links: opts.contains('l'),
+        preserve_links: links,
         safe_flist: true,
         ..FlistOptions::default()
     };
@@ -58,8 +73,11 @@ fn request(mut c: Client, ndx: i32, head: [i32; 4], sums: &[u8]) -> Outcome {
     }
     b.extend_from_slice(sums);
     c.data(&b);
-    // Give the server time to act on it before our input ends.
-    std::thread::sleep(Duration::from_millis(100));
+    if c.is_process() {
+        // Keep the server alive a moment, waiting for the rest of the
+        // sums, so the watchdog samples its memory at its peak.
+        std::thread::sleep(Duration::from_millis(100));
+    }
     c.finish()
 }
 
@@ -146,7 +164,7 @@ fn sum_head_max_count_memory_is_bounded() {
     // 2^24 sums would add ~400 MiB to VmPeak, none of it to VmHWM).
     let run = |count: i32| {
         let sb = Sandbox::new("sumcount");
-        let (c, _) = pull(&sb, "", "big", b"md5", &[]);
+        let (c, _) = pull_process(&sb, "big", b"md5");
         let out = request(c, 0, [count, 700, 16, 0], &[7u8; 20 * 1000]);
         assert_rejected("count then EOF", &out);
         sb.check_confined("count then EOF", &out);
@@ -275,7 +293,7 @@ fn ndx_negative_out_of_range_directory_earlier_list() {
 #[test]
 fn ndx_protocol_29_raw_ints() {
     let sb = Sandbox::new("ndx29");
-    let mut c = Client::spawn(&["-ro"], &sb.root, "rsync --server --sender . file");
+    let mut c = Client::inproc(&["-ro"], &sb.root, "rsync --server --sender . file");
     c.handshake(29, "", b"", None).expect("handshake");
     c.data(&0i32.to_le_bytes());
     let mut b = Vec::new();
@@ -283,7 +301,6 @@ fn ndx_protocol_29_raw_ints() {
         b.extend_from_slice(&v.to_le_bytes());
     }
     c.data(&b);
-    std::thread::sleep(Duration::from_millis(100));
     let out = c.finish();
     assert_rejected("protocol 29 ndx i32::MIN", &out);
     sb.check_confined("protocol 29 ndx", &out);
@@ -388,7 +405,6 @@ fn the_clients_exit_code_survives_while_sums_are_read() {
     c.data(&b);
     // MSG_ERROR_EXIT (86) with code 23.
     c.frame(86, 4, &23i32.to_le_bytes());
-    std::thread::sleep(Duration::from_millis(100));
     let out = c.finish();
     assert_eq!(out.code, Some(23), "{}", all_text(&out));
     assert!(!out.timed_out);
