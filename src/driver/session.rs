@@ -103,7 +103,6 @@ fn run_session<R: Read, W: Write + Send + 'static>(
 /// still read outside the machine. The link counts the bytes moved so
 /// far, frames its output, splits its input from protocol 30 on and
 /// keeps the session's idle limit; the streams keep their own deadlines.
-#[allow(dead_code)] // the roles move onto it one by one
 fn run_on_streams<'a, R: Read, W: Write, F>(
     conn: Conn<R, W>,
     o: &Options,
@@ -361,13 +360,31 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         Ok(hs) => hs,
         Err(code) => return (code, Transfer::default()),
     };
+    let outcome = run_on_streams(conn, o, |link| async move {
+        link.set_who("receiver");
+        receiver_session(&link, root, permit, log, &hs).await
+    });
+    (outcome.code, outcome.transfer)
+}
+
+/// The receiving session over the link: the filter list, the option
+/// checks, then the receiver (`do_server_recv` in `main.c`).
+async fn receiver_session(
+    link: &Link,
+    root: &Root,
+    permit: &ReceivePermit,
+    log: &LogFile,
+    hs: &proto::Negotiated,
+) -> Outcome {
+    let o = permit.options();
     let p = hs.protocol;
-    let fail = |conn: &mut Conn<R, W>, e: Error| {
-        let (msg, code) = (e.to_string(), e.exit_code());
-        let _ = conn.error(&msg);
-        let _ = conn.w.send_msg_int(MsgCode::ErrorExit, code);
-        let _ = conn.flush();
-        code
+    let failed = |e: Error| {
+        let code = e.exit_code();
+        link.fail(&e.to_string(), code);
+        Outcome {
+            code,
+            ..Outcome::default()
+        }
     };
     let resolve = |name: &Option<String>| match name {
         Some(n) => StrongKind::from_name(n, p),
@@ -376,13 +393,7 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
     let (Some(xfer_kind), Some(file_kind)) =
         (resolve(&hs.xfer_checksum), resolve(&hs.file_checksum))
     else {
-        return (
-            fail(
-                &mut conn,
-                Error::Unsupported("unsupported checksum choice".into()),
-            ),
-            Transfer::default(),
-        );
+        return failed(Error::Unsupported("unsupported checksum choice".into()));
     };
     let delete_mode =
         o.delete || o.delete_before || o.delete_during || o.delete_after || o.delete_delay;
@@ -393,19 +404,19 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         o.delete_excluded,
         o.prune_empty_dirs,
     ) {
-        match crate::filter::recv_filter_list(&mut conn.r, p) {
+        match crate::role::reads::filter_list(link, p).await {
             Ok(f) => {
-                let _ = super::warn_skipped_rules(&mut conn, f.skipped_rules());
+                crate::role::reads::warn_skipped_rules(link, f.skipped_rules());
                 Some(f)
             }
-            Err(e) => return (fail(&mut conn, e.into()), Transfer::default()),
+            Err(e) => return failed(e),
         }
     } else {
         None
     };
     let opts = match recv_options(o, delete_mode, p).and_then(|x| check_temp_dir(root, x)) {
         Ok(x) => x,
-        Err(msg) => return (fail(&mut conn, Error::Usage(msg)), Transfer::default()),
+        Err(msg) => return failed(Error::Usage(msg)),
     };
     let cfg = ReceiverConfig {
         root,
@@ -415,11 +426,11 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
             .map(|s| s.as_bytes().to_vec())
             .unwrap_or_default(),
         opts,
-        flist: flist_options(o, &hs, file_kind),
+        flist: flist_options(o, hs, file_kind),
         xfer_kind,
         file_kind,
         seed: hs.seed,
-        proper_seed_order: seed_first(&hs),
+        proper_seed_order: seed_first(hs),
         compression: crate::token::effective_compression(hs.compression, o.compress_level),
         id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),
         filter,
@@ -428,18 +439,22 @@ fn run_receiver<R: Read, W: Write + Send + 'static>(
         sums: permit.block_sums(),
         log: ItemLog::new(log.sink(), false, o.times, p),
     };
-    match receiver::run(conn, cfg) {
-        Ok(st) => {
-            let t = Transfer {
+    match receiver::run(link, cfg, p).await {
+        Ok(st) => Outcome {
+            code: crate::error::finished(st.io_error),
+            transfer: Transfer {
                 files_received: st.files_received,
                 deleted: st.deleted,
-                bytes_in: st.bytes_in,
-                bytes_out: st.bytes_out,
+                bytes_in: link.bytes_in(),
+                bytes_out: link.bytes_out(),
                 ..Transfer::default()
-            };
-            (crate::error::finished(st.io_error), t)
-        }
-        Err(e) => (e.exit_code(), Transfer::default()),
+            },
+            ..Outcome::default()
+        },
+        Err(e) => Outcome {
+            code: e.exit_code(),
+            ..Outcome::default()
+        },
     }
 }
 

@@ -4,8 +4,6 @@
 //! `--link-dest`/`--compare-dest` over an existing file (`try_dests_reg`
 //! in `generator.c`).
 
-use std::io::Write;
-
 use super::super::attrs::item;
 use super::super::basis;
 use super::super::RecvError;
@@ -14,7 +12,7 @@ use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath};
 use crate::wire::put_u16;
 
-impl<W: Write> Gen<'_, '_, W> {
+impl Gen<'_, '_> {
     /// `--link-dest`/`--compare-dest` over an existing file
     /// (`try_dests_reg` with `find_exact_for_existing`): when an alternate
     /// directory holds an exact copy, the file is replaced by a hard link
@@ -75,7 +73,7 @@ impl<W: Write> Gen<'_, '_, W> {
                 };
                 if let Err(err) = r {
                     let what = format!("link \"{}\" => {} failed", show(&e.name), show(&le.name));
-                    self.out.rsyserr("generator", &what, &err)?;
+                    self.out.rsyserr("generator", &what, &err);
                     continue;
                 }
             }
@@ -93,12 +91,11 @@ impl<W: Write> Gen<'_, '_, W> {
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
             self.cfg.log.item(iflags, e, Some(leader));
         }
-        let mut o = self.out.lock()?;
-        o.put_ndx(ndx as i32)?;
         let mut b = Vec::new();
         put_u16(&mut b, iflags.bits());
         crate::wire::put_vstring(&mut b, leader).map_err(crate::wire::WireError::from)?;
-        o.w.write_all(&b)?;
+        self.out.put_ndx(ndx as i32);
+        self.out.write(&b);
         Ok(())
     }
 }
