@@ -66,8 +66,8 @@ fn flist_opts() -> FlistOptions {
 
 /// What the client sends: the list, then the delta for file 0 as the
 /// client's sender answers our request, then the `NDX_DONE`s of the
-/// three phases and the final one, all in `MSG_DATA` frames.
-fn client_stream() -> Vec<u8> {
+/// three phases and the final one, in `MSG_DATA` frames of `frame_len`.
+fn client_stream(frame_len: usize) -> Vec<u8> {
     let mut s = Vec::new();
     let mut e = FileEntry::new(b"hello.txt".to_vec(), 0o100644);
     e.size = DATA.len() as u64;
@@ -91,7 +91,7 @@ fn client_stream() -> Vec<u8> {
         ndx.put(&mut s, NDX_DONE);
     }
     let mut framed = Vec::new();
-    for chunk in s.chunks(40) {
+    for chunk in s.chunks(frame_len) {
         put_frame(&mut framed, MsgCode::Data, chunk);
     }
     framed
@@ -133,7 +133,7 @@ async fn session(link: Link, root: &Root) -> Outcome {
 
 #[test]
 fn a_pushed_file_arrives_in_any_split() {
-    let input = client_stream();
+    let input = client_stream(40);
     for step in [1, 2, 3, 7, 64, input.len()] {
         let dir = Dir::new();
         let root = Root::open(&dir.0).unwrap();
@@ -155,7 +155,7 @@ fn a_pushed_file_arrives_in_any_split() {
 
 #[test]
 fn a_cut_at_every_byte_ends_with_an_error() {
-    let input = client_stream();
+    let input = client_stream(40);
     for cut in 0..input.len() {
         let dir = Dir::new();
         let root = Root::open(&dir.0).unwrap();
@@ -182,9 +182,9 @@ fn a_cut_at_every_byte_ends_with_an_error() {
 
 #[test]
 fn a_timeout_inside_the_file_removes_its_temporary_file() {
-    let input = client_stream();
+    let input = client_stream(4096);
     // Up to the middle of the literal data.
-    let at = input.windows(5).position(|w| w == b"hello").unwrap() + 10;
+    let at = input.windows(10).position(|w| w == b"hello from").unwrap() + 10;
     let dir = Dir::new();
     let root = Root::open(&dir.0).unwrap();
     let t0 = Instant::now();
