@@ -68,6 +68,17 @@ fn flist_opts() -> FlistOptions {
 /// client's sender answers our request, then the `NDX_DONE`s of the
 /// three phases and the final one, in `MSG_DATA` frames of `frame_len`.
 fn client_stream(frame_len: usize) -> Vec<u8> {
+    let mut s = list();
+    let mut ndx = NdxEncoder::new(P);
+    delta(&mut s, &mut ndx, true);
+    for _ in 0..4 {
+        ndx.put(&mut s, NDX_DONE);
+    }
+    frames(&s, frame_len)
+}
+
+/// The one-file list.
+fn list() -> Vec<u8> {
     let mut s = Vec::new();
     let mut e = FileEntry::new(b"hello.txt".to_vec(), 0o100644);
     e.size = DATA.len() as u64;
@@ -75,26 +86,70 @@ fn client_stream(frame_len: usize) -> Vec<u8> {
     let mut enc = FlistEncoder::new(flist_opts());
     enc.encode(&e, &mut s, &mut |_| None, &mut |_| None);
     enc.end(&mut s, 0);
-    let mut ndx = NdxEncoder::new(P);
-    ndx.put(&mut s, 0);
-    put_u16(&mut s, (TRANSFER | IS_NEW).bits());
+    s
+}
+
+/// File 0's index, item flags, empty sum head, data and checksum (a
+/// wrong one unless `good`).
+fn delta(s: &mut Vec<u8>, ndx: &mut NdxEncoder, good: bool) {
+    ndx.put(s, 0);
+    put_u16(s, (TRANSFER | IS_NEW).bits());
     for _ in 0..4 {
         s.extend_from_slice(&0i32.to_le_bytes());
     }
     let mut tokens = TokenEncoder::new(Compression::None, None).unwrap();
-    tokens.literal(DATA, &mut s).unwrap();
-    tokens.end(&mut s).unwrap();
+    tokens.literal(DATA, s).unwrap();
+    tokens.end(s).unwrap();
     let mut h = FileHasher::new(StrongKind::Md5, 0);
     h.update(DATA);
-    s.extend_from_slice(h.finish().as_bytes());
-    for _ in 0..4 {
-        ndx.put(&mut s, NDX_DONE);
+    let mut sum = h.finish().as_bytes().to_vec();
+    if !good {
+        sum.iter_mut().for_each(|b| *b ^= 0xff);
     }
+    s.extend_from_slice(&sum);
+}
+
+fn frames(s: &[u8], frame_len: usize) -> Vec<u8> {
     let mut framed = Vec::new();
     for chunk in s.chunks(frame_len) {
         put_frame(&mut framed, MsgCode::Data, chunk);
     }
     framed
+}
+
+/// The data in our multiplexed output, without the frames and messages.
+fn data_of(out: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    let mut rest = out;
+    while let Some((tag, body)) = rest.split_first_chunk::<4>() {
+        let tag = u32::from_le_bytes(*tag);
+        let len = (tag & 0xff_ffff) as usize;
+        let (payload, after) = body.split_at(len);
+        if tag >> 24 == 7 {
+            data.extend_from_slice(payload);
+        }
+        rest = after;
+    }
+    data
+}
+
+/// Our request for file 0 with an empty sum head, as the generator
+/// writes it.
+fn request(s: &mut Vec<u8>, ndx: &mut NdxEncoder) {
+    ndx.put(s, 0);
+    put_u16(s, (TRANSFER | IS_NEW).bits());
+    s.extend_from_slice(&[0u8; 16]);
+}
+
+fn run_all(input: &[u8], dir: &Dir) -> (Option<i32>, Vec<u8>) {
+    let root = Root::open(&dir.0).unwrap();
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| session(l, &root));
+    let mut out = Vec::new();
+    m.handle_input(t0, input);
+    m.poll_transmit(t0, &mut out);
+    m.poll_transmit(t0, &mut out);
+    (m.outcome().map(|o| o.code), out)
 }
 
 async fn session(link: Link, root: &Root) -> Outcome {
@@ -205,4 +260,46 @@ fn a_timeout_inside_the_file_removes_its_temporary_file() {
         Some(crate::error::code::TIMEOUT)
     );
     assert!(dir.names().is_empty(), "{:?}", dir.names());
+}
+
+#[test]
+fn what_we_send_keeps_rsyncs_order() {
+    let dir = Dir::new();
+    let (code, out) = run_all(&client_stream(40), &dir);
+    assert_eq!(code, Some(0));
+    // The request, the end of phase 0, the ends of phases 1 and 2, the
+    // deletion phase (31+), and the goodbye.
+    let mut expect = Vec::new();
+    let mut ndx = NdxEncoder::new(P);
+    request(&mut expect, &mut ndx);
+    for _ in 0..5 {
+        ndx.put(&mut expect, NDX_DONE);
+    }
+    assert_eq!(data_of(&out), expect);
+}
+
+#[test]
+fn a_failed_checksum_is_asked_for_again_in_phase_1() {
+    let mut s = list();
+    let mut ndx = NdxEncoder::new(P);
+    delta(&mut s, &mut ndx, false);
+    ndx.put(&mut s, NDX_DONE);
+    delta(&mut s, &mut ndx, true);
+    for _ in 0..3 {
+        ndx.put(&mut s, NDX_DONE);
+    }
+    let dir = Dir::new();
+    let (code, out) = run_all(&frames(&s, 64), &dir);
+    assert_eq!(code, Some(0));
+    assert_eq!(std::fs::read(dir.0.join("hello.txt")).unwrap(), DATA);
+    assert_eq!(dir.names(), ["hello.txt"]);
+    let mut expect = Vec::new();
+    let mut ndx = NdxEncoder::new(P);
+    request(&mut expect, &mut ndx);
+    ndx.put(&mut expect, NDX_DONE);
+    request(&mut expect, &mut ndx);
+    for _ in 0..4 {
+        ndx.put(&mut expect, NDX_DONE);
+    }
+    assert_eq!(data_of(&out), expect);
 }
