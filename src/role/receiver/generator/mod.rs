@@ -10,7 +10,7 @@
 //! the client's deltas come in. The steps keep rsync's order: deletions
 //! before (`--delete-before`), each entry (with `--delete-during` after
 //! its directory), `NDX_DONE`, the redo requests until the receiver ends
-//! phase 0, hard links, the `NDX_DONE`s of the later phases with the
+//! phase 0, hard links one follower a step, the `NDX_DONE`s of the later phases with the
 //! deletion statistics (31+), then once the receiver has stopped the
 //! deletions after (`--delete-after`), directory times and the last
 //! `NDX_DONE`.
@@ -42,7 +42,10 @@ enum Stage {
     Walk(usize),
     /// Redo requests, until the receiver ends phase 0.
     Redo,
-    /// Hard links and the `NDX_DONE`s of the later phases.
+    /// Every group leader has arrived: entry `i`, if it is a hard-link
+    /// follower, is linked to its leader.
+    Links(usize),
+    /// The `NDX_DONE`s of the later phases.
     PhaseEnd,
     /// Waiting for the receiver to stop.
     WaitStop,
@@ -154,8 +157,13 @@ impl<'a, 'c> Gen<'a, 'c> {
             Stage::DeleteBefore(i) => self.delete_step(i, Stage::DeleteBefore, Stage::Walk(0))?,
             Stage::Walk(i) => self.walk_step(i)?,
             Stage::Redo => self.redo_step()?,
+            Stage::Links(i) if i < self.list.entries.len() => {
+                self.link_follower(i)?;
+                Stage::Links(i + 1)
+            }
+            Stage::Links(_) => Stage::PhaseEnd,
             Stage::PhaseEnd => {
-                self.phase_end()?;
+                self.phase_end();
                 Stage::WaitStop
             }
             Stage::WaitStop if self.recv_stopped => {
@@ -229,7 +237,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             return Ok(Stage::Redo);
         }
         if self.recv_phase >= 1 {
-            return Ok(Stage::PhaseEnd);
+            return Ok(Stage::Links(0));
         }
         if self.recv_stopped {
             return Ok(Stage::Finished);
@@ -237,11 +245,10 @@ impl<'a, 'c> Gen<'a, 'c> {
         Ok(Stage::Redo)
     }
 
-    /// Every group leader has arrived: link the other names to it; then
-    /// the `NDX_DONE`s of the later phases.
-    fn phase_end(&mut self) -> Result<(), RecvError> {
+    /// The `NDX_DONE`s of the later phases, with the deletion statistics
+    /// from protocol 31 on.
+    fn phase_end(&mut self) {
         let p = self.protocol;
-        self.link_followers()?;
         self.done();
         if p >= 29 {
             self.done();
@@ -252,7 +259,6 @@ impl<'a, 'c> Gen<'a, 'c> {
             }
             self.done();
         }
-        Ok(())
     }
 
     /// Writes `NDX_DONE` and flushes.
