@@ -2,7 +2,8 @@
 //! clock: a scripted client pushes a one-file list and the file's delta
 //! at protocol 31 (multiplexed both ways), in any split; cut at every
 //! byte the session ends with an error code, never hangs; dropped by a
-//! timeout inside the file, it leaves no temporary file behind.
+//! timeout inside the file, it leaves no temporary file behind; data for
+//! a file the generator left alone is refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -302,4 +303,18 @@ fn a_failed_checksum_is_asked_for_again_in_phase_1() {
         ndx.put(&mut expect, NDX_DONE);
     }
     assert_eq!(data_of(&out), expect);
+}
+
+#[test]
+fn data_for_a_file_left_alone_is_refused() {
+    // The file exists and the session may not overwrite it: the generator
+    // leaves it alone, so the client's data for it ends the session.
+    let dir = Dir::new();
+    std::fs::write(dir.0.join("hello.txt"), b"keep me").unwrap();
+    let (code, out) = run_all(&client_stream(40), &dir);
+    assert_eq!(code, Some(crate::error::code::PROTOCOL));
+    assert_eq!(std::fs::read(dir.0.join("hello.txt")).unwrap(), b"keep me");
+    assert_eq!(dir.names(), ["hello.txt"]);
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("which was not requested"), "{text}");
 }
