@@ -257,10 +257,9 @@ impl Link {
         }
     }
 
-    /// Bytes of received data not yet decoded.
+    /// Bytes received and not yet used, framed or not.
     pub fn unread(&self) -> usize {
-        let s = self.0.borrow();
-        s.data.len() - s.pos
+        self.0.borrow().unread_total()
     }
 
     /// The time: the driver's clock if it gave one, else the time of the
@@ -439,6 +438,47 @@ impl Link {
     pub fn bytes_out(&self) -> u64 {
         let s = self.0.borrow();
         s.bytes_out + s.out.len() as u64
+    }
+
+    /// Sends `rsync: [WHO] WHAT: STRERROR (ERRNO)` as a transfer error,
+    /// naming `who` rather than the role: rsync's receiver reports some
+    /// failures as its generator does (`rsyserr` from `generator.c`).
+    pub fn rsyserr_as(&self, who: &str, what: &str, err: &std::io::Error) {
+        let line = format!(
+            "rsync: [{who}] {what}: {} ({})\n",
+            super::text::strerror(err),
+            err.raw_os_error().unwrap_or(0)
+        );
+        self.msg(MsgCode::ErrorXfer, line.as_bytes());
+    }
+
+    /// Whether no more input can arrive: the client closed its side, sent
+    /// its exit message, or broke the framing. A read that is still
+    /// incomplete then fails at once.
+    pub fn input_ended(&self) -> bool {
+        let s = self.0.borrow();
+        s.eof || s.peer_exit.is_some() || s.broken.is_some()
+    }
+
+    /// Waits until either more input has arrived or the outbox is below
+    /// its watermark (or the input has ended): for a role with two things
+    /// to do, one needing input and one needing room, which must not wait
+    /// for one alone while the other could let the client go on. Before it
+    /// waits, the data buffered so far is framed for sending.
+    pub async fn wait_input_or_room(&self) {
+        let mut seen = None;
+        poll_fn(|_| {
+            let mut s = self.0.borrow_mut();
+            let start = *seen.get_or_insert(s.bytes_in);
+            let ended = s.eof || s.peer_exit.is_some() || s.broken.is_some();
+            if ended || s.bytes_in != start || s.out.len() < WATERMARK {
+                Poll::Ready(())
+            } else {
+                s.frame_pending();
+                Poll::Pending
+            }
+        })
+        .await
     }
 }
 

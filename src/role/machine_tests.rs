@@ -343,3 +343,36 @@ fn input_read_ahead_of_the_switch_to_frames_is_deframed() {
     m.handle_input(t0, &input);
     assert_eq!(m.outcome().map(|o| o.code), Some(0));
 }
+
+/// Fills the outbox past its watermark, then waits for input or room:
+/// 1 when room came, 2 when input did, 3 when the input ended.
+async fn input_or_room(link: Link) -> Outcome {
+    link.write(&vec![0u8; 300 * 1024]);
+    assert!(!link.has_room());
+    link.wait_input_or_room().await;
+    outcome(if link.input_ended() {
+        3
+    } else if link.has_room() {
+        1
+    } else {
+        2
+    })
+}
+
+#[test]
+fn waiting_for_input_or_room_ends_with_either() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, input_or_room);
+    assert!(m.outcome().is_none());
+    m.handle_input(t0, b"x");
+    assert_eq!(m.outcome().map(|o| o.code), Some(2));
+
+    let mut m = Machine::new(t0, input_or_room);
+    let mut out = Vec::new();
+    assert_eq!(m.poll_transmit(t0, &mut out), 300 * 1024);
+    assert_eq!(m.outcome().map(|o| o.code), Some(1));
+
+    let mut m = Machine::new(t0, input_or_room);
+    m.handle_eof(t0);
+    assert_eq!(m.outcome().map(|o| o.code), Some(3));
+}

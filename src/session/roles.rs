@@ -176,14 +176,5 @@ async fn receiver_session(
         sums: permit.block_sums(),
         log,
     };
-    run_receiver(link, cfg, p).await
-}
-
-/// Until the receiver runs over the link.
-async fn run_receiver(
-    _link: &Link,
-    _cfg: ReceiverConfig<'_>,
-    _p: u32,
-) -> Result<receiver::RecvStats, Error> {
-    Err(Error::Unsupported("pushes are being moved".into()))
+    receiver::run(link, cfg, p).await
 }

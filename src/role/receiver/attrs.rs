@@ -4,9 +4,10 @@
 
 use crate::flist::item::ItemFlags;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 
-use super::{ReceiverConfig, RecvOptions, Shared};
+use super::out::Outbox;
+use super::{ReceiverConfig, RecvOptions};
 use crate::flist::{FileEntry, FileKind};
 use crate::fs::{Meta, RelPath, Writer};
 
@@ -118,12 +119,12 @@ pub(crate) fn wanted_mode(o: &RecvOptions, e: &FileEntry, existing: Option<u32>)
 /// Applies mode, ownership and times to `path` (directories, symlinks,
 /// unchanged files). Failures are reported, not fatal; on an entry this
 /// session did not create, nothing changes without the overwrite permit.
-pub(crate) fn apply_path<W: Write>(
+pub(crate) fn apply_path(
     cfg: &ReceiverConfig<'_>,
     w: &Writer<'_>,
     e: &FileEntry,
     path: &RelPath,
-    out: &Shared<W>,
+    out: &Outbox<'_>,
     is_link: bool,
 ) {
     let o = &cfg.opts;
@@ -153,7 +154,7 @@ pub(crate) fn apply_path<W: Write>(
         if cur.as_ref().is_none_or(|m| m.mode & 0o7777 != mode) {
             match w.chmod(path, mode, permit) {
                 Err(err) if !crate::fs::is_denied(&err) => {
-                    let _ = out.rsyserr(
+                    out.rsyserr(
                         "generator",
                         &format!(
                             "failed to set permissions on \"{}\"",

@@ -191,8 +191,7 @@ pub(crate) fn sums(
     }
 }
 
-/// `FNAMECMP_PARTIAL_DIR`: the basis is the partial file.
-pub(crate) const FNAMECMP_PARTIAL_DIR: u8 = 0x81;
+pub(crate) use crate::flist::item::FNAMECMP_PARTIAL_DIR;
 
 /// Where `--partial-dir` keeps an interrupted file: the directory is
 /// relative to the file's own directory, as in rsync. A partial directory

@@ -11,10 +11,10 @@
 //! entry is itemized; `--delete-after` and `--delete-delay` at the end.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 
 use super::dest::Dest;
-use super::{List, ReceiverConfig, RecvError, Shared};
+use super::out::Outbox;
+use super::{List, ReceiverConfig, RecvError};
 use crate::flist::FileEntry;
 use crate::fs::{RelPath, Writer};
 use crate::policy::DeletePermit;
@@ -24,7 +24,6 @@ use crate::wire::MsgCode;
 pub(crate) struct Deleter<'a, 'c> {
     cfg: &'a ReceiverConfig<'c>,
     w: &'a Writer<'c>,
-    list: &'a List,
     dest: &'a Dest,
     permit: &'a DeletePermit,
     count: u64,
@@ -55,7 +54,6 @@ impl<'a, 'c> Deleter<'a, 'c> {
         Self {
             cfg,
             w,
-            list,
             dest,
             permit,
             count: 0,
@@ -70,25 +68,9 @@ impl<'a, 'c> Deleter<'a, 'c> {
         self.count
     }
 
-    /// Deletes, in every directory whose contents were sent, the names the
-    /// list does not have.
-    pub(crate) fn delete_all<W: Write>(&mut self, out: &Shared<W>) -> Result<(), RecvError> {
-        let list = self.list;
-        for (i, e) in list.entries.iter().enumerate() {
-            if list.active.get(i) == Some(&true) {
-                self.delete_dir(e, out)?;
-            }
-        }
-        self.finish(out)
-    }
-
     /// Deletes in the directory `e`, if its contents were sent, the names
     /// the list does not have (`--delete-during`, as the walk reaches it).
-    pub(crate) fn delete_dir<W: Write>(
-        &mut self,
-        e: &FileEntry,
-        out: &Shared<W>,
-    ) -> Result<(), RecvError> {
+    pub(crate) fn delete_dir(&mut self, e: &FileEntry, out: &Outbox<'_>) -> Result<(), RecvError> {
         if !(e.is_dir() && e.flags.content_dir) {
             return Ok(());
         }
@@ -98,22 +80,21 @@ impl<'a, 'c> Deleter<'a, 'c> {
     }
 
     /// After the last deletion: the `--max-delete` warning, if it cut in.
-    pub(crate) fn finish<W: Write>(&mut self, out: &Shared<W>) -> Result<(), RecvError> {
+    pub(crate) fn finish(&mut self, out: &Outbox<'_>) {
         if self.skipped > 0 {
             let n = self.skipped;
             out.warning(&format!(
                 "Deletions stopped due to --max-delete limit ({n} skipped)"
-            ))?;
+            ));
             out.add_io_error(crate::error::IoErrors::DEL_LIMIT);
         }
-        Ok(())
     }
 
-    fn delete_in_dir<W: Write>(
+    fn delete_in_dir(
         &mut self,
         dir: &[u8],
         keep: &HashSet<&[u8]>,
-        out: &Shared<W>,
+        out: &Outbox<'_>,
     ) -> Result<(), RecvError> {
         let Ok(path) = self.dest.path_of(dir) else {
             return Ok(());
@@ -158,11 +139,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
     }
 
     /// Removes one entry that is in the way of a received one.
-    pub(crate) fn remove_one<W: Write>(
-        &mut self,
-        path: &RelPath,
-        out: &Shared<W>,
-    ) -> Result<(), RecvError> {
+    pub(crate) fn remove_one(&mut self, path: &RelPath, out: &Outbox<'_>) -> Result<(), RecvError> {
         // rsync does not list what it removes to make room for an entry.
         let wire = path.as_bytes().to_vec();
         self.quiet = true;
@@ -174,11 +151,11 @@ impl<'a, 'c> Deleter<'a, 'c> {
     /// Deletes `path` (recursively for directories, contents first) and
     /// reports each name to the client with `MSG_DELETED`. Every entry
     /// counts against `--max-delete`; past it the rest is left in place.
-    fn remove_tree<W: Write>(
+    fn remove_tree(
         &mut self,
         path: &RelPath,
         wire: &[u8],
-        out: &Shared<W>,
+        out: &Outbox<'_>,
     ) -> Result<(), RecvError> {
         let root = self.cfg.root;
         let Ok(meta) = root.lstat(path) else {
@@ -212,7 +189,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
                     "generator",
                     &format!("delete_file: {what} \"{shown}\" failed"),
                     &e,
-                )?
+                )
             }
         }
         Ok(())
@@ -238,12 +215,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
             .collect()
     }
 
-    fn report<W: Write>(
-        &mut self,
-        wire: &[u8],
-        is_dir: bool,
-        out: &Shared<W>,
-    ) -> Result<(), RecvError> {
+    fn report(&mut self, wire: &[u8], is_dir: bool, out: &Outbox<'_>) -> Result<(), RecvError> {
         if self.quiet {
             return Ok(());
         }
@@ -256,7 +228,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
             name.push(0);
         }
         if self.cfg.flist.protocol >= 29 {
-            out.msg(MsgCode::Deleted, &name)?;
+            out.msg(MsgCode::Deleted, &name);
         }
         Ok(())
     }

@@ -2,9 +2,10 @@
 //! destination directory, created if needed (with `--mkpath`, its parents
 //! too), or, for a single file, as the destination name itself.
 
-use std::io::{self, Write};
+use std::io;
 
-use super::{List, ReceiverConfig, RecvError, Shared};
+use super::out::Outbox;
+use super::{List, ReceiverConfig, RecvError};
 use crate::fs::{RelPath, Writer};
 
 /// The resolved destination.
@@ -54,11 +55,11 @@ fn dest_err(msg: String) -> RecvError {
 }
 
 /// Decides the destination for this list.
-pub(crate) fn resolve<W: Write>(
+pub(crate) fn resolve(
     cfg: &ReceiverConfig<'_>,
     w: &Writer<'_>,
     list: &List,
-    out: &Shared<W>,
+    out: &Outbox<'_>,
 ) -> Result<Dest, RecvError> {
     let raw = if cfg.dest.is_empty() {
         b".".to_vec()
@@ -116,7 +117,7 @@ pub(crate) fn resolve<W: Write>(
     } else {
         if !cfg.opts.dry_run {
             if let Err(e) = w.mkdir(&path, 0o755) {
-                let _ = out.rsyserr("Receiver", &format!("mkdir \"{shown}\" failed"), &e);
+                out.rsyserr("Receiver", &format!("mkdir \"{shown}\" failed"), &e);
                 return Err(dest_err(format!(
                     "ERROR: cannot create destination directory \"{shown}\""
                 )));
@@ -125,7 +126,7 @@ pub(crate) fn resolve<W: Write>(
         if cfg.opts.verbose > 0 || cfg.opts.itemize {
             let trimmed = shown.trim_end_matches('/');
             let line = format!("created directory {trimmed}\n");
-            let _ = out.msg(crate::wire::MsgCode::Info, line.as_bytes());
+            out.msg(crate::wire::MsgCode::Info, line.as_bytes());
         }
     }
     Ok(Dest {

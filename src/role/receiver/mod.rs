@@ -1,13 +1,16 @@
 //! The receiving side: the client pushes (`do_server_recv` and `do_recv`
 //! in `main.c`), protocols 27 to 32.
 //!
-//! As in rsync, two workers share the connection: the generator (a thread
-//! here, a process in rsync) walks the sorted file list, creates
-//! directories and symlinks and asks the client for files, sending block
-//! sums of each basis; the receiver (this thread) reads the client's
-//! delta for each requested file into a temporary file beside it, checks
-//! the whole-file checksum and renames it into place. Phases, redo
-//! requests and the final goodbye follow `generate_files`/`recv_files`.
+//! As in rsync, two workers share the connection: the generator (a
+//! process in rsync) walks the sorted file list, creates directories and
+//! symlinks and asks the client for files, sending block sums of each
+//! basis; the receiver reads the client's delta for each requested file
+//! into a temporary file beside it, checks the whole-file checksum and
+//! renames it into place. Here both are one `async fn` over a
+//! [`Link`]: the generator is a cursor the receiver advances whenever the
+//! outbox has room, and the task waits for input or room, whichever
+//! comes first. Phases, redo requests and the final goodbye follow
+//! `generate_files`/`recv_files`.
 //!
 //! Nothing here runs without a [`crate::policy::ReceivePermit`]. Every
 //! change to the tree goes through one [`Writer`] per session: removing
@@ -20,27 +23,26 @@ mod attrs;
 mod basis;
 mod delete;
 mod dest;
+mod file;
 mod generator;
-pub mod out;
+mod out;
 mod recv;
 mod requests;
-
-use std::io::{Read, Write};
-use std::sync::mpsc;
 
 use crate::checksum::StrongKind;
 use crate::error::IoErrors;
 use crate::filter::FilterList;
 use crate::flist::{
-    f_name_cmp, read_id_lists, FileEntry, FlistDecoder, FlistLimits, FlistOptions, IdNames,
+    f_name_cmp, FileEntry, FlistDecoder, FlistLimits, FlistOptions, IdListsDecoder, IdNames,
 };
 use crate::fs::{RelPath, Root, Writer};
 use crate::policy::{BlockSums, DeletePermit, OverwritePermit};
 use crate::proto::Compression;
-use crate::role::conn::Conn;
-use crate::wire::{get_i32, WireError};
+use crate::role::Link;
+use crate::token::TokenDecoder;
+use crate::wire::{NdxDecoder, NdxEncoder, WireError};
 
-pub use out::{Out, Shared};
+use out::Outbox;
 
 /// Why a receiving session ended early.
 #[derive(Debug, thiserror::Error)]
@@ -236,17 +238,6 @@ pub struct RecvStats {
     pub total_size: u64,
 }
 
-/// Messages from the receiver thread to the generator thread.
-#[derive(Debug)]
-pub(crate) enum ToGen {
-    /// The receiver finished phase `n` (it read the client's `NDX_DONE`).
-    PhaseDone(u32),
-    /// File `ndx` failed its checksum; ask for it again.
-    Redo(usize),
-    /// The receiver stopped (end of run or fatal error).
-    Stopped,
-}
-
 /// The received, sorted list.
 pub(crate) struct List {
     pub(crate) entries: Vec<FileEntry>,
@@ -256,88 +247,71 @@ pub(crate) struct List {
     pub(crate) hlink_leader: Vec<Option<usize>>,
 }
 
-/// Runs a receiving session after the handshake.
-pub fn run<R: Read, W: Write + Send + 'static>(
-    conn: Conn<R, W>,
+/// Runs a receiving session after the handshake, over `link`. On failure
+/// the client hears `rsync: [receiver] ERROR` and the exit code.
+pub async fn run(
+    link: &Link,
     cfg: ReceiverConfig<'_>,
+    protocol: u32,
 ) -> Result<RecvStats, crate::error::Error> {
-    let Conn {
-        r,
-        w,
-        protocol,
-        ndx_in,
-        ndx_out,
-        ..
-    } = conn;
-    let mut r = r;
-    let out = Shared::new(Out {
-        w,
-        ndx: ndx_out,
-        io_error: IoErrors::NONE,
-    });
+    let out = Outbox::new(link, NdxEncoder::new(protocol));
     cfg.log.line("receiving file list");
-    let mut result = receive(&mut r, &cfg, &out, ndx_in, protocol);
+    let mut result = receive(link, &cfg, &out, protocol).await;
     if let Ok(st) = result.as_mut() {
-        st.bytes_in = r.bytes_read();
-        st.bytes_out = out.lock().map(|o| o.w.bytes_written()).unwrap_or(0);
+        st.bytes_in = link.bytes_in();
+        st.bytes_out = link.bytes_out();
         st.io_error = out.io_error();
         let totals = crate::role::log_file::totals(st.bytes_out, st.bytes_in, st.total_size);
         cfg.log.line(&totals);
     }
-    result.map_err(|e| {
-        // The client prints this line; the exit code follows it.
-        let line = format!("rsync: [receiver] {e}\n");
-        let e = crate::error::Error::from(e);
-        if let Ok(mut o) = out.lock() {
-            let _ = o.w.send_msg(crate::wire::MsgCode::Error, line.as_bytes());
-            let _ =
-                o.w.send_msg_int(crate::wire::MsgCode::ErrorExit, e.exit_code());
-            let _ = o.w.flush();
-        }
-        e
-    })
+    // The session tells the client (`rsync: [receiver] ...`, then the
+    // exit message), as it does for every role's error.
+    result.map_err(crate::error::Error::from)
 }
 
 /// The list, the destination, then the generator and receiver together.
-fn receive<R: Read, W: Write + Send>(
-    r: &mut R,
+async fn receive(
+    link: &Link,
     cfg: &ReceiverConfig<'_>,
-    out: &Shared<W>,
-    ndx_in: crate::wire::NdxDecoder,
+    out: &Outbox<'_>,
     protocol: u32,
 ) -> Result<RecvStats, RecvError> {
-    let list = receive_list(r, cfg, protocol)?;
+    let list = receive_list(link, cfg, protocol).await?;
     let w = Writer::new(cfg.root);
     let dest = dest::resolve(cfg, &w, &list, out)?;
-    let (tx, rx) = mpsc::channel::<ToGen>();
-    let reqs = requests::Requests::new(list.entries.len());
-    std::thread::scope(|s| {
-        let gen_out = out.clone();
-        let gen = s.spawn(|| {
-            let r = generator::run(cfg, &w, &list, &dest, gen_out, rx, protocol, &reqs);
-            reqs.close();
-            r
-        });
-        let recv_result = recv::run(cfg, &w, &list, &dest, out, r, ndx_in, protocol, &tx, &reqs);
-        let _ = tx.send(ToGen::Stopped);
-        let gen_result = gen
-            .join()
-            .map_err(|_| RecvError::Protocol("generator thread failed".into()))?;
-        let recv_stats = recv_result?;
-        let gen_stats = gen_result?;
-        let sized = |e: &&FileEntry| e.is_file() || e.kind() == crate::flist::FileKind::Symlink;
-        Ok(RecvStats {
-            files_received: recv_stats.files_received,
-            deleted: gen_stats.deleted,
-            total_size: list.entries.iter().filter(sized).map(|e| e.size).sum(),
-            ..RecvStats::default()
-        })
+    let mut tokens =
+        TokenDecoder::new(cfg.compression).map_err(|e| RecvError::Protocol(e.to_string()))?;
+    tokens.set_protocol(protocol);
+    let session = recv::Recv {
+        cfg,
+        w: &w,
+        list: &list,
+        dest: &dest,
+        out,
+        link,
+        protocol,
+        gen: generator::Gen::new(cfg, &w, &list, &dest, out, protocol),
+        ndx_in: NdxDecoder::new(protocol),
+        tokens,
+        counts: recv::RecvCounts::default(),
+        delayed: file::Delayed::new(&w),
+        iflags: crate::flist::item::ItemFlags::EMPTY,
+        lit: Vec::new(),
+    };
+    let (counts, deleted) = session.run().await?;
+    let sized = |e: &&FileEntry| e.is_file() || e.kind() == crate::flist::FileKind::Symlink;
+    Ok(RecvStats {
+        files_received: counts.files_received,
+        deleted,
+        total_size: list.entries.iter().filter(sized).map(|e| e.size).sum(),
+        ..RecvStats::default()
     })
 }
 
-/// Reads, validates and sorts the file list (`recv_file_list`).
-fn receive_list<R: Read>(
-    r: &mut R,
+/// Reads, validates and sorts the file list (`recv_file_list`), then the
+/// id lists (`recv_id_list`) and, before protocol 30, the `io_error` word.
+async fn receive_list(
+    link: &Link,
     cfg: &ReceiverConfig<'_>,
     protocol: u32,
 ) -> Result<List, RecvError> {
@@ -345,13 +319,34 @@ fn receive_list<R: Read>(
         max_entries: cfg.opts.max_entries,
         ..FlistLimits::default()
     };
-    let dec = FlistDecoder::new(cfg.flist, limits);
-    let (mut entries, _io_error) = dec.read_list(r)?;
-    let (users, groups) = read_id_lists(r, &cfg.flist, cfg.id0_names)?;
+    let mut dec = FlistDecoder::new(cfg.flist, limits);
+    while link
+        .read("the file list", |r| dec.decode_entry(r))
+        .await?
+        .is_some()
+    {}
+    let (entries, _io_error) = dec.finish();
+    let mut ids = IdListsDecoder::new(&cfg.flist, cfg.id0_names);
+    let (users, groups) = loop {
+        if let Some(lists) = link.read("an id list", |r| ids.decode(r)).await? {
+            break lists;
+        }
+    };
     if protocol < 30 {
-        let _io_error = get_i32(r, "the io_error word")?;
+        let _io_error = link.read("the io_error word", |r| r.i32()).await?;
     }
-    map_ids(&mut entries, &users, &groups, &cfg.opts);
+    Ok(sort_list(entries, &users, &groups, cfg, protocol))
+}
+
+/// Maps the ids, sorts the list, marks duplicates and hard-link leaders.
+fn sort_list(
+    mut entries: Vec<FileEntry>,
+    users: &[(u32, Vec<u8>)],
+    groups: &[(u32, Vec<u8>)],
+    cfg: &ReceiverConfig<'_>,
+    protocol: u32,
+) -> List {
+    map_ids(&mut entries, users, groups, &cfg.opts);
     // Remember each entry's received position: hard-link references use it.
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by(|&a, &b| match (entries.get(a), entries.get(b)) {
@@ -380,11 +375,11 @@ fn receive_list<R: Read>(
         }
     }
     let hlink_leader = hard_link_leaders(&sorted, &pos_of, protocol, cfg.opts.hard_links);
-    Ok(List {
+    List {
         entries: sorted,
         active,
         hlink_leader,
-    })
+    }
 }
 
 /// Maps the sender's ids to ours by name (root only for users, as rsync).
@@ -460,3 +455,6 @@ fn hard_link_leaders(
     }
     out
 }
+
+#[cfg(test)]
+mod machine_tests;

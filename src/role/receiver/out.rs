@@ -1,105 +1,92 @@
-//! The receiving session's output, shared by the generator thread (which
-//! sends requests) and the receiver thread (which sends errors and
-//! `MSG_SUCCESS`), as rsync's two processes share one socket.
+//! The receiving session's writes, as the generator (requests, item
+//! records, `NDX_DONE`, deletions) and the receiver (errors,
+//! `MSG_SUCCESS`) make them on one connection, as rsync's two processes
+//! share one socket (`write_ndx`, `send_msg`, `rsyserr` in `io.c` and
+//! `log.c`; protocols 27 to 32).
+//!
+//! One task owns the session, so this is a plain view over the
+//! [`Link`]: the file-index encoder, whose state follows every index
+//! written, and rsync's `io_error` bits. Writes to the link cannot fail;
+//! the link frames and buffers them.
+
+use std::cell::{Cell, RefCell};
+use std::io;
 
 use crate::error::IoErrors;
-use std::io::{self, BufWriter, Write};
-use std::sync::{Arc, Mutex, MutexGuard};
+use crate::role::Link;
+use crate::wire::{MsgCode, NdxEncoder};
 
-use crate::role::conn::strerror;
-use crate::wire::{MsgCode, MuxWriter, NdxEncoder};
-
-/// The writer half of a connection.
-pub struct Out<W: Write> {
-    /// Framed output.
-    pub w: MuxWriter<BufWriter<W>>,
-    /// Index encoder.
-    pub ndx: NdxEncoder,
-    /// rsync's `io_error` bits (a transfer error, the deletion limit).
-    pub io_error: IoErrors,
+/// What the session writes, through the link.
+pub(crate) struct Outbox<'l> {
+    link: &'l Link,
+    ndx: RefCell<NdxEncoder>,
+    io_error: Cell<IoErrors>,
 }
 
-/// Shared handle to [`Out`].
-pub struct Shared<W: Write>(Arc<Mutex<Out<W>>>);
-
-impl<W: Write> Clone for Shared<W> {
-    fn clone(&self) -> Self {
-        Self(Arc::clone(&self.0))
-    }
-}
-
-impl<W: Write> Shared<W> {
-    /// Wraps the writer half.
-    pub fn new(out: Out<W>) -> Self {
-        Self(Arc::new(Mutex::new(out)))
-    }
-
-    /// Locks the writer; a poisoned lock (a panicked thread) is an error.
-    pub fn lock(&self) -> io::Result<MutexGuard<'_, Out<W>>> {
-        self.0
-            .lock()
-            .map_err(|_| io::Error::other("output lock poisoned"))
-    }
-
-    /// Sends `rsync: [who] WHAT: ERR (N)` as a transfer error.
-    pub fn rsyserr(&self, who: &str, what: &str, err: &io::Error) -> io::Result<()> {
-        self.add_io_error(IoErrors::GENERAL);
-        let line = format!(
-            "rsync: [{who}] {what}: {} ({})\n",
-            strerror(err),
-            err.raw_os_error().unwrap_or(0)
-        );
-        self.lock()?.w.send_msg(MsgCode::ErrorXfer, line.as_bytes())
-    }
-
-    /// Sends a transfer error line as is.
-    pub fn error_xfer(&self, line: &str) -> io::Result<()> {
-        self.add_io_error(IoErrors::GENERAL);
-        self.lock()?
-            .w
-            .send_msg(MsgCode::ErrorXfer, format!("{line}\n").as_bytes())
-    }
-
-    /// Sends a warning line as is.
-    pub fn warning(&self, line: &str) -> io::Result<()> {
-        self.lock()?
-            .w
-            .send_msg(MsgCode::Warning, format!("{line}\n").as_bytes())
-    }
-
-    /// Sends an int32 message.
-    pub fn msg_int(&self, code: MsgCode, v: i32) -> io::Result<()> {
-        self.lock()?.w.send_msg_int(code, v)
-    }
-
-    /// Sends a message with a payload.
-    pub fn msg(&self, code: MsgCode, payload: &[u8]) -> io::Result<()> {
-        self.lock()?.w.send_msg(code, payload)
-    }
-
-    /// Records `bits` in the session's `io_error`.
-    pub fn add_io_error(&self, bits: IoErrors) {
-        if let Ok(mut o) = self.0.lock() {
-            o.io_error.insert(bits);
+impl<'l> Outbox<'l> {
+    /// Writes through `link`, encoding indexes with `ndx`.
+    pub(crate) fn new(link: &'l Link, ndx: NdxEncoder) -> Self {
+        Self {
+            link,
+            ndx: RefCell::new(ndx),
+            io_error: Cell::new(IoErrors::NONE),
         }
     }
 
+    /// Sends `rsync: [who] WHAT: ERR (N)` as a transfer error.
+    pub(crate) fn rsyserr(&self, who: &str, what: &str, err: &io::Error) {
+        self.add_io_error(IoErrors::GENERAL);
+        self.link.rsyserr_as(who, what, err);
+    }
+
+    /// Sends a transfer error line as is.
+    pub(crate) fn error_xfer(&self, line: &str) {
+        self.add_io_error(IoErrors::GENERAL);
+        self.link
+            .msg(MsgCode::ErrorXfer, format!("{line}\n").as_bytes());
+    }
+
+    /// Sends a warning line as is.
+    pub(crate) fn warning(&self, line: &str) {
+        self.link.warning(line);
+    }
+
+    /// Sends an int32 message.
+    pub(crate) fn msg_int(&self, code: MsgCode, v: i32) {
+        self.link.msg_int(code, v);
+    }
+
+    /// Sends a message with a payload.
+    pub(crate) fn msg(&self, code: MsgCode, payload: &[u8]) {
+        self.link.msg(code, payload);
+    }
+
+    /// Records `bits` in the session's `io_error`.
+    pub(crate) fn add_io_error(&self, bits: IoErrors) {
+        let mut e = self.io_error.get();
+        e.insert(bits);
+        self.io_error.set(e);
+    }
+
     /// The session's `io_error` bits.
-    pub fn io_error(&self) -> IoErrors {
-        self.0.lock().map_or(IoErrors::GENERAL, |o| o.io_error)
+    pub(crate) fn io_error(&self) -> IoErrors {
+        self.io_error.get()
     }
 
-    /// Flushes to the client.
-    pub fn flush(&self) -> io::Result<()> {
-        self.lock()?.w.flush()
+    /// Frames what was written so far, so the driver can send it.
+    pub(crate) fn flush(&self) {
+        self.link.flush();
     }
-}
 
-impl<W: Write> Out<W> {
+    /// Appends data.
+    pub(crate) fn write(&self, bytes: &[u8]) {
+        self.link.write(bytes);
+    }
+
     /// Appends an index.
-    pub fn put_ndx(&mut self, ndx: i32) -> io::Result<()> {
+    pub(crate) fn put_ndx(&self, ndx: i32) {
         let mut b = Vec::with_capacity(6);
-        self.ndx.put(&mut b, ndx);
-        self.w.write_all(&b)
+        self.ndx.borrow_mut().put(&mut b, ndx);
+        self.link.write(&b);
     }
 }

@@ -1,79 +1,89 @@
-//! Which files the generator asked the client for.
+//! Which files the generator asked the client for (rsync keeps this in
+//! the generator's own process; `recv_files` in `receiver.c` trusts the
+//! sender, we do not; protocols 27 to 32).
 //!
 //! The receiver only accepts data for a file the generator requested: a
 //! client cannot make us write a file the generator decided to leave alone
-//! (for instance one `--ignore-existing` skips). The receiver also waits
-//! until the generator has decided on a file, so its directory exists
-//! before data for it is written, however early the client sends.
+//! (for instance one `--ignore-existing` skips). Data for a file the
+//! generator has not reached yet waits until the generator has decided on
+//! it, so its directory exists before data for it is written, however
+//! early the client sends.
 
-use std::sync::{Condvar, Mutex};
+/// The generator's decision on one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Not reached yet.
+    Pending,
+    /// Asked for.
+    Requested,
+    /// Left alone.
+    Skipped,
+}
 
-const PENDING: u8 = 0;
-const REQUESTED: u8 = 1;
-const SKIPPED: u8 = 2;
-
-/// Per-file decisions shared by the generator and the receiver threads.
+/// Per-file decisions, owned by the session's one task.
 pub(crate) struct Requests {
-    state: Mutex<Vec<u8>>,
-    cv: Condvar,
+    state: Vec<Decision>,
+    /// The generator walked the whole list: every file not asked for by
+    /// now is left alone.
+    closed: bool,
 }
 
 impl Requests {
     /// All `n` files undecided.
     pub(crate) fn new(n: usize) -> Self {
         Self {
-            state: Mutex::new(vec![PENDING; n]),
-            cv: Condvar::new(),
+            state: vec![Decision::Pending; n],
+            closed: false,
         }
-    }
-
-    fn update(&self, f: impl FnOnce(&mut Vec<u8>)) {
-        if let Ok(mut v) = self.state.lock() {
-            f(&mut v);
-        }
-        self.cv.notify_all();
     }
 
     /// The generator asked for file `i`.
-    pub(crate) fn requested(&self, i: usize) {
-        self.update(|v| {
-            if let Some(s) = v.get_mut(i) {
-                *s = REQUESTED;
-            }
-        });
+    pub(crate) fn requested(&mut self, i: usize) {
+        if let Some(s) = self.state.get_mut(i) {
+            *s = Decision::Requested;
+        }
     }
 
     /// The generator is done with file `i`; not requested unless it was.
-    pub(crate) fn settle(&self, i: usize) {
-        self.update(|v| {
-            if let Some(s) = v.get_mut(i).filter(|s| **s == PENDING) {
-                *s = SKIPPED;
-            }
-        });
-    }
-
-    /// The generator stopped: every undecided file is not requested.
-    pub(crate) fn close(&self) {
-        self.update(|v| {
-            v.iter_mut()
-                .filter(|s| **s == PENDING)
-                .for_each(|s| *s = SKIPPED)
-        });
-    }
-
-    /// Waits for the decision on file `i`; whether it was requested.
-    pub(crate) fn wait(&self, i: usize) -> bool {
-        let Ok(mut v) = self.state.lock() else {
-            return false;
-        };
-        loop {
-            match v.get(i).copied() {
-                Some(PENDING) => match self.cv.wait(v) {
-                    Ok(g) => v = g,
-                    Err(_) => return false,
-                },
-                s => return s == Some(REQUESTED),
-            }
+    pub(crate) fn settle(&mut self, i: usize) {
+        if let Some(s) = self.state.get_mut(i).filter(|s| **s == Decision::Pending) {
+            *s = Decision::Skipped;
         }
+    }
+
+    /// The generator walked the list: every undecided file is not
+    /// requested.
+    pub(crate) fn close(&mut self) {
+        self.closed = true;
+    }
+
+    /// The decision on file `i`: `None` while the generator has not
+    /// reached it.
+    pub(crate) fn decision(&self, i: usize) -> Option<bool> {
+        match self.state.get(i).copied() {
+            Some(Decision::Requested) => Some(true),
+            Some(Decision::Pending) if !self.closed => None,
+            _ => Some(false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions() {
+        let mut r = Requests::new(3);
+        assert_eq!(r.decision(0), None);
+        r.requested(0);
+        r.settle(0);
+        r.settle(1);
+        assert_eq!(r.decision(0), Some(true));
+        assert_eq!(r.decision(1), Some(false));
+        assert_eq!(r.decision(2), None);
+        r.close();
+        assert_eq!(r.decision(2), Some(false));
+        assert_eq!(r.decision(9), Some(false));
     }
 }

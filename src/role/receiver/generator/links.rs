@@ -4,8 +4,6 @@
 //! `--link-dest`/`--compare-dest` over an existing file (`try_dests_reg`
 //! in `generator.c`).
 
-use std::io::Write;
-
 use super::super::attrs::item;
 use super::super::basis;
 use super::super::RecvError;
@@ -14,7 +12,7 @@ use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath};
 use crate::wire::put_u16;
 
-impl<W: Write> Gen<'_, '_, W> {
+impl Gen<'_, '_> {
     /// `--link-dest`/`--compare-dest` over an existing file
     /// (`try_dests_reg` with `find_exact_for_existing`): when an alternate
     /// directory holds an exact copy, the file is replaced by a hard link
@@ -47,41 +45,40 @@ impl<W: Write> Gen<'_, '_, W> {
         }
     }
 
-    /// Hard-links every `-H` follower to its leader, unless it already is.
-    /// A follower's existing name is replaced in one rename, never
-    /// removed first.
-    pub(super) fn link_followers(&mut self) -> Result<(), RecvError> {
-        for (i, leader) in self.list.hlink_leader.iter().enumerate() {
-            let Some(l) = leader else { continue };
-            let (Some(e), Some(le)) = (self.list.entries.get(i), self.list.entries.get(*l)) else {
-                continue;
+    /// Hard-links entry `i`, if it is a `-H` follower, to its leader,
+    /// unless it already is. A follower's existing name is replaced in
+    /// one rename, never removed first.
+    pub(super) fn link_follower(&mut self, i: usize) -> Result<(), RecvError> {
+        let Some(Some(l)) = self.list.hlink_leader.get(i) else {
+            return Ok(());
+        };
+        let (Some(e), Some(le)) = (self.list.entries.get(i), self.list.entries.get(*l)) else {
+            return Ok(());
+        };
+        let (Ok(p), Ok(lp)) = (self.dest.path_of(&e.name), self.dest.path_of(&le.name)) else {
+            return Ok(());
+        };
+        let root = self.cfg.root;
+        let replace = match (root.lstat(&p), root.lstat(&lp)) {
+            (Ok(a), Ok(b)) if a.same_file(&b) => return Ok(()),
+            (Ok(_), Ok(_)) => match self.cfg.overwrite.as_ref() {
+                Some(permit) if !self.cfg.opts.dry_run => Some(permit),
+                _ => return Ok(()),
+            },
+            _ => None,
+        };
+        if !self.cfg.opts.dry_run {
+            let r = match replace {
+                Some(permit) => self.w.link_over(&lp, &p, permit),
+                None => self.w.hard_link(&lp, &p),
             };
-            let (Ok(p), Ok(lp)) = (self.dest.path_of(&e.name), self.dest.path_of(&le.name)) else {
-                continue;
-            };
-            let root = self.cfg.root;
-            let replace = match (root.lstat(&p), root.lstat(&lp)) {
-                (Ok(a), Ok(b)) if a.same_file(&b) => continue,
-                (Ok(_), Ok(_)) => match self.cfg.overwrite.as_ref() {
-                    Some(permit) if !self.cfg.opts.dry_run => Some(permit),
-                    _ => continue,
-                },
-                _ => None,
-            };
-            if !self.cfg.opts.dry_run {
-                let r = match replace {
-                    Some(permit) => self.w.link_over(&lp, &p, permit),
-                    None => self.w.hard_link(&lp, &p),
-                };
-                if let Err(err) = r {
-                    let what = format!("link \"{}\" => {} failed", show(&e.name), show(&le.name));
-                    self.out.rsyserr("generator", &what, &err)?;
-                    continue;
-                }
+            if let Err(err) = r {
+                let what = format!("link \"{}\" => {} failed", show(&e.name), show(&le.name));
+                self.out.rsyserr("generator", &what, &err);
+                return Ok(());
             }
-            self.itemize_link(i, &le.name)?;
         }
-        Ok(())
+        self.itemize_link(i, &le.name)
     }
 
     /// `hf+++++++++ NAME => LEADER`: a new hard link (protocol 29+).
@@ -93,12 +90,11 @@ impl<W: Write> Gen<'_, '_, W> {
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
             self.cfg.log.item(iflags, e, Some(leader));
         }
-        let mut o = self.out.lock()?;
-        o.put_ndx(ndx as i32)?;
         let mut b = Vec::new();
         put_u16(&mut b, iflags.bits());
         crate::wire::put_vstring(&mut b, leader).map_err(crate::wire::WireError::from)?;
-        o.w.write_all(&b)?;
+        self.out.put_ndx(ndx as i32);
+        self.out.write(&b);
         Ok(())
     }
 }

@@ -1,149 +1,280 @@
 //! The generator (`generate_files` and `recv_generator` in
-//! `generator.c`): walks the sorted list, brings directories, symlinks and
-//! unchanged files up to date locally, and asks the client for the rest
-//! with the block sums of each basis (`generate_and_send_sums`).
+//! `generator.c`), protocols 27 to 32: walks the sorted list, brings
+//! directories, symlinks and unchanged files up to date locally, and asks
+//! the client for the rest with the block sums of each basis
+//! (`generate_and_send_sums`).
+//!
+//! rsync runs it as a process of its own; here it is a cursor over the
+//! sorted list that the session's one task advances a step at a time
+//! ([`Gen::step`]) whenever the outbox has room, so requests go out while
+//! the client's deltas come in. The steps keep rsync's order: deletions
+//! before (`--delete-before`), each entry (with `--delete-during` after
+//! its directory), `NDX_DONE`, the redo requests until the receiver ends
+//! phase 0, hard links one follower a step, the `NDX_DONE`s of the later phases with the
+//! deletion statistics (31+), then once the receiver has stopped the
+//! deletions after (`--delete-after`), directory times and the last
+//! `NDX_DONE`.
 
+mod kinds;
 mod links;
 
+use std::collections::VecDeque;
+
 use crate::flist::item::ItemFlags;
-use std::io::Write;
-use std::sync::mpsc::Receiver;
 
 use super::attrs::{self, item};
 use super::basis;
 use super::delete::Deleter;
 use super::dest::Dest;
-use super::{DeleteWhen, List, ReceiverConfig, RecvError, Shared, ToGen};
+use super::out::Outbox;
+use super::requests::Requests;
+use super::{DeleteWhen, List, ReceiverConfig, RecvError};
 use crate::flist::{FileEntry, FileKind};
 use crate::fs::{Meta, RelPath, Writer};
 use crate::wire::{put_u16, put_varint, NDX_DEL_STATS, NDX_DONE};
 
-/// What the generator reports back.
-#[derive(Debug, Default)]
-pub(crate) struct GenStats {
-    pub(crate) deleted: u64,
+/// Where the generator is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// `--delete-before`, in the directory of entry `i`.
+    DeleteBefore(usize),
+    /// Entry `i` of the walk.
+    Walk(usize),
+    /// Redo requests, until the receiver ends phase 0.
+    Redo,
+    /// Every group leader has arrived: entry `i`, if it is a hard-link
+    /// follower, is linked to its leader.
+    Links(usize),
+    /// The `NDX_DONE`s of the later phases.
+    PhaseEnd,
+    /// Waiting for the receiver to stop.
+    WaitStop,
+    /// `--delete-after`, in the directory of entry `i`.
+    DeleteAfter(usize),
+    /// Directory times and the last `NDX_DONE`.
+    Final,
+    /// Nothing more to do.
+    Finished,
 }
 
-struct Gen<'a, 'c, W: Write> {
+pub(crate) struct Gen<'a, 'c> {
     cfg: &'a ReceiverConfig<'c>,
     /// Every change to the tree goes through here.
     w: &'a Writer<'c>,
     list: &'a List,
     dest: &'a Dest,
-    out: Shared<W>,
+    out: &'a Outbox<'a>,
     protocol: u32,
     dirs: Vec<(RelPath, usize)>,
-    reqs: &'a super::requests::Requests,
+    reqs: Requests,
     deleter: Option<Deleter<'a, 'c>>,
+    stage: Stage,
+    /// Files that failed their checksum in phase 0, to ask for again.
+    redo: VecDeque<usize>,
+    /// The phases the receiver has ended (the client's `NDX_DONE`s).
+    recv_phase: u32,
+    /// The receiver has stopped: it read the client's last `NDX_DONE`.
+    recv_stopped: bool,
 }
 
-/// Runs the generator to the end of the session.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn run<'c, W: Write>(
-    cfg: &ReceiverConfig<'c>,
-    w: &Writer<'c>,
-    list: &List,
-    dest: &Dest,
-    out: Shared<W>,
-    rx: Receiver<ToGen>,
-    protocol: u32,
-    reqs: &super::requests::Requests,
-) -> Result<GenStats, RecvError> {
-    let deleter = cfg
-        .delete
-        .as_ref()
-        .filter(|_| cfg.opts.delete)
-        .map(|p| Deleter::new(cfg, w, list, dest, p));
-    let mut g = Gen {
-        cfg,
-        w,
-        list,
-        dest,
-        out,
-        protocol,
-        dirs: Vec::new(),
-        reqs,
-        deleter,
-    };
-    let result = g.generate(&rx);
-    if result.is_err() {
-        let _ = g.out.flush();
-    }
-    result?;
-    Ok(GenStats {
-        deleted: g.deleter.as_ref().map_or(0, Deleter::count),
-    })
-}
-
-impl<W: Write> Gen<'_, '_, W> {
-    fn generate(&mut self, rx: &Receiver<ToGen>) -> Result<(), RecvError> {
-        let p = self.protocol;
-        let when = self.cfg.opts.delete_when;
-        if let Some(d) = self.deleter.as_mut().filter(|_| when == DeleteWhen::Before) {
-            d.delete_all(&self.out)?;
+impl<'a, 'c> Gen<'a, 'c> {
+    /// A generator at the start of the list.
+    pub(crate) fn new(
+        cfg: &'a ReceiverConfig<'c>,
+        w: &'a Writer<'c>,
+        list: &'a List,
+        dest: &'a Dest,
+        out: &'a Outbox<'a>,
+        protocol: u32,
+    ) -> Self {
+        let deleter = cfg
+            .delete
+            .as_ref()
+            .filter(|_| cfg.opts.delete)
+            .map(|p| Deleter::new(cfg, w, list, dest, p));
+        let before = deleter.is_some() && cfg.opts.delete_when == DeleteWhen::Before;
+        Gen {
+            cfg,
+            w,
+            list,
+            dest,
+            out,
+            protocol,
+            dirs: Vec::new(),
+            reqs: Requests::new(list.entries.len()),
+            deleter,
+            stage: if before {
+                Stage::DeleteBefore(0)
+            } else {
+                Stage::Walk(0)
+            },
+            redo: VecDeque::new(),
+            recv_phase: 0,
+            recv_stopped: false,
         }
-        for i in 0..self.list.entries.len() {
-            if self.list.active.get(i) == Some(&true) {
-                self.entry(i, false)?;
-                self.reqs.settle(i);
-                if let (Some(d), Some(e)) = (self.deleter.as_mut(), self.list.entries.get(i)) {
-                    if when == DeleteWhen::During {
-                        d.delete_dir(e, &self.out)?;
-                    }
+    }
+
+    /// Entries deleted so far.
+    pub(crate) fn deleted(&self) -> u64 {
+        self.deleter.as_ref().map_or(0, Deleter::count)
+    }
+
+    /// Whether file `i` was requested: `None` until the generator decided.
+    pub(crate) fn decision(&self, i: usize) -> Option<bool> {
+        self.reqs.decision(i)
+    }
+
+    /// File `i` failed its checksum in phase 0: ask for it again.
+    pub(crate) fn redo(&mut self, i: usize) {
+        self.redo.push_back(i);
+    }
+
+    /// The receiver ended phase `n`.
+    pub(crate) fn phase_done(&mut self, n: u32) {
+        self.recv_phase = self.recv_phase.max(n);
+    }
+
+    /// The receiver read the client's last `NDX_DONE`.
+    pub(crate) fn receiver_stopped(&mut self) {
+        self.recv_stopped = true;
+    }
+
+    /// Whether [`Self::step`] has work now; when not, only the receiver's
+    /// progress can give it some.
+    pub(crate) fn can_step(&self) -> bool {
+        match self.stage {
+            Stage::Redo => !self.redo.is_empty() || self.recv_phase >= 1 || self.recv_stopped,
+            Stage::WaitStop => self.recv_stopped,
+            Stage::Finished => false,
+            _ => true,
+        }
+    }
+
+    /// One step: one entry of the list, one redo request, or one of the
+    /// ends of phase. Does nothing when [`Self::can_step`] says no.
+    pub(crate) fn step(&mut self) -> Result<(), RecvError> {
+        self.stage = match self.stage {
+            Stage::DeleteBefore(i) => self.delete_step(i, Stage::DeleteBefore, Stage::Walk(0))?,
+            Stage::Walk(i) => self.walk_step(i)?,
+            Stage::Redo => self.redo_step()?,
+            Stage::Links(i) if i < self.list.entries.len() => {
+                self.link_follower(i)?;
+                Stage::Links(i + 1)
+            }
+            Stage::Links(_) => Stage::PhaseEnd,
+            Stage::PhaseEnd => {
+                self.phase_end();
+                Stage::WaitStop
+            }
+            Stage::WaitStop if self.recv_stopped => {
+                let after = self.cfg.opts.delete_when == DeleteWhen::After;
+                if after && self.deleter.is_some() {
+                    Stage::DeleteAfter(0)
+                } else {
+                    Stage::Final
                 }
             }
-        }
-        if let Some(d) = self.deleter.as_mut().filter(|_| when == DeleteWhen::During) {
-            d.finish(&self.out)?;
-        }
-        self.done()?;
-        // Phase 1: files that failed their checksum are asked for again.
-        loop {
-            match rx.recv() {
-                Ok(ToGen::Redo(i)) => self.entry(i, true)?,
-                Ok(ToGen::PhaseDone(n)) if n >= 1 => break,
-                Ok(ToGen::PhaseDone(_)) => {}
-                Ok(ToGen::Stopped) | Err(_) => return Ok(()),
+            Stage::DeleteAfter(i) => self.delete_step(i, Stage::DeleteAfter, Stage::Final)?,
+            Stage::Final => {
+                self.touch_dirs();
+                self.done();
+                Stage::Finished
             }
-        }
-        // Every group leader has arrived: link the other names to it.
-        self.link_followers()?;
-        self.done()?;
-        if p >= 29 {
-            self.done()?;
-        }
-        if p >= 31 {
-            if self.cfg.opts.delete {
-                self.del_stats()?;
-            }
-            self.done()?;
-        }
-        while !matches!(rx.recv(), Ok(ToGen::Stopped) | Err(_)) {}
-        if let Some(d) = self.deleter.as_mut().filter(|_| when == DeleteWhen::After) {
-            d.delete_all(&self.out)?;
-        }
-        self.touch_dirs();
-        self.done()
-    }
-
-    /// Writes `NDX_DONE` and flushes.
-    fn done(&mut self) -> Result<(), RecvError> {
-        let mut o = self.out.lock()?;
-        o.put_ndx(NDX_DONE)?;
-        o.w.flush()?;
+            s => s,
+        };
         Ok(())
     }
 
-    fn del_stats(&mut self) -> Result<(), RecvError> {
-        let n = self.deleter.as_ref().map_or(0, Deleter::count) as i32;
-        let mut o = self.out.lock()?;
-        o.put_ndx(NDX_DEL_STATS)?;
+    /// Deletes in the directory of entry `i` (`--delete-before` and
+    /// `--delete-after` visit every directory, as `do_delete_pass`).
+    fn delete_step(
+        &mut self,
+        i: usize,
+        at: fn(usize) -> Stage,
+        then: Stage,
+    ) -> Result<Stage, RecvError> {
+        let Some(d) = self.deleter.as_mut() else {
+            return Ok(then);
+        };
+        let Some(e) = self.list.entries.get(i) else {
+            d.finish(self.out);
+            return Ok(then);
+        };
+        if self.list.active.get(i) == Some(&true) {
+            d.delete_dir(e, self.out)?;
+        }
+        Ok(at(i + 1))
+    }
+
+    fn walk_step(&mut self, i: usize) -> Result<Stage, RecvError> {
+        let Some(e) = self.list.entries.get(i) else {
+            if let Some(d) = self.deleter.as_mut() {
+                if self.cfg.opts.delete_when == DeleteWhen::During {
+                    d.finish(self.out);
+                }
+            }
+            self.done();
+            self.reqs.close();
+            return Ok(Stage::Redo);
+        };
+        if self.list.active.get(i) == Some(&true) {
+            self.entry(i, false)?;
+            self.reqs.settle(i);
+            if let Some(d) = self.deleter.as_mut() {
+                if self.cfg.opts.delete_when == DeleteWhen::During {
+                    d.delete_dir(e, self.out)?;
+                }
+            }
+        }
+        Ok(Stage::Walk(i + 1))
+    }
+
+    /// Phase 1: files that failed their checksum are asked for again,
+    /// until the receiver ends phase 0.
+    fn redo_step(&mut self) -> Result<Stage, RecvError> {
+        if let Some(i) = self.redo.pop_front() {
+            self.entry(i, true)?;
+            return Ok(Stage::Redo);
+        }
+        if self.recv_phase >= 1 {
+            return Ok(Stage::Links(0));
+        }
+        if self.recv_stopped {
+            return Ok(Stage::Finished);
+        }
+        Ok(Stage::Redo)
+    }
+
+    /// The `NDX_DONE`s of the later phases, with the deletion statistics
+    /// from protocol 31 on.
+    fn phase_end(&mut self) {
+        let p = self.protocol;
+        self.done();
+        if p >= 29 {
+            self.done();
+        }
+        if p >= 31 {
+            if self.cfg.opts.delete {
+                self.del_stats();
+            }
+            self.done();
+        }
+    }
+
+    /// Writes `NDX_DONE` and flushes.
+    fn done(&mut self) {
+        self.out.put_ndx(NDX_DONE);
+        self.out.flush();
+    }
+
+    fn del_stats(&mut self) {
+        let n = self.deleted() as i32;
+        self.out.put_ndx(NDX_DEL_STATS);
         let mut b = Vec::new();
         for v in [n, 0, 0, 0, 0] {
             put_varint(&mut b, v);
         }
-        o.w.write_all(&b)?;
-        Ok(())
+        self.out.write(&b);
     }
 
     /// Sends an item record without a transfer (`itemize`).
@@ -154,11 +285,10 @@ impl<W: Write> Gen<'_, '_, W> {
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
             self.cfg.log.item(iflags, e, None);
         }
-        let mut o = self.out.lock()?;
-        o.put_ndx(ndx as i32)?;
+        self.out.put_ndx(ndx as i32);
         let mut b = Vec::with_capacity(2);
         put_u16(&mut b, iflags.bits());
-        o.w.write_all(&b)?;
+        self.out.write(&b);
         Ok(())
     }
 
@@ -170,7 +300,7 @@ impl<W: Write> Gen<'_, '_, W> {
             self.out.error_xfer(&format!(
                 "rsync: [generator] skipping unusable name \"{}\"",
                 show(&e.name)
-            ))?;
+            ));
             return Ok(());
         };
         let cur = self.cfg.root.lstat(&path).ok();
@@ -180,134 +310,6 @@ impl<W: Write> Gen<'_, '_, W> {
             FileKind::File => self.file(ndx, e, &path, cur.as_ref(), redo),
             _ => Ok(()),
         }
-    }
-
-    fn dir(
-        &mut self,
-        ndx: usize,
-        e: &FileEntry,
-        path: &RelPath,
-        cur: Option<&Meta>,
-    ) -> Result<(), RecvError> {
-        let o = &self.cfg.opts;
-        let mut iflags = ItemFlags::EMPTY;
-        let fresh_top = e.name == b"." && self.dest.created;
-        let mut create = false;
-        match cur {
-            Some(_) if fresh_top => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
-            // Only what may change is reported (not under -no-overwrite).
-            Some(m) if m.is_dir() && self.w.may_change(path, self.cfg.overwrite.as_ref()) => {
-                iflags |= attrs::changes(o, e, m)
-            }
-            Some(m) if m.is_dir() => {}
-            Some(_) if self.cfg.opts.ignore_existing => return Ok(()),
-            Some(_) => {
-                let Some(d) = self.deleter.as_mut() else {
-                    self.out.error_xfer(&format!(
-                        "rsync: [generator] cannot replace non-directory \"{}\" with a directory: deleting is not allowed on this server",
-                        show(&e.name)
-                    ))?;
-                    return Ok(());
-                };
-                if !o.dry_run {
-                    d.remove_one(path, &self.out)?;
-                }
-                create = true;
-                iflags |= item::IS_NEW | item::LOCAL_CHANGE;
-            }
-            None => {
-                create = true;
-                // Itemized against a directory in a --*-dest dir, if any.
-                iflags |= match basis::alt_dir_meta(self.cfg, &e.name) {
-                    Some(am) => item::LOCAL_CHANGE | attrs::changes(o, e, &am),
-                    None => item::IS_NEW | item::LOCAL_CHANGE,
-                };
-            }
-        }
-        if create && !o.dry_run {
-            // Without -p a new directory gets the sender's bits less the
-            // umask, as rsync creates it; with -p the exact mode follows.
-            let mode = if o.perms { 0o700 } else { e.mode & 0o777 };
-            if let Err(err) = self.w.mkdir(path, mode) {
-                self.out.rsyserr(
-                    "generator",
-                    &format!("mkdir \"{}\" failed", show(&e.name)),
-                    &err,
-                )?;
-                return Ok(());
-            }
-        }
-        if !o.dry_run {
-            attrs::apply_path(self.cfg, self.w, e, path, &self.out, false);
-            self.dirs.push((path.clone(), ndx));
-        }
-        self.itemize(ndx, iflags)
-    }
-
-    fn symlink(
-        &mut self,
-        ndx: usize,
-        e: &FileEntry,
-        path: &RelPath,
-        cur: Option<&Meta>,
-    ) -> Result<(), RecvError> {
-        let o = &self.cfg.opts;
-        let target = attrs::stored_target(o, e.link_target.as_deref().unwrap_or(&[]));
-        let mut iflags = item::IS_NEW | item::LOCAL_CHANGE;
-        if cur.is_none() && !o.dry_run {
-            use crate::cli::AltDest;
-            match basis::exact_alt(self.cfg, e, Some(&target)) {
-                Some((AltDest::Compare, _, _)) => return Ok(()),
-                Some((AltDest::Link, alt, _)) if self.w.hard_link(&alt, path).is_ok() => {
-                    return Ok(())
-                }
-                _ => {}
-            }
-        }
-        if let Some(m) = cur {
-            if m.is_symlink()
-                && self.cfg.root.read_link(path).ok().as_deref() == Some(target.as_slice())
-            {
-                let ch = if self.w.may_change(path, self.cfg.overwrite.as_ref()) {
-                    attrs::changes(o, e, m)
-                } else {
-                    ItemFlags::EMPTY
-                };
-                if !o.dry_run && ch.intersects(item::REPORT_TIME) {
-                    attrs::apply_path(self.cfg, self.w, e, path, &self.out, true);
-                }
-                return self.itemize(ndx, ch);
-            }
-            if o.ignore_existing || self.cfg.overwrite.is_none() {
-                return Ok(());
-            }
-            if m.is_dir() {
-                let Some(d) = self.deleter.as_mut() else {
-                    return Ok(());
-                };
-                if !o.dry_run {
-                    d.remove_one(path, &self.out)?;
-                }
-            } else if let (true, false, Some(p)) =
-                (o.backup, o.dry_run, self.cfg.overwrite.as_ref())
-            {
-                // rsync backs up a file or symlink a symlink replaces.
-                let _ = super::dest::make_backup(o, self.w, path, &e.name, p);
-            }
-            iflags = item::LOCAL_CHANGE | item::REPORT_CHANGE;
-        }
-        if !o.dry_run {
-            if let Err(err) = attrs::place_symlink(self.cfg, self.w, path, &target, cur.is_some()) {
-                self.out.rsyserr(
-                    "generator",
-                    &format!("symlink \"{}\" failed", show(&e.name)),
-                    &err,
-                )?;
-                return Ok(());
-            }
-            attrs::apply_path(self.cfg, self.w, e, path, &self.out, true);
-        }
-        self.itemize(ndx, iflags)
     }
 
     fn file(
@@ -341,7 +343,7 @@ impl<W: Write> Gen<'_, '_, W> {
             if basis::up_to_date(self.cfg, e, path, m) {
                 let ch = attrs::changes(o, e, m);
                 if !o.dry_run && !ch.is_empty() {
-                    attrs::apply_path(self.cfg, self.w, e, path, &self.out, false);
+                    attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
                 }
                 return self.itemize(ndx, ch);
             }
@@ -351,11 +353,11 @@ impl<W: Write> Gen<'_, '_, W> {
         }
         if cur.is_some_and(Meta::is_dir) {
             let Some(d) = self.deleter.as_mut() else {
-                self.out.error_xfer(&format!("rsync: [generator] cannot replace directory \"{}\" with a file: deleting is not allowed on this server", show(&e.name)))?;
+                self.out.error_xfer(&format!("rsync: [generator] cannot replace directory \"{}\" with a file: deleting is not allowed on this server", show(&e.name)));
                 return Ok(());
             };
             if !o.dry_run {
-                d.remove_one(path, &self.out)?;
+                d.remove_one(path, self.out)?;
             }
         }
         let mut iflags = item::TRANSFER;
@@ -423,10 +425,8 @@ impl<W: Write> Gen<'_, '_, W> {
         if !self.cfg.opts.dry_run {
             basis::sums(self.cfg, self.protocol, basis, redo, &mut body);
         }
-        let mut o = self.out.lock()?;
-        o.put_ndx(ndx as i32)?;
-        o.w.write_all(&body)?;
-        drop(o);
+        self.out.put_ndx(ndx as i32);
+        self.out.write(&body);
         self.reqs.requested(ndx);
         Ok(())
     }

@@ -1,0 +1,142 @@
+//! Directories and symlinks on the generator side (`recv_generator` in
+//! `generator.c`, protocols 27 to 32): a directory is created or its
+//! attributes brought up to date, a symlink created or replaced, and each
+//! is itemized; a name in the way goes only with the deletion permit.
+
+use super::super::attrs::{self, item};
+use super::super::basis;
+use super::super::RecvError;
+use super::{show, Gen};
+use crate::flist::item::ItemFlags;
+use crate::flist::FileEntry;
+use crate::fs::{Meta, RelPath};
+
+impl Gen<'_, '_> {
+    pub(super) fn dir(
+        &mut self,
+        ndx: usize,
+        e: &FileEntry,
+        path: &RelPath,
+        cur: Option<&Meta>,
+    ) -> Result<(), RecvError> {
+        let o = &self.cfg.opts;
+        let mut iflags = ItemFlags::EMPTY;
+        let fresh_top = e.name == b"." && self.dest.created;
+        let mut create = false;
+        match cur {
+            Some(_) if fresh_top => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
+            // Only what may change is reported (not under -no-overwrite).
+            Some(m) if m.is_dir() && self.w.may_change(path, self.cfg.overwrite.as_ref()) => {
+                iflags |= attrs::changes(o, e, m)
+            }
+            Some(m) if m.is_dir() => {}
+            Some(_) if self.cfg.opts.ignore_existing => return Ok(()),
+            Some(_) => {
+                let Some(d) = self.deleter.as_mut() else {
+                    self.out.error_xfer(&format!(
+                        "rsync: [generator] cannot replace non-directory \"{}\" with a directory: deleting is not allowed on this server",
+                        show(&e.name)
+                    ));
+                    return Ok(());
+                };
+                if !o.dry_run {
+                    d.remove_one(path, self.out)?;
+                }
+                create = true;
+                iflags |= item::IS_NEW | item::LOCAL_CHANGE;
+            }
+            None => {
+                create = true;
+                // Itemized against a directory in a --*-dest dir, if any.
+                iflags |= match basis::alt_dir_meta(self.cfg, &e.name) {
+                    Some(am) => item::LOCAL_CHANGE | attrs::changes(o, e, &am),
+                    None => item::IS_NEW | item::LOCAL_CHANGE,
+                };
+            }
+        }
+        if create && !o.dry_run {
+            // Without -p a new directory gets the sender's bits less the
+            // umask, as rsync creates it; with -p the exact mode follows.
+            let mode = if o.perms { 0o700 } else { e.mode & 0o777 };
+            if let Err(err) = self.w.mkdir(path, mode) {
+                self.out.rsyserr(
+                    "generator",
+                    &format!("mkdir \"{}\" failed", show(&e.name)),
+                    &err,
+                );
+                return Ok(());
+            }
+        }
+        if !o.dry_run {
+            attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
+            self.dirs.push((path.clone(), ndx));
+        }
+        self.itemize(ndx, iflags)
+    }
+
+    pub(super) fn symlink(
+        &mut self,
+        ndx: usize,
+        e: &FileEntry,
+        path: &RelPath,
+        cur: Option<&Meta>,
+    ) -> Result<(), RecvError> {
+        let o = &self.cfg.opts;
+        let target = attrs::stored_target(o, e.link_target.as_deref().unwrap_or(&[]));
+        let mut iflags = item::IS_NEW | item::LOCAL_CHANGE;
+        if cur.is_none() && !o.dry_run {
+            use crate::cli::AltDest;
+            match basis::exact_alt(self.cfg, e, Some(&target)) {
+                Some((AltDest::Compare, _, _)) => return Ok(()),
+                Some((AltDest::Link, alt, _)) if self.w.hard_link(&alt, path).is_ok() => {
+                    return Ok(())
+                }
+                _ => {}
+            }
+        }
+        if let Some(m) = cur {
+            if m.is_symlink()
+                && self.cfg.root.read_link(path).ok().as_deref() == Some(target.as_slice())
+            {
+                let ch = if self.w.may_change(path, self.cfg.overwrite.as_ref()) {
+                    attrs::changes(o, e, m)
+                } else {
+                    ItemFlags::EMPTY
+                };
+                if !o.dry_run && ch.intersects(item::REPORT_TIME) {
+                    attrs::apply_path(self.cfg, self.w, e, path, self.out, true);
+                }
+                return self.itemize(ndx, ch);
+            }
+            if o.ignore_existing || self.cfg.overwrite.is_none() {
+                return Ok(());
+            }
+            if m.is_dir() {
+                let Some(d) = self.deleter.as_mut() else {
+                    return Ok(());
+                };
+                if !o.dry_run {
+                    d.remove_one(path, self.out)?;
+                }
+            } else if let (true, false, Some(p)) =
+                (o.backup, o.dry_run, self.cfg.overwrite.as_ref())
+            {
+                // rsync backs up a file or symlink a symlink replaces.
+                let _ = super::super::dest::make_backup(o, self.w, path, &e.name, p);
+            }
+            iflags = item::LOCAL_CHANGE | item::REPORT_CHANGE;
+        }
+        if !o.dry_run {
+            if let Err(err) = attrs::place_symlink(self.cfg, self.w, path, &target, cur.is_some()) {
+                self.out.rsyserr(
+                    "generator",
+                    &format!("symlink \"{}\" failed", show(&e.name)),
+                    &err,
+                );
+                return Ok(());
+            }
+            attrs::apply_path(self.cfg, self.w, e, path, self.out, true);
+        }
+        self.itemize(ndx, iflags)
+    }
+}
