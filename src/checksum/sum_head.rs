@@ -17,9 +17,12 @@
 //! "incomplete"; [`SumHead::decode`] and [`SumHead::read_from`] are the
 //! buffer and stream forms over it.
 
+#[cfg(test)]
 use std::io::Read;
 
-use crate::wire::{complete, read_exact_via, CodecError, Decoded, Reader, Step, StreamError};
+use crate::wire::{complete, CodecError, Decoded, Reader, Step};
+#[cfg(test)]
+use crate::wire::{read_exact_via, StreamError};
 
 /// `BLOCK_SIZE`: the minimum automatic block length.
 pub const BLOCK_SIZE: u32 = 700;
@@ -76,6 +79,7 @@ impl SumHeadError {
     }
 }
 
+#[cfg(test)]
 /// Reading a header from a stream.
 #[derive(Debug, thiserror::Error)]
 pub enum SumHeadReadError {
@@ -255,6 +259,7 @@ impl SumHead {
         }
     }
 
+    #[cfg(test)]
     /// `read_sum_head` from a stream (the bridge over
     /// [`Self::from_reader`]; the stream's errors are kept as they are).
     pub fn read_from(

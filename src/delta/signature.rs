@@ -10,10 +10,13 @@ use std::io::{self, Read};
 
 use crate::checksum::strong::MAX_DIGEST_LEN;
 use crate::checksum::{block_sum, checksum1, Digest, StrongKind, SumHead};
-use crate::wire::{read_exact_via, CodecError, Reader, Step, StreamError};
+#[cfg(test)]
+use crate::wire::{read_exact_via, StreamError};
+use crate::wire::{CodecError, Reader, Step};
 
 /// Blocks reserved up front when reading sums; more are pushed as they
 /// actually arrive, so a lying `count` cannot force a large allocation.
+#[cfg(test)]
 const INITIAL_RESERVE: usize = 1 << 16;
 
 /// One basis block's sums.
@@ -52,6 +55,7 @@ impl BlockSum {
 }
 
 impl Signature {
+    #[cfg(test)]
     /// Read `head.count` block sums following an already validated `head`
     /// (the bridge over [`BlockSum::decode`]; the stream's errors are kept
     /// as they are).

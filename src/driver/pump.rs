@@ -11,7 +11,7 @@
 //! every read and write follows a `poll` that said it would not wait, and
 //! a write is at most `PIPE_BUF` bytes.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::fd::BorrowedFd;
 use std::time::Instant;
 
@@ -86,70 +86,6 @@ pub fn run(
         }
     }
     machine.outcome().cloned().unwrap_or_default()
-}
-
-/// Runs `machine` to its end over blocking streams, for a connection
-/// whose deadlines the streams keep themselves: `held` are bytes already
-/// read from `r` that the machine has not seen. Output is written in
-/// full before the pump blocks on input; the client reads while it
-/// writes (rsync's own I/O loop does), so this cannot deadlock.
-pub fn run_streams<R: Read, W: Write>(
-    machine: &mut Machine<'_>,
-    held: Vec<u8>,
-    r: &mut R,
-    w: &mut W,
-) -> Outcome {
-    let mut inbuf = held;
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; READ_CHUNK];
-    let mut eof = false;
-    let mut out_broken = false;
-    loop {
-        let now = Instant::now();
-        if !inbuf.is_empty() {
-            let n = machine.handle_input(now, &inbuf);
-            inbuf.drain(..n.min(inbuf.len()));
-        }
-        out.clear();
-        if machine.poll_transmit(now, &mut out) > 0 {
-            if !out_broken && w.write_all(&out).and_then(|()| w.flush()).is_err() {
-                // The client stopped reading: what follows is dropped.
-                out_broken = true;
-            }
-            machine.handle_written(Instant::now());
-            continue;
-        }
-        if machine.is_done(false) || machine.outcome().is_some_and(|o| o.timed_out.is_some()) {
-            break;
-        }
-        if eof || (!machine.wants_input() && !inbuf.is_empty()) {
-            // Nothing more can arrive, or the machine takes nothing of
-            // what is held: it cannot go on.
-            machine.handle_eof(now);
-            machine.handle_timeout(now + crate::role::machine::DRAIN, false);
-            if machine.outcome().is_none() {
-                break;
-            }
-            continue;
-        }
-        match r.read(&mut buf) {
-            Ok(0) => {
-                eof = true;
-                machine.handle_eof(Instant::now());
-            }
-            Ok(n) => inbuf.extend_from_slice(buf.get(..n).unwrap_or_default()),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => {
-                eof = true;
-                machine.handle_eof(Instant::now());
-            }
-        }
-        machine.handle_timeout(Instant::now(), false);
-    }
-    machine.outcome().cloned().unwrap_or(Outcome {
-        code: crate::error::code::STREAM_IO,
-        ..Outcome::default()
-    })
 }
 
 struct Pump {

@@ -1,8 +1,8 @@
 //! Filter rules: rsync's include/exclude/filter machinery (exclude.c and
 //! lib/wildmatch.c) for the server side, protocols 27 to 32.
 //!
-//! - [`recv_filter_list`] reads the client's rules (int32 length + text,
-//!   zero-terminated; old `+ `/`- ` form before protocol 29).
+//! - [`RuleDecoder`] decodes the client's rules (int32 length + text,
+//!   zero-terminated; old `+ `/`- ` form before protocol 29) from bytes.
 //! - [`FilterList::check`] / [`FilterList::check_receiver`] apply them with
 //!   rsync's first-match-wins semantics.
 //! - [`FilterStack`] adds per-directory merge files (`: .rsync-filter`,
@@ -31,9 +31,10 @@ pub use load::{MAX_MERGE_DEPTH, MAX_MERGE_FILE};
 pub use rule::{parse_wire_rule, Modifiers, Rule, RuleKind, MAX_PATTERN_LEN};
 pub use stack::FilterStack;
 pub use wildmatch::wildmatch;
+#[cfg(test)]
+pub use wire::recv_filter_list;
 pub use wire::{
-    encode_rules, list_expected, recv_filter_list, RuleDecoder, DEFAULT_CVS_IGNORE, MAX_RULE_LEN,
-    MAX_WIRE_BYTES,
+    encode_rules, list_expected, RuleDecoder, DEFAULT_CVS_IGNORE, MAX_RULE_LEN, MAX_WIRE_BYTES,
 };
 
 /// Outcome of checking one name.

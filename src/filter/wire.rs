@@ -10,12 +10,15 @@
 //! [`RuleDecoder`] decodes one record from bytes (or says "incomplete");
 //! [`recv_filter_list`] runs it over a blocking stream.
 
+#[cfg(test)]
 use std::io::Read;
 
 use super::list::FilterList;
 use super::rule::{parse_rule, Template};
 use super::{FilterError, Side};
-use crate::wire::{read_exact_via, CodecError, Reader, Step, StreamError};
+#[cfg(test)]
+use crate::wire::{read_exact_via, StreamError};
+use crate::wire::{CodecError, Reader, Step};
 
 /// Longest rule accepted on the wire.
 pub const MAX_RULE_LEN: usize = 4096;
@@ -131,6 +134,7 @@ impl FilterError {
     }
 }
 
+#[cfg(test)]
 /// Read the client's rules until the zero-length terminator (the bridge
 /// over [`RuleDecoder`] for a blocking stream; the stream's errors are
 /// kept as they are).

@@ -12,11 +12,14 @@
 //! callers that still read from a stream. The fields themselves are in
 //! `decode_fields.rs`, the id lists after the list in `decode_ids.rs`.
 
+#[cfg(test)]
 use std::io::Read;
 
 use super::entry::{FileEntry, FlistOptions};
 use super::xmit;
-use crate::wire::{read_via, CodecError, Fail, Reader, Step, WireError};
+#[cfg(test)]
+use crate::wire::read_via;
+use crate::wire::{CodecError, Fail, Reader, Step, WireError};
 
 /// Ceilings for a received list.
 #[derive(Debug, Clone, Copy)]
@@ -136,6 +139,7 @@ impl FlistDecoder {
         (self.entries, self.io_error)
     }
 
+    #[cfg(test)]
     /// Reads the whole list up to its end marker, in wire order, from a
     /// blocking stream, reading exactly the bytes each entry needs.
     pub fn read_list(mut self, r: &mut impl Read) -> Result<(Vec<FileEntry>, i32), FlistError> {

@@ -7,11 +7,16 @@
 //! [`IdListsDecoder::decode`] is the slice decoder, one record a step;
 //! [`read_id_lists`] is the bridge for callers that read from a stream.
 
+#[cfg(test)]
 use std::io::Read;
 
-use super::decode::{FStep, FlistError};
+use super::decode::FStep;
+#[cfg(test)]
+use super::decode::FlistError;
 use super::entry::FlistOptions;
-use crate::wire::{read_via, Reader};
+#[cfg(test)]
+use crate::wire::read_via;
+use crate::wire::Reader;
 
 /// Ids with the names the sender gave them.
 pub type IdNameList = Vec<(u32, Vec<u8>)>;
@@ -84,6 +89,7 @@ impl IdListsDecoder {
     }
 }
 
+#[cfg(test)]
 /// Reads the uid and gid name lists that follow the file list from a
 /// blocking stream; returns (uid → name, gid → name) pairs.
 pub fn read_id_lists(

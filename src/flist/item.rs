@@ -11,9 +11,12 @@
 //! request's index, the receiver after each file's. The file index and
 //! its checks stay with the roles.
 
+#[cfg(test)]
 use std::io::Read;
 
-use crate::wire::{read_via, Reader, Step, WireError};
+#[cfg(test)]
+use crate::wire::{read_via, WireError};
+use crate::wire::{Reader, Step};
 
 /// The 16 item-flag bits that travel on the wire. rsync keeps more bits
 /// above these in memory (`ITEM_MISSING_DATA` and others) that never
@@ -179,6 +182,7 @@ impl ItemHeader {
         }
     }
 
+    #[cfg(test)]
     /// Reads a whole header from a blocking stream (the bridge, until
     /// the roles are sans-IO).
     pub fn read(r: &mut impl Read, protocol: u32) -> Result<Self, WireError> {
@@ -186,11 +190,13 @@ impl ItemHeader {
         Self::read_after(r, iflags)
     }
 
+    #[cfg(test)]
     /// Reads the item flags from a blocking stream.
     pub fn read_flags(r: &mut impl Read, protocol: u32) -> Result<ItemFlags, WireError> {
         read_via(r, "item flags", |x| Self::decode_flags(x, protocol))
     }
 
+    #[cfg(test)]
     /// Reads the rest of a header whose flags are `iflags`, each field
     /// named in the error when the stream ends inside it.
     pub fn read_after(r: &mut impl Read, iflags: ItemFlags) -> Result<Self, WireError> {

@@ -16,7 +16,9 @@ pub mod item;
 mod sort;
 
 pub use decode::{FlistDecoder, FlistError, FlistLimits};
-pub use decode_ids::{read_id_lists, IdListsDecoder, IdNameList};
+#[cfg(test)]
+pub use decode_ids::read_id_lists;
+pub use decode_ids::{IdListsDecoder, IdNameList};
 pub use encode::FlistEncoder;
 pub use entry::{EntryFlags, FileEntry, FileKind, FlistOptions};
 pub use ids::{IdList, IdNames};

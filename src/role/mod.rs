@@ -5,7 +5,6 @@
 //! read-only session cannot reach the receiver and a write-only one cannot
 //! reach the sender.
 
-pub mod conn;
 pub mod link;
 pub mod log_file;
 pub mod machine;
@@ -14,6 +13,5 @@ pub mod receiver;
 pub mod sender;
 pub mod text;
 
-pub use conn::Conn;
 pub use link::Link;
 pub use machine::{Machine, Outcome};

@@ -24,13 +24,16 @@
 //! decompression-bomb class); token counters are 64-bit and range-checked
 //! (CVE-2026-43618 was a counter overflow in `recv_deflated_token`).
 
+#[cfg(test)]
 use std::io::Read;
 
 use flate2::{Decompress, FlushDecompress, Status};
 
 use super::deflate::{FEED_FIX_PROTOCOL, MAX_FEED, SYNC_TRAILER};
+#[cfg(test)]
+use super::read_event;
 use super::runs::{deflated, RunDecoder, DEFLATED_DATA, END_FLAG, MAX_DATA_COUNT};
-use super::{read_event, Ev, TokenCodecError, TokenError, TokenEvent, CHUNK_SIZE};
+use super::{Ev, TokenCodecError, TokenError, TokenEvent, CHUNK_SIZE};
 use crate::wire::{Fail, Reader, Step};
 
 /// Largest piece of decompressed data returned per call.
@@ -63,6 +66,7 @@ pub struct InflateDecoder {
     cbuf: Vec<u8>,
     cpos: usize,
     dbuf: Vec<u8>,
+    #[cfg(test)]
     /// Bytes the stream bridge read but the decoder has not used.
     held: Vec<u8>,
 }
@@ -79,6 +83,7 @@ impl InflateDecoder {
             cbuf: Vec::with_capacity(MAX_DATA_COUNT),
             cpos: 0,
             dbuf: vec![0u8; OUT_CHUNK],
+            #[cfg(test)]
             held: Vec::new(),
         }
     }
@@ -98,6 +103,7 @@ impl InflateDecoder {
         Ok(ev.map(|e| e.lend(&self.dbuf)))
     }
 
+    #[cfg(test)]
     /// The next event read from a blocking stream (the bridge over
     /// [`Self::decode`]); block indexes must be below `count`.
     pub fn next<'a>(

@@ -35,9 +35,13 @@ mod slice_tests;
 #[cfg(test)]
 mod tests;
 
-use std::io::{self, Read};
+use std::io;
+#[cfg(test)]
+use std::io::Read;
 
-use crate::wire::{read_exact_via, CodecError, Fail, Reader, Step, StreamError};
+#[cfg(test)]
+use crate::wire::{read_exact_via, StreamError};
+use crate::wire::{CodecError, Fail, Reader, Step};
 
 pub use deflate::DeflateEncoder;
 pub use inflate::InflateDecoder;
@@ -153,6 +157,7 @@ impl Ev {
     }
 }
 
+#[cfg(test)]
 /// Runs a decoder's step over a blocking stream until it gives an event:
 /// the bridge behind the `impl Read` entry points. It reads exactly the
 /// bytes the step asks for; bytes read but not yet used (a flag byte a
@@ -325,6 +330,7 @@ impl TokenDecoder {
         }
     }
 
+    #[cfg(test)]
     /// The next event read from a blocking stream (the bridge over
     /// [`Self::decode`]); block indexes are checked against `count`.
     pub fn next<'a>(

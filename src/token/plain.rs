@@ -9,9 +9,14 @@
 //! [`PlainDecoder::decode`] decodes from bytes; [`PlainDecoder::next`] is
 //! its bridge over a blocking stream.
 
+#[cfg(test)]
 use std::io::Read;
 
-use super::{check_index, read_event, Ev, TokenError, TokenEvent, CHUNK_SIZE};
+#[cfg(test)]
+use super::read_event;
+#[cfg(test)]
+use super::TokenError;
+use super::{check_index, Ev, TokenEvent, CHUNK_SIZE};
 use crate::wire::{Reader, Step};
 
 /// Sender side.
@@ -52,6 +57,7 @@ pub struct PlainDecoder {
     residue: usize,
     /// The piece handed out last.
     buf: Vec<u8>,
+    #[cfg(test)]
     /// Bytes the stream bridge read but the decoder has not used.
     held: Vec<u8>,
 }
@@ -68,6 +74,7 @@ impl PlainDecoder {
         Self {
             residue: 0,
             buf: Vec::with_capacity(CHUNK_SIZE),
+            #[cfg(test)]
             held: Vec::new(),
         }
     }
@@ -81,6 +88,7 @@ impl PlainDecoder {
         Ok(Some(ev.lend(&self.buf)))
     }
 
+    #[cfg(test)]
     /// The next event read from a blocking stream (the bridge over
     /// [`Self::decode`]); block indexes must be below `count`.
     pub fn next<'a>(

@@ -17,17 +17,20 @@
 //! the decompressor only once all of it has arrived. [`ZstdDecoder::next`]
 //! is its bridge over a blocking stream.
 
+#[cfg(test)]
 use std::io::Read;
 
 use ::zstd::zstd_safe::{
     self, zstd_sys::ZSTD_EndDirective, CCtx, CParameter, DCtx, InBuffer, OutBuffer,
 };
 
+#[cfg(test)]
+use super::read_event;
 use super::runs::{
     deflated, RunDecoder, RunEncoder, DEFLATED_DATA, END_FLAG, END_OF_FILE, LITERAL_ONLY,
     MAX_DATA_COUNT,
 };
-use super::{read_event, Ev, TokenCodecError, TokenError, TokenEvent};
+use super::{Ev, TokenCodecError, TokenError, TokenEvent};
 use crate::wire::{CodecError, Reader, Step};
 
 /// `ZSTD_CLEVEL_DEFAULT`, rsync's level when none is given.
@@ -147,6 +150,7 @@ pub struct ZstdDecoder {
     cbuf: Vec<u8>,
     cpos: usize,
     dbuf: Vec<u8>,
+    #[cfg(test)]
     /// Bytes the stream bridge read but the decoder has not used.
     held: Vec<u8>,
 }
@@ -167,6 +171,7 @@ impl ZstdDecoder {
             cbuf: Vec::with_capacity(MAX_DATA_COUNT),
             cpos: 0,
             dbuf: vec![0u8; OUT_CHUNK],
+            #[cfg(test)]
             held: Vec::new(),
         }
     }
@@ -180,6 +185,7 @@ impl ZstdDecoder {
         Ok(ev.map(|e| e.lend(&self.dbuf)))
     }
 
+    #[cfg(test)]
     /// The next event read from a blocking stream (the bridge over
     /// [`Self::decode`]); block indexes must be below `count`.
     pub fn next<'a>(

@@ -5,9 +5,12 @@
 //! follow (`0x80` one, `0xC0` two, `0xE0` three, `0xF0` four); the low bits
 //! of that first byte are the most significant bits of the value.
 
+#[cfg(test)]
 use std::io::Read;
 
-use super::{complete, CodecError, Decoded, Reader, Step, WireError};
+#[cfg(test)]
+use super::{complete, Decoded, WireError};
+use super::{CodecError, Reader, Step};
 
 /// Extra bytes that follow a varint lead byte, indexed by `lead / 4`.
 const EXTRA: [u8; 64] = {
@@ -98,6 +101,7 @@ pub fn put_varlong30(out: &mut Vec<u8>, v: i64, min_bytes: u8, protocol: u32) {
     }
 }
 
+#[cfg(test)]
 /// Runs a slice decoder over a blocking stream, reading exactly the bytes
 /// it asks for: the bridge for callers that still hold an `impl Read`,
 /// until the roles are sans-IO. Exact because a decoder's `needed` is the
@@ -244,36 +248,43 @@ impl Reader<'_> {
     }
 }
 
+#[cfg(test)]
 /// Reads one byte.
 pub fn get_u8(r: &mut impl Read, what: &'static str) -> Result<u8, WireError> {
     read_via(r, what, |x| x.u8())
 }
 
+#[cfg(test)]
 /// Reads a little-endian 16-bit value.
 pub fn get_u16(r: &mut impl Read, what: &'static str) -> Result<u16, WireError> {
     read_via(r, what, |x| x.u16())
 }
 
+#[cfg(test)]
 /// Reads a little-endian int32.
 pub fn get_i32(r: &mut impl Read, what: &'static str) -> Result<i32, WireError> {
     read_via(r, what, |x| x.i32())
 }
 
+#[cfg(test)]
 /// Reads rsync's `read_longint`.
 pub fn get_longint(r: &mut impl Read, what: &'static str) -> Result<i64, WireError> {
     read_via(r, what, |x| x.longint())
 }
 
+#[cfg(test)]
 /// Reads a varint (`read_varint`).
 pub fn get_varint(r: &mut impl Read, what: &'static str) -> Result<i32, WireError> {
     read_via(r, what, |x| x.varint(what))
 }
 
+#[cfg(test)]
 /// Reads a varlong with `min_bytes` leading bytes (`read_varlong`).
 pub fn get_varlong(r: &mut impl Read, min_bytes: u8, what: &'static str) -> Result<i64, WireError> {
     read_via(r, what, |x| x.varlong(min_bytes, what))
 }
 
+#[cfg(test)]
 /// `read_varlong30`, the reading counterpart of [`put_varlong30`].
 pub fn get_varlong30(
     r: &mut impl Read,
@@ -284,6 +295,7 @@ pub fn get_varlong30(
     read_via(r, what, |x| x.varlong30(min_bytes, protocol, what))
 }
 
+#[cfg(test)]
 /// Reads a vstring of at most `max` bytes.
 pub fn get_vstring(
     r: &mut impl Read,

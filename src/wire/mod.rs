@@ -15,15 +15,20 @@ mod error;
 mod int;
 mod mux;
 mod ndx;
+#[cfg(test)]
 mod stream;
 
 pub use codec::{complete, CodecError, Decoded, Fail, Reader, Step};
 pub use error::WireError;
+#[cfg(test)]
 pub use int::{
     get_i32, get_longint, get_u16, get_u8, get_varint, get_varlong, get_varlong30, get_vstring,
-    put_i32, put_longint, put_u16, put_varint, put_varlong, put_varlong30, put_vstring, read_via,
-    MAX_VSTRING,
+    read_via,
 };
-pub use mux::{put_frame, Deframer, Frame, MsgCode, MuxReader, MuxWriter, PeerMessage, MAX_FRAME};
+pub use int::{
+    put_i32, put_longint, put_u16, put_varint, put_varlong, put_varlong30, put_vstring, MAX_VSTRING,
+};
+pub use mux::{put_frame, Deframer, Frame, MsgCode, PeerMessage, MAX_FRAME};
 pub use ndx::{NdxDecoder, NdxEncoder, NDX_DEL_STATS, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET};
+#[cfg(test)]
 pub use stream::{read_exact_via, StreamError};

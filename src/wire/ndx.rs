@@ -6,9 +6,12 @@
 //! small difference, `0xFE` is followed by a 2-byte difference or, with the
 //! high bit set, by a full 31-bit value.
 
+#[cfg(test)]
 use std::io::Read;
 
-use super::{put_i32, CodecError, Reader, Step, WireError};
+#[cfg(test)]
+use super::WireError;
+use super::{put_i32, CodecError, Reader, Step};
 
 /// End of a phase or of the run.
 pub const NDX_DONE: i32 = -1;
@@ -133,6 +136,7 @@ impl NdxDecoder {
         }
     }
 
+    #[cfg(test)]
     /// Reads one index from a blocking stream (the bridge until the
     /// roles are sans-IO).
     pub fn get(&mut self, r: &mut impl Read) -> Result<i32, WireError> {

@@ -93,7 +93,7 @@ pub(crate) fn resolve(
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             return Err(dest_err(format!(
                 "ERROR: cannot stat destination \"{shown}\": {}",
-                crate::role::conn::strerror(&e)
+                crate::role::text::strerror(&e)
             )))
         }
         Err(_) => {}
@@ -151,7 +151,7 @@ fn make_path(cfg: &ReceiverConfig<'_>, w: &Writer<'_>, path: &RelPath) -> Result
         return Ok(());
     }
     make_dirs(w, path)
-        .map_err(|e| dest_err(format!("mkdir failed: {}", crate::role::conn::strerror(&e))))
+        .map_err(|e| dest_err(format!("mkdir failed: {}", crate::role::text::strerror(&e))))
 }
 
 /// `--backup`: `name~` beside the file, or `DIR/name` with `--backup-dir`.

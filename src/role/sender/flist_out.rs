@@ -121,7 +121,7 @@ fn read_names_from_file(cfg: &SenderConfig<'_>, path: &[u8]) -> Result<Vec<Vec<u
         SendError::Refused(format!(
             "failed to open files-from file {}: {}",
             String::from_utf8_lossy(path),
-            crate::role::conn::strerror(&e)
+            crate::role::text::strerror(&e)
         ))
     })?;
     let mut data = Vec::new();

@@ -211,7 +211,7 @@ impl<'a> Walker<'a> {
         if e.kind() != io::ErrorKind::NotFound {
             self.out.io_error.insert(crate::error::IoErrors::GENERAL);
         }
-        let what = format!("link_stat {} failed", super::super::conn::quoted(shown));
+        let what = format!("link_stat {} failed", crate::role::text::quoted(shown));
         self.out.notes.push(WalkNote::Error(what, e));
     }
 
@@ -258,7 +258,7 @@ impl<'a> Walker<'a> {
             Ok(d) => d,
             Err(e) => {
                 self.out.io_error.insert(crate::error::IoErrors::GENERAL);
-                let what = format!("opendir {} failed", super::super::conn::quoted(name));
+                let what = format!("opendir {} failed", crate::role::text::quoted(name));
                 self.out.notes.push(WalkNote::Error(what, e));
                 return;
             }
@@ -281,7 +281,7 @@ impl<'a> Walker<'a> {
             Ok(n) => n,
             Err(e) => {
                 self.out.io_error.insert(crate::error::IoErrors::GENERAL);
-                let what = format!("readdir {} failed", super::super::conn::quoted(name));
+                let what = format!("readdir {} failed", crate::role::text::quoted(name));
                 self.out.notes.push(WalkNote::Error(what, e));
                 self.filter.leave_dir();
                 return;
@@ -302,7 +302,7 @@ impl<'a> Walker<'a> {
                     self.out.io_error.insert(crate::error::IoErrors::VANISHED);
                     let what = format!(
                         "readlink_stat {} failed",
-                        super::super::conn::quoted(&child_name)
+                        crate::role::text::quoted(&child_name)
                     );
                     self.out.notes.push(WalkNote::Error(what, e));
                     continue;
@@ -332,8 +332,7 @@ impl<'a> Walker<'a> {
                 Ok(sub) => self.scan_open_dir(&sub, &child_path, &child_name, true),
                 Err(e) => {
                     self.out.io_error.insert(crate::error::IoErrors::GENERAL);
-                    let what =
-                        format!("opendir {} failed", super::super::conn::quoted(&child_name));
+                    let what = format!("opendir {} failed", crate::role::text::quoted(&child_name));
                     self.out.notes.push(WalkNote::Error(what, e));
                 }
             }
@@ -356,7 +355,7 @@ impl<'a> Walker<'a> {
             }
             Err(err) => {
                 self.out.io_error.insert(crate::error::IoErrors::GENERAL);
-                let what = format!("readlink {} failed", super::super::conn::quoted(&name));
+                let what = format!("readlink {} failed", crate::role::text::quoted(&name));
                 self.out.notes.push(WalkNote::Error(what, err));
             }
         }
