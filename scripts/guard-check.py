@@ -32,9 +32,9 @@ A = "adversarial::"
 # (id, class, [(file, old, new)], [tests], expectation)
 MUTANTS = [
 ("ndx-range-all", "Ndx", [
-  ("src/role/sender/send.rs", "        if ndx < 0 {\n            return Err(SendError::Protocol(format!(\n                \"invalid file index {ndx} received\"", "        if false && ndx < 0 {\n            return Err(SendError::Protocol(format!(\n                \"invalid file index {ndx} received\""),
+  ("src/role/sender/send.rs", "        if ndx < 0 {\n            return Err(protocol(format!(\"invalid file index {ndx} received\")));", "        if false && ndx < 0 {\n            return Err(protocol(format!(\"invalid file index {ndx} received\")));"),
   ("src/role/sender/send.rs", "if ndx as usize >= len {", "if false && ndx as usize >= len {"),
-  ("src/role/sender/send.rs", "let Some(item) = items.get(idx) else {", "let Some(item) = Some(&items[idx]) else {"),
+  ("src/role/sender/send.rs", "let Some(item) = usize::try_from(req.ndx).ok().and_then(|i| items.get(i)) else {", "let Some(item) = Some(&items[req.ndx as usize]) else {"),
  ], [A+"sender::ndx_negative_out_of_range_directory_earlier_list", A+"sender::ndx_protocol_29_raw_ints"], "fail"),
 ("ndx-range-len-only", "Ndx", [
   ("src/role/sender/send.rs", "if ndx as usize >= len {", "if false && ndx as usize >= len {"),
@@ -89,17 +89,17 @@ MUTANTS = [
   ("src/flist/decode_fields.rs", "let Some(src) = idx.and_then(|i| self.entries.get(i)) else {", "let Some(src) = idx.map(|i| &self.entries[i]) else {"),
  ], [A+"receiver::flist_hard_link_reference_out_of_range"], "fail"),
 ("entry-budget", "Limits: memory", [
-  ("src/driver/session.rs", "        .clamp(1_000, 50_000_000)", "        .clamp(1_000, 50_000_000)\n        .max(usize::MAX)"),
+  ("src/session/options.rs", "        .clamp(1_000, 50_000_000)", "        .clamp(1_000, 50_000_000)\n        .max(usize::MAX)"),
  ], [A+"receiver::flist_entry_count_is_capped_by_memory"], "fail"),
 ("confine-openat2-only", "Confinement", [
   ("src/fs/mod.rs", "const RESOLVE: ResolveFlags = ResolveFlags::BENEATH.union(ResolveFlags::NO_MAGICLINKS);", "const RESOLVE: ResolveFlags = ResolveFlags::empty();"),
  ], [A+"receiver::symlink_then_file_beneath_it", A+"races::race_pull_with_symlink_swaps", A+"races::race_push_with_symlink_swaps", A+"sender::merge_files_outside_the_root"], "pass"),
 ("confine-landlock-only", "Confinement", [
-  ("src/driver/session.rs", "    crate::sandbox::restrict_to(&root, writable);", "    let _ = writable;"),
+  ("src/driver/host.rs", "        crate::sandbox::restrict_to(&root, matches!(grant, Grant::Receive(_)));", "        let _ = &root;"),
  ], [A+"receiver::symlink_then_file_beneath_it", A+"races::race_pull_with_symlink_swaps", A+"races::race_push_with_symlink_swaps", A+"sender::merge_files_outside_the_root"], "pass"),
 ("confine-both", "Confinement", [
   ("src/fs/mod.rs", "const RESOLVE: ResolveFlags = ResolveFlags::BENEATH.union(ResolveFlags::NO_MAGICLINKS);", "const RESOLVE: ResolveFlags = ResolveFlags::empty();"),
-  ("src/driver/session.rs", "    crate::sandbox::restrict_to(&root, writable);", "    let _ = writable;"),
+  ("src/driver/host.rs", "        crate::sandbox::restrict_to(&root, matches!(grant, Grant::Receive(_)));", "        let _ = &root;"),
  ], [A+"receiver::symlink_then_file_beneath_it", A+"races::race_pull_with_symlink_swaps", A+"races::race_push_with_symlink_swaps", A+"sender::merge_files_outside_the_root"], "fail"),
 ("token-index-decoder", "Token stream", [
   ("src/token/mod.rs", "        Ok(i) if i < count => Ok(i),", "        Ok(i) => Ok(i),"),
@@ -112,14 +112,14 @@ MUTANTS = [
   ("src/token/plain.rs", "        let n = run.min(CHUNK_SIZE);", "        let n = run;"),
  ], [A+"tokens::token_literal_over_the_limit"], "fail"),
 ("token-verify", "Token stream", [
-  ("src/role/receiver/recv.rs", "        let ok = ap.verify(&sum);", "        let ok = {\n            let _ = ap.verify(&sum);\n            true\n        };"),
+  ("src/role/receiver/file.rs", "        let ok = ap.verify(&sum);", "        let ok = {\n            let _ = ap.verify(&sum);\n            true\n        };"),
  ], [A+"tokens::token_decompression_bombs"], "fail"),
 ("token-zstd-outbuf", "Token stream", [
   ("src/token/zstd.rs", "            dbuf: vec![0u8; OUT_CHUNK],", "            dbuf: vec![0u8; 512 << 20],"),
   ("src/token/zstd.rs", "if self.cpos >= self.cbuf.len() && n < OUT_CHUNK {", "if self.cpos >= self.cbuf.len() && n < (512 << 20) {"),
  ], [A+"tokens::token_decompression_bombs"], "fail"),
 ("token-temp-cleanup", "Token stream: truncation", [
-  ("src/role/receiver/recv.rs", "            if w.place(&t, &target, Some(permit)).is_ok() {\n                return;\n            }\n        }\n        let _ = w.remove(&t, None);", "            if w.place(&t, &target, Some(permit)).is_ok() {\n                return;\n            }\n        }\n        let _ = &t;"),
+  ("src/role/receiver/file.rs", "            if w.place(&t, &target, Some(permit)).is_ok() {\n                return;\n            }\n        }\n        let _ = w.remove(&t, None);", "            if w.place(&t, &target, Some(permit)).is_ok() {\n                return;\n            }\n        }\n        let _ = &t;"),
  ], [A+"replay::truncated_push_sessions"], "fail"),
 ("filter-backslash", "Filters", [
   ("src/filter/wildmatch.rs", "                    match pattern.get(i + 1) {\n                        Some(&n) => toks.push(Tok::Lit(n)),\n                        None => toks.push(Tok::Lit(b'\\\\')),\n                    }", "                    toks.push(Tok::Lit(pattern[i + 1]));"),
@@ -128,10 +128,10 @@ MUTANTS = [
   ("src/filter/rule.rs", "    if name.is_empty() || name == b\".\" || name == b\"..\" || name.contains(&b'/') {", "    if false && (name.is_empty() || name == b\".\" || name == b\"..\" || name.contains(&b'/')) {"),
  ], [A+"sender::merge_files_outside_the_root"], "fail"),
 ("args-secluded-count", "Arguments", [
-  ("src/cli/secluded.rs", "        if args.len() >= MAX_SECLUDED_ARGS {", "        if false && args.len() >= MAX_SECLUDED_ARGS {"),
+  ("src/cli/secluded.rs", "            if !word.is_empty() && self.args.len() >= MAX_SECLUDED_ARGS {", "            if false && !word.is_empty() && self.args.len() >= MAX_SECLUDED_ARGS {"),
  ], [A+"args::secluded_args_100k"], "fail"),
 ("args-secluded-arglen", "Arguments", [
-  ("src/cli/secluded.rs", "            if cur.len() >= MAX_SECLUDED_ARG_LEN {", "            if false && cur.len() >= MAX_SECLUDED_ARG_LEN {"),
+  ("src/cli/secluded.rs", "                if i >= MAX_SECLUDED_ARG_LEN {", "                if false && i >= MAX_SECLUDED_ARG_LEN {"),
  ], [A+"args::secluded_args_huge_and_unterminated"], "fail"),
 ("args-command-len", "Arguments", [
   ("src/cli/forced.rs", "pub fn parse_original_command(cmd: &str) -> Result<Request, CliError> {\n    if cmd.len() > MAX_COMMAND_LEN {", "pub fn parse_original_command(cmd: &str) -> Result<Request, CliError> {\n    if false && cmd.len() > MAX_COMMAND_LEN {"),
@@ -145,7 +145,6 @@ MUTANTS = [
   ("src/cli/opt_apply.rs", "            if !(MIN_ALLOC..=MAX_ALLOC_LIMIT).contains(&n) {", "            if n != 0 && !(MIN_ALLOC..=MAX_ALLOC_LIMIT).contains(&n) {"),
  ], [A+"args::numeric_options_out_of_range"], "fail"),
 ("mux-length", "Multiplexing", [
-  ("src/wire/mux.rs", "Result<(), WireError> {\n        if len > MAX_MSG {", "Result<(), WireError> {\n        if false && len > MAX_MSG {"),
   ("src/wire/mux.rs", "        if len > MAX_MSG {\n            return Err(CodecError::TooLong", "        if false && len > MAX_MSG {\n            return Err(CodecError::TooLong"),
  ], [A+"args::mux_unknown_codes_and_huge_frames"], "fail"),
 ("mux-unknown", "Multiplexing", [
@@ -168,7 +167,7 @@ MUTANTS = [
   ("src/proto/handshake.rs", "let theirs = r.vstring(MAX_NSTR, \"the checksum list\")", "let theirs = r.vstring(1 << 20, \"the checksum list\")"),
  ], [A+"args::handshake_garbage"], "fail"),
 ("idle-timeout", "Limits: time-out", [
-  ("src/driver/deadline.rs", "                    Side::Read => start.max(self.0.last_io.load(Ordering::Relaxed)),", "                    Side::Read => u64::MAX / 2,"),
+  ("src/role/machine.rs", "        let read = self.last_io + limit;", "        let read = self.last_io + limit * 1000;"),
  ], [A+"args::idle_client_is_dropped_after_timeout"], "fail"),
 ]
 

@@ -3,10 +3,10 @@
 R = "push::refusals::"
 MUTANTS = [
 ("refusal-raw-files-from", "Refusal state", [
-  ("src/driver/mod.rs", "    if raw_files_from {\n        // An empty name", "    if false && raw_files_from {\n        // An empty name"),
+  ("src/session/refuse.rs", "    if raw_files_from {\n        // An empty name", "    if false && raw_files_from {\n        // An empty name"),
 ], [R + "remote_files_from_refusals_are_readable"], "fail"),
 ("refusal-daemon", "Refusal state", [
-  ("src/driver/mod.rs", "    if listener == Listener::Daemon {", "    if false && listener == Listener::Daemon {"),
+  ("src/session/request.rs", "    if listener == Listener::Daemon {", "    if false && listener == Listener::Daemon {"),
 ], [R + "daemon_client_over_ssh_reads_an_error_line"], "fail"),
 ("refusal-batch", "Refusal", [
   ("src/policy/mod.rs", "    refuse_if(o.only_write_batch.is_some(), \"--only-write-batch\")?;\n    refuse_if(o.batch.is_some(), o.batch.unwrap_or_default())?;", "    let _ = o.batch;"),
@@ -38,6 +38,6 @@ MUTANTS = [
   ("src/fs/root.rs", "            Ok(m) if !m.is_file() => return Err(not_regular(m.file_type)),", "            Ok(_) if false => {}"),
 ], ["push::log_file::log_file_failures_and_refusals"], "pass"),
 ("walk-merge-warning", "Filter", [
-  ("src/role/sender/mod.rs", "    if skipped > 0 {\n        conn.warning(", "    if false && skipped > 0 {\n        conn.warning("),
+  ("src/role/sender/mod.rs", "    if skipped > 0 {\n        link.warning(", "    if false && skipped > 0 {\n        link.warning("),
 ], [R + "merge_rule_skipped_during_the_walk_is_warned_about"], "fail"),
 ]
