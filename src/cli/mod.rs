@@ -144,9 +144,6 @@ pub enum CliError {
     /// A secluded argument is not UTF-8.
     #[error("secluded args: an argument is not valid UTF-8")]
     SecludedNotUtf8,
-    /// Reading stdin failed.
-    #[error("secluded args: read error: {0}")]
-    SecludedIo(String),
 }
 
 /// A short, printable excerpt of client-supplied text for error messages:
