@@ -207,21 +207,12 @@ impl Link {
         what: &'static str,
         decode: &mut impl FnMut(&mut Reader<'_>) -> Step<T, E>,
     ) -> Poll<Result<T, E::Out>> {
-        let mut s = self.0.borrow_mut();
-        loop {
-            let mut r = Reader::new(s.data.get(s.pos..).unwrap_or_default());
-            match decode(&mut r) {
-                Ok(v) => {
-                    s.pos += r.used();
-                    s.compact();
-                    return Poll::Ready(Ok(v));
-                }
-                Err(Fail::Invalid(e)) => return Poll::Ready(Err(e.into())),
-                // One more frame, and the decoder tries again.
-                Err(Fail::Incomplete { .. }) if s.deframe_one() => {}
-                Err(Fail::Incomplete { .. }) => break,
-            }
+        match self.try_decode(&mut *decode) {
+            Ok(Some(v)) => return Poll::Ready(Ok(v)),
+            Err(e) => return Poll::Ready(Err(e)),
+            Ok(None) => {}
         }
+        let mut s = self.0.borrow_mut();
         if let Some(code) = s.peer_exit {
             Poll::Ready(Err(WireError::PeerExit(code).into()))
         } else if let Some(e) = s.broken {

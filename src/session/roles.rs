@@ -24,28 +24,24 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
     let log_failure = started.log_failure.as_deref();
     let sink = started.log.as_deref();
     let mut t = Transfer::default();
+    let (who, sending) = match grant {
+        Grant::Send(_) => ("sender", true),
+        Grant::Receive(_) => ("receiver", false),
+    };
+    link.set_who(who);
+    let hs = match super::start::start(link, o, seed, log_failure).await {
+        Ok(hs) => hs,
+        Err(outcome) => return outcome,
+    };
+    let log = ItemLog::new(sink, sending, o.times, hs.protocol);
     let result = match grant {
-        Grant::Send(permit) => {
-            link.set_who("sender");
-            let hs = match super::start::start(link, o, seed, log_failure).await {
-                Ok(hs) => hs,
-                Err(outcome) => return outcome,
-            };
-            let log = ItemLog::new(sink, true, o.times, hs.protocol);
-            sender_session(link, started, permit, &hs, log)
-                .await
-                .map(|st| {
-                    t.files_sent = st.files_sent;
-                    st.io_error
-                })
-        }
+        Grant::Send(permit) => sender_session(link, started, permit, &hs, log)
+            .await
+            .map(|st| {
+                t.files_sent = st.files_sent;
+                st.io_error
+            }),
         Grant::Receive(permit) => {
-            link.set_who("receiver");
-            let hs = match super::start::start(link, o, seed, log_failure).await {
-                Ok(hs) => hs,
-                Err(outcome) => return outcome,
-            };
-            let log = ItemLog::new(sink, false, o.times, hs.protocol);
             receiver_session(link, started, permit, &hs, log)
                 .await
                 .map(|st| {
