@@ -33,7 +33,8 @@ pub fn run(
     nonblocking: bool,
 ) -> Outcome {
     let mut p = Pump {
-        inbuf: Vec::with_capacity(READ_CHUNK),
+        inbuf: Vec::new(),
+        rbuf: vec![0u8; READ_CHUNK],
         outbuf: Vec::new(),
         outpos: 0,
         eof: false,
@@ -91,6 +92,8 @@ pub fn run(
 struct Pump {
     /// Input the machine has not taken yet.
     inbuf: Vec<u8>,
+    /// Where `read(2)` puts the input.
+    rbuf: Vec<u8>,
     /// Output not yet written, from `outpos`.
     outbuf: Vec<u8>,
     outpos: usize,
@@ -154,16 +157,24 @@ impl Pump {
 
     /// Reads what is there into `inbuf`.
     fn read(&mut self, input: BorrowedFd<'_>, now: Instant, m: &mut Machine<'_>) {
-        let mut buf = [0u8; READ_CHUNK];
         loop {
-            match rustix::io::read(input, &mut buf) {
+            match rustix::io::read(input, &mut self.rbuf) {
                 Ok(0) => {
                     self.eof = true;
                     m.handle_eof(now);
                 }
-                Ok(n) => self
-                    .inbuf
-                    .extend_from_slice(buf.get(..n).unwrap_or_default()),
+                Ok(n) => {
+                    // Offered at once; only what the machine does not take
+                    // is kept (one copy fewer on the way in).
+                    let got = self.rbuf.get(..n).unwrap_or_default();
+                    let taken = if self.inbuf.is_empty() {
+                        m.handle_input(now, got)
+                    } else {
+                        0
+                    };
+                    self.inbuf
+                        .extend_from_slice(got.get(taken..).unwrap_or_default());
+                }
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(rustix::io::Errno::AGAIN) => {}
                 Err(_) => {

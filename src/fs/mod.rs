@@ -33,6 +33,7 @@ mod meta;
 mod path;
 mod root;
 mod write;
+pub use write::temp_name;
 
 #[cfg(test)]
 mod tests;

@@ -59,8 +59,10 @@ fn uid_gid(
     ))
 }
 
-/// `.{base}.XXXXXX`, with `base` cut so the whole name fits `NAME_MAX`.
-fn temp_name(base: &[u8], attempt: u32) -> Vec<u8> {
+/// `.{base}.XXXXXX`, with `base` cut so the whole name fits `NAME_MAX`:
+/// the name of a temporary file or link beside `base` (rsync's
+/// `get_tmpname`); the process id and the time make it unlikely to exist.
+pub fn temp_name(base: &[u8], attempt: u32) -> Vec<u8> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(attempt);

@@ -75,10 +75,9 @@ pub(crate) fn place_symlink(
     let dir = path.parent().unwrap_or_else(RelPath::root);
     let base = path.file_name().unwrap_or(b"link");
     for attempt in 0..100u32 {
-        let mut tmp = b".".to_vec();
-        tmp.extend_from_slice(base.get(..base.len().min(200)).unwrap_or(base));
-        tmp.extend_from_slice(format!(".l{}{attempt}", std::process::id()).as_bytes());
-        let t = dir.join(&tmp).map_err(io::Error::from)?;
+        let t = dir
+            .join(&crate::fs::temp_name(base, attempt))
+            .map_err(io::Error::from)?;
         match w.symlink(target, &t) {
             Ok(()) => {
                 let r = w.place(&t, path, Some(permit));
