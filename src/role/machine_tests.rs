@@ -376,3 +376,23 @@ fn waiting_for_input_or_room_ends_with_either() {
     m.handle_eof(t0);
     assert_eq!(m.outcome().map(|o| o.code), Some(3));
 }
+
+/// Output the client does not take gives up after the limit however
+/// much the client sends meanwhile: its bytes move the read deadline,
+/// not the write deadline.
+#[test]
+fn a_client_that_sends_but_never_reads_times_out() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| flood(l, 100));
+    for s in [10, 20, 30, 40, 50] {
+        m.handle_input(t0 + Duration::from_secs(s), b"keep-alive");
+        m.handle_timeout(t0 + Duration::from_secs(s), true);
+        assert!(m.outcome().is_none(), "gave up at {s} s");
+    }
+    m.handle_timeout(t0 + START_LIMIT, true);
+    assert_eq!(m.outcome().map(|o| o.code), Some(30));
+    assert_eq!(
+        m.outcome().unwrap().timed_out.as_deref(),
+        Some("timeout: the client read nothing for 60 seconds")
+    );
+}
