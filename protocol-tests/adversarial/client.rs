@@ -258,7 +258,7 @@ impl Client {
         let host: &'static RootHost = Box::leak(Box::new(RootHost(root.to_path_buf())));
         let words: &'static str = Box::leak(words.to_string().into_boxed_str());
         let now = Instant::now();
-        let machine = Machine::new(now, |link| session::serve(link, flags, host, words));
+        let machine = Machine::new(now, |link| session::run(link, flags, host, words));
         let (tx, rx) = mpsc::channel();
         let r = DemuxReader::new(ChanReader {
             rx,

@@ -1,5 +1,5 @@
 //! Recorded stock-client sessions replayed in process: the client's
-//! bytes go through the session's machine (`rrsync::session::serve`
+//! bytes go through the session's machine (`rrsync::session::run`
 //! in a `rrsync::role::Machine`) on a fake clock, with no process, no
 //! pipe and no sleep. Pulls and pushes at protocols 32, 30, 29 and 27:
 //! plain, delta, compressed and `--delete`.
@@ -34,7 +34,7 @@ fn run(root: &Path, r: &Recording, input: &[u8], step: usize) -> (i32, Vec<u8>, 
     let host = RootHost(root.to_path_buf());
     let t0 = Instant::now();
     let command = r.words.as_str();
-    let mut m = Machine::new(t0, |link| session::serve(link, &flags, &host, command));
+    let mut m = Machine::new(t0, |link| session::run(link, &flags, &host, command));
     let mut out = Vec::new();
     let mut taken = 0;
     for chunk in input.chunks(step.max(1)) {

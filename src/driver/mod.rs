@@ -1,4 +1,4 @@
-//! The stdio driver: runs one session ([`crate::session::serve`]) on this
+//! The stdio driver: runs one session ([`crate::session::run`]) on this
 //! process's standard input and output. It knows nothing of the
 //! protocol: the [`pump`] moves bytes and time between the descriptors
 //! and the session's [`Machine`], and the [`host::StdHost`] opens what
@@ -26,7 +26,7 @@ pub fn serve_command(flags: &WrapperFlags, command: &str) -> Served {
     let host = host::StdHost::new(flags);
     let mut machine = Machine::new(Instant::now(), |link| {
         link.set_clock(Instant::now);
-        crate::session::serve(link, flags, &host, command)
+        crate::session::run(link, flags, &host, command)
     });
     let outcome = pump::run(
         &mut machine,

@@ -55,7 +55,7 @@ pub struct Started {
 
 /// Serves one request, `command` being the client's
 /// `SSH_ORIGINAL_COMMAND`.
-pub async fn serve(link: Link, flags: &WrapperFlags, host: &dyn Host, command: &str) -> Outcome {
+pub async fn run(link: Link, flags: &WrapperFlags, host: &dyn Host, command: &str) -> Outcome {
     link.set_idle_limit(START_LIMIT);
     let (listener, decision) = match request::read(&link, command).await {
         Ok(None) => return Outcome::default(),

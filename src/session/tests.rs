@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{serve, Host, Started};
+use super::{run, Host, Started};
 use crate::cli::{Invocation, WrapperFlags};
 use crate::fs::Root;
 use crate::policy::Grant;
@@ -66,7 +66,7 @@ fn limits(name: &str, mode: &str, command: &str, input: &[u8]) -> (Vec<Duration>
     let flags = flags(name, mode);
     let host = RootHost(flags.root.clone());
     let t0 = Instant::now();
-    let mut m = Machine::new(t0, |link| serve(link, &flags, &host, command));
+    let mut m = Machine::new(t0, |link| run(link, &flags, &host, command));
     let mut seen = Vec::new();
     let mut out = Vec::new();
     for b in input {
@@ -139,7 +139,7 @@ fn a_refused_session_lingers_until_the_client_closes() {
     let flags = flags("linger", "-ro");
     let t0 = Instant::now();
     let command = "rsync --server . dst";
-    let mut m = Machine::new(t0, |link| serve(link, &flags, &TestHost, command));
+    let mut m = Machine::new(t0, |link| run(link, &flags, &TestHost, command));
     m.handle_input(t0, &ints(&[29]));
     let mut out = Vec::new();
     m.poll_transmit(t0, &mut out);
@@ -157,7 +157,7 @@ fn a_start_failure_reaches_the_client() {
     let flags = flags("start", "-ro");
     let t0 = Instant::now();
     let command = "rsync --server --sender . file";
-    let mut m = Machine::new(t0, |link| serve(link, &flags, &TestHost, command));
+    let mut m = Machine::new(t0, |link| run(link, &flags, &TestHost, command));
     m.handle_input(t0, &ints(&[31]));
     let mut out = Vec::new();
     m.poll_transmit(t0, &mut out);
@@ -170,7 +170,7 @@ fn a_start_failure_reaches_the_client() {
 fn a_command_that_is_not_rsync_is_told_on_stderr() {
     let flags = flags("stderr", "-ro");
     let t0 = Instant::now();
-    let m = Machine::new(t0, |link| serve(link, &flags, &TestHost, "ls -l"));
+    let m = Machine::new(t0, |link| run(link, &flags, &TestHost, "ls -l"));
     let o = m.outcome().unwrap();
     assert_ne!(o.code, 0);
     assert_eq!(o.stderr.len(), 1);
