@@ -21,7 +21,7 @@ use rustix::time::Timespec;
 use crate::role::{Machine, Outcome};
 
 /// Bytes read per `read(2)`.
-const READ_CHUNK: usize = 64 * 1024;
+const READ_CHUNK: usize = 256 * 1024;
 /// The largest write when the descriptor is blocking (`PIPE_BUF`).
 const BLOCKING_CHUNK: usize = 4096;
 

@@ -351,7 +351,11 @@ impl TokenDecoder {
     /// again on the bytes after them. The decoder's state changes only when
     /// it returns `Ok`, so after "incomplete" it can run again on the same
     /// bytes once more have arrived.
-    pub fn decode(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<TokenEvent<'_>>> {
+    pub fn decode<'s, 'a: 's>(
+        &'s mut self,
+        r: &mut Reader<'a>,
+        count: u32,
+    ) -> Step<Option<TokenEvent<'s>>> {
         match self {
             Self::Plain(d) => d.decode(r, count),
             Self::Zstd(d) => d.decode(r, count),

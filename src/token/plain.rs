@@ -55,7 +55,8 @@ impl PlainEncoder {
 pub struct PlainDecoder {
     /// Bytes of the current literal run not yet handed out.
     residue: usize,
-    /// The piece handed out last.
+    #[cfg(test)]
+    /// The piece the stream bridge handed out last.
     buf: Vec<u8>,
     #[cfg(test)]
     /// Bytes the stream bridge read but the decoder has not used.
@@ -69,10 +70,11 @@ impl Default for PlainDecoder {
 }
 
 impl PlainDecoder {
-    /// A decoder with a `CHUNK_SIZE` buffer.
+    /// A decoder at the start of a file's tokens.
     pub fn new() -> Self {
         Self {
             residue: 0,
+            #[cfg(test)]
             buf: Vec::with_capacity(CHUNK_SIZE),
             #[cfg(test)]
             held: Vec::new(),
@@ -83,9 +85,38 @@ impl PlainDecoder {
     /// [`TokenDecoder::decode`](super::TokenDecoder::decode)): a literal
     /// piece needs its length (if it starts a run) and all its bytes, at
     /// most `CHUNK_SIZE`, in `r`. Block indexes must be below `count`.
-    pub fn decode(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<TokenEvent<'_>>> {
-        let ev = self.step(r, count)?;
-        Ok(Some(ev.lend(&self.buf)))
+    /// The literal piece is lent straight from `r`'s bytes: nothing is
+    /// copied here.
+    pub fn decode<'s, 'a: 's>(
+        &'s mut self,
+        r: &mut Reader<'a>,
+        count: u32,
+    ) -> Step<Option<TokenEvent<'s>>> {
+        let run = match self.run_start(r, count)? {
+            Ok(run) => run,
+            Err(ev) => return Ok(Some(ev.lend(&[]))),
+        };
+        let n = run.min(CHUNK_SIZE);
+        let piece = r.take(n)?;
+        self.residue = run - n;
+        Ok(Some(TokenEvent::Literal(piece)))
+    }
+
+    /// The length of the literal run the next piece belongs to, or the
+    /// block or end event that comes instead. State is unchanged.
+    fn run_start(&self, r: &mut Reader<'_>, count: u32) -> Step<Result<usize, Ev>> {
+        if self.residue != 0 {
+            return Ok(Ok(self.residue));
+        }
+        let i = r.i32()?;
+        if i == 0 {
+            return Ok(Err(Ev::End));
+        }
+        if i < 0 {
+            let index = check_index(-(i64::from(i) + 1), count)?;
+            return Ok(Err(Ev::Block(index)));
+        }
+        Ok(Ok(i as usize))
     }
 
     #[cfg(test)]
@@ -102,19 +133,11 @@ impl PlainDecoder {
         Ok(ev?.lend(&self.buf))
     }
 
+    #[cfg(test)]
     fn step(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Ev> {
-        let run = if self.residue == 0 {
-            let i = r.i32()?;
-            if i == 0 {
-                return Ok(Ev::End);
-            }
-            if i < 0 {
-                let index = check_index(-(i64::from(i) + 1), count)?;
-                return Ok(Ev::Block(index));
-            }
-            i as usize
-        } else {
-            self.residue
+        let run = match self.run_start(r, count)? {
+            Ok(run) => run,
+            Err(ev) => return Ok(ev),
         };
         let n = run.min(CHUNK_SIZE);
         let piece = r.take(n)?;

@@ -193,12 +193,12 @@ impl<'a, 'c> Recv<'a, 'c> {
         let token_err = |er: crate::token::TokenError| protocol(format!("token stream: {er}"));
         loop {
             let tok = self
-                .read_token(head.count)
+                .read_token(head.count, &mut |d| ap.literal(d, sink))
                 .await?
                 .map_err(|c| token_err(crate::token::TokenError::Codec(c.into())))?;
             match tok {
                 None => {}
-                Some(Tok::Literal) => ap.literal(&self.lit, sink)?,
+                Some(Tok::Literal) => {}
                 Some(Tok::Block(b)) => {
                     let data = ap
                         .block(b, basis.as_deref_mut(), sink)

@@ -296,7 +296,6 @@ async fn receive(
         counts: recv::RecvCounts::default(),
         delayed: file::Delayed::new(&w),
         iflags: crate::flist::item::ItemFlags::EMPTY,
-        lit: Vec::new(),
     };
     let (counts, deleted) = session.run().await?;
     let sized = |e: &&FileEntry| e.is_file() || e.kind() == crate::flist::FileKind::Symlink;

@@ -47,8 +47,6 @@ pub(crate) struct Recv<'a, 'c> {
     pub(super) delayed: Delayed<'a, 'c>,
     /// The item flags of the file being received, for the log file.
     pub(super) iflags: ItemFlags,
-    /// The last literal piece of the token stream.
-    pub(super) lit: Vec<u8>,
 }
 
 /// Reads one value from the client. The generator goes on first while
@@ -206,24 +204,36 @@ impl<'a, 'c> Recv<'a, 'c> {
         read(self.link, &mut self.gen, what, decode).await
     }
 
-    /// The next token of the current file, its literal bytes in `lit`:
-    /// `Ok(Err(_))` when the stream is malformed.
+    /// The next token of the current file: `Ok(Err(_))` when the stream
+    /// is malformed. Literal bytes go to `put` as they are decoded, straight
+    /// from the input (uncompressed) or the decompressor's buffer, once the
+    /// token is whole.
     pub(super) async fn read_token(
         &mut self,
         count: u32,
+        put: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> Result<Result<Option<Tok>, crate::wire::CodecError>, RecvError> {
-        let (tokens, lit) = (&mut self.tokens, &mut self.lit);
-        read(self.link, &mut self.gen, "file data", |r| {
-            caught(token_step(tokens, r, count, lit))
+        let tokens = &mut self.tokens;
+        let mut failed = None;
+        let tok = read(self.link, &mut self.gen, "file data", |r| {
+            caught(token_step(tokens, r, count, &mut |d: &[u8]| {
+                if let Err(e) = put(d) {
+                    failed = Some(e);
+                }
+            }))
         })
-        .await
+        .await?;
+        match failed {
+            Some(e) => Err(RecvError::Io(e)),
+            None => Ok(tok),
+        }
     }
 }
 
-/// A token with its literal bytes moved out of the decoder.
+/// A token, its literal bytes already handed on.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Tok {
-    /// Literal bytes, in the session's literal buffer.
+    /// Literal bytes (written as they were decoded).
     Literal,
     /// Copy basis block `i`.
     Block(u32),
@@ -235,14 +245,13 @@ fn token_step(
     t: &mut TokenDecoder,
     r: &mut Reader<'_>,
     count: u32,
-    lit: &mut Vec<u8>,
+    put: &mut dyn FnMut(&[u8]),
 ) -> Step<Option<Tok>> {
     use crate::token::TokenEvent;
     Ok(match t.decode(r, count)? {
         None => None,
         Some(TokenEvent::Literal(d)) => {
-            lit.clear();
-            lit.extend_from_slice(d);
+            put(d);
             Some(Tok::Literal)
         }
         Some(TokenEvent::Block(b)) => Some(Tok::Block(b)),
