@@ -23,7 +23,7 @@ use rrsync::wire::{Decoded, Deframer, Frame};
 
 use super::client::{wrapper_flags, RootHost};
 use super::replay::{copy_tree, fixture, record, Recording};
-use super::{snapshot, Sandbox};
+use super::{snapshot, temporaries, Sandbox};
 
 /// Runs one session on `input`, handed over `step` bytes at a time and
 /// then closed; returns the exit code, what the session sent, and how
@@ -141,13 +141,7 @@ fn check(sb: &Sandbox, template: &Path, r: &Recording, what: &str, expect: Optio
         let input = r.c2s.get(..cut).unwrap_or_default();
         let (code, _, _) = run(&root, r, input, 4096);
         assert_ne!(code, 0, "{what}: cut at {cut}/{n} succeeded");
-        let temps: Vec<_> = snapshot(&root)
-            .into_keys()
-            .filter(|k| {
-                k.file_name()
-                    .is_some_and(|f| f.to_string_lossy().starts_with('.'))
-            })
-            .collect();
+        let temps = temporaries(&root);
         assert!(
             temps.is_empty(),
             "{what}: cut at {cut}: temporaries {temps:?}"

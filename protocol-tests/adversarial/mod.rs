@@ -158,6 +158,18 @@ pub fn snapshot(top: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 }
 
 /// Whether `needle` occurs in `hay`.
+/// The files under `root` whose names start with a dot: the temporaries
+/// a session that ended early must not leave behind.
+pub fn temporaries(root: &Path) -> Vec<PathBuf> {
+    snapshot(root)
+        .into_keys()
+        .filter(|k| {
+            k.file_name()
+                .is_some_and(|f| f.to_string_lossy().starts_with('.'))
+        })
+        .collect()
+}
+
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::client::{bin, AS_LIMIT};
-use super::{contains, snapshot, Sandbox};
+use super::{contains, snapshot, temporaries, Sandbox};
 
 const SHIM: &str = "#!/bin/sh
 while [ $# -gt 0 ]; do case \"$1\" in -l) shift 2;; -*) shift;; *) shift; break;; esac; done
@@ -152,13 +152,7 @@ fn every_offset(sb: &Sandbox, template: &Path, r: &Recording, what: &str) {
                         assert_ne!(code, Some(0), "{ctx}: a truncated session succeeded");
                     }
                     assert!(!contains(&out, &marker), "{ctx}: sentinel bytes sent");
-                    let temps: Vec<_> = snapshot(&root)
-                        .into_keys()
-                        .filter(|k| {
-                            k.file_name()
-                                .is_some_and(|f| f.to_string_lossy().starts_with('.'))
-                        })
-                        .collect();
+                    let temps = temporaries(&root);
                     assert!(
                         temps.is_empty(),
                         "{ctx}: temporary files left in the root: {temps:?}"
