@@ -207,9 +207,17 @@ pub fn sum_head(data: &[u8]) {
     // The file is built from the input so blocks can match it.
     let mut file = r.rest().to_vec();
     file.extend_from_slice(&[0u8; 1024]);
-    let mut m = Matcher::new(&sig, kind, 7, sel & 1 != 0);
+    let m = Matcher::new(&sig, kind, 7, sel & 1 != 0);
     let mut sink = |_t: Token<'_>| Ok(());
-    let _ = m.run(&mut &file[..], file.len() as u64, &mut sink);
+    let mut search = m.search(file.len() as u64);
+    let mut rest = &file[..];
+    while let Ok(n) = search.feed(rest, &mut sink) {
+        if n == 0 {
+            break;
+        }
+        rest = rest.get(n..).unwrap_or_default();
+    }
+    let _ = search.finish();
     let _ = checksum1(&file);
 }
 

@@ -5,7 +5,7 @@
 //! matcher reads nothing itself: a [`Search`] per file takes the bytes from
 //! its caller piece by piece and emits the tokens each buffer decides, so an
 //! asynchronous sender can stop after any buffer and go on later;
-//! [`Matcher::run`] is that loop over a reader. At each offset the rolling
+//! `Matcher::run`, that loop over a reader, is kept for the tests. At each offset the rolling
 //! weak sum is probed in the [`BlockIndex`]; strong sums are computed only
 //! on a weak hit. As in rsync, a full-length
 //! block can match wherever a full window remains, the short last block only
@@ -22,7 +22,9 @@
 //! treated as misses, so a hostile signature costs at most linear time. This
 //! only ever turns matches into literals.
 
-use std::io::{self, Read};
+use std::io;
+#[cfg(test)]
+use std::io::Read;
 
 use super::index::{find_strong, BlockIndex};
 use super::search::{Resume, Scan, Search, Stop, READ_CHUNK};
@@ -96,6 +98,7 @@ impl<'s> Matcher<'s> {
         Search::new(self, file_len, chunk, budget)
     }
 
+    #[cfg(test)]
     /// Stream `file_len` bytes from `src`, emitting tokens to `sink`, and
     /// return the whole-file checksum. Fails with `UnexpectedEof` if `src`
     /// ends early; bytes past `file_len` are not read.

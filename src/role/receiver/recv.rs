@@ -165,15 +165,11 @@ impl<'a, 'c> Recv<'a, 'c> {
         let p = self.protocol;
         let (link, gen) = (self.link, &mut self.gen);
         let iflags = read(link, gen, "item flags", |r| ItemHeader::decode_flags(r, p)).await?;
-        let basis_type = read(link, gen, "basis type", |r| {
-            ItemHeader::decode_basis_type(r, iflags)
+        let h = read(link, gen, "item header", |r| {
+            ItemHeader::decode_after(r, iflags)
         })
         .await?;
-        read(link, gen, "basis name", |r| {
-            ItemHeader::decode_xname(r, iflags)
-        })
-        .await?;
-        Ok((iflags, basis_type))
+        Ok((iflags, h.basis_type))
     }
 
     /// Whether the generator requested file `i`; it goes on (waiting for

@@ -76,6 +76,9 @@ async fn read_names_from_link(link: &Link, protocol: u32) -> Result<Vec<Vec<u8>>
             .read("the files-from list", |r| one_name(r, names.len()))
             .await
             .map_err(|e| match e {
+                crate::wire::WireError::TooLong(TOO_MANY) => SendError::Refused(format!(
+                    "--files-from list has more than {MAX_FILES_FROM} names"
+                )),
                 crate::wire::WireError::TooLong(w) => SendError::Refused(w.to_string()),
                 e => SendError::Wire(e),
             })?;
@@ -110,7 +113,7 @@ fn one_name(r: &mut Reader<'_>, have: usize) -> Step<Option<Vec<u8>>> {
 }
 
 const TOO_LONG: &str = "over-long name in --files-from list";
-const TOO_MANY: &str = "--files-from list has more than 1000000 names";
+const TOO_MANY: &str = "too many names in --files-from list";
 
 /// Names from a file beneath the root: lines (or NUL-separated with
 /// `--from0`), blank lines and `#`/`;` comments skipped.

@@ -163,10 +163,12 @@ fn write_attrs(ctx: &mut SenderCtx<'_>, req: &Request) {
         out.push(t);
     }
     if let Some(x) = &req.xname {
-        // The client's own name came in a vstring, so it fits in one;
-        // were it not to, the name is left out rather than cut.
+        // The client's own name came in a vstring of at most `MAX_XNAME`
+        // bytes, so it fits in one; were it not to, the name is left out
+        // rather than cut.
+        let before = out.len();
         if put_vstring(&mut out, x).is_err() {
-            out.truncate(3);
+            out.truncate(before);
         }
     }
     ctx.link.write(&out);
@@ -178,9 +180,6 @@ fn write_attrs(ctx: &mut SenderCtx<'_>, req: &Request) {
 fn sums_failed(e: WireError, what: &str) -> SendError {
     match e {
         WireError::PeerExit(code) => SendError::Wire(WireError::PeerExit(code)),
-        WireError::OutOfRange(w) if what.ends_with("header") => {
-            SendError::Protocol(format!("{what}: {}", SumHeadError::Invalid(w)))
-        }
         e => SendError::Protocol(format!("{what}: {e}")),
     }
 }
@@ -214,7 +213,14 @@ async fn read_sums(ctx: &mut SenderCtx<'_>) -> Result<Signature, SendError> {
         .link
         .read("block sums", |r| SumHead::from_reader(r, p, digest_len))
         .await
-        .map_err(|e| sums_failed(e, "invalid block-sum header"))?;
+        .map_err(|e| match e {
+            // The header's own refusal, in `SumHeadError`'s words.
+            WireError::OutOfRange(w) => SendError::Protocol(format!(
+                "invalid block-sum header: {}",
+                SumHeadError::Invalid(w)
+            )),
+            e => sums_failed(e, "invalid block-sum header"),
+        })?;
     let (count, s2) = (head.count as usize, head.s2_len as usize);
     // Reserved as they arrive: a lying count cannot force an allocation.
     let mut blocks = Vec::with_capacity(count.min(1 << 16));
@@ -331,9 +337,7 @@ async fn stream_file(
             }
             .map_err(io::Error::other)
         };
-        search
-            .commit(n, &mut sink)
-            .map_err(|e| SendError::Io(io::Error::other(e)))?;
+        search.commit(n, &mut sink).map_err(SendError::Io)?;
         if !link.has_room() {
             link.room().await;
         }
