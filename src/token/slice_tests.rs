@@ -314,3 +314,24 @@ proptest! {
         }
     }
 }
+
+/// A literal run longer than a chunk is handed out `CHUNK_SIZE` bytes at
+/// a time as they arrive: the decoder never waits for the whole run,
+/// which may be longer than the link ever holds (a peer may announce up
+/// to 2 GiB in one run).
+#[test]
+fn a_long_literal_run_comes_out_a_chunk_at_a_time() {
+    let run = 3 * CHUNK_SIZE + 5;
+    let mut bytes = (run as i32).to_le_bytes().to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', CHUNK_SIZE + 10));
+    let mut d = TokenDecoder::new(C::None).unwrap();
+    let mut r = Reader::new(&bytes);
+    match d.decode(&mut r, COUNT) {
+        Ok(Some(TokenEvent::Literal(p))) => assert_eq!(p.len(), CHUNK_SIZE),
+        other => panic!("{:?}", other.map(|e| e.map(own))),
+    }
+    assert!(matches!(
+        d.decode(&mut r, COUNT),
+        Err(Fail::Incomplete { .. })
+    ));
+}
