@@ -26,24 +26,72 @@ use crate::wire::MsgCode;
 
 use crate::flist::item::FNAMECMP_FNAME;
 
+/// How much rebuilt data is gathered before one `write(2)` (rsync's
+/// receiver writes through a buffer of the same size).
+const WRITE_BUF: usize = 256 * 1024;
+
 /// Where the rebuilt bytes go: a temporary file, or the file itself with
-/// `--inplace`. After the first write error further output is dropped.
+/// `--inplace`, through a buffer, so that 32 KiB literals and small
+/// blocks do not each cost a system call. After the first write error
+/// further output is dropped.
+#[derive(Default)]
 pub(super) struct Sink {
     file: Option<File>,
     error: Option<io::Error>,
+    buf: Vec<u8>,
 }
 
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+impl Sink {
+    fn new(r: io::Result<File>) -> Self {
+        match r {
+            Ok(f) => Self {
+                file: Some(f),
+                ..Self::default()
+            },
+            Err(e) => Self {
+                error: Some(e),
+                ..Self::default()
+            },
+        }
+    }
+
+    /// Writes out what the buffer holds (before the file is read back,
+    /// placed or given its attributes).
+    fn drain(&mut self) {
         if let (Some(f), None) = (self.file.as_mut(), self.error.as_ref()) {
-            if let Err(e) = f.write_all(buf) {
+            if let Err(e) = f.write_all(&self.buf) {
                 self.error = Some(e);
             }
         }
-        Ok(buf.len())
+        self.buf.clear();
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.file.is_none() || self.error.is_some() {
+            return Ok(data.len());
+        }
+        if self.buf.len() + data.len() > WRITE_BUF {
+            self.drain();
+        }
+        if data.len() >= WRITE_BUF {
+            if let (Some(f), None) = (self.file.as_mut(), self.error.as_ref()) {
+                if let Err(e) = f.write_all(data) {
+                    self.error = Some(e);
+                }
+            }
+        } else {
+            if self.buf.capacity() == 0 {
+                self.buf.reserve_exact(WRITE_BUF);
+            }
+            self.buf.extend_from_slice(data);
+        }
+        Ok(data.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.drain();
         Ok(())
     }
 }
@@ -65,6 +113,7 @@ impl Drop for Incoming<'_, '_> {
     /// existing name and so needs the overwrite permit.
     fn drop(&mut self) {
         let Some(t) = self.tmp.take() else { return };
+        self.sink.drain();
         self.sink.file = None;
         let w = self.w;
         if let (true, Some(permit)) = (self.cfg.opts.partial, self.cfg.overwrite.as_ref()) {
@@ -140,13 +189,8 @@ impl<'a, 'c> Recv<'a, 'c> {
         let written = ap.written();
         let ok = ap.verify(&sum);
         let tmp = inc.tmp.take();
-        let sink = std::mem::replace(
-            &mut inc.sink,
-            Sink {
-                file: None,
-                error: None,
-            },
-        );
+        let mut sink = std::mem::take(&mut inc.sink);
+        sink.drain();
         let path = inc.path.clone();
         drop(inc);
         let fin = Finished {
@@ -200,6 +244,11 @@ impl<'a, 'c> Recv<'a, 'c> {
                 None => {}
                 Some(Tok::Literal) => {}
                 Some(Tok::Block(b)) => {
+                    if self.cfg.opts.inplace {
+                        // The basis is the file being written: what it
+                        // reads back must include what was written.
+                        sink.drain();
+                    }
                     let data = ap
                         .block(b, basis.as_deref_mut(), sink)
                         .map_err(|er| protocol(format!("{er}")))?;
@@ -238,16 +287,7 @@ impl<'a, 'c> Recv<'a, 'c> {
 
     fn open_output(&self, path: RelPath, name: &[u8]) -> Incoming<'a, 'c> {
         let w = self.w;
-        let sink = |r: std::io::Result<File>| match r {
-            Ok(f) => Sink {
-                file: Some(f),
-                error: None,
-            },
-            Err(e) => Sink {
-                file: None,
-                error: Some(e),
-            },
-        };
+        let sink = Sink::new;
         let (sink, tmp) =
             if let (true, Some(permit)) = (self.cfg.opts.inplace, self.cfg.overwrite.as_ref()) {
                 let f = w.open_for_update(&path, permit).or_else(|_| {
