@@ -121,6 +121,9 @@ pub enum Error {
     /// A deadline ended the session.
     #[error("{0}")]
     Timeout(String),
+    /// The negotiated protocol cannot carry what the client asked for.
+    #[error("{0}")]
+    Protocol(String),
     /// The session finished, but not everything was transferred.
     #[error("some files were not transferred")]
     Partial(IoErrors),
@@ -136,7 +139,9 @@ impl Error {
             Error::Handshake(HandshakeError::Negotiation(_)) | Error::Unsupported(_) => {
                 code::UNSUPPORTED
             }
-            Error::Handshake(HandshakeError::Version(_)) | Error::Filter(_) => code::PROTOCOL,
+            Error::Handshake(HandshakeError::Version(_))
+            | Error::Filter(_)
+            | Error::Protocol(_) => code::PROTOCOL,
             Error::Handshake(HandshakeError::Wire(w)) => wire_code(w),
             Error::Handshake(HandshakeError::Io(_)) | Error::Io(_) => code::STREAM_IO,
             Error::Send(SendError::Protocol(_)) | Error::Recv(RecvError::Protocol(_)) => {

@@ -32,6 +32,7 @@ pub mod flist;
 pub mod fs;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod meta;
 pub mod policy;
 pub mod proto;
 pub mod role;

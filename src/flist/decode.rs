@@ -107,6 +107,8 @@ pub struct FlistDecoder {
     pub(super) entries: Vec<FileEntry>,
     /// rsync's `io_error` reported by the sender.
     pub io_error: i32,
+    /// The ACLs and attribute lists received so far.
+    pub tables: crate::meta::Tables,
 }
 
 impl FlistDecoder {
@@ -119,6 +121,7 @@ impl FlistDecoder {
             prev: Prev::default(),
             entries: Vec::new(),
             io_error: 0,
+            tables: crate::meta::Tables::default(),
         }
     }
 
@@ -167,7 +170,19 @@ impl FlistDecoder {
         }
         let name = self.decode_name(r, x)?;
         let mut prev = self.prev;
-        let e = self.decode_body(r, x, name, &mut prev)?;
+        let mut e = self.decode_body(r, x, name, &mut prev)?;
+        let meta = if self.opts.meta.any() {
+            let got = self
+                .tables
+                .decode(r, self.opts.meta, e.mode)
+                .map_err(|f| f.map(|m| FlistError::Invalid(format!("{m} [receiver]"))))?;
+            Some(got)
+        } else {
+            None
+        };
+        if let Some(got) = meta {
+            e.meta = self.tables.commit(got);
+        }
         self.prev = prev;
         self.last_name.clone_from(&e.name);
         self.entries.push(e);

@@ -42,8 +42,9 @@ impl IdListsDecoder {
         Self {
             protocol: opts.protocol,
             id0_names,
-            users_pending: opts.preserve_uid && !opts.numeric_ids,
-            groups_pending: opts.preserve_gid && !opts.numeric_ids,
+            // ACLs name users and groups too (`recv_id_list`).
+            users_pending: (opts.preserve_uid || opts.meta.acls) && !opts.numeric_ids,
+            groups_pending: (opts.preserve_gid || opts.meta.acls) && !opts.numeric_ids,
             users: Vec::new(),
             groups: Vec::new(),
         }

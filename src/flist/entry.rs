@@ -70,6 +70,8 @@ pub struct FileEntry {
     pub hlink_first: Option<u32>,
     /// Sender-side flags.
     pub flags: EntryFlags,
+    /// Its ACLs and attribute list, as indexes into the session's tables.
+    pub meta: crate::meta::MetaRef,
 }
 
 impl FileEntry {
@@ -89,6 +91,7 @@ impl FileEntry {
             hlink: None,
             hlink_first: None,
             flags: EntryFlags::default(),
+            meta: crate::meta::MetaRef::default(),
         }
     }
 
@@ -151,4 +154,6 @@ pub struct FlistOptions {
     pub inc_recurse: bool,
     /// I/O errors travel in the end-of-list marker.
     pub safe_flist: bool,
+    /// ACLs and attributes follow each entry.
+    pub meta: crate::meta::MetaOpts,
 }

@@ -36,7 +36,7 @@ use std::fs::File;
 use std::io;
 use std::sync::Mutex;
 
-use super::meta::{statx_fd, FileType};
+use super::meta::{statx_at, statx_fd, FileType};
 use super::{write, Handle, RelPath, Root};
 use crate::policy::{DeletePermit, OverwritePermit};
 use rustix::io::Errno;
@@ -338,6 +338,36 @@ impl<'r> Writer<'r> {
     pub fn open_for_update(&self, path: &RelPath, _: &OverwritePermit) -> io::Result<File> {
         let (dir, name) = self.root.split(path)?;
         write::open_existing_for_write(&dir, name)
+    }
+
+    /// Opens `path` (a regular file or a directory) to change its
+    /// extended attributes or ACLs: with `overwrite`, or because this
+    /// session created it. `None` for other types.
+    pub fn open_meta(
+        &self,
+        path: &RelPath,
+        overwrite: Option<&OverwritePermit>,
+    ) -> io::Result<Option<super::xattr::MetaMut>> {
+        let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
+        Ok(super::xattr::open_meta_in(&dir, name)?.map(super::xattr::MetaMut))
+    }
+
+    /// The attributes of `file`, open as `path` (a temporary file this
+    /// session created, or with `overwrite` the file itself): the same
+    /// checks as [`Self::open_meta`], and `file` must be what `path` names.
+    pub fn meta_of(
+        &self,
+        file: &File,
+        path: &RelPath,
+        overwrite: Option<&OverwritePermit>,
+    ) -> io::Result<super::xattr::MetaMut> {
+        let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
+        let at = statx_at(&dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+        if !at.same_file(&statx_fd(file)?) {
+            return Err(denied());
+        }
+        let fd = rustix::io::fcntl_dupfd_cloexec(file, 0)?;
+        Ok(super::xattr::MetaMut(super::xattr::MetaFd(fd)))
     }
 
     /// `fchmod` on a file this writer opened.

@@ -112,6 +112,11 @@ impl Meta {
         self.file_type == FileType::Symlink
     }
 
+    /// The metadata of an open file.
+    pub fn of_file(f: &std::fs::File) -> io::Result<Meta> {
+        statx_fd(f)
+    }
+
     /// Same inode on the same device.
     pub fn same_file(&self, other: &Meta) -> bool {
         self.dev == other.dev && self.ino == other.ino

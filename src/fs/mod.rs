@@ -33,6 +33,7 @@ mod meta;
 mod path;
 mod root;
 mod write;
+mod xattr;
 pub use write::temp_name;
 
 #[cfg(test)]
@@ -43,6 +44,7 @@ pub use guard::{is_denied, Denied, Writer};
 pub use meta::{FileType, Meta};
 pub use path::{check_name, PathError, RelPath, MAX_NAME_LEN, MAX_PATH_LEN};
 pub use root::Root;
+pub use xattr::{MetaFd, MetaMut};
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags};

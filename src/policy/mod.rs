@@ -286,8 +286,6 @@ fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<
     )?;
     // Not implemented here.
     unsupported_if(o.iconv.is_some(), "--iconv")?;
-    unsupported_if(o.acls, "--acls")?;
-    unsupported_if(o.xattrs > 0, "--xattrs")?;
     unsupported_if(o.crtimes, "--crtimes")?;
     unsupported_if(o.fake_super, "--fake-super")?;
     // Following symlinks could leave a restricted root.

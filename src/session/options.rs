@@ -61,6 +61,10 @@ pub(super) fn flist_options(
         numeric_ids: o.numeric_ids,
         inc_recurse: false,
         safe_flist: hs.compat.contains(CompatFlags::SAFE_FLIST) || p >= 31,
+        meta: crate::meta::MetaOpts {
+            acls: o.acls,
+            xattrs: o.xattrs,
+        },
     }
 }
 

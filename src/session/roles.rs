@@ -34,6 +34,12 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
         Err(outcome) => return outcome,
     };
     let log = ItemLog::new(sink, sending, o.times, hs.protocol);
+    if let Some(code) = needs_protocol_30(link, o, hs.protocol) {
+        return Outcome {
+            code,
+            ..Outcome::default()
+        };
+    }
     let result = match grant {
         Grant::Send(permit) => sender_session(link, started, permit, &hs, log)
             .await
@@ -66,6 +72,27 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
         transfer: t,
         ..Outcome::default()
     }
+}
+
+/// ACLs and xattrs need protocol 30 (`setup_protocol` in `compat.c`):
+/// below it the session ends with rsync's words and code 2.
+fn needs_protocol_30(link: &Link, o: &crate::cli::Options, protocol: u32) -> Option<i32> {
+    if protocol >= 30 {
+        return None;
+    }
+    let name = if o.acls {
+        "--acls"
+    } else if o.xattrs > 0 {
+        "--xattrs"
+    } else {
+        return None;
+    };
+    let e = crate::error::Error::Protocol(format!(
+        "{name} requires protocol 30 or higher (negotiated {protocol})."
+    ));
+    let code = e.exit_code();
+    link.fail(&e.to_string(), code);
+    Some(code)
 }
 
 /// The checksum a name chose, or the protocol's default.

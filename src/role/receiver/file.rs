@@ -372,6 +372,7 @@ impl Recv<'_, '_> {
             let what = format!("failed to set attributes on \"{}\"", show(&e.name));
             self.out.rsyserr("receiver", &what, &err);
         }
+        self.apply_meta(e, path, tmp.as_ref(), &file);
         drop(file);
         if let (Some(t), true) = (&tmp, self.cfg.opts.delay_updates) {
             self.cfg.log.item(self.iflags, e, None);
@@ -443,5 +444,37 @@ impl Recv<'_, '_> {
             }
         }
         w.place(tmp, path, permit)
+    }
+}
+
+impl Recv<'_, '_> {
+    /// The received file's ACLs and attributes, set on it before it is
+    /// placed; long values the client did not send come from the file it
+    /// replaces.
+    fn apply_meta(&self, e: &FileEntry, path: &RelPath, tmp: Option<&RelPath>, file: &File) {
+        if !self.cfg.flist.meta.any() {
+            return;
+        }
+        let overwrite = if tmp.is_some() {
+            None
+        } else {
+            self.cfg.overwrite.as_ref()
+        };
+        let Ok(target) = self.w.meta_of(file, tmp.unwrap_or(path), overwrite) else {
+            return;
+        };
+        let basis = self.cfg.root.open_meta(path).ok().flatten();
+        let mode = crate::fs::Meta::of_file(file).map_or(e.mode, |m| m.mode);
+        let side = super::meta::Side::Receiver;
+        super::meta::apply(
+            self.cfg,
+            self.list,
+            e,
+            &target,
+            basis.as_ref(),
+            mode,
+            side,
+            self.out,
+        );
     }
 }

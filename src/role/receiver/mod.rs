@@ -25,6 +25,7 @@ mod delete;
 mod dest;
 mod file;
 mod generator;
+mod meta;
 mod out;
 mod recv;
 mod requests;
@@ -245,6 +246,9 @@ pub(crate) struct List {
     pub(crate) active: Vec<bool>,
     /// The first entry of each entry's hard-link group, if it is a follower.
     pub(crate) hlink_leader: Vec<Option<usize>>,
+    /// The ACLs and attribute lists the entries refer to; the receiver
+    /// fills in long attribute values as they arrive.
+    pub(crate) meta: std::cell::RefCell<crate::meta::Tables>,
 }
 
 /// Runs a receiving session after the handshake, over `link`. On failure
@@ -324,6 +328,7 @@ async fn receive_list(
         .await?
         .is_some()
     {}
+    let mut tables = std::mem::take(&mut dec.tables);
     let (entries, _io_error) = dec.finish();
     let mut ids = IdListsDecoder::new(&cfg.flist, cfg.id0_names);
     let (users, groups) = loop {
@@ -334,7 +339,23 @@ async fn receive_list(
     if protocol < 30 {
         let _io_error = link.read("the io_error word", |r| r.i32()).await?;
     }
-    Ok(sort_list(entries, &users, &groups, cfg, protocol))
+    if !cfg.opts.numeric_ids {
+        let names = IdNames::system();
+        tables.map_acl_ids(&|id| map_one(&users, id, &|n| names.user_id(n)), &|id| {
+            map_one(&groups, id, &|n| names.group_id(n))
+        });
+    }
+    let mut list = sort_list(entries, &users, &groups, cfg, protocol);
+    list.meta = std::cell::RefCell::new(tables);
+    Ok(list)
+}
+
+/// The local id for the client's `id`, by the name the client gave it.
+fn map_one(list: &[(u32, Vec<u8>)], id: u32, lookup: &dyn Fn(&[u8]) -> Option<u32>) -> u32 {
+    list.iter()
+        .find(|(i, _)| *i == id)
+        .and_then(|(_, n)| lookup(n))
+        .unwrap_or(id)
 }
 
 /// Maps the ids, sorts the list, marks duplicates and hard-link leaders.
@@ -378,6 +399,7 @@ fn sort_list(
         entries: sorted,
         active,
         hlink_leader,
+        meta: Default::default(),
     }
 }
 
@@ -392,12 +414,7 @@ fn map_ids(
         return;
     }
     let names = IdNames::system();
-    let map = |list: &[(u32, Vec<u8>)], id: u32, lookup: &dyn Fn(&[u8]) -> Option<u32>| {
-        list.iter()
-            .find(|(i, _)| *i == id)
-            .and_then(|(_, n)| lookup(n))
-            .unwrap_or(id)
-    };
+    let map = map_one;
     for e in entries {
         if o.owner && o.am_root {
             e.uid = map(users, e.uid, &|n| names.user_id(n));

@@ -123,6 +123,15 @@ impl<'a, 'c> Recv<'a, 'c> {
                 return Err(protocol(format!("invalid file index {ndx} received")));
             };
             let (iflags, basis_type) = self.read_header().await?;
+            if self.cfg.flist.meta.xattrs > 0
+                && iflags.intersects(item::REPORT_XATTR)
+                && !self.cfg.opts.dry_run
+            {
+                self.read_xattr_answer(i).await?;
+                if !iflags.intersects(item::TRANSFER) {
+                    self.apply_answered(i);
+                }
+            }
             if !iflags.intersects(item::TRANSFER) {
                 continue;
             }
@@ -153,6 +162,33 @@ impl<'a, 'c> Recv<'a, 'c> {
             }
         }
         Ok(())
+    }
+
+    /// The client's answer to the generator's request for long attribute
+    /// values (`recv_xattr_request`).
+    async fn read_xattr_answer(&mut self, i: usize) -> Result<(), RecvError> {
+        let mut num = 0;
+        while let Some((rel, value)) = self
+            .read_value("an xattr value", super::meta::answer_step)
+            .await?
+        {
+            if let Some(e) = self.list.entries.get(i) {
+                super::meta::answered(self.list, e, &mut num, rel, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the values that just arrived for an entry that was not
+    /// transferred.
+    fn apply_answered(&self, i: usize) {
+        let Some(e) = self.list.entries.get(i) else {
+            return;
+        };
+        if let Ok(path) = self.dest.path_of(&e.name) {
+            let side = super::meta::Side::Receiver;
+            super::meta::apply_path(self.cfg, self.w, self.list, e, &path, side, self.out);
+        }
     }
 
     async fn read_ndx(&mut self) -> Result<i32, RecvError> {

@@ -27,7 +27,7 @@ impl Gen<'_, '_> {
             Some(_) if fresh_top => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
             // Only what may change is reported (not under -no-overwrite).
             Some(m) if m.is_dir() && self.w.may_change(path, self.cfg.overwrite.as_ref()) => {
-                iflags |= attrs::changes(o, e, m)
+                iflags |= attrs::changes(o, e, m) | self.meta_changes(e, Some(path))
             }
             Some(m) if m.is_dir() => {}
             Some(_) if self.cfg.opts.ignore_existing => return Ok(()),
@@ -52,6 +52,7 @@ impl Gen<'_, '_> {
                     Some(am) => item::LOCAL_CHANGE | attrs::changes(o, e, &am),
                     None => item::IS_NEW | item::LOCAL_CHANGE,
                 };
+                iflags |= self.meta_changes(e, None);
             }
         }
         if create && !o.dry_run {
@@ -69,6 +70,7 @@ impl Gen<'_, '_> {
         }
         if !o.dry_run {
             attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
+            self.meta_apply(e, path);
             self.dirs.push((path.clone(), ndx));
         }
         self.itemize(ndx, iflags)

@@ -26,6 +26,7 @@ use super::attrs::{self, item};
 use super::basis;
 use super::delete::Deleter;
 use super::dest::Dest;
+use super::meta;
 use super::out::Outbox;
 use super::requests::Requests;
 use super::{DeleteWhen, List, ReceiverConfig, RecvError};
@@ -288,8 +289,34 @@ impl<'a, 'c> Gen<'a, 'c> {
         self.out.put_ndx(ndx as i32);
         let mut b = Vec::with_capacity(2);
         put_u16(&mut b, iflags.bits());
+        if let Some(e) = self.list.entries.get(ndx) {
+            meta::request(self.cfg, self.list, e, iflags, &mut b);
+        }
         self.out.write(&b);
         Ok(())
+    }
+
+    /// The ACL and attribute item flags of `e` against `path` (`None`:
+    /// a new entry).
+    fn meta_changes(&self, e: &FileEntry, path: Option<&RelPath>) -> ItemFlags {
+        if !self.cfg.flist.meta.any() {
+            return ItemFlags::EMPTY;
+        }
+        meta::changes(self.cfg, self.list, e, path)
+    }
+
+    /// Applies `e`'s ACLs and attributes to `path`, as far as the
+    /// generator knows them.
+    fn meta_apply(&self, e: &FileEntry, path: &RelPath) {
+        meta::apply_path(
+            self.cfg,
+            self.w,
+            self.list,
+            e,
+            path,
+            meta::Side::Generator,
+            self.out,
+        );
     }
 
     fn entry(&mut self, ndx: usize, redo: bool) -> Result<(), RecvError> {
@@ -341,9 +368,10 @@ impl<'a, 'c> Gen<'a, 'c> {
         }
         if let (Some(m), false) = (basis_meta, redo) {
             if basis::up_to_date(self.cfg, e, path, m) {
-                let ch = attrs::changes(o, e, m);
+                let ch = attrs::changes(o, e, m) | self.meta_changes(e, Some(path));
                 if !o.dry_run && !ch.is_empty() {
                     attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
+                    self.meta_apply(e, path);
                 }
                 return self.itemize(ndx, ch);
             }
@@ -369,9 +397,9 @@ impl<'a, 'c> Gen<'a, 'c> {
                 } else {
                     ItemFlags::EMPTY
                 };
-                attrs::changes_with_size(o, e, m) | sum
+                attrs::changes_with_size(o, e, m) | sum | self.meta_changes(e, Some(path))
             }
-            None => item::IS_NEW,
+            None => item::IS_NEW | self.meta_changes(e, None),
         };
         if basis_meta.is_none() && !o.alt_dest.is_empty() {
             match basis::alt_dest(self.cfg, self.w, e, path) {
@@ -420,6 +448,9 @@ impl<'a, 'c> Gen<'a, 'c> {
             put_u16(&mut body, iflags.bits());
             if let Some((_, Some(t))) = basis {
                 body.push(t);
+            }
+            if let Some(e) = self.list.entries.get(ndx) {
+                meta::request(self.cfg, self.list, e, iflags, &mut body);
             }
         }
         if !self.cfg.opts.dry_run {

@@ -1,0 +1,319 @@
+//! ACLs and extended attributes on the receiving side, protocols 30 to
+//! 32: what differs (the `ITEM_REPORT_ACL` and `ITEM_REPORT_XATTR` parts
+//! of `itemize` in `generator.c`), the request for long attribute values
+//! after the item flags (`send_xattr_request`), reading the client's
+//! answer (`recv_xattr_request`), and applying both (`set_acl`,
+//! `set_xattr`) through a file descriptor beneath the root.
+//!
+//! The generator applies what it can before the file's data or the
+//! client's answer arrives; a long value it does not have yet is left for
+//! the receiver, which fills the session's table in as values arrive (and
+//! with local values found equal), as rsync's receiver does with its copy.
+
+use std::io;
+
+use super::attrs::item;
+use super::generator::show;
+use super::out::Outbox;
+use super::{List, ReceiverConfig, RecvError};
+use crate::flist::item::ItemFlags;
+use crate::flist::{FileEntry, FileKind};
+use crate::fs::{MetaFd, MetaMut, RelPath};
+use crate::meta::acl::{self, Acl};
+use crate::meta::xattr::{self, Value, Xattr};
+use crate::wire::{CodecError, Fail, Reader, Step};
+
+/// Which side applies: the generator leaves long values it lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Generator,
+    Receiver,
+}
+
+/// A file's current ACLs: access (full) and, for a directory, default.
+fn local_acls(m: &MetaFd, mode: u32, dir: bool) -> io::Result<(Acl, Acl)> {
+    let acc = match m.get(acl::ACCESS_XATTR)? {
+        Some(v) => Acl::from_xattr(&v).unwrap_or_else(|| Acl::from_mode(mode)),
+        None => Acl::from_mode(mode),
+    };
+    let def = match (dir, m.get(acl::DEFAULT_XATTR)?) {
+        (true, Some(v)) => Acl::from_xattr(&v).unwrap_or_default(),
+        _ => Acl::EMPTY,
+    };
+    Ok((acc, def))
+}
+
+/// A file's stored attributes, sorted, long values as their sums.
+pub(crate) fn local_xattrs(m: &MetaFd, xattrs: u8) -> io::Result<Vec<Xattr>> {
+    let mut list = Vec::new();
+    for name in m.names()? {
+        if !xattr::storable(&name, xattrs) {
+            continue;
+        }
+        if let Some(v) = m.get(&name)? {
+            list.push(Xattr::local(name, v));
+        }
+    }
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(list)
+}
+
+/// Whether an entry carries ACLs at all (not symlinks, devices, specials).
+fn has_acl(e: &FileEntry) -> bool {
+    matches!(e.kind(), FileKind::File | FileKind::Dir)
+}
+
+/// The ACL and attribute item flags of entry `e` against what `path`
+/// holds (`None`: nothing there yet). Long values the file lacks are
+/// marked to be asked for.
+pub(crate) fn changes(
+    cfg: &ReceiverConfig<'_>,
+    list: &List,
+    e: &FileEntry,
+    path: Option<&RelPath>,
+) -> ItemFlags {
+    let m = cfg.flist.meta;
+    let mut f = ItemFlags::EMPTY;
+    let fd = path.and_then(|p| cfg.root.open_meta(p).ok().flatten());
+    let mut tables = list.meta.borrow_mut();
+    if m.acls && has_acl(e) {
+        if let Some(fd) = fd.as_ref() {
+            if acl_differs(&tables, e, fd).unwrap_or(true) {
+                f |= item::REPORT_ACL;
+            }
+        }
+    }
+    if m.xattrs > 0 && matches!(e.kind(), FileKind::File | FileKind::Dir) {
+        let local = match (path, fd.as_ref()) {
+            (Some(_), Some(fd)) => local_xattrs(fd, m.xattrs).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let differs = match tables.xattrs_mut(&e.meta) {
+            Some(sent) => xattr::diff(sent, &local),
+            None => !local.is_empty(),
+        };
+        if differs {
+            f |= item::REPORT_XATTR;
+        }
+    }
+    f
+}
+
+fn acl_differs(t: &crate::meta::Tables, e: &FileEntry, fd: &MetaFd) -> io::Result<bool> {
+    let (acc, def) = local_acls(fd, e.mode, e.is_dir())?;
+    let acc_same = t
+        .acl(&e.meta)
+        .is_none_or(|sent| acc.equal_enough(sent, e.mode));
+    let def_same = !e.is_dir() || t.def_acl(&e.meta).is_none_or(|sent| *sent == def);
+    Ok(!(acc_same && def_same))
+}
+
+/// Appends the request for long values after an entry's item flags (or
+/// only marks them done when the flags do not carry one).
+pub(crate) fn request(
+    cfg: &ReceiverConfig<'_>,
+    list: &List,
+    e: &FileEntry,
+    iflags: ItemFlags,
+    out: &mut Vec<u8>,
+) {
+    if cfg.flist.meta.xattrs == 0 || cfg.opts.dry_run {
+        return;
+    }
+    if !iflags.intersects(item::REPORT_XATTR.union(item::TRANSFER)) {
+        return;
+    }
+    let send = iflags.intersects(item::REPORT_XATTR);
+    let mut tables = list.meta.borrow_mut();
+    match tables.xattrs_mut(&e.meta) {
+        Some(sent) => xattr::request(sent, send, out),
+        None if send => out.push(0),
+        None => {}
+    }
+}
+
+/// Decodes one step of the client's answer to a request: a relative
+/// position and its value, or `None` at the 0 that ends it.
+pub(crate) fn answer_step(r: &mut Reader<'_>) -> Step<Option<(i32, Vec<u8>)>> {
+    let rel = r.varint("an xattr request")?;
+    if rel == 0 {
+        return Ok(None);
+    }
+    let len = r.varint("an xattr value length")?;
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&n| n <= xattr::MAX_VALUE)
+        .ok_or(Fail::Invalid(CodecError::TooLong("an xattr value")))?;
+    Ok(Some((rel, r.take(len)?.to_vec())))
+}
+
+/// Puts one answered value in place of its sum in the table; `num` is
+/// the position of the previous one.
+pub(crate) fn answered(
+    list: &List,
+    e: &FileEntry,
+    num: &mut i32,
+    rel: i32,
+    value: Vec<u8>,
+) -> Result<(), RecvError> {
+    let want = num.checked_add(rel).ok_or_else(|| {
+        RecvError::Protocol(format!("xattr request overflow for {}", show(&e.name)))
+    })?;
+    let mut tables = list.meta.borrow_mut();
+    let item = tables
+        .xattrs_mut(&e.meta)
+        .and_then(|l| l.iter_mut().find(|x| x.num as i32 == want))
+        .filter(|x| matches!(x.value, Value::Sum { .. }));
+    let Some(item) = item else {
+        return Err(RecvError::Protocol(format!(
+            "[receiver] could not find xattr #{want} for {}",
+            show(&e.name)
+        )));
+    };
+    item.value = Value::Full(value);
+    *num = want;
+    Ok(())
+}
+
+/// Applies entry `e`'s ACLs and attributes to `target`, whose mode is
+/// (or is about to be) `mode`. Long values come from the table or, when
+/// only their sum is known, from `basis` if its value matches.
+pub(crate) fn apply(
+    cfg: &ReceiverConfig<'_>,
+    list: &List,
+    e: &FileEntry,
+    target: &MetaMut,
+    basis: Option<&MetaFd>,
+    mode: u32,
+    side: Side,
+    out: &Outbox<'_>,
+) {
+    let m = cfg.flist.meta;
+    let who = if side == Side::Generator {
+        "generator"
+    } else {
+        "receiver"
+    };
+    if m.acls && has_acl(e) {
+        if let Err(err) = apply_acls(list, e, target, mode) {
+            out.rsyserr(
+                who,
+                &format!("set_acl: failed on \"{}\"", show(&e.name)),
+                &err,
+            );
+        }
+    }
+    if m.xattrs > 0 && matches!(e.kind(), FileKind::File | FileKind::Dir) {
+        apply_xattrs(cfg, list, e, target, basis, side, out);
+    }
+}
+
+fn apply_acls(list: &List, e: &FileEntry, target: &MetaMut, mode: u32) -> io::Result<()> {
+    let tables = list.meta.borrow();
+    let (acc, def) = local_acls(target.reader(), mode, e.is_dir())?;
+    if let Some(sent) = tables.acl(&e.meta) {
+        if !acc.equal_enough(sent, mode) {
+            target.set(acl::ACCESS_XATTR, &sent.with_mode(mode).to_xattr())?;
+        }
+    }
+    if let (true, Some(sent)) = (e.is_dir(), tables.def_acl(&e.meta)) {
+        if *sent != def {
+            if sent.user_obj == acl::NO_ENTRY {
+                target.remove(acl::DEFAULT_XATTR)?;
+            } else {
+                target.set(acl::DEFAULT_XATTR, &sent.to_xattr())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn apply_xattrs(
+    cfg: &ReceiverConfig<'_>,
+    list: &List,
+    e: &FileEntry,
+    target: &MetaMut,
+    basis: Option<&MetaFd>,
+    side: Side,
+    out: &Outbox<'_>,
+) {
+    let xattrs = cfg.flist.meta.xattrs;
+    let who = if side == Side::Generator {
+        "generator"
+    } else {
+        "receiver"
+    };
+    let fail = |what: &str, err: &io::Error| {
+        out.rsyserr(
+            who,
+            &format!("rsync_xal_set: {what} on \"{}\"", show(&e.name)),
+            err,
+        );
+    };
+    let current = target.reader().names().unwrap_or_default();
+    let mut tables = list.meta.borrow_mut();
+    let Some(sent) = tables.xattrs_mut(&e.meta) else {
+        return;
+    };
+    for x in sent.iter_mut() {
+        let value = match &x.value {
+            Value::Full(v) => v.clone(),
+            Value::Sum { len, sum, .. } => {
+                let local = basis.and_then(|b| b.get(&x.name).ok().flatten());
+                match local.filter(|v| v.len() == *len && xattr::md5(v) == *sum) {
+                    Some(v) => {
+                        if side == Side::Receiver {
+                            x.value = Value::Full(v.clone());
+                        }
+                        v
+                    }
+                    None if side == Side::Generator => continue,
+                    None => {
+                        out.error_xfer(&format!(
+                            "Missing abbreviated xattr value, {}, for {}",
+                            show(&x.name),
+                            show(&e.name)
+                        ));
+                        continue;
+                    }
+                }
+            }
+        };
+        let have = target.reader().get(&x.name).ok().flatten();
+        if have.as_deref() != Some(value.as_slice()) {
+            if let Err(err) = target.set(&x.name, &value) {
+                fail(&format!("setxattr \"{}\" failed", show(&x.name)), &err);
+            }
+        }
+    }
+    for name in current {
+        if xattr::storable(&name, xattrs) && !sent.iter().any(|x| x.name == name) {
+            if let Err(err) = target.remove(&name) {
+                fail(&format!("removexattr \"{}\" failed", show(&name)), &err);
+            }
+        }
+    }
+}
+
+/// [`apply`] to the entry at `path` itself (a directory, an unchanged
+/// file, or one whose long values just arrived), after its mode is set.
+/// Nothing changes on an entry this session may not change.
+pub(crate) fn apply_path(
+    cfg: &ReceiverConfig<'_>,
+    w: &crate::fs::Writer<'_>,
+    list: &List,
+    e: &FileEntry,
+    path: &RelPath,
+    side: Side,
+    out: &Outbox<'_>,
+) {
+    if !cfg.flist.meta.any() || cfg.opts.dry_run {
+        return;
+    }
+    let Ok(Some(target)) = w.open_meta(path, cfg.overwrite.as_ref()) else {
+        return;
+    };
+    let basis = cfg.root.open_meta(path).ok().flatten();
+    let mode = cfg.root.lstat(path).map_or(e.mode, |m| m.mode);
+    apply(cfg, list, e, &target, basis.as_ref(), mode, side, out);
+}
