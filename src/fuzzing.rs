@@ -109,6 +109,7 @@ fn flist_options(a: u8, b: u8) -> FlistOptions {
         meta: crate::meta::MetaOpts {
             acls: protocol >= 30 && b & 0x20 != 0,
             xattrs: u8::from(protocol >= 30 && b & 0x40 != 0),
+            optim: false,
         },
     }
 }

@@ -26,6 +26,10 @@ pub struct MetaOpts {
     pub acls: bool,
     /// `-X` count (2: also `user.rsync.%…` names).
     pub xattrs: u8,
+    /// rsync's `want_xattr_optim` (protocol 31 and a client without
+    /// `CF_AVOID_XATTR_OPTIM`): no request travels with a hard link's
+    /// local change.
+    pub optim: bool,
 }
 
 impl MetaOpts {

@@ -64,6 +64,7 @@ pub(super) fn flist_options(
         meta: crate::meta::MetaOpts {
             acls: o.acls,
             xattrs: o.xattrs,
+            optim: p >= 31 && !hs.compat.contains(CompatFlags::AVOID_XATTR_OPTIM),
         },
     }
 }

@@ -108,6 +108,16 @@ fn acl_differs(t: &crate::meta::Tables, e: &FileEntry, fd: &MetaFd) -> io::Resul
     Ok(!(acc_same && def_same))
 }
 
+/// Whether a request for long values follows these item flags (and an
+/// answer follows the client's echo of them).
+pub(crate) fn carries_request(cfg: &ReceiverConfig<'_>, iflags: ItemFlags) -> bool {
+    let m = cfg.flist.meta;
+    m.xattrs > 0
+        && !cfg.opts.dry_run
+        && iflags.intersects(item::REPORT_XATTR)
+        && !(m.optim && iflags.contains(item::XNAME_FOLLOWS.union(item::LOCAL_CHANGE)))
+}
+
 /// Appends the request for long values after an entry's item flags (or
 /// only marks them done when the flags do not carry one).
 pub(crate) fn request(
@@ -123,7 +133,7 @@ pub(crate) fn request(
     if !iflags.intersects(item::REPORT_XATTR.union(item::TRANSFER)) {
         return;
     }
-    let send = iflags.intersects(item::REPORT_XATTR);
+    let send = carries_request(cfg, iflags);
     let mut tables = list.meta.borrow_mut();
     match tables.xattrs_mut(&e.meta) {
         Some(sent) => xattr::request(sent, send, out),

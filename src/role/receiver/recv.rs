@@ -123,10 +123,7 @@ impl<'a, 'c> Recv<'a, 'c> {
                 return Err(protocol(format!("invalid file index {ndx} received")));
             };
             let (iflags, basis_type) = self.read_header().await?;
-            if self.cfg.flist.meta.xattrs > 0
-                && iflags.intersects(item::REPORT_XATTR)
-                && !self.cfg.opts.dry_run
-            {
+            if super::meta::carries_request(self.cfg, iflags) {
                 self.read_xattr_answer(i).await?;
                 if !iflags.intersects(item::TRANSFER) {
                     self.apply_answered(i);

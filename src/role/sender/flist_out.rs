@@ -22,6 +22,8 @@ pub(super) struct Listed {
     pub(super) items: Vec<Item>,
     pub(super) io_error: IoErrors,
     pub(super) total_size: u64,
+    /// The ACLs and attribute lists sent.
+    pub(super) meta: super::meta_out::MetaOut,
 }
 
 /// The source arguments: the client's paths, or with `--files-from` the
@@ -179,16 +181,33 @@ pub(super) async fn send_list(
     if cfg.flist.checksum_len.is_some() {
         add_checksums(cfg, &mut items);
     }
-    let names = (cfg.flist.preserve_uid || cfg.flist.preserve_gid) && !cfg.flist.numeric_ids;
+    let acls = cfg.flist.meta.acls;
+    let (send_uids, send_gids) = (
+        cfg.flist.preserve_uid || acls,
+        cfg.flist.preserve_gid || acls,
+    );
+    let names = (send_uids || send_gids) && !cfg.flist.numeric_ids;
     let none = IdNames::default();
     let ids = if names { IdNames::system() } else { &none };
     let mut enc = FlistEncoder::new(cfg.flist);
+    let mut meta = super::meta_out::MetaOut::new(cfg.flist.meta);
     let mut out = Vec::with_capacity(64 * 1024);
     let mut total_size = 0u64;
-    for it in &items {
+    for it in &mut items {
         enc.encode(&it.entry, &mut out, &mut |u| ids.user(u), &mut |g| {
             ids.group(g)
         });
+        if cfg.flist.meta.any() {
+            let ids = (!cfg.flist.numeric_ids).then_some(ids);
+            if let Err(e) = meta.encode(cfg.root, it, &mut enc, ids, &mut out) {
+                let what = format!(
+                    "get_xattr: failed on \"{}\"",
+                    String::from_utf8_lossy(&it.entry.name)
+                );
+                link.rsyserr(&what, &e);
+                io_error.insert(IoErrors::GENERAL);
+            }
+        }
         if it.entry.is_file() || it.entry.kind() == crate::flist::FileKind::Symlink {
             total_size += it.entry.size;
         }
@@ -207,11 +226,11 @@ pub(super) async fn send_list(
     if names {
         let id0 = |s: Option<Vec<u8>>| s.unwrap_or_default();
         let caps_id0 = cfg.flist.varint_flags && cfg.flist.protocol >= 30 && id0_names(cfg);
-        if cfg.flist.preserve_uid {
+        if send_uids {
             enc.uids
                 .encode(&mut out, p, caps_id0.then(|| id0(ids.user(0))).as_deref());
         }
-        if cfg.flist.preserve_gid {
+        if send_gids {
             enc.gids
                 .encode(&mut out, p, caps_id0.then(|| id0(ids.group(0))).as_deref());
         }
@@ -235,6 +254,7 @@ pub(super) async fn send_list(
         items,
         io_error,
         total_size,
+        meta,
     })
 }
 

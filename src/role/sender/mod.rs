@@ -12,6 +12,7 @@
 mod args;
 mod flist_out;
 mod glob;
+mod meta_out;
 mod send;
 mod walk;
 
@@ -107,6 +108,8 @@ pub(crate) struct SenderCtx<'a> {
     pub(crate) tokens: TokenEncoder,
     pub(crate) stats: SendStats,
     pub(crate) log: crate::role::log_file::ItemLog<'a>,
+    /// The ACLs and attribute lists sent, for the client's requests.
+    pub(crate) meta: meta_out::MetaOut,
 }
 
 impl SenderCtx<'_> {
@@ -168,6 +171,7 @@ pub async fn run(
             listed: listed.items.len() as u64,
             ..SendStats::default()
         },
+        meta: listed.meta,
     };
     if !listed.items.is_empty() {
         send::send_files(&mut ctx, &listed.items).await?;

@@ -36,7 +36,7 @@ pub(super) async fn send_files(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Resul
     let mut phase = 0;
     let start_io_error = ctx.io_error;
     loop {
-        let Some(req) = read_request(ctx, items.len()).await? else {
+        let Some(req) = read_request(ctx, items).await? else {
             phase += 1;
             if phase > max_phase {
                 break;
@@ -49,7 +49,7 @@ pub(super) async fn send_files(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Resul
             return Err(protocol(format!("invalid file index {} received", req.ndx)));
         };
         if !req.iflags.intersects(item::TRANSFER) {
-            write_attrs(ctx, &req);
+            write_attrs(ctx, &req, item);
             if !ctx.dry_run {
                 ctx.log.item(req.iflags, &item.entry, req.xname.as_deref());
             }
@@ -65,7 +65,7 @@ pub(super) async fn send_files(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Resul
             return Err(protocol("got transfer request in phase 2".into()));
         }
         if ctx.dry_run {
-            write_attrs(ctx, &req);
+            write_attrs(ctx, &req, item);
             continue;
         }
         send_one(ctx, &req, item).await?;
@@ -84,8 +84,12 @@ fn protocol(msg: String) -> SendError {
 
 /// Reads the next request; `None` is `NDX_DONE`. Everything answered so
 /// far goes out before the link waits for the client.
-async fn read_request(ctx: &mut SenderCtx<'_>, len: usize) -> Result<Option<Request>, SendError> {
+async fn read_request(
+    ctx: &mut SenderCtx<'_>,
+    items: &[Item],
+) -> Result<Option<Request>, SendError> {
     let p = ctx.protocol;
+    let len = items.len();
     loop {
         let ndx = reads::ndx(ctx.link, &mut ctx.ndx_in).await?;
         if ndx == NDX_DONE {
@@ -117,12 +121,41 @@ async fn read_request(ctx: &mut SenderCtx<'_>, len: usize) -> Result<Option<Requ
             .link
             .read("the item header", |r| ItemHeader::decode_after(r, iflags))
             .await?;
+        if ctx.meta.carries_request(h.iflags) && !ctx.dry_run {
+            read_xattr_request(ctx, items, ndx as usize).await?;
+        }
         return Ok(Some(Request {
             ndx,
             iflags: h.iflags,
             basis_type: h.basis_type,
             xname: h.xname,
         }));
+    }
+}
+
+/// The client's request for long attribute values of entry `i`
+/// (`recv_xattr_request`): relative positions, ended by 0.
+async fn read_xattr_request(
+    ctx: &mut SenderCtx<'_>,
+    items: &[Item],
+    i: usize,
+) -> Result<(), SendError> {
+    let Some(item) = items.get(i) else {
+        return Ok(());
+    };
+    let mut num = 0i32;
+    loop {
+        let rel = ctx
+            .link
+            .read("an xattr request", crate::meta::xattr::decode_request_step)
+            .await?;
+        let Some(rel) = rel else {
+            return Ok(());
+        };
+        num = num
+            .checked_add(rel)
+            .ok_or_else(|| protocol("xattr rel_pos accumulation overflow [sender]".into()))?;
+        ctx.meta.want(&item.entry, num).map_err(protocol)?;
     }
 }
 
@@ -151,8 +184,9 @@ async fn relay_del_stats(ctx: &mut SenderCtx<'_>) -> Result<(), SendError> {
     Ok(())
 }
 
-/// `write_ndx_and_attrs`: echoes the request header.
-fn write_attrs(ctx: &mut SenderCtx<'_>, req: &Request) {
+/// `write_ndx_and_attrs`: echoes the request header, with the long
+/// attribute values the client asked for.
+fn write_attrs(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) {
     ctx.write_ndx(req.ndx);
     if ctx.protocol < 29 {
         return;
@@ -169,6 +203,14 @@ fn write_attrs(ctx: &mut SenderCtx<'_>, req: &Request) {
         let before = out.len();
         if put_vstring(&mut out, x).is_err() {
             out.truncate(before);
+        }
+    }
+    if ctx.meta.carries_request(req.iflags) && !ctx.dry_run {
+        let mut errors = Vec::new();
+        ctx.meta.answer(ctx.root, item, &mut out, &mut errors);
+        for e in errors {
+            ctx.link.error(&e);
+            ctx.io_error.insert(crate::error::IoErrors::GENERAL);
         }
     }
     ctx.link.write(&out);
@@ -255,7 +297,7 @@ async fn send_one(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) -> Result
         }
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(item.entry.size);
-    write_attrs(ctx, req);
+    write_attrs(ctx, req, item);
     let mut hb = Vec::with_capacity(16);
     sig.head.encode(ctx.protocol, &mut hb);
     ctx.link.write(&hb);

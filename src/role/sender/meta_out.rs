@@ -1,0 +1,195 @@
+//! ACLs and extended attributes on the sending side, protocols 30 to 32:
+//! what follows each file-list entry (`send_acl`, `send_xattr` in
+//! `flist.c`'s `send_file_name`), the client's requests for long
+//! attribute values after its item flags (`recv_xattr_request`) and our
+//! answers when we echo those flags (`send_xattr_request` with a name),
+//! the value read again from the file as rsync does.
+//!
+//! Attributes are read through a descriptor of the file or directory
+//! beneath the root; symlinks, devices and special files travel with none
+//! (Linux keeps no `user.` attributes on them, and a device is never
+//! opened). A file whose attributes cannot be read travels without them
+//! and counts as an I/O error.
+
+use std::io;
+
+use super::walk::Item;
+use crate::flist::item::{self, ItemFlags};
+use crate::flist::{FileEntry, FileKind, FlistEncoder, IdNames};
+use crate::fs::{MetaFd, Root};
+use crate::meta::acl::{self, Acl};
+use crate::meta::xattr::{self, Abbrev, Value, Xattr};
+use crate::meta::{MetaOpts, MetaRef, SendTables};
+use crate::wire::put_varint;
+
+/// The sending side's tables and options.
+#[derive(Debug, Default)]
+pub(crate) struct MetaOut {
+    pub(crate) opts: MetaOpts,
+    pub(crate) tables: SendTables,
+}
+
+impl MetaOut {
+    /// A sender's state for `opts`.
+    pub(crate) fn new(opts: MetaOpts) -> Self {
+        Self {
+            opts,
+            tables: SendTables::default(),
+        }
+    }
+
+    /// Appends an entry's ACLs and attributes after its encoding, and
+    /// notes the ids its ACLs name for the id lists.
+    pub(crate) fn encode(
+        &mut self,
+        root: &Root,
+        it: &mut Item,
+        enc: &mut FlistEncoder,
+        ids: Option<&IdNames>,
+        out: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let e = &it.entry;
+        let fd = match e.kind() {
+            FileKind::File | FileKind::Dir => root.open_meta(&it.path),
+            _ => Ok(None),
+        };
+        let (fd, mut failed) = match fd {
+            Ok(fd) => (fd, None),
+            Err(err) => (None, Some(err)),
+        };
+        let mut r = MetaRef::default();
+        if self.opts.acls && e.kind() != FileKind::Symlink {
+            let (mut acc, def) = read_acls(fd.as_ref(), e).unwrap_or_else(|err| {
+                failed.get_or_insert(err);
+                (Acl::from_mode(e.mode), Acl::EMPTY)
+            });
+            acc.strip_perms(e.mode);
+            let mut names = |n: &acl::IdAccess| {
+                if let Some(ids) = ids {
+                    if n.is_user() {
+                        enc.uids.add(n.id, &mut |u| ids.user(u));
+                    } else {
+                        enc.gids.add(n.id, &mut |g| ids.group(g));
+                    }
+                }
+                None
+            };
+            r.acl = Some(self.tables.send_acl(acc, false, out, &mut names));
+            if e.is_dir() {
+                r.def_acl = Some(self.tables.send_acl(def, true, out, &mut names));
+            }
+        }
+        if self.opts.xattrs > 0 {
+            let list = match fd.as_ref() {
+                Some(fd) => read_xattrs(fd, self.opts.xattrs).unwrap_or_else(|err| {
+                    failed.get_or_insert(err);
+                    Vec::new()
+                }),
+                None => Vec::new(),
+            };
+            r.xattr = Some(self.tables.send_xattrs(list, out));
+        }
+        it.entry.meta = r;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Whether a request of long values follows these item flags (and an
+    /// answer follows our echo of them).
+    pub(crate) fn carries_request(&self, iflags: ItemFlags) -> bool {
+        self.opts.xattrs > 0
+            && iflags.intersects(item::REPORT_XATTR)
+            && !(self.opts.optim && iflags.contains(item::XNAME_FOLLOWS.union(item::LOCAL_CHANGE)))
+    }
+
+    /// Marks the value at position `num` of `e`'s list as asked for.
+    pub(crate) fn want(&mut self, e: &FileEntry, num: i32) -> Result<(), String> {
+        let list = self.tables.tables.xattrs_mut(&e.meta);
+        let x = list.and_then(|l| l.iter_mut().find(|x| x.num as i32 == num));
+        match x.map(|x| &mut x.value) {
+            Some(Value::Sum { state, .. }) if *state == Abbrev::Pending => {
+                *state = Abbrev::Wanted;
+                Ok(())
+            }
+            Some(_) => Err(format!(
+                "[sender] internal abbrev error on {}",
+                String::from_utf8_lossy(&e.name)
+            )),
+            None => Err(format!(
+                "[sender] could not find xattr #{num} for {}",
+                String::from_utf8_lossy(&e.name)
+            )),
+        }
+    }
+
+    /// Appends the answer to a request: each asked-for value, read again
+    /// from the file, by relative position, then 0.
+    pub(crate) fn answer(
+        &mut self,
+        root: &Root,
+        it: &Item,
+        out: &mut Vec<u8>,
+        errors: &mut Vec<String>,
+    ) {
+        let fd = root.open_meta(&it.path).ok().flatten();
+        let mut prior = 0u32;
+        if let Some(list) = self.tables.tables.xattrs_mut(&it.entry.meta) {
+            for x in list.iter_mut() {
+                let Value::Sum { state, .. } = &mut x.value else {
+                    continue;
+                };
+                if *state != Abbrev::Wanted {
+                    continue;
+                }
+                *state = Abbrev::Done;
+                put_varint(out, x.num.wrapping_sub(prior) as i32);
+                prior = x.num;
+                match fd.as_ref().and_then(|f| f.get(&x.name).ok().flatten()) {
+                    Some(v) if v.len() <= xattr::MAX_VALUE => {
+                        put_varint(out, v.len() as i32);
+                        out.extend_from_slice(&v);
+                    }
+                    _ => {
+                        errors.push(format!(
+                            "failed to re-read xattr {} for {}",
+                            String::from_utf8_lossy(&x.name),
+                            String::from_utf8_lossy(&it.entry.name)
+                        ));
+                        put_varint(out, 0);
+                    }
+                }
+            }
+        }
+        out.push(0);
+    }
+}
+
+/// A file's access ACL (full, or what its mode says) and, for a
+/// directory, its default ACL.
+fn read_acls(fd: Option<&MetaFd>, e: &FileEntry) -> io::Result<(Acl, Acl)> {
+    let Some(fd) = fd else {
+        return Ok((Acl::from_mode(e.mode), Acl::EMPTY));
+    };
+    let acc = match fd.get(acl::ACCESS_XATTR)? {
+        Some(v) => Acl::from_xattr(&v).unwrap_or_else(|| Acl::from_mode(e.mode)),
+        None => Acl::from_mode(e.mode),
+    };
+    let def = match (e.is_dir(), fd.get(acl::DEFAULT_XATTR)?) {
+        (true, Some(v)) => Acl::from_xattr(&v).unwrap_or_default(),
+        _ => Acl::EMPTY,
+    };
+    Ok((acc, def))
+}
+
+/// The attributes a sender sends, long values as their sums.
+fn read_xattrs(fd: &MetaFd, xattrs: u8) -> io::Result<Vec<Xattr>> {
+    let mut list = Vec::new();
+    for name in fd.names()? {
+        if !xattr::sendable(&name, xattrs) {
+            continue;
+        }
+        if let Some(v) = fd.get(&name)? {
+            list.push(Xattr::local(name, v));
+        }
+    }
+    Ok(list)
+}
