@@ -12,6 +12,7 @@
 mod adversarial;
 mod fixtures;
 mod harness;
+mod meta;
 mod openssh;
 mod pull;
 mod push;

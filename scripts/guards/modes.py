@@ -29,3 +29,10 @@ MUTANTS = [
   ("src/fs/guard.rs", "new_object.is_some_and(|o| o || need == Need::Name)", "new_object.is_some_and(|o| false && (o || need == Need::Name))"),
  ], [P+"no_delete_keeps_every_existing_name"], "fail"),
 ]
+# ACLs and extended attributes (issue 11) change an existing entry only
+# through Writer::open_meta and Writer::meta_of, behind the same check.
+MUTANTS += [
+("modes-xattr", "-no-overwrite", [
+  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;\n        Ok(super::xattr::open_meta_in(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        Ok(super::xattr::open_meta_in("),
+ ], ["meta::no_overwrite_keeps_existing_attributes"], "fail"),
+]

@@ -466,15 +466,11 @@ impl Recv<'_, '_> {
         let basis = self.cfg.root.open_meta(path).ok().flatten();
         let mode = crate::fs::Meta::of_file(file).map_or(e.mode, |m| m.mode);
         let side = super::meta::Side::Receiver;
-        super::meta::apply(
-            self.cfg,
-            self.list,
-            e,
-            &target,
-            basis.as_ref(),
+        let t = super::meta::Target {
+            fd: &target,
+            basis: basis.as_ref(),
             mode,
-            side,
-            self.out,
-        );
+        };
+        super::meta::apply(self.cfg, self.list, e, t, side, self.out);
     }
 }

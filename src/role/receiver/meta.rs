@@ -185,6 +185,14 @@ pub(crate) fn answered(
     Ok(())
 }
 
+/// Where [`apply`] writes: the file, the file whose long values may be
+/// reused, and the mode the file has or is about to have.
+pub(crate) struct Target<'a> {
+    pub(crate) fd: &'a MetaMut,
+    pub(crate) basis: Option<&'a MetaFd>,
+    pub(crate) mode: u32,
+}
+
 /// Applies entry `e`'s ACLs and attributes to `target`, whose mode is
 /// (or is about to be) `mode`. Long values come from the table or, when
 /// only their sum is known, from `basis` if its value matches.
@@ -192,12 +200,15 @@ pub(crate) fn apply(
     cfg: &ReceiverConfig<'_>,
     list: &List,
     e: &FileEntry,
-    target: &MetaMut,
-    basis: Option<&MetaFd>,
-    mode: u32,
+    t: Target<'_>,
     side: Side,
     out: &Outbox<'_>,
 ) {
+    let Target {
+        fd: target,
+        basis,
+        mode,
+    } = t;
     let m = cfg.flist.meta;
     let who = if side == Side::Generator {
         "generator"
@@ -325,5 +336,10 @@ pub(crate) fn apply_path(
     };
     let basis = cfg.root.open_meta(path).ok().flatten();
     let mode = cfg.root.lstat(path).map_or(e.mode, |m| m.mode);
-    apply(cfg, list, e, &target, basis.as_ref(), mode, side, out);
+    let t = Target {
+        fd: &target,
+        basis: basis.as_ref(),
+        mode,
+    };
+    apply(cfg, list, e, t, side, out);
 }
