@@ -93,11 +93,17 @@ fn always_refused() {
 }
 
 #[test]
+fn acls_and_xattrs_are_served() {
+    let rw = flags(Mode::ReadWrite);
+    for opt in ["-A", "-X", "-AX", "-XX"] {
+        assert!(auth(&rw, &format!("{PUSH} {opt} . d")).is_ok(), "{opt}");
+    }
+}
+
+#[test]
 fn unsupported() {
     let rw = flags(Mode::ReadWrite);
     for (opt, name) in [
-        ("-A", "-A"),
-        ("-X", "-X"),
         ("--iconv=utf8", "--iconv"),
         ("-N", "-N"),
         ("--crtimes", "--crtimes"),
