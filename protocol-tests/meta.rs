@@ -328,3 +328,76 @@ fn meta_of_one(dir: &Path) -> String {
     s.push_str(&run(dir, "getfacl", &["-n", "-p", "long"]));
     s
 }
+
+/// A tree with what only root keeps: other owners, set-id bits, a FIFO, a
+/// device (as root) and a symlink with its own owner.
+fn build_owned(src: &Path) {
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::write(src.join("f"), b"f").unwrap();
+    std::fs::write(src.join("d/g"), b"g").unwrap();
+    run(src, "chown", &["1000:100", "f"]);
+    run(src, "chmod", &["4755", "f"]);
+    run(src, "chown", &["1000:1000", "d"]);
+    run(src, "chmod", &["750", "d"]);
+    run(src, "chmod", &["600", "d/g"]);
+    run(src, "mkfifo", &["fifo"]);
+    run(src, "mknod", &["cdev", "c", "1", "3"]);
+    std::os::unix::fs::symlink("f", src.join("link")).unwrap();
+    run(src, "chown", &["-h", "1000:100", "link"]);
+    age(src, "@1300000000");
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// `-M--fake-super`, the usual way to back up ownership to a server that
+/// does not set it: the push stores owners, set-id bits, the FIFO, the
+/// device and the symlink as stock does (regular files and
+/// `user.rsync.%stat`), and a pull gives them back as they were.
+#[test]
+fn fake_super_push_and_pull_back_match_stock() {
+    each_cell("meta_fake_super", |work, cell| {
+        if !is_root() {
+            crate::harness::skip("fake-super fixture needs root (chown, mknod)");
+            return Ok(());
+        }
+        let src = work.path(&format!("src-{}", cell.label()));
+        supported(&src)?;
+        build_owned(&src);
+        let mut spec = push::Spec::new(&["-a", "-M--fake-super"], &src);
+        spec.flags = &[];
+        let pair = push::push_vs_stock(work, cell, &spec)?;
+        let (r, o) = (pair.reference.join("dst"), pair.ours.join("dst"));
+        same_meta("fake-super push", &r, &o)?;
+        let again = push::push_with(work, cell, &Server::tested(&[], &pair.ours), &spec, &[]);
+        ensure(
+            again.code == Some(0),
+            "second fake-super push failed",
+            &again,
+        )?;
+        same_meta("fake-super second push", &r, &o)?;
+        // Pull both back with fake-super: the source as it was.
+        let mut back = pull::Spec::new(&["-a", "-M--fake-super"], &["x:dst/"]);
+        back.flags = &["-ro"];
+        let (bs, bo) = (
+            work.path(&format!("back-s-{}", cell.label())),
+            work.path(&format!("back-o-{}", cell.label())),
+        );
+        let s = pull::pull_with(work, cell, &Server::stock(&pair.reference), &back, &bs);
+        let ours = pull::pull_with(
+            work,
+            cell,
+            &Server::tested(back.flags, &pair.ours),
+            &back,
+            &bo,
+        );
+        ensure(s.code == Some(0), "stock fake-super pull failed", &s)?;
+        ensure(ours.code == Some(0), "fake-super pull failed", &ours)?;
+        let cmp = crate::tree::Cmp::ALL.no_root_mtime();
+        crate::tree::same_dirs("fake-super pull vs stock", &bs, &bo, cmp)?;
+        crate::tree::same_dirs("fake-super pull vs the source", &src, &bo, cmp)?;
+        pair.remove();
+        Ok(())
+    });
+}

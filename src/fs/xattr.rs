@@ -147,3 +147,14 @@ impl MetaMut {
         remove(&self.0 .0, name)
     }
 }
+
+impl MetaMut {
+    /// Sets the permission bits (`--fake-super` keeps the rest in an
+    /// attribute).
+    pub fn chmod(&self, mode: u32) -> io::Result<()> {
+        Ok(rustix::fs::fchmod(
+            &self.0 .0,
+            rustix::fs::Mode::from_raw_mode(mode & 0o7777),
+        )?)
+    }
+}

@@ -11,6 +11,7 @@
 //! side appends every literal one it reads, so both tables stay in step.
 
 pub mod acl;
+pub mod fake;
 pub mod xattr;
 
 use std::collections::HashMap;

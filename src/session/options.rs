@@ -39,6 +39,7 @@ pub(super) fn walk_options(o: &Options) -> WalkOptions {
         hlink_every_file: false,
         max_entries: max_entries(o),
         munge_links: o.munge_links,
+        fake_super: o.fake_super,
     }
 }
 
@@ -164,6 +165,7 @@ pub(super) fn recv_options(
         numeric_ids: o.numeric_ids,
         munge_links: o.munge_links,
         am_root: rustix::process::geteuid().is_root(),
+        fake_super: o.fake_super,
     })
 }
 

@@ -139,7 +139,10 @@ pub(crate) fn apply_path(
         }
         return;
     }
-    if (o.am_root && o.owner) || o.group {
+    if o.fake_super {
+        super::fake::apply_path(cfg, w, e, path, out);
+    }
+    if !o.fake_super && ((o.am_root && o.owner) || o.group) {
         let uid = (o.owner && o.am_root).then_some(e.uid);
         let gid = o
             .group
@@ -149,7 +152,8 @@ pub(crate) fn apply_path(
             let _ = w.chown(path, uid, gid, permit);
         }
     }
-    if let Some(mode) = wanted_mode(o, e, cur.as_ref().map(|m| m.mode)) {
+    let mode = wanted_mode(o, e, cur.as_ref().map(|m| m.mode)).filter(|_| !o.fake_super);
+    if let Some(mode) = mode {
         if cur.as_ref().is_none_or(|m| m.mode & 0o7777 != mode) {
             match w.chmod(path, mode, permit) {
                 Err(err) if !crate::fs::is_denied(&err) => {
@@ -199,7 +203,10 @@ pub(crate) fn apply_fd(
     f: &File,
     existing_mode: Option<u32>,
 ) -> io::Result<()> {
-    if o.am_root && (o.owner || o.group) {
+    if o.fake_super {
+        // The owner and the bits the file does not get are recorded by
+        // the receiver once the file is written (`fake::store`).
+    } else if o.am_root && (o.owner || o.group) {
         let _ = w.chown_fd(f, o.owner.then_some(e.uid), o.group.then_some(e.gid));
     } else if o.group {
         let _ = w.chown_fd(f, None, Some(e.gid));
@@ -207,6 +214,11 @@ pub(crate) fn apply_fd(
     let mode = wanted_mode(o, e, existing_mode)
         .or(existing_mode.map(|m| m & 0o7777))
         .unwrap_or(0o644);
+    let mode = if o.fake_super {
+        crate::meta::fake::real_mode(mode, false)
+    } else {
+        mode
+    };
     w.chmod_fd(f, mode)?;
     if o.times {
         w.set_times_fd(f, (e.mtime, e.mtime_nsec), None)?;

@@ -452,7 +452,7 @@ impl Recv<'_, '_> {
     /// placed; long values the client did not send come from the file it
     /// replaces.
     fn apply_meta(&self, e: &FileEntry, path: &RelPath, tmp: Option<&RelPath>, file: &File) {
-        if !self.cfg.flist.meta.any() {
+        if !self.cfg.flist.meta.any() && !self.cfg.opts.fake_super {
             return;
         }
         let overwrite = if tmp.is_some() {
@@ -463,6 +463,20 @@ impl Recv<'_, '_> {
         let Ok(target) = self.w.meta_of(file, tmp.unwrap_or(path), overwrite) else {
             return;
         };
+        if self.cfg.opts.fake_super {
+            let stored = crate::fs::Meta::of_file(file)
+                .and_then(|real| super::fake::store(self.cfg, e, &target, &real));
+            if let Err(err) = stored {
+                let what = format!(
+                    "failed to write xattr user.rsync.%stat for \"{}\"",
+                    show(&e.name)
+                );
+                self.out.rsyserr("receiver", &what, &err);
+            }
+            if !self.cfg.flist.meta.any() {
+                return;
+            }
+        }
         let basis = self.cfg.root.open_meta(path).ok().flatten();
         let mode = crate::fs::Meta::of_file(file).map_or(e.mode, |m| m.mode);
         let side = super::meta::Side::Receiver;

@@ -23,6 +23,7 @@ mod attrs;
 mod basis;
 mod delete;
 mod dest;
+mod fake;
 mod file;
 mod generator;
 mod meta;
@@ -158,6 +159,9 @@ pub struct RecvOptions {
     pub munge_links: bool,
     /// Running as root (ownership can be set).
     pub am_root: bool,
+    /// `--fake-super`: owners, set-id bits and special files are kept in
+    /// an attribute instead.
+    pub fake_super: bool,
 }
 
 /// When the receiver deletes extraneous names.
@@ -416,7 +420,7 @@ fn map_ids(
     let names = IdNames::system();
     let map = map_one;
     for e in entries {
-        if o.owner && o.am_root {
+        if o.owner && (o.am_root || o.fake_super) {
             e.uid = map(users, e.uid, &|n| names.user_id(n));
         }
         if o.group {

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::io;
 
 use super::args::{display_arg, split_plain, split_relative, JoinRel, NameType};
-use crate::flist::{EntryFlags, FileEntry};
+use crate::flist::{EntryFlags, FileEntry, FileKind};
 use crate::fs::{Dir, Meta, RelPath, Root};
 
 /// What shapes the walk, from the client's options.
@@ -46,6 +46,9 @@ pub struct WalkOptions {
     pub max_entries: usize,
     /// `--munge-links`: strip [`SYMLINK_PREFIX`] from link targets.
     pub munge_links: bool,
+    /// `--fake-super`: what `user.rsync.%stat` records is sent in place
+    /// of the file's own owner, mode and type.
+    pub fake_super: bool,
 }
 
 /// The prefix rsync's receiver puts before a munged link's target
@@ -368,11 +371,56 @@ impl<'a> Walker<'a> {
             return;
         }
         let mut e = entry_from_meta(name, meta, flags);
+        if self.opts.fake_super && (meta.is_file() || meta.is_dir()) {
+            if let Some(fe) = self.fake_entry(e.clone(), &path, meta) {
+                if let Some(fe) = fe {
+                    self.push_entry(fe, path);
+                }
+                return;
+            }
+        }
         let every_file = self.opts.hlink_every_file && meta.is_file();
         if self.opts.hard_links && !meta.is_dir() && (meta.nlink > 1 || every_file) {
             e.hlink = Some((meta.dev, meta.ino));
         }
         self.push_entry(e, path);
+    }
+
+    /// `--fake-super` (`x_lstat`, `do_readlink`): the entry as its record
+    /// describes it. `None` when there is no record; `Some(None)` when
+    /// the recorded type is not wanted (a symlink without `-l`, a device
+    /// without `-D`).
+    fn fake_entry(
+        &mut self,
+        mut e: FileEntry,
+        path: &RelPath,
+        m: &Meta,
+    ) -> Option<Option<FileEntry>> {
+        use crate::meta::fake::{FakeStat, STAT};
+        let fd = self.root.open_meta(path).ok().flatten()?;
+        let s = FakeStat::parse(&fd.get(STAT).ok().flatten()?)?;
+        let (stored, real) = (s.mode & 0o170000, m.mode & 0o170000);
+        if stored != real && (m.is_dir() || stored == 0o040000) {
+            return None;
+        }
+        e.mode = s.mode;
+        e.uid = s.uid;
+        e.gid = s.gid;
+        e.rdev = s.rdev;
+        Some(match e.kind() {
+            FileKind::Symlink if self.opts.links => {
+                let mut t = Vec::new();
+                let f = self.root.open_file(path).ok()?;
+                std::io::Read::read_to_end(&mut std::io::Read::take(f, 4096), &mut t).ok()?;
+                e.size = t.len() as u64;
+                e.link_target = Some(t);
+                Some(e)
+            }
+            FileKind::Symlink => None,
+            FileKind::Device if !self.opts.devices => None,
+            FileKind::Special if !self.opts.specials => None,
+            _ => Some(e),
+        })
     }
 
     fn push_entry(&mut self, entry: FileEntry, path: RelPath) {

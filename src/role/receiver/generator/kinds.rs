@@ -141,4 +141,72 @@ impl Gen<'_, '_> {
         }
         self.itemize(ndx, iflags)
     }
+
+    /// `--fake-super`: a symlink, device or special file is kept as a
+    /// regular file (holding a symlink's target) and a record of what it
+    /// is; an existing stand-in only gets its attributes brought up to
+    /// date.
+    pub(super) fn fake_node(
+        &mut self,
+        ndx: usize,
+        e: &FileEntry,
+        path: &RelPath,
+        cur: Option<&Meta>,
+    ) -> Result<(), RecvError> {
+        use super::super::fake;
+        let o = &self.cfg.opts;
+        let permit = self.cfg.overwrite.as_ref();
+        if let Some(m) = cur {
+            if m.is_file() && fake::stands_for(self.cfg, e, path) {
+                let mut seen = *m;
+                if let Some(s) = fake::stored(self.cfg, path) {
+                    (seen.mode, seen.uid, seen.gid) = (s.mode, s.uid, s.gid);
+                }
+                let may = self.w.may_change(path, permit);
+                let ch = if may {
+                    attrs::changes(o, e, &seen)
+                } else {
+                    ItemFlags::EMPTY
+                };
+                if !o.dry_run && !ch.is_empty() {
+                    fake::apply_path(self.cfg, self.w, e, path, self.out);
+                    let _ = self
+                        .w
+                        .set_times(path, (e.mtime, e.mtime_nsec), None, permit);
+                }
+                return self.itemize(ndx, ch);
+            }
+            if o.ignore_existing || permit.is_none() {
+                return Ok(());
+            }
+            if m.is_dir() {
+                let Some(d) = self.deleter.as_mut() else {
+                    return Ok(());
+                };
+                if !o.dry_run {
+                    d.remove_one(path, self.out)?;
+                }
+            }
+        }
+        let replace = cur.is_some_and(|m| !m.is_dir());
+        if !o.dry_run {
+            if let Err(err) = fake::make(self.cfg, self.w, e, path, replace) {
+                self.out.rsyserr(
+                    "generator",
+                    &format!("mknod \"{}\" failed", show(&e.name)),
+                    &err,
+                );
+                return Ok(());
+            }
+            let _ = self
+                .w
+                .set_times(path, (e.mtime, e.mtime_nsec), None, permit);
+        }
+        let iflags = if cur.is_some() {
+            item::LOCAL_CHANGE | item::REPORT_CHANGE
+        } else {
+            item::IS_NEW | item::LOCAL_CHANGE
+        };
+        self.itemize(ndx, iflags)
+    }
 }

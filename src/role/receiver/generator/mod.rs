@@ -331,8 +331,19 @@ impl<'a, 'c> Gen<'a, 'c> {
             return Ok(());
         };
         let cur = self.cfg.root.lstat(&path).ok();
+        let fake = self.cfg.opts.fake_super;
+        let cur = match cur {
+            Some(m) if fake => Some(super::fake::overlay(self.cfg, &path, m)),
+            m => m,
+        };
         match e.kind() {
             FileKind::Dir => self.dir(ndx, e, &path, cur.as_ref()),
+            FileKind::Symlink | FileKind::Device | FileKind::Special if fake => {
+                if e.kind() == FileKind::Symlink && !self.cfg.opts.links {
+                    return Ok(());
+                }
+                self.fake_node(ndx, e, &path, cur.as_ref())
+            }
             FileKind::Symlink if self.cfg.opts.links => self.symlink(ndx, e, &path, cur.as_ref()),
             FileKind::File => self.file(ndx, e, &path, cur.as_ref(), redo),
             _ => Ok(()),
