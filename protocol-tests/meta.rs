@@ -344,6 +344,9 @@ fn build_owned(src: &Path) {
     run(src, "mknod", &["cdev", "c", "1", "3"]);
     std::os::unix::fs::symlink("f", src.join("link")).unwrap();
     run(src, "chown", &["-h", "1000:100", "link"]);
+    run(src, "setfacl", &["-m", "u:1000:rx,g:100:r", "d/g"]);
+    run(src, "setfacl", &["-d", "-m", "u:1000:rwx", "d"]);
+    setx(src, "f", "user.long", &[b'F'; 80]);
     age(src, "@1300000000");
 }
 
@@ -357,7 +360,23 @@ fn is_root() -> bool {
 /// `user.rsync.%stat`), and a pull gives them back as they were.
 #[test]
 fn fake_super_push_and_pull_back_match_stock() {
-    each_cell("meta_fake_super", |work, cell| {
+    each_cell("meta_fake_super", |w, c| fake_super_case(w, c, &["-a"]));
+}
+
+/// The same with ACLs and attributes, which `--fake-super` keeps in
+/// attributes of rsync's own (`user.rsync.%aacl`, `%dacl`).
+#[test]
+fn fake_super_with_acls_and_xattrs_matches_stock() {
+    each_cell("meta_fake_super_ax", |w, c| {
+        if !applies(c) {
+            return Ok(());
+        }
+        fake_super_case(w, c, &["-aAX"])
+    });
+}
+
+fn fake_super_case(work: &Work, cell: &Cell, opts: &[&str]) -> Result<(), String> {
+    {
         if !is_root() {
             crate::harness::skip("fake-super fixture needs root (chown, mknod)");
             return Ok(());
@@ -365,7 +384,9 @@ fn fake_super_push_and_pull_back_match_stock() {
         let src = work.path(&format!("src-{}", cell.label()));
         supported(&src)?;
         build_owned(&src);
-        let mut spec = push::Spec::new(&["-a", "-M--fake-super"], &src);
+        let mut args = opts.to_vec();
+        args.push("-M--fake-super");
+        let mut spec = push::Spec::new(&args, &src);
         spec.flags = &[];
         let pair = push::push_vs_stock(work, cell, &spec)?;
         let (r, o) = (pair.reference.join("dst"), pair.ours.join("dst"));
@@ -378,7 +399,7 @@ fn fake_super_push_and_pull_back_match_stock() {
         )?;
         same_meta("fake-super second push", &r, &o)?;
         // Pull both back with fake-super: the source as it was.
-        let mut back = pull::Spec::new(&["-a", "-M--fake-super"], &["x:dst/"]);
+        let mut back = pull::Spec::new(&args, &["x:dst/"]);
         back.flags = &["-ro"];
         let (bs, bo) = (
             work.path(&format!("back-s-{}", cell.label())),
@@ -397,7 +418,8 @@ fn fake_super_push_and_pull_back_match_stock() {
         let cmp = crate::tree::Cmp::ALL.no_root_mtime();
         crate::tree::same_dirs("fake-super pull vs stock", &bs, &bo, cmp)?;
         crate::tree::same_dirs("fake-super pull vs the source", &src, &bo, cmp)?;
+        same_meta("fake-super pull vs stock", &bs, &bo)?;
         pair.remove();
         Ok(())
-    });
+    }
 }

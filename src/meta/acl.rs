@@ -33,6 +33,10 @@ const MAX_NAMES: usize = 65536;
 pub const ACCESS_XATTR: &[u8] = b"system.posix_acl_access";
 /// The xattr of a directory's default ACL.
 pub const DEFAULT_XATTR: &[u8] = b"system.posix_acl_default";
+/// Where `--fake-super` keeps an access ACL.
+pub const FAKE_ACCESS_XATTR: &[u8] = b"user.rsync.%aacl";
+/// Where `--fake-super` keeps a default ACL.
+pub const FAKE_DEFAULT_XATTR: &[u8] = b"user.rsync.%dacl";
 
 const TAG_USER_OBJ: u16 = 0x01;
 const TAG_USER: u16 = 0x02;
@@ -160,6 +164,55 @@ impl Acl {
         }
         put(TAG_OTHER, self.other_obj & !NO_ENTRY, UNDEFINED_ID);
         out
+    }
+
+    /// The `--fake-super` form (`user.rsync.%aacl`, `%dacl`): the four
+    /// permission entries, then each named entry's id and access, all as
+    /// little-endian 32-bit words.
+    pub fn to_fake(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + 8 * self.names.len());
+        for v in [self.user_obj, self.group_obj, self.mask_obj, self.other_obj] {
+            out.extend_from_slice(&u32::from(v).to_le_bytes());
+        }
+        for n in &self.names {
+            out.extend_from_slice(&n.id.to_le_bytes());
+            out.extend_from_slice(&n.access.to_le_bytes());
+        }
+        out
+    }
+
+    /// Parses the `--fake-super` form; absent owner, group and other
+    /// entries come from `mode`. `None` when it is malformed.
+    pub fn from_fake(v: &[u8], mode: u32) -> Option<Acl> {
+        if v.len() < 16 || (v.len() - 16) % 8 != 0 {
+            return None;
+        }
+        let word = |i: usize| -> Option<u32> {
+            Some(u32::from_le_bytes(v.get(i..i + 4)?.try_into().ok()?))
+        };
+        let entry = |i: usize, from_mode: Option<u32>| -> Option<u8> {
+            let w = u8::try_from(word(i)?).ok()?;
+            Some(match from_mode {
+                Some(m) if w == NO_ENTRY => (m & 7) as u8,
+                _ => w,
+            })
+        };
+        let mut a = Acl {
+            user_obj: entry(0, Some(mode >> 6))?,
+            group_obj: entry(4, Some(mode >> 3))?,
+            mask_obj: entry(8, None)?,
+            other_obj: entry(12, Some(mode))?,
+            names: Vec::new(),
+        };
+        let mut i = 16;
+        while i < v.len() {
+            a.names.push(IdAccess {
+                id: word(i)?,
+                access: word(i + 4)?,
+            });
+            i += 8;
+        }
+        Some(a)
     }
 
     /// Leaves out what `mode` says (`rsync_acl_strip_perms`), for sending

@@ -287,9 +287,6 @@ fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<
     // Not implemented here.
     unsupported_if(o.iconv.is_some(), "--iconv")?;
     unsupported_if(o.crtimes, "--crtimes")?;
-    // --fake-super keeps ACLs in attributes of its own, which we do not
-    // write yet.
-    unsupported_if(o.fake_super && o.acls, "--fake-super with --acls")?;
     // Following symlinks could leave a restricted root.
     if restricted {
         refuse_if(o.copy_links, "--copy-links")?;

@@ -31,7 +31,20 @@ pub(crate) enum Side {
 }
 
 /// A file's current ACLs: access (full) and, for a directory, default.
-fn local_acls(m: &MetaFd, mode: u32, dir: bool) -> io::Result<(Acl, Acl)> {
+fn local_acls(m: &MetaFd, mode: u32, dir: bool, fake: bool) -> io::Result<(Acl, Acl)> {
+    if fake {
+        let get = |name: &[u8]| -> io::Result<Acl> {
+            Ok(m.get(name)?
+                .and_then(|v| Acl::from_fake(&v, mode))
+                .unwrap_or_default())
+        };
+        let def = if dir {
+            get(acl::FAKE_DEFAULT_XATTR)?
+        } else {
+            Acl::EMPTY
+        };
+        return Ok((get(acl::FAKE_ACCESS_XATTR)?, def));
+    }
     let acc = match m.get(acl::ACCESS_XATTR)? {
         Some(v) => Acl::from_xattr(&v).unwrap_or_else(|| Acl::from_mode(mode)),
         None => Acl::from_mode(mode),
@@ -78,7 +91,7 @@ pub(crate) fn changes(
     let mut tables = list.meta.borrow_mut();
     if m.acls && has_acl(e) {
         if let Some(fd) = fd.as_ref() {
-            if acl_differs(&tables, e, fd).unwrap_or(true) {
+            if acl_differs(&tables, e, fd, cfg.opts.fake_super).unwrap_or(true) {
                 f |= item::REPORT_ACL;
             }
         }
@@ -99,8 +112,13 @@ pub(crate) fn changes(
     f
 }
 
-fn acl_differs(t: &crate::meta::Tables, e: &FileEntry, fd: &MetaFd) -> io::Result<bool> {
-    let (acc, def) = local_acls(fd, e.mode, e.is_dir())?;
+fn acl_differs(
+    t: &crate::meta::Tables,
+    e: &FileEntry,
+    fd: &MetaFd,
+    fake: bool,
+) -> io::Result<bool> {
+    let (acc, def) = local_acls(fd, e.mode, e.is_dir(), fake)?;
     let acc_same = t
         .acl(&e.meta)
         .is_none_or(|sent| acc.equal_enough(sent, e.mode));
@@ -216,7 +234,7 @@ pub(crate) fn apply(
         "receiver"
     };
     if m.acls && has_acl(e) {
-        if let Err(err) = apply_acls(list, e, target, mode) {
+        if let Err(err) = apply_acls(list, e, target, mode, cfg.opts.fake_super) {
             out.rsyserr(
                 who,
                 &format!("set_acl: failed on \"{}\"", show(&e.name)),
@@ -229,20 +247,40 @@ pub(crate) fn apply(
     }
 }
 
-fn apply_acls(list: &List, e: &FileEntry, target: &MetaMut, mode: u32) -> io::Result<()> {
+/// Sets `e`'s ACLs on `target`: as the system's ACLs, or with
+/// `--fake-super` in rsync's attributes of its own, as received.
+fn apply_acls(
+    list: &List,
+    e: &FileEntry,
+    target: &MetaMut,
+    mode: u32,
+    fake: bool,
+) -> io::Result<()> {
     let tables = list.meta.borrow();
-    let (acc, def) = local_acls(target.reader(), mode, e.is_dir())?;
+    let (acc, def) = local_acls(target.reader(), mode, e.is_dir(), fake)?;
+    let (acc_name, def_name) = if fake {
+        (acl::FAKE_ACCESS_XATTR, acl::FAKE_DEFAULT_XATTR)
+    } else {
+        (acl::ACCESS_XATTR, acl::DEFAULT_XATTR)
+    };
     if let Some(sent) = tables.acl(&e.meta) {
         if !acc.equal_enough(sent, mode) {
-            target.set(acl::ACCESS_XATTR, &sent.with_mode(mode).to_xattr())?;
+            let v = if fake {
+                sent.to_fake()
+            } else {
+                sent.with_mode(mode).to_xattr()
+            };
+            target.set(acc_name, &v)?;
         }
     }
     if let (true, Some(sent)) = (e.is_dir(), tables.def_acl(&e.meta)) {
         if *sent != def {
             if sent.user_obj == acl::NO_ENTRY {
-                target.remove(acl::DEFAULT_XATTR)?;
+                target.remove(def_name)?;
+            } else if fake {
+                target.set(def_name, &sent.to_fake())?;
             } else {
-                target.set(acl::DEFAULT_XATTR, &sent.to_xattr())?;
+                target.set(def_name, &sent.to_xattr())?;
             }
         }
     }

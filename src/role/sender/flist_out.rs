@@ -190,7 +190,7 @@ pub(super) async fn send_list(
     let none = IdNames::default();
     let ids = if names { IdNames::system() } else { &none };
     let mut enc = FlistEncoder::new(cfg.flist);
-    let mut meta = super::meta_out::MetaOut::new(cfg.flist.meta);
+    let mut meta = super::meta_out::MetaOut::new(cfg.flist.meta, cfg.walk.fake_super);
     let mut out = Vec::with_capacity(64 * 1024);
     let mut total_size = 0u64;
     for it in &mut items {

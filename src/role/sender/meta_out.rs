@@ -27,14 +27,17 @@ use crate::wire::put_varint;
 pub(crate) struct MetaOut {
     pub(crate) opts: MetaOpts,
     pub(crate) tables: SendTables,
+    /// `--fake-super`: ACLs come from rsync's own attributes.
+    pub(crate) fake_super: bool,
 }
 
 impl MetaOut {
     /// A sender's state for `opts`.
-    pub(crate) fn new(opts: MetaOpts) -> Self {
+    pub(crate) fn new(opts: MetaOpts, fake_super: bool) -> Self {
         Self {
             opts,
             tables: SendTables::default(),
+            fake_super,
         }
     }
 
@@ -59,7 +62,7 @@ impl MetaOut {
         };
         let mut r = MetaRef::default();
         if self.opts.acls && e.kind() != FileKind::Symlink {
-            let (mut acc, def) = read_acls(fd.as_ref(), e).unwrap_or_else(|err| {
+            let (mut acc, def) = read_acls(fd.as_ref(), e, self.fake_super).unwrap_or_else(|err| {
                 failed.get_or_insert(err);
                 (Acl::from_mode(e.mode), Acl::EMPTY)
             });
@@ -165,10 +168,25 @@ impl MetaOut {
 
 /// A file's access ACL (full, or what its mode says) and, for a
 /// directory, its default ACL.
-fn read_acls(fd: Option<&MetaFd>, e: &FileEntry) -> io::Result<(Acl, Acl)> {
+fn read_acls(fd: Option<&MetaFd>, e: &FileEntry, fake: bool) -> io::Result<(Acl, Acl)> {
     let Some(fd) = fd else {
         return Ok((Acl::from_mode(e.mode), Acl::EMPTY));
     };
+    if fake {
+        // `--fake-super`: rsync's own attributes; none is an empty ACL.
+        let get = |name: &[u8]| -> io::Result<Acl> {
+            Ok(fd
+                .get(name)?
+                .and_then(|v| Acl::from_fake(&v, e.mode))
+                .unwrap_or_default())
+        };
+        let def = if e.is_dir() {
+            get(acl::FAKE_DEFAULT_XATTR)?
+        } else {
+            Acl::EMPTY
+        };
+        return Ok((get(acl::FAKE_ACCESS_XATTR)?, def));
+    }
     let acc = match fd.get(acl::ACCESS_XATTR)? {
         Some(v) => Acl::from_xattr(&v).unwrap_or_else(|| Acl::from_mode(e.mode)),
         None => Acl::from_mode(e.mode),
