@@ -184,7 +184,7 @@ impl Acl {
     /// Parses the `--fake-super` form; absent owner, group and other
     /// entries come from `mode`. `None` when it is malformed.
     pub fn from_fake(v: &[u8], mode: u32) -> Option<Acl> {
-        if v.len() < 16 || (v.len() - 16) % 8 != 0 {
+        if v.len() < 16 || !(v.len() - 16).is_multiple_of(8) {
             return None;
         }
         let word = |i: usize| -> Option<u32> {
