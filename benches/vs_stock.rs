@@ -104,6 +104,11 @@ fn cases(s: Sizes) -> Vec<Case> {
             Kind::Small,
             &[],
         );
+        add(
+            format!("{dir} {} small files -aAX", s.small_files),
+            Kind::Small,
+            &["-AX"],
+        );
         add(format!("{dir} delta 1 B/MiB"), Kind::Delta, &[]);
         if !push {
             add(format!("{dir} delta --cc=md5"), Kind::Delta, &["--cc=md5"]);

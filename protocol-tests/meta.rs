@@ -423,3 +423,50 @@ fn fake_super_case(work: &Work, cell: &Cell, opts: &[&str]) -> Result<(), String
         Ok(())
     }
 }
+
+/// Under `-blind` the item flags and the requests for long values do not
+/// depend on the values the server holds: a second identical push still
+/// reports every file with attributes as changed and asks for its long
+/// values, where stock (and an ordinary key) reports nothing.
+#[test]
+fn blind_reveals_no_attribute_equality() {
+    each_cell("meta_blind", |work, cell| {
+        if !applies(cell) {
+            return Ok(());
+        }
+        let src = work.path(&format!("src-{}", cell.label()));
+        supported(&src)?;
+        build(&src);
+        let mut spec = push::Spec::new(&["-aXi"], &src);
+        spec.flags = &["-wo", "-blind"];
+        let pair = push::push_vs_stock(work, cell, &spec)?;
+        same_meta(
+            "-blind push",
+            &pair.reference.join("dst"),
+            &pair.ours.join("dst"),
+        )?;
+        let again = push::push_with(
+            work,
+            cell,
+            &Server::tested(spec.flags, &pair.ours),
+            &spec,
+            &[],
+        );
+        ensure(again.code == Some(0), "second -blind push failed", &again)?;
+        for f in ["long", "big", "same1", "short"] {
+            let line = format!(".f........x {f}");
+            ensure(
+                again.stdout.contains(&line),
+                &format!("no `{line}` line"),
+                &again,
+            )?;
+        }
+        same_meta(
+            "-blind second push",
+            &pair.reference.join("dst"),
+            &pair.ours.join("dst"),
+        )?;
+        pair.remove();
+        Ok(())
+    });
+}

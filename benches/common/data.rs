@@ -119,9 +119,39 @@ pub fn generate(src: &Path, s: Sizes) -> R<()> {
         rng.fill(data);
         let p = src.join(format!("data/small/d{:02}/f{i:05}.bin", i % s.small_dirs));
         fs::write(&p, &*data)?;
+        add_meta(&p, i);
         set_mtime(&p, T0)?;
     }
     Ok(())
+}
+
+/// ACLs and extended attributes for the `-aAX` cases (ignored by the
+/// others): every file a short attribute, every fourth a long one (sent
+/// as its sum, then asked for), every tenth a named-user ACL. Best
+/// effort: a file system without them leaves the files plain.
+fn add_meta(p: &Path, i: usize) {
+    use rustix::fs::{setxattr, XattrFlags};
+    let none = XattrFlags::empty();
+    let _ = setxattr(p, "user.tag", format!("t{}", i % 7).as_bytes(), none);
+    if i % 4 == 0 {
+        let _ = setxattr(p, "user.long", &[b'L'; 100], none);
+    }
+    if i % 10 == 0 {
+        // user::rw- user:1000:r-- group::r-- mask::r-- other::r--
+        let mut acl = 2u32.to_le_bytes().to_vec();
+        for (tag, perm, id) in [
+            (1u16, 6u16, u32::MAX),
+            (2, 4, 1000),
+            (4, 4, u32::MAX),
+            (0x10, 4, u32::MAX),
+            (0x20, 4, u32::MAX),
+        ] {
+            acl.extend_from_slice(&tag.to_le_bytes());
+            acl.extend_from_slice(&perm.to_le_bytes());
+            acl.extend_from_slice(&id.to_le_bytes());
+        }
+        let _ = setxattr(p, "system.posix_acl_access", &acl, none);
+    }
 }
 
 /// Compares `dst` against `src`: same entries, types, sizes, whole-second

@@ -31,3 +31,10 @@ MUTANTS = [
   ("src/role/sender/walk.rs", "Some(if self.opts.munge_links { unmunge(t) } else { t })", "Some(t)"),
  ], ["pull::munge::munge_pull_returns_the_pushed_targets"], "fail"),
 ]
+# -blind and extended attributes (issue 11): the generator's flags and
+# requests never depend on the values the server holds.
+MUTANTS += [
+("woleak-blind-xattr", "-blind", [
+  ("src/role/receiver/meta.rs", "(Some(_), Some(fd)) if !blind =>", "(Some(_), Some(fd)) if !blind || true =>"),
+ ], ["meta::blind_reveals_no_attribute_equality"], "fail"),
+]

@@ -97,8 +97,12 @@ pub(crate) fn changes(
         }
     }
     if m.xattrs > 0 && matches!(e.kind(), FileKind::File | FileKind::Dir) {
+        // Under -blind the client learns nothing of what values the server
+        // holds: every value counts as missing, so the flags and the
+        // request do not depend on them.
+        let blind = cfg.sums == crate::policy::BlockSums::Blind;
         let local = match (path, fd.as_ref()) {
-            (Some(_), Some(fd)) => local_xattrs(fd, m.xattrs).unwrap_or_default(),
+            (Some(_), Some(fd)) if !blind => local_xattrs(fd, m.xattrs).unwrap_or_default(),
             _ => Vec::new(),
         };
         let differs = match tables.xattrs_mut(&e.meta) {
