@@ -129,6 +129,16 @@ fn fuzz_smoke_flist_and_sums() {
     }
     sh.extend_from_slice(&[0u8; 40]);
     smoke("sum_head", vec![sh], rrsync::fuzzing::sum_head);
+    // -AX, a file: a literal access ACL with one named user, a literal
+    // attribute list with one short and one abbreviated value; then a
+    // directory referring back to both and adding a default ACL.
+    let mut m = vec![0b0000_0111u8, 0, 16, 1, 0x83, 0xe8, 22, 0, 2];
+    m.extend_from_slice(&[7, 1, b'u', b's', b'e', b'r', b'.', b'a', 0, b'x']);
+    m.extend_from_slice(&[7, 40, b'u', b's', b'e', b'r', b'.', b'b', 0]);
+    m.extend_from_slice(&[0x5a; 16]);
+    m.extend_from_slice(&[1, 0, 0, 1]);
+    m.extend_from_slice(&[2, 40, 0]);
+    smoke("meta", vec![m], rrsync::fuzzing::meta);
 }
 
 #[test]
