@@ -17,6 +17,7 @@ fn opts(protocol: u32, varint: bool) -> FlistOptions {
         numeric_ids: true,
         inc_recurse: false,
         safe_flist: true,
+        meta: Default::default(),
     }
 }
 
