@@ -101,7 +101,7 @@ fn delta_after_one_byte_change() {
 
     each_cell("delta", |work, cell| {
         let mut variants: Vec<Vec<&str>> = vec![vec![], vec!["-z"], vec!["--zc=zstd"]];
-        for cc in ["xxh128", "xxh3", "xxh64", "md5", "md4"] {
+        for cc in ["xxh128", "xxh3", "xxh64", "md5", "md4", "sha1"] {
             variants.push(vec!["--checksum-choice", cc]);
         }
         let mut errs = Vec::new();

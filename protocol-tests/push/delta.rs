@@ -77,7 +77,7 @@ fn variants(cell: &Cell) -> Vec<Vec<&'static str>> {
     let mut v: Vec<Vec<&str>> = vec![vec![], vec!["-z"]];
     if cell.protocol() >= 30 {
         v.push(vec!["--zc=zstd"]);
-        for cc in ["xxh128", "xxh3", "xxh64", "md5", "md4"] {
+        for cc in ["xxh128", "xxh3", "xxh64", "md5", "md4", "sha1"] {
             v.push(vec!["--checksum-choice", cc]);
         }
     }

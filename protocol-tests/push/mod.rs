@@ -23,6 +23,7 @@ mod failure;
 mod invariants;
 mod log_file;
 mod modes;
+mod readable;
 mod refusals;
 mod sshd;
 mod util;

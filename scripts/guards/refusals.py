@@ -3,8 +3,13 @@
 R = "push::refusals::"
 MUTANTS = [
 ("refusal-raw-files-from", "Refusal state", [
-  ("src/session/refuse.rs", "    if raw_files_from {\n        // An empty name", "    if false && raw_files_from {\n        // An empty name"),
+  ("src/session/refuse.rs", "    if raw_files_from && hs.protocol < 31 {", "    if false && raw_files_from && hs.protocol < 31 {"),
 ], [R + "remote_files_from_refusals_are_readable"], "fail"),
+# Unsupported means readable (issue 11): the refusal speaks the client's
+# own handshake.
+("refusal-client-handshake", "Refusal state", [
+  ("src/session/refuse.rs", "super::start::handshake(link, &tolerant(req), 0)", "super::start::handshake(link, &HandshakeRequest::default(), 0)"),
+], ["push::readable::refusals_are_read_at_the_clients_protocol"], "fail"),
 ("refusal-daemon", "Refusal state", [
   ("src/session/request.rs", "    if listener == Listener::Daemon {", "    if false && listener == Listener::Daemon {"),
 ], [R + "daemon_client_over_ssh_reads_an_error_line"], "fail"),

@@ -10,6 +10,7 @@
 //! | `Md5` | MD5(seed ‖ data) with `CF_CHKSUM_SEED_FIX`, else MD5(data ‖ seed); seed only if ≠0 | MD5(data) | 16 |
 //! | `Xxh64`, `Xxh3` | XXH64/XXH3-64 with the seed (sign-extended) | unseeded | 8 |
 //! | `Xxh128` | XXH3-128 with the seed; low then high half | unseeded | 16 |
+//! | `Sha1` | SHA1(seed ‖ data), seed only if ≠0 | SHA1(data) | 20 |
 //! | `None` | (never used: `none` forces whole-file) | one zero byte | 1 |
 //!
 //! Seeds are written as 4 little-endian bytes. For protocols ≥ 27 rsync's
@@ -26,15 +27,17 @@
 
 use md4::{Digest as _, Md4};
 use md5::Md5;
+use sha1::Sha1;
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed, Xxh3};
 use xxhash_rust::xxh64::{xxh64, Xxh64};
 
 /// Checksum names we offer in the `v` negotiation, best first
-/// (`compat.c negotiate_the_strings`). `sha1` is not offered.
-pub const OUR_CHECKSUMS: &[&str] = &["xxh128", "xxh3", "xxh64", "md5", "md4", "none"];
+/// (`compat.c negotiate_the_strings`, rsync 3.5.0's table order).
+pub const OUR_CHECKSUMS: &[&str] = &["xxh128", "xxh3", "xxh64", "md5", "md4", "sha1", "none"];
 
-/// Longest digest any kind produces.
-pub const MAX_DIGEST_LEN: usize = 16;
+/// Longest digest any kind produces (SHA1's 20 bytes; a block sum is
+/// still sent with at most 16 of them).
+pub const MAX_DIGEST_LEN: usize = 20;
 
 /// A strong checksum algorithm as rsync distinguishes them on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,6 +56,8 @@ pub enum StrongKind {
     Xxh3,
     /// XXH3 128-bit ("xxh128").
     Xxh128,
+    /// SHA-1 ("sha1", `CSUM_SHA1`): only by name.
+    Sha1,
 }
 
 impl StrongKind {
@@ -67,6 +72,7 @@ impl StrongKind {
             "xxh64" | "xxhash" => Self::Xxh64,
             "md5" => Self::Md5,
             "md4" => Self::Md4,
+            "sha1" => Self::Sha1,
             "none" => Self::None,
             _ => return None,
         })
@@ -91,6 +97,7 @@ impl StrongKind {
             Self::Xxh64 => "xxh64",
             Self::Xxh3 => "xxh3",
             Self::Xxh128 => "xxh128",
+            Self::Sha1 => "sha1",
         }
     }
 
@@ -101,6 +108,7 @@ impl StrongKind {
             Self::None => 1,
             Self::Xxh64 | Self::Xxh3 => 8,
             Self::Md4Old | Self::Md4 | Self::Md5 | Self::Xxh128 => 16,
+            Self::Sha1 => 20,
         }
     }
 }
@@ -201,6 +209,16 @@ pub fn block_sum(kind: StrongKind, seed: i32, proper_seed_order: bool, data: &[u
             }
             Digest::from_slice(&h.finalize())
         }
+        StrongKind::Sha1 => {
+            // rsync hashes SHA-1 through OpenSSL's digest API, which puts
+            // a non-zero seed first whatever the seed order.
+            let mut h = Sha1::new();
+            if seed != 0 {
+                h.update(seed_le);
+            }
+            h.update(data);
+            Digest::from_slice(&h.finalize())
+        }
         StrongKind::Xxh64 => Digest::from_slice(&xxh64(data, xxh_seed(seed)).to_le_bytes()),
         StrongKind::Xxh3 => {
             Digest::from_slice(&xxh3_64_with_seed(data, xxh_seed(seed)).to_le_bytes())
@@ -215,6 +233,7 @@ enum State {
     None,
     Md4(Md4),
     Md5(Md5),
+    Sha1(Sha1),
     Xxh64(Xxh64),
     Xxh3(Box<Xxh3>),
     Xxh128(Box<Xxh3>),
@@ -239,6 +258,7 @@ impl FileHasher {
                 State::Md4(h)
             }
             StrongKind::Md5 => State::Md5(Md5::new()),
+            StrongKind::Sha1 => State::Sha1(Sha1::new()),
             StrongKind::Xxh64 => State::Xxh64(Xxh64::new(0)),
             StrongKind::Xxh3 => State::Xxh3(Box::new(Xxh3::new())),
             StrongKind::Xxh128 => State::Xxh128(Box::new(Xxh3::new())),
@@ -252,6 +272,7 @@ impl FileHasher {
             State::None => {}
             State::Md4(h) => h.update(data),
             State::Md5(h) => h.update(data),
+            State::Sha1(h) => h.update(data),
             State::Xxh64(h) => h.update(data),
             State::Xxh3(h) | State::Xxh128(h) => h.update(data),
         }
@@ -263,6 +284,7 @@ impl FileHasher {
             State::None => Digest::from_slice(&[0]),
             State::Md4(h) => Digest::from_slice(&h.finalize()),
             State::Md5(h) => Digest::from_slice(&h.finalize()),
+            State::Sha1(h) => Digest::from_slice(&h.finalize()),
             State::Xxh64(h) => Digest::from_slice(&h.digest().to_le_bytes()),
             State::Xxh3(h) => Digest::from_slice(&h.digest().to_le_bytes()),
             State::Xxh128(h) => Digest::from_slice(&h.digest128().to_le_bytes()),

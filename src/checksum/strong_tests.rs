@@ -166,7 +166,8 @@ fn names_and_defaults() {
     );
     assert_eq!(StrongKind::from_name("xxhash", 31), Some(StrongKind::Xxh64));
     assert_eq!(StrongKind::from_name("md4", 28), Some(StrongKind::Md4));
-    assert_eq!(StrongKind::from_name("sha1", 31), None);
+    assert_eq!(StrongKind::from_name("SHA1", 31), Some(StrongKind::Sha1));
+    assert_eq!(StrongKind::from_name("sha256", 31), None);
     assert_eq!(StrongKind::from_name("auto", 29), Some(StrongKind::Md4Old));
     assert_eq!(default_for(30, None), Some(StrongKind::Md5));
     assert_eq!(default_for(27, None), Some(StrongKind::Md4Old));
@@ -186,4 +187,26 @@ fn digest_truncation() {
     let t = d.truncated(2);
     assert_eq!(t.as_bytes(), &[0x90, 0x01]);
     assert_eq!(d.truncated(99), d);
+}
+
+#[test]
+fn sha1_block_and_file_sums() {
+    // FIPS 180 "abc": the file sum is unseeded and 20 bytes long.
+    let mut h = FileHasher::new(StrongKind::Sha1, 77);
+    h.update(b"ab");
+    h.update(b"c");
+    let d = h.finish();
+    assert_eq!(hex(&d), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    assert_eq!(StrongKind::Sha1.digest_len(), 20);
+    // A zero seed adds nothing to a block sum, whatever the order flag.
+    assert_eq!(block_sum(StrongKind::Sha1, 0, false, b"abc"), d);
+    // A non-zero seed goes first (4 little-endian bytes), in both orders:
+    // SHA1("\x01\x00\x00\x00abc").
+    let seeded = block_sum(StrongKind::Sha1, 1, false, b"abc");
+    assert_eq!(seeded, block_sum(StrongKind::Sha1, 1, true, b"abc"));
+    let mut h = FileHasher::new(StrongKind::Sha1, 0);
+    h.update(&[1, 0, 0, 0]);
+    h.update(b"abc");
+    assert_eq!(seeded, h.finish());
+    assert_ne!(seeded, d);
 }

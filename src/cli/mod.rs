@@ -39,7 +39,7 @@ pub use options::{AltDest, Options};
 pub use secluded::{
     decode_secluded_args, SecludedArgs, MAX_SECLUDED_ARGS, MAX_SECLUDED_ARG_LEN, MAX_SECLUDED_TOTAL,
 };
-pub use server_args::{complete_secluded, parse_server_argv, ServerArgs};
+pub use server_args::{complete_secluded, parse_lenient, parse_server_argv, ServerArgs};
 pub use wrapper::{
     hint_line, parse_args, parse_args_with_home, usage, Invocation, Mode, WrapperFlags,
 };

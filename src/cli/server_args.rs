@@ -241,3 +241,54 @@ impl Parser {
         Ok(self.into_args())
     }
 }
+
+/// The options of `words` as far as they can be read, for a refusal that
+/// must still speak the client's handshake: unknown options and bad
+/// values are passed over instead of stopping the parse, and the scan
+/// ends at the `.` separator.
+pub fn parse_lenient(words: &[String]) -> Options {
+    let mut o = Options::default();
+    let mut it = words.iter();
+    while let Some(word) = it.next() {
+        if word == "." || word == "--" {
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let Some(opt) = lookup_long(name) else {
+                continue;
+            };
+            let value = match (opt.takes_value(), inline) {
+                (true, Some(v)) => Some(v),
+                (true, None) => it.next().map(String::as_str),
+                (false, _) => None,
+            };
+            let _ = apply(opt, value, &mut o);
+        } else if let Some(letters) = word.strip_prefix('-') {
+            lenient_bundle(letters, &mut o);
+        }
+    }
+    o
+}
+
+/// One bundle of short letters for [`parse_lenient`]: a letter that takes
+/// a value ends the bundle (its value is the rest of the word, or nothing).
+fn lenient_bundle(letters: &str, o: &mut Options) {
+    for (i, c) in letters.char_indices() {
+        let Some(opt) = lookup_short(c) else {
+            continue;
+        };
+        if !opt.takes_value() {
+            let _ = apply(opt, None, o);
+            continue;
+        }
+        let rest = letters.get(i + c.len_utf8()..).unwrap_or("");
+        if !rest.is_empty() {
+            let _ = apply(opt, Some(rest), o);
+        }
+        return;
+    }
+}

@@ -468,3 +468,28 @@ fn unknown_option_name_is_truncated() {
     let msg = parse(&cmd).unwrap_err().to_string();
     assert!(msg.len() < 160, "{msg}");
 }
+
+#[test]
+fn lenient_parse_reads_what_the_handshake_needs_past_bad_words() {
+    let words: Vec<String> = [
+        "--sender",
+        "-vlogDtpre.iLsfxCIvu",
+        "--bogus",
+        "-zQ",
+        "--checksum-choice=md5",
+        "--zc",
+        "zstd",
+        "--checksum-seed=nope",
+        ".",
+        "--compress-choice=zlib",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let o = super::parse_lenient(&words);
+    assert_eq!(o.capabilities.as_deref(), Some("iLsfxCIvu"));
+    assert_eq!(o.compress, 1);
+    assert_eq!(o.checksum_choice.as_deref(), Some("md5"));
+    assert_eq!(o.compress_choice.as_deref(), Some("zstd"));
+    assert_eq!(o.checksum_seed, None);
+}

@@ -40,7 +40,7 @@ pub struct Signature {
 impl BlockSum {
     /// One block's sums over a [`Reader`] (`receive_sums`' loop body): the
     /// int32 weak sum and `s2_len` bytes of strong sum, all of them or
-    /// "incomplete". An `s2_len` above 16 is refused.
+    /// "incomplete". An `s2_len` above the longest digest is refused.
     pub fn decode(r: &mut Reader<'_>, s2_len: usize) -> Step<Self> {
         if s2_len > MAX_DIGEST_LEN {
             return Err(CodecError::OutOfRange("s2length").into());
@@ -65,7 +65,7 @@ impl Signature {
         if s2 > MAX_DIGEST_LEN {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                "s2length above 16",
+                "s2length above the longest digest",
             ));
         }
         let mut blocks = Vec::with_capacity(count.min(INITIAL_RESERVE));

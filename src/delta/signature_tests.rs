@@ -32,7 +32,7 @@ fn vectors() {
     assert_eq!(r.rest(), [3]);
     let mut r = Reader::new(&bytes);
     assert_eq!(
-        BlockSum::decode(&mut r, 17),
+        BlockSum::decode(&mut r, 21),
         Err(Fail::Invalid(CodecError::OutOfRange("s2length")))
     );
     // Zero strong bytes: the weak sum alone.
@@ -78,7 +78,7 @@ fn stream_errors_are_the_streams() {
     let e = Signature::read_blocks(sig.head, &mut &w[..w.len() - 1]).unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     let mut head = sig.head;
-    head.s2_len = 17;
+    head.s2_len = 21;
     let e = Signature::read_blocks(head, &mut &w[..]).unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::InvalidData);
     // The bridge takes no byte beyond the last block.

@@ -304,7 +304,7 @@ fn flushes(input: &[u8], req: &HandshakeRequest) -> Vec<Vec<u8>> {
 #[test]
 fn byte_vectors_per_protocol() {
     let seed = SEED.to_le_bytes().to_vec();
-    let csums = vstr("xxh128 xxh3 xxh64 md5 md4 none");
+    let csums = vstr("xxh128 xxh3 xxh64 md5 md4 sha1 none");
     let comps = vstr("zstd zlibx zlib none");
     let v = Some("LsfxCIvu");
     let no_v = Some("LsfxCIu");

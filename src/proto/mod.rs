@@ -35,7 +35,7 @@ pub const PROTOCOL_MIN: u32 = 27;
 const MAX_NSTR: usize = 1024;
 
 /// What the client asked for, as far as the handshake is concerned.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HandshakeRequest {
     /// Letters after `-e.`; `None` for clients that sent no `-e`.
     pub capabilities: Option<String>,

@@ -4,7 +4,7 @@
 
 /// Checksums we offer, strongest first, in rsync's own table order so that
 /// both sides pick the same one.
-pub const CHECKSUM_NAMES: &[&str] = &["xxh128", "xxh3", "xxh64", "md5", "md4", "none"];
+pub const CHECKSUM_NAMES: &[&str] = &["xxh128", "xxh3", "xxh64", "md5", "md4", "sha1", "none"];
 
 /// Compressions we offer, in rsync's table order.
 pub const COMPRESS_NAMES: &[&str] = &["zstd", "zlibx", "zlib", "none"];

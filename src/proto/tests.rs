@@ -54,5 +54,6 @@ fn old_protocol_refused() {
 #[test]
 fn choice_prefers_ours() {
     assert_eq!(choose(CHECKSUM_NAMES, b"md4 md5 xxhash"), Some("xxh64"));
-    assert_eq!(choose(CHECKSUM_NAMES, b"sha1"), None);
+    assert_eq!(choose(CHECKSUM_NAMES, b"sha1"), Some("sha1"));
+    assert_eq!(choose(CHECKSUM_NAMES, b"sha1 md4"), Some("md4"));
 }

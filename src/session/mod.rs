@@ -73,7 +73,7 @@ pub async fn run(link: Link, flags: &WrapperFlags, host: &dyn Host, command: &st
     let grant = match decision {
         Ok(grant) => grant,
         Err((msg, code)) => {
-            let mut outcome = refuse::deliver(&link, listener, &msg, code).await;
+            let mut outcome = refuse::deliver(&link, &listener, &msg, code).await;
             outcome.refused = Some(msg);
             return outcome;
         }
@@ -83,7 +83,7 @@ pub async fn run(link: Link, flags: &WrapperFlags, host: &dyn Host, command: &st
         Ok(started) => roles::run(&link, &grant, &started, host.default_seed()).await,
         Err(msg) => {
             let code = Error::Start(msg.clone()).exit_code();
-            refuse::deliver(&link, listener, &msg, code).await
+            refuse::deliver(&link, &listener, &msg, code).await
         }
     }
 }

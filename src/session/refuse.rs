@@ -1,28 +1,34 @@
 //! Refusals delivered inside the protocol, the way rsync's
 //! `support/deny-rsync` does it, so that a stock client prints our reason
-//! instead of "connection unexpectedly closed" (every client, protocols
-//! 27 to 32).
+//! instead of "connection unexpectedly closed" or a complaint about the
+//! protocol version (every client, protocols 27 to 32).
 //!
-//! We announce protocol 29 (so no compat flags or name lists follow),
-//! read the client's version, send a zero seed, then an error line and an
-//! exit message. What the client reads at that moment depends on what it
-//! asked for ([`Listener`]): a pushing client with a remote
-//! `--files-from` first reads the raw name list (`main.c client_run()`,
-//! `flist.c send_file_list()` below protocol 31), and a daemon client over
-//! a remote shell (`rsync --server --daemon`) reads `@RSYNCD:` text lines
-//! (`clientserver.c start_inband_exchange()`). Afterwards the session
-//! drains what the client still sends for a few seconds.
+//! The refusal speaks the client's own handshake (`compat.c`
+//! `setup_protocol`): our version, the compat flags from protocol 30 and,
+//! when the client's `-e` letters ask, the checksum and compression name
+//! lists, then the seed; so a client whose options need protocol 30
+//! (`-A`, `-X`) reads the refusal and not its own complaint about the
+//! version. Then an error line and an exit message, multiplexed. What the
+//! client reads at that moment depends on what it asked for
+//! ([`Listener`]): a pushing client with a remote `--files-from` below
+//! protocol 31 first reads the raw name list (`main.c client_run()`), and
+//! a daemon client over a remote shell (`rsync --server --daemon`) reads
+//! `@RSYNCD:` text lines (`clientserver.c start_inband_exchange()`).
+//! Afterwards the session drops what the client still sends until it
+//! closes or a few seconds pass, so that a client busy writing (a push
+//! sending its file list) reads the reason before the connection closes.
 
 use std::time::Duration;
 
 use super::Listener;
+use crate::proto::{Compression, HandshakeRequest};
 use crate::role::machine::DRAIN;
 use crate::role::{Link, Outcome};
-use crate::wire::{put_i32, MsgCode};
+use crate::wire::{MsgCode, WireError};
 
 /// Delivers `msg` the way `listener` reads it; the session ends with
 /// `code`. A refusal the client does not take is told to the operator.
-pub(super) async fn deliver(link: &Link, listener: Listener, msg: &str, code: i32) -> Outcome {
+pub(super) async fn deliver(link: &Link, listener: &Listener, msg: &str, code: i32) -> Outcome {
     let sent = match listener {
         Listener::Stderr => false,
         Listener::Daemon => {
@@ -30,9 +36,13 @@ pub(super) async fn deliver(link: &Link, listener: Listener, msg: &str, code: i3
             link.flush();
             true
         }
-        Listener::Protocol { raw_files_from } => protocol(link, msg, code, raw_files_from).await,
+        Listener::Protocol {
+            raw_files_from,
+            handshake,
+        } => protocol(link, handshake, msg, code, *raw_files_from).await,
     };
-    if listener != Listener::Stderr {
+    let linger = *listener != Listener::Stderr;
+    if linger {
         cap_limit(link, DRAIN);
     }
     Outcome {
@@ -42,7 +52,7 @@ pub(super) async fn deliver(link: &Link, listener: Listener, msg: &str, code: i3
         } else {
             vec![msg.to_string()]
         },
-        linger: listener != Listener::Stderr,
+        linger,
         ..Outcome::default()
     }
 }
@@ -53,24 +63,36 @@ fn cap_limit(link: &Link, cap: Duration) {
     link.set_idle_limit(limit);
 }
 
+/// The request as the refusal's handshake uses it: a compression name we
+/// do not know sends no list either way, so it stands as `none` rather
+/// than failing the handshake that carries the reason.
+fn tolerant(req: &HandshakeRequest) -> HandshakeRequest {
+    let mut req = req.clone();
+    if let Some(c) = &req.compress_choice {
+        if !c.eq_ignore_ascii_case("auto") && Compression::from_name(c).is_none() {
+            req.compress_choice = Some("none".into());
+        }
+    }
+    req
+}
+
 /// The refusal for an rsync client: whether the client was there to
 /// read it.
-async fn protocol(link: &Link, msg: &str, code: i32, raw_files_from: bool) -> bool {
-    let mut out = Vec::with_capacity(4);
-    put_i32(&mut out, 29);
-    link.write(&out);
-    if link
-        .read("the protocol version", |r| r.i32())
-        .await
-        .is_err()
-    {
+async fn protocol(
+    link: &Link,
+    req: &HandshakeRequest,
+    msg: &str,
+    code: i32,
+    raw_files_from: bool,
+) -> bool {
+    let Ok(hs) = super::start::handshake(link, &tolerant(req), 0).await else {
         return false;
-    }
-    link.write(&0i32.to_le_bytes());
-    if raw_files_from {
+    };
+    if raw_files_from && hs.protocol < 31 {
         // An empty name ends the list (io.c `read_line()` with
         // RL_EOL_NULLS); the client then sends an empty file list and
-        // reads multiplexed messages again.
+        // reads multiplexed messages again. From protocol 31 the list
+        // comes multiplexed, and our messages come first.
         link.write(b"\0");
     }
     link.set_multiplexed_out(true);
@@ -80,5 +102,36 @@ async fn protocol(link: &Link, msg: &str, code: i32, raw_files_from: bool) -> bo
     );
     link.msg_int(MsgCode::ErrorExit, code);
     link.flush();
+    if hs.protocol >= 31 {
+        exit_exchange(link).await;
+    }
     true
+}
+
+/// From protocol 31 a client that reads our exit message answers with its
+/// own and waits for our empty one before it goes (`io.c read_a_msg()`,
+/// `cleanup.c`): without it the client's receiver finds the pipe to its
+/// generator closed and adds a "Broken pipe" line under our reason. What
+/// the client sends meanwhile is dropped.
+async fn exit_exchange(link: &Link) {
+    link.set_multiplexed_in(true);
+    let drop_all =
+        |r: &mut crate::wire::Reader<'_>| -> crate::wire::Step<(), crate::wire::CodecError> {
+            let n = r.rest().len();
+            if n == 0 {
+                return Err(crate::wire::Fail::Incomplete { needed: 1 });
+            }
+            r.take(n).map(|_| ())
+        };
+    loop {
+        match link.read("the client's exit message", drop_all).await {
+            Ok(()) => {}
+            Err(WireError::PeerExit(_)) => {
+                link.msg(MsgCode::ErrorExit, &[]);
+                link.flush();
+                return;
+            }
+            Err(_) => return,
+        }
+    }
 }

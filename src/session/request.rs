@@ -5,12 +5,13 @@
 
 use crate::cli::{self, Request, SecludedArgs, ServerArgs};
 use crate::error::Error;
+use crate::proto::HandshakeRequest;
 use crate::role::link::ReadError;
 use crate::role::Link;
 
 /// How the client reads a refusal at the moment we send it, judged from
 /// the words of its request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listener {
     /// Not `rsync --server`: nothing speaks the protocol on the other
     /// end, so one line on stderr.
@@ -22,8 +23,12 @@ pub enum Listener {
     /// pushes with a remote `--files-from`, so after the seed it reads the
     /// raw NUL-separated name list before it reads multiplexed messages.
     Protocol {
-        /// The client reads a raw files-from list first.
+        /// The client reads a raw files-from list first (below protocol
+        /// 31).
         raw_files_from: bool,
+        /// What the client's handshake expects, read from its words
+        /// as far as they can be read.
+        handshake: Box<HandshakeRequest>,
     },
 }
 
@@ -47,6 +52,7 @@ impl Listener {
         let sender = words.get(2).is_some_and(|w| w == "--sender");
         Listener::Protocol {
             raw_files_from: !sender && remote_files_from(&opts),
+            handshake: Box::new(super::start::request(&cli::parse_lenient(&opts))),
         }
     }
 
@@ -54,6 +60,7 @@ impl Listener {
     pub fn of_options(o: &crate::cli::Options) -> Listener {
         Listener::Protocol {
             raw_files_from: !o.sender && o.files_from.as_deref().is_some_and(|f| f != "-"),
+            handshake: Box::new(super::start::request(o)),
         }
     }
 }
@@ -109,10 +116,11 @@ pub(super) async fn read(
         let e = crate::policy::PolicyError::Refused("--daemon".into());
         return Err(Stop::new(listener, e));
     }
-    let args = match cli::parse_original_command(command).map_err(|e| Stop::new(listener, e))? {
-        Request::True => return Ok(None),
-        Request::Rsync(a) => a,
-    };
+    let args =
+        match cli::parse_original_command(command).map_err(|e| Stop::new(listener.clone(), e))? {
+            Request::True => return Ok(None),
+            Request::Rsync(a) => a,
+        };
     if !args.options.secluded {
         return Ok(Some((listener, args)));
     }
@@ -123,9 +131,11 @@ pub(super) async fn read(
         args.options.timeout,
         crate::role::machine::START_LIMIT,
     );
-    let words = secluded(link).await.map_err(|e| Stop::new(listener, e))?;
+    let words = secluded(link)
+        .await
+        .map_err(|e| Stop::new(listener.clone(), e))?;
     let listener = Listener::of_command(command, &words);
-    let args = cli::complete_secluded(args, &words).map_err(|e| Stop::new(listener, e))?;
+    let args = cli::complete_secluded(args, &words).map_err(|e| Stop::new(listener.clone(), e))?;
     Ok(Some((listener, args)))
 }
 

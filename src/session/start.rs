@@ -54,7 +54,8 @@ pub(super) async fn start(
     Ok(hs)
 }
 
-fn request(o: &Options) -> HandshakeRequest {
+/// What the handshake needs from the client's options.
+pub(super) fn request(o: &Options) -> HandshakeRequest {
     let compress_choice = o
         .compress_choice
         .clone()

@@ -128,10 +128,53 @@ fn refusal_waits_under_the_short_limit_and_drains_under_five_seconds() {
     assert_eq!(seen.len(), 8);
     assert!(seen[..4].iter().all(|&l| l == START_LIMIT), "{seen:?}");
     assert!(seen[4..].iter().all(|&l| l == DRAIN), "{seen:?}");
-    // Our version, the seed, then the error line and the exit message.
-    assert_eq!(&out[..8], &ints(&[29, 0])[..]);
+    // Our version (the client's 29 is spoken), the seed, then the error
+    // line and the exit message.
+    assert_eq!(&out[..8], &ints(&[32, 0])[..]);
     let text = String::from_utf8_lossy(&out[8..]);
     assert!(text.contains("rsync: [server] "), "{text}");
+}
+
+#[test]
+fn a_refusal_speaks_the_clients_handshake_at_protocol_32() {
+    // An unsupported option from a 3.x client that negotiates names: the
+    // compat flags and our checksum list come before the seed, and the
+    // reason comes multiplexed after it.
+    let flags = flags("refused32", "-no-lock");
+    let t0 = Instant::now();
+    let command = "rsync --server -vlogDtpre.iLsfxCIvu --iconv=utf8 . dst";
+    let mut m = Machine::new(t0, |link| run(link, &flags, &TestHost, command));
+    let mut out = Vec::new();
+    m.handle_input(t0, &ints(&[32]));
+    m.poll_transmit(t0, &mut out);
+    assert_eq!(&out[..4], &ints(&[32])[..]);
+    let names = crate::proto::CHECKSUM_NAMES.join(" ");
+    let at = out
+        .windows(names.len())
+        .position(|w| w == names.as_bytes())
+        .expect("our checksum list");
+    assert_eq!(usize::from(out[at - 1]), names.len(), "{out:?}");
+    assert!(at > 5, "compat flags between the version and the list");
+    assert!(m.outcome().is_none(), "waits for the client's list");
+    let mut list = vec![3u8];
+    list.extend_from_slice(b"md5");
+    m.handle_input(t0, &list);
+    m.poll_transmit(t0, &mut out);
+    let rest = &out[at + names.len()..];
+    assert_eq!(&rest[..4], &ints(&[0])[..], "the seed");
+    let text = String::from_utf8_lossy(&rest[4..]);
+    assert!(
+        text.contains("rsync: [server] option --iconv is not supported"),
+        "{text}"
+    );
+    // From protocol 31 the session waits for the client's exit message
+    // and answers it with an empty one.
+    assert!(m.outcome().is_none());
+    let before = out.len();
+    m.handle_input(t0, &[4, 0, 0, 7 + 86, 4, 0, 0, 0]);
+    m.poll_transmit(t0, &mut out);
+    assert_eq!(&out[before..], &[0, 0, 0, 7 + 86]);
+    assert_eq!(m.outcome().map(|o| o.code), Some(4));
 }
 
 #[test]
@@ -158,7 +201,7 @@ fn a_start_failure_reaches_the_client() {
     let t0 = Instant::now();
     let command = "rsync --server --sender . file";
     let mut m = Machine::new(t0, |link| run(link, &flags, &TestHost, command));
-    m.handle_input(t0, &ints(&[31]));
+    m.handle_input(t0, &ints(&[30]));
     let mut out = Vec::new();
     m.poll_transmit(t0, &mut out);
     let text = String::from_utf8_lossy(&out);
