@@ -46,3 +46,11 @@ MUTANTS = [
   ("src/role/sender/mod.rs", "    if skipped > 0 {\n        link.warning(", "    if false && skipped > 0 {\n        link.warning("),
 ], [R + "merge_rule_skipped_during_the_walk_is_warned_about"], "fail"),
 ]
+# --atimes stays refused until the file list carries access times: a 3.5.0
+# `rsync -aU` pull otherwise fails with "rejecting unrequested file-list
+# name" (issue 11).
+MUTANTS += [
+("refusal-atimes", "Unsupported", [
+  ("src/policy/mod.rs", "    unsupported_if(o.atimes > 0, \"--atimes\")?;\n", ""),
+ ], ["lib:policy::tests::unsupported"], "fail"),
+]
