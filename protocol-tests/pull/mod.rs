@@ -5,6 +5,7 @@
 //! (exit code and whole tree), which absorbs per-protocol subtleties such as
 //! mtime precision below protocol 31.
 
+pub mod append;
 mod basic;
 mod delta;
 mod munge;

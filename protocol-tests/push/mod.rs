@@ -15,6 +15,7 @@
 //! `failure` (client killed mid-transfer, disk full), `sshd` (a real
 //! sshd with a `restrict` key line) and `util` (shared helpers).
 
+mod append;
 mod basic;
 mod delta;
 mod escape;

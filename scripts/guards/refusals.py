@@ -40,4 +40,13 @@ MUTANTS = [
 ("walk-merge-warning", "Filter", [
   ("src/role/sender/mod.rs", "    if skipped > 0 {\n        link.warning(", "    if false && skipped > 0 {\n        link.warning("),
 ], [R + "merge_rule_skipped_during_the_walk_is_warned_about"], "fail"),
+# --append (issue 11): -no-overwrite refuses it; under -wo an
+# --append-verify header covers nothing, so no verdict on the server's
+# prefix reaches the client.
+("no-overwrite-append", "Refusal", [
+  ("src/policy/mod.rs", "        refuse_if(o.append > 0, \"--append\")?;", "        let _ = o.append;"),
+], ["push::modes::no_overwrite_keeps_existing_files"], "fail"),
+("wo-append-verify", "Write-only", [
+  ("src/role/receiver/basis.rs", "    if append == 2 && cfg.sums == BlockSums::Coarse {", "    if false && append == 2 && cfg.sums == BlockSums::Coarse {"),
+], ["push::append::append_verify_push_matches_stock"], "fail"),
 ]

@@ -307,9 +307,6 @@ fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<
         refuse_if(o.delete_missing_args, "--delete-missing-args")?;
         refuse_if(o.remove_source_files, "--remove-source-files")?;
     }
-    // --append changes what both roles put on the wire (no block sums, a
-    // data offset); we do not implement it.
-    unsupported_if(o.append > 0, "--append")?;
     if flags.no_overwrite {
         refuse_if(o.inplace, "--inplace")?;
         refuse_if(o.append > 0, "--append")?;

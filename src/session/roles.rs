@@ -139,6 +139,7 @@ async fn sender_session(
         proper_seed_order: seed_first(hs),
         dry_run: o.dry_run,
         inplace: o.inplace,
+        append: super::options::append_mode(o.append, p),
         files_from: files_from(o),
         ignore_errors: o.ignore_errors,
         id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),

@@ -79,6 +79,9 @@ pub struct SenderConfig<'a> {
     pub dry_run: bool,
     /// `--inplace`: the client updates its files in place.
     pub inplace: bool,
+    /// `--append` (1) or `--append-verify` (2, and `--append` below
+    /// protocol 30), 0 without either.
+    pub append: u8,
     /// `--files-from`: `Some(None)` for names on the connection,
     /// `Some(Some(path))` for a file beneath the root.
     pub files_from: Option<Option<Vec<u8>>>,
@@ -105,6 +108,7 @@ pub(crate) struct SenderCtx<'a> {
     pub(crate) io_error: IoErrors,
     pub(crate) dry_run: bool,
     pub(crate) inplace: bool,
+    pub(crate) append: u8,
     pub(crate) tokens: TokenEncoder,
     pub(crate) stats: SendStats,
     pub(crate) log: crate::role::log_file::ItemLog<'a>,
@@ -164,7 +168,8 @@ pub async fn run(
         proper_seed_order: cfg.proper_seed_order,
         io_error: listed.io_error,
         dry_run: cfg.dry_run,
-        inplace: cfg.inplace,
+        inplace: cfg.inplace || cfg.append > 0,
+        append: cfg.append,
         tokens: cfg.tokens,
         log: cfg.log,
         stats: SendStats {
