@@ -10,6 +10,7 @@ mod basic;
 mod delta;
 mod munge;
 mod refuse;
+mod remove_source;
 mod sshd;
 
 use crate::harness::{rsync, Cell, Output, Server, Work};

@@ -26,7 +26,7 @@ mod log_file;
 mod modes;
 mod refusals;
 mod sshd;
-mod util;
+pub mod util;
 mod wo_leak;
 
 use crate::harness::{Cell, Output, Server, Work};

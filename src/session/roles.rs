@@ -140,6 +140,8 @@ async fn sender_session(
         dry_run: o.dry_run,
         inplace: o.inplace,
         append: super::options::append_mode(o.append, p),
+        remove: permit.remove_permit(),
+        verbose: o.verbose,
         files_from: files_from(o),
         ignore_errors: o.ignore_errors,
         id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),

@@ -36,7 +36,9 @@ pub(super) async fn send_files(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Resul
     let mut phase = 0;
     let start_io_error = ctx.io_error;
     loop {
-        let Some(req) = read_request(ctx, items).await? else {
+        let req = read_request(ctx, items).await?;
+        super::remove::confirmed(ctx, items)?;
+        let Some(req) = req else {
             phase += 1;
             if phase > max_phase {
                 break;
@@ -492,13 +494,19 @@ pub(super) fn send_stats(ctx: &mut SenderCtx<'_>, total_size: u64, build_ms: u64
     ctx.link.flush();
 }
 
-/// `read_final_goodbye` for a sender.
-pub(super) async fn final_goodbye(ctx: &mut SenderCtx<'_>) -> Result<(), SendError> {
+/// `read_final_goodbye` for a sender; confirmations that came with it
+/// are acted on (`--remove-source-files`).
+pub(super) async fn final_goodbye(
+    ctx: &mut SenderCtx<'_>,
+    items: &[Item],
+) -> Result<(), SendError> {
     let mut n = read_goodbye_ndx(ctx).await?;
+    super::remove::confirmed(ctx, items)?;
     if ctx.protocol >= 31 && n == NDX_DONE {
         ctx.write_ndx(NDX_DONE);
         ctx.link.flush();
         n = read_goodbye_ndx(ctx).await?;
+        super::remove::confirmed(ctx, items)?;
     }
     if n != NDX_DONE {
         return Err(protocol(format!("invalid packet at end of run ({n})")));
