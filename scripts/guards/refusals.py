@@ -49,4 +49,17 @@ MUTANTS = [
 ("wo-append-verify", "Write-only", [
   ("src/role/receiver/basis.rs", "    if append == 2 && cfg.sums == BlockSums::Coarse {", "    if false && append == 2 && cfg.sums == BlockSums::Coarse {"),
 ], ["push::append::append_verify_push_matches_stock"], "fail"),
+# --remove-source-files on a pull (issue 11): refused under -ro and
+# -no-del; the permit alone still keeps the files there; a file changed
+# since it was listed is kept.
+("rsf-refusal", "Refusal", [
+  ("src/policy/mod.rs", "        refuse_if(o.remove_source_files, \"--remove-source-files\")?;", "        let _ = o.remove_source_files;"),
+], ["pull::remove_source::remove_source_files_is_refused_under_ro_and_no_del"], "fail"),
+("rsf-permit-and-refusal", "Refusal", [
+  ("src/policy/mod.rs", "        refuse_if(o.remove_source_files, \"--remove-source-files\")?;", "        let _ = o.remove_source_files;"),
+  ("src/policy/mod.rs", "            may_remove: flags.mode != Mode::ReadOnly && !flags.no_del,", "            may_remove: true,"),
+], ["pull::remove_source::remove_source_files_is_refused_under_ro_and_no_del"], "fail"),
+("rsf-still-the-same", "Remove source", [
+  ("src/role/sender/remove.rs", "    same_type && (size, sec, nsec) == listed", "    let _ = (same_type, size, sec, nsec, listed);\n    true"),
+], ["pull::remove_source::remove_source_files_keeps_a_changed_file", "lib:role::sender::remove::tests::a_changed_file_is_not_the_one_sent"], "fail"),
 ]
