@@ -8,6 +8,7 @@
 pub mod append;
 mod basic;
 mod delta;
+mod implied;
 mod munge;
 mod refuse;
 mod remove_source;

@@ -130,6 +130,11 @@ async fn sender_session(
             .collect(),
         walk: WalkOptions {
             hlink_every_file: p < 28,
+            // From protocol 30 rsync's sender lists a relative path's
+            // parents even under --no-implied-dirs, flagged as having no
+            // content (the client then leaves them alone); a 3.x client
+            // refuses a path whose parents are missing.
+            implied_dirs: o.implied_dirs || p >= 30,
             ..walk_options(o)
         },
         flist: flist_options(o, hs, file_kind),
