@@ -43,27 +43,44 @@ pub fn last_status() -> Option<Status> {
     LAST.with(Cell::get)
 }
 
+/// What a session may do beneath its root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rights {
+    /// Read only (a pull).
+    Read,
+    /// Read and remove files (a pull with `--remove-source-files`).
+    ReadRemove,
+    /// Everything (a push).
+    All,
+}
+
 /// Restricts this thread (and the threads it starts) to `root`.
 pub fn restrict_to(root: &Root, writable: bool) -> Status {
+    restrict(root, if writable { Rights::All } else { Rights::Read })
+}
+
+/// Restricts this thread (and the threads it starts) to `rights`
+/// beneath `root`.
+pub fn restrict(root: &Root, rights: Rights) -> Status {
     let status = if root.is_slash() {
         Status::Off
     } else {
-        apply(root, writable)
+        apply(root, rights)
     };
     LAST.with(|c| c.set(Some(status)));
     status
 }
 
 #[cfg(target_os = "linux")]
-fn apply(root: &Root, writable: bool) -> Status {
+fn apply(root: &Root, rights: Rights) -> Status {
     use landlock::{
         Access, AccessFs, PathBeneath, Ruleset, RulesetAttr, RulesetCreatedAttr, RulesetStatus, ABI,
     };
     let abi = ABI::V3;
-    let allowed = if writable {
-        AccessFs::from_all(abi)
-    } else {
-        AccessFs::from_read(abi)
+    let allowed = match rights {
+        Rights::All => AccessFs::from_all(abi),
+        Rights::ReadRemove => AccessFs::from_read(abi) | AccessFs::RemoveFile,
+        Rights::Read => AccessFs::from_read(abi),
     };
     let result = Ruleset::default()
         .handle_access(AccessFs::from_all(abi))
@@ -81,7 +98,7 @@ fn apply(root: &Root, writable: bool) -> Status {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn apply(_root: &Root, _writable: bool) -> Status {
+fn apply(_root: &Root, _rights: Rights) -> Status {
     Status::Off
 }
 

@@ -5,10 +5,13 @@
 //! (exit code and whole tree), which absorbs per-protocol subtleties such as
 //! mtime precision below protocol 31.
 
+pub mod append;
 mod basic;
 mod delta;
+mod implied;
 mod munge;
 mod refuse;
+mod remove_source;
 mod sshd;
 
 use crate::harness::{rsync, Cell, Output, Server, Work};

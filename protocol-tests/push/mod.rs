@@ -15,6 +15,7 @@
 //! `failure` (client killed mid-transfer, disk full), `sshd` (a real
 //! sshd with a `restrict` key line) and `util` (shared helpers).
 
+mod append;
 mod basic;
 mod delta;
 mod escape;
@@ -26,7 +27,7 @@ mod modes;
 mod readable;
 mod refusals;
 mod sshd;
-mod util;
+pub mod util;
 mod wo_leak;
 
 use crate::harness::{Cell, Output, Server, Work};

@@ -199,6 +199,7 @@ fn no_overwrite_keeps_existing_files() {
             "--partial-dir=.p",
             "--delay-updates",
             "--append",
+            "--append-verify",
         ] {
             let server = Server::tested(&["-wo", "-no-overwrite"], &root);
             let out = util::push(
@@ -209,20 +210,19 @@ fn no_overwrite_keeps_existing_files() {
                 &[src_arg(&fx.dir)],
                 "x:dst/",
             );
-            // Named as the client sent it: rsync sends --backup as -b.
+            // Named as the client sent it: rsync sends --backup as -b, and
+            // --append-verify as --append twice.
             let shown = match opt.split('=').next().unwrap_or(opt) {
                 "--backup" => "-b",
+                "--append-verify" => "--append",
                 o => o,
             };
-            // --append is unsupported everywhere ("... is not supported").
-            let why = if opt == "--append" {
-                "is not supported"
-            } else {
-                "has been disabled on this server."
-            };
-            refused(&out, &format!("option {shown} {why}"))
-                .and_then(|()| unchanged("-no-overwrite root", &before, &root, &out))
-                .map_err(|e| format!("{opt}: {e}"))?;
+            refused(
+                &out,
+                &format!("option {shown} has been disabled on this server."),
+            )
+            .and_then(|()| unchanged("-no-overwrite root", &before, &root, &out))
+            .map_err(|e| format!("{opt}: {e}"))?;
         }
         Ok(())
     });

@@ -214,6 +214,15 @@ impl Bg {
             reaped: None,
         }
     }
+    /// Stops (`false`) or resumes (`true`) the client alone.
+    pub fn pause(&self, resume: bool) {
+        let sig = if resume {
+            rustix::process::Signal::CONT
+        } else {
+            rustix::process::Signal::STOP
+        };
+        let _ = rustix::process::kill_process(self.pgid, sig);
+    }
     /// True while the client runs.
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

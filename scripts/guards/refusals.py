@@ -45,6 +45,28 @@ MUTANTS = [
 ("walk-merge-warning", "Filter", [
   ("src/role/sender/mod.rs", "    if skipped > 0 {\n        link.warning(", "    if false && skipped > 0 {\n        link.warning("),
 ], [R + "merge_rule_skipped_during_the_walk_is_warned_about"], "fail"),
+# --append (issue 11): -no-overwrite refuses it; under -wo an
+# --append-verify header covers nothing, so no verdict on the server's
+# prefix reaches the client.
+("no-overwrite-append", "Refusal", [
+  ("src/policy/mod.rs", "        refuse_if(o.append > 0, \"--append\")?;", "        let _ = o.append;"),
+], ["push::modes::no_overwrite_keeps_existing_files"], "fail"),
+("wo-append-verify", "Write-only", [
+  ("src/role/receiver/basis.rs", "    if append == 2 && cfg.sums == BlockSums::Coarse {", "    if false && append == 2 && cfg.sums == BlockSums::Coarse {"),
+], ["push::append::append_verify_push_matches_stock"], "fail"),
+# --remove-source-files on a pull (issue 11): refused under -ro and
+# -no-del; the permit alone still keeps the files there; a file changed
+# since it was listed is kept.
+("rsf-refusal", "Refusal", [
+  ("src/policy/mod.rs", "        refuse_if(o.remove_source_files, \"--remove-source-files\")?;", "        let _ = o.remove_source_files;"),
+], ["pull::remove_source::remove_source_files_is_refused_under_ro_and_no_del"], "fail"),
+("rsf-permit-and-refusal", "Refusal", [
+  ("src/policy/mod.rs", "        refuse_if(o.remove_source_files, \"--remove-source-files\")?;", "        let _ = o.remove_source_files;"),
+  ("src/policy/mod.rs", "            may_remove: flags.mode != Mode::ReadOnly && !flags.no_del,", "            may_remove: true,"),
+], ["pull::remove_source::remove_source_files_is_refused_under_ro_and_no_del"], "fail"),
+("rsf-still-the-same", "Remove source", [
+  ("src/role/sender/remove.rs", "    same_type && (size, sec, nsec) == listed", "    let _ = (same_type, size, sec, nsec, listed);\n    true"),
+], ["pull::remove_source::remove_source_files_keeps_a_changed_file", "lib:role::sender::remove::tests::a_changed_file_is_not_the_one_sent"], "fail"),
 ]
 # --atimes stays refused until the file list carries access times: a 3.5.0
 # `rsync -aU` pull otherwise fails with "rejecting unrequested file-list

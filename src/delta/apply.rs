@@ -65,6 +65,12 @@ impl Applier {
         Ok((off, self.head.block_len_of(index) as usize))
     }
 
+    /// Adds bytes the file already has to the whole-file checksum only
+    /// (`--append-verify`); call before any token.
+    pub fn hash_only(&mut self, data: &[u8]) {
+        self.hasher.update(data);
+    }
+
     /// Write literal data.
     pub fn literal(&mut self, data: &[u8], out: &mut impl Write) -> io::Result<()> {
         self.hasher.update(data);

@@ -117,6 +117,13 @@ impl<'m> Search<'m> {
         s.buf.get_mut(s.filled..s.filled + n).unwrap_or_default()
     }
 
+    /// Adds bytes before the searched part of the file to the whole-file
+    /// checksum only (`--append-verify`: the receiver has them already).
+    /// Call before any bytes are committed.
+    pub fn hash_only(&mut self, data: &[u8]) {
+        self.hasher.update(data);
+    }
+
     /// Take the first `n` bytes of [`space`](Self::space) as the file's
     /// next bytes. Once the buffer is full or the file complete, search it
     /// and emit the tokens it decides (those of at most one buffer).

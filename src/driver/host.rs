@@ -55,7 +55,12 @@ impl Host for StdHost<'_> {
             ),
             LogFile::Failed(why) => (None, Some(why)),
         };
-        crate::sandbox::restrict_to(&root, matches!(grant, Grant::Receive(_)));
+        let rights = match grant {
+            Grant::Receive(_) => crate::sandbox::Rights::All,
+            Grant::Send(p) if p.remove_permit().is_some() => crate::sandbox::Rights::ReadRemove,
+            Grant::Send(_) => crate::sandbox::Rights::Read,
+        };
+        crate::sandbox::restrict(&root, rights);
         Ok(Started {
             root,
             log,

@@ -83,6 +83,8 @@ impl Grant {
 #[derive(Debug)]
 pub struct SendPermit {
     args: ServerArgs,
+    /// Neither `-ro` nor `-no-del`: `--remove-source-files` may remove.
+    may_remove: bool,
 }
 
 impl SendPermit {
@@ -98,11 +100,18 @@ impl SendPermit {
     pub fn munge_links(&self) -> bool {
         self.args.options.munge_links
     }
+    /// The deletion capability for `--remove-source-files`: only when the
+    /// client asked for it and the key is neither `-ro` nor `-no-del`
+    /// ([`authorize`] refuses the option there; this holds regardless).
+    pub fn remove_permit(&self) -> Option<DeletePermit> {
+        (self.may_remove && self.args.options.remove_source_files).then_some(DeletePermit(()))
+    }
 }
 
-/// Proof that a receiving session may make a name that existed before it
+/// Proof that a session may make a name that existed before it
 /// disappear (delete it, or move it away). Only a [`ReceivePermit`]
-/// without `-no-del` hands one out, and [`crate::fs::Writer`], the only
+/// without `-no-del`, or a [`SendPermit`] for `--remove-source-files`
+/// without `-ro` or `-no-del`, hands one out, and [`crate::fs::Writer`], the only
 /// way to remove or move a name, asks for it unless the session created
 /// that name itself: under `-no-del` there is no value of this type, so
 /// no code path removes a pre-existing name.
@@ -227,7 +236,10 @@ pub fn authorize(flags: &WrapperFlags, mut args: ServerArgs) -> Result<Grant, Po
         o.ignore_existing = true;
     }
     Ok(if sender {
-        Grant::Send(SendPermit { args })
+        Grant::Send(SendPermit {
+            args,
+            may_remove: flags.mode != Mode::ReadOnly && !flags.no_del,
+        })
     } else {
         Grant::Receive(ReceivePermit {
             args,
@@ -306,9 +318,6 @@ fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<
         refuse_if(o.delete_missing_args, "--delete-missing-args")?;
         refuse_if(o.remove_source_files, "--remove-source-files")?;
     }
-    // --append changes what both roles put on the wire (no block sums, a
-    // data offset); we do not implement it.
-    unsupported_if(o.append > 0, "--append")?;
     if flags.no_overwrite {
         refuse_if(o.inplace, "--inplace")?;
         refuse_if(o.append > 0, "--append")?;

@@ -194,16 +194,35 @@ fn no_overwrite() {
             format!("option {name} has been disabled on this server.")
         );
     }
-    // --append is refused for everyone: we do not implement it.
-    for opt in ["--append", "--append-verify"] {
+    // An append changes an existing file: refused however it is spelled
+    // (a client asks for --append-verify with --append twice).
+    for opt in ["--append", "--append-verify", "--append --append"] {
         assert_eq!(
             refused(&f, &format!("{PUSH} {opt} . d")),
-            "option --append is not supported by this server"
+            "option --append has been disabled on this server."
         );
     }
     let p = recv(&f, &format!("{PUSH} --partial . d"));
     assert!(p.options().ignore_existing && !p.may_overwrite() && p.may_delete());
     assert!(recv(&flags(Mode::WriteOnly), &format!("{PUSH} --inplace . d")).may_overwrite());
+}
+
+#[test]
+fn append_is_allowed_without_no_overwrite() {
+    for mode in [Mode::ReadWrite, Mode::WriteOnly] {
+        for opt in ["--append", "--append --append", "--append-verify"] {
+            let p = recv(&flags(mode), &format!("{PUSH} {opt} . d"));
+            assert!(p.options().append > 0 && p.may_overwrite());
+        }
+    }
+    for mode in [Mode::ReadWrite, Mode::ReadOnly] {
+        assert!(
+            send(&flags(mode), &format!("{PULL} --append . d"))
+                .options()
+                .append
+                > 0
+        );
+    }
 }
 
 #[test]

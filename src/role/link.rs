@@ -72,6 +72,10 @@ struct State {
     data: Vec<u8>,
     pos: usize,
     messages: VecDeque<PeerMessage>,
+    /// `MSG_SUCCESS` indexes kept apart for `--remove-source-files`, at
+    /// most `success_cap` of them (0: treated as other messages).
+    successes: VecDeque<i32>,
+    success_cap: usize,
     /// The client's exit message, once it arrived.
     peer_exit: Option<i32>,
     /// The input broke (a bad frame); later reads fail with it.
@@ -415,6 +419,24 @@ impl Link {
         self.msg(MsgCode::Info, format!("{msg}\n").as_bytes());
     }
 
+    /// Keeps up to `cap` of the client's `MSG_SUCCESS` indexes for
+    /// [`Self::take_successes`] (a sender under `--remove-source-files`:
+    /// the client confirms each file it received, and a burst of them can
+    /// come between two reads). Beyond `cap` they are dropped.
+    pub fn keep_successes(&self, cap: usize) {
+        self.0.borrow_mut().success_cap = cap;
+    }
+
+    /// The `MSG_SUCCESS` indexes received so far, oldest first.
+    pub fn take_successes(&self) -> Vec<i32> {
+        self.0.borrow_mut().successes.drain(..).collect()
+    }
+
+    /// Whether the client's input is split into frames.
+    pub fn multiplexed_in(&self) -> bool {
+        self.0.borrow().mux_in
+    }
+
     /// The out-of-band messages received so far, oldest first.
     pub fn take_messages(&self) -> Vec<PeerMessage> {
         self.0.borrow_mut().messages.drain(..).collect()
@@ -490,6 +512,11 @@ impl State {
                     Frame::Data(d) => self.data.extend_from_slice(d),
                     Frame::Message(PeerMessage::Exit(code)) => {
                         self.peer_exit.get_or_insert(code);
+                    }
+                    Frame::Message(PeerMessage::Success(n)) if self.success_cap > 0 => {
+                        if self.successes.len() < self.success_cap {
+                            self.successes.push_back(n);
+                        }
                     }
                     Frame::Message(m) => {
                         if self.messages.len() >= MAX_MESSAGES {

@@ -138,7 +138,8 @@ pub(super) fn recv_options(
         existing: o.existing,
         whole_file: o.whole_file == Some(true),
         dry_run: o.dry_run,
-        inplace: o.inplace,
+        inplace: o.inplace || o.append > 0,
+        append: append_mode(o.append, protocol),
         partial: o.partial || o.partial_dir.is_some(),
         backup: o.backup,
         backup_dir: o.backup_dir.as_deref().map(rel).transpose()?,
@@ -167,6 +168,17 @@ pub(super) fn recv_options(
         am_root: rustix::process::geteuid().is_root(),
         fake_super: o.fake_super,
     })
+}
+
+/// The effective `--append` mode: 1 for `--append`, 2 for
+/// `--append-verify` (the client repeats `--append`), and as in rsync's
+/// `setup_protocol` a plain `--append` verifies below protocol 30.
+pub(crate) fn append_mode(count: u8, protocol: u32) -> u8 {
+    match count {
+        0 => 0,
+        1 if protocol >= 30 => 1,
+        _ => 2,
+    }
 }
 
 /// Whether the seed goes before the data in MD5 block sums. rsync's

@@ -130,6 +130,11 @@ async fn sender_session(
             .collect(),
         walk: WalkOptions {
             hlink_every_file: p < 28,
+            // From protocol 30 rsync's sender lists a relative path's
+            // parents even under --no-implied-dirs, flagged as having no
+            // content (the client then leaves them alone); a 3.x client
+            // refuses a path whose parents are missing.
+            implied_dirs: o.implied_dirs || p >= 30,
             ..walk_options(o)
         },
         flist: flist_options(o, hs, file_kind),
@@ -139,6 +144,9 @@ async fn sender_session(
         proper_seed_order: seed_first(hs),
         dry_run: o.dry_run,
         inplace: o.inplace,
+        append: super::options::append_mode(o.append, p),
+        remove: permit.remove_permit(),
+        verbose: o.verbose,
         files_from: files_from(o),
         ignore_errors: o.ignore_errors,
         id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),

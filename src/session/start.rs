@@ -40,7 +40,9 @@ pub(super) async fn start(
         }
     };
     link.set_multiplexed_out(true);
-    link.set_multiplexed_in(hs.protocol >= 30);
+    // A sender also reads framed input below protocol 30 when the client
+    // confirms each file (`need_messages_from_generator`).
+    link.set_multiplexed_in(hs.protocol >= 30 || (o.sender && o.remove_source_files));
     super::set_limit(link, o.timeout, DEFAULT_IDLE);
     if let Some(why) = log_failure {
         // rsync says this from `[server]`, before it knows its role; it

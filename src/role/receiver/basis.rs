@@ -146,14 +146,22 @@ fn file_sum(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<Vec<u8>> {
 }
 
 /// Block sums of `basis` (of basis type `fnamecmp`, `None` for the
-/// destination itself), or an empty header.
+/// destination itself), or an empty header. In append mode (`append`
+/// above 0, never in the redo phase) only the header goes out, and the
+/// length its blocks cover is returned: the client sends the rest.
 pub(crate) fn sums(
     cfg: &ReceiverConfig<'_>,
     protocol: u32,
     basis: Option<(&RelPath, Option<u8>)>,
     redo: bool,
+    append: u8,
     out: &mut Vec<u8>,
-) {
+) -> u64 {
+    if append > 0 && !redo {
+        let head = append_head(cfg, protocol, basis, append);
+        head.encode(protocol, out);
+        return head.basis_len();
+    }
     let p = protocol;
     let kind = cfg.xfer_kind;
     let file = basis.and_then(|(b, _)| cfg.root.open_file(b).ok());
@@ -188,6 +196,41 @@ pub(crate) fn sums(
     head.encode(p, out);
     if ok && head.count > 0 {
         out.extend_from_slice(&sums);
+    }
+    0
+}
+
+/// `generate_and_send_sums` in append mode: a header whose blocks cover
+/// the destination file (never another basis), and no sums. What it
+/// shows the client is the file's length, which a normal header shows
+/// too; under `-blind` it is empty. Under `-wo` with `--append-verify`
+/// it is empty as well: the verdict on a checksum over a prefix the
+/// client did not send would tell it whether that prefix equals its own
+/// guess, so the whole file is sent and verified instead.
+fn append_head(
+    cfg: &ReceiverConfig<'_>,
+    protocol: u32,
+    basis: Option<(&RelPath, Option<u8>)>,
+    append: u8,
+) -> SumHead {
+    let Some((path, None)) = basis else {
+        return SumHead::EMPTY;
+    };
+    if append == 2 && cfg.sums == BlockSums::Coarse {
+        return SumHead::EMPTY;
+    }
+    let len = cfg
+        .root
+        .lstat(path)
+        .ok()
+        .filter(Meta::is_file)
+        .map_or(0, |m| m.size);
+    match may_sum(cfg, protocol, len, None, false) {
+        Some(bs) if len > 0 => {
+            SumHead::for_file(len, protocol, bs, cfg.xfer_kind.digest_len(), false)
+                .unwrap_or(SumHead::EMPTY)
+        }
+        _ => SumHead::EMPTY,
     }
 }
 

@@ -175,10 +175,29 @@ impl<'a, 'c> Recv<'a, 'c> {
             .dest
             .path_of(&e.name)
             .map_err(|er| protocol(er.to_string()))?;
+        let append = if phase == 0 { cfg.opts.append } else { 0 };
+        // In append mode the client matches no blocks: its data follows
+        // the part of the file the generator said we have (that length,
+        // not the client's echo of the header, is where writing starts).
+        let (head, offset) = if append > 0 {
+            (SumHead::EMPTY, self.gen.append_offset(i))
+        } else {
+            (head, 0)
+        };
         let mut basis = self.open_basis(&path, &e.name, basis_type, &head)?;
         let existing = cfg.root.lstat(&path).ok().filter(|m| m.is_file());
-        let mut inc = self.open_output(path, &e.name);
         let mut ap = Applier::new(head, cfg.xfer_kind, cfg.seed);
+        if append == 2 && offset > 0 {
+            self.hash_prefix(&path, offset, &mut ap);
+        }
+        let mut inc = self.open_output(path, &e.name);
+        if offset > 0 {
+            if let Some(f) = inc.sink.file.as_mut() {
+                if let Err(er) = f.seek(SeekFrom::Start(offset)) {
+                    inc.sink.error = Some(er);
+                }
+            }
+        }
         self.stream(&head, basis.as_mut(), &mut inc.sink, &mut ap)
             .await?;
         let sum = self
@@ -186,7 +205,7 @@ impl<'a, 'c> Recv<'a, 'c> {
                 r.take(cfg.xfer_kind.digest_len()).map(<[u8]>::to_vec)
             })
             .await?;
-        let written = ap.written();
+        let written = offset + ap.written();
         let ok = ap.verify(&sum);
         let tmp = inc.tmp.take();
         let mut sink = std::mem::take(&mut inc.sink);
@@ -204,6 +223,26 @@ impl<'a, 'c> Recv<'a, 'c> {
         };
         self.finish(e, &path, fin);
         Ok(())
+    }
+
+    /// `--append-verify`: the first `len` bytes of the destination go
+    /// into the whole-file checksum before the client's data. A file that
+    /// is shorter by now (or unreadable) leaves the sum short, so the
+    /// check fails and the file is sent again whole.
+    fn hash_prefix(&self, path: &RelPath, len: u64, ap: &mut Applier) {
+        let Ok(f) = self.cfg.root.open_file(path) else {
+            return;
+        };
+        let mut r = io::Read::take(f, len);
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            match io::Read::read(&mut r, &mut buf) {
+                Ok(0) => return,
+                Ok(n) => ap.hash_only(buf.get(..n).unwrap_or_default()),
+                Err(er) if er.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
+        }
     }
 
     /// `read_sum_head`, with rsync's words when it is refused.
@@ -353,14 +392,7 @@ impl Recv<'_, '_> {
         }
         if !ok {
             cleanup(&tmp);
-            if phase == 0 {
-                self.gen.redo(i);
-            } else {
-                self.out.error_xfer(&format!(
-                    "ERROR: {} failed verification -- update discarded.",
-                    show(&e.name)
-                ));
-            }
+            self.verify_failed(e, i, phase);
             return;
         }
         let Some(file) = sink.file else { return };
@@ -392,6 +424,38 @@ impl Recv<'_, '_> {
         self.remove_partial(path);
         if self.cfg.opts.remove_source_files {
             self.out.msg_int(MsgCode::Success, i as i32);
+        }
+    }
+
+    /// A file whose checksum did not match: asked for again in phase 0
+    /// (with a warning when the client shows names or items), an error
+    /// in the redo phase; the words are rsync's `recv_files`.
+    fn verify_failed(&mut self, e: &FileEntry, i: usize, phase: u32) {
+        let o = &self.cfg.opts;
+        let kept = match (o.inplace, o.partial_dir.is_some()) {
+            (false, _) => "discarded",
+            (true, true) => "put into partial-dir",
+            (true, false) => "retained",
+        };
+        let name = show(&e.name);
+        if phase == 0 {
+            if o.verbose > 0 || o.itemize {
+                let line = format!(
+                    "WARNING: {name} failed verification -- update {kept} (will try again)."
+                );
+                // Stock servers deliver this warning as information below
+                // protocol 29 (what the client prints on stdout).
+                if self.protocol < 29 {
+                    self.out.msg(MsgCode::Info, format!("{line}\n").as_bytes());
+                } else {
+                    self.out.warning(&line);
+                }
+            }
+            self.gen.redo(i);
+        } else {
+            self.out.error_xfer(&format!(
+                "ERROR: {name} failed verification -- update {kept}."
+            ));
         }
     }
 

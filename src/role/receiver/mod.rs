@@ -115,8 +115,11 @@ pub struct RecvOptions {
     pub whole_file: bool,
     /// `-n`.
     pub dry_run: bool,
-    /// `--inplace`.
+    /// `--inplace` (implied by `--append`).
     pub inplace: bool,
+    /// `--append` (1) or `--append-verify` (2, and `--append` below
+    /// protocol 30), 0 without either.
+    pub append: u8,
     /// `--partial` (or `--partial-dir`).
     pub partial: bool,
     /// `-b`.

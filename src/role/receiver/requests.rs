@@ -26,6 +26,9 @@ pub(crate) struct Requests {
     /// The generator walked the whole list: every file not asked for by
     /// now is left alone.
     closed: bool,
+    /// `--append`: how much of each requested file the client was told
+    /// the destination already has (absent: nothing).
+    append_at: std::collections::HashMap<usize, u64>,
 }
 
 impl Requests {
@@ -34,6 +37,7 @@ impl Requests {
         Self {
             state: vec![Decision::Pending; n],
             closed: false,
+            append_at: std::collections::HashMap::new(),
         }
     }
 
@@ -42,6 +46,21 @@ impl Requests {
         if let Some(s) = self.state.get_mut(i) {
             *s = Decision::Requested;
         }
+    }
+
+    /// The generator's append-mode header for file `i` covered `len`
+    /// bytes of the destination: the receiver writes after them.
+    pub(crate) fn append_at(&mut self, i: usize, len: u64) {
+        if len > 0 {
+            self.append_at.insert(i, len);
+        } else {
+            self.append_at.remove(&i);
+        }
+    }
+
+    /// Where the receiver appends the data of file `i` (0: from the start).
+    pub(crate) fn append_offset(&self, i: usize) -> u64 {
+        self.append_at.get(&i).copied().unwrap_or(0)
     }
 
     /// The generator is done with file `i`; not requested unless it was.

@@ -69,6 +69,7 @@ fn under_base(base: &[u8], name: &[u8]) -> Vec<u8> {
 /// Before protocol 31 they travel outside the multiplexing.
 async fn read_names_from_link(link: &Link, protocol: u32) -> Result<Vec<Vec<u8>>, SendError> {
     let raw = protocol < 31;
+    let was_mux = link.multiplexed_in();
     if raw {
         link.set_multiplexed_in(false);
     }
@@ -89,7 +90,7 @@ async fn read_names_from_link(link: &Link, protocol: u32) -> Result<Vec<Vec<u8>>
         };
         names.push(name);
     }
-    if raw && protocol >= 30 {
+    if raw && was_mux {
         link.set_multiplexed_in(true);
     }
     Ok(names)

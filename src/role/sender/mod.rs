@@ -13,6 +13,7 @@ mod args;
 mod flist_out;
 mod glob;
 mod meta_out;
+mod remove;
 mod send;
 mod walk;
 
@@ -79,6 +80,14 @@ pub struct SenderConfig<'a> {
     pub dry_run: bool,
     /// `--inplace`: the client updates its files in place.
     pub inplace: bool,
+    /// `--append` (1) or `--append-verify` (2, and `--append` below
+    /// protocol 30), 0 without either.
+    pub append: u8,
+    /// `--remove-source-files` with the permit to remove (never under
+    /// `-ro` or `-no-del`).
+    pub remove: Option<crate::policy::DeletePermit>,
+    /// `-v` count.
+    pub verbose: u8,
     /// `--files-from`: `Some(None)` for names on the connection,
     /// `Some(Some(path))` for a file beneath the root.
     pub files_from: Option<Option<Vec<u8>>>,
@@ -105,6 +114,9 @@ pub(crate) struct SenderCtx<'a> {
     pub(crate) io_error: IoErrors,
     pub(crate) dry_run: bool,
     pub(crate) inplace: bool,
+    pub(crate) append: u8,
+    /// `--remove-source-files`: removes what the client confirms.
+    pub(crate) remover: Option<remove::Remover<'a>>,
     pub(crate) tokens: TokenEncoder,
     pub(crate) stats: SendStats,
     pub(crate) log: crate::role::log_file::ItemLog<'a>,
@@ -164,7 +176,11 @@ pub async fn run(
         proper_seed_order: cfg.proper_seed_order,
         io_error: listed.io_error,
         dry_run: cfg.dry_run,
-        inplace: cfg.inplace,
+        inplace: cfg.inplace || cfg.append > 0,
+        append: cfg.append,
+        remover: cfg
+            .remove
+            .map(|p| remove::Remover::new(cfg.root, p, cfg.verbose)),
         tokens: cfg.tokens,
         log: cfg.log,
         stats: SendStats {
@@ -173,10 +189,14 @@ pub async fn run(
         },
         meta: listed.meta,
     };
+    if ctx.remover.is_some() {
+        // Each file is confirmed at most once; more are dropped.
+        link.keep_successes(listed.items.len() + 1);
+    }
     if !listed.items.is_empty() {
         send::send_files(&mut ctx, &listed.items).await?;
         send::send_stats(&mut ctx, listed.total_size, built, xfer);
-        send::final_goodbye(&mut ctx).await?;
+        send::final_goodbye(&mut ctx, &listed.items).await?;
     }
     link.flush();
     ctx.stats.io_error = ctx.io_error;

@@ -10,12 +10,12 @@
 //! waits for room in its outbox, so a slow client holds it back instead
 //! of letting its output grow.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 
 use super::walk::Item;
 use super::{SendError, SenderCtx};
 use crate::checksum::{Digest, SumHead, SumHeadError};
-use crate::delta::{BlockSum, Matcher, Signature, Token};
+use crate::delta::{BlockSum, Matcher, Search, Signature, Token};
 use crate::flist::item::{self, ItemFlags, ItemHeader, FNAMECMP_FNAME};
 use crate::role::reads;
 use crate::role::text::quoted;
@@ -36,7 +36,9 @@ pub(super) async fn send_files(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Resul
     let mut phase = 0;
     let start_io_error = ctx.io_error;
     loop {
-        let Some(req) = read_request(ctx, items).await? else {
+        let req = read_request(ctx, items).await?;
+        super::remove::confirmed(ctx, items)?;
+        let Some(req) = req else {
             phase += 1;
             if phase > max_phase {
                 break;
@@ -68,7 +70,10 @@ pub(super) async fn send_files(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Resul
             write_attrs(ctx, &req, item);
             continue;
         }
-        send_one(ctx, &req, item).await?;
+        // As rsync's sender, `--append` holds for the first request of a
+        // file; a redo (phase 1) is a whole inplace transfer.
+        let append = if phase == 0 { ctx.append } else { 0 };
+        send_one(ctx, &req, item, append).await?;
     }
     if ctx.io_error != start_io_error && ctx.protocol >= 30 {
         ctx.link.msg_int(MsgCode::IoError, ctx.io_error.bits());
@@ -248,8 +253,9 @@ fn more_blocks(
     Ok(true)
 }
 
-/// The block sums for one file.
-async fn read_sums(ctx: &mut SenderCtx<'_>) -> Result<Signature, SendError> {
+/// The block sums for one file; in append mode only the header, whose
+/// blocks describe how much of the file the client already has.
+async fn read_sums(ctx: &mut SenderCtx<'_>, append: bool) -> Result<Signature, SendError> {
     let (p, digest_len) = (ctx.protocol, ctx.xfer_kind.digest_len());
     let head = ctx
         .link
@@ -263,6 +269,9 @@ async fn read_sums(ctx: &mut SenderCtx<'_>) -> Result<Signature, SendError> {
             )),
             e => sums_failed(e, "invalid block-sum header"),
         })?;
+    if append {
+        return Ok(Signature::from_blocks(head, Vec::new()));
+    }
     let (count, s2) = (head.count as usize, head.s2_len as usize);
     // Reserved as they arrive: a lying count cannot force an allocation.
     let mut blocks = Vec::with_capacity(count.min(1 << 16));
@@ -275,38 +284,48 @@ async fn read_sums(ctx: &mut SenderCtx<'_>) -> Result<Signature, SendError> {
     Ok(Signature::from_blocks(head, blocks))
 }
 
-/// Reads the sums for one file and sends its delta.
-async fn send_one(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) -> Result<(), SendError> {
-    let sig = read_sums(ctx).await?;
-    let mut file = match ctx.root.open_file(&item.path) {
-        Ok(f) => f,
-        Err(e) => {
-            let name = quoted(&item.entry.name);
-            if e.kind() == io::ErrorKind::NotFound {
-                ctx.io_error.insert(crate::error::IoErrors::VANISHED);
-                ctx.link.warning(&format!("file has vanished: {name}"));
-            } else {
-                ctx.io_error.insert(crate::error::IoErrors::GENERAL);
-                ctx.link
-                    .rsyserr(&format!("send_files failed to open {name}"), &e);
-            }
-            if ctx.protocol >= 30 {
-                ctx.link.msg_int(MsgCode::NoSend, req.ndx);
-            }
-            return Ok(());
-        }
+/// Reads the sums for one file and sends its delta; `append` is the
+/// `--append` mode in force for this request (0 for none).
+async fn send_one(
+    ctx: &mut SenderCtx<'_>,
+    req: &Request,
+    item: &Item,
+    append: u8,
+) -> Result<(), SendError> {
+    let sig = read_sums(ctx, append > 0).await?;
+    let Some(mut file) = open_source(ctx, req, item) else {
+        return Ok(());
     };
     let len = file.metadata().map(|m| m.len()).unwrap_or(item.entry.size);
+    if append > 0 && len < item.entry.size {
+        // The file shrank since it was listed: appending would be wrong.
+        let name = quoted(&item.entry.name);
+        ctx.link
+            .warning(&format!("skipped diminished file: {name}"));
+        if ctx.protocol >= 30 {
+            ctx.link.msg_int(MsgCode::NoSend, req.ndx);
+        }
+        return Ok(());
+    }
     write_attrs(ctx, req, item);
     let mut hb = Vec::with_capacity(16);
     sig.head.encode(ctx.protocol, &mut hb);
     ctx.link.write(&hb);
-    let mut matcher = Matcher::new(&sig, ctx.xfer_kind, ctx.seed, ctx.proper_seed_order);
-    // The client rewrites its basis in place (`updating_basis_file`):
-    // only blocks at or after the current offset are still intact there.
-    matcher.set_inplace(ctx.inplace && req.basis_type.is_none_or(|t| t == FNAMECMP_FNAME));
     let digest_len = ctx.xfer_kind.digest_len();
-    let sum = match stream_file(ctx, &matcher, &mut file, len).await? {
+    let streamed = if append > 0 {
+        let empty = Signature::from_blocks(crate::checksum::SumHead::EMPTY, Vec::new());
+        let matcher = Matcher::new(&empty, ctx.xfer_kind, ctx.seed, ctx.proper_seed_order);
+        let skip = sig.head.basis_len().min(len);
+        append_file(ctx, &matcher, &mut file, skip, len, append == 2).await?
+    } else {
+        let mut matcher = Matcher::new(&sig, ctx.xfer_kind, ctx.seed, ctx.proper_seed_order);
+        // The client rewrites its basis in place (`updating_basis_file`):
+        // only blocks at or after the current offset are still intact there.
+        matcher.set_inplace(ctx.inplace && req.basis_type.is_none_or(|t| t == FNAMECMP_FNAME));
+        let search = matcher.search(len);
+        stream_file(ctx, search, &mut file).await?
+    };
+    let sum = match streamed {
         Ok(d) => d,
         Err(e) => {
             // A read error mid-file: finish the stream with what we have and
@@ -330,21 +349,85 @@ async fn send_one(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) -> Result
     Ok(())
 }
 
+/// Opens the file to send; on failure tells the client (`MSG_NO_SEND`
+/// from protocol 30) and returns `None`.
+fn open_source(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) -> Option<std::fs::File> {
+    match ctx.root.open_file(&item.path) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            let name = quoted(&item.entry.name);
+            if e.kind() == io::ErrorKind::NotFound {
+                ctx.io_error.insert(crate::error::IoErrors::VANISHED);
+                ctx.link.warning(&format!("file has vanished: {name}"));
+            } else {
+                ctx.io_error.insert(crate::error::IoErrors::GENERAL);
+                ctx.link
+                    .rsyserr(&format!("send_files failed to open {name}"), &e);
+            }
+            if ctx.protocol >= 30 {
+                ctx.link.msg_int(MsgCode::NoSend, req.ndx);
+            }
+            None
+        }
+    }
+}
+
+/// `--append` (`match_sums` in append mode): the first `skip` bytes, which
+/// the client has, are not sent; with `verify` they still go into the
+/// whole-file checksum, so that the client checks the whole file. The rest
+/// is literal data.
+async fn append_file(
+    ctx: &mut SenderCtx<'_>,
+    matcher: &Matcher<'_>,
+    file: &mut std::fs::File,
+    skip: u64,
+    len: u64,
+    verify: bool,
+) -> Result<io::Result<Digest>, SendError> {
+    let mut search = matcher.search(len - skip);
+    if verify {
+        if let Err(e) = hash_prefix(&mut search, file, skip) {
+            return Ok(Err(e));
+        }
+    } else if let Err(e) = file.seek(SeekFrom::Start(skip)) {
+        return Ok(Err(e));
+    }
+    stream_file(ctx, search, file).await
+}
+
+/// Feeds the first `skip` bytes of `file` to the whole-file checksum only.
+fn hash_prefix(search: &mut Search<'_>, file: &mut std::fs::File, skip: u64) -> io::Result<()> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut left = skip;
+    while left > 0 {
+        let want = left.min(buf.len() as u64) as usize;
+        let chunk = buf.get_mut(..want).unwrap_or_default();
+        match file.read(chunk) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                search.hash_only(chunk.get(..n).unwrap_or_default());
+                left -= n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 fn token_failed(e: crate::token::TokenError) -> SendError {
     SendError::Io(io::Error::other(e))
 }
 
-/// Searches `len` bytes of `file` and sends their tokens, a buffer at a
+/// Searches the rest of `file` (as long as `search` expects) and sends their tokens, a buffer at a
 /// time, waiting for room in the outbox between buffers. The outer error
 /// ends the session; the inner one is the file's read error, which only
 /// spoils this file.
 async fn stream_file(
     ctx: &mut SenderCtx<'_>,
-    matcher: &Matcher<'_>,
+    mut search: Search<'_>,
     file: &mut std::fs::File,
-    len: u64,
 ) -> Result<io::Result<Digest>, SendError> {
-    let mut search = matcher.search(len);
     let mut scratch = Vec::new();
     let mut literal = 0u64;
     let mut failed = None;
@@ -411,13 +494,19 @@ pub(super) fn send_stats(ctx: &mut SenderCtx<'_>, total_size: u64, build_ms: u64
     ctx.link.flush();
 }
 
-/// `read_final_goodbye` for a sender.
-pub(super) async fn final_goodbye(ctx: &mut SenderCtx<'_>) -> Result<(), SendError> {
+/// `read_final_goodbye` for a sender; confirmations that came with it
+/// are acted on (`--remove-source-files`).
+pub(super) async fn final_goodbye(
+    ctx: &mut SenderCtx<'_>,
+    items: &[Item],
+) -> Result<(), SendError> {
     let mut n = read_goodbye_ndx(ctx).await?;
+    super::remove::confirmed(ctx, items)?;
     if ctx.protocol >= 31 && n == NDX_DONE {
         ctx.write_ndx(NDX_DONE);
         ctx.link.flush();
         n = read_goodbye_ndx(ctx).await?;
+        super::remove::confirmed(ctx, items)?;
     }
     if n != NDX_DONE {
         return Err(protocol(format!("invalid packet at end of run ({n})")));

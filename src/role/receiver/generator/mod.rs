@@ -125,6 +125,11 @@ impl<'a, 'c> Gen<'a, 'c> {
         self.reqs.decision(i)
     }
 
+    /// Where the receiver appends the data of file `i` (`--append`).
+    pub(crate) fn append_offset(&self, i: usize) -> u64 {
+        self.reqs.append_offset(i)
+    }
+
     /// File `i` failed its checksum in phase 0: ask for it again.
     pub(crate) fn redo(&mut self, i: usize) {
         self.redo.push_back(i);
@@ -389,6 +394,11 @@ impl<'a, 'c> Gen<'a, 'c> {
             if o.update && m.mtime_sec > e.mtime {
                 return Ok(());
             }
+            // `--append` only ever adds to a file: one that is not shorter
+            // is left as it is, attributes and all.
+            if o.append > 0 && m.size >= e.size {
+                return Ok(());
+            }
         }
         if cur.is_some_and(Meta::is_dir) {
             let Some(d) = self.deleter.as_mut() else {
@@ -465,7 +475,9 @@ impl<'a, 'c> Gen<'a, 'c> {
             }
         }
         if !self.cfg.opts.dry_run {
-            basis::sums(self.cfg, self.protocol, basis, redo, &mut body);
+            let append = self.cfg.opts.append;
+            let at = basis::sums(self.cfg, self.protocol, basis, redo, append, &mut body);
+            self.reqs.append_at(ndx, at);
         }
         self.out.put_ndx(ndx as i32);
         self.out.write(&body);
