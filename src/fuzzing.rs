@@ -416,6 +416,45 @@ pub fn handshake(data: &[u8]) {
     }
 }
 
+/// ACLs and attribute lists as they follow file-list entries (`-A`,
+/// `-X`, `-XX`), one after another into the same tables, indexes and
+/// literals alike, for entries of the types the first byte selects; then
+/// the answers to requests for long values.
+pub fn meta(data: &[u8]) {
+    use crate::meta::{xattr, MetaOpts, Tables};
+    let (sel, rest) = split(data);
+    let opts = MetaOpts {
+        acls: sel & 1 != 0,
+        xattrs: (sel >> 1) & 3,
+        optim: false,
+    };
+    let modes = [0o100644, 0o040755, 0o120777, 0o020644];
+    let mut tables = Tables::default();
+    let mut r = Reader::new(rest);
+    for step in 0..MAX_STEPS {
+        let mode = modes[(usize::from(sel >> 3) + step) % modes.len()];
+        match tables.decode(&mut r, opts, mode) {
+            Ok(got) => {
+                let _ = tables.commit(got);
+            }
+            Err(_) => break,
+        }
+        if r.remaining() == 0 {
+            return;
+        }
+    }
+    for _ in 0..MAX_STEPS {
+        match xattr::decode_request_step(&mut r) {
+            Ok(Some(_)) => {
+                if xattr::decode_value(&mut r).is_err() {
+                    return;
+                }
+            }
+            _ => return,
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -459,45 +498,6 @@ mod tests {
             let mut bad = input.clone();
             bad[cut] ^= 0xFF;
             flist(&bad);
-        }
-    }
-}
-
-/// ACLs and attribute lists as they follow file-list entries (`-A`,
-/// `-X`, `-XX`), one after another into the same tables, indexes and
-/// literals alike, for entries of the types the first byte selects; then
-/// the answers to requests for long values.
-pub fn meta(data: &[u8]) {
-    use crate::meta::{xattr, MetaOpts, Tables};
-    let (sel, rest) = split(data);
-    let opts = MetaOpts {
-        acls: sel & 1 != 0,
-        xattrs: (sel >> 1) & 3,
-        optim: false,
-    };
-    let modes = [0o100644, 0o040755, 0o120777, 0o020644];
-    let mut tables = Tables::default();
-    let mut r = Reader::new(rest);
-    for step in 0..MAX_STEPS {
-        let mode = modes[(usize::from(sel >> 3) + step) % modes.len()];
-        match tables.decode(&mut r, opts, mode) {
-            Ok(got) => {
-                let _ = tables.commit(got);
-            }
-            Err(_) => break,
-        }
-        if r.remaining() == 0 {
-            return;
-        }
-    }
-    for _ in 0..MAX_STEPS {
-        match xattr::decode_request_step(&mut r) {
-            Ok(Some(_)) => {
-                if xattr::decode_value(&mut r).is_err() {
-                    return;
-                }
-            }
-            _ => return,
         }
     }
 }

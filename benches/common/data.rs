@@ -133,10 +133,10 @@ fn add_meta(p: &Path, i: usize) {
     use rustix::fs::{setxattr, XattrFlags};
     let none = XattrFlags::empty();
     let _ = setxattr(p, "user.tag", format!("t{}", i % 7).as_bytes(), none);
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         let _ = setxattr(p, "user.long", &[b'L'; 100], none);
     }
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         // user::rw- user:1000:r-- group::r-- mask::r-- other::r--
         let mut acl = 2u32.to_le_bytes().to_vec();
         for (tag, perm, id) in [
