@@ -60,6 +60,10 @@ pub struct ServerHandshake {
     state: State,
     transmit: VecDeque<Vec<u8>>,
     needed: usize,
+    /// A refusal's handshake: after the version nothing more is read (the
+    /// client's lists are never needed), so a client that goes silent
+    /// still gets the reason.
+    write_only: bool,
 }
 
 impl ServerHandshake {
@@ -74,6 +78,17 @@ impl ServerHandshake {
             state: State::Version,
             transmit: VecDeque::from([out]),
             needed: 4,
+            write_only: false,
+        }
+    }
+
+    /// The handshake a refusal speaks: what `new` sends, the client's
+    /// version the only thing read. The lists the client sends are left
+    /// unread; the choices in the result are the defaults.
+    pub fn for_refusal(req: &HandshakeRequest, default_seed: i32) -> Self {
+        Self {
+            write_only: true,
+            ..Self::new(req, default_seed)
         }
     }
 
@@ -214,6 +229,9 @@ impl ServerHandshake {
             put_vstring(&mut out, COMPRESS_NAMES.join(" ").as_bytes()).map_err(wire)?;
         }
         self.transmit.push_back(out);
+        if self.write_only {
+            return Ok(Some(self.finish(agreed, (None, None), Compression::None)));
+        }
         if want_csum_list {
             self.state = State::ChecksumList(agreed);
             return Ok(None);

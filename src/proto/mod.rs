@@ -32,7 +32,7 @@ pub const PROTOCOL_MAX: u32 = 32;
 /// The oldest protocol we speak (OpenBSD's openrsync).
 pub const PROTOCOL_MIN: u32 = 27;
 /// Longest negotiation string accepted (`MAX_NSTR_STRLEN`).
-const MAX_NSTR: usize = 1024;
+pub const MAX_NSTR: usize = 1024;
 
 /// What the client asked for, as far as the handshake is concerned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -100,6 +100,9 @@ struct State {
     clock: Option<fn() -> Instant>,
     /// Our role's name in error lines: `sender`, `receiver`, `generator`.
     who: &'static str,
+    /// An idle timeout ends the session quietly with this code (a
+    /// refusal already told the client why).
+    quiet_end: Option<i32>,
 }
 
 impl Link {
@@ -368,6 +371,17 @@ impl Link {
     /// Sets the session's idle limit (the client's `--timeout`, or ours).
     pub fn set_idle_limit(&self, limit: Duration) {
         self.0.borrow_mut().idle_limit = Some(limit);
+    }
+
+    /// From now on an idle timeout ends the session quietly with `code`
+    /// (a refusal that already told the client why).
+    pub fn set_quiet_end(&self, code: i32) {
+        self.0.borrow_mut().quiet_end = Some(code);
+    }
+
+    /// The code set by [`Self::set_quiet_end`].
+    pub fn quiet_end(&self) -> Option<i32> {
+        self.0.borrow().quiet_end
     }
 
     /// Names our role in error lines from now on.

@@ -171,6 +171,17 @@ impl<'a> Machine<'a> {
             self.drain_over = true;
             return;
         }
+        if let Some(code) = self.link.quiet_end() {
+            // A refusal waiting for the client's goodbye: the reason is
+            // out, so the session just ends with the refusal's code.
+            self.task = None;
+            self.outcome = Some(Outcome {
+                code,
+                ..Outcome::default()
+            });
+            self.drain_over = true;
+            return;
+        }
         let limit = self.link.idle_limit().unwrap_or(START_LIMIT).as_secs();
         let why = if pending_output || self.link.has_output() {
             format!("timeout: the client read nothing for {limit} seconds")

@@ -85,9 +85,17 @@ async fn protocol(
     code: i32,
     raw_files_from: bool,
 ) -> bool {
-    let Ok(hs) = super::start::handshake(link, &tolerant(req), 0).await else {
+    let req = tolerant(req);
+    let Ok(hs) = super::start::refusal_handshake(link, &req).await else {
         return false;
     };
+    // The name lists the client sends after our compat flags were not
+    // waited for; they are read (and dropped) once the reason is out.
+    let negotiate = hs
+        .compat
+        .contains(crate::proto::CompatFlags::VARINT_FLIST_FLAGS);
+    let lists = usize::from(negotiate && req.checksum_choice.is_none())
+        + usize::from(negotiate && req.compress && req.compress_choice.is_none());
     if raw_files_from && hs.protocol < 31 {
         // An empty name ends the list (io.c `read_line()` with
         // RL_EOL_NULLS); the client then sends an empty file list and
@@ -102,8 +110,12 @@ async fn protocol(
     );
     link.msg_int(MsgCode::ErrorExit, code);
     link.flush();
+    // The reason is out: from here on the client gets a few seconds, and
+    // their end is no error.
+    cap_limit(link, DRAIN);
+    link.set_quiet_end(code);
     if hs.protocol >= 31 {
-        exit_exchange(link).await;
+        exit_exchange(link, lists).await;
     }
     true
 }
@@ -113,7 +125,15 @@ async fn protocol(
 /// `cleanup.c`): without it the client's receiver finds the pipe to its
 /// generator closed and adds a "Broken pipe" line under our reason. What
 /// the client sends meanwhile is dropped.
-async fn exit_exchange(link: &Link) {
+async fn exit_exchange(link: &Link, lists: usize) {
+    for _ in 0..lists {
+        let list = link.read("the client's name list", |r| {
+            r.vstring(crate::proto::MAX_NSTR, "a name list").map(|_| ())
+        });
+        if list.await.is_err() {
+            return;
+        }
+    }
     link.set_multiplexed_in(true);
     let drop_all =
         |r: &mut crate::wire::Reader<'_>| -> crate::wire::Step<(), crate::wire::CodecError> {

@@ -79,7 +79,18 @@ pub async fn handshake(
     req: &HandshakeRequest,
     seed: i32,
 ) -> Result<Negotiated, HandshakeError> {
-    let mut hs = ServerHandshake::new(req, seed);
+    run_handshake(link, ServerHandshake::new(req, seed)).await
+}
+
+/// The handshake a refusal speaks: only the client's version is read.
+pub(super) async fn refusal_handshake(
+    link: &Link,
+    req: &HandshakeRequest,
+) -> Result<Negotiated, HandshakeError> {
+    run_handshake(link, ServerHandshake::for_refusal(req, 0)).await
+}
+
+async fn run_handshake(link: &Link, mut hs: ServerHandshake) -> Result<Negotiated, HandshakeError> {
     loop {
         while let Some(out) = hs.poll_transmit() {
             link.write(&out);
