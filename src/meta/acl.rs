@@ -354,6 +354,40 @@ impl Acl {
     }
 }
 
+/// Reads one attribute of a file: its value, `None` when it has none.
+pub type GetAttr<'a> = dyn Fn(&[u8]) -> std::io::Result<Option<Vec<u8>>> + 'a;
+
+/// A file's ACLs as its attributes hold them: the access ACL (full, or
+/// what `mode` says when it has none) and, for a directory, the default
+/// ACL (empty when none). With `fake`, from `--fake-super`'s own
+/// attributes, where none is an empty ACL. `get` reads one attribute.
+pub fn read(get: &GetAttr<'_>, mode: u32, dir: bool, fake: bool) -> std::io::Result<(Acl, Acl)> {
+    let parse = |v: Vec<u8>| {
+        if fake {
+            Acl::from_fake(&v, mode)
+        } else {
+            Acl::from_xattr(&v)
+        }
+    };
+    let (acc_name, def_name) = if fake {
+        (FAKE_ACCESS_XATTR, FAKE_DEFAULT_XATTR)
+    } else {
+        (ACCESS_XATTR, DEFAULT_XATTR)
+    };
+    let none = if fake {
+        Acl::EMPTY
+    } else {
+        Acl::from_mode(mode)
+    };
+    let acc = get(acc_name)?.and_then(parse).unwrap_or(none);
+    let def = if dir {
+        get(def_name)?.and_then(parse).unwrap_or_default()
+    } else {
+        Acl::EMPTY
+    };
+    Ok((acc, def))
+}
+
 /// One named entry on the wire; a name that follows is read and dropped
 /// (ids are mapped through the id lists).
 fn decode_name(r: &mut Reader<'_>) -> Step<IdAccess, AclError> {

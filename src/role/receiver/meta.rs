@@ -32,28 +32,7 @@ pub(crate) enum Side {
 
 /// A file's current ACLs: access (full) and, for a directory, default.
 fn local_acls(m: &MetaFd, mode: u32, dir: bool, fake: bool) -> io::Result<(Acl, Acl)> {
-    if fake {
-        let get = |name: &[u8]| -> io::Result<Acl> {
-            Ok(m.get(name)?
-                .and_then(|v| Acl::from_fake(&v, mode))
-                .unwrap_or_default())
-        };
-        let def = if dir {
-            get(acl::FAKE_DEFAULT_XATTR)?
-        } else {
-            Acl::EMPTY
-        };
-        return Ok((get(acl::FAKE_ACCESS_XATTR)?, def));
-    }
-    let acc = match m.get(acl::ACCESS_XATTR)? {
-        Some(v) => Acl::from_xattr(&v).unwrap_or_else(|| Acl::from_mode(mode)),
-        None => Acl::from_mode(mode),
-    };
-    let def = match (dir, m.get(acl::DEFAULT_XATTR)?) {
-        (true, Some(v)) => Acl::from_xattr(&v).unwrap_or_default(),
-        _ => Acl::EMPTY,
-    };
-    Ok((acc, def))
+    acl::read(&|n| m.get(n), mode, dir, fake)
 }
 
 /// A file's stored attributes, sorted, long values as their sums.

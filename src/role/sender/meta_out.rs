@@ -166,36 +166,13 @@ impl MetaOut {
     }
 }
 
-/// A file's access ACL (full, or what its mode says) and, for a
-/// directory, its default ACL.
+/// A file's access ACL and, for a directory, its default ACL; without a
+/// descriptor, what the mode says.
 fn read_acls(fd: Option<&MetaFd>, e: &FileEntry, fake: bool) -> io::Result<(Acl, Acl)> {
-    let Some(fd) = fd else {
-        return Ok((Acl::from_mode(e.mode), Acl::EMPTY));
-    };
-    if fake {
-        // `--fake-super`: rsync's own attributes; none is an empty ACL.
-        let get = |name: &[u8]| -> io::Result<Acl> {
-            Ok(fd
-                .get(name)?
-                .and_then(|v| Acl::from_fake(&v, e.mode))
-                .unwrap_or_default())
-        };
-        let def = if e.is_dir() {
-            get(acl::FAKE_DEFAULT_XATTR)?
-        } else {
-            Acl::EMPTY
-        };
-        return Ok((get(acl::FAKE_ACCESS_XATTR)?, def));
+    match fd {
+        Some(fd) => acl::read(&|n| fd.get(n), e.mode, e.is_dir(), fake),
+        None => Ok((Acl::from_mode(e.mode), Acl::EMPTY)),
     }
-    let acc = match fd.get(acl::ACCESS_XATTR)? {
-        Some(v) => Acl::from_xattr(&v).unwrap_or_else(|| Acl::from_mode(e.mode)),
-        None => Acl::from_mode(e.mode),
-    };
-    let def = match (e.is_dir(), fd.get(acl::DEFAULT_XATTR)?) {
-        (true, Some(v)) => Acl::from_xattr(&v).unwrap_or_default(),
-        _ => Acl::EMPTY,
-    };
-    Ok((acc, def))
 }
 
 /// The attributes a sender sends, long values as their sums.
