@@ -470,3 +470,44 @@ fn blind_reveals_no_attribute_equality() {
         Ok(())
     });
 }
+
+/// The ACLs and attribute lists a client pushes are held to half of
+/// `--max-alloc`: past it the session ends with a message that names
+/// the budget, instead of the server growing with what the client sends
+/// (stock rsync keeps every list and value for the whole session).
+#[test]
+fn attributes_past_the_memory_budget_end_the_session_readably() {
+    each_cell("meta_budget", |work, cell| {
+        if !applies(cell) {
+            return Ok(());
+        }
+        let src = work.path(&format!("src-{}", cell.label()));
+        supported(&src)?;
+        std::fs::create_dir_all(&src).unwrap();
+        // 200 files, each with its own 3 KiB value: 600 KiB of values,
+        // past half of the smallest --max-alloc rsync takes (1 MiB).
+        for i in 0..200u32 {
+            let f = format!("f{i:03}");
+            std::fs::write(src.join(&f), b"x").unwrap();
+            let mut v = vec![b'v'; 3000];
+            v[..4].copy_from_slice(&i.to_le_bytes());
+            setx(&src, &f, "user.big", &v);
+        }
+        let root = work.path(&format!("root-{}", cell.label()));
+        std::fs::create_dir_all(&root).unwrap();
+        let spec = push::Spec::new(&["-rX", "--max-alloc=1M"], &src);
+        let out = push::push_with(work, cell, &Server::tested(&["-wo"], &root), &spec, &[]);
+        // rsync's code for a spent --max-alloc.
+        ensure(out.code == Some(22), "the push passed the budget, or not with code 22", &out)?;
+        ensure(
+            out.stderr.contains("exceed the memory budget of 524288 bytes"),
+            "no message naming the budget",
+            &out,
+        )?;
+        // The same push within a budget that holds it succeeds.
+        let spec = push::Spec::new(&["-rX", "--max-alloc=4M"], &src);
+        let out = push::push_with(work, cell, &Server::tested(&["-wo"], &root), &spec, &[]);
+        ensure(out.code == Some(0), "the push within the budget failed", &out)?;
+        Ok(())
+    });
+}

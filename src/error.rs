@@ -34,6 +34,8 @@ pub mod code {
     pub const VANISHED: i32 = 24;
     /// The `--max-delete` limit stopped deletions.
     pub const DEL_LIMIT: i32 = 25;
+    /// A memory budget (`--max-alloc`) was spent.
+    pub const MALLOC: i32 = 22;
     /// Timeout in data send/receive.
     pub const TIMEOUT: i32 = 30;
 }
@@ -144,6 +146,7 @@ impl Error {
             | Error::Protocol(_) => code::PROTOCOL,
             Error::Handshake(HandshakeError::Wire(w)) => wire_code(w),
             Error::Handshake(HandshakeError::Io(_)) | Error::Io(_) => code::STREAM_IO,
+            Error::Recv(RecvError::Budget(_)) => code::MALLOC,
             Error::Send(SendError::Protocol(_)) | Error::Recv(RecvError::Protocol(_)) => {
                 code::PROTOCOL
             }
@@ -228,6 +231,7 @@ mod tests {
         );
         assert_eq!(exit_code(SendError::Refused("x".into())), code::FILE_SELECT);
         assert_eq!(exit_code(RecvError::Protocol("x".into())), code::PROTOCOL);
+        assert_eq!(exit_code(RecvError::Budget("x".into())), code::MALLOC);
         assert_eq!(exit_code(Error::Timeout("t".into())), code::TIMEOUT);
         assert_eq!(exit_code(Error::Unsupported("c".into())), code::UNSUPPORTED);
     }

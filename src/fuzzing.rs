@@ -130,6 +130,7 @@ pub fn flist(data: &[u8]) {
     let limits = FlistLimits {
         max_entries: 100_000,
         max_path: 4096,
+        ..FlistLimits::default()
     };
     // Every step that returns a value used at least one byte, so each
     // loop ends with the input.
@@ -429,13 +430,16 @@ pub fn meta(data: &[u8]) {
         optim: false,
     };
     let modes = [0o100644, 0o040755, 0o120777, 0o020644];
-    let mut tables = Tables::default();
+    // A small budget, so that running out of it is explored too.
+    let mut tables = Tables::with_budget(1 << 16);
     let mut r = Reader::new(rest);
     for step in 0..MAX_STEPS {
         let mode = modes[(usize::from(sel >> 3) + step) % modes.len()];
         match tables.decode(&mut r, opts, mode) {
             Ok(got) => {
-                let _ = tables.commit(got);
+                if tables.commit(got).is_err() {
+                    break;
+                }
             }
             Err(_) => break,
         }

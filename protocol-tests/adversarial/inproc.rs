@@ -149,6 +149,22 @@ fn check(sb: &Sandbox, template: &Path, r: &Recording, what: &str, expect: Optio
     }
 }
 
+/// Sets every time in `trees` to one moment long past. Otherwise what a
+/// session sends would depend on the clock: at protocol 29 `--delete`
+/// deletes before the walk, which sets the directory's time to now, and
+/// whether that equals the client's (in whole seconds) decides whether
+/// the directory is itemized.
+fn pin_times(trees: &[&Path]) {
+    for t in trees {
+        let st = std::process::Command::new("find")
+            .arg(t)
+            .args(["-exec", "touch", "-h", "-d", "@1600000000", "{}", "+"])
+            .status()
+            .expect("find");
+        assert!(st.success());
+    }
+}
+
 fn fresh(sb: &Sandbox, template: &Path, what: &str) -> PathBuf {
     let root = sb.dir.join(format!("run-{}", what.replace(' ', "-")));
     let _ = std::fs::remove_dir_all(&root);
@@ -180,6 +196,7 @@ fn pulls_replayed_in_process() {
             let sb = Sandbox::new("inproc-pull");
             let src = fixture(&sb);
             copy_tree(&src, &sb.root.join("pull"));
+            pin_times(&[&sb.root.join("pull")]);
             let template = sb.dir.join("template");
             copy_tree(&sb.root, &template);
             // A basis and a stray name on the client's side.
@@ -209,6 +226,7 @@ fn pushes_replayed_in_process() {
             std::fs::create_dir_all(sb.root.join("dst")).expect("mkdir");
             std::fs::write(sb.root.join("dst/a.txt"), b"hello world\n".repeat(18)).expect("w");
             std::fs::write(sb.root.join("dst/stray"), b"x").expect("w");
+            pin_times(&[&src, &sb.root.join("dst")]);
             let template = sb.dir.join("template");
             copy_tree(&sb.root, &template);
             let proto = format!("--protocol={p}");

@@ -10,4 +10,8 @@ MUTANTS = [
 ("flist-entry-cap", "Core: file-list entry cap", [
   ("src/flist/decode.rs", "        if self.entries.len() >= self.limits.max_entries {", "        if false && self.entries.len() >= self.limits.max_entries {"),
  ], ["lib:flist::decode::tests::caps_entries"], "fail"),
+# The ACL and xattr tables a client fills are held to a byte budget.
+("meta-budget", "Core: ACL and xattr tables within --max-alloc", [
+  ("src/meta/mod.rs", "        if total > self.budget {", "        if false && total > self.budget {"),
+ ], ["lib:meta::tests::new_lists_past_the_budget_are_refused_and_indexes_cost_nothing"], "fail"),
 ]

@@ -28,6 +28,8 @@ pub struct FlistLimits {
     pub max_entries: usize,
     /// Longest path.
     pub max_path: usize,
+    /// Most bytes the ACLs and attribute lists may take.
+    pub max_meta: u64,
 }
 
 impl Default for FlistLimits {
@@ -35,6 +37,7 @@ impl Default for FlistLimits {
         Self {
             max_entries: 10_000_000,
             max_path: 4096,
+            max_meta: 1 << 29,
         }
     }
 }
@@ -48,6 +51,9 @@ pub enum FlistError {
     /// A value the protocol forbids, with the offending name when known.
     #[error("{0}")]
     Invalid(String),
+    /// The list would pass the session's memory budget.
+    #[error("{0}")]
+    Budget(String),
 }
 
 impl From<CodecError> for FlistError {
@@ -121,7 +127,7 @@ impl FlistDecoder {
             prev: Prev::default(),
             entries: Vec::new(),
             io_error: 0,
-            tables: crate::meta::Tables::default(),
+            tables: crate::meta::Tables::with_budget(limits.max_meta),
         }
     }
 
@@ -163,25 +169,23 @@ impl FlistDecoder {
             }
         };
         if self.entries.len() >= self.limits.max_entries {
-            return bad(format!(
-                "file list has more than {} entries",
+            return Err(Fail::Invalid(FlistError::Budget(format!(
+                "file list has more than {} entries (see --max-alloc)",
                 self.limits.max_entries
-            ));
+            ))));
         }
         let name = self.decode_name(r, x)?;
         let mut prev = self.prev;
         let mut e = self.decode_body(r, x, name, &mut prev)?;
-        let meta = if self.opts.meta.any() {
+        if self.opts.meta.any() {
+            let invalid = |m: crate::meta::MetaError| FlistError::Invalid(format!("{m} [receiver]"));
             let got = self
                 .tables
                 .decode(r, self.opts.meta, e.mode)
-                .map_err(|f| f.map(|m| FlistError::Invalid(format!("{m} [receiver]"))))?;
-            Some(got)
-        } else {
-            None
-        };
-        if let Some(got) = meta {
-            e.meta = self.tables.commit(got);
+                .map_err(|f| f.map(invalid))?;
+            e.meta = self.tables.commit(got).map_err(|m| {
+                Fail::Invalid(FlistError::Budget(format!("{m} [receiver]")))
+            })?;
         }
         self.prev = prev;
         self.last_name.clone_from(&e.name);

@@ -312,6 +312,7 @@ fn the_entry_cap_holds_in_the_slice_decoder() {
         let limits = FlistLimits {
             max_entries: max,
             max_path: 4096,
+            ..FlistLimits::default()
         };
         let mut dec = FlistDecoder::new(opts_of(v), limits);
         let mut r = crate::wire::Reader::new(&bytes);

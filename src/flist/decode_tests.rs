@@ -186,6 +186,7 @@ fn caps_entries() {
     let limits = FlistLimits {
         max_entries: 3,
         max_path: 4096,
+        ..FlistLimits::default()
     };
     // Exactly at the cap is fine; one more is refused.
     assert_eq!(parse(&list_of(&names[..3]), limits), Ok(3));

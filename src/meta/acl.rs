@@ -85,6 +85,12 @@ impl Default for Acl {
 }
 
 impl Acl {
+    /// What the ACL costs in memory, for the session's budget.
+    pub fn heap_size(&self) -> u64 {
+        let per = std::mem::size_of::<IdAccess>() as u64;
+        super::ITEM_OVERHEAD + per.saturating_mul(self.names.len() as u64)
+    }
+
     /// No entries at all (a directory without a default ACL).
     pub const EMPTY: Acl = Acl {
         user_obj: NO_ENTRY,

@@ -52,7 +52,12 @@ pub struct MetaRef {
 }
 
 /// The ACLs and attribute lists of one session, in the order sent.
-#[derive(Debug, Default)]
+///
+/// A receiving side's tables grow with what the peer sends, so they are
+/// held to a byte budget (a share of `--max-alloc`): each new ACL, list
+/// and answered long value is counted, and the one that would pass the
+/// budget ends the session instead of growing the process.
+#[derive(Debug)]
 pub struct Tables {
     /// Access ACLs (stripped of what the mode says).
     pub acc: Vec<Acl>,
@@ -60,9 +65,49 @@ pub struct Tables {
     pub def: Vec<Acl>,
     /// Attribute lists.
     pub xattrs: Vec<Vec<Xattr>>,
+    /// Bytes the tables may hold.
+    budget: u64,
+    /// Bytes they hold (an estimate that counts names, values and each
+    /// item's bookkeeping).
+    used: u64,
 }
 
+impl Default for Tables {
+    fn default() -> Self {
+        Self::with_budget(u64::MAX)
+    }
+}
+
+/// What one item costs beyond its bytes (its `Vec`s and fields).
+const ITEM_OVERHEAD: u64 = 64;
+
 impl Tables {
+    /// Empty tables that may hold `budget` bytes.
+    pub fn with_budget(budget: u64) -> Self {
+        Self {
+            acc: Vec::new(),
+            def: Vec::new(),
+            xattrs: Vec::new(),
+            budget,
+            used: 0,
+        }
+    }
+
+    /// Bytes held so far.
+    pub fn used(&self) -> u64 {
+        self.used
+    }
+
+    /// Counts `n` more bytes, or fails when they would pass the budget.
+    pub fn charge(&mut self, n: u64) -> Result<(), MetaError> {
+        let total = self.used.saturating_add(n);
+        if total > self.budget {
+            return Err(MetaError::Budget(self.budget));
+        }
+        self.used = total;
+        Ok(())
+    }
+
     /// An entry's access ACL.
     pub fn acl(&self, r: &MetaRef) -> Option<&Acl> {
         r.acl.and_then(|i| self.acc.get(i as usize))
@@ -165,6 +210,10 @@ pub enum MetaError {
     /// An attribute list.
     #[error(transparent)]
     Xattr(#[from] XattrError),
+    /// The peer's ACLs and attribute lists would pass the session's
+    /// memory budget.
+    #[error("ACLs and xattrs received exceed the memory budget of {0} bytes (see --max-alloc)")]
+    Budget(u64),
 }
 
 impl From<Fail<AclError>> for Fail<MetaError> {
@@ -213,8 +262,15 @@ impl Tables {
         Ok(got)
     }
 
-    /// Adds what [`Self::decode`] read, and returns the entry's indexes.
-    pub fn commit(&mut self, got: Received) -> MetaRef {
+    /// Adds what [`Self::decode`] read, and returns the entry's indexes;
+    /// fails, adding nothing, when the new items pass the budget.
+    pub fn commit(&mut self, got: Received) -> Result<MetaRef, MetaError> {
+        fn cost<T>(r: &Option<Ref<T>>, size: impl Fn(&T) -> u64) -> u64 {
+            match r {
+                Some(Ref::New(v)) => size(v),
+                _ => 0,
+            }
+        }
         fn put<T>(r: Option<Ref<T>>, list: &mut Vec<T>) -> Option<u32> {
             Some(match r? {
                 Ref::Index(i) => i,
@@ -224,11 +280,15 @@ impl Tables {
                 }
             })
         }
-        MetaRef {
+        let n = cost(&got.acl, Acl::heap_size)
+            .saturating_add(cost(&got.def_acl, Acl::heap_size))
+            .saturating_add(cost(&got.xattr, |l| xattr::heap_size(l)));
+        self.charge(n)?;
+        Ok(MetaRef {
             acl: put(got.acl, &mut self.acc),
             def_acl: put(got.def_acl, &mut self.def),
             xattr: put(got.xattr, &mut self.xattrs),
-        }
+        })
     }
 
     /// Maps the ids of every named ACL entry (after the id lists, when
@@ -260,3 +320,8 @@ fn acl_ref(r: &mut Reader<'_>, len: usize, mode: Option<u32>) -> Step<Ref<Acl>, 
         None => return Err(Fail::Invalid(AclError::Index(ndx, len).into())),
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[path = "tables_tests.rs"]
+mod tests;

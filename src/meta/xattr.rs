@@ -31,6 +31,18 @@ const MAX_NAME: usize = 256;
 pub const MAX_VALUE: usize = 1 << 20;
 
 const USER: &[u8] = b"user.";
+
+/// What an attribute list costs in memory, for the session's budget:
+/// names, values (or their sums) and each item's bookkeeping.
+pub fn heap_size(list: &[Xattr]) -> u64 {
+    list.iter().fold(super::ITEM_OVERHEAD, |n, x| {
+        let v = match &x.value {
+            Value::Full(v) => v.len(),
+            Value::Sum { .. } => SUM_LEN,
+        };
+        n.saturating_add(super::ITEM_OVERHEAD + (x.name.len() + v) as u64)
+    })
+}
 const SYSTEM: &[u8] = b"system.";
 const RSYNC_PCT: &[u8] = b"user.rsync.%";
 

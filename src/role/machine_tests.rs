@@ -260,7 +260,7 @@ async fn flist_reader(
         match link.read("the file list", |r| d.decode_entry(r)).await {
             Ok(Some(e)) => names.borrow_mut().push(e.name),
             Ok(None) => return outcome(0),
-            Err(FlistError::Invalid(_)) => return outcome(2),
+            Err(FlistError::Invalid(_) | FlistError::Budget(_)) => return outcome(2),
             Err(FlistError::Wire(WireError::PeerExit(c))) => return outcome(c),
             Err(FlistError::Wire(_)) => return outcome(12),
         }

@@ -24,6 +24,12 @@ pub fn max_entries(o: &Options) -> usize {
         .clamp(1_000, 50_000_000)
 }
 
+/// Most bytes the ACLs and attribute lists a client sends may take: half
+/// the budget, the file list's entries having the other half.
+pub fn max_meta(o: &Options) -> u64 {
+    o.max_alloc.unwrap_or(DEFAULT_MAX_ALLOC) / 2
+}
+
 pub(super) fn walk_options(o: &Options) -> WalkOptions {
     let files_from = o.files_from.is_some();
     WalkOptions {
@@ -120,6 +126,7 @@ pub(super) fn recv_options(
     Ok(RecvOptions {
         verbose: o.verbose,
         max_entries: max_entries(o),
+        max_meta: max_meta(o),
         itemize: o.log_format.as_deref().is_some_and(|f| f.contains("%i")),
         perms: o.perms,
         executability: o.executability,

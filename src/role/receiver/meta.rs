@@ -171,6 +171,10 @@ pub(crate) fn answered(
         RecvError::Protocol(format!("xattr request overflow for {}", show(&e.name)))
     })?;
     let mut tables = list.meta.borrow_mut();
+    let grows = (value.len() as u64).saturating_sub(xattr::SUM_LEN as u64);
+    tables
+        .charge(grows)
+        .map_err(|m| RecvError::Budget(format!("{m} [receiver]")))?;
     let item = tables
         .xattrs_mut(&e.meta)
         .and_then(|l| l.iter_mut().find(|x| x.num as i32 == want))

@@ -61,6 +61,9 @@ pub enum RecvError {
     /// The destination cannot be used.
     #[error("{0}")]
     Dest(String),
+    /// The client's list would pass the session's memory budget.
+    #[error("{0}")]
+    Budget(String),
 }
 
 impl From<crate::flist::FlistError> for RecvError {
@@ -68,6 +71,7 @@ impl From<crate::flist::FlistError> for RecvError {
         match e {
             crate::flist::FlistError::Wire(w) => RecvError::Wire(w),
             crate::flist::FlistError::Invalid(m) => RecvError::Protocol(m),
+            crate::flist::FlistError::Budget(m) => RecvError::Budget(m),
         }
     }
 }
@@ -79,6 +83,8 @@ pub struct RecvOptions {
     pub verbose: u8,
     /// Most file-list entries accepted (from the memory budget).
     pub max_entries: usize,
+    /// Most bytes the client's ACLs and attribute lists may take.
+    pub max_meta: u64,
     /// The client itemizes (`--log-format=%i`).
     pub itemize: bool,
     /// `-p`.
@@ -327,6 +333,7 @@ async fn receive_list(
 ) -> Result<List, RecvError> {
     let limits = FlistLimits {
         max_entries: cfg.opts.max_entries,
+        max_meta: cfg.opts.max_meta,
         ..FlistLimits::default()
     };
     let mut dec = FlistDecoder::new(cfg.flist, limits);
