@@ -3,7 +3,7 @@
 
 Runs the stock rsync client against rrsync-rs through a tee shim (as an
 sshd forced command would see it), records both directions of a push and a
-pull (plain, zstd and zlib), splits the recordings into the pieces each
+pull (plain, zstd, lz4 and zlib), splits the recordings into the pieces each
 decoder reads, and adds hand-written seeds for the text parsers.
 Usage: fuzz/seed.py [RRSYNC_BIN]   (default target/release/rrsync-rs)
 """
@@ -73,7 +73,8 @@ def main():
     with open(os.path.join(work, "got", "a.txt"), "wb") as f:
         f.write(b"hello world\n" * 250 + b"changed\n")
     sessions = []
-    for comp, zargs in (("plain", []), ("zstd", ["--compress-choice=zstd"]), ("zlib", ["--old-compress"])):
+    for comp, zargs in (("plain", []), ("zstd", ["--compress-choice=zstd"]), ("lz4", ["--compress-choice=lz4"]),
+                        ("zlib", ["--old-compress"])):
         base = ["-rlt", "--checksum-seed=7", "--no-whole-file"] + zargs
         sessions.append((comp, "push", record(work, "push-" + comp, "-wo", base + ["src/", "localhost:dst-%s/" % comp])))
         sessions.append((comp, "pull", record(work, "pull-" + comp, "-ro", base + ["localhost:pull/", "got/"])))

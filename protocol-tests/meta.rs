@@ -498,16 +498,25 @@ fn attributes_past_the_memory_budget_end_the_session_readably() {
         let spec = push::Spec::new(&["-rX", "--max-alloc=1M"], &src);
         let out = push::push_with(work, cell, &Server::tested(&["-wo"], &root), &spec, &[]);
         // rsync's code for a spent --max-alloc.
-        ensure(out.code == Some(22), "the push passed the budget, or not with code 22", &out)?;
         ensure(
-            out.stderr.contains("exceed the memory budget of 524288 bytes"),
+            out.code == Some(22),
+            "the push passed the budget, or not with code 22",
+            &out,
+        )?;
+        ensure(
+            out.stderr
+                .contains("exceed the memory budget of 524288 bytes"),
             "no message naming the budget",
             &out,
         )?;
         // The same push within a budget that holds it succeeds.
         let spec = push::Spec::new(&["-rX", "--max-alloc=4M"], &src);
         let out = push::push_with(work, cell, &Server::tested(&["-wo"], &root), &spec, &[]);
-        ensure(out.code == Some(0), "the push within the budget failed", &out)?;
+        ensure(
+            out.code == Some(0),
+            "the push within the budget failed",
+            &out,
+        )?;
         Ok(())
     });
 }

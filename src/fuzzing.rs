@@ -277,6 +277,11 @@ pub fn token_zstd(data: &[u8]) {
     tokens(Compression::Zstd, data);
 }
 
+/// lz4 tokens (`recv_compressed_token`).
+pub fn token_lz4(data: &[u8]) {
+    tokens(Compression::Lz4, data);
+}
+
 /// zlib (`-z`) and zlibx tokens (`recv_deflated_token`); the first byte's
 /// low bit picks which, the rest as in [`tokens`].
 pub fn token_zlib(data: &[u8]) {

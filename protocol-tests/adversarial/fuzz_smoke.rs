@@ -153,6 +153,11 @@ fn fuzz_smoke_tokens() {
         vec![sample_tokens(Compression::Zstd)],
         rrsync::fuzzing::token_zstd,
     );
+    smoke(
+        "token_lz4",
+        vec![sample_tokens(Compression::Lz4)],
+        rrsync::fuzzing::token_lz4,
+    );
     let mut z = vec![0u8];
     z.extend(sample_tokens(Compression::Zlib));
     smoke("token_zlib", vec![z], rrsync::fuzzing::token_zlib);

@@ -1,7 +1,7 @@
 //! Delta transfer on pull (issue 2, case 3): after a 1-byte change in a
 //! 16 MiB file the client must receive well under 64 KiB of literal data
 //! ("Literal data:" in `--stats`), for every `--checksum-choice` and with
-//! `-z` / `--zc=zstd`. Stock rsync runs the same command first: where stock
+//! `-z`, `--zc=zstd` and `--zc=lz4`. Stock rsync runs the same command first: where stock
 //! succeeds ours must too; where stock fails (an option the protocol cannot
 //! carry) ours must fail as well. Below protocol 30 there is no negotiation
 //! (md4, zlib): ours may then also refuse `-z` with one line naming
@@ -100,7 +100,8 @@ fn delta_after_one_byte_change() {
     let new_hash = xxhash_rust::xxh3::xxh3_128(&new);
 
     each_cell("delta", |work, cell| {
-        let mut variants: Vec<Vec<&str>> = vec![vec![], vec!["-z"], vec!["--zc=zstd"]];
+        let mut variants: Vec<Vec<&str>> =
+            vec![vec![], vec!["-z"], vec!["--zc=zstd"], vec!["--zc=lz4"]];
         for cc in ["xxh128", "xxh3", "xxh64", "md5", "md4", "sha1"] {
             variants.push(vec!["--checksum-choice", cc]);
         }

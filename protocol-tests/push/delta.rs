@@ -2,7 +2,7 @@
 //! version of a 16 MiB file; after a 1-byte change (and a new mtime) the
 //! client's `--stats` must show "Literal data" under 64 KiB and the root
 //! must hold the new bytes. Variants: the default, `-z`, and from protocol
-//! 30 on `--zc=zstd` and each `--checksum-choice` (xxh128, xxh3, xxh64,
+//! 30 on `--zc=zstd`, `--zc=lz4` and each `--checksum-choice` (xxh128, xxh3, xxh64,
 //! md5, md4); below 30 there is no negotiation (md4, zlib). Stock
 //! `rsync --server` runs the same push first: where it succeeds ours must;
 //! where it fails ours must fail too. Where ours refuses `-z` with one
@@ -77,6 +77,7 @@ fn variants(cell: &Cell) -> Vec<Vec<&'static str>> {
     let mut v: Vec<Vec<&str>> = vec![vec![], vec!["-z"]];
     if cell.protocol() >= 30 {
         v.push(vec!["--zc=zstd"]);
+        v.push(vec!["--zc=lz4"]);
         for cc in ["xxh128", "xxh3", "xxh64", "md5", "md4", "sha1"] {
             v.push(vec!["--checksum-choice", cc]);
         }

@@ -178,14 +178,16 @@ impl FlistDecoder {
         let mut prev = self.prev;
         let mut e = self.decode_body(r, x, name, &mut prev)?;
         if self.opts.meta.any() {
-            let invalid = |m: crate::meta::MetaError| FlistError::Invalid(format!("{m} [receiver]"));
+            let invalid =
+                |m: crate::meta::MetaError| FlistError::Invalid(format!("{m} [receiver]"));
             let got = self
                 .tables
                 .decode(r, self.opts.meta, e.mode)
                 .map_err(|f| f.map(invalid))?;
-            e.meta = self.tables.commit(got).map_err(|m| {
-                Fail::Invalid(FlistError::Budget(format!("{m} [receiver]")))
-            })?;
+            e.meta = self
+                .tables
+                .commit(got)
+                .map_err(|m| Fail::Invalid(FlistError::Budget(format!("{m} [receiver]"))))?;
         }
         self.prev = prev;
         self.last_name.clone_from(&e.name);

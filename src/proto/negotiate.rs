@@ -7,7 +7,7 @@
 pub const CHECKSUM_NAMES: &[&str] = &["xxh128", "xxh3", "xxh64", "md5", "md4", "sha1", "none"];
 
 /// Compressions we offer, in rsync's table order.
-pub const COMPRESS_NAMES: &[&str] = &["zstd", "zlibx", "zlib", "none"];
+pub const COMPRESS_NAMES: &[&str] = &["zstd", "lz4", "zlibx", "zlib", "none"];
 
 /// A parsed list of names.
 pub type NameList = Vec<String>;
@@ -42,7 +42,7 @@ pub enum Compression {
     Zlib,
     /// Deflate without that (`CPRES_ZLIBX`).
     ZlibX,
-    /// LZ4, which we do not implement.
+    /// LZ4 blocks, one per literal piece (`CPRES_LZ4`).
     Lz4,
 }
 

@@ -12,7 +12,8 @@
 //!   `recv_deflated_token`, `see_deflate_token`): one raw deflate stream per
 //!   file; for `zlib` matched blocks also enter the dictionary on both sides.
 //!
-//! lz4 is not implemented; a session must not negotiate it.
+//! - [`lz4`]: `--compress-choice=lz4` (`send_compressed_token`,
+//!   `recv_compressed_token`): each literal piece an LZ4 block of its own.
 //!
 //! Each decoder has a `decode` over a [`Reader`] that returns the next
 //! event or "incomplete" and commits its state (a compressed piece goes
@@ -24,6 +25,7 @@
 
 pub mod deflate;
 pub mod inflate;
+pub mod lz4;
 pub mod plain;
 mod runs;
 pub mod zstd;
@@ -45,6 +47,7 @@ use crate::wire::{CodecError, Fail, Reader, Step};
 
 pub use deflate::DeflateEncoder;
 pub use inflate::InflateDecoder;
+pub use lz4::{Lz4Decoder, Lz4Encoder};
 pub use plain::{PlainDecoder, PlainEncoder};
 pub use zstd::{ZstdDecoder, ZstdEncoder};
 
@@ -186,6 +189,8 @@ pub enum TokenEncoder {
     Zstd(Box<ZstdEncoder>),
     /// zlib / zlibx.
     Deflate(Box<DeflateEncoder>),
+    /// lz4.
+    Lz4(Box<Lz4Encoder>),
 }
 
 /// The compression actually used, as rsync's `init_compression_level`
@@ -211,11 +216,6 @@ impl From<TokenError> for io::Error {
     }
 }
 
-/// The negotiated compression has no codec here (lz4).
-fn unsupported() -> TokenError {
-    TokenCodecError::Compression("unsupported compression").into()
-}
-
 impl TokenEncoder {
     /// The session's encoder for the negotiated compression; `level` is the
     /// client's `--compress-level` (zstd default 3 when absent or 0; zlib
@@ -230,7 +230,7 @@ impl TokenEncoder {
                 c == C::Zlib,
                 deflate::effective_level(level),
             )))),
-            C::Lz4 => Err(unsupported()),
+            C::Lz4 => Ok(Self::Lz4(Box::default())),
         }
     }
 
@@ -251,6 +251,7 @@ impl TokenEncoder {
             }
             Self::Zstd(e) => e.literal(data, out),
             Self::Deflate(e) => e.literal(data, out),
+            Self::Lz4(e) => e.literal(data, out),
         }
     }
 
@@ -283,6 +284,10 @@ impl TokenEncoder {
             }
             Self::Zstd(e) => e.block(index, out),
             Self::Deflate(e) => e.block(index, data, out),
+            Self::Lz4(e) => {
+                e.block(index, out);
+                Ok(())
+            }
         }
     }
 
@@ -295,6 +300,10 @@ impl TokenEncoder {
             }
             Self::Zstd(e) => e.end(out),
             Self::Deflate(e) => e.end(out),
+            Self::Lz4(e) => {
+                e.end(out);
+                Ok(())
+            }
         }
     }
 }
@@ -307,6 +316,8 @@ pub enum TokenDecoder {
     Zstd(Box<ZstdDecoder>),
     /// zlib / zlibx.
     Deflate(Box<InflateDecoder>),
+    /// lz4.
+    Lz4(Box<Lz4Decoder>),
 }
 
 impl TokenDecoder {
@@ -318,7 +329,7 @@ impl TokenDecoder {
             C::None => Ok(Self::Plain(PlainDecoder::new())),
             C::Zstd => Ok(Self::Zstd(Box::default())),
             C::Zlib | C::ZlibX => Ok(Self::Deflate(Box::new(InflateDecoder::new(c == C::Zlib)))),
-            C::Lz4 => Err(unsupported()),
+            C::Lz4 => Ok(Self::Lz4(Box::default())),
         }
     }
 
@@ -342,6 +353,7 @@ impl TokenDecoder {
             Self::Plain(d) => d.next(r, count),
             Self::Zstd(d) => d.next(r, count),
             Self::Deflate(d) => d.next(r, count),
+            Self::Lz4(d) => d.next(r, count),
         }
     }
 
@@ -360,6 +372,7 @@ impl TokenDecoder {
             Self::Plain(d) => d.decode(r, count),
             Self::Zstd(d) => d.decode(r, count),
             Self::Deflate(d) => d.decode(r, count),
+            Self::Lz4(d) => d.decode(r, count),
         }
     }
 
@@ -369,7 +382,7 @@ impl TokenDecoder {
     pub fn see_block(&mut self, data: &[u8]) -> Result<(), TokenError> {
         match self {
             Self::Deflate(d) => d.see_block(data),
-            Self::Plain(_) | Self::Zstd(_) => Ok(()),
+            Self::Plain(_) | Self::Zstd(_) | Self::Lz4(_) => Ok(()),
         }
     }
 }

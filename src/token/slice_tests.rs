@@ -12,7 +12,7 @@ use proptest::prelude::*;
 
 /// Blocks in the basis of these tests.
 const COUNT: u32 = 200;
-const CODECS: [C; 4] = [C::None, C::Zstd, C::Zlib, C::ZlibX];
+const CODECS: [C; 5] = [C::None, C::Zstd, C::Zlib, C::ZlibX, C::Lz4];
 
 /// An event with its bytes copied out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,7 +223,7 @@ fn plain_vectors() {
 /// The run coding of the compressed codecs, byte by byte.
 #[test]
 fn run_coding_vectors() {
-    for c in [C::Zstd, C::Zlib, C::ZlibX] {
+    for c in [C::Zstd, C::Zlib, C::ZlibX, C::Lz4] {
         let mut d = decoder(c, 31);
         // TOKEN_REL+2; TOKENRUN_REL+1 with 2 more; TOKEN_LONG 9; END_FLAG.
         let bytes = [0x82, 0xc1, 2, 0, 0x20, 9, 0, 0, 0, 0];
@@ -268,7 +268,7 @@ fn run_coding_vectors() {
 /// A compressed piece is used only once all of it is there.
 #[test]
 fn compressed_piece_waits_for_all_its_bytes() {
-    for c in [C::Zstd, C::Zlib] {
+    for c in [C::Zstd, C::Zlib, C::Lz4] {
         let files = vec![vec![Op::Lit(b"abcabcabc".repeat(40))]];
         let wire = wire_of(c, 31, &files);
         let flag = wire[0];
