@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod adversarial;
+mod atimes;
 mod compress;
 mod fixtures;
 mod harness;

@@ -106,6 +106,7 @@ fn flist_options(a: u8, b: u8) -> FlistOptions {
         numeric_ids: b & 0x08 != 0,
         inc_recurse: false,
         safe_flist: b & 0x10 != 0,
+        preserve_atimes: b & 0x80 != 0,
         meta: crate::meta::MetaOpts {
             acls: protocol >= 30 && b & 0x20 != 0,
             xattrs: u8::from(protocol >= 30 && b & 0x40 != 0),

@@ -68,11 +68,3 @@ MUTANTS = [
   ("src/role/sender/remove.rs", "    same_type && (size, sec, nsec) == listed", "    let _ = (same_type, size, sec, nsec, listed);\n    true"),
 ], ["pull::remove_source::remove_source_files_keeps_a_changed_file", "lib:role::sender::remove::tests::a_changed_file_is_not_the_one_sent"], "fail"),
 ]
-# --atimes stays refused until the file list carries access times: a 3.5.0
-# `rsync -aU` pull otherwise fails with "rejecting unrequested file-list
-# name" (issue 11).
-MUTANTS += [
-("refusal-atimes", "Unsupported", [
-  ("src/policy/mod.rs", "    unsupported_if(o.atimes > 0, \"--atimes\")?;\n", ""),
- ], ["lib:policy::tests::unsupported"], "fail"),
-]

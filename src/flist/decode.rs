@@ -88,6 +88,7 @@ pub(super) fn bad<T>(msg: String) -> FStep<T> {
 pub(super) struct Prev {
     pub(super) mode: u32,
     pub(super) mtime: i64,
+    pub(super) atime: i64,
     pub(super) uid: u32,
     pub(super) gid: u32,
     pub(super) rdev: (u32, u32),

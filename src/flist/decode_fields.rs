@@ -1,5 +1,6 @@
 //! The fields of one received entry after its name, as `recv_file_entry`
 //! reads them (protocols 27 to 32): size, mtime, nanoseconds (31+), mode,
+//! the access time of a non-directory (`--atimes`),
 //! ids (names inline from 30), device numbers (pre-28 packed, 28-29 int or
 //! byte minor, 30+ varints), symlink target, the pre-30 hard-link device
 //! and inode, the `-c` checksum. Each is validated before use; nothing of
@@ -39,6 +40,9 @@ impl FlistDecoder {
             e.flags = EntryFlags::default();
             prev.mode = e.mode;
             prev.mtime = e.mtime;
+            if e.kind() != FileKind::Dir && o.preserve_atimes {
+                prev.atime = e.atime;
+            }
             prev.uid = e.uid;
             prev.gid = e.gid;
             return Ok(e);
@@ -72,6 +76,10 @@ impl FlistDecoder {
         if (name == b"." || name == b"/.") && kind != FileKind::Dir {
             return bad("rejecting non-directory transfer-root entry".into());
         }
+        let has_atime = o.preserve_atimes && kind != FileKind::Dir;
+        if has_atime && x & xmit::SAME_ATIME == 0 {
+            prev.atime = r.varlong(4, "an atime")?;
+        }
         if o.preserve_uid && x & xmit::SAME_UID == 0 {
             prev.uid = self.decode_id(r, x & xmit::USER_NAME_FOLLOWS != 0)?;
         }
@@ -81,6 +89,9 @@ impl FlistDecoder {
         let mut e = FileEntry::new(name, mode);
         e.mtime = prev.mtime;
         e.mtime_nsec = nsec;
+        if has_atime {
+            e.atime = prev.atime;
+        }
         e.uid = prev.uid;
         e.gid = prev.gid;
         e.size = if kind == FileKind::File || kind == FileKind::Symlink {

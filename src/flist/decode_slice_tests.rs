@@ -38,6 +38,7 @@ fn opts_of(v: Variant) -> FlistOptions {
         numeric_ids: false,
         inc_recurse,
         safe_flist: protocol >= 29,
+        preserve_atimes: false,
         meta: Default::default(),
     }
 }

@@ -13,6 +13,7 @@ pub struct FlistEncoder {
     last_name: Vec<u8>,
     mode: u32,
     mtime: i64,
+    atime: i64,
     uid: u32,
     gid: u32,
     rdev: (u32, u32),
@@ -33,6 +34,7 @@ impl FlistEncoder {
             last_name: Vec::new(),
             mode: 0,
             mtime: 0,
+            atime: 0,
             uid: 0,
             gid: 0,
             rdev: (0, 0),
@@ -89,6 +91,12 @@ impl FlistEncoder {
         self.mtime = e.mtime;
         if e.mtime_nsec != 0 && p >= 31 {
             x |= xmit::MOD_NSEC;
+        }
+        if o.preserve_atimes && kind != FileKind::Dir {
+            if e.atime == self.atime {
+                x |= xmit::SAME_ATIME;
+            }
+            self.atime = e.atime;
         }
         let hl = o.preserve_hard_links && kind != FileKind::Dir;
         let hlink = if hl { e.hlink } else { None };
@@ -156,6 +164,9 @@ impl FlistEncoder {
         }
         if x & xmit::SAME_MODE == 0 {
             put_i32(out, e.mode as i32);
+        }
+        if o.preserve_atimes && kind != FileKind::Dir && x & xmit::SAME_ATIME == 0 {
+            put_varlong(out, e.atime, 4);
         }
         if o.preserve_uid && x & xmit::SAME_UID == 0 {
             if p < 30 {

@@ -54,6 +54,8 @@ pub struct FileEntry {
     pub mtime: i64,
     /// Modification time, nanoseconds.
     pub mtime_nsec: u32,
+    /// Access time, seconds (`--atimes`; not for directories).
+    pub atime: i64,
     /// Owner.
     pub uid: u32,
     /// Group.
@@ -83,6 +85,7 @@ impl FileEntry {
             size: 0,
             mtime: 0,
             mtime_nsec: 0,
+            atime: 0,
             uid: 0,
             gid: 0,
             rdev: (0, 0),
@@ -155,5 +158,7 @@ pub struct FlistOptions {
     /// I/O errors travel in the end-of-list marker.
     pub safe_flist: bool,
     /// ACLs and attributes follow each entry.
+    /// `--atimes`: non-directories carry their access time.
+    pub preserve_atimes: bool,
     pub meta: crate::meta::MetaOpts,
 }

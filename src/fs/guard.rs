@@ -322,11 +322,11 @@ impl<'r> Writer<'r> {
         write::chown(&dir, name, uid, gid)
     }
 
-    /// Sets the mtime (and atime, else left alone) of `path` itself.
+    /// Sets the mtime and the atime of `path` itself, each if given.
     pub fn set_times(
         &self,
         path: &RelPath,
-        mtime: (i64, u32),
+        mtime: Option<(i64, u32)>,
         atime: Option<(i64, u32)>,
         overwrite: Option<&OverwritePermit>,
     ) -> io::Result<()> {
@@ -384,7 +384,7 @@ impl<'r> Writer<'r> {
     pub fn set_times_fd(
         &self,
         file: &File,
-        mtime: (i64, u32),
+        mtime: Option<(i64, u32)>,
         atime: Option<(i64, u32)>,
     ) -> io::Result<()> {
         write::set_times_fd(file, mtime, atime)

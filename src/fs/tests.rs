@@ -207,7 +207,7 @@ fn escaping_symlinks_writes() {
             &w.backup(&rp("sub/file"), &x, &ow1).unwrap_err()
         ));
         assert!(escape_err(
-            &w.set_times(&secret, (1, 0), None, ow).unwrap_err()
+            &w.set_times(&secret, Some((1, 0)), None, ow).unwrap_err()
         ));
         assert!(escape_err(&w.chmod(&secret, 0o777, ow).unwrap_err()));
         assert!(escape_err(&w.chown(&secret, None, None, ow).unwrap_err()));
@@ -222,7 +222,7 @@ fn escaping_symlinks_writes() {
     let ow1 = OverwritePermit::for_tests();
     assert!(w.chmod(&rp("secret_link"), 0o777, ow).is_err());
     assert!(w.open_for_update(&rp("secret_link"), &ow1).is_err());
-    w.set_times(&rp("secret_link"), (1000, 5), None, ow)
+    w.set_times(&rp("secret_link"), Some((1000, 5)), None, ow)
         .unwrap();
     assert_eq!(f.root.lstat(&rp("secret_link")).unwrap().mtime_sec, 1000);
     w.chown(&rp("secret_link"), None, None, ow).unwrap();
@@ -249,7 +249,7 @@ fn in_tree_writes() {
     assert!(name.starts_with(b".data.txt."));
     assert_eq!(name.len(), b".data.txt.".len() + 6);
     file.write_all(b"payload").unwrap();
-    w.set_times_fd(&file, (1_000_000, 123), Some((2_000_000, 0)))
+    w.set_times_fd(&file, Some((1_000_000, 123)), Some((2_000_000, 0)))
         .unwrap();
     w.chmod_fd(&file, 0o640).unwrap();
     drop(file);
@@ -264,7 +264,7 @@ fn in_tree_writes() {
     // Created by this session: its attributes may change without permits.
     w.chmod(&dst, 0o604, None).unwrap();
     assert_eq!(r.lstat(&dst).unwrap().perms(), 0o604);
-    w.set_times(&dst, (42, 7), None, None).unwrap();
+    w.set_times(&dst, Some((42, 7)), None, None).unwrap();
     let m2 = r.lstat(&dst).unwrap();
     assert_eq!(
         (m2.mtime_sec, m2.mtime_nsec, m2.atime_sec),
@@ -298,10 +298,10 @@ fn in_tree_writes() {
     // The root itself: attributes can be set with the permit, it cannot
     // be removed.
     assert!(is_denied(
-        &w.set_times(&RelPath::root(), (5, 0), None, None)
+        &w.set_times(&RelPath::root(), Some((5, 0)), None, None)
             .unwrap_err()
     ));
-    w.set_times(&RelPath::root(), (5, 0), None, Some(&ow))
+    w.set_times(&RelPath::root(), Some((5, 0)), None, Some(&ow))
         .unwrap();
     assert_eq!(r.lstat(&RelPath::root()).unwrap().mtime_sec, 5);
     w.chmod(&RelPath::root(), 0o755, Some(&ow)).unwrap();
@@ -336,7 +336,7 @@ fn writer_guards_existing_names() {
     denied(w.remove_dir(&rp("sub"), None).unwrap_err());
     denied(w.chmod(&file, 0o777, None).unwrap_err());
     denied(w.chown(&file, None, None, None).unwrap_err());
-    denied(w.set_times(&file, (1, 0), None, None).unwrap_err());
+    denied(w.set_times(&file, Some((1, 0)), None, None).unwrap_err());
     assert!(!w.may_change(&file, None));
     assert!(w.may_change(&file, Some(&ow)));
     // A pre-existing name is never moved away, even with both permits.
@@ -362,7 +362,7 @@ fn writer_guards_existing_names() {
     w.hard_link(&rp("sub/file~"), &rp("sub/link")).unwrap();
     denied(w.chmod(&rp("sub/link"), 0o777, None).unwrap_err());
     denied(
-        w.set_times(&rp("sub/link"), (1, 0), None, None)
+        w.set_times(&rp("sub/link"), Some((1, 0)), None, None)
             .unwrap_err(),
     );
     w.remove(&rp("sub/link"), None).unwrap();

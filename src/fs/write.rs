@@ -32,8 +32,9 @@ fn timespec((sec, nsec): (i64, u32)) -> Timespec {
     }
 }
 
-fn timestamps(mtime: (i64, u32), atime: Option<(i64, u32)>) -> Timestamps {
-    let last_access = match atime {
+/// The times to set; `None` leaves one as it is (`UTIME_OMIT`).
+fn timestamps(mtime: Option<(i64, u32)>, atime: Option<(i64, u32)>) -> Timestamps {
+    let or_omit = |t: Option<(i64, u32)>| match t {
         Some(t) => timespec(t),
         None => Timespec {
             tv_sec: 0,
@@ -41,8 +42,8 @@ fn timestamps(mtime: (i64, u32), atime: Option<(i64, u32)>) -> Timestamps {
         },
     };
     Timestamps {
-        last_access,
-        last_modification: timespec(mtime),
+        last_access: or_omit(atime),
+        last_modification: or_omit(mtime),
     }
 }
 
@@ -201,12 +202,12 @@ pub(super) fn mknod<D: AsFd>(
     Ok(rustix::fs::mknodat(dir, name, ft, perm(mode), dev)?)
 }
 
-/// Set mtime (and atime, else left unchanged) of `name` itself
+/// Set the mtime and the atime of `name` itself, each if given
 /// (`AT_SYMLINK_NOFOLLOW`: a symlink's own times).
 pub(super) fn set_times<D: AsFd>(
     dir: D,
     name: &[u8],
-    mtime: (i64, u32),
+    mtime: Option<(i64, u32)>,
     atime: Option<(i64, u32)>,
 ) -> io::Result<()> {
     let ts = timestamps(mtime, atime);
@@ -221,7 +222,7 @@ pub(super) fn set_times<D: AsFd>(
 /// `futimens` on an open file.
 pub(super) fn set_times_fd(
     file: &File,
-    mtime: (i64, u32),
+    mtime: Option<(i64, u32)>,
     atime: Option<(i64, u32)>,
 ) -> io::Result<()> {
     Ok(rustix::fs::futimens(file, &timestamps(mtime, atime))?)

@@ -299,8 +299,6 @@ fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<
     // Not implemented here.
     unsupported_if(o.iconv.is_some(), "--iconv")?;
     unsupported_if(o.crtimes, "--crtimes")?;
-    // The file list would need each entry's access time.
-    unsupported_if(o.atimes > 0, "--atimes")?;
     // Following symlinks could leave a restricted root.
     if restricted {
         refuse_if(o.copy_links, "--copy-links")?;

@@ -107,7 +107,6 @@ fn unsupported() {
         ("--iconv=utf8", "--iconv"),
         ("-N", "-N"),
         ("--crtimes", "--crtimes"),
-        ("-U", "-U"),
     ] {
         let e = auth(&rw, &format!("{PUSH} {opt} . d")).unwrap_err();
         assert_eq!(

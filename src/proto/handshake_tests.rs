@@ -305,7 +305,7 @@ fn flushes(input: &[u8], req: &HandshakeRequest) -> Vec<Vec<u8>> {
 fn byte_vectors_per_protocol() {
     let seed = SEED.to_le_bytes().to_vec();
     let csums = vstr("xxh128 xxh3 xxh64 md5 md4 sha1 none");
-    let comps = vstr("zstd zlibx zlib none");
+    let comps = vstr("zstd lz4 zlibx zlib none");
     let v = Some("LsfxCIvu");
     let no_v = Some("LsfxCIu");
     // 27 and 29: no compat flags and no lists, whatever the client sent.

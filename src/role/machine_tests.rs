@@ -210,6 +210,7 @@ fn flist_opts() -> crate::flist::FlistOptions {
         numeric_ids: true,
         inc_recurse: false,
         safe_flist: true,
+        preserve_atimes: false,
         meta: Default::default(),
     }
 }

@@ -68,6 +68,7 @@ pub(super) fn flist_options(
         numeric_ids: o.numeric_ids,
         inc_recurse: false,
         safe_flist: hs.compat.contains(CompatFlags::SAFE_FLIST) || p >= 31,
+        preserve_atimes: o.atimes > 0,
         meta: crate::meta::MetaOpts {
             acls: o.acls,
             xattrs: o.xattrs,
@@ -131,6 +132,7 @@ pub(super) fn recv_options(
         perms: o.perms,
         executability: o.executability,
         times: o.times,
+        atimes: o.atimes > 0,
         omit_dir_times: o.omit_dir_times,
         omit_link_times: o.omit_link_times,
         owner: o.owner,

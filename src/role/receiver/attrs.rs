@@ -36,6 +36,10 @@ pub(crate) fn changes(o: &RecvOptions, e: &FileEntry, m: &Meta) -> ItemFlags {
             f |= item::REPORT_PERMS;
         }
     }
+    let has_atime = kind != FileKind::Dir && kind != FileKind::Symlink;
+    if o.atimes && has_atime && m.atime_sec != e.atime {
+        f |= item::REPORT_ATIME;
+    }
     if o.owner && o.am_root && m.uid != e.uid {
         f |= item::REPORT_OWNER;
     }
@@ -130,8 +134,12 @@ pub(crate) fn apply_path(
     let permit = cfg.overwrite.as_ref();
     let cur = w.root().lstat(path).ok();
     if is_link {
-        if o.times && !o.omit_link_times && cur.as_ref().is_none_or(|m| time_differs(cfg, e, m)) {
-            let _ = w.set_times(path, (e.mtime, e.mtime_nsec), None, permit);
+        let mt =
+            o.times && !o.omit_link_times && cur.as_ref().is_none_or(|m| time_differs(cfg, e, m));
+        let mt = mt.then_some((e.mtime, e.mtime_nsec));
+        let at = atime_to_set(o, e, cur.as_ref());
+        if mt.is_some() || at.is_some() {
+            let _ = w.set_times(path, mt, at, permit);
         }
         if o.am_root && (o.owner || o.group) {
             let (uid, gid) = (o.owner.then_some(e.uid), o.group.then_some(e.gid));
@@ -170,21 +178,42 @@ pub(crate) fn apply_path(
             }
         }
     }
-    if o.times && e.kind() == FileKind::File && cur.as_ref().is_none_or(|m| time_differs(cfg, e, m))
-    {
-        let _ = w.set_times(path, (e.mtime, e.mtime_nsec), None, permit);
+    if e.kind() != FileKind::File {
+        return;
+    }
+    let mt = o.times && cur.as_ref().is_none_or(|m| time_differs(cfg, e, m));
+    let mt = mt.then_some((e.mtime, e.mtime_nsec));
+    let at = atime_to_set(o, e, cur.as_ref());
+    if mt.is_some() || at.is_some() {
+        let _ = w.set_times(path, mt, at, permit);
     }
 }
 
+/// The access time to give `e` (`--atimes`, never to a directory), in
+/// whole seconds as rsync sets it: `None` when it is off or `cur`, the
+/// entry as it is, already has it.
+pub(crate) fn atime_to_set(
+    o: &RecvOptions,
+    e: &FileEntry,
+    cur: Option<&Meta>,
+) -> Option<(i64, u32)> {
+    let wanted = o.atimes && e.kind() != FileKind::Dir;
+    (wanted && cur.is_none_or(|m| m.atime_sec != e.atime)).then_some((e.atime, 0))
+}
+
 /// [`changes`] plus `REPORT_SIZE` when the sizes differ: the item flags
-/// of a regular file about to be transferred against `m`.
+/// of a regular file about to be transferred against `m`. Without `-t`
+/// the file gets the time of the transfer, which rsync reports as a time
+/// change (`T`).
 pub(crate) fn changes_with_size(o: &RecvOptions, e: &FileEntry, m: &Meta) -> ItemFlags {
-    let size = if m.size != e.size {
-        item::REPORT_SIZE
-    } else {
-        ItemFlags::EMPTY
-    };
-    changes(o, e, m) | size
+    let mut f = changes(o, e, m);
+    if m.size != e.size {
+        f |= item::REPORT_SIZE;
+    }
+    if !o.times {
+        f |= item::REPORT_TIME;
+    }
+    f
 }
 
 /// Whether a local mtime differs from the sender's, to the precision the
@@ -220,8 +249,10 @@ pub(crate) fn apply_fd(
         mode
     };
     w.chmod_fd(f, mode)?;
-    if o.times {
-        w.set_times_fd(f, (e.mtime, e.mtime_nsec), None)?;
+    let mt = o.times.then_some((e.mtime, e.mtime_nsec));
+    let at = atime_to_set(o, e, None);
+    if mt.is_some() || at.is_some() {
+        w.set_times_fd(f, mt, at)?;
     }
     Ok(())
 }

@@ -93,6 +93,8 @@ pub struct RecvOptions {
     pub executability: bool,
     /// `-t`.
     pub times: bool,
+    /// `-U`: access times of non-directories.
+    pub atimes: bool,
     /// `-O`.
     pub omit_dir_times: bool,
     /// `-J`.

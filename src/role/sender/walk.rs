@@ -439,6 +439,7 @@ fn entry_from_meta(name: Vec<u8>, m: &Meta, flags: EntryFlags) -> FileEntry {
     e.size = m.size;
     e.mtime = m.mtime_sec;
     e.mtime_nsec = m.mtime_nsec;
+    e.atime = m.atime_sec;
     e.uid = m.uid;
     e.gid = m.gid;
     e.rdev = (m.rdev_major, m.rdev_minor);

@@ -105,7 +105,11 @@ impl Gen<'_, '_> {
                 } else {
                     ItemFlags::EMPTY
                 };
-                if !o.dry_run && ch.intersects(item::REPORT_TIME) {
+                // With -U a link whose access time differed (before reading
+                // it just now moved it) gets the sender's, as with rsync.
+                let atime = attrs::atime_to_set(o, e, Some(m)).is_some()
+                    && self.w.may_change(path, self.cfg.overwrite.as_ref());
+                if !o.dry_run && (ch.intersects(item::REPORT_TIME) || atime) {
                     attrs::apply_path(self.cfg, self.w, e, path, self.out, true);
                 }
                 return self.itemize(ndx, ch);
@@ -170,9 +174,10 @@ impl Gen<'_, '_> {
                 };
                 if !o.dry_run && !ch.is_empty() {
                     fake::apply_path(self.cfg, self.w, e, path, self.out);
+                    let at = attrs::atime_to_set(o, e, Some(m));
                     let _ = self
                         .w
-                        .set_times(path, (e.mtime, e.mtime_nsec), None, permit);
+                        .set_times(path, Some((e.mtime, e.mtime_nsec)), at, permit);
                 }
                 return self.itemize(ndx, ch);
             }
@@ -198,9 +203,10 @@ impl Gen<'_, '_> {
                 );
                 return Ok(());
             }
+            let at = attrs::atime_to_set(o, e, None);
             let _ = self
                 .w
-                .set_times(path, (e.mtime, e.mtime_nsec), None, permit);
+                .set_times(path, Some((e.mtime, e.mtime_nsec)), at, permit);
         }
         let iflags = if cur.is_some() {
             item::LOCAL_CHANGE | item::REPORT_CHANGE

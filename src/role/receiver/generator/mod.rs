@@ -503,7 +503,7 @@ impl<'a, 'c> Gen<'a, 'c> {
                 let permit = self.cfg.overwrite.as_ref();
                 let _ = self
                     .w
-                    .set_times(path, (e.mtime, e.mtime_nsec), None, permit);
+                    .set_times(path, Some((e.mtime, e.mtime_nsec)), None, permit);
             }
         }
     }
