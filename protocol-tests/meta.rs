@@ -347,6 +347,10 @@ fn build_owned(src: &Path) {
     run(src, "setfacl", &["-m", "u:1000:rx,g:100:r", "d/g"]);
     run(src, "setfacl", &["-d", "-m", "u:1000:rwx", "d"]);
     setx(src, "f", "user.long", &[b'F'; 80]);
+    // Other namespaces: kept as `user.rsync.trusted.…` under fake-super,
+    // one short and one long (asked for, and re-read on a pull).
+    setx(src, "f", "trusted.note", b"n");
+    setx(src, "d/g", "trusted.long", &[b'T'; 90]);
     age(src, "@1300000000");
 }
 
@@ -364,7 +368,9 @@ fn fake_super_push_and_pull_back_match_stock() {
 }
 
 /// The same with ACLs and attributes, which `--fake-super` keeps in
-/// attributes of rsync's own (`user.rsync.%aacl`, `%dacl`).
+/// attributes of rsync's own (`user.rsync.%aacl`, `%dacl`); attributes
+/// of other namespaces (`trusted.`) are kept as `user.rsync.trusted.…`
+/// and come back under their own names.
 #[test]
 fn fake_super_with_acls_and_xattrs_matches_stock() {
     each_cell("meta_fake_super_ax", |w, c| {

@@ -111,6 +111,7 @@ fn flist_options(a: u8, b: u8) -> FlistOptions {
             acls: protocol >= 30 && b & 0x20 != 0,
             xattrs: u8::from(protocol >= 30 && b & 0x40 != 0),
             optim: false,
+            fake_super: false,
         },
     }
 }
@@ -434,6 +435,7 @@ pub fn meta(data: &[u8]) {
         acls: sel & 1 != 0,
         xattrs: (sel >> 1) & 3,
         optim: false,
+        fake_super: sel & 0x80 != 0,
     };
     let modes = [0o100644, 0o040755, 0o120777, 0o020644];
     // A small budget, so that running out of it is explored too.

@@ -31,12 +31,22 @@ pub struct MetaOpts {
     /// `CF_AVOID_XATTR_OPTIM`): no request travels with a hard link's
     /// local change.
     pub optim: bool,
+    /// `--fake-super` on this side (see [`xattr::Naming`]).
+    pub fake_super: bool,
 }
 
 impl MetaOpts {
     /// Whether anything follows an entry.
     pub fn any(&self) -> bool {
         self.acls || self.xattrs > 0
+    }
+
+    /// Which attribute names travel and are kept.
+    pub fn naming(&self) -> xattr::Naming {
+        xattr::Naming {
+            xattrs: self.xattrs,
+            fake_super: self.fake_super,
+        }
     }
 }
 
@@ -255,7 +265,7 @@ impl Tables {
             let ndx = r.varint("an xattr index")?;
             got.xattr = Some(match index(ndx, self.xattrs.len()) {
                 Some(Some(i)) => Ref::Index(i),
-                Some(None) => Ref::New(xattr::decode(r, &|n| xattr::storable(n, opts.xattrs))?),
+                Some(None) => Ref::New(xattr::decode(r, &|n| opts.naming().to_local(n))?),
                 None => return Err(Fail::Invalid(XattrError::Index(ndx).into())),
             });
         }

@@ -15,6 +15,7 @@ fn xopts() -> MetaOpts {
         acls: false,
         xattrs: 1,
         optim: false,
+        fake_super: false,
     }
 }
 

@@ -44,6 +44,7 @@ pub fn heap_size(list: &[Xattr]) -> u64 {
     })
 }
 const SYSTEM: &[u8] = b"system.";
+const RSYNC: &[u8] = b"user.rsync.";
 const RSYNC_PCT: &[u8] = b"user.rsync.%";
 
 /// Where an abbreviated value stands.
@@ -124,15 +125,74 @@ pub fn md5(v: &[u8]) -> [u8; SUM_LEN] {
     Md5::digest(v).into()
 }
 
-/// Whether a sending side sends attribute `name` (`rsync_xal_get`).
-pub fn sendable(name: &[u8], xattrs: u8) -> bool {
-    !name.starts_with(SYSTEM) && (xattrs >= 2 || !name.starts_with(RSYNC_PCT))
+/// Which attribute names travel and which are kept (`rsync_xal_get`,
+/// `send_xattr`, `receive_xattr`), for `-X` given `xattrs` times.
+///
+/// A name travels unless it is a `system.` one; `user.rsync.%…` names
+/// only with `-XX`. We keep only `user.` names. Under `--fake-super` a
+/// name from another namespace is kept as `user.rsync.NAME` and travels
+/// back as `NAME`, and the names in which fake-super records its own
+/// state (`%stat`, `%aacl`, `%dacl`) neither travel nor are compared nor
+/// removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Naming {
+    /// `-X` count.
+    pub xattrs: u8,
+    /// `--fake-super` on this side.
+    pub fake_super: bool,
 }
 
-/// Whether this side stores (and so compares and removes) attribute
-/// `name`: `user.` names only, and `user.rsync.%…` only with `-XX`.
-pub fn storable(name: &[u8], xattrs: u8) -> bool {
-    name.starts_with(USER) && (xattrs >= 2 || !name.starts_with(RSYNC_PCT))
+/// Fake-super's own records.
+const FAKE_OWN: [&[u8]; 3] = [b"stat", b"aacl", b"dacl"];
+
+impl Naming {
+    /// Whether a `user.rsync.%…` name (or any other) may be used at all.
+    fn percent_ok(&self, name: &[u8]) -> bool {
+        let Some(rest) = name.strip_prefix(RSYNC_PCT) else {
+            return true;
+        };
+        self.xattrs >= 2 && !(self.fake_super && FAKE_OWN.contains(&rest))
+    }
+
+    /// The name under which a sending side sends its attribute `local`,
+    /// if it sends it.
+    pub fn to_wire(&self, local: &[u8]) -> Option<Vec<u8>> {
+        if local.starts_with(SYSTEM) || !self.percent_ok(local) {
+            return None;
+        }
+        match local.strip_prefix(RSYNC) {
+            Some(rest) if self.fake_super && !rest.starts_with(b"%") => Some(rest.to_vec()),
+            _ => Some(local.to_vec()),
+        }
+    }
+
+    /// The name a sending side reads for `wire`, one it sent.
+    pub fn from_wire_sent(&self, wire: &[u8]) -> Vec<u8> {
+        if self.fake_super && !wire.starts_with(USER) {
+            [RSYNC, wire].concat()
+        } else {
+            wire.to_vec()
+        }
+    }
+
+    /// The name under which a receiving side keeps attribute `wire`, if
+    /// it keeps it.
+    pub fn to_local(&self, wire: &[u8]) -> Option<Vec<u8>> {
+        let local = if wire.starts_with(USER) {
+            wire.to_vec()
+        } else if self.fake_super {
+            [RSYNC, wire].concat()
+        } else {
+            return None;
+        };
+        self.percent_ok(&local).then_some(local)
+    }
+
+    /// Whether a receiving side compares, sets and removes its attribute
+    /// `local`.
+    pub fn ours(&self, local: &[u8]) -> bool {
+        local.starts_with(USER) && self.percent_ok(local)
+    }
 }
 
 /// Sorts a list by name and numbers it from 1, as a sending side does.
@@ -166,8 +226,12 @@ pub fn encode(list: &[Xattr], out: &mut Vec<u8>) {
 }
 
 /// Decodes a literal list (`receive_xattr` after its index 0), keeping
-/// the names `keep` accepts; each keeps its position in the sent list.
-pub fn decode(r: &mut Reader<'_>, keep: &dyn Fn(&[u8]) -> bool) -> Step<Vec<Xattr>, XattrError> {
+/// the names `keep` gives a local name for, under that name; each keeps
+/// its position in the sent list.
+pub fn decode(
+    r: &mut Reader<'_>,
+    keep: &dyn Fn(&[u8]) -> Option<Vec<u8>>,
+) -> Step<Vec<Xattr>, XattrError> {
     let count = r.varint("an xattr count")?;
     let count = usize::try_from(count)
         .ok()
@@ -194,11 +258,14 @@ pub fn decode(r: &mut Reader<'_>, keep: &dyn Fn(&[u8]) -> bool) -> Step<Vec<Xatt
         } else {
             Value::Full(r.take(len)?.to_vec())
         };
-        if name.contains(&0) || !keep(name) {
+        if name.contains(&0) {
             continue;
         }
+        let Some(name) = keep(name) else {
+            continue;
+        };
         list.push(Xattr {
-            name: name.to_vec(),
+            name,
             value,
             num: num as u32,
         });

@@ -10,7 +10,7 @@ fn long_values_travel_as_their_sum_and_come_back_in_order() {
     let mut out = Vec::new();
     encode(&list, &mut out);
     let mut r = Reader::new(&out);
-    let got = decode(&mut r, &|_| true).unwrap();
+    let got = decode(&mut r, &|n| Some(n.to_vec())).unwrap();
     assert_eq!(r.remaining(), 0);
     assert_eq!(got, list);
     assert!(matches!(got[1].value, Value::Sum { len: 40, .. }));
@@ -47,7 +47,7 @@ fn names_without_their_nul_and_huge_values_are_refused() {
     b.push(9);
     let mut r = Reader::new(&b);
     assert!(matches!(
-        decode(&mut r, &|_| true),
+        decode(&mut r, &|n| Some(n.to_vec())),
         Err(Fail::Invalid(XattrError::NoNul))
     ));
     let mut b = Vec::new();
@@ -56,17 +56,62 @@ fn names_without_their_nul_and_huge_values_are_refused() {
     put_varint(&mut b, (MAX_VALUE + 1) as i32);
     let mut r = Reader::new(&b);
     assert!(matches!(
-        decode(&mut r, &|_| true),
+        decode(&mut r, &|n| Some(n.to_vec())),
         Err(Fail::Invalid(XattrError::ValueLen(_)))
     ));
 }
 
+fn naming(xattrs: u8, fake_super: bool) -> Naming {
+    Naming { xattrs, fake_super }
+}
+
 #[test]
 fn only_user_names_are_stored() {
-    assert!(storable(b"user.x", 1));
-    assert!(!storable(b"security.capability", 1));
-    assert!(!storable(b"trusted.x", 1));
-    assert!(!storable(b"user.rsync.%stat", 1));
-    assert!(storable(b"user.rsync.%stat", 2));
-    assert!(!sendable(b"system.posix_acl_access", 2));
+    let n = naming(1, false);
+    let kept = |n: Naming, w: &[u8]| n.to_local(w).map(|l| String::from_utf8(l).unwrap());
+    assert_eq!(kept(n, b"user.x").as_deref(), Some("user.x"));
+    assert_eq!(kept(n, b"security.capability"), None);
+    assert_eq!(kept(n, b"trusted.x"), None);
+    assert_eq!(kept(n, b"user.rsync.%stat"), None);
+    assert_eq!(
+        kept(naming(2, false), b"user.rsync.%stat").as_deref(),
+        Some("user.rsync.%stat")
+    );
+    assert!(n.ours(b"user.x") && !n.ours(b"trusted.x") && !n.ours(b"user.rsync.%stat"));
+    assert_eq!(n.to_wire(b"system.posix_acl_access"), None);
+    assert_eq!(naming(2, false).to_wire(b"system.posix_acl_access"), None);
+}
+
+/// Under --fake-super other namespaces are kept under `user.rsync.` and
+/// travel back without it; fake-super's own records never travel, are
+/// never taken from a client and are never compared or removed.
+#[test]
+fn fake_super_keeps_other_namespaces_under_the_rsync_prefix() {
+    for x in [1, 2] {
+        let n = naming(x, true);
+        assert_eq!(
+            n.to_local(b"security.capability"),
+            Some(b"user.rsync.security.capability".to_vec())
+        );
+        assert_eq!(n.to_local(b"user.x"), Some(b"user.x".to_vec()));
+        assert_eq!(
+            n.to_wire(b"user.rsync.security.capability"),
+            Some(b"security.capability".to_vec())
+        );
+        assert_eq!(
+            n.from_wire_sent(b"security.capability"),
+            b"user.rsync.security.capability".to_vec()
+        );
+        assert_eq!(n.from_wire_sent(b"user.x"), b"user.x".to_vec());
+        for own in [
+            &b"user.rsync.%stat"[..],
+            b"user.rsync.%aacl",
+            b"user.rsync.%dacl",
+        ] {
+            assert_eq!(n.to_wire(own), None);
+            assert_eq!(n.to_local(own), None);
+            assert!(!n.ours(own));
+        }
+        assert_eq!(n.to_local(b"user.rsync.%other").is_some(), x == 2);
+    }
 }

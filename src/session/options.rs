@@ -73,6 +73,7 @@ pub(super) fn flist_options(
             acls: o.acls,
             xattrs: o.xattrs,
             optim: p >= 31 && !hs.compat.contains(CompatFlags::AVOID_XATTR_OPTIM),
+            fake_super: o.fake_super,
         },
     }
 }

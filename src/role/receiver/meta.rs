@@ -36,10 +36,10 @@ fn local_acls(m: &MetaFd, mode: u32, dir: bool, fake: bool) -> io::Result<(Acl, 
 }
 
 /// A file's stored attributes, sorted, long values as their sums.
-pub(crate) fn local_xattrs(m: &MetaFd, xattrs: u8) -> io::Result<Vec<Xattr>> {
+pub(crate) fn local_xattrs(m: &MetaFd, naming: xattr::Naming) -> io::Result<Vec<Xattr>> {
     let mut list = Vec::new();
     for name in m.names()? {
-        if !xattr::storable(&name, xattrs) {
+        if !naming.ours(&name) {
             continue;
         }
         if let Some(v) = m.get(&name)? {
@@ -81,7 +81,7 @@ pub(crate) fn changes(
         // request do not depend on them.
         let blind = cfg.sums == crate::policy::BlockSums::Blind;
         let local = match (path, fd.as_ref()) {
-            (Some(_), Some(fd)) if !blind => local_xattrs(fd, m.xattrs).unwrap_or_default(),
+            (Some(_), Some(fd)) if !blind => local_xattrs(fd, m.naming()).unwrap_or_default(),
             _ => Vec::new(),
         };
         let differs = match tables.xattrs_mut(&e.meta) {
@@ -283,7 +283,7 @@ fn apply_xattrs(
     side: Side,
     out: &Outbox<'_>,
 ) {
-    let xattrs = cfg.flist.meta.xattrs;
+    let naming = cfg.flist.meta.naming();
     let who = if side == Side::Generator {
         "generator"
     } else {
@@ -333,7 +333,7 @@ fn apply_xattrs(
         }
     }
     for name in current {
-        if xattr::storable(&name, xattrs) && !sent.iter().any(|x| x.name == name) {
+        if naming.ours(&name) && !sent.iter().any(|x| x.name == name) {
             if let Err(err) = target.remove(&name) {
                 fail(&format!("removexattr \"{}\" failed", show(&name)), &err);
             }

@@ -84,7 +84,7 @@ impl MetaOut {
         }
         if self.opts.xattrs > 0 {
             let list = match fd.as_ref() {
-                Some(fd) => read_xattrs(fd, self.opts.xattrs).unwrap_or_else(|err| {
+                Some(fd) => read_xattrs(fd, self.opts.naming()).unwrap_or_else(|err| {
                     failed.get_or_insert(err);
                     Vec::new()
                 }),
@@ -146,7 +146,8 @@ impl MetaOut {
                 *state = Abbrev::Done;
                 put_varint(out, x.num.wrapping_sub(prior) as i32);
                 prior = x.num;
-                match fd.as_ref().and_then(|f| f.get(&x.name).ok().flatten()) {
+                let local = self.opts.naming().from_wire_sent(&x.name);
+                match fd.as_ref().and_then(|f| f.get(&local).ok().flatten()) {
                     Some(v) if v.len() <= xattr::MAX_VALUE => {
                         put_varint(out, v.len() as i32);
                         out.extend_from_slice(&v);
@@ -176,14 +177,14 @@ fn read_acls(fd: Option<&MetaFd>, e: &FileEntry, fake: bool) -> io::Result<(Acl,
 }
 
 /// The attributes a sender sends, long values as their sums.
-fn read_xattrs(fd: &MetaFd, xattrs: u8) -> io::Result<Vec<Xattr>> {
+fn read_xattrs(fd: &MetaFd, naming: xattr::Naming) -> io::Result<Vec<Xattr>> {
     let mut list = Vec::new();
     for name in fd.names()? {
-        if !xattr::sendable(&name, xattrs) {
+        let Some(wire) = naming.to_wire(&name) else {
             continue;
-        }
+        };
         if let Some(v) = fd.get(&name)? {
-            list.push(Xattr::local(name, v));
+            list.push(Xattr::local(wire, v));
         }
     }
     Ok(list)
