@@ -14,4 +14,9 @@ MUTANTS = [
 ("meta-budget", "Core: ACL and xattr tables within --max-alloc", [
   ("src/meta/mod.rs", "        if total > self.budget {", "        if false && total > self.budget {"),
  ], ["lib:meta::tests::new_lists_past_the_budget_are_refused_and_indexes_cost_nothing"], "fail"),
+# The root's remembered parent directory is forgotten when the writer
+# removes a directory (issue 12).
+("parent-forget", "Core: remembered parent after rmdir", [
+  ("src/fs/guard.rs", "        self.root.forget_parent();\n        write::rmdir(&dir, name)?;", "        write::rmdir(&dir, name)?;"),
+ ], ["lib:fs::tests::remembered_parent_follows_the_writers_changes"], "fail"),
 ]

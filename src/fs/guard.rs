@@ -214,6 +214,7 @@ impl<'r> Writer<'r> {
     ) -> io::Result<()> {
         let (fdir, fname, fnm) = self.allowed(from, None::<&DeletePermit>, Need::Name)?;
         let (tdir, tname) = self.root.split(to)?;
+        self.root.forget_parent();
         match write::rename(&fdir, fname, &tdir, tname, true) {
             Ok(()) => self.note(&tdir, tname, self.owns(&fnm, Need::Object)),
             Err(e) => {
@@ -292,6 +293,7 @@ impl<'r> Writer<'r> {
     /// Removes an empty directory, under the same rule as [`Self::remove`].
     pub fn remove_dir(&self, path: &RelPath, delete: Option<&DeletePermit>) -> io::Result<()> {
         let (dir, name, n) = self.allowed(path, delete, Need::Name)?;
+        self.root.forget_parent();
         write::rmdir(&dir, name)?;
         self.forget(&n);
         Ok(())

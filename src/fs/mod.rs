@@ -83,14 +83,15 @@ pub(crate) fn open_beneath<Fd: AsFd>(
 /// A directory fd that is either the root's own or freshly opened.
 pub(crate) enum Handle<'a> {
     Borrowed(BorrowedFd<'a>),
-    Owned(OwnedFd),
+    /// The root's remembered parent directory (see `Root::open_parent`).
+    Shared(std::sync::Arc<OwnedFd>),
 }
 
 impl AsFd for Handle<'_> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
             Handle::Borrowed(fd) => *fd,
-            Handle::Owned(fd) => fd.as_fd(),
+            Handle::Shared(fd) => fd.as_fd(),
         }
     }
 }

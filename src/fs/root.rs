@@ -13,13 +13,23 @@ use rustix::fs::{AtFlags, OFlags, CWD};
 use std::fs::File;
 use std::io;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// The confinement root: one directory fd beneath which every client name
 /// is resolved.
+///
+/// It remembers the last parent directory it resolved, since a file list
+/// visits a directory's entries one after the other: their lookups then
+/// start from that directory's handle instead of walking the path again.
+/// The handle was resolved beneath the root; a directory moved away later
+/// by someone else still gives access only to what is beneath it. Every
+/// rename and `rmdir` through a [`super::Writer`] forgets it, so a name
+/// never resolves through a directory this session removed or moved.
 #[derive(Debug)]
 pub struct Root {
     fd: OwnedFd,
     slash: bool,
+    parent: Mutex<Option<(Vec<u8>, Arc<OwnedFd>)>>,
 }
 
 impl Root {
@@ -37,7 +47,11 @@ impl Root {
             Ok(s) => s.same_file(&me),
             Err(_) => false,
         };
-        Ok(Root { fd, slash })
+        Ok(Root {
+            fd,
+            slash,
+            parent: Mutex::new(None),
+        })
     }
 
     /// Takes rrsync's single-run lock: an exclusive, non-blocking `flock`
@@ -69,6 +83,7 @@ impl Root {
         Ok(Root {
             fd,
             slash: self.slash,
+            parent: Mutex::new(None),
         })
     }
 
@@ -94,13 +109,26 @@ impl Root {
         }
     }
 
-    /// `O_PATH` fd of a directory path (all components followed beneath).
+    /// `O_PATH` fd of a directory path (all components followed beneath),
+    /// the remembered one when it is the same path.
     pub(crate) fn open_parent<'a>(&'a self, parent: &[u8]) -> io::Result<Handle<'a>> {
         if parent.is_empty() {
             return Ok(Handle::Borrowed(self.fd()));
         }
+        let mut last = self.parent.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, fd)) = last.as_ref().filter(|(p, _)| p.as_slice() == parent) {
+            return Ok(Handle::Shared(Arc::clone(fd)));
+        }
         let flags = OFlags::PATH | OFlags::DIRECTORY;
-        Ok(Handle::Owned(open_beneath(self.fd(), parent, flags, 0)?))
+        let fd = Arc::new(open_beneath(self.fd(), parent, flags, 0)?);
+        *last = Some((parent.to_vec(), Arc::clone(&fd)));
+        Ok(Handle::Shared(fd))
+    }
+
+    /// Forgets the remembered parent directory: a directory was renamed
+    /// or removed.
+    pub(crate) fn forget_parent(&self) {
+        *self.parent.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// `O_PATH` fd of `path` itself, following a final symlink only if it

@@ -373,3 +373,34 @@ fn writer_guards_existing_names() {
     let names: Vec<_> = std::fs::read_dir(f.p("root/sub")).unwrap().collect();
     assert!(names.is_empty(), "{names:?}");
 }
+
+/// The remembered parent directory never outlives a change to the tree:
+/// after a directory is removed (or a name renamed) through the writer,
+/// a name under the same path resolves in the directory that now stands
+/// there; and while it is remembered, a symlink put in its place by
+/// someone else does not redirect lookups (they stay in the directory
+/// first resolved beneath the root).
+#[test]
+fn remembered_parent_follows_the_writers_changes() {
+    let fx = Fixture::new();
+    let r = &fx.root;
+    let w = Writer::new(r);
+    w.mkdir(&rp("g"), 0o755).unwrap();
+    assert!(r.lstat(&rp("g/none")).is_err()); // g is now remembered
+    w.remove_dir(&rp("g"), None).unwrap();
+    std::fs::create_dir(fx.p("root/g")).unwrap();
+    std::fs::write(fx.p("root/g/z"), b"z").unwrap();
+    assert!(r.lstat(&rp("g/z")).unwrap().is_file());
+
+    // Swapped for a symlink to the outside behind our back: the lookup
+    // still resolves in the remembered directory, never outside.
+    assert!(r.lstat(&rp("sub/file")).unwrap().is_file());
+    std::fs::rename(fx.p("root/sub"), fx.p("root/sub.old")).unwrap();
+    symlink(fx.p("outside"), fx.p("root/sub")).unwrap();
+    assert!(r.lstat(&rp("sub/secret")).is_err());
+    assert!(r.lstat(&rp("sub/file")).unwrap().is_file());
+    // Once forgotten, the symlink is refused as any escape is.
+    r.forget_parent();
+    assert!(r.lstat(&rp("sub/secret")).is_err());
+    assert!(r.lstat(&rp("sub/file")).is_err());
+}
