@@ -39,11 +39,19 @@ pub fn f_name_cmp(a: &FileEntry, b: &FileEntry, protocol: u32) -> Ordering {
     }
 }
 
-/// Byte comparison of two segments, each possibly followed by a `/`.
+/// Byte comparison of two segments, each possibly followed by a `/`
+/// (segments hold no `/` themselves), without building either.
 fn cmp_seg(a: &[u8], a_slash: bool, b: &[u8], b_slash: bool) -> Ordering {
-    let ia = a.iter().copied().chain(a_slash.then_some(b'/'));
-    let ib = b.iter().copied().chain(b_slash.then_some(b'/'));
-    ia.cmp(ib)
+    let n = a.len().min(b.len());
+    let (pa, ra) = a.split_at(n);
+    let (pb, rb) = b.split_at(n);
+    match pa.cmp(pb) {
+        Ordering::Equal => {}
+        o => return o,
+    }
+    // One is a prefix of the other: what follows it decides.
+    let next = |rest: &[u8], slash: bool| rest.first().copied().or(slash.then_some(b'/'));
+    next(ra, a_slash).cmp(&next(rb, b_slash))
 }
 
 /// Before protocol 29 even `.` compares as itself, so `-x` sorts before it.
@@ -53,23 +61,20 @@ fn plain_key(e: &FileEntry) -> &[u8] {
 
 /// The segments of an entry: intermediate directories and directory
 /// entries are `Path` with a trailing slash, leaves are `Item`; `.` is an
-/// empty `Item`.
+/// empty `Item`. Nothing is allocated: the sort compares n log n pairs.
 fn segments(e: &FileEntry) -> impl Iterator<Item = (Class, &[u8], bool)> {
     let is_dot = e.name == b".";
     let is_dir = e.is_dir();
-    let parts: Vec<&[u8]> = if is_dot {
-        vec![&b""[..]]
-    } else {
-        e.name.split(|&c| c == b'/').collect()
-    };
-    let n = parts.len();
-    parts.into_iter().enumerate().map(move |(i, p)| {
-        let last = i + 1 == n;
-        if is_dot || (last && !is_dir) {
+    let name: &[u8] = if is_dot { b"" } else { &e.name };
+    let mut parts = name.split(|&c| c == b'/').peekable();
+    std::iter::from_fn(move || {
+        let p = parts.next()?;
+        let last = parts.peek().is_none();
+        Some(if is_dot || (last && !is_dir) {
             (Class::Item, p, false)
         } else {
             (Class::Path, p, true)
-        }
+        })
     })
 }
 
@@ -125,5 +130,43 @@ mod tests {
             .map(|x| String::from_utf8_lossy(&x.name).into_owned())
             .collect();
         assert_eq!(names, ["-rf", ".", "a", "a.txt", "a/z", "b"]);
+    }
+
+    /// The comparison spelled out: each segment as its class and its bytes
+    /// with the slash appended, compared as whole vectors.
+    fn reference(a: &FileEntry, b: &FileEntry) -> Ordering {
+        let key = |e: &FileEntry| -> Vec<(Class, Vec<u8>)> {
+            if e.name == b"." {
+                return vec![(Class::Item, Vec::new())];
+            }
+            let parts: Vec<&[u8]> = e.name.split(|&c| c == b'/').collect();
+            let n = parts.len();
+            parts
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    if i + 1 == n && !e.is_dir() {
+                        (Class::Item, p.to_vec())
+                    } else {
+                        (Class::Path, [p, b"/"].concat())
+                    }
+                })
+                .collect()
+        };
+        key(a).cmp(&key(b))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_spelled_out_comparison(
+            a in "[a-c./_-]{1,4}(/[a-c._-]{1,3}){0,3}",
+            b in "[a-c./_-]{1,4}(/[a-c._-]{1,3}){0,3}",
+            da: bool,
+            db: bool,
+        ) {
+            let x = e(&a, da);
+            let y = e(&b, db);
+            proptest::prop_assert_eq!(f_name_cmp(&x, &y, 31), reference(&x, &y));
+        }
     }
 }
