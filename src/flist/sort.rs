@@ -78,6 +78,12 @@ fn segments(e: &FileEntry) -> impl Iterator<Item = (Class, &[u8], bool)> {
     })
 }
 
+/// The order of two names in one directory (protocol 29 on): files
+/// before directories, each by its bytes, a directory's with its `/`.
+pub fn cmp_in_dir(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> Ordering {
+    a_dir.cmp(&b_dir).then_with(|| cmp_seg(a, a_dir, b, b_dir))
+}
+
 /// Sorts a list in place.
 pub fn sort_entries(list: &mut [FileEntry], protocol: u32) {
     list.sort_by(|a, b| f_name_cmp(a, b, protocol));
@@ -167,6 +173,25 @@ mod tests {
             let x = e(&a, da);
             let y = e(&b, db);
             proptest::prop_assert_eq!(f_name_cmp(&x, &y, 31), reference(&x, &y));
+        }
+
+        /// The walk orders a directory's entries with `cmp_in_dir`, which
+        /// must agree with the list's order for siblings.
+        #[test]
+        fn siblings_order_as_the_list_does(
+            p in "(d/)?",
+            a in "[a-c._-]{1,4}",
+            b in "[a-c._-]{1,4}",
+            da: bool,
+            db: bool,
+        ) {
+            // (A directory never lists `.` or `..`.)
+            proptest::prop_assume!(![".", ".."].contains(&a.as_str()));
+            proptest::prop_assume!(![".", ".."].contains(&b.as_str()));
+            let x = e(&format!("{p}{a}"), da);
+            let y = e(&format!("{p}{b}"), db);
+            let got = cmp_in_dir(a.as_bytes(), da, b.as_bytes(), db);
+            proptest::prop_assert_eq!(got, f_name_cmp(&x, &y, 31));
         }
     }
 }

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::io;
 
 use super::args::{display_arg, split_plain, split_relative, JoinRel, NameType};
-use crate::flist::{EntryFlags, FileEntry, FileKind};
+use crate::flist::{cmp_in_dir, EntryFlags, FileEntry, FileKind};
 use crate::fs::{Dir, Meta, RelPath, Root};
 
 /// What shapes the walk, from the client's options.
@@ -290,11 +290,8 @@ impl<'a> Walker<'a> {
                 return;
             }
         };
-        let mut subdirs = Vec::new();
+        let mut kids = Vec::with_capacity(names.len());
         for n in names {
-            if self.out.overflow {
-                break;
-            }
             let child_name = join_name(name, &n);
             let Ok(child_path) = path.join(&n) else {
                 continue;
@@ -311,26 +308,34 @@ impl<'a> Walker<'a> {
                     continue;
                 }
             };
-            if self.filter.excluded(&child_name, meta.is_dir()) {
-                continue;
+            if !self.filter.excluded(&child_name, meta.is_dir()) {
+                kids.push((n, child_path, child_name, meta));
+            }
+        }
+        // rsync's order within a directory (protocol 29 on): files first,
+        // then each directory followed by its contents. The list is then
+        // already sorted when it is sorted as a whole.
+        kids.sort_by(|a, b| cmp_in_dir(&a.0, a.3.is_dir(), &b.0, b.3.is_dir()));
+        for (n, child_path, child_name, meta) in kids {
+            if self.out.overflow {
+                break;
             }
             let is_dir = meta.is_dir();
             let other_fs = is_dir && self.opts.one_file_system && meta.dev != self.top_dev;
+            let recurse_here = is_dir && recurse && !other_fs;
             let flags = EntryFlags {
-                content_dir: is_dir && recurse && !other_fs,
+                content_dir: recurse_here,
                 ..EntryFlags::default()
             };
             if meta.is_symlink() {
                 let target = dir.read_link_at(&n);
-                self.push_link(child_name.clone(), child_path.clone(), &meta, target);
-            } else {
-                self.push(child_name.clone(), child_path.clone(), &meta, flags);
+                self.push_link(child_name, child_path, &meta, target);
+                continue;
             }
-            if is_dir && recurse && !other_fs {
-                subdirs.push((n, child_path, child_name));
+            self.push(child_name.clone(), child_path.clone(), &meta, flags);
+            if !recurse_here {
+                continue;
             }
-        }
-        for (n, child_path, child_name) in subdirs {
             match dir.open_dir_at(&n) {
                 Ok(sub) => self.scan_open_dir(&sub, &child_path, &child_name, true),
                 Err(e) => {
