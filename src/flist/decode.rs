@@ -144,6 +144,12 @@ impl FlistDecoder {
         })
     }
 
+    /// [`Self::decode_entry`] without handing the entry out: `true` for
+    /// an entry (kept for [`Self::finish`]), `false` at the end marker.
+    pub fn decode_next(&mut self, r: &mut Reader<'_>) -> FStep<bool> {
+        self.step(r)
+    }
+
     /// The entries decoded so far, in wire order, and the `io_error`.
     pub fn finish(self) -> (Vec<FileEntry>, i32) {
         (self.entries, self.io_error)

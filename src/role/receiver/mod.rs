@@ -340,9 +340,8 @@ async fn receive_list(
     };
     let mut dec = FlistDecoder::new(cfg.flist, limits);
     while link
-        .read("the file list", |r| dec.decode_entry(r))
+        .read("the file list", |r| dec.decode_next(r))
         .await?
-        .is_some()
     {}
     let mut tables = std::mem::take(&mut dec.tables);
     let (entries, _io_error) = dec.finish();
