@@ -37,6 +37,7 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
     if let Some(code) = needs_protocol_30(link, o, hs.protocol) {
         return Outcome {
             code,
+            linger: true,
             ..Outcome::default()
         };
     }
@@ -57,12 +58,15 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
                 })
         }
     };
-    let code = match result {
-        Ok(io_error) => crate::error::finished(io_error),
+    // A session that ends on an error lingers, reading and dropping what
+    // the client still sends, so that a client in the middle of writing
+    // reads the error instead of failing on a broken pipe.
+    let (code, linger) = match result {
+        Ok(io_error) => (crate::error::finished(io_error), false),
         Err(e) => {
             let code = e.exit_code();
             link.fail(&e.to_string(), code);
-            code
+            (code, true)
         }
     };
     t.bytes_in = link.bytes_in();
@@ -70,6 +74,7 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
     Outcome {
         code,
         transfer: t,
+        linger,
         ..Outcome::default()
     }
 }
