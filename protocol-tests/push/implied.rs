@@ -104,6 +104,9 @@ fn spec<'a>(src: &Path, opts: &[&str], flags: &'a [&'a str]) -> Spec<'a> {
     s
 }
 
+/// A case's name, its preparation and a directory whose time must stay.
+type Case<'a> = (&'a str, &'a dyn Fn(&Path), &'a str);
+
 const MODES: [&[&str]; 2] = [&["-wo"], &["-wo", "-no-overwrite"]];
 const NO_IMPLIED: &[&str] = &["-aR", "--no-implied-dirs"];
 
@@ -117,7 +120,7 @@ fn no_implied_dirs_push_matches_stock() {
         }
         let mut errs = Vec::new();
         for flags in MODES {
-            let cases: [(&str, &dyn Fn(&Path), &str); 3] = [
+            let cases: [Case; 3] = [
                 ("a: existing parents", &existing, "dst/sub"),
                 ("b: symlinked parent", &symlinked, "dst/real"),
                 ("c: no parents", &bare, "dst"),
