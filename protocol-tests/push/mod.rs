@@ -12,6 +12,7 @@
 //! data after a 1-byte change), `modes` (`-ro`, `-no-del`,
 //! `-no-overwrite`, the lock), `invariants` (each mode's invariant
 //! against a battery of pushes that try to get round it), `escape` (writes outside the root),
+//! `implied` (`-R --no-implied-dirs`: content-less parents left alone),
 //! `failure` (client killed mid-transfer, disk full), `sshd` (a real
 //! sshd with a `restrict` key line) and `util` (shared helpers).
 
@@ -21,6 +22,7 @@ mod delta;
 mod escape;
 mod extra;
 mod failure;
+mod implied;
 mod invariants;
 mod log_file;
 mod modes;

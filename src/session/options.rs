@@ -156,6 +156,8 @@ pub(super) fn recv_options(
         suffix: o.suffix.clone().unwrap_or_default().into_bytes(),
         alt_dest,
         mkpath: o.mkpath,
+        relative: o.relative,
+        no_implied_dirs: !o.implied_dirs,
         temp_dir: o.temp_dir.as_deref().map(rel).transpose()?,
         partial_dir: o.partial_dir.as_deref().map(rel).transpose()?,
         delay_updates: o.delay_updates,

@@ -3,7 +3,8 @@
 //! at protocol 31 (multiplexed both ways), in any split; cut at every
 //! byte the session ends with an error code, never hangs; dropped by a
 //! timeout inside the file, it leaves no temporary file behind; data for
-//! a file the generator left alone is refused.
+//! a file the generator left alone is refused; an entry whose parent is
+//! not listed ends the session.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -321,4 +322,25 @@ fn data_for_a_file_left_alone_is_refused() {
     assert_eq!(dir.names(), ["hello.txt"]);
     let text = String::from_utf8_lossy(&out);
     assert!(text.contains("which was not requested"), "{text}");
+}
+
+#[test]
+fn an_entry_whose_parent_is_not_listed_ends_the_session() {
+    // rsync's generator checks each entry's parent against the list (what
+    // a -R --no-implied-dirs client meets below protocol 30).
+    let dir = Dir::new();
+    let mut s = Vec::new();
+    let mut e = FileEntry::new(b"sub/hello.txt".to_vec(), 0o100644);
+    e.size = DATA.len() as u64;
+    let mut enc = FlistEncoder::new(flist_opts());
+    enc.encode(&e, &mut s, &mut |_| None, &mut |_| None);
+    enc.end(&mut s, 0);
+    let (code, out) = run_all(&frames(&s, 40), &dir);
+    assert_eq!(code, Some(crate::error::code::PROTOCOL));
+    assert!(dir.names().is_empty(), "{:?}", dir.names());
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.contains("invalid path from sender: sub/hello.txt"),
+        "{text}"
+    );
 }

@@ -140,6 +140,11 @@ pub struct RecvOptions {
     pub alt_dest: Vec<(crate::cli::AltDest, RelPath)>,
     /// `--mkpath`.
     pub mkpath: bool,
+    /// `-R`.
+    pub relative: bool,
+    /// `--no-implied-dirs`: the parents a `-R` client lists without
+    /// content are left as they are, and missing ones made plainly.
+    pub no_implied_dirs: bool,
     /// `--partial-dir`, relative to each file's directory.
     pub partial_dir: Option<RelPath>,
     /// `--temp-dir`, beneath the root.

@@ -15,6 +15,7 @@
 //! deletions after (`--delete-after`), directory times and the last
 //! `NDX_DONE`.
 
+mod implied;
 mod kinds;
 mod links;
 
@@ -76,6 +77,10 @@ pub(crate) struct Gen<'a, 'c> {
     recv_phase: u32,
     /// The receiver has stopped: it read the client's last `NDX_DONE`.
     recv_stopped: bool,
+    /// The last entry's parent checked under `-R --no-implied-dirs`.
+    last_parent: Option<Vec<u8>>,
+    /// The names of the list's directories.
+    list_dirs: std::collections::HashSet<&'a [u8]>,
 }
 
 impl<'a, 'c> Gen<'a, 'c> {
@@ -112,6 +117,8 @@ impl<'a, 'c> Gen<'a, 'c> {
             redo: VecDeque::new(),
             recv_phase: 0,
             recv_stopped: false,
+            last_parent: None,
+            list_dirs: implied::dir_names(list),
         }
     }
 
@@ -335,6 +342,8 @@ impl<'a, 'c> Gen<'a, 'c> {
             ));
             return Ok(());
         };
+        self.parent_listed(e)?;
+        self.implied_parents(e);
         let cur = self.cfg.root.lstat(&path).ok();
         let fake = self.cfg.opts.fake_super;
         let cur = match cur {
@@ -342,6 +351,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             m => m,
         };
         match e.kind() {
+            FileKind::Dir if self.leave_implied(e) => Ok(()),
             FileKind::Dir => self.dir(ndx, e, &path, cur.as_ref()),
             FileKind::Symlink | FileKind::Device | FileKind::Special if fake => {
                 if e.kind() == FileKind::Symlink && !self.cfg.opts.links {
