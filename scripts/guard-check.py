@@ -95,11 +95,11 @@ MUTANTS = [
   ("src/fs/mod.rs", "const RESOLVE: ResolveFlags = ResolveFlags::BENEATH.union(ResolveFlags::NO_MAGICLINKS);", "const RESOLVE: ResolveFlags = ResolveFlags::empty();"),
  ], [A+"receiver::symlink_then_file_beneath_it", A+"races::race_pull_with_symlink_swaps", A+"races::race_push_with_symlink_swaps", A+"sender::merge_files_outside_the_root"], "pass"),
 ("confine-landlock-only", "Confinement", [
-  ("src/driver/host.rs", "        crate::sandbox::restrict_to(&root, matches!(grant, Grant::Receive(_)));", "        let _ = &root;"),
+  ("src/driver/host.rs", "        crate::sandbox::restrict(&root, rights);", "        let _ = (&root, rights);"),
  ], [A+"receiver::symlink_then_file_beneath_it", A+"races::race_pull_with_symlink_swaps", A+"races::race_push_with_symlink_swaps", A+"sender::merge_files_outside_the_root"], "pass"),
 ("confine-both", "Confinement", [
   ("src/fs/mod.rs", "const RESOLVE: ResolveFlags = ResolveFlags::BENEATH.union(ResolveFlags::NO_MAGICLINKS);", "const RESOLVE: ResolveFlags = ResolveFlags::empty();"),
-  ("src/driver/host.rs", "        crate::sandbox::restrict_to(&root, matches!(grant, Grant::Receive(_)));", "        let _ = &root;"),
+  ("src/driver/host.rs", "        crate::sandbox::restrict(&root, rights);", "        let _ = (&root, rights);"),
  ], [A+"receiver::symlink_then_file_beneath_it", A+"races::race_pull_with_symlink_swaps", A+"races::race_push_with_symlink_swaps", A+"sender::merge_files_outside_the_root"], "fail"),
 ("token-index-decoder", "Token stream", [
   ("src/token/mod.rs", "        Ok(i) if i < count => Ok(i),", "        Ok(i) => Ok(i),"),
