@@ -5,8 +5,8 @@
 //!
 //! Each file has its own raw inflate stream (`inflateReset` after
 //! `END_FLAG`). Compressed pieces are inflated as they come, each once all
-//! of it has arrived ([`InflateDecoder::decode`] says "incomplete" until
-//! then; [`InflateDecoder::next`] is its bridge over a blocking stream);
+//! of it has arrived ([`Buffered::decode`](super::Buffered::decode) says
+//! "incomplete" until then);
 //! when a token or the end follows data, any output zlib still holds is
 //! handed out, then, once the whole token has arrived, the stripped
 //! `00 00 ff ff` is fed back in. rsync checks with
@@ -24,16 +24,11 @@
 //! decompression-bomb class); token counters are 64-bit and range-checked
 //! (CVE-2026-43618 was a counter overflow in `recv_deflated_token`).
 
-#[cfg(test)]
-use std::io::Read;
-
 use flate2::{Decompress, FlushDecompress, Status};
 
 use super::deflate::{FEED_FIX_PROTOCOL, MAX_FEED, SYNC_TRAILER};
-#[cfg(test)]
-use super::read_event;
 use super::runs::{deflated, RunDecoder, DEFLATED_DATA, END_FLAG, MAX_DATA_COUNT};
-use super::{Ev, TokenCodecError, TokenError, TokenEvent, CHUNK_SIZE};
+use super::{Ev, TokenCodecError, TokenError, CHUNK_SIZE};
 use crate::wire::{Fail, Reader, Step};
 
 /// Largest piece of decompressed data returned per call.
@@ -91,30 +86,6 @@ impl InflateDecoder {
     /// The session's protocol version (only matters below 31).
     pub fn set_protocol(&mut self, protocol: u32) {
         self.protocol = protocol;
-    }
-
-    /// The next event decoded from `r`, or "incomplete" (see
-    /// [`TokenDecoder::decode`](super::TokenDecoder::decode)). A compressed
-    /// piece enters the inflater only once all of it is in `r`, and the
-    /// stripped trailer only once the whole token after it is; block
-    /// indexes must be below `count`.
-    pub fn decode(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<TokenEvent<'_>>> {
-        let ev = self.step(r, count)?;
-        Ok(ev.map(|e| e.lend(&self.dbuf)))
-    }
-
-    #[cfg(test)]
-    /// The next event read from a blocking stream (the bridge over
-    /// [`Self::decode`]); block indexes must be below `count`.
-    pub fn next<'a>(
-        &'a mut self,
-        r: &mut impl Read,
-        count: u32,
-    ) -> Result<TokenEvent<'a>, TokenError> {
-        let mut held = std::mem::take(&mut self.held);
-        let ev = read_event(r, &mut held, |x| self.step(x, count));
-        self.held = held;
-        Ok(ev?.lend(&self.dbuf))
     }
 
     /// One step: an event, `None` when inflating made progress without
@@ -267,4 +238,19 @@ fn run(
     let used = usize::try_from(z.total_in() - in0).unwrap_or(usize::MAX);
     let made = usize::try_from(z.total_out() - out0).unwrap_or(usize::MAX);
     Ok((used, made, status))
+}
+
+impl super::Buffered for InflateDecoder {
+    fn step(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<Ev>> {
+        InflateDecoder::step(self, r, count)
+    }
+
+    fn out(&self) -> &[u8] {
+        &self.dbuf
+    }
+
+    #[cfg(test)]
+    fn held(&mut self) -> &mut Vec<u8> {
+        &mut self.held
+    }
 }

@@ -22,16 +22,11 @@
 //! (`LZ4_compressBound(CHUNK_SIZE)`); a block that would decompress to more
 //! is an error, so a small input cannot make the decoder allocate more.
 
-#[cfg(test)]
-use std::io::Read;
-
-#[cfg(test)]
-use super::read_event;
 use super::runs::{
     deflated, RunDecoder, RunEncoder, DEFLATED_DATA, END_FLAG, END_OF_FILE, LITERAL_ONLY,
     MAX_DATA_COUNT,
 };
-use super::{Ev, TokenCodecError, TokenError, TokenEvent, CHUNK_SIZE};
+use super::{Ev, TokenCodecError, TokenError, CHUNK_SIZE};
 use crate::wire::{CodecError, Reader, Step};
 
 /// The receiver's buffer: `LZ4_compressBound(CHUNK_SIZE)`, rsync's size.
@@ -126,29 +121,6 @@ impl Lz4Decoder {
         }
     }
 
-    /// The next event decoded from `r`, or "incomplete" (see
-    /// [`TokenDecoder::decode`](super::TokenDecoder::decode)). A piece is
-    /// decompressed only once all of it is in `r`; block indexes must be
-    /// below `count`.
-    pub fn decode(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<TokenEvent<'_>>> {
-        let ev = self.step(r, count)?;
-        Ok(ev.map(|e| e.lend(&self.dbuf)))
-    }
-
-    #[cfg(test)]
-    /// The next event read from a blocking stream (the bridge over
-    /// [`Self::decode`]); block indexes must be below `count`.
-    pub fn next<'a>(
-        &'a mut self,
-        r: &mut impl Read,
-        count: u32,
-    ) -> Result<TokenEvent<'a>, TokenError> {
-        let mut held = std::mem::take(&mut self.held);
-        let ev = read_event(r, &mut held, |x| self.step(x, count));
-        self.held = held;
-        Ok(ev?.lend(&self.dbuf))
-    }
-
     /// One step: an event, `None` for a piece that decompressed to
     /// nothing, or "incomplete" with nothing changed.
     fn step(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<Ev>> {
@@ -167,6 +139,21 @@ impl Lz4Decoder {
             return Ok(Some(Ev::End));
         }
         Ok(Some(Ev::Block(self.runs.token(flag, r, count)?)))
+    }
+}
+
+impl super::Buffered for Lz4Decoder {
+    fn step(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<Ev>> {
+        Lz4Decoder::step(self, r, count)
+    }
+
+    fn out(&self) -> &[u8] {
+        &self.dbuf
+    }
+
+    #[cfg(test)]
+    fn held(&mut self) -> &mut Vec<u8> {
+        &mut self.held
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::token::{Buffered, TokenEvent};
 use crate::wire::Fail;
 
 /// Every event of one file, literal bytes joined.

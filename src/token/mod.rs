@@ -140,7 +140,7 @@ impl From<CodecError> for TokenCodecError {
 /// [`TokenEvent`]: literal bytes are counted, not borrowed, so a bridge
 /// can loop over steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ev {
+pub enum Ev {
     /// The first `n` bytes of the decoder's output buffer.
     Literal(usize),
     /// Copy basis block `i`.
@@ -157,6 +157,42 @@ impl Ev {
             Ev::Block(i) => TokenEvent::Block(i),
             Ev::End => TokenEvent::End,
         }
+    }
+}
+
+/// A decoder that decompresses into a buffer of its own (zlib, zstd,
+/// lz4): [`Self::decode`] and the stream bridge [`Self::next`] are the
+/// same for each.
+pub trait Buffered {
+    /// One step: an event, `None` when bytes were used without one, or
+    /// "incomplete" with nothing changed.
+    #[doc(hidden)]
+    fn step(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<Ev>>;
+
+    /// The buffer literal events lend from.
+    #[doc(hidden)]
+    fn out(&self) -> &[u8];
+
+    /// Bytes the stream bridge read but the decoder has not used.
+    #[cfg(test)]
+    #[doc(hidden)]
+    fn held(&mut self) -> &mut Vec<u8>;
+
+    /// The next event decoded from `r`, or "incomplete" (see
+    /// [`TokenDecoder::decode`]); block indexes must be below `count`.
+    fn decode(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<TokenEvent<'_>>> {
+        let ev = self.step(r, count)?;
+        Ok(ev.map(|e| e.lend(self.out())))
+    }
+
+    /// The next event read from a blocking stream (the bridge over
+    /// [`Self::decode`]); block indexes must be below `count`.
+    #[cfg(test)]
+    fn next(&mut self, r: &mut impl Read, count: u32) -> Result<TokenEvent<'_>, TokenError> {
+        let mut held = std::mem::take(self.held());
+        let ev = read_event(r, &mut held, |x| self.step(x, count));
+        *self.held() = held;
+        Ok(ev?.lend(self.out()))
     }
 }
 

@@ -13,24 +13,19 @@
 //! and keeps the rest inside zstd, so a small input cannot make it allocate
 //! more (the decompression-bomb class of CVE-2026-43618).
 //!
-//! [`ZstdDecoder::decode`] decodes from bytes: a compressed piece enters
-//! the decompressor only once all of it has arrived. [`ZstdDecoder::next`]
-//! is its bridge over a blocking stream.
-
-#[cfg(test)]
-use std::io::Read;
+//! Its [`Buffered::decode`](super::Buffered::decode) decodes from bytes: a
+//! compressed piece enters the decompressor only once all of it has
+//! arrived.
 
 use ::zstd::zstd_safe::{
     self, zstd_sys::ZSTD_EndDirective, CCtx, CParameter, DCtx, InBuffer, OutBuffer,
 };
 
-#[cfg(test)]
-use super::read_event;
 use super::runs::{
     deflated, RunDecoder, RunEncoder, DEFLATED_DATA, END_FLAG, END_OF_FILE, LITERAL_ONLY,
     MAX_DATA_COUNT,
 };
-use super::{Ev, TokenCodecError, TokenError, TokenEvent};
+use super::{Ev, TokenCodecError, TokenError};
 use crate::wire::{CodecError, Reader, Step};
 
 /// `ZSTD_CLEVEL_DEFAULT`, rsync's level when none is given.
@@ -176,29 +171,6 @@ impl ZstdDecoder {
         }
     }
 
-    /// The next event decoded from `r`, or "incomplete" (see
-    /// [`TokenDecoder::decode`](super::TokenDecoder::decode)). A compressed
-    /// piece enters the decompressor only once all of it is in `r`; block
-    /// indexes must be below `count`.
-    pub fn decode(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<TokenEvent<'_>>> {
-        let ev = self.step(r, count)?;
-        Ok(ev.map(|e| e.lend(&self.dbuf)))
-    }
-
-    #[cfg(test)]
-    /// The next event read from a blocking stream (the bridge over
-    /// [`Self::decode`]); block indexes must be below `count`.
-    pub fn next<'a>(
-        &'a mut self,
-        r: &mut impl Read,
-        count: u32,
-    ) -> Result<TokenEvent<'a>, TokenError> {
-        let mut held = std::mem::take(&mut self.held);
-        let ev = read_event(r, &mut held, |x| self.step(x, count));
-        self.held = held;
-        Ok(ev?.lend(&self.dbuf))
-    }
-
     /// One step: an event, `None` when decompression made progress
     /// without output, or "incomplete" with nothing changed.
     fn step(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<Ev>> {
@@ -243,5 +215,20 @@ impl ZstdDecoder {
             self.state = State::Idle;
         }
         Ok((n > 0).then_some(Ev::Literal(n)))
+    }
+}
+
+impl super::Buffered for ZstdDecoder {
+    fn step(&mut self, r: &mut Reader<'_>, count: u32) -> Step<Option<Ev>> {
+        ZstdDecoder::step(self, r, count)
+    }
+
+    fn out(&self) -> &[u8] {
+        &self.dbuf
+    }
+
+    #[cfg(test)]
+    fn held(&mut self) -> &mut Vec<u8> {
+        &mut self.held
     }
 }

@@ -344,10 +344,7 @@ async fn receive_list(
         ..FlistLimits::default()
     };
     let mut dec = FlistDecoder::new(cfg.flist, limits);
-    while link
-        .read("the file list", |r| dec.decode_next(r))
-        .await?
-    {}
+    while link.read("the file list", |r| dec.decode_next(r)).await? {}
     let mut tables = std::mem::take(&mut dec.tables);
     let (entries, _io_error) = dec.finish();
     let mut ids = IdListsDecoder::new(&cfg.flist, cfg.id0_names);
