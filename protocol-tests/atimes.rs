@@ -9,7 +9,8 @@
 //! than the file's mtime), so the source's times are set again before
 //! every run. Below protocol 28 stock itself cannot carry them (the flag
 //! that says "same access time as before" does not fit the one-byte flags
-//! and a stock pair hangs); those cells are skipped.
+//! and a stock pair hangs); there we end the session with a reason. `-UU`
+//! (`--open-noatime`) pulls leave the server's access times alone.
 
 use crate::harness::{ensure, Cell, Output, Server, Work};
 use crate::pull;
@@ -138,17 +139,57 @@ fn pull_case(work: &Work, cell: &Cell, root: &Path) -> Result<(), String> {
     )
 }
 
+/// `-UU` (rsync's `--open-noatime` with `--atimes`): a pull reads the
+/// server's files without moving their access times; with `-U` alone the
+/// reads move them (the files' times are older than their mtimes, so even
+/// relatime updates them), which shows the test can tell.
+fn noatime_case(work: &Work, cell: &Cell, root: &Path) -> Result<(), String> {
+    for (opt, kept) in [("-rlUU", true), ("-rlU", false)] {
+        let spec = pull::Spec::new(&[opt], &["x:dir/"]);
+        let dst = work.path(&format!("noatime-{opt}-{}", cell.label()));
+        set_atimes(&root.join("dir"), 1_400_000_000);
+        let server = Server::tested(&["-ro"], root);
+        let out = pull::pull_with(work, cell, &server, &spec, &dst);
+        ensure(out.code == Some(0), &format!("{opt}: pull failed"), &out)?;
+        let after = atimes(&root.join("dir"));
+        ensure(
+            after.contains("big 1400000300") == kept,
+            &format!("{opt}: the server's access times after the pull:\n{after}"),
+            &out,
+        )?;
+    }
+    Ok(())
+}
+
+/// Below protocol 28 the session ends with a reason (a stock pair hangs).
+fn refused_below_28(work: &Work, cell: &Cell, src: &Path) -> Result<(), String> {
+    let spec = push::Spec::new(&["-rlU"], src);
+    let root = work.path(&format!("old-{}", cell.label()));
+    let out = push::push_with(work, cell, &Server::tested(&["-wo"], &root), &spec, &[]);
+    ensure(
+        out.code == Some(2)
+            && out
+                .stderr
+                .contains("--atimes requires protocol 28 or higher"),
+        "no readable refusal of -U below protocol 28",
+        &out,
+    )
+}
+
 #[test]
 fn atimes_push_and_pull_match_stock() {
     pull::each_cell("atimes", |work, cell| {
         if cell.protocol() < 28 {
-            return Ok(());
+            let src = work.path(&format!("src-{}", cell.label()));
+            build(&src);
+            return refused_below_28(work, cell, &src);
         }
         let src = work.path(&format!("src-{}", cell.label()));
         build(&src);
         push_case(work, cell, &src)?;
         let root = work.path(&format!("root-{}", cell.label()));
         build(&root.join("dir"));
-        pull_case(work, cell, &root)
+        pull_case(work, cell, &root)?;
+        noatime_case(work, cell, &root)
     });
 }

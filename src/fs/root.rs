@@ -162,6 +162,20 @@ impl Root {
         open_regular_at(&dir, name, OFlags::RDONLY)
     }
 
+    /// [`Self::open_file`] with `O_NOATIME` (`--open-noatime`): reading
+    /// the file leaves its access time alone. Where the kernel refuses the
+    /// flag (a file this process does not own, without `CAP_FOWNER`), the
+    /// file is opened without it, where rsync would fail to read it.
+    pub fn open_file_noatime(&self, path: &RelPath) -> io::Result<File> {
+        let (dir, name) = self.split(path)?;
+        match open_regular_at(&dir, name, OFlags::RDONLY | OFlags::NOATIME) {
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {
+                open_regular_at(&dir, name, OFlags::RDONLY)
+            }
+            r => r,
+        }
+    }
+
     /// Open the client's `--log-file` for appending, creating it (0644, as
     /// rsync's `fopen(.., "a")` under its 022 umask) if it is missing. The
     /// name resolves beneath the root; a final symlink, a directory, a

@@ -34,7 +34,7 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
         Err(outcome) => return outcome,
     };
     let log = ItemLog::new(sink, sending, o.times, hs.protocol);
-    if let Some(code) = needs_protocol_30(link, o, hs.protocol) {
+    if let Some(code) = needs_protocol(link, o, hs.protocol) {
         return Outcome {
             code,
             linger: true,
@@ -80,20 +80,24 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
 }
 
 /// ACLs and xattrs need protocol 30 (`setup_protocol` in `compat.c`):
-/// below it the session ends with rsync's words and code 2.
-fn needs_protocol_30(link: &Link, o: &crate::cli::Options, protocol: u32) -> Option<i32> {
-    if protocol >= 30 {
-        return None;
-    }
-    let name = if o.acls {
-        "--acls"
+/// below it the session ends with rsync's words and code 2. Access times
+/// need 28: the flag that says "the same as the previous entry's" does
+/// not fit protocol 27's one-byte flags (a stock pair hangs there).
+fn needs_protocol(link: &Link, o: &crate::cli::Options, protocol: u32) -> Option<i32> {
+    let (name, min) = if o.acls {
+        ("--acls", 30)
     } else if o.xattrs > 0 {
-        "--xattrs"
+        ("--xattrs", 30)
+    } else if o.atimes > 0 {
+        ("--atimes", 28)
     } else {
         return None;
     };
+    if protocol >= min {
+        return None;
+    }
     let e = crate::error::Error::Protocol(format!(
-        "{name} requires protocol 30 or higher (negotiated {protocol})."
+        "{name} requires protocol {min} or higher (negotiated {protocol})."
     ));
     let code = e.exit_code();
     link.fail(&e.to_string(), code);
@@ -148,6 +152,7 @@ async fn sender_session(
         seed: hs.seed,
         proper_seed_order: seed_first(hs),
         dry_run: o.dry_run,
+        noatime: o.open_noatime || o.atimes > 1,
         inplace: o.inplace,
         append: super::options::append_mode(o.append, p),
         remove: permit.remove_permit(),

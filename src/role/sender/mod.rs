@@ -78,6 +78,9 @@ pub struct SenderConfig<'a> {
     pub proper_seed_order: bool,
     /// `-n`.
     pub dry_run: bool,
+    /// `--open-noatime` (or `-UU`): read files without moving their
+    /// access times.
+    pub noatime: bool,
     /// `--inplace`: the client updates its files in place.
     pub inplace: bool,
     /// `--append` (1) or `--append-verify` (2, and `--append` below
@@ -113,6 +116,7 @@ pub(crate) struct SenderCtx<'a> {
     pub(crate) proper_seed_order: bool,
     pub(crate) io_error: IoErrors,
     pub(crate) dry_run: bool,
+    pub(crate) noatime: bool,
     pub(crate) inplace: bool,
     pub(crate) append: u8,
     /// `--remove-source-files`: removes what the client confirms.
@@ -176,6 +180,7 @@ pub async fn run(
         proper_seed_order: cfg.proper_seed_order,
         io_error: listed.io_error,
         dry_run: cfg.dry_run,
+        noatime: cfg.noatime,
         inplace: cfg.inplace || cfg.append > 0,
         append: cfg.append,
         remover: cfg

@@ -352,7 +352,12 @@ async fn send_one(
 /// Opens the file to send; on failure tells the client (`MSG_NO_SEND`
 /// from protocol 30) and returns `None`.
 fn open_source(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) -> Option<std::fs::File> {
-    match ctx.root.open_file(&item.path) {
+    let opened = if ctx.noatime {
+        ctx.root.open_file_noatime(&item.path)
+    } else {
+        ctx.root.open_file(&item.path)
+    };
+    match opened {
         Ok(f) => Some(f),
         Err(e) => {
             let name = quoted(&item.entry.name);
