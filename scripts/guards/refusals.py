@@ -68,3 +68,10 @@ MUTANTS = [
   ("src/role/sender/remove.rs", "    same_type && (size, sec, nsec) == listed", "    let _ = (same_type, size, sec, nsec, listed);\n    true"),
 ], ["pull::remove_source::remove_source_files_keeps_a_changed_file", "lib:role::sender::remove::tests::a_changed_file_is_not_the_one_sent"], "fail"),
 ]
+# -U below protocol 28 ends the session with its reason: the "same access
+# time" bit does not fit protocol 27's one-byte flags (issue 11).
+MUTANTS += [
+("atimes-protocol-28", "Refusal", [
+  ("src/session/roles.rs", "    } else if o.atimes > 0 {\n        (\"--atimes\", 28)\n", "    } else if false {\n        (\"--atimes\", 28)\n"),
+ ], ["atimes::atimes_push_and_pull_match_stock"], "fail"),
+]
