@@ -181,8 +181,20 @@ fn itemized_output_matches_stock() {
             return Ok(());
         }
         let mut errs = Vec::new();
+        // Every top-level file of the source already there with other
+        // contents: without -t each is transferred and gets the time of
+        // the transfer, which stock itemizes as `T`.
+        let stale = |root: &Path| {
+            std::fs::create_dir_all(root.join("dst")).unwrap();
+            for f in std::fs::read_dir(&fx.dir).unwrap().flatten() {
+                if f.file_type().unwrap().is_file() {
+                    std::fs::write(root.join("dst").join(f.file_name()), b"stale").unwrap();
+                }
+            }
+        };
         let cases: Vec<ItemizeCase<'_>> = vec![
             (vec!["-ai"], &fx.dir, "x:dst/", None),
+            (vec!["-rli"], &fx.dir, "x:dst/", Some(&stale)),
             (
                 vec!["-ai", "--delete"],
                 &fx.dir,
