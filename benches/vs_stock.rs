@@ -29,8 +29,9 @@
 //! check only); then push (server is the receiver) of the same, skipped
 //! with "push: not supported yet" while our receiver refuses. "push delta
 //! -blind" is the delta push with our server under `-wo -blind` (no block
-//! sums, so every byte travels as literal data); compare its "ours" column
-//! with the "push delta" row's for the cost of `-blind`.
+//! sums, so every byte travels as literal data) against stock with the
+//! client's `-W` (whole files, the same bytes on the wire); compare its
+//! "ours" column with the "push delta" row's for the cost of `-blind`.
 //!
 //! Reading the table: `ratio` = ours / stock, so < 1.0 means rrsync-rs
 //! was faster and 2.0 means it took twice as long. `literal` is the
@@ -64,6 +65,9 @@ struct Case {
     extra: &'static [&'static str],
     /// Wrapper flags for our server besides `-ro`/`-wo`.
     flags: &'static [&'static str],
+    /// Client flags for the stock server's runs only: the stock work that
+    /// matches `flags` (`-W` for `-blind`, which sends every byte).
+    stock_extra: &'static [&'static str],
 }
 
 enum State {
@@ -96,6 +100,7 @@ fn cases(s: Sizes) -> Vec<Case> {
                 kind,
                 extra,
                 flags: &[],
+                stock_extra: &[],
             })
         };
         add(format!("{dir} 1 file {} MiB", s.big_mib), Kind::Big, &[]);
@@ -122,6 +127,7 @@ fn cases(s: Sizes) -> Vec<Case> {
                 kind: Kind::Delta,
                 extra: &[],
                 flags: &["-blind"],
+                stock_extra: &["-W"],
             });
         }
     }
@@ -191,6 +197,9 @@ impl Bench {
     fn args(&self, c: &Case, server: Server) -> Vec<String> {
         let mut a: Vec<String> = ["-a", "--stats"].iter().map(|s| s.to_string()).collect();
         a.extend(c.extra.iter().map(|s| s.to_string()));
+        if server == Server::Stock {
+            a.extend(c.stock_extra.iter().map(|s| s.to_string()));
+        }
         a.push("-e".into());
         let root = if c.push { &self.work } else { &self.src };
         a.push(self.h.rsh(server, root, c.push, c.flags));
