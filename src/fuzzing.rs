@@ -412,6 +412,7 @@ pub fn handshake(data: &[u8]) {
         compress: sel & 8 != 0,
         compress_choice: (sel & 16 != 0).then(|| "zstd".into()),
         checksum_seed: (sel & 32 != 0).then_some(7),
+        allow_inc_recurse: sel & 64 != 0,
     };
     let mut hs = crate::proto::ServerHandshake::new(&req, 0);
     let mut held: &[u8] = rest;

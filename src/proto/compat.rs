@@ -54,12 +54,16 @@ impl CompatFlags {
     pub const ID0_NAMES: u32 = 1 << 8;
 
     /// The flags a server running on Linux sends for these capabilities.
-    /// We decline incremental recursion and iconv.
-    pub fn for_client(protocol: u32, caps: &Capabilities) -> Self {
+    /// Incremental recursion is set when the client sent `i` and
+    /// `allow_inc` says the session can use it; iconv is declined.
+    pub fn for_client(protocol: u32, caps: &Capabilities, allow_inc: bool) -> Self {
         if protocol < 30 {
             return Self(0);
         }
         let mut f = Self::SYMLINK_TIMES;
+        if allow_inc && caps.has('i') {
+            f |= Self::INC_RECURSE;
+        }
         for (letter, bit) in [
             ('f', Self::SAFE_FLIST),
             ('x', Self::AVOID_XATTR_OPTIM),

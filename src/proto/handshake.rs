@@ -200,7 +200,7 @@ impl ServerHandshake {
         }
         let protocol = (remote as u32).min(PROTOCOL_MAX);
         let caps = Capabilities::parse(self.req.capabilities.as_deref().unwrap_or(""));
-        let compat = CompatFlags::for_client(protocol, &caps);
+        let compat = CompatFlags::for_client(protocol, &caps, self.req.allow_inc_recurse);
         let negotiate = compat.contains(CompatFlags::VARINT_FLIST_FLAGS);
         Ok(Agreed {
             protocol,

@@ -28,7 +28,7 @@ fn oracle(
     }
     let protocol = (remote as u32).min(PROTOCOL_MAX);
     let caps = Capabilities::parse(req.capabilities.as_deref().unwrap_or(""));
-    let compat = CompatFlags::for_client(protocol, &caps);
+    let compat = CompatFlags::for_client(protocol, &caps, false);
     out.clear();
     if protocol >= 30 {
         if caps.legacy_varint_byte() {
@@ -157,6 +157,7 @@ fn req(caps: Option<&str>, csum: Option<&str>, z: bool, comp: Option<&str>) -> H
         compress: z || comp.is_some(),
         compress_choice: comp.map(str::to_string),
         checksum_seed: None,
+        allow_inc_recurse: false,
     }
 }
 
@@ -384,4 +385,14 @@ fn the_machine_reports_what_it_waits_for() {
     );
     assert!(hs.is_over());
     assert!(matches!(hs.handle_input(b"more"), Ok((0, None))));
+}
+
+#[test]
+fn inc_recurse_is_set_only_when_allowed_and_asked_for() {
+    let caps = Capabilities::parse("LsfxCIvu");
+    let with_i = Capabilities::parse("iLsfxCIvu");
+    assert!(!CompatFlags::for_client(32, &caps, true).contains(CompatFlags::INC_RECURSE));
+    assert!(!CompatFlags::for_client(32, &with_i, false).contains(CompatFlags::INC_RECURSE));
+    assert!(CompatFlags::for_client(32, &with_i, true).contains(CompatFlags::INC_RECURSE));
+    assert!(!CompatFlags::for_client(29, &with_i, true).contains(CompatFlags::INC_RECURSE));
 }

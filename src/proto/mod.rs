@@ -47,6 +47,10 @@ pub struct HandshakeRequest {
     pub compress_choice: Option<String>,
     /// `--checksum-seed`, if given.
     pub checksum_seed: Option<u32>,
+    /// Our side can run this session with incremental recursion
+    /// (`set_allow_inc_recurse`); it is used when the client also sent
+    /// `i`.
+    pub allow_inc_recurse: bool,
 }
 
 /// The outcome of the handshake: everything later stages depend on.

@@ -18,6 +18,7 @@ fn protocol_32_negotiates_xxh128_and_zstd() {
         capabilities: Some("iLsfxCIvu".into()),
         compress: true,
         checksum_seed: Some(7),
+        allow_inc_recurse: false,
         ..Default::default()
     };
     let (s, out) = run(&client, &req);
@@ -36,6 +37,7 @@ fn protocol_29_has_no_flags_or_lists() {
     let client = 29i32.to_le_bytes();
     let req = HandshakeRequest {
         checksum_seed: Some(1),
+        allow_inc_recurse: false,
         ..Default::default()
     };
     let (s, out) = run(&client, &req);

@@ -66,7 +66,7 @@ pub(super) fn flist_options(
         preserve_hard_links: o.hard_links > 0,
         checksum_len: o.checksum.then(|| file_kind.digest_len()),
         numeric_ids: o.numeric_ids,
-        inc_recurse: false,
+        inc_recurse: hs.compat.contains(CompatFlags::INC_RECURSE),
         safe_flist: hs.compat.contains(CompatFlags::SAFE_FLIST) || p >= 31,
         preserve_atimes: o.atimes > 0,
         meta: crate::meta::MetaOpts {

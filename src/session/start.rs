@@ -69,8 +69,31 @@ pub(super) fn request(o: &Options) -> HandshakeRequest {
         compress: o.compress > 0 || compress_choice.is_some(),
         compress_choice,
         checksum_seed: o.checksum_seed,
+        allow_inc_recurse: allow_inc_recurse(o),
     }
 }
+
+/// Whether this session can run with incremental recursion (rsync's
+/// `set_allow_inc_recurse`): it needs `-r`, and a receiver declines it
+/// when deletions or updates must wait for the whole list
+/// (`--delete-before`, `--delete-after`, `--delay-updates`, `-m`).
+/// [`SENDER_INC_RECURSE`] and [`RECEIVER_INC_RECURSE`] say which of our
+/// roles implement it.
+fn allow_inc_recurse(o: &Options) -> bool {
+    if !o.recursive {
+        return false;
+    }
+    if o.sender {
+        return SENDER_INC_RECURSE;
+    }
+    RECEIVER_INC_RECURSE
+        && !(o.delete_before || o.delete_after || o.delay_updates || o.prune_empty_dirs)
+}
+
+/// Our sender sends incremental sub-lists.
+pub const SENDER_INC_RECURSE: bool = false;
+/// Our receiver accepts incremental sub-lists.
+pub const RECEIVER_INC_RECURSE: bool = false;
 
 /// Runs [`ServerHandshake`] over the link: each of its transmits goes
 /// out before the link waits for the client's next value.
