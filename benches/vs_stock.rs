@@ -33,6 +33,13 @@
 //! client's `-W` (whole files, the same bytes on the wire); compare its
 //! "ours" column with the "push delta" row's for the cost of `-blind`.
 //!
+//! Scale cases (run only when named, `-- scale`; "200k" or "1M" picks a
+//! size): 200,000 and 1,000,000 files of 16 bytes in directories of
+//! 1,000, pulled and pushed into an empty destination ("new") and onto
+//! an identical copy ("no change"). They are generated once, on first
+//! use. The "peak RSS" column is GNU time's `%M` of the server: for a
+//! stock receiver, which forks, the larger of its two processes.
+//!
 //! Reading the table: `ratio` = ours / stock, so < 1.0 means rrsync-rs
 //! was faster and 2.0 means it took twice as long. `literal` is the
 //! client's `--stats` "Literal data" for stock / ours: in delta cases it
@@ -56,7 +63,14 @@ enum Kind {
     Small,
     Delta,
     NoChange,
+    /// N tiny files into an empty destination.
+    Scale(usize),
+    /// N tiny files, all already there (the nightly no-change run).
+    ScaleSame(usize),
 }
+
+/// The scale cases' tree sizes. They run only when named (`-- scale`).
+const SCALES: [(usize, &str); 2] = [(200_000, "200k"), (1_000_000, "1M")];
 
 struct Case {
     name: String,
@@ -120,6 +134,18 @@ fn cases(s: Sizes) -> Vec<Case> {
             add(format!("{dir} delta -z"), Kind::Delta, &["-z"]);
         }
         add(format!("{dir} no change"), Kind::NoChange, &[]);
+        for (n, label) in SCALES {
+            for (kind, what) in [(Kind::Scale(n), "new"), (Kind::ScaleSame(n), "no change")] {
+                v.push(Case {
+                    name: format!("scale {label} {dir} {what}"),
+                    push,
+                    kind,
+                    extra: &[],
+                    flags: &[],
+                    stock_extra: &[],
+                });
+            }
+        }
         if push {
             v.push(Case {
                 name: format!("{dir} delta -blind"),
@@ -135,12 +161,13 @@ fn cases(s: Sizes) -> Vec<Case> {
 }
 
 /// Source path, relative to SRC, of a case's data.
-fn rel(kind: Kind) -> &'static str {
+fn rel(kind: Kind) -> String {
     match kind {
-        Kind::Big => "data/big/",
-        Kind::Small => "data/small/",
-        Kind::Delta => "delta/",
-        Kind::NoChange => "data/",
+        Kind::Big => "data/big/".into(),
+        Kind::Small => "data/small/".into(),
+        Kind::Delta => "delta/".into(),
+        Kind::NoChange => "data/".into(),
+        Kind::Scale(n) | Kind::ScaleSame(n) => format!("scale-{n}/"),
     }
 }
 
@@ -176,11 +203,18 @@ impl Bench {
                 std::fs::copy(self.src.join("data/big/big.bin"), &basis)?;
                 data::set_mtime(&basis, data::T0)
             }
-            Kind::NoChange if !*prepared => {
+            Kind::Scale(n) => {
+                data::generate_scale(&self.src.join(rel(kind)), n)?;
+                self.reset()
+            }
+            Kind::NoChange | Kind::ScaleSame(_) if !*prepared => {
+                if let Kind::ScaleSame(n) = kind {
+                    data::generate_scale(&self.src.join(rel(kind)), n)?;
+                }
                 self.reset()?;
                 let st = Command::new("rsync")
                     .arg("-a")
-                    .arg(self.src.join("data/"))
+                    .arg(self.src.join(rel(kind)))
                     .arg(self.out())
                     .status()?;
                 *prepared = st.success();
@@ -190,7 +224,7 @@ impl Bench {
                     Err("local rsync -a failed".into())
                 }
             }
-            Kind::NoChange => Ok(()),
+            Kind::NoChange | Kind::ScaleSame(_) => Ok(()),
         }
     }
 
@@ -321,6 +355,7 @@ fn row(c: &Case, res: &[(Vec<Outcome>, State); 2]) -> String {
     let wall = |v: &Vec<Outcome>| median(v.iter().map(|o| o.wall.as_secs_f64()).collect());
     let cpu = |v: &Vec<Outcome>| median(v.iter().filter_map(|o| o.cpu).collect());
     let lit = |v: &Vec<Outcome>| v.last().and_then(|o| o.literal);
+    let rss = |v: &Vec<Outcome>| v.iter().filter_map(|o| o.rss).max();
     let (sw, ow, sc, oc) = (wall(so), wall(oo), cpu(so), cpu(oo));
     let (r, cr) = match (ss, os) {
         (State::Ok, State::Ok) => (format!("**{}**", ratio(ow, sw)), ratio(oc, sc)),
@@ -337,7 +372,7 @@ fn row(c: &Case, res: &[(Vec<Outcome>, State); 2]) -> String {
         .collect::<Vec<_>>()
         .join("; ");
     format!(
-        "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} |",
         c.name,
         secs(sw),
         secs(ow),
@@ -345,6 +380,8 @@ fn row(c: &Case, res: &[(Vec<Outcome>, State); 2]) -> String {
         secs(sc),
         secs(oc),
         cr,
+        mib(rss(so)),
+        mib(rss(oo)),
         mib(lit(so)),
         mib(lit(oo)),
         note
@@ -369,7 +406,10 @@ fn main() -> R<()> {
         .collect();
     let selected: Vec<Case> = cases(sizes)
         .into_iter()
-        .filter(|c| filters.is_empty() || filters.iter().any(|f| c.name.contains(f.as_str())))
+        .filter(|c| match filters.is_empty() {
+            true => !c.name.starts_with("scale"),
+            false => filters.iter().any(|f| c.name.contains(f.as_str())),
+        })
         .collect();
     if selected.is_empty() {
         return Err(format!("no case matches {filters:?}").into());
@@ -427,8 +467,8 @@ fn main() -> R<()> {
         }
     );
     println!();
-    println!("| case | stock wall | ours wall | ratio | stock cpu | ours cpu | cpu ratio | literal stock / ours | notes |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("| case | stock wall | ours wall | ratio | stock cpu | ours cpu | cpu ratio | peak RSS stock / ours | literal stock / ours | notes |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for r in &rows {
         println!("{r}");
     }

@@ -125,6 +125,26 @@ pub fn generate(src: &Path, s: Sizes) -> R<()> {
     Ok(())
 }
 
+/// `n` files of 16 bytes in directories of 1,000 (`dNNNN/fNNNN`) under
+/// `dir`, unless it exists already.
+pub fn generate_scale(dir: &Path, n: usize) -> R<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let tmp = dir.with_extension("tmp");
+    let _ = fs::remove_dir_all(&tmp);
+    eprintln!("generating {n} files in {} ...", dir.display());
+    for d in 0..n.div_ceil(1000) {
+        let sub = tmp.join(format!("d{d:04}"));
+        fs::create_dir_all(&sub)?;
+        for i in 0..1000.min(n - d * 1000) {
+            fs::write(sub.join(format!("f{i:04}")), format!("{d:07}-{i:07}\n"))?;
+        }
+    }
+    fs::rename(&tmp, dir)?;
+    Ok(())
+}
+
 /// ACLs and extended attributes for the `-aAX` cases (ignored by the
 /// others): every file a short attribute, every fourth a long one (sent
 /// as its sum, then asked for), every tenth a named-user ACL. Best

@@ -7,9 +7,9 @@
 //! execs our binary (which takes HOST and the command itself), and
 //! `srv.sh TIMEFILE stock ROOT HOST rsync --server ...` changes to ROOT,
 //! drops HOST and execs the stock `rsync --server`. When GNU time is
-//! installed the shim execs the server under `/usr/bin/time -f '%U %S'`,
+//! installed the shim execs the server under `/usr/bin/time -f '%U %S %M'`,
 //! which reports the user+sys CPU of the server process and the children
-//! it waited for (`wait4` rusage).
+//! it waited for (`wait4` rusage), and the peak RSS of the largest.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,6 +33,9 @@ pub struct Outcome {
     pub wall: Duration,
     /// Server user+sys seconds, when GNU time is available.
     pub cpu: Option<f64>,
+    /// Server peak resident set size in bytes (GNU time's `%M`: the
+    /// largest of the server's processes, not their sum).
+    pub rss: Option<u64>,
     /// `--stats` "Literal data" in bytes.
     pub literal: Option<u64>,
     pub stderr: String,
@@ -101,7 +104,7 @@ impl Harness {
                 .status()
                 .is_ok_and(|s| s.success());
         let timed = if has_time {
-            r#"exec /usr/bin/time -f '%U %S' -o "$tf" "$@""#
+            r#"exec /usr/bin/time -f '%U %S %M' -o "$tf" "$@""#
         } else {
             r#"exec "$@""#
         };
@@ -178,11 +181,13 @@ impl Harness {
         if timed_out {
             stderr.push_str(&format!("\n(killed after {timeout:?})"));
         }
-        let cpu = fs::read_to_string(&tf).ok().and_then(|s| parse_cpu(&s));
+        let times = fs::read_to_string(&tf).unwrap_or_default();
+        let (cpu, rss) = (parse_cpu(&times), parse_rss(&times));
         Ok(Outcome {
             exit_ok: status.success() && !timed_out,
             wall,
             cpu,
+            rss,
             literal: parse_stat(&stdout, "Literal data:"),
             stderr,
         })
@@ -195,6 +200,13 @@ fn parse_cpu(s: &str) -> Option<f64> {
     let line = s.lines().rev().find(|l| !l.trim().is_empty())?;
     let mut it = line.split_whitespace().map(|w| w.parse::<f64>().ok());
     Some(it.next()?? + it.next()??)
+}
+
+/// The third field of the last line: `%M`, in KiB.
+fn parse_rss(s: &str) -> Option<u64> {
+    let line = s.lines().rev().find(|l| !l.trim().is_empty())?;
+    let kib: u64 = line.split_whitespace().nth(2)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// `--stats` lines look like `Literal data: 1,234 bytes`.

@@ -9,6 +9,7 @@ pub mod append;
 mod basic;
 mod delta;
 mod implied;
+mod inc;
 mod munge;
 mod refuse;
 mod remove_source;

@@ -20,6 +20,8 @@ pub struct FlistEncoder {
     rdev_major: u32,
     dev: u64,
     first: bool,
+    /// The first index of the list being encoded.
+    list_start: u32,
     /// uids seen, for the id list after the file list.
     pub uids: IdList,
     /// gids seen, likewise.
@@ -41,9 +43,23 @@ impl FlistEncoder {
             rdev_major: 0,
             dev: u64::MAX,
             first: true,
+            list_start: 0,
             uids: IdList::default(),
             gids: IdList::default(),
         }
+    }
+
+    /// The next entries belong to the list that starts at index `start`
+    /// (incremental recursion): a hard link to an entry of an earlier
+    /// list carries its attributes in full.
+    pub fn set_list_start(&mut self, start: u32) {
+        self.list_start = start;
+    }
+
+    /// Whether names travel inline (incremental recursion), not in id
+    /// lists after the file list.
+    pub fn inc_recurse(&self) -> bool {
+        self.opts.inc_recurse
     }
 
     /// Appends one entry. `uid_name`/`gid_name` resolve ids to names.
@@ -63,13 +79,20 @@ impl FlistEncoder {
         }
         self.mode = e.mode;
         x |= self.rdev_flags(e, kind);
+        // Under incremental recursion an id's name follows it inline the
+        // first time the id is seen.
+        let inline = |n: Option<&[u8]>| {
+            n.filter(|n| o.inc_recurse && n.len() <= 255)
+                .map(<[u8]>::to_vec)
+        };
+        let mut names = (None, None);
         if !o.preserve_uid || (e.uid == self.uid && !self.first) {
             x |= xmit::SAME_UID;
         } else {
             self.uid = e.uid;
             if !o.numeric_ids {
-                let name = self.uids.add(e.uid, uid_name);
-                if o.inc_recurse && name.is_some() {
+                names.0 = inline(self.uids.add(e.uid, uid_name));
+                if names.0.is_some() {
                     x |= xmit::USER_NAME_FOLLOWS;
                 }
             }
@@ -79,8 +102,8 @@ impl FlistEncoder {
         } else {
             self.gid = e.gid;
             if !o.numeric_ids {
-                let name = self.gids.add(e.gid, gid_name);
-                if o.inc_recurse && name.is_some() {
+                names.1 = inline(self.gids.add(e.gid, gid_name));
+                if names.1.is_some() {
                     x |= xmit::GROUP_NAME_FOLLOWS;
                 }
             }
@@ -134,11 +157,14 @@ impl FlistEncoder {
         self.last_name.extend_from_slice(&e.name);
         self.first = false;
         if let (Some(first), true) = (e.hlink_first, p >= 30 && hlink.is_some()) {
-            // A later member of a hard-link group: only the index follows.
+            // A later member of a hard-link group: the index follows, and
+            // nothing else when the first member is in this same list.
             put_varint(out, first as i32);
-            return;
+            if first >= self.list_start {
+                return;
+            }
         }
-        self.put_body(e, kind, x, hlink, out);
+        self.put_body(e, kind, x, hlink, &names, out);
     }
 
     fn put_body(
@@ -147,6 +173,7 @@ impl FlistEncoder {
         kind: FileKind,
         x: u32,
         hlink: Option<(u64, u64)>,
+        names: &(Option<Vec<u8>>, Option<Vec<u8>>),
         out: &mut Vec<u8>,
     ) {
         let o = self.opts;
@@ -169,18 +196,10 @@ impl FlistEncoder {
             put_varlong(out, e.atime, 4);
         }
         if o.preserve_uid && x & xmit::SAME_UID == 0 {
-            if p < 30 {
-                put_i32(out, e.uid as i32);
-            } else {
-                put_varint(out, e.uid as i32);
-            }
+            put_id(out, e.uid, names.0.as_deref(), p);
         }
         if o.preserve_gid && x & xmit::SAME_GID == 0 {
-            if p < 30 {
-                put_i32(out, e.gid as i32);
-            } else {
-                put_varint(out, e.gid as i32);
-            }
+            put_id(out, e.gid, names.1.as_deref(), p);
         }
         self.put_rdev(e, kind, x, out);
         if o.preserve_links && kind == FileKind::Symlink {
@@ -346,6 +365,19 @@ pub(crate) fn put_varint30(out: &mut Vec<u8>, v: i32, protocol: u32) {
         put_i32(out, v);
     } else {
         put_varint(out, v);
+    }
+}
+
+/// An owner or group id, with its name when one follows inline.
+fn put_id(out: &mut Vec<u8>, id: u32, name: Option<&[u8]>, protocol: u32) {
+    if protocol < 30 {
+        put_i32(out, id as i32);
+        return;
+    }
+    put_varint(out, id as i32);
+    if let Some(n) = name {
+        out.push(n.len() as u8);
+        out.extend_from_slice(n);
     }
 }
 

@@ -46,6 +46,7 @@ pub(super) fn walk_options(o: &Options) -> WalkOptions {
         max_entries: max_entries(o),
         munge_links: o.munge_links,
         fake_super: o.fake_super,
+        divert: false,
     }
 }
 

@@ -144,6 +144,7 @@ async fn sender_session(
             // content (the client then leaves them alone); a 3.x client
             // refuses a path whose parents are missing.
             implied_dirs: o.implied_dirs || p >= 30,
+            divert: hs.compat.contains(CompatFlags::INC_RECURSE),
             ..walk_options(o)
         },
         flist: flist_options(o, hs, file_kind),
@@ -159,6 +160,7 @@ async fn sender_session(
         verbose: o.verbose,
         files_from: files_from(o),
         ignore_errors: o.ignore_errors,
+        deleting: o.delete || o.delete_during || o.delete_delay,
         id0_names: hs.compat.contains(CompatFlags::ID0_NAMES),
         tokens,
         log,

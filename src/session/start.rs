@@ -91,7 +91,7 @@ fn allow_inc_recurse(o: &Options) -> bool {
 }
 
 /// Our sender sends incremental sub-lists.
-pub const SENDER_INC_RECURSE: bool = false;
+pub const SENDER_INC_RECURSE: bool = true;
 /// Our receiver accepts incremental sub-lists.
 pub const RECEIVER_INC_RECURSE: bool = false;
 

@@ -141,12 +141,14 @@ fn read_names_from_file(cfg: &SenderConfig<'_>, path: &[u8]) -> Result<Vec<Vec<u
         .collect())
 }
 
-/// Walks every source.
-pub(super) fn walk_sources(
-    cfg: &SenderConfig<'_>,
+/// A walker over the root with every source listed: the first list's
+/// entries are taken from it; under incremental recursion it goes on to
+/// list each directory's sub-list.
+pub(super) fn walk_sources<'a>(
+    cfg: &SenderConfig<'a>,
     names: &[Vec<u8>],
-    filter: &mut dyn super::Exclude,
-) -> Walk {
+    filter: &'a mut dyn super::Exclude,
+) -> Walker<'a> {
     let mut walker = Walker::new(cfg.root, cfg.walk, filter);
     if names.is_empty() && (cfg.walk.recursive || cfg.walk.dirs) {
         walker.add_source(b".");
@@ -154,85 +156,161 @@ pub(super) fn walk_sources(
     for n in names {
         walker.add_source(n);
     }
-    walker.finish()
+    walker
 }
 
-/// Sorts, encodes and sends the list; reports the walk's problems.
-pub(super) async fn send_list(
-    link: &Link,
-    p: u32,
-    cfg: &SenderConfig<'_>,
-    walk: Walk,
-) -> Result<Listed, SendError> {
-    let mut items = walk.items;
-    items.sort_by(|a, b| f_name_cmp(&a.entry, &b.entry, p));
-    items.dedup_by(|b, a| a.entry.name == b.entry.name && a.entry.is_dir() == b.entry.is_dir());
-    mark_hard_links(&mut items, p);
-    let mut io_error = walk.io_error;
-    for note in walk.notes {
-        match note {
-            WalkNote::Error(what, e) => link.rsyserr(&what, &e),
-            WalkNote::Info(line) => link.info(&line),
+/// Encodes lists with the state that runs from one list to the next:
+/// the previous entry, the ids already named, the first of each
+/// hard-link group.
+pub(super) struct ListWriter<'a> {
+    root: &'a crate::fs::Root,
+    opts: crate::flist::FlistOptions,
+    fake_super: bool,
+    file_kind: StrongKind,
+    pub(super) ignore_errors: bool,
+    id0_names: bool,
+    enc: FlistEncoder,
+    /// The index of the first entry of each hard-link group.
+    hlinks: std::collections::HashMap<(u64, u64), u32>,
+}
+
+impl<'a> ListWriter<'a> {
+    pub(super) fn new(cfg: &SenderConfig<'a>) -> Self {
+        Self {
+            root: cfg.root,
+            opts: cfg.flist,
+            fake_super: cfg.walk.fake_super,
+            file_kind: cfg.file_kind,
+            ignore_errors: cfg.ignore_errors,
+            id0_names: cfg.id0_names,
+            enc: FlistEncoder::new(cfg.flist),
+            hlinks: std::collections::HashMap::new(),
         }
     }
+
+    /// The ACL and attribute tables for the session.
+    pub(super) fn meta_out(&self) -> super::meta_out::MetaOut {
+        super::meta_out::MetaOut::new(self.opts.meta, self.fake_super)
+    }
+
+    /// Whether the end of a list may carry the error bits (a safe file
+    /// list, `CF_SAFE_FLIST` or protocol 31).
+    pub(super) fn safe_flist(&self) -> bool {
+        self.opts.safe_flist
+    }
+
+    /// Sorts a list that will start at index `start`, drops duplicate
+    /// names, marks hard links and adds `-c` sums.
+    pub(super) fn prepare(&mut self, items: &mut Vec<Item>, start: i32) {
+        let p = self.opts.protocol;
+        items.sort_by(|a, b| f_name_cmp(&a.entry, &b.entry, p));
+        items.dedup_by(|b, a| a.entry.name == b.entry.name && a.entry.is_dir() == b.entry.is_dir());
+        if p >= 30 {
+            mark_hard_links(&mut self.hlinks, items, start);
+        }
+        self.enc.set_list_start(u32::try_from(start).unwrap_or(0));
+        if self.opts.checksum_len.is_some() {
+            add_checksums(self.root, self.file_kind, items);
+        }
+    }
+
+    /// Whether ids are named after the list (not inline, not numeric).
+    fn id_lists(&self) -> (bool, bool) {
+        let acls = self.opts.meta.acls;
+        let names = !self.opts.numeric_ids && !self.opts.inc_recurse;
+        (
+            names && (self.opts.preserve_uid || acls),
+            names && (self.opts.preserve_gid || acls),
+        )
+    }
+
+    /// Encodes every entry, writing as it goes; returns the total size
+    /// of the files and links, and what is left to write.
+    pub(super) async fn encode(
+        &mut self,
+        link: &Link,
+        items: &mut [Item],
+        meta: &mut super::meta_out::MetaOut,
+        io_error: &mut IoErrors,
+    ) -> (u64, Vec<u8>) {
+        let named = !self.opts.numeric_ids;
+        let mut out = Vec::with_capacity(64 * 1024);
+        let mut total_size = 0u64;
+        for it in items.iter_mut() {
+            let (user, group) = (
+                &mut |u| named.then(|| IdNames::system().user(u)).flatten(),
+                &mut |g| named.then(|| IdNames::system().group(g)).flatten(),
+            );
+            self.enc.encode(&it.entry, &mut out, user, group);
+            if self.opts.meta.any() {
+                let ids = named.then(IdNames::system);
+                if let Err(e) = meta.encode(self.root, it, &mut self.enc, ids, &mut out) {
+                    let what = format!(
+                        "get_xattr: failed on \"{}\"",
+                        String::from_utf8_lossy(&it.entry.name)
+                    );
+                    link.rsyserr(&what, &e);
+                    io_error.insert(IoErrors::GENERAL);
+                }
+            }
+            if it.entry.is_file() || it.entry.kind() == crate::flist::FileKind::Symlink {
+                total_size += it.entry.size;
+            }
+            if out.len() >= 32 * 1024 {
+                link.write(&out);
+                out.clear();
+                link.room().await;
+            }
+        }
+        (total_size, out)
+    }
+
+    /// Ends a list (`write_end_of_flist`), with the error bits when
+    /// `report` is not 0.
+    pub(super) fn end(&self, out: &mut Vec<u8>, report: i32) {
+        self.enc.end(out, report);
+    }
+}
+
+/// Sorts, encodes and sends the first (or only) list; reports the
+/// walk's problems.
+pub(super) async fn send_list(
+    link: &Link,
+    cfg: &SenderConfig<'_>,
+    w: &mut ListWriter<'_>,
+    walk: Walk,
+    start: i32,
+) -> Result<Listed, SendError> {
+    let p = cfg.flist.protocol;
+    let mut items = walk.items;
+    let mut io_error = walk.io_error;
+    report_notes(link, walk.notes);
     if walk.overflow {
         link.error("file list too long for this server");
         io_error.insert(IoErrors::GENERAL);
     }
-    if cfg.flist.checksum_len.is_some() {
-        add_checksums(cfg, &mut items);
-    }
-    let acls = cfg.flist.meta.acls;
-    let (send_uids, send_gids) = (
-        cfg.flist.preserve_uid || acls,
-        cfg.flist.preserve_gid || acls,
-    );
-    let names = (send_uids || send_gids) && !cfg.flist.numeric_ids;
-    let none = IdNames::default();
-    let ids = if names { IdNames::system() } else { &none };
-    let mut enc = FlistEncoder::new(cfg.flist);
-    let mut meta = super::meta_out::MetaOut::new(cfg.flist.meta, cfg.walk.fake_super);
-    let mut out = Vec::with_capacity(64 * 1024);
-    let mut total_size = 0u64;
-    for it in &mut items {
-        enc.encode(&it.entry, &mut out, &mut |u| ids.user(u), &mut |g| {
-            ids.group(g)
-        });
-        if cfg.flist.meta.any() {
-            let ids = (!cfg.flist.numeric_ids).then_some(ids);
-            if let Err(e) = meta.encode(cfg.root, it, &mut enc, ids, &mut out) {
-                let what = format!(
-                    "get_xattr: failed on \"{}\"",
-                    String::from_utf8_lossy(&it.entry.name)
-                );
-                link.rsyserr(&what, &e);
-                io_error.insert(IoErrors::GENERAL);
-            }
-        }
-        if it.entry.is_file() || it.entry.kind() == crate::flist::FileKind::Symlink {
-            total_size += it.entry.size;
-        }
-        if out.len() >= 32 * 1024 {
-            link.write(&out);
-            out.clear();
-            link.room().await;
-        }
-    }
+    w.prepare(&mut items, start);
+    let mut meta = w.meta_out();
+    let (total_size, mut out) = w.encode(link, &mut items, &mut meta, &mut io_error).await;
     let report = if !io_error.is_empty() && !cfg.ignore_errors && cfg.flist.safe_flist {
         io_error.bits()
     } else {
         0
     };
-    enc.end(&mut out, report);
-    if names {
+    w.end(&mut out, report);
+    let (send_uids, send_gids) = w.id_lists();
+    if send_uids || send_gids {
+        let ids = IdNames::system();
         let id0 = |s: Option<Vec<u8>>| s.unwrap_or_default();
-        let caps_id0 = cfg.flist.varint_flags && cfg.flist.protocol >= 30 && id0_names(cfg);
+        let caps_id0 = cfg.flist.varint_flags && p >= 30 && id0_names(w);
         if send_uids {
-            enc.uids
+            w.enc
+                .uids
                 .encode(&mut out, p, caps_id0.then(|| id0(ids.user(0))).as_deref());
         }
         if send_gids {
-            enc.gids
+            w.enc
+                .gids
                 .encode(&mut out, p, caps_id0.then(|| id0(ids.group(0))).as_deref());
         }
     }
@@ -259,23 +337,36 @@ pub(super) async fn send_list(
     })
 }
 
-/// Whether the names of id 0 travel (`CF_ID0_NAMES`).
-fn id0_names(cfg: &SenderConfig<'_>) -> bool {
-    cfg.id0_names
+/// Tells the client what the walk met.
+pub(super) fn report_notes(link: &Link, notes: Vec<WalkNote>) {
+    for note in notes {
+        match note {
+            WalkNote::Error(what, e) => link.rsyserr(&what, &e),
+            WalkNote::Info(line) => link.info(&line),
+        }
+    }
 }
 
-/// Links later members of each hard-link group to the first.
-fn mark_hard_links(items: &mut [Item], protocol: u32) {
-    if protocol < 30 {
-        return;
-    }
-    let mut first: std::collections::HashMap<(u64, u64), u32> = std::collections::HashMap::new();
+/// Whether the names of id 0 travel (`CF_ID0_NAMES`).
+fn id0_names(w: &ListWriter<'_>) -> bool {
+    w.id0_names
+}
+
+/// Links later members of each hard-link group to the first, by index:
+/// `first` runs across lists, so a later list can name an earlier one's
+/// entry (protocol 30 and later).
+fn mark_hard_links(
+    first: &mut std::collections::HashMap<(u64, u64), u32>,
+    items: &mut [Item],
+    start: i32,
+) {
+    let start = u32::try_from(start).unwrap_or(0);
     for (i, it) in items.iter_mut().enumerate() {
         if let Some(key) = it.entry.hlink {
             match first.get(&key) {
                 Some(&f) => it.entry.hlink_first = Some(f),
                 None => {
-                    first.insert(key, i as u32);
+                    first.insert(key, start + i as u32);
                 }
             }
         }
@@ -283,14 +374,14 @@ fn mark_hard_links(items: &mut [Item], protocol: u32) {
 }
 
 /// Whole-file checksums for `-c` (`file_checksum`: no seed).
-fn add_checksums(cfg: &SenderConfig<'_>, items: &mut [Item]) {
-    let kind = match cfg.file_kind {
+fn add_checksums(root: &crate::fs::Root, file_kind: StrongKind, items: &mut [Item]) {
+    let kind = match file_kind {
         StrongKind::Md4Old => StrongKind::Md4,
         k => k,
     };
     let mut buf = vec![0u8; 256 * 1024];
     for it in items.iter_mut().filter(|i| i.entry.is_file()) {
-        let Ok(mut f) = cfg.root.open_file(&it.path) else {
+        let Ok(mut f) = root.open_file(&it.path) else {
             continue;
         };
         let mut h = FileHasher::new(kind, 0);

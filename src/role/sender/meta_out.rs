@@ -67,15 +67,17 @@ impl MetaOut {
                 (Acl::from_mode(e.mode), Acl::EMPTY)
             });
             acc.strip_perms(e.mode);
+            // Under incremental recursion a name travels inline the
+            // first time its id is seen; otherwise in the id lists.
+            let inline = enc.inc_recurse();
             let mut names = |n: &acl::IdAccess| {
-                if let Some(ids) = ids {
-                    if n.is_user() {
-                        enc.uids.add(n.id, &mut |u| ids.user(u));
-                    } else {
-                        enc.gids.add(n.id, &mut |g| ids.group(g));
-                    }
-                }
-                None
+                let ids = ids?;
+                let name = if n.is_user() {
+                    enc.uids.add(n.id, &mut |u| ids.user(u))
+                } else {
+                    enc.gids.add(n.id, &mut |g| ids.group(g))
+                };
+                name.filter(|_| inline).map(<[u8]>::to_vec)
             };
             r.acl = Some(self.tables.send_acl(acc, false, out, &mut names));
             if e.is_dir() {

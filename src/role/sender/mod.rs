@@ -6,12 +6,16 @@
 //! word), then the request loop with its phases, the statistics, and the
 //! goodbye.
 //!
-//! Incremental recursion is declined in the compat flags, so the whole
-//! list is sent up front.
+//! With incremental recursion (protocol 30 on, when the client allows
+//! it) the first list holds only the top level, and each directory's
+//! sub-list follows as the transfer reaches it ([`inc`]); without it the
+//! whole list goes up front.
 
 mod args;
 mod flist_out;
 mod glob;
+mod inc;
+mod lists;
 mod meta_out;
 mod remove;
 mod send;
@@ -28,6 +32,7 @@ use crate::fs::Root;
 use crate::role::Link;
 use crate::token::TokenEncoder;
 use crate::wire::{NdxDecoder, NdxEncoder, WireError};
+use lists::Lists;
 /// Why a sender session ended early.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -96,6 +101,8 @@ pub struct SenderConfig<'a> {
     pub files_from: Option<Option<Vec<u8>>>,
     /// `--ignore-errors`.
     pub ignore_errors: bool,
+    /// The client deletes as it goes (`--delete-during`, `-delay`).
+    pub deleting: bool,
     /// The names of uid/gid 0 travel too (`CF_ID0_NAMES`).
     pub id0_names: bool,
     /// The token encoder for the negotiated compression.
@@ -119,6 +126,9 @@ pub(crate) struct SenderCtx<'a> {
     pub(crate) noatime: bool,
     pub(crate) inplace: bool,
     pub(crate) append: u8,
+    /// Under `--append`, the indexes already sent once (a second request
+    /// is a redo).
+    pub(crate) appended: std::collections::HashSet<i32>,
     /// `--remove-source-files`: removes what the client confirms.
     pub(crate) remover: Option<remove::Remover<'a>>,
     pub(crate) tokens: TokenEncoder,
@@ -158,17 +168,26 @@ pub async fn run(
     let start = link.now();
     let names = flist_out::source_names(link, protocol, &cfg).await?;
     let skipped = filter.skipped_rules();
-    let walk = flist_out::walk_sources(&cfg, &names, filter);
+    let mut walker = flist_out::walk_sources(&cfg, &names, filter);
+    let walk = walker.take();
     // The rules from the wire were counted when they arrived; these are
     // the ones the walk dropped.
-    let skipped = filter.skipped_rules().saturating_sub(skipped);
+    let skipped = walker.skipped_rules().saturating_sub(skipped);
     if skipped > 0 {
         link.warning(&crate::role::text::skipped_rules("sender", skipped));
     }
     let built = ms_since(link, start);
     let sent_at = link.now();
-    let listed = flist_out::send_list(link, protocol, &cfg, walk).await?;
+    let incremental = cfg.flist.inc_recurse;
+    let mut lists = if incremental {
+        Lists::incremental()
+    } else {
+        Lists::default()
+    };
+    let mut writer = flist_out::ListWriter::new(&cfg);
+    let listed = flist_out::send_list(link, &cfg, &mut writer, walk, lists.next_start()).await?;
     let xfer = ms_since(link, sent_at);
+    let first_len = listed.items.len();
     let mut ctx = SenderCtx {
         link,
         protocol,
@@ -183,26 +202,41 @@ pub async fn run(
         noatime: cfg.noatime,
         inplace: cfg.inplace || cfg.append > 0,
         append: cfg.append,
+        appended: std::collections::HashSet::new(),
         remover: cfg
             .remove
             .map(|p| remove::Remover::new(cfg.root, p, cfg.verbose)),
         tokens: cfg.tokens,
         log: cfg.log,
-        stats: SendStats {
-            listed: listed.items.len() as u64,
-            ..SendStats::default()
-        },
+        stats: SendStats::default(),
         meta: listed.meta,
     };
+    let mut inc = None;
+    if incremental {
+        let mut more = inc::Incremental::new(walker, writer, cfg.deleting);
+        let parent =
+            (listed.items.first().map(|i| i.entry.name.as_slice()) == Some(b".")).then_some(0);
+        more.add_dirs(&mut lists, &listed.items);
+        lists.add(listed.items, parent);
+        more.after_first(&mut ctx, &mut lists, first_len).await?;
+        inc = Some(more);
+    } else {
+        lists.add(listed.items, None);
+    }
     if ctx.remover.is_some() {
-        // Each file is confirmed at most once; more are dropped.
-        link.keep_successes(listed.items.len() + 1);
+        // Each file is confirmed at most once; more are dropped. Under
+        // incremental recursion confirmations are taken between requests,
+        // so the cap bounds what one read of the inbox can hold.
+        let cap = if incremental { 1 << 20 } else { first_len + 1 };
+        link.keep_successes(cap);
     }
-    if !listed.items.is_empty() {
-        send::send_files(&mut ctx, &listed.items).await?;
-        send::send_stats(&mut ctx, listed.total_size, built, xfer);
-        send::final_goodbye(&mut ctx, &listed.items).await?;
+    if first_len > 0 {
+        send::send_files(&mut ctx, &mut lists, inc.as_mut()).await?;
+        let sub = inc.as_ref().map_or(0, |i| i.total_size);
+        send::send_stats(&mut ctx, listed.total_size + sub, built, xfer);
+        send::final_goodbye(&mut ctx, &lists).await?;
     }
+    ctx.stats.listed = lists.total();
     link.flush();
     ctx.stats.io_error = ctx.io_error;
     Ok(ctx.stats)

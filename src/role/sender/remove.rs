@@ -10,6 +10,7 @@
 
 use std::io;
 
+use super::lists::Lists;
 use super::walk::Item;
 use super::{SendError, SenderCtx};
 use crate::flist::FileKind;
@@ -36,12 +37,12 @@ impl<'a> Remover<'a> {
 }
 
 /// Acts on every confirmation received so far.
-pub(super) fn confirmed(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Result<(), SendError> {
+pub(super) fn confirmed(ctx: &mut SenderCtx<'_>, lists: &Lists) -> Result<(), SendError> {
     if ctx.remover.is_none() {
         return Ok(());
     }
     for ndx in ctx.link.take_successes() {
-        let item = usize::try_from(ndx).ok().and_then(|i| items.get(i));
+        let item = lists.get(ndx);
         let Some(item) = item else {
             return Err(SendError::Protocol(format!(
                 "invalid file index {ndx} in a success message"

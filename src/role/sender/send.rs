@@ -12,6 +12,8 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
+use super::inc::{Incremental, MAX_LOOKAHEAD, MIN_LOOKAHEAD};
+use super::lists::Lists;
 use super::walk::Item;
 use super::{SendError, SenderCtx};
 use crate::checksum::{Digest, SumHead, SumHeadError};
@@ -30,15 +32,35 @@ struct Request {
     xname: Option<Vec<u8>>,
 }
 
-/// Runs the request loop until the client's last `NDX_DONE`.
-pub(super) async fn send_files(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Result<(), SendError> {
+/// Runs the request loop until the client's last `NDX_DONE`. Under
+/// incremental recursion sub-lists go out between requests, and each
+/// `NDX_DONE` before the last list's frees the oldest list.
+pub(super) async fn send_files(
+    ctx: &mut SenderCtx<'_>,
+    lists: &mut Lists,
+    mut inc: Option<&mut Incremental<'_>>,
+) -> Result<(), SendError> {
     let max_phase = if ctx.protocol >= 29 { 2 } else { 1 };
     let mut phase = 0;
     let start_io_error = ctx.io_error;
     loop {
-        let req = read_request(ctx, items).await?;
-        super::remove::confirmed(ctx, items)?;
+        if let Some(inc) = inc.as_deref_mut() {
+            // Idle (nothing from the client waiting): list further ahead.
+            let ahead = if ctx.link.unread() == 0 {
+                MAX_LOOKAHEAD
+            } else {
+                MIN_LOOKAHEAD
+            };
+            inc.fill(ctx, lists, ahead).await?;
+        }
+        let req = read_request(ctx, lists).await?;
+        super::remove::confirmed(ctx, lists)?;
         let Some(req) = req else {
+            if inc.is_some() && lists.free_first() && !lists.is_empty() {
+                ctx.write_ndx(NDX_DONE);
+                ctx.link.flush();
+                continue;
+            }
             phase += 1;
             if phase > max_phase {
                 break;
@@ -47,33 +69,14 @@ pub(super) async fn send_files(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Resul
             ctx.link.flush();
             continue;
         };
-        let Some(item) = usize::try_from(req.ndx).ok().and_then(|i| items.get(i)) else {
+        lists.touch(req.ndx);
+        if let Some(inc) = inc.as_deref_mut() {
+            inc.fill(ctx, lists, MIN_LOOKAHEAD).await?;
+        }
+        let Some(item) = lists.get(req.ndx) else {
             return Err(protocol(format!("invalid file index {} received", req.ndx)));
         };
-        if !req.iflags.intersects(item::TRANSFER) {
-            write_attrs(ctx, &req, item);
-            if !ctx.dry_run {
-                ctx.log.item(req.iflags, &item.entry, req.xname.as_deref());
-            }
-            continue;
-        }
-        if !item.entry.is_file() {
-            return Err(protocol(format!(
-                "received request to transfer non-regular file: {}",
-                req.ndx
-            )));
-        }
-        if phase == 2 {
-            return Err(protocol("got transfer request in phase 2".into()));
-        }
-        if ctx.dry_run {
-            write_attrs(ctx, &req, item);
-            continue;
-        }
-        // As rsync's sender, `--append` holds for the first request of a
-        // file; a redo (phase 1) is a whole inplace transfer.
-        let append = if phase == 0 { ctx.append } else { 0 };
-        send_one(ctx, &req, item, append).await?;
+        serve(ctx, &req, item, phase).await?;
     }
     if ctx.io_error != start_io_error && ctx.protocol >= 30 {
         ctx.link.msg_int(MsgCode::IoError, ctx.io_error.bits());
@@ -81,6 +84,41 @@ pub(super) async fn send_files(ctx: &mut SenderCtx<'_>, items: &[Item]) -> Resul
     ctx.write_ndx(NDX_DONE);
     ctx.link.flush();
     Ok(())
+}
+
+/// Answers one request: the echo of its header, or the file's data.
+async fn serve(
+    ctx: &mut SenderCtx<'_>,
+    req: &Request,
+    item: &Item,
+    phase: u32,
+) -> Result<(), SendError> {
+    if !req.iflags.intersects(item::TRANSFER) {
+        write_attrs(ctx, req, item);
+        if !ctx.dry_run {
+            ctx.log.item(req.iflags, &item.entry, req.xname.as_deref());
+        }
+        return Ok(());
+    }
+    if !item.entry.is_file() {
+        return Err(protocol(format!(
+            "received request to transfer non-regular file: {}",
+            req.ndx
+        )));
+    }
+    if phase == 2 {
+        return Err(protocol("got transfer request in phase 2".into()));
+    }
+    if ctx.dry_run {
+        write_attrs(ctx, req, item);
+        return Ok(());
+    }
+    // As rsync's sender (`FLAG_FILE_SENT`), `--append` holds for the
+    // first request of a file; a redo is a whole inplace transfer. Under
+    // incremental recursion a redo can come before the phase ends.
+    let first = ctx.append == 0 || ctx.appended.insert(req.ndx);
+    let append = if first { ctx.append } else { 0 };
+    send_one(ctx, req, item, append).await
 }
 
 fn protocol(msg: String) -> SendError {
@@ -91,10 +129,10 @@ fn protocol(msg: String) -> SendError {
 /// far goes out before the link waits for the client.
 async fn read_request(
     ctx: &mut SenderCtx<'_>,
-    items: &[Item],
+    lists: &Lists,
 ) -> Result<Option<Request>, SendError> {
     let p = ctx.protocol;
-    let len = items.len();
+    let len = lists.total();
     loop {
         let ndx = reads::ndx(ctx.link, &mut ctx.ndx_in).await?;
         if ndx == NDX_DONE {
@@ -114,10 +152,10 @@ async fn read_request(
             .read("the item flags", |r| ItemHeader::decode_flags(r, p))
             .await?;
         // Protocol-29 keep-alive: an index one past the end flagged IS_NEW.
-        if p < 30 && ndx as usize == len && iflags == item::IS_NEW {
+        if p < 30 && ndx as u64 == len && iflags == item::IS_NEW {
             continue;
         }
-        if ndx as usize >= len {
+        if lists.get(ndx).is_none() {
             return Err(protocol(format!(
                 "invalid file index {ndx} received (list has {len})"
             )));
@@ -127,7 +165,7 @@ async fn read_request(
             .read("the item header", |r| ItemHeader::decode_after(r, iflags))
             .await?;
         if ctx.meta.carries_request(h.iflags) && !ctx.dry_run {
-            read_xattr_request(ctx, items, ndx as usize).await?;
+            read_xattr_request(ctx, lists, ndx).await?;
         }
         return Ok(Some(Request {
             ndx,
@@ -142,10 +180,10 @@ async fn read_request(
 /// (`recv_xattr_request`): relative positions, ended by 0.
 async fn read_xattr_request(
     ctx: &mut SenderCtx<'_>,
-    items: &[Item],
-    i: usize,
+    lists: &Lists,
+    ndx: i32,
 ) -> Result<(), SendError> {
-    let Some(item) = items.get(i) else {
+    let Some(item) = lists.get(ndx) else {
         return Ok(());
     };
     let mut num = 0i32;
@@ -501,17 +539,14 @@ pub(super) fn send_stats(ctx: &mut SenderCtx<'_>, total_size: u64, build_ms: u64
 
 /// `read_final_goodbye` for a sender; confirmations that came with it
 /// are acted on (`--remove-source-files`).
-pub(super) async fn final_goodbye(
-    ctx: &mut SenderCtx<'_>,
-    items: &[Item],
-) -> Result<(), SendError> {
+pub(super) async fn final_goodbye(ctx: &mut SenderCtx<'_>, lists: &Lists) -> Result<(), SendError> {
     let mut n = read_goodbye_ndx(ctx).await?;
-    super::remove::confirmed(ctx, items)?;
+    super::remove::confirmed(ctx, lists)?;
     if ctx.protocol >= 31 && n == NDX_DONE {
         ctx.write_ndx(NDX_DONE);
         ctx.link.flush();
         n = read_goodbye_ndx(ctx).await?;
-        super::remove::confirmed(ctx, items)?;
+        super::remove::confirmed(ctx, lists)?;
     }
     if n != NDX_DONE {
         return Err(protocol(format!("invalid packet at end of run ({n})")));

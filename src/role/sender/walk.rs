@@ -16,6 +16,9 @@ use std::collections::HashSet;
 use std::io;
 
 use super::args::{display_arg, split_plain, split_relative, JoinRel, NameType};
+
+#[path = "walk_defer.rs"]
+mod defer;
 use crate::flist::{cmp_in_dir, EntryFlags, FileEntry, FileKind};
 use crate::fs::{Dir, Meta, RelPath, Root};
 
@@ -49,6 +52,10 @@ pub struct WalkOptions {
     /// `--fake-super`: what `user.rsync.%stat` records is sent in place
     /// of the file's own owner, mode and type.
     pub fake_super: bool,
+    /// Incremental recursion (`FLAG_DIVERT_DIRS`): a directory's contents
+    /// are listed later, in a sub-list of their own
+    /// ([`Walker::scan_sub_list`]), not after the directory.
+    pub divert: bool,
 }
 
 /// The prefix rsync's receiver puts before a munged link's target
@@ -129,6 +136,12 @@ pub struct Walker<'a> {
     out: Walk,
     implied_seen: HashSet<Vec<u8>>,
     top_dev: u64,
+    /// Diverted walk: the directories whose filter rules are in force,
+    /// outermost first (their contents were listed; their subtrees are
+    /// still being sent).
+    entered: Vec<Vec<u8>>,
+    /// Diverted `-R` names waiting for their parent directory's list.
+    deferred: std::collections::HashMap<Vec<u8>, Vec<defer::Deferred>>,
 }
 
 impl<'a> Walker<'a> {
@@ -141,6 +154,8 @@ impl<'a> Walker<'a> {
             out: Walk::default(),
             implied_seen: HashSet::new(),
             top_dev: 0,
+            entered: Vec::new(),
+            deferred: std::collections::HashMap::new(),
         }
     }
 
@@ -163,11 +178,29 @@ impl<'a> Walker<'a> {
             self.bad_arg(arg, io::Error::from_raw_os_error(libc_enoent()));
             return;
         };
+        if self.opts.divert && self.opts.relative && name.contains(&b'/') {
+            // Incremental: each list holds one level, so the path's
+            // parents go first and the name waits for its parent's list.
+            self.defer(arg, base, name, nt);
+            return;
+        }
+        self.add_parsed(arg, &base, &path, name, nt);
+    }
+
+    /// Lists one source argument, split into its base, path and name.
+    fn add_parsed(
+        &mut self,
+        arg: &[u8],
+        base: &RelPath,
+        path: &RelPath,
+        name: Vec<u8>,
+        nt: NameType,
+    ) {
         let follow = nt == NameType::DotDir;
         let meta = if follow {
-            self.root.stat(&path)
+            self.root.stat(path)
         } else {
-            self.root.lstat(&path)
+            self.root.lstat(path)
         };
         let meta = match meta {
             Ok(m) => m,
@@ -187,7 +220,7 @@ impl<'a> Walker<'a> {
             return;
         }
         if self.opts.relative && self.opts.implied_dirs {
-            self.add_implied_dirs(&base, &name);
+            self.add_implied_dirs(base, &name);
         }
         self.top_dev = meta.dev;
         let content =
@@ -198,14 +231,66 @@ impl<'a> Walker<'a> {
             implied_dir: false,
         };
         self.push(name.clone(), path.clone(), &meta, flags);
-        if content {
-            self.scan_dir(&path, &name, self.opts.recursive);
+        // Diverted, a directory's contents come in its own sub-list,
+        // except for `dir/.`, whose contents are the top level.
+        if content && (!self.opts.divert || name == b".") {
+            self.scan_dir(path, &name, self.opts.recursive);
         }
     }
 
-    /// Finishes the walk.
-    pub fn finish(self) -> Walk {
-        self.out
+    /// Filter rules skipped so far (see [`Exclude::skipped_rules`]).
+    pub fn skipped_rules(&self) -> usize {
+        self.filter.skipped_rules()
+    }
+
+    /// What was listed since the last call: one file list's entries.
+    pub fn take(&mut self) -> Walk {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Lists the contents of directory `path`, named `name` on the wire,
+    /// as one sub-list of a diverted walk (`send1extra`): the filter
+    /// rules of the directories around it are put in force first. A
+    /// directory without content (`-x` boundary, implied parent) lists
+    /// nothing.
+    pub fn scan_sub_list(&mut self, path: &RelPath, name: &[u8], content: bool) {
+        while let Some(top) = self.entered.last() {
+            if is_ancestor(top, name) {
+                break;
+            }
+            self.entered.pop();
+            self.filter.leave_dir();
+        }
+        if content {
+            self.scan_content(path, name);
+        }
+        self.resume_deferred(name);
+    }
+
+    /// A sub-list's own entries: the directory's contents.
+    fn scan_content(&mut self, path: &RelPath, name: &[u8]) {
+        if self.opts.one_file_system {
+            match self.root.stat(path) {
+                Ok(m) => self.top_dev = m.dev,
+                Err(e) => {
+                    self.out.io_error.insert(crate::error::IoErrors::VANISHED);
+                    let what = format!("link_stat {} failed", crate::role::text::quoted(name));
+                    self.out.notes.push(WalkNote::Error(what, e));
+                    return;
+                }
+            }
+        }
+        self.scan_dir(path, name, true);
+    }
+
+    /// Leaves a directory's filter rules: at once in a whole walk, when
+    /// the walk moves out of its subtree in a diverted one.
+    fn done_with(&mut self, name: &[u8]) {
+        if self.opts.divert {
+            self.entered.push(name.to_vec());
+        } else {
+            self.filter.leave_dir();
+        }
     }
 
     fn bad_arg(&mut self, shown: &[u8], e: io::Error) {
@@ -235,22 +320,8 @@ impl<'a> Walker<'a> {
             if !self.implied_seen.insert(prefix.clone()) {
                 continue;
             }
-            let Ok(path) = base.join_rel(&prefix) else {
+            if !self.push_implied(base, &prefix) {
                 return;
-            };
-            match self.root.stat(&path) {
-                Ok(m) if m.is_dir() => {
-                    let flags = EntryFlags {
-                        implied_dir: true,
-                        ..EntryFlags::default()
-                    };
-                    self.push(prefix.clone(), path, &m, flags);
-                }
-                Ok(_) => return,
-                Err(e) => {
-                    self.bad_arg(&prefix.clone(), e);
-                    return;
-                }
             }
         }
     }
@@ -286,7 +357,7 @@ impl<'a> Walker<'a> {
                 self.out.io_error.insert(crate::error::IoErrors::GENERAL);
                 let what = format!("readdir {} failed", crate::role::text::quoted(name));
                 self.out.notes.push(WalkNote::Error(what, e));
-                self.filter.leave_dir();
+                self.done_with(name);
                 return;
             }
         };
@@ -333,7 +404,7 @@ impl<'a> Walker<'a> {
                 continue;
             }
             self.push(child_name.clone(), child_path.clone(), &meta, flags);
-            if !recurse_here {
+            if !recurse_here || self.opts.divert {
                 continue;
             }
             match dir.open_dir_at(&n) {
@@ -345,7 +416,7 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        self.filter.leave_dir();
+        self.done_with(name);
     }
 
     fn push_link(
@@ -450,6 +521,14 @@ fn entry_from_meta(name: Vec<u8>, m: &Meta, flags: EntryFlags) -> FileEntry {
     e.rdev = (m.rdev_major, m.rdev_minor);
     e.flags = flags;
     e
+}
+
+/// Whether directory `dir` contains `name` (`.` contains everything).
+fn is_ancestor(dir: &[u8], name: &[u8]) -> bool {
+    dir == b"."
+        || name
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.first() == Some(&b'/'))
 }
 
 fn join_name(dir: &[u8], name: &[u8]) -> Vec<u8> {
