@@ -135,7 +135,7 @@ fn cases(s: Sizes) -> Vec<Case> {
         }
         add(format!("{dir} no change"), Kind::NoChange, &[]);
         for (n, label) in SCALES {
-            for (kind, what) in [(Kind::Scale(n), "new"), (Kind::ScaleSame(n), "no change")] {
+            for (kind, what) in [(Kind::Scale(n), "new"), (Kind::ScaleSame(n), "unchanged")] {
                 v.push(Case {
                     name: format!("scale {label} {dir} {what}"),
                     push,

@@ -33,12 +33,20 @@ A = "adversarial::"
 MUTANTS = [
 ("ndx-range-all", "Ndx", [
   ("src/role/sender/send.rs", "        if ndx < 0 {\n            return Err(protocol(format!(\"invalid file index {ndx} received\")));", "        if false && ndx < 0 {\n            return Err(protocol(format!(\"invalid file index {ndx} received\")));"),
-  ("src/role/sender/send.rs", "if ndx as usize >= len {", "if false && ndx as usize >= len {"),
-  ("src/role/sender/send.rs", "let Some(item) = usize::try_from(req.ndx).ok().and_then(|i| items.get(i)) else {", "let Some(item) = Some(&items[req.ndx as usize]) else {"),
+  ("src/role/sender/send.rs", "if lists.get(ndx).is_none() {", "if false && lists.get(ndx).is_none() {"),
+  ("src/role/sender/send.rs", "let Some(item) = lists.get(req.ndx) else {", "let Some(item) = Some(lists.get(req.ndx).unwrap()) else {"),
  ], [A+"sender::ndx_negative_out_of_range_directory_earlier_list", A+"sender::ndx_protocol_29_raw_ints"], "fail"),
 ("ndx-range-len-only", "Ndx", [
-  ("src/role/sender/send.rs", "if ndx as usize >= len {", "if false && ndx as usize >= len {"),
+  ("src/role/sender/send.rs", "if lists.get(ndx).is_none() {", "if false && lists.get(ndx).is_none() {"),
  ], [A+"sender::ndx_negative_out_of_range_directory_earlier_list"], "pass"),
+# Incremental recursion: a list the client finished is freed, and the
+# slot before a list names its parent directory only when it has one.
+("inc-free", "Ndx", [
+  ("src/role/sender/send.rs", "if inc.is_some() && lists.free_first() && !lists.is_empty() {", "if inc.is_some() && true && !lists.is_empty() {"),
+ ], [A+"sender_inc::ndx_outside_the_live_lists_is_refused"], "fail"),
+("inc-parent-slot", "Ndx", [
+  ("src/role/sender/lists.rs", "return self.dirs.get(&l.parent?);", "return self.dirs.get(&l.parent.unwrap_or(0));"),
+ ], [A+"sender_inc::ndx_outside_the_live_lists_is_refused"], "fail"),
 ("ndx-directory", "Ndx", [
   ("src/role/sender/send.rs", "if !item.entry.is_file() {", "if false && !item.entry.is_file() {"),
  ], [A+"sender::ndx_negative_out_of_range_directory_earlier_list"], "fail"),

@@ -30,6 +30,7 @@ mod races;
 mod receiver;
 mod replay;
 mod sender;
+mod sender_inc;
 pub mod stream;
 mod tokens;
 

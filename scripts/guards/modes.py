@@ -12,7 +12,7 @@ MUTANTS = [
 # The partial-dir file stays (unlink is guarded), so its directory is never
 # empty: removing the rmdir check alone is held by the other layer.
 ("modes-rmdir", "-no-del", [
-  ("src/fs/guard.rs", "let (dir, name, n) = self.allowed(path, delete, Need::Name)?;\n        write::rmdir(", "let (dir, name, n) = self.allowed(path, Some(&()), Need::Name)?;\n        write::rmdir("),
+  ("src/fs/guard.rs", "let (dir, name, n) = self.allowed(path, delete, Need::Name)?;\n        self.root.forget_parent();\n        write::rmdir(", "let (dir, name, n) = self.allowed(path, Some(&()), Need::Name)?;\n        self.root.forget_parent();\n        write::rmdir("),
  ], [P+"no_delete_keeps_every_existing_name"], "pass"),
 ("modes-chmod", "-no-overwrite", [
   ("src/fs/guard.rs", "let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;\n        write::chmod(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        write::chmod("),

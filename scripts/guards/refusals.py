@@ -8,7 +8,7 @@ MUTANTS = [
 # Unsupported means readable (issue 11): the refusal speaks the client's
 # own handshake.
 ("refusal-client-handshake", "Refusal state", [
-  ("src/session/refuse.rs", "super::start::handshake(link, &tolerant(req), 0)", "super::start::handshake(link, &HandshakeRequest::default(), 0)"),
+  ("src/session/refuse.rs", "super::start::refusal_handshake(link, &req).await", "super::start::refusal_handshake(link, &HandshakeRequest::default()).await"),
 ], ["push::readable::refusals_are_read_at_the_clients_protocol"], "fail"),
 ("refusal-daemon", "Refusal state", [
   ("src/session/request.rs", "    if listener == Listener::Daemon {", "    if false && listener == Listener::Daemon {"),
