@@ -39,13 +39,14 @@ fn root(work: &Work) -> PathBuf {
             dirs.push(d.join(format!("s{b}")));
         }
     }
+    dirs.push(t.join("d2/s1/deeper"));
     dirs.push(t.join("d2/s1/deeper/deepest"));
     dirs.push(t.join("empty"));
     for d in &dirs {
         std::fs::create_dir_all(d).expect("mkdir");
     }
     let mut n = 0u64;
-    for d in dirs.iter().filter(|d| !d.ends_with("empty")) {
+    for d in dirs.iter().filter(|d| !d.ends_with("empty") && !d.ends_with("deeper")) {
         for i in 0..100 {
             n += 1;
             std::fs::write(d.join(format!("f{i:03}")), format!("{n}\n")).expect("write");
