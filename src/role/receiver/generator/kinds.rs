@@ -21,7 +21,7 @@ impl Gen<'_, '_> {
     ) -> Result<(), RecvError> {
         let o = &self.cfg.opts;
         let mut iflags = ItemFlags::EMPTY;
-        let fresh_top = e.name == b"." && self.dest.created;
+        let fresh_top = (e.name == b"." && self.dest.created) || self.created_early.remove(&e.name);
         let mut create = false;
         match cur {
             Some(_) if fresh_top => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
