@@ -93,7 +93,7 @@ fn allow_inc_recurse(o: &Options) -> bool {
 /// Our sender sends incremental sub-lists.
 pub const SENDER_INC_RECURSE: bool = false;
 /// Our receiver accepts incremental sub-lists.
-pub const RECEIVER_INC_RECURSE: bool = false;
+pub const RECEIVER_INC_RECURSE: bool = true;
 
 /// Runs [`ServerHandshake`] over the link: each of its transmits goes
 /// out before the link waits for the client's next value.
