@@ -390,6 +390,54 @@ fn inc_negative_index_other_than_the_marks() {
     );
 }
 
+/// A hard-link follower sent whole after its group number `first`
+/// (as a group begun in an earlier list is sent): the flags word gains
+/// the hard-link bit and the index follows the name.
+fn whole_follower(e: &FileEntry, first: i32) -> Vec<u8> {
+    let mut plain = encode_list(std::slice::from_ref(e), inc_opts());
+    plain.pop(); // the end marker's io_error varint
+    plain.pop(); // the end marker
+    let flags = u32::from(plain[0]);
+    assert!(
+        flags < 0x80 && plain[1] as usize == e.name.len(),
+        "simple head"
+    );
+    let name_end = 2 + e.name.len();
+    let mut b = Vec::new();
+    rrsync::wire::put_varint(&mut b, (flags | rrsync::flist::xmit::HLINKED) as i32);
+    b.extend_from_slice(&plain[1..name_end]);
+    rrsync::wire::put_varint(&mut b, first);
+    b.extend_from_slice(&plain[name_end..]);
+    b
+}
+
+#[test]
+fn inc_hard_link_to_a_group_never_begun() {
+    // `a` (index 2 of the first list) is a directory, not the first of
+    // a hard-link group: a follower in a's sub-list may not name it.
+    let sb = Sandbox::new("incgnum");
+    let caps = format!("i{CAPS}");
+    let words = format!("rsync --server -rHe.{caps} --checksum-seed=7 . dst/");
+    let mut c = Client::inproc(&["-wo"], &sb.root, &words);
+    c.handshake(32, &caps, b"md5", None).expect("handshake");
+    let o = FlistOptions {
+        preserve_hard_links: true,
+        ..inc_opts()
+    };
+    c.data(&encode_list(&[dir(b"."), dir(b"a"), file(b"f", 3)], o));
+    let mut ndx = NdxEncoder::new(32);
+    let mut b = Vec::new();
+    ndx.put(&mut b, NDX_FLIST_OFFSET - 1);
+    b.extend(whole_follower(&file(b"a/x", 1), 2));
+    b.extend(encode_list(&[], o));
+    c.data(&b);
+    let out = c.finish();
+    let what = "follower of a group never begun";
+    assert_rejected(what, &out);
+    assert_says(what, &out, "hard-link gnum 2 precedes flist start 5");
+    sb.check_confined(what, &out);
+}
+
 fn symlink_run(sb: &Sandbox, entries: &[FileEntry]) -> Outcome {
     let mut c = push(sb, "l", None);
     c.data(&encode_list(entries, flist_opts(true, false, false)));

@@ -297,6 +297,16 @@ fn append(
     }
     map_ids(&mut entries, &inc.users, &inc.groups, &cfg.opts);
     let start = list.entries.len() + 1;
+    for e in &entries {
+        // A follower of a group from an earlier list: that list must
+        // have begun the group (`match_gnums`).
+        let first = e.hlink_first.map(|f| f as usize).filter(|&f| f < start);
+        if let Some(f) = first.filter(|&f| !inc.groups_done.contains_key(&(f as u32))) {
+            return Err(RecvError::Protocol(format!(
+                "hard-link gnum {f} precedes flist start {start}"
+            )));
+        }
+    }
     let sorted = sort_one(entries, protocol, cfg.opts.hard_links, start, Some(&inc));
     let first_is_dot = sorted
         .first()
