@@ -318,11 +318,12 @@ fn append(
         None if first_is_dot => sorted.first().map(|(e, ..)| e.clone()),
         None => None,
     };
+    // Without a parent the slot stays empty: inactive, and no entry.
     let has_slot = slot.is_some();
     list.push(
         slot.unwrap_or_else(|| FileEntry::new(b".".to_vec(), 0o040755)),
         has_slot,
-        has_slot,
+        true,
         None,
     );
     let mut dirs = Vec::new();

@@ -193,7 +193,8 @@ impl<'a, 'c> Recv<'a, 'c> {
                 continue;
             }
             self.iflags = iflags;
-            self.receive_file(i, basis_type, phase).await?;
+            let phase_of_file = if self.gen.redoing(i) { 1 } else { phase };
+            self.receive_file(i, basis_type, phase_of_file).await?;
             self.gen.received(i);
         }
         self.place_delayed();

@@ -89,6 +89,8 @@ pub(crate) struct Gen<'a, 'c> {
     finished: usize,
     /// Directories made when met in their parent's list.
     created_early: std::collections::HashSet<Vec<u8>>,
+    /// Files asked for again in phase 0.
+    redoing: std::collections::HashSet<usize>,
 }
 
 impl<'a, 'c> Gen<'a, 'c> {
@@ -119,6 +121,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             inflight: Default::default(),
             finished: 0,
             created_early: Default::default(),
+            redoing: Default::default(),
             deleter,
             stage: if before {
                 Stage::DeleteBefore(0)
@@ -151,6 +154,17 @@ impl<'a, 'c> Gen<'a, 'c> {
     /// File `i` failed its checksum in phase 0: ask for it again.
     pub(crate) fn redo(&mut self, i: usize) {
         self.redo.push_back(i);
+        if self.list.is_inc() {
+            // Asked for again within phase 0: received as in the redo
+            // phase.
+            self.redoing.insert(i);
+        }
+    }
+
+    /// Whether file `i` comes again after a failed checksum, in phase 0
+    /// (incremental recursion redoes a list's files before ending it).
+    pub(crate) fn redoing(&self, i: usize) -> bool {
+        self.redoing.contains(&i)
     }
 
     /// The receiver ended phase `n`.
