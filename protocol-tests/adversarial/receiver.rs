@@ -264,8 +264,9 @@ fn flist_duplicates_and_device() {
 
 #[test]
 fn flist_sub_list_for_unsent_directory() {
-    // CVE-2024-12087: incremental recursion is declined, so an index that
-    // announces a sub-list is refused.
+    // CVE-2024-12087: this client does not offer incremental recursion
+    // (no `i` after `-e.`), so an index that announces a sub-list is
+    // refused.
     let sb = Sandbox::new("sublist");
     let mut c = push_inproc(&sb, "");
     c.data(&encode_list(
@@ -280,6 +281,162 @@ fn flist_sub_list_for_unsent_directory() {
     // The index guard itself, not the end of input that follows it.
     assert_says("sub-list ndx", &out, "invalid file index");
     sb.check_confined("sub-list ndx", &out);
+}
+
+/// A push that offers incremental recursion (`i` after `-e.`), which a
+/// `-r` receiver takes from protocol 30 on.
+fn push_inc(sb: &Sandbox) -> Client {
+    let caps = format!("i{CAPS}");
+    let words = format!("rsync --server -re.{caps} --checksum-seed=7 . dst/");
+    let mut c = Client::inproc(&["-wo"], &sb.root, &words);
+    c.handshake(32, &caps, b"md5", None).expect("handshake");
+    c
+}
+
+fn inc_opts() -> FlistOptions {
+    FlistOptions {
+        inc_recurse: true,
+        ..flist_opts(false, false, false)
+    }
+}
+
+/// The header of the sub-list for directory `dir_ndx`, then its entries.
+fn sub_list(ndx: &mut NdxEncoder, dir_ndx: i32, entries: &[FileEntry]) -> Vec<u8> {
+    let mut b = Vec::new();
+    ndx.put(&mut b, NDX_FLIST_OFFSET - dir_ndx);
+    b.extend(encode_list(entries, inc_opts()));
+    b
+}
+
+/// Sends the first list `[".", "a/", "f"]` (directories `.` and `a`,
+/// dir indexes 0 and 1), then `rest`, and checks the refusal.
+fn inc_attack(what: &str, rest: &dyn Fn(&mut NdxEncoder) -> Vec<u8>, expect: &str) {
+    let sb = Sandbox::new("incsub");
+    let mut c = push_inc(&sb);
+    c.data(&encode_list(
+        &[dir(b"."), dir(b"a"), file(b"f", 3)],
+        inc_opts(),
+    ));
+    let mut ndx = NdxEncoder::new(32);
+    c.data(&rest(&mut ndx));
+    let out = c.finish();
+    assert_rejected(what, &out);
+    assert_says(what, &out, expect);
+    assert_eq!(out.code, Some(2), "{what}: exit code\n{}", out.stderr);
+    sb.check_confined(what, &out);
+}
+
+#[test]
+fn inc_sub_list_dir_index_out_of_range() {
+    inc_attack(
+        "dir index past the directories received",
+        &|n| sub_list(n, 2, &[file(b"x", 1)]),
+        "Invalid dir index",
+    );
+}
+
+#[test]
+fn inc_sub_list_twice_for_one_directory() {
+    inc_attack(
+        "second sub-list for a",
+        &|n| {
+            let mut b = sub_list(n, 1, &[file(b"a/x", 1)]);
+            b.extend(sub_list(n, 1, &[file(b"a/y", 1)]));
+            b
+        },
+        "refusing malicious duplicate flist",
+    );
+}
+
+#[test]
+fn inc_sub_list_entry_outside_its_directory() {
+    for (what, name) in [
+        ("sibling's file", &b"b/x"[..]),
+        ("top-level file", b"x"),
+        ("grandchild", b"a/b/x"),
+    ] {
+        inc_attack(
+            what,
+            &|n| sub_list(n, 1, &[file(name, 1)]),
+            "ABORTING due to invalid path from sender",
+        );
+    }
+}
+
+#[test]
+fn inc_sub_list_after_every_list_was_freed() {
+    inc_attack(
+        "sub-list after the last NDX_DONE freed every list",
+        &|n| {
+            let mut b = Vec::new();
+            n.put(&mut b, NDX_DONE);
+            b.extend(sub_list(n, 1, &[file(b"a/x", 1)]));
+            b
+        },
+        "refusing sub-flist after final flist was freed",
+    );
+}
+
+#[test]
+fn inc_negative_index_other_than_the_marks() {
+    inc_attack(
+        "index -50",
+        &|n| {
+            let mut b = Vec::new();
+            n.put(&mut b, -50);
+            b
+        },
+        "invalid file index -50",
+    );
+}
+
+/// A hard-link follower sent whole after its group number `first`
+/// (as a group begun in an earlier list is sent): the flags word gains
+/// the hard-link bit and the index follows the name.
+fn whole_follower(e: &FileEntry, first: i32) -> Vec<u8> {
+    let mut plain = encode_list(std::slice::from_ref(e), inc_opts());
+    plain.pop(); // the end marker's io_error varint
+    plain.pop(); // the end marker
+    let flags = u32::from(plain[0]);
+    assert!(
+        flags < 0x80 && plain[1] as usize == e.name.len(),
+        "simple head"
+    );
+    let name_end = 2 + e.name.len();
+    let mut b = Vec::new();
+    rrsync::wire::put_varint(&mut b, (flags | rrsync::flist::xmit::HLINKED) as i32);
+    b.extend_from_slice(&plain[1..name_end]);
+    rrsync::wire::put_varint(&mut b, first);
+    b.extend_from_slice(&plain[name_end..]);
+    b
+}
+
+#[test]
+#[ignore = "our receiver declines incremental recursion with -H for now"]
+fn inc_hard_link_to_a_group_never_begun() {
+    // `a` (index 2 of the first list) is a directory, not the first of
+    // a hard-link group: a follower in a's sub-list may not name it.
+    let sb = Sandbox::new("incgnum");
+    let caps = format!("i{CAPS}");
+    let words = format!("rsync --server -rHe.{caps} --checksum-seed=7 . dst/");
+    let mut c = Client::inproc(&["-wo"], &sb.root, &words);
+    c.handshake(32, &caps, b"md5", None).expect("handshake");
+    let o = FlistOptions {
+        preserve_hard_links: true,
+        ..inc_opts()
+    };
+    c.data(&encode_list(&[dir(b"."), dir(b"a"), file(b"f", 3)], o));
+    let mut ndx = NdxEncoder::new(32);
+    let mut b = Vec::new();
+    ndx.put(&mut b, NDX_FLIST_OFFSET - 1);
+    b.extend(whole_follower(&file(b"a/x", 1), 2));
+    b.extend(encode_list(&[], o));
+    c.data(&b);
+    let out = c.finish();
+    let what = "follower of a group never begun";
+    assert_rejected(what, &out);
+    assert_says(what, &out, "hard-link gnum 2 precedes flist start 5");
+    sb.check_confined(what, &out);
 }
 
 fn symlink_run(sb: &Sandbox, entries: &[FileEntry]) -> Outcome {

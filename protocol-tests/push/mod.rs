@@ -23,6 +23,7 @@ mod escape;
 mod extra;
 mod failure;
 mod implied;
+mod inc;
 mod invariants;
 mod log_file;
 mod modes;

@@ -104,10 +104,27 @@ enum Head {
     End(Option<i32>),
 }
 
+/// A user or group name sent inline with its id (protocol 30+, under
+/// incremental recursion).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InlineName {
+    /// A uid and its name.
+    User(u32, Vec<u8>),
+    /// A gid and its name.
+    Group(u32, Vec<u8>),
+}
+
 /// Decoder state for one list (the previous entry's values).
 #[derive(Debug)]
 pub struct FlistDecoder {
     pub(super) opts: FlistOptions,
+    /// The wire index of this list's first entry (rsync's `ndx_start`):
+    /// hard-link references below it name an earlier list.
+    pub(super) ndx_start: u32,
+    /// The names that came inline with ids, in wire order.
+    pub names: Vec<InlineName>,
+    /// Entries of earlier lists (they count against the ceiling too).
+    handed_over: usize,
     pub(super) limits: FlistLimits,
     last_name: Vec<u8>,
     prev: Prev,
@@ -124,12 +141,35 @@ impl FlistDecoder {
         Self {
             opts,
             limits,
+            ndx_start: 0,
+            names: Vec::new(),
+            handed_over: 0,
             last_name: Vec::new(),
             prev: Prev::default(),
             entries: Vec::new(),
             io_error: 0,
             tables: crate::meta::Tables::with_budget(limits.max_meta),
         }
+    }
+
+    /// Sets the wire index of the next entry's list start (rsync's
+    /// `ndx_start`; 1 for the first list under incremental recursion).
+    pub fn set_start(&mut self, start: u32) {
+        self.ndx_start = start;
+    }
+
+    /// Hands over the list just decoded (wire order) and the names that
+    /// came inline, and starts the next one at wire index `start`
+    /// (incremental recursion). As in rsync, the previous entry's values
+    /// carry over from list to list, and so do the ACL and attribute
+    /// tables.
+    pub fn next_list(&mut self, start: u32) -> (Vec<FileEntry>, Vec<InlineName>) {
+        self.ndx_start = start;
+        self.handed_over = self.handed_over.saturating_add(self.entries.len());
+        (
+            std::mem::take(&mut self.entries),
+            std::mem::take(&mut self.names),
+        )
     }
 
     /// Decodes one entry, or the end marker (`None`, with the sender's
@@ -175,7 +215,7 @@ impl FlistDecoder {
                 return Ok(false);
             }
         };
-        if self.entries.len() >= self.limits.max_entries {
+        if self.handed_over + self.entries.len() >= self.limits.max_entries {
             return Err(Fail::Invalid(FlistError::Budget(format!(
                 "file list has more than {} entries (see --max-alloc)",
                 self.limits.max_entries
@@ -183,7 +223,8 @@ impl FlistDecoder {
         }
         let name = self.decode_name(r, x)?;
         let mut prev = self.prev;
-        let mut e = self.decode_body(r, x, name, &mut prev)?;
+        let mut names = Vec::new();
+        let mut e = self.decode_body(r, x, name, &mut prev, &mut names)?;
         if self.opts.meta.any() {
             let invalid =
                 |m: crate::meta::MetaError| FlistError::Invalid(format!("{m} [receiver]"));
@@ -197,6 +238,7 @@ impl FlistDecoder {
                 .map_err(|m| Fail::Invalid(FlistError::Budget(format!("{m} [receiver]"))))?;
         }
         self.prev = prev;
+        self.names.append(&mut names);
         self.last_name.clone_from(&e.name);
         self.entries.push(e);
         Ok(true)

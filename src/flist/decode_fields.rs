@@ -6,7 +6,7 @@
 //! and inode, the `-c` checksum. Each is validated before use; nothing of
 //! the decoder changes here, the previous entry's values go to `prev`.
 
-use super::decode::{bad, FStep, FlistDecoder, Prev};
+use super::decode::{bad, FStep, FlistDecoder, InlineName, Prev};
 use super::entry::{EntryFlags, FileEntry, FileKind};
 use super::xmit;
 use crate::wire::Reader;
@@ -19,6 +19,7 @@ impl FlistDecoder {
         x: u32,
         name: Vec<u8>,
         prev: &mut Prev,
+        names: &mut Vec<InlineName>,
     ) -> FStep<FileEntry> {
         let o = self.opts;
         let p = o.protocol;
@@ -28,15 +29,25 @@ impl FlistDecoder {
         }
         if p >= 30 && x & xmit::HLINKED != 0 && x & xmit::HLINK_FIRST == 0 {
             let first = r.varint("a hard-link index")?;
-            let idx = usize::try_from(first)
+            let start = self.ndx_start;
+            let Some(first) = u32::try_from(first)
                 .ok()
-                .filter(|&i| i < self.entries.len());
-            let Some(src) = idx.and_then(|i| self.entries.get(i)) else {
+                .filter(|&f| (f as usize) < start as usize + self.entries.len())
+            else {
+                return bad(format!("hard-link reference out of range: {first}"));
+            };
+            if first < start {
+                // A group begun in an earlier list: the entry comes whole.
+                let mut e = self.decode_plain(r, x, name, prev, names)?;
+                e.hlink_first = Some(first);
+                return Ok(e);
+            }
+            let Some(src) = self.entries.get((first - start) as usize) else {
                 return bad(format!("hard-link reference out of range: {first}"));
             };
             let mut e = src.clone();
             e.name = name;
-            e.hlink_first = Some(first as u32);
+            e.hlink_first = Some(first);
             e.flags = EntryFlags::default();
             prev.mode = e.mode;
             prev.mtime = e.mtime;
@@ -47,6 +58,22 @@ impl FlistDecoder {
             prev.gid = e.gid;
             return Ok(e);
         }
+        self.decode_plain(r, x, name, prev, names)
+    }
+
+    /// An entry whose fields all travel (all but an abbreviated hard-link
+    /// follower).
+    fn decode_plain(
+        &self,
+        r: &mut Reader<'_>,
+        x: u32,
+        name: Vec<u8>,
+        prev: &mut Prev,
+        names: &mut Vec<InlineName>,
+    ) -> FStep<FileEntry> {
+        let o = self.opts;
+        let p = o.protocol;
+        let shown = || String::from_utf8_lossy(&name).into_owned();
         let size = r.varlong30(3, p, "a file size")?;
         let Ok(size) = u64::try_from(size) else {
             return bad(format!("negative file size for {}", shown()));
@@ -81,10 +108,14 @@ impl FlistDecoder {
             prev.atime = r.varlong(4, "an atime")?;
         }
         if o.preserve_uid && x & xmit::SAME_UID == 0 {
-            prev.uid = self.decode_id(r, x & xmit::USER_NAME_FOLLOWS != 0)?;
+            let (id, n) = self.decode_id(r, x & xmit::USER_NAME_FOLLOWS != 0)?;
+            prev.uid = id;
+            names.extend(n.map(|n| InlineName::User(id, n)));
         }
         if o.preserve_gid && x & xmit::SAME_GID == 0 {
-            prev.gid = self.decode_id(r, x & xmit::GROUP_NAME_FOLLOWS != 0)?;
+            let (id, n) = self.decode_id(r, x & xmit::GROUP_NAME_FOLLOWS != 0)?;
+            prev.gid = id;
+            names.extend(n.map(|n| InlineName::Group(id, n)));
         }
         let mut e = FileEntry::new(name, mode);
         e.mtime = prev.mtime;
@@ -145,17 +176,18 @@ impl FlistDecoder {
     }
 
     /// A uid or gid; from protocol 30 a varint, with its name inline when
-    /// the flags say so (the name is read and dropped).
-    fn decode_id(&self, r: &mut Reader<'_>, name_follows: bool) -> FStep<u32> {
+    /// the flags say so (incremental recursion sends each id's name the
+    /// first time the id is used).
+    fn decode_id(&self, r: &mut Reader<'_>, name_follows: bool) -> FStep<(u32, Option<Vec<u8>>)> {
         if self.opts.protocol < 30 {
-            return Ok(r.i32()? as u32);
+            return Ok((r.i32()? as u32, None));
         }
         let id = r.varint("an id")? as u32;
         if name_follows {
             let len = usize::from(r.u8()?);
-            r.take(len)?;
+            return Ok((id, Some(r.take(len)?.to_vec())));
         }
-        Ok(id)
+        Ok((id, None))
     }
 
     /// Device numbers of a device (and, before 31, of a special file).

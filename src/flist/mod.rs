@@ -15,7 +15,7 @@ mod ids;
 pub mod item;
 mod sort;
 
-pub use decode::{FlistDecoder, FlistError, FlistLimits};
+pub use decode::{FlistDecoder, FlistError, FlistLimits, InlineName};
 #[cfg(test)]
 pub use decode_ids::read_id_lists;
 pub use decode_ids::{IdListsDecoder, IdNameList};

@@ -44,14 +44,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
         dest: &'a Dest,
         permit: &'a DeletePermit,
     ) -> Self {
-        let mut children: HashMap<&[u8], HashSet<&[u8]>> = HashMap::new();
-        for (i, e) in list.entries.iter().enumerate() {
-            if list.active.get(i) == Some(&true) && e.name != b"." {
-                let parent = e.dirname().unwrap_or(b".");
-                children.entry(parent).or_default().insert(e.basename());
-            }
-        }
-        Self {
+        let mut d = Self {
             cfg,
             w,
             dest,
@@ -59,7 +52,25 @@ impl<'a, 'c> Deleter<'a, 'c> {
             count: 0,
             skipped: 0,
             quiet: false,
-            children,
+            children: HashMap::new(),
+        };
+        let listed = list.entries.iter().enumerate();
+        d.add(
+            listed
+                .filter(|(i, _)| list.active(*i) && !list.is_slot(*i))
+                .map(|(_, e)| e),
+        );
+        d
+    }
+
+    /// Entries of a list that just arrived join their directories' names.
+    pub(crate) fn add(&mut self, entries: impl Iterator<Item = &'a FileEntry>) {
+        for e in entries.filter(|e| e.name != b".") {
+            let parent = e.dirname().unwrap_or(b".");
+            self.children
+                .entry(parent)
+                .or_default()
+                .insert(e.basename());
         }
     }
 

@@ -69,7 +69,7 @@ pub(crate) fn resolve(
     let trailing = raw.ends_with(b"/");
     let path = RelPath::new(&raw).map_err(|e| dest_err(format!("invalid destination: {e}")))?;
     let shown = String::from_utf8_lossy(&raw).into_owned();
-    let total = list.entries.len();
+    let total = list.received().count();
     let root = cfg.root;
     match root.stat(&path) {
         Ok(m) if m.is_dir() => {
@@ -84,7 +84,7 @@ pub(crate) fn resolve(
                 "ERROR: destination must be a directory when copying more than 1 file".into(),
             ))
         }
-        Ok(_) if list.entries.first().is_some_and(|e| e.is_dir()) => {
+        Ok(_) if list.first_entry().is_some_and(|e| e.is_dir()) => {
             return Err(dest_err(
                 "ERROR: cannot overwrite non-directory with a directory".into(),
             ))
@@ -101,8 +101,7 @@ pub(crate) fn resolve(
     let need_dir = total > 1
         || trailing
         || list
-            .entries
-            .first()
+            .first_entry()
             .is_some_and(|e| e.is_dir() && e.name == b".");
     if !need_dir {
         if cfg.opts.mkpath {

@@ -26,6 +26,7 @@ mod dest;
 mod fake;
 mod file;
 mod generator;
+mod lists;
 mod meta;
 mod out;
 mod recv;
@@ -34,9 +35,7 @@ mod requests;
 use crate::checksum::StrongKind;
 use crate::error::IoErrors;
 use crate::filter::FilterList;
-use crate::flist::{
-    f_name_cmp, FileEntry, FlistDecoder, FlistLimits, FlistOptions, IdListsDecoder, IdNames,
-};
+use crate::flist::{FileEntry, FlistOptions};
 use crate::fs::{RelPath, Root, Writer};
 use crate::policy::{BlockSums, DeletePermit, OverwritePermit};
 use crate::proto::Compression;
@@ -259,17 +258,7 @@ pub struct RecvStats {
     pub total_size: u64,
 }
 
-/// The received, sorted list.
-pub(crate) struct List {
-    pub(crate) entries: Vec<FileEntry>,
-    /// Entries dropped as duplicates.
-    pub(crate) active: Vec<bool>,
-    /// The first entry of each entry's hard-link group, if it is a follower.
-    pub(crate) hlink_leader: Vec<Option<usize>>,
-    /// The ACLs and attribute lists the entries refer to; the receiver
-    /// fills in long attribute values as they arrive.
-    pub(crate) meta: std::cell::RefCell<crate::meta::Tables>,
-}
+pub(crate) use lists::List;
 
 /// Runs a receiving session after the handshake, over `link`. On failure
 /// the client hears `rsync: [receiver] ERROR` and the exit code.
@@ -300,7 +289,17 @@ async fn receive(
     out: &Outbox<'_>,
     protocol: u32,
 ) -> Result<RecvStats, RecvError> {
-    let list = receive_list(link, cfg, protocol).await?;
+    let list = lists::receive_first(link, cfg, protocol).await?;
+    let mut ndx_in = NdxDecoder::new(protocol);
+    if list.is_inc() && list.received().count() == 1 {
+        // A lone first entry: its sub-list (or the end) comes at once,
+        // before the destination is decided (`recv_additional_file_list`).
+        let ndx = link.read("file index", |r| ndx_in.decode(r)).await?;
+        recv::flist_record(link, cfg, &list, protocol, ndx)
+            .await?
+            .map(|_| ())
+            .ok_or_else(|| RecvError::Protocol(format!("Invalid dir index: {ndx}")))?;
+    }
     let w = Writer::new(cfg.root);
     let dest = dest::resolve(cfg, &w, &list, out)?;
     let mut tokens =
@@ -315,7 +314,7 @@ async fn receive(
         link,
         protocol,
         gen: generator::Gen::new(cfg, &w, &list, &dest, out, protocol),
-        ndx_in: NdxDecoder::new(protocol),
+        ndx_in,
         tokens,
         counts: recv::RecvCounts::default(),
         delayed: file::Delayed::new(&w),
@@ -326,167 +325,9 @@ async fn receive(
     Ok(RecvStats {
         files_received: counts.files_received,
         deleted,
-        total_size: list.entries.iter().filter(sized).map(|e| e.size).sum(),
+        total_size: list.received().filter(sized).map(|e| e.size).sum(),
         ..RecvStats::default()
     })
-}
-
-/// Reads, validates and sorts the file list (`recv_file_list`), then the
-/// id lists (`recv_id_list`) and, before protocol 30, the `io_error` word.
-async fn receive_list(
-    link: &Link,
-    cfg: &ReceiverConfig<'_>,
-    protocol: u32,
-) -> Result<List, RecvError> {
-    let limits = FlistLimits {
-        max_entries: cfg.opts.max_entries,
-        max_meta: cfg.opts.max_meta,
-        ..FlistLimits::default()
-    };
-    let mut dec = FlistDecoder::new(cfg.flist, limits);
-    while link.read("the file list", |r| dec.decode_next(r)).await? {}
-    let mut tables = std::mem::take(&mut dec.tables);
-    let (entries, _io_error) = dec.finish();
-    let mut ids = IdListsDecoder::new(&cfg.flist, cfg.id0_names);
-    let (users, groups) = loop {
-        if let Some(lists) = link.read("an id list", |r| ids.decode(r)).await? {
-            break lists;
-        }
-    };
-    if protocol < 30 {
-        let _io_error = link.read("the io_error word", |r| r.i32()).await?;
-    }
-    if !cfg.opts.numeric_ids {
-        let names = IdNames::system();
-        tables.map_acl_ids(&|id| map_one(&users, id, &|n| names.user_id(n)), &|id| {
-            map_one(&groups, id, &|n| names.group_id(n))
-        });
-    }
-    let mut list = sort_list(entries, &users, &groups, cfg, protocol);
-    list.meta = std::cell::RefCell::new(tables);
-    Ok(list)
-}
-
-/// The local id for the client's `id`, by the name the client gave it.
-fn map_one(list: &[(u32, Vec<u8>)], id: u32, lookup: &dyn Fn(&[u8]) -> Option<u32>) -> u32 {
-    list.iter()
-        .find(|(i, _)| *i == id)
-        .and_then(|(_, n)| lookup(n))
-        .unwrap_or(id)
-}
-
-/// Maps the ids, sorts the list, marks duplicates and hard-link leaders.
-fn sort_list(
-    mut entries: Vec<FileEntry>,
-    users: &[(u32, Vec<u8>)],
-    groups: &[(u32, Vec<u8>)],
-    cfg: &ReceiverConfig<'_>,
-    protocol: u32,
-) -> List {
-    map_ids(&mut entries, users, groups, &cfg.opts);
-    // Remember each entry's received position: hard-link references use it.
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by(|&a, &b| match (entries.get(a), entries.get(b)) {
-        (Some(x), Some(y)) => f_name_cmp(x, y, protocol),
-        _ => std::cmp::Ordering::Equal,
-    });
-    let mut pos_of = vec![0usize; entries.len()];
-    for (sorted, &orig) in order.iter().enumerate() {
-        if let Some(p) = pos_of.get_mut(orig) {
-            *p = sorted;
-        }
-    }
-    let mut slots: Vec<Option<FileEntry>> = entries.into_iter().map(Some).collect();
-    let sorted: Vec<FileEntry> = order
-        .iter()
-        .filter_map(|&i| slots.get_mut(i).and_then(Option::take))
-        .collect();
-    let mut active = vec![true; sorted.len()];
-    for i in 1..sorted.len() {
-        if let (Some(a), Some(b)) = (sorted.get(i - 1), sorted.get(i)) {
-            if a.name == b.name {
-                if let Some(x) = active.get_mut(i) {
-                    *x = false;
-                }
-            }
-        }
-    }
-    let hlink_leader = hard_link_leaders(&sorted, &pos_of, protocol, cfg.opts.hard_links);
-    List {
-        entries: sorted,
-        active,
-        hlink_leader,
-        meta: Default::default(),
-    }
-}
-
-/// Maps the sender's ids to ours by name (root only for users, as rsync).
-fn map_ids(
-    entries: &mut [FileEntry],
-    users: &[(u32, Vec<u8>)],
-    groups: &[(u32, Vec<u8>)],
-    o: &RecvOptions,
-) {
-    if o.numeric_ids || (users.is_empty() && groups.is_empty()) {
-        return;
-    }
-    let names = IdNames::system();
-    let map = map_one;
-    for e in entries {
-        if o.owner && (o.am_root || o.fake_super) {
-            e.uid = map(users, e.uid, &|n| names.user_id(n));
-        }
-        if o.group {
-            e.gid = map(groups, e.gid, &|n| names.group_id(n));
-        }
-    }
-}
-
-/// For each follower of a hard-link group, the sorted index of its leader
-/// (the first member in sorted order).
-fn hard_link_leaders(
-    sorted: &[FileEntry],
-    pos_of: &[usize],
-    protocol: u32,
-    on: bool,
-) -> Vec<Option<usize>> {
-    let mut out = vec![None; sorted.len()];
-    if !on {
-        return out;
-    }
-    // Group members by their link identity; rsync transfers the last
-    // member in sorted order and links the others to it.
-    let mut last: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
-    let keys: Vec<Option<(u64, u64)>> = sorted
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let key = if protocol >= 30 {
-                match e.hlink_first {
-                    Some(f) => pos_of.get(f as usize).map(|&p| (0, p as u64)),
-                    None => e.hlink.map(|_| (0, i as u64)),
-                }
-            } else {
-                e.hlink
-            };
-            key.filter(|_| e.is_file())
-        })
-        .collect();
-    for (i, k) in keys.iter().enumerate() {
-        if let Some(k) = k {
-            last.insert(*k, i);
-        }
-    }
-    for (i, k) in keys.iter().enumerate() {
-        if let Some(&l) = k.as_ref().and_then(|k| last.get(k)) {
-            if l != i {
-                if let Some(slot) = out.get_mut(i) {
-                    *slot = Some(l);
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -13,12 +13,13 @@ use crate::flist::item::{ItemFlags, ItemHeader};
 use crate::role::link::ReadError;
 use crate::role::Link;
 use crate::token::TokenDecoder;
-use crate::wire::{NdxDecoder, Reader, Step, NDX_DONE};
+use crate::wire::{NdxDecoder, Reader, Step, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET};
 
 use super::attrs::item;
 use super::dest::Dest;
 use super::file::Delayed;
 use super::generator::Gen;
+use super::lists::{self, Seg};
 use super::out::Outbox;
 use super::{List, ReceiverConfig, RecvError};
 use crate::fs::Writer;
@@ -78,6 +79,47 @@ where
     }
 }
 
+/// Handles `ndx` if it is a sub-list header or `NDX_FLIST_EOF` under
+/// incremental recursion: `Some` with the new list's range (`None` at
+/// the end mark), or `None` when `ndx` is something else. The sub-list
+/// is read whole before anything else happens (the sender writes it in
+/// one go), its header and entries checked as rsync checks them.
+pub(crate) async fn flist_record(
+    link: &Link,
+    cfg: &ReceiverConfig<'_>,
+    list: &List,
+    protocol: u32,
+    ndx: i32,
+) -> Result<Option<Option<Seg>>, RecvError> {
+    let Some(inc) = &list.inc else {
+        return Ok(None);
+    };
+    if ndx == NDX_FLIST_EOF {
+        inc.borrow_mut().eof = true;
+        return Ok(Some(None));
+    }
+    if ndx > NDX_FLIST_OFFSET {
+        return Ok(None);
+    }
+    if inc.borrow().eof {
+        return Err(protocol_err(format!(
+            "Invalid file index: {ndx} (a file list after the last)"
+        )));
+    }
+    let dir_ndx = i64::from(NDX_FLIST_OFFSET) - i64::from(ndx);
+    let parent = lists::check_header(list, dir_ndx)?;
+    let Some(mut dec) = lists::decoder(list) else {
+        return Err(protocol_err("file list decoder missing".into()));
+    };
+    while link.read("the file list", |r| dec.decode_next(r)).await? {}
+    let seg = lists::finish_sub(list, cfg, protocol, dec, parent)?;
+    Ok(Some(Some(seg)))
+}
+
+fn protocol_err(msg: String) -> RecvError {
+    RecvError::Protocol(msg)
+}
+
 /// A slice decoder whose refusal is a value: the caller words the error
 /// (the stream's own errors still end the read).
 pub(crate) fn caught<T>(s: Step<T>) -> Step<Result<T, crate::wire::CodecError>> {
@@ -108,6 +150,9 @@ impl<'a, 'c> Recv<'a, 'c> {
         loop {
             let ndx = self.read_ndx().await?;
             if ndx == NDX_DONE {
+                if phase == 0 && self.free_list() {
+                    continue;
+                }
                 phase += 1;
                 if phase > max_phase {
                     break;
@@ -116,9 +161,7 @@ impl<'a, 'c> Recv<'a, 'c> {
                 continue;
             }
             let list = self.list;
-            let i = usize::try_from(ndx)
-                .ok()
-                .filter(|&i| i < list.entries.len() && list.active.get(i) == Some(&true));
+            let i = usize::try_from(ndx).ok().filter(|&i| list.valid_ndx(i));
             let Some(i) = i else {
                 return Err(protocol(format!("invalid file index {ndx} received")));
             };
@@ -132,7 +175,7 @@ impl<'a, 'c> Recv<'a, 'c> {
             if !iflags.intersects(item::TRANSFER) {
                 continue;
             }
-            if !list.entries.get(i).is_some_and(|e| e.is_file()) {
+            if list.is_slot(i) || !list.entries.get(i).is_some_and(|e| e.is_file()) {
                 return Err(protocol(format!(
                     "received request to transfer non-regular file: {ndx}"
                 )));
@@ -146,10 +189,13 @@ impl<'a, 'c> Recv<'a, 'c> {
                 )));
             }
             if self.cfg.opts.dry_run {
+                self.gen.received(i);
                 continue;
             }
             self.iflags = iflags;
-            self.receive_file(i, basis_type, phase).await?;
+            let phase_of_file = if self.gen.redoing(i) { 1 } else { phase };
+            self.receive_file(i, basis_type, phase_of_file).await?;
+            self.gen.received(i);
         }
         self.place_delayed();
         if p >= 31 {
@@ -159,6 +205,21 @@ impl<'a, 'c> Recv<'a, 'c> {
             }
         }
         Ok(())
+    }
+
+    /// Under incremental recursion, an `NDX_DONE` in phase 0 frees the
+    /// oldest list; it ends the phase only when it freed the last one.
+    /// Returns whether lists remain.
+    fn free_list(&mut self) -> bool {
+        let Some(inc) = &self.list.inc else {
+            return false;
+        };
+        let mut inc = inc.borrow_mut();
+        if inc.freed >= inc.segs.len() {
+            return false;
+        }
+        inc.freed += 1;
+        inc.freed < inc.segs.len()
     }
 
     /// The client's answer to the generator's request for long attribute
@@ -188,9 +249,19 @@ impl<'a, 'c> Recv<'a, 'c> {
         }
     }
 
+    /// The next file index, after any sub-lists and the end-of-lists
+    /// mark that come before it (`read_ndx_and_attrs`).
     async fn read_ndx(&mut self) -> Result<i32, RecvError> {
-        let dec = &mut self.ndx_in;
-        read(self.link, &mut self.gen, "file index", |r| dec.decode(r)).await
+        loop {
+            let dec = &mut self.ndx_in;
+            let ndx = read(self.link, &mut self.gen, "file index", |r| dec.decode(r)).await?;
+            let (link, cfg, list, p) = (self.link, self.cfg, self.list, self.protocol);
+            match flist_record(link, cfg, list, p, ndx).await? {
+                Some(Some(seg)) => self.gen.list_added(seg),
+                Some(None) => {}
+                None => return Ok(ndx),
+            }
+        }
     }
 
     /// The item flags and the basis type after a file index.

@@ -43,6 +43,7 @@ impl Requests {
 
     /// The generator asked for file `i`.
     pub(crate) fn requested(&mut self, i: usize) {
+        self.grow(i);
         if let Some(s) = self.state.get_mut(i) {
             *s = Decision::Requested;
         }
@@ -65,6 +66,7 @@ impl Requests {
 
     /// The generator is done with file `i`; not requested unless it was.
     pub(crate) fn settle(&mut self, i: usize) {
+        self.grow(i);
         if let Some(s) = self.state.get_mut(i).filter(|s| **s == Decision::Pending) {
             *s = Decision::Skipped;
         }
@@ -72,6 +74,13 @@ impl Requests {
 
     /// The generator walked the list: every undecided file is not
     /// requested.
+    /// Makes room for index `i` (lists arrive as the transfer goes on).
+    fn grow(&mut self, i: usize) {
+        if i >= self.state.len() {
+            self.state.resize(i + 1, Decision::Pending);
+        }
+    }
+
     pub(crate) fn close(&mut self) {
         self.closed = true;
     }
@@ -81,7 +90,7 @@ impl Requests {
     pub(crate) fn decision(&self, i: usize) -> Option<bool> {
         match self.state.get(i).copied() {
             Some(Decision::Requested) => Some(true),
-            Some(Decision::Pending) if !self.closed => None,
+            Some(Decision::Pending) | None if !self.closed => None,
             _ => Some(false),
         }
     }

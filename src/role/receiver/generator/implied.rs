@@ -27,8 +27,7 @@ use crate::fs::RelPath;
 
 /// The names of the list's directories, for [`Gen::parent_listed`].
 pub(super) fn dir_names(list: &List) -> HashSet<&[u8]> {
-    list.entries
-        .iter()
+    list.received()
         .filter(|e| e.is_dir())
         .map(|e| e.name.as_slice())
         .collect()
@@ -50,7 +49,8 @@ impl Gen<'_, '_> {
         let Some(dn) = e.dirname() else {
             return Ok(());
         };
-        if dn == b"." || e.mode == 0 || self.list_dirs.contains(dn) {
+        // Under incremental recursion each list was checked on arrival.
+        if dn == b"." || e.mode == 0 || self.list.is_inc() || self.list_dirs.contains(dn) {
             return Ok(());
         }
         Err(RecvError::Protocol(format!(

@@ -22,6 +22,9 @@ impl Gen<'_, '_> {
         let o = &self.cfg.opts;
         let mut iflags = ItemFlags::EMPTY;
         let fresh_top = e.name == b"." && self.dest.created;
+        // Made when met in its parent's list: itemized as new here.
+        let early = self.created_early.remove(&e.name);
+        let cur = if early { None } else { cur };
         let mut create = false;
         match cur {
             Some(_) if fresh_top => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
@@ -55,7 +58,7 @@ impl Gen<'_, '_> {
                 iflags |= self.meta_changes(e, None);
             }
         }
-        if create && !o.dry_run {
+        if create && !early && !o.dry_run {
             // Without -p a new directory gets the sender's bits less the
             // umask, as rsync creates it; with -p the exact mode follows.
             let mode = if o.perms { 0o700 } else { e.mode & 0o777 };

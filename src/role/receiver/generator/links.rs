@@ -49,10 +49,10 @@ impl Gen<'_, '_> {
     /// unless it already is. A follower's existing name is replaced in
     /// one rename, never removed first.
     pub(super) fn link_follower(&mut self, i: usize) -> Result<(), RecvError> {
-        let Some(Some(l)) = self.list.hlink_leader.get(i) else {
+        let Some(l) = self.list.leader(i) else {
             return Ok(());
         };
-        let (Some(e), Some(le)) = (self.list.entries.get(i), self.list.entries.get(*l)) else {
+        let (Some(e), Some(le)) = (self.list.entries.get(i), self.list.entries.get(l)) else {
             return Ok(());
         };
         let (Ok(p), Ok(lp)) = (self.dest.path_of(&e.name), self.dest.path_of(&le.name)) else {

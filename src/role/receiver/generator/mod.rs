@@ -16,6 +16,7 @@
 //! `NDX_DONE`.
 
 mod implied;
+mod inc;
 mod kinds;
 mod links;
 
@@ -81,6 +82,15 @@ pub(crate) struct Gen<'a, 'c> {
     last_parent: Option<Vec<u8>>,
     /// The names of the list's directories.
     list_dirs: std::collections::HashSet<&'a [u8]>,
+    /// Files requested and not yet received.
+    inflight: std::collections::BTreeSet<usize>,
+    /// Lists finished (their `NDX_DONE` sent), under incremental
+    /// recursion.
+    finished: usize,
+    /// Directories made when met in their parent's list.
+    created_early: std::collections::HashSet<Vec<u8>>,
+    /// Files asked for again in phase 0.
+    redoing: std::collections::HashSet<usize>,
 }
 
 impl<'a, 'c> Gen<'a, 'c> {
@@ -108,6 +118,10 @@ impl<'a, 'c> Gen<'a, 'c> {
             protocol,
             dirs: Vec::new(),
             reqs: Requests::new(list.entries.len()),
+            inflight: Default::default(),
+            finished: 0,
+            created_early: Default::default(),
+            redoing: Default::default(),
             deleter,
             stage: if before {
                 Stage::DeleteBefore(0)
@@ -140,6 +154,17 @@ impl<'a, 'c> Gen<'a, 'c> {
     /// File `i` failed its checksum in phase 0: ask for it again.
     pub(crate) fn redo(&mut self, i: usize) {
         self.redo.push_back(i);
+        if self.list.is_inc() {
+            // Asked for again within phase 0: received as in the redo
+            // phase.
+            self.redoing.insert(i);
+        }
+    }
+
+    /// Whether file `i` comes again after a failed checksum, in phase 0
+    /// (incremental recursion redoes a list's files before ending it).
+    pub(crate) fn redoing(&self, i: usize) -> bool {
+        self.redoing.contains(&i)
     }
 
     /// The receiver ended phase `n`.
@@ -158,6 +183,7 @@ impl<'a, 'c> Gen<'a, 'c> {
         match self.stage {
             Stage::Redo => !self.redo.is_empty() || self.recv_phase >= 1 || self.recv_stopped,
             Stage::WaitStop => self.recv_stopped,
+            Stage::Walk(i) if self.list.is_inc() => self.inc_can_walk(i),
             Stage::Finished => false,
             _ => true,
         }
@@ -213,13 +239,16 @@ impl<'a, 'c> Gen<'a, 'c> {
             d.finish(self.out);
             return Ok(then);
         };
-        if self.list.active.get(i) == Some(&true) {
+        if self.list.active(i) && !self.list.is_slot(i) {
             d.delete_dir(e, self.out)?;
         }
         Ok(at(i + 1))
     }
 
     fn walk_step(&mut self, i: usize) -> Result<Stage, RecvError> {
+        if self.list.is_inc() {
+            return self.inc_walk_step(i);
+        }
         let Some(e) = self.list.entries.get(i) else {
             if let Some(d) = self.deleter.as_mut() {
                 if self.cfg.opts.delete_when == DeleteWhen::During {
@@ -230,7 +259,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             self.reqs.close();
             return Ok(Stage::Redo);
         };
-        if self.list.active.get(i) == Some(&true) {
+        if self.list.active(i) {
             self.entry(i, false)?;
             self.reqs.settle(i);
             if let Some(d) = self.deleter.as_mut() {
@@ -352,6 +381,9 @@ impl<'a, 'c> Gen<'a, 'c> {
         };
         match e.kind() {
             FileKind::Dir if self.leave_implied(e) => Ok(()),
+            FileKind::Dir if self.list.is_inc() && !self.list.is_slot(ndx) => {
+                self.early_dir(e, &path, cur.as_ref())
+            }
             FileKind::Dir => self.dir(ndx, e, &path, cur.as_ref()),
             FileKind::Symlink | FileKind::Device | FileKind::Special if fake => {
                 if e.kind() == FileKind::Symlink && !self.cfg.opts.links {
@@ -374,7 +406,7 @@ impl<'a, 'c> Gen<'a, 'c> {
         redo: bool,
     ) -> Result<(), RecvError> {
         let o = &self.cfg.opts;
-        if self.list.hlink_leader.get(ndx).copied().flatten().is_some() {
+        if self.list.leader(ndx).is_some() {
             return Ok(());
         }
         if cur.is_some() && (o.ignore_existing || self.cfg.overwrite.is_none()) && !redo {
@@ -492,6 +524,7 @@ impl<'a, 'c> Gen<'a, 'c> {
         self.out.put_ndx(ndx as i32);
         self.out.write(&body);
         self.reqs.requested(ndx);
+        self.inflight.insert(ndx);
         Ok(())
     }
 

@@ -1,0 +1,189 @@
+//! The generator over incremental lists (CF_INC_RECURSE, protocol 30+):
+//! `generate_files` and `check_for_finished_files` in `generator.c`.
+//!
+//! The walk goes through the lists in the order they arrived and waits
+//! at the end of the last one until the next arrives or the client says
+//! there are no more. A directory met as an entry of its parent's list
+//! is only created if missing (and only when directory times are kept);
+//! its attributes and, with `--delete-during`, the deletions inside it
+//! come at the slot before its own list. A list is finished once the walk
+//! has left it and every file requested from it has arrived: its
+//! hard-link followers are linked, and one `NDX_DONE` tells the client to
+//! free it. The last list's `NDX_DONE` also ends phase 0.
+
+use super::super::lists::Seg;
+use super::super::RecvError;
+use super::{show, Gen, Stage};
+use crate::flist::FileEntry;
+use crate::fs::{Meta, RelPath};
+
+impl Gen<'_, '_> {
+    /// A list arrived: its names join the deletion and parent checks.
+    pub(crate) fn list_added(&mut self, seg: Seg) {
+        let list = self.list;
+        let from = seg.start;
+        let entries = (from..seg.end).filter_map(|i| list.entries.get(i).map(|e| (i, e)));
+        let mut new = Vec::new();
+        for (i, e) in entries {
+            if list.active(i) {
+                new.push(e);
+            }
+        }
+        if let Some(d) = self.deleter.as_mut() {
+            d.add(new.iter().copied());
+        }
+        self.list_dirs
+            .extend(new.iter().filter(|e| e.is_dir()).map(|e| e.name.as_slice()));
+    }
+
+    /// File `i` arrived (or was given up, or queued for a redo).
+    pub(crate) fn received(&mut self, i: usize) {
+        self.inflight.remove(&i);
+    }
+
+    /// Whether the walk at `i` has work: an entry, a list to finish, or
+    /// the end of phase 0 once every list is finished.
+    pub(super) fn inc_can_walk(&self, i: usize) -> bool {
+        let Some(inc) = &self.list.inc else {
+            return true;
+        };
+        if i < self.list.entries.len() || self.can_finish(i) {
+            return true;
+        }
+        let inc = inc.borrow();
+        inc.eof && self.finished >= inc.segs.len()
+    }
+
+    /// The number of lists the walk has left behind: every list before
+    /// the one holding `i` (all of them once the last list is done).
+    fn left_behind(&self, i: usize) -> usize {
+        let Some(inc) = &self.list.inc else {
+            return 0;
+        };
+        let inc = inc.borrow();
+        if i >= self.list.entries.len() {
+            return if inc.eof {
+                inc.segs.len()
+            } else {
+                inc.segs.len().saturating_sub(1)
+            };
+        }
+        inc.segs
+            .iter()
+            .position(|s| i < s.end)
+            .unwrap_or(inc.segs.len())
+    }
+
+    fn seg(&self, k: usize) -> Option<Seg> {
+        self.list
+            .inc
+            .as_ref()
+            .and_then(|inc| inc.borrow().segs.get(k).copied())
+    }
+
+    /// Whether a list can be finished now (or a redo for it sent).
+    pub(super) fn can_finish(&self, i: usize) -> bool {
+        if self.finished >= self.left_behind(i) {
+            return false;
+        }
+        let Some(s) = self.seg(self.finished) else {
+            return false;
+        };
+        self.redo.iter().any(|&r| r < s.end) || !self.inflight.iter().any(|&r| r < s.end)
+    }
+
+    /// Finishes what lists it can (`check_for_finished_files`): a redo
+    /// of one of their files goes first; a list with files still on the
+    /// way stays. Returns whether phase 0 is over.
+    pub(super) fn finish_lists(&mut self, i: usize) -> Result<bool, RecvError> {
+        while self.finished < self.left_behind(i) {
+            let Some(s) = self.seg(self.finished) else {
+                break;
+            };
+            if let Some(pos) = self.redo.iter().position(|&r| r < s.end) {
+                if let Some(r) = self.redo.remove(pos) {
+                    self.entry(r, true)?;
+                }
+                return Ok(false);
+            }
+            if self.inflight.iter().any(|&r| r < s.end) {
+                return Ok(false);
+            }
+            for f in s.start..s.end {
+                self.link_follower(f)?;
+            }
+            self.done();
+            self.finished += 1;
+        }
+        let eof = self.list.inc.as_ref().is_some_and(|inc| {
+            let inc = inc.borrow();
+            inc.eof && self.finished >= inc.segs.len()
+        });
+        Ok(eof && i >= self.list.entries.len())
+    }
+
+    /// The walk under incremental recursion: entry `i`, or the end.
+    pub(super) fn inc_walk_step(&mut self, i: usize) -> Result<Stage, RecvError> {
+        if self.finish_lists(i)? {
+            if let Some(d) = self.deleter.as_mut() {
+                if self.cfg.opts.delete_when == super::DeleteWhen::During {
+                    d.finish(self.out);
+                }
+            }
+            self.reqs.close();
+            return Ok(Stage::Redo);
+        }
+        let Some(e) = self.list.entries.get(i) else {
+            return Ok(Stage::Walk(i));
+        };
+        if self.list.active(i) {
+            self.entry(i, false)?;
+            self.reqs.settle(i);
+            let slot = self.list.is_slot(i);
+            if let (Some(d), true) = (self.deleter.as_mut(), slot) {
+                if self.cfg.opts.delete_when == super::DeleteWhen::During {
+                    d.delete_dir(e, self.out)?;
+                }
+            }
+        }
+        Ok(Stage::Walk(i + 1))
+    }
+
+    /// A directory met in its parent's list (`is_dir < 0` in
+    /// `recv_generator`): made now if missing, so the parent's time can
+    /// be set when the parent's list ends, but only when directory times
+    /// are kept; the rest waits for its own list.
+    pub(super) fn early_dir(
+        &mut self,
+        e: &FileEntry,
+        path: &RelPath,
+        cur: Option<&Meta>,
+    ) -> Result<(), RecvError> {
+        let o = &self.cfg.opts;
+        if !o.times || o.omit_dir_times || o.dry_run {
+            return Ok(());
+        }
+        match cur {
+            Some(m) if m.is_dir() => return Ok(()),
+            Some(_) => {
+                let Some(d) = self.deleter.as_mut() else {
+                    return Ok(());
+                };
+                d.remove_one(path, self.out)?;
+            }
+            None => {}
+        }
+        // The mode `dir` would create it with.
+        let mode = if o.perms { 0o700 } else { e.mode & 0o777 };
+        match self.w.mkdir(path, mode) {
+            Ok(()) => {
+                self.created_early.insert(e.name.clone());
+            }
+            Err(err) => {
+                let what = format!("mkdir \"{}\" failed", show(&e.name));
+                self.out.rsyserr("generator", &what, &err);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,501 @@
+//! The received file lists (`recv_file_list` in `flist.c`, `flist_new`,
+//! `flist_for_ndx` in `rsync.c`), protocols 27 to 32.
+//!
+//! Without incremental recursion there is one list, indexed from 0, and
+//! the uid/gid lists (and before protocol 30 the `io_error` word) follow
+//! it. With it (CF_INC_RECURSE, protocol 30+), the first list starts at
+//! index 1 and no id lists follow (names come inline); each sub-list
+//! arrives between file requests after `NDX_FLIST_OFFSET - dir_ndx`, and
+//! starts one index after the previous list's end, so that the index
+//! before it names its parent directory. Here every list lives in one
+//! table indexed by the wire index: that gap slot holds a copy of the
+//! parent directory's entry, which the generator handles in full there,
+//! as rsync does through `ndx_start - 1`.
+//!
+//! A sub-list is checked as rsync checks it since CVE-2024-12087: the
+//! directory index must name a directory received so far, each directory
+//! gets at most one sub-list, none comes after every list was freed, and
+//! each entry must lie directly in that directory.
+
+use std::cell::RefCell;
+
+use crate::flist::{
+    f_name_cmp, FileEntry, FlistDecoder, FlistLimits, IdListsDecoder, IdNames, InlineName,
+};
+use crate::role::Link;
+
+use super::{ReceiverConfig, RecvError};
+
+/// One list's place in the index space.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seg {
+    /// The wire index of its first entry (`ndx_start`).
+    pub(crate) start: usize,
+    /// One past its last entry.
+    pub(crate) end: usize,
+}
+
+/// Incremental-recursion state shared by the receiver and generator.
+#[derive(Debug, Default)]
+pub(crate) struct Inc {
+    /// rsync's `dir_flist`: the wire index of every directory received,
+    /// each list's directories sorted and appended, and whether its
+    /// sub-list came.
+    dirs: Vec<(usize, bool)>,
+    /// Every list received, in order.
+    pub(crate) segs: Vec<Seg>,
+    /// The client sent `NDX_FLIST_EOF`.
+    pub(crate) eof: bool,
+    /// Lists the receiver freed (one per `NDX_DONE` in phase 0).
+    pub(crate) freed: usize,
+    /// Names sent inline so far.
+    users: Vec<(u32, Vec<u8>)>,
+    groups: Vec<(u32, Vec<u8>)>,
+    /// Hard-link groups met so far: group number to the wire index of
+    /// the member that is transferred.
+    groups_done: std::collections::HashMap<u32, usize>,
+}
+
+/// The received lists, sorted, indexed by wire index.
+pub(crate) struct List {
+    pub(crate) entries: elsa::FrozenVec<Box<FileEntry>>,
+    /// Entries dropped as duplicates, and empty slots.
+    active: RefCell<Vec<bool>>,
+    /// Slots that name a sub-list's parent directory.
+    slot: RefCell<Vec<bool>>,
+    /// The member each hard-link follower is linked to.
+    hlink_leader: RefCell<Vec<Option<usize>>>,
+    /// The ACLs and attribute lists the entries refer to; the receiver
+    /// fills in long attribute values as they arrive.
+    pub(crate) meta: RefCell<crate::meta::Tables>,
+    /// Present under incremental recursion.
+    pub(crate) inc: Option<RefCell<Inc>>,
+    /// The decoder, kept for the sub-lists (the previous entry's values
+    /// carry over).
+    dec: RefCell<Option<FlistDecoder>>,
+}
+
+impl List {
+    /// Whether entry `i` is one to act on.
+    pub(crate) fn active(&self, i: usize) -> bool {
+        self.active.borrow().get(i) == Some(&true)
+    }
+
+    /// Whether `i` is the slot naming a sub-list's parent directory.
+    pub(crate) fn is_slot(&self, i: usize) -> bool {
+        self.slot.borrow().get(i) == Some(&true)
+    }
+
+    /// The member hard-link follower `i` is linked to.
+    pub(crate) fn leader(&self, i: usize) -> Option<usize> {
+        self.hlink_leader.borrow().get(i).copied().flatten()
+    }
+
+    /// Whether incremental recursion is on.
+    pub(crate) fn is_inc(&self) -> bool {
+        self.inc.is_some()
+    }
+
+    /// The entries received (slots left out).
+    pub(crate) fn received(&self) -> impl Iterator<Item = &FileEntry> {
+        let slots = self.slot.borrow().clone();
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| slots.get(*i) != Some(&true))
+            .map(|(_, e)| e)
+    }
+
+    /// The first entry received.
+    pub(crate) fn first_entry(&self) -> Option<&FileEntry> {
+        self.received().next()
+    }
+
+    /// Whether `i` is an index the client may name now: an active entry
+    /// (or slot) of a list the receiver has not freed.
+    pub(crate) fn valid_ndx(&self, i: usize) -> bool {
+        if !self.active(i) {
+            return false;
+        }
+        let Some(inc) = &self.inc else {
+            return true;
+        };
+        let inc = inc.borrow();
+        inc.segs
+            .get(inc.freed..)
+            .is_some_and(|live| live.iter().any(|s| i + 1 >= s.start && i < s.end))
+    }
+
+    fn push(&self, e: FileEntry, active: bool, slot: bool, leader: Option<usize>) {
+        self.entries.push(Box::new(e));
+        self.active.borrow_mut().push(active);
+        self.slot.borrow_mut().push(slot);
+        self.hlink_leader.borrow_mut().push(leader);
+    }
+}
+
+/// Reads, validates and sorts the first list (`recv_file_list`), then,
+/// without incremental recursion, the id lists (`recv_id_list`) and
+/// before protocol 30 the `io_error` word.
+pub(crate) async fn receive_first(
+    link: &Link,
+    cfg: &ReceiverConfig<'_>,
+    protocol: u32,
+) -> Result<List, RecvError> {
+    let limits = FlistLimits {
+        max_entries: cfg.opts.max_entries,
+        max_meta: cfg.opts.max_meta,
+        ..FlistLimits::default()
+    };
+    let inc = cfg.flist.inc_recurse;
+    let mut dec = FlistDecoder::new(cfg.flist, limits);
+    if inc {
+        dec.set_start(1);
+    }
+    while link.read("the file list", |r| dec.decode_next(r)).await? {}
+    let mut tables = std::mem::take(&mut dec.tables);
+    let (entries, names) = dec.next_list(0);
+    let list = List {
+        entries: elsa::FrozenVec::new(),
+        active: RefCell::new(Vec::new()),
+        slot: RefCell::new(Vec::new()),
+        hlink_leader: RefCell::new(Vec::new()),
+        meta: RefCell::new(crate::meta::Tables::default()),
+        inc: inc.then(|| RefCell::new(Inc::default())),
+        dec: RefCell::new(None),
+    };
+    if inc {
+        *list.dec.borrow_mut() = Some(dec);
+        *list.meta.borrow_mut() = tables;
+        append(&list, cfg, protocol, entries, names, None)?;
+        return Ok(list);
+    }
+    let mut ids = IdListsDecoder::new(&cfg.flist, cfg.id0_names);
+    let (users, groups) = loop {
+        if let Some(lists) = link.read("an id list", |r| ids.decode(r)).await? {
+            break lists;
+        }
+    };
+    if protocol < 30 {
+        let _io_error = link.read("the io_error word", |r| r.i32()).await?;
+    }
+    if !cfg.opts.numeric_ids {
+        let names = IdNames::system();
+        tables.map_acl_ids(&|id| map_one(&users, id, &|n| names.user_id(n)), &|id| {
+            map_one(&groups, id, &|n| names.group_id(n))
+        });
+    }
+    *list.meta.borrow_mut() = tables;
+    let mut entries = entries;
+    map_ids(&mut entries, &users, &groups, &cfg.opts);
+    let sorted = sort_one(entries, protocol, cfg.opts.hard_links, 0, None);
+    for (e, active, leader, _) in sorted {
+        list.push(e, active, false, leader);
+    }
+    Ok(list)
+}
+
+/// A sub-list header names directory `dir_ndx`: checks it as rsync does
+/// (CVE-2024-12087) and returns the parent's wire index.
+pub(crate) fn check_header(list: &List, dir_ndx: i64) -> Result<usize, RecvError> {
+    let Some(inc) = &list.inc else {
+        return Err(RecvError::Protocol(format!(
+            "Invalid file index: {} (not incremental)",
+            crate::wire::NDX_FLIST_OFFSET as i64 - dir_ndx
+        )));
+    };
+    let mut inc = inc.borrow_mut();
+    if inc.freed >= inc.segs.len() {
+        return Err(RecvError::Protocol(
+            "rsync: refusing sub-flist after final flist was freed".into(),
+        ));
+    }
+    let used = inc.dirs.len();
+    let slot = usize::try_from(dir_ndx)
+        .ok()
+        .and_then(|d| inc.dirs.get_mut(d));
+    let Some((ndx, got)) = slot else {
+        return Err(RecvError::Protocol(format!(
+            "Invalid dir index: {} ({} - {})",
+            crate::wire::NDX_FLIST_OFFSET as i64 - dir_ndx,
+            crate::wire::NDX_FLIST_OFFSET,
+            crate::wire::NDX_FLIST_OFFSET as i64 - used as i64 + 1
+        )));
+    };
+    if *got {
+        return Err(RecvError::Protocol(format!(
+            "rsync: refusing malicious duplicate flist for dir {dir_ndx}"
+        )));
+    }
+    *got = true;
+    let ndx = *ndx;
+    if !list.active(ndx) {
+        return Err(RecvError::Protocol(format!(
+            "rsync: refusing flist for cleared dir_ndx {dir_ndx}"
+        )));
+    }
+    Ok(ndx)
+}
+
+/// Reads the sub-list of the directory at wire index `parent` (after
+/// [`check_header`]) with `read`, which decodes one step at a time.
+pub(crate) fn decoder(list: &List) -> Option<FlistDecoder> {
+    let mut d = list.dec.borrow_mut().take()?;
+    d.tables = std::mem::take(&mut *list.meta.borrow_mut());
+    d.set_start(u32::try_from(list.entries.len() + 1).unwrap_or(u32::MAX));
+    Some(d)
+}
+
+/// Files a sub-list decoded with the [`decoder`]: checks every entry
+/// lies in `parent`, sorts it and appends it with its parent slot.
+/// Returns the new list's index range.
+pub(crate) fn finish_sub(
+    list: &List,
+    cfg: &ReceiverConfig<'_>,
+    protocol: u32,
+    mut dec: FlistDecoder,
+    parent: usize,
+) -> Result<Seg, RecvError> {
+    *list.meta.borrow_mut() = std::mem::take(&mut dec.tables);
+    let (entries, names) = dec.next_list(0);
+    *list.dec.borrow_mut() = Some(dec);
+    let pname = list.entries.get(parent).map(|e| e.name.clone());
+    let Some(pname) = pname else {
+        return Err(RecvError::Protocol("invalid parent directory".into()));
+    };
+    for e in &entries {
+        let dn = e.dirname().unwrap_or(b"");
+        if dn != pname.as_slice() {
+            return Err(RecvError::Protocol(format!(
+                "ABORTING due to invalid path from sender: {}",
+                String::from_utf8_lossy(&e.name)
+            )));
+        }
+    }
+    append(list, cfg, protocol, entries, names, Some(parent))
+}
+
+/// Appends one list (incremental recursion): its parent slot, then its
+/// sorted entries; its directories join the directory table.
+fn append(
+    list: &List,
+    cfg: &ReceiverConfig<'_>,
+    protocol: u32,
+    mut entries: Vec<FileEntry>,
+    names: Vec<InlineName>,
+    parent: Option<usize>,
+) -> Result<Seg, RecvError> {
+    let Some(inc) = &list.inc else {
+        return Err(RecvError::Protocol("not incremental".into()));
+    };
+    let mut inc = inc.borrow_mut();
+    for n in names {
+        match n {
+            InlineName::User(id, name) => inc.users.push((id, name)),
+            InlineName::Group(id, name) => inc.groups.push((id, name)),
+        }
+    }
+    map_ids(&mut entries, &inc.users, &inc.groups, &cfg.opts);
+    let start = list.entries.len() + 1;
+    for e in &entries {
+        // A follower of a group from an earlier list: that list must
+        // have begun the group (`match_gnums`).
+        let first = e.hlink_first.map(|f| f as usize).filter(|&f| f < start);
+        if let Some(f) = first.filter(|&f| !inc.groups_done.contains_key(&(f as u32))) {
+            return Err(RecvError::Protocol(format!(
+                "hard-link gnum {f} precedes flist start {start}"
+            )));
+        }
+    }
+    let sorted = sort_one(entries, protocol, cfg.opts.hard_links, start, Some(&inc));
+    let first_is_dot = sorted
+        .first()
+        .is_some_and(|(e, ..)| e.name == b"." && e.is_dir());
+    // The slot before the list: its parent, or for the first list the
+    // top directory `.` when the list starts with it.
+    let slot = match parent {
+        Some(p) => list.entries.get(p).cloned(),
+        None if first_is_dot => sorted.first().map(|(e, ..)| e.clone()),
+        None => None,
+    };
+    // Without a parent the slot stays empty: inactive, and no entry.
+    let has_slot = slot.is_some();
+    list.push(
+        slot.unwrap_or_else(|| FileEntry::new(b".".to_vec(), 0o040755)),
+        has_slot,
+        true,
+        None,
+    );
+    let mut dirs = Vec::new();
+    for (e, active, leader, gnum) in sorted {
+        let ndx = list.entries.len();
+        if e.is_dir() {
+            dirs.push(ndx);
+        }
+        if let Some(g) = gnum {
+            inc.groups_done.entry(g).or_insert(leader.unwrap_or(ndx));
+        }
+        list.push(e, active, false, leader);
+    }
+    inc.dirs.extend(dirs.into_iter().map(|d| (d, false)));
+    let seg = Seg {
+        start,
+        end: list.entries.len(),
+    };
+    inc.segs.push(seg);
+    Ok(seg)
+}
+
+/// The local id for the client's `id`, by the name the client gave it.
+pub(crate) fn map_one(
+    list: &[(u32, Vec<u8>)],
+    id: u32,
+    lookup: &dyn Fn(&[u8]) -> Option<u32>,
+) -> u32 {
+    list.iter()
+        .find(|(i, _)| *i == id)
+        .and_then(|(_, n)| lookup(n))
+        .unwrap_or(id)
+}
+
+/// One sorted entry: whether it is active, the member it links to and
+/// its hard-link group number (rsync's `F_HL_GNUM`, the wire index of
+/// the group's first member in received order).
+type Sorted = (FileEntry, bool, Option<usize>, Option<u32>);
+
+/// Sorts one list and marks duplicates and hard-link leaders. `start`
+/// is the list's first wire index; `inc` knows earlier groups.
+fn sort_one(
+    entries: Vec<FileEntry>,
+    protocol: u32,
+    hard_links: bool,
+    start: usize,
+    inc: Option<&Inc>,
+) -> Vec<Sorted> {
+    // Remember each entry's received position: hard-link references use it.
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| match (entries.get(a), entries.get(b)) {
+        (Some(x), Some(y)) => f_name_cmp(x, y, protocol),
+        _ => std::cmp::Ordering::Equal,
+    });
+    let mut pos_of = vec![0usize; entries.len()];
+    for (sorted, &orig) in order.iter().enumerate() {
+        if let Some(p) = pos_of.get_mut(orig) {
+            *p = sorted;
+        }
+    }
+    let mut slots: Vec<Option<FileEntry>> = entries.into_iter().map(Some).collect();
+    let sorted: Vec<FileEntry> = order
+        .iter()
+        .filter_map(|&i| slots.get_mut(i).and_then(Option::take))
+        .collect();
+    let mut active = vec![true; sorted.len()];
+    for i in 1..sorted.len() {
+        if let (Some(a), Some(b)) = (sorted.get(i - 1), sorted.get(i)) {
+            if a.name == b.name {
+                if let Some(x) = active.get_mut(i) {
+                    *x = false;
+                }
+            }
+        }
+    }
+    let leaders = hard_link_leaders(&sorted, &pos_of, protocol, hard_links, start, inc);
+    let gnums: Vec<Option<u32>> = sorted
+        .iter()
+        .zip(&order)
+        .map(|(e, &orig)| match (e.hlink_first, e.hlink) {
+            _ if !hard_links || protocol < 30 => None,
+            (Some(f), _) => Some(f),
+            (None, Some(_)) => u32::try_from(start + orig).ok(),
+            _ => None,
+        })
+        .collect();
+    sorted
+        .into_iter()
+        .zip(active)
+        .zip(leaders)
+        .zip(gnums)
+        .map(|(((e, a), l), g)| (e, a, l, g))
+        .collect()
+}
+
+/// Maps the sender's ids to ours by name (root only for users, as rsync).
+fn map_ids(
+    entries: &mut [FileEntry],
+    users: &[(u32, Vec<u8>)],
+    groups: &[(u32, Vec<u8>)],
+    o: &super::RecvOptions,
+) {
+    if o.numeric_ids || (users.is_empty() && groups.is_empty()) {
+        return;
+    }
+    let names = IdNames::system();
+    for e in entries {
+        if o.owner && (o.am_root || o.fake_super) {
+            e.uid = map_one(users, e.uid, &|n| names.user_id(n));
+        }
+        if o.group {
+            e.gid = map_one(groups, e.gid, &|n| names.group_id(n));
+        }
+    }
+}
+
+/// For each follower of a hard-link group, the wire index of the member
+/// it links to: the last member in sorted order within the list, or,
+/// for a group begun in an earlier list, the member transferred there.
+fn hard_link_leaders(
+    sorted: &[FileEntry],
+    pos_of: &[usize],
+    protocol: u32,
+    on: bool,
+    start: usize,
+    inc: Option<&Inc>,
+) -> Vec<Option<usize>> {
+    let mut out = vec![None; sorted.len()];
+    if !on {
+        return out;
+    }
+    // Group members by their link identity; rsync transfers the last
+    // member in sorted order and links the others to it.
+    let mut last: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
+    let keys: Vec<Option<(u64, u64)>> = sorted
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let key = if protocol >= 30 {
+                match e.hlink_first.map(|f| f as usize) {
+                    Some(f) if f < start => Some((1, f as u64)),
+                    Some(f) => pos_of.get(f - start).map(|&p| (0, p as u64)),
+                    None => e.hlink.map(|_| (0, i as u64)),
+                }
+            } else {
+                e.hlink
+            };
+            key.filter(|_| e.is_file())
+        })
+        .collect();
+    for (i, k) in keys.iter().enumerate() {
+        match (k, inc) {
+            (Some((1, g)), Some(inc)) => {
+                let prior = u32::try_from(*g).ok().and_then(|g| inc.groups_done.get(&g));
+                if let (Some(slot), Some(&p)) = (out.get_mut(i), prior) {
+                    *slot = Some(p);
+                }
+            }
+            (Some(k), _) => {
+                last.insert(*k, i);
+            }
+            _ => {}
+        }
+    }
+    for (i, k) in keys.iter().enumerate() {
+        if let Some(&l) = k.as_ref().and_then(|k| last.get(k)) {
+            if l != i {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(l + start);
+                }
+            }
+        }
+    }
+    out
+}
