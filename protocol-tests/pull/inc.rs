@@ -46,7 +46,10 @@ fn root(work: &Work) -> PathBuf {
         std::fs::create_dir_all(d).expect("mkdir");
     }
     let mut n = 0u64;
-    for d in dirs.iter().filter(|d| !d.ends_with("empty") && !d.ends_with("deeper")) {
+    for d in dirs
+        .iter()
+        .filter(|d| !d.ends_with("empty") && !d.ends_with("deeper"))
+    {
         for i in 0..100 {
             n += 1;
             std::fs::write(d.join(format!("f{i:03}")), format!("{n}\n")).expect("write");
