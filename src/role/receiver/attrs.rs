@@ -220,7 +220,12 @@ pub(crate) fn changes_with_size(o: &RecvOptions, e: &FileEntry, m: &Meta) -> Ite
 /// protocol carries: before 31 there are no nanoseconds on the wire, so
 /// equal seconds leave the local time (and its nanoseconds) alone.
 pub(crate) fn time_differs(cfg: &ReceiverConfig<'_>, e: &FileEntry, m: &Meta) -> bool {
-    m.mtime_sec != e.mtime || (cfg.flist.protocol >= 31 && m.mtime_nsec != e.mtime_nsec)
+    time_differs_at(cfg, (e.mtime, e.mtime_nsec), m)
+}
+
+/// Whether `m`'s modification time is not `(seconds, nanoseconds)`.
+pub(crate) fn time_differs_at(cfg: &ReceiverConfig<'_>, t: (i64, u32), m: &Meta) -> bool {
+    m.mtime_sec != t.0 || (cfg.flist.protocol >= 31 && m.mtime_nsec != t.1)
 }
 
 /// Applies attributes to a freshly written file before it is renamed in

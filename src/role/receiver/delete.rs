@@ -11,6 +11,7 @@
 //! entry is itemized; `--delete-after` and `--delete-delay` at the end.
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use super::dest::Dest;
 use super::out::Outbox;
@@ -30,8 +31,12 @@ pub(crate) struct Deleter<'a, 'c> {
     skipped: u64,
     /// Removals that make room for an entry are not reported.
     quiet: bool,
-    /// The names the list has in each directory.
-    children: HashMap<&'a [u8], HashSet<&'a [u8]>>,
+    /// The entries the list has in each directory, until it is visited.
+    children: HashMap<Vec<u8>, Vec<Rc<FileEntry>>>,
+    /// `--delete-delay` under incremental recursion: the names found
+    /// extraneous as the walk passed their directories, removed at the
+    /// end (rsync keeps them in a temporary file).
+    delayed: Option<Vec<Vec<u8>>>,
 }
 
 impl<'a, 'c> Deleter<'a, 'c> {
@@ -53,24 +58,23 @@ impl<'a, 'c> Deleter<'a, 'c> {
             skipped: 0,
             quiet: false,
             children: HashMap::new(),
+            delayed: None,
         };
-        let listed = list.entries.iter().enumerate();
-        d.add(
-            listed
-                .filter(|(i, _)| list.active(*i) && !list.is_slot(*i))
-                .map(|(_, e)| e),
-        );
+        d.add(list.received().into_iter());
         d
     }
 
     /// Entries of a list that just arrived join their directories' names.
-    pub(crate) fn add(&mut self, entries: impl Iterator<Item = &'a FileEntry>) {
+    pub(crate) fn add(&mut self, entries: impl Iterator<Item = Rc<FileEntry>>) {
         for e in entries.filter(|e| e.name != b".") {
             let parent = e.dirname().unwrap_or(b".");
-            self.children
-                .entry(parent)
-                .or_default()
-                .insert(e.basename());
+            match self.children.get_mut(parent) {
+                Some(v) => v.push(e),
+                None => {
+                    let key = parent.to_vec();
+                    self.children.insert(key, vec![e]);
+                }
+            }
         }
     }
 
@@ -86,8 +90,26 @@ impl<'a, 'c> Deleter<'a, 'c> {
             return Ok(());
         }
         // Each directory is visited once: its set of names is handed over.
-        let keep = self.children.remove(e.name.as_slice()).unwrap_or_default();
+        let listed = self.children.remove(e.name.as_slice()).unwrap_or_default();
+        let keep: HashSet<&[u8]> = listed.iter().map(|c| c.basename()).collect();
         self.delete_in_dir(&e.name, &keep, out)
+    }
+
+    /// `--delete-delay` under incremental recursion: notes what
+    /// [`Self::delete_dir`] would delete in `e`, for [`Self::delete_delayed`].
+    pub(crate) fn delay_dir(&mut self, e: &FileEntry, out: &Outbox<'_>) -> Result<(), RecvError> {
+        self.delayed.get_or_insert_with(Vec::new);
+        self.delete_dir(e, out)
+    }
+
+    /// Deletes what [`Self::delay_dir`] noted, in the order found.
+    pub(crate) fn delete_delayed(&mut self, out: &Outbox<'_>) -> Result<(), RecvError> {
+        for wire in self.delayed.take().unwrap_or_default() {
+            if let Ok(p) = self.dest.path_of(&wire) {
+                self.remove_tree(&p, &wire, out)?;
+            }
+        }
+        Ok(())
     }
 
     /// After the last deletion: the `--max-delete` warning, if it cut in.
@@ -126,6 +148,10 @@ impl<'a, 'c> Deleter<'a, 'c> {
                 [dir, b"/", &n].concat()
             };
             if self.protected(&wire, is_dir) {
+                continue;
+            }
+            if let Some(later) = self.delayed.as_mut() {
+                later.push(wire);
                 continue;
             }
             let Ok(p) = path.join(&n) else { continue };

@@ -69,7 +69,7 @@ pub(crate) fn resolve(
     let trailing = raw.ends_with(b"/");
     let path = RelPath::new(&raw).map_err(|e| dest_err(format!("invalid destination: {e}")))?;
     let shown = String::from_utf8_lossy(&raw).into_owned();
-    let total = list.received().count();
+    let total = list.received().len();
     let root = cfg.root;
     match root.stat(&path) {
         Ok(m) if m.is_dir() => {

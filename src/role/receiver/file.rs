@@ -221,7 +221,7 @@ impl<'a, 'c> Recv<'a, 'c> {
             written,
             existing_mode: existing.map(|m| m.mode),
         };
-        self.finish(e, &path, fin);
+        self.finish(&e, &path, fin);
         Ok(())
     }
 
@@ -483,7 +483,7 @@ impl Recv<'_, '_> {
             let Ok(path) = self.dest.path_of(&e.name) else {
                 continue;
             };
-            if let Err(err) = self.place(&t, &path, e) {
+            if let Err(err) = self.place(&t, &path, &e) {
                 let _ = self.w.remove(&t, None);
                 let what = format!("rename \"{}\" failed", show(&e.name));
                 self.out.rsyserr("receiver", &what, &err);

@@ -18,12 +18,14 @@
 //! each entry must lie directly in that directory.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use crate::flist::{
     f_name_cmp, FileEntry, FlistDecoder, FlistLimits, IdListsDecoder, IdNames, InlineName,
 };
 use crate::role::Link;
 
+use super::table::{Row, Table};
 use super::{ReceiverConfig, RecvError};
 
 /// One list's place in the index space.
@@ -48,6 +50,8 @@ pub(crate) struct Inc {
     pub(crate) eof: bool,
     /// Lists the receiver freed (one per `NDX_DONE` in phase 0).
     pub(crate) freed: usize,
+    /// Lists the generator finished (its `NDX_DONE` sent).
+    finished: usize,
     /// Names sent inline so far.
     users: Vec<(u32, Vec<u8>)>,
     groups: Vec<(u32, Vec<u8>)>,
@@ -58,13 +62,7 @@ pub(crate) struct Inc {
 
 /// The received lists, sorted, indexed by wire index.
 pub(crate) struct List {
-    pub(crate) entries: elsa::FrozenVec<Box<FileEntry>>,
-    /// Entries dropped as duplicates, and empty slots.
-    active: RefCell<Vec<bool>>,
-    /// Slots that name a sub-list's parent directory.
-    slot: RefCell<Vec<bool>>,
-    /// The member each hard-link follower is linked to.
-    hlink_leader: RefCell<Vec<Option<usize>>>,
+    pub(crate) entries: Entries,
     /// The ACLs and attribute lists the entries refer to; the receiver
     /// fills in long attribute values as they arrive.
     pub(crate) meta: RefCell<crate::meta::Tables>,
@@ -73,22 +71,60 @@ pub(crate) struct List {
     /// The decoder, kept for the sub-lists (the previous entry's values
     /// carry over).
     dec: RefCell<Option<FlistDecoder>>,
+    /// The sizes of the files and symlinks received, summed.
+    total_size: std::cell::Cell<u64>,
+}
+
+/// The entries by wire index (see [`Table`]).
+#[derive(Default)]
+pub(crate) struct Entries(RefCell<Table>);
+
+impl Entries {
+    /// The entry at wire index `i`, while its list lives.
+    pub(crate) fn get(&self, i: usize) -> Option<Rc<FileEntry>> {
+        self.0.borrow().get(i)
+    }
+
+    /// One past the last index received.
+    pub(crate) fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+
+    fn with<T>(&self, i: usize, f: impl FnOnce(&Row) -> T) -> Option<T> {
+        self.0.borrow().row(i).map(f)
+    }
 }
 
 impl List {
+    fn new(inc: bool) -> Self {
+        List {
+            entries: Entries::default(),
+            meta: RefCell::new(crate::meta::Tables::default()),
+            inc: inc.then(|| RefCell::new(Inc::default())),
+            dec: RefCell::new(None),
+            total_size: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The sizes of every file and symlink received, summed (rsync's
+    /// total size).
+    pub(crate) fn total_size(&self) -> u64 {
+        self.total_size.get()
+    }
+
     /// Whether entry `i` is one to act on.
     pub(crate) fn active(&self, i: usize) -> bool {
-        self.active.borrow().get(i) == Some(&true)
+        self.entries.with(i, |r| r.active) == Some(true)
     }
 
     /// Whether `i` is the slot naming a sub-list's parent directory.
     pub(crate) fn is_slot(&self, i: usize) -> bool {
-        self.slot.borrow().get(i) == Some(&true)
+        self.entries.with(i, |r| r.slot) == Some(true)
     }
 
     /// The member hard-link follower `i` is linked to.
     pub(crate) fn leader(&self, i: usize) -> Option<usize> {
-        self.hlink_leader.borrow().get(i).copied().flatten()
+        self.entries.with(i, |r| r.leader).flatten()
     }
 
     /// Whether incremental recursion is on.
@@ -96,19 +132,20 @@ impl List {
         self.inc.is_some()
     }
 
-    /// The entries received (slots left out).
-    pub(crate) fn received(&self) -> impl Iterator<Item = &FileEntry> {
-        let slots = self.slot.borrow().clone();
-        self.entries
-            .iter()
-            .enumerate()
-            .filter(move |(i, _)| slots.get(*i) != Some(&true))
-            .map(|(_, e)| e)
+    /// The live entries received (slots left out).
+    pub(crate) fn received(&self) -> Vec<Rc<FileEntry>> {
+        let t = self.entries.0.borrow();
+        t.live()
+            .filter(|(_, r)| !r.slot)
+            .map(|(_, r)| Rc::clone(&r.e))
+            .collect()
     }
 
     /// The first entry received.
-    pub(crate) fn first_entry(&self) -> Option<&FileEntry> {
-        self.received().next()
+    pub(crate) fn first_entry(&self) -> Option<Rc<FileEntry>> {
+        let t = self.entries.0.borrow();
+        let first = t.live().find(|(_, r)| !r.slot);
+        first.map(|(_, r)| Rc::clone(&r.e))
     }
 
     /// Whether `i` is an index the client may name now: an active entry
@@ -126,11 +163,57 @@ impl List {
             .is_some_and(|live| live.iter().any(|s| i + 1 >= s.start && i < s.end))
     }
 
+    /// The receiver freed its oldest list (the client's `NDX_DONE` in
+    /// phase 0); returns whether lists remain.
+    pub(crate) fn receiver_freed(&self) -> bool {
+        let Some(inc) = &self.inc else {
+            return false;
+        };
+        let more = {
+            let mut inc = inc.borrow_mut();
+            if inc.freed >= inc.segs.len() {
+                return false;
+            }
+            inc.freed += 1;
+            inc.freed < inc.segs.len()
+        };
+        self.release();
+        more
+    }
+
+    /// The generator finished its oldest list.
+    pub(crate) fn generator_finished(&self) {
+        if let Some(inc) = &self.inc {
+            inc.borrow_mut().finished += 1;
+        }
+        self.release();
+    }
+
+    /// Drops the rows of every list both sides are done with.
+    fn release(&self) {
+        let Some(inc) = &self.inc else {
+            return;
+        };
+        let inc = inc.borrow();
+        let n = inc.freed.min(inc.finished);
+        if let Some(s) = n.checked_sub(1).and_then(|k| inc.segs.get(k)) {
+            self.entries.0.borrow_mut().free_below(s.end);
+        }
+    }
+
     fn push(&self, e: FileEntry, active: bool, slot: bool, leader: Option<usize>) {
-        self.entries.push(Box::new(e));
-        self.active.borrow_mut().push(active);
-        self.slot.borrow_mut().push(slot);
-        self.hlink_leader.borrow_mut().push(leader);
+        if !slot && (e.is_file() || e.kind() == crate::flist::FileKind::Symlink) {
+            self.total_size
+                .set(self.total_size.get().saturating_add(e.size));
+        }
+        let e = Rc::new(e);
+        let row = Row {
+            e,
+            active,
+            slot,
+            leader,
+        };
+        self.entries.0.borrow_mut().push(row);
     }
 }
 
@@ -155,15 +238,7 @@ pub(crate) async fn receive_first(
     while link.read("the file list", |r| dec.decode_next(r)).await? {}
     let mut tables = std::mem::take(&mut dec.tables);
     let (entries, names) = dec.next_list(0);
-    let list = List {
-        entries: elsa::FrozenVec::new(),
-        active: RefCell::new(Vec::new()),
-        slot: RefCell::new(Vec::new()),
-        hlink_leader: RefCell::new(Vec::new()),
-        meta: RefCell::new(crate::meta::Tables::default()),
-        inc: inc.then(|| RefCell::new(Inc::default())),
-        dec: RefCell::new(None),
-    };
+    let list = List::new(inc);
     if inc {
         *list.dec.borrow_mut() = Some(dec);
         *list.meta.borrow_mut() = tables;
@@ -314,7 +389,7 @@ fn append(
     // The slot before the list: its parent, or for the first list the
     // top directory `.` when the list starts with it.
     let slot = match parent {
-        Some(p) => list.entries.get(p).cloned(),
+        Some(p) => list.entries.get(p).map(|e| FileEntry::clone(&e)),
         None if first_is_dot => sorted.first().map(|(e, ..)| e.clone()),
         None => None,
     };
@@ -327,15 +402,25 @@ fn append(
         None,
     );
     let mut dirs = Vec::new();
+    let mut table = list.entries.0.borrow_mut();
+    if let Some(p) = parent {
+        // Its sub-list came: the slot holds its entry from now on.
+        table.unkeep(p);
+    }
+    drop(table);
     for (e, active, leader, gnum) in sorted {
         let ndx = list.entries.len();
         if e.is_dir() {
             dirs.push(ndx);
         }
         if let Some(g) = gnum {
-            inc.groups_done.entry(g).or_insert(leader.unwrap_or(ndx));
+            let l = *inc.groups_done.entry(g).or_insert(leader.unwrap_or(ndx));
+            list.entries.0.borrow_mut().keep(l);
         }
         list.push(e, active, false, leader);
+    }
+    for &d in &dirs {
+        list.entries.0.borrow_mut().keep(d);
     }
     inc.dirs.extend(dirs.into_iter().map(|d| (d, false)));
     let seg = Seg {

@@ -31,11 +31,12 @@ mod meta;
 mod out;
 mod recv;
 mod requests;
+mod table;
 
 use crate::checksum::StrongKind;
 use crate::error::IoErrors;
 use crate::filter::FilterList;
-use crate::flist::{FileEntry, FlistOptions};
+use crate::flist::FlistOptions;
 use crate::fs::{RelPath, Root, Writer};
 use crate::policy::{BlockSums, DeletePermit, OverwritePermit};
 use crate::proto::Compression;
@@ -291,7 +292,7 @@ async fn receive(
 ) -> Result<RecvStats, RecvError> {
     let list = lists::receive_first(link, cfg, protocol).await?;
     let mut ndx_in = NdxDecoder::new(protocol);
-    if list.is_inc() && list.received().count() == 1 {
+    if list.is_inc() && list.received().len() == 1 {
         // A lone first entry: its sub-list (or the end) comes at once,
         // before the destination is decided (`recv_additional_file_list`).
         let ndx = link.read("file index", |r| ndx_in.decode(r)).await?;
@@ -321,11 +322,10 @@ async fn receive(
         iflags: crate::flist::item::ItemFlags::EMPTY,
     };
     let (counts, deleted) = session.run().await?;
-    let sized = |e: &&FileEntry| e.is_file() || e.kind() == crate::flist::FileKind::Symlink;
     Ok(RecvStats {
         files_received: counts.files_received,
         deleted,
-        total_size: list.received().filter(sized).map(|e| e.size).sum(),
+        total_size: list.total_size(),
         ..RecvStats::default()
     })
 }

@@ -211,15 +211,7 @@ impl<'a, 'c> Recv<'a, 'c> {
     /// oldest list; it ends the phase only when it freed the last one.
     /// Returns whether lists remain.
     fn free_list(&mut self) -> bool {
-        let Some(inc) = &self.list.inc else {
-            return false;
-        };
-        let mut inc = inc.borrow_mut();
-        if inc.freed >= inc.segs.len() {
-            return false;
-        }
-        inc.freed += 1;
-        inc.freed < inc.segs.len()
+        self.list.receiver_freed()
     }
 
     /// The client's answer to the generator's request for long attribute
@@ -231,7 +223,7 @@ impl<'a, 'c> Recv<'a, 'c> {
             .await?
         {
             if let Some(e) = self.list.entries.get(i) {
-                super::meta::answered(self.list, e, &mut num, rel, value)?;
+                super::meta::answered(self.list, &e, &mut num, rel, value)?;
             }
         }
         Ok(())
@@ -245,7 +237,7 @@ impl<'a, 'c> Recv<'a, 'c> {
         };
         if let Ok(path) = self.dest.path_of(&e.name) {
             let side = super::meta::Side::Receiver;
-            super::meta::apply_path(self.cfg, self.w, self.list, e, &path, side, self.out);
+            super::meta::apply_path(self.cfg, self.w, self.list, &e, &path, side, self.out);
         }
     }
 

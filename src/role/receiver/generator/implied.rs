@@ -26,11 +26,13 @@ use crate::flist::FileEntry;
 use crate::fs::RelPath;
 
 /// The names of the list's directories, for [`Gen::parent_listed`].
-pub(super) fn dir_names(list: &List) -> HashSet<&[u8]> {
-    list.received()
-        .filter(|e| e.is_dir())
-        .map(|e| e.name.as_slice())
-        .collect()
+pub(super) fn dir_names(list: &List) -> HashSet<Vec<u8>> {
+    if list.is_inc() {
+        return HashSet::new();
+    }
+    let entries = list.received();
+    let dirs = entries.iter().filter(|e| e.is_dir());
+    dirs.map(|e| e.name.clone()).collect()
 }
 
 /// Mode asked for a parent made for an entry (the umask applies).

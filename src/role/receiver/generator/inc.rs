@@ -18,22 +18,15 @@ use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath};
 
 impl Gen<'_, '_> {
-    /// A list arrived: its names join the deletion and parent checks.
+    /// A list arrived: its names join the deletion checks (each list's
+    /// parents were checked on arrival).
     pub(crate) fn list_added(&mut self, seg: Seg) {
+        let Some(d) = self.deleter.as_mut() else {
+            return;
+        };
         let list = self.list;
-        let from = seg.start;
-        let entries = (from..seg.end).filter_map(|i| list.entries.get(i).map(|e| (i, e)));
-        let mut new = Vec::new();
-        for (i, e) in entries {
-            if list.active(i) {
-                new.push(e);
-            }
-        }
-        if let Some(d) = self.deleter.as_mut() {
-            d.add(new.iter().copied());
-        }
-        self.list_dirs
-            .extend(new.iter().filter(|e| e.is_dir()).map(|e| e.name.as_slice()));
+        let new = (seg.start..seg.end).filter(|&i| list.active(i));
+        d.add(new.filter_map(|i| list.entries.get(i)));
     }
 
     /// File `i` arrived (or was given up, or queued for a redo).
@@ -114,6 +107,7 @@ impl Gen<'_, '_> {
             }
             self.done();
             self.finished += 1;
+            self.list.generator_finished();
         }
         let eof = self.list.inc.as_ref().is_some_and(|inc| {
             let inc = inc.borrow();
@@ -141,8 +135,10 @@ impl Gen<'_, '_> {
             self.reqs.settle(i);
             let slot = self.list.is_slot(i);
             if let (Some(d), true) = (self.deleter.as_mut(), slot) {
-                if self.cfg.opts.delete_when == super::DeleteWhen::During {
-                    d.delete_dir(e, self.out)?;
+                match self.cfg.opts.delete_when {
+                    super::DeleteWhen::During => d.delete_dir(&e, self.out)?,
+                    super::DeleteWhen::After => d.delay_dir(&e, self.out)?,
+                    super::DeleteWhen::Before => {}
                 }
             }
         }

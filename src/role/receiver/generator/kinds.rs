@@ -74,7 +74,7 @@ impl Gen<'_, '_> {
         if !o.dry_run {
             attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
             self.meta_apply(e, path);
-            self.dirs.push((path.clone(), ndx));
+            self.dirs.push((path.clone(), (e.mtime, e.mtime_nsec)));
         }
         self.itemize(ndx, iflags)
     }

@@ -88,7 +88,7 @@ impl Gen<'_, '_> {
         }
         let iflags = item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS;
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
-            self.cfg.log.item(iflags, e, Some(leader));
+            self.cfg.log.item(iflags, &e, Some(leader));
         }
         let mut b = Vec::new();
         put_u16(&mut b, iflags.bits());

@@ -68,7 +68,8 @@ pub(crate) struct Gen<'a, 'c> {
     dest: &'a Dest,
     out: &'a Outbox<'a>,
     protocol: u32,
-    dirs: Vec<(RelPath, usize)>,
+    /// The directories made or updated, with their times.
+    dirs: Vec<(RelPath, (i64, u32))>,
     reqs: Requests,
     deleter: Option<Deleter<'a, 'c>>,
     stage: Stage,
@@ -81,7 +82,7 @@ pub(crate) struct Gen<'a, 'c> {
     /// The last entry's parent checked under `-R --no-implied-dirs`.
     last_parent: Option<Vec<u8>>,
     /// The names of the list's directories.
-    list_dirs: std::collections::HashSet<&'a [u8]>,
+    list_dirs: std::collections::HashSet<Vec<u8>>,
     /// Files requested and not yet received.
     inflight: std::collections::BTreeSet<usize>,
     /// Lists finished (their `NDX_DONE` sent), under incremental
@@ -235,12 +236,18 @@ impl<'a, 'c> Gen<'a, 'c> {
         let Some(d) = self.deleter.as_mut() else {
             return Ok(then);
         };
+        if self.list.is_inc() {
+            // `--delete-delay`: the walk noted what to delete.
+            d.delete_delayed(self.out)?;
+            d.finish(self.out);
+            return Ok(then);
+        }
         let Some(e) = self.list.entries.get(i) else {
             d.finish(self.out);
             return Ok(then);
         };
         if self.list.active(i) && !self.list.is_slot(i) {
-            d.delete_dir(e, self.out)?;
+            d.delete_dir(&e, self.out)?;
         }
         Ok(at(i + 1))
     }
@@ -264,7 +271,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             self.reqs.settle(i);
             if let Some(d) = self.deleter.as_mut() {
                 if self.cfg.opts.delete_when == DeleteWhen::During {
-                    d.delete_dir(e, self.out)?;
+                    d.delete_dir(&e, self.out)?;
                 }
             }
         }
@@ -325,13 +332,13 @@ impl<'a, 'c> Gen<'a, 'c> {
             return Ok(());
         }
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
-            self.cfg.log.item(iflags, e, None);
+            self.cfg.log.item(iflags, &e, None);
         }
         self.out.put_ndx(ndx as i32);
         let mut b = Vec::with_capacity(2);
         put_u16(&mut b, iflags.bits());
         if let Some(e) = self.list.entries.get(ndx) {
-            meta::request(self.cfg, self.list, e, iflags, &mut b);
+            meta::request(self.cfg, self.list, &e, iflags, &mut b);
         }
         self.out.write(&b);
         Ok(())
@@ -371,8 +378,8 @@ impl<'a, 'c> Gen<'a, 'c> {
             ));
             return Ok(());
         };
-        self.parent_listed(e)?;
-        self.implied_parents(e);
+        self.parent_listed(&e)?;
+        self.implied_parents(&e);
         let cur = self.cfg.root.lstat(&path).ok();
         let fake = self.cfg.opts.fake_super;
         let cur = match cur {
@@ -380,19 +387,19 @@ impl<'a, 'c> Gen<'a, 'c> {
             m => m,
         };
         match e.kind() {
-            FileKind::Dir if self.leave_implied(e) => Ok(()),
+            FileKind::Dir if self.leave_implied(&e) => Ok(()),
             FileKind::Dir if self.list.is_inc() && !self.list.is_slot(ndx) => {
-                self.early_dir(e, &path, cur.as_ref())
+                self.early_dir(&e, &path, cur.as_ref())
             }
-            FileKind::Dir => self.dir(ndx, e, &path, cur.as_ref()),
+            FileKind::Dir => self.dir(ndx, &e, &path, cur.as_ref()),
             FileKind::Symlink | FileKind::Device | FileKind::Special if fake => {
                 if e.kind() == FileKind::Symlink && !self.cfg.opts.links {
                     return Ok(());
                 }
-                self.fake_node(ndx, e, &path, cur.as_ref())
+                self.fake_node(ndx, &e, &path, cur.as_ref())
             }
-            FileKind::Symlink if self.cfg.opts.links => self.symlink(ndx, e, &path, cur.as_ref()),
-            FileKind::File => self.file(ndx, e, &path, cur.as_ref(), redo),
+            FileKind::Symlink if self.cfg.opts.links => self.symlink(ndx, &e, &path, cur.as_ref()),
+            FileKind::File => self.file(ndx, &e, &path, cur.as_ref(), redo),
             _ => Ok(()),
         }
     }
@@ -513,7 +520,7 @@ impl<'a, 'c> Gen<'a, 'c> {
                 body.push(t);
             }
             if let Some(e) = self.list.entries.get(ndx) {
-                meta::request(self.cfg, self.list, e, iflags, &mut body);
+                meta::request(self.cfg, self.list, &e, iflags, &mut body);
             }
         }
         if !self.cfg.opts.dry_run {
@@ -533,20 +540,15 @@ impl<'a, 'c> Gen<'a, 'c> {
         if !self.cfg.opts.times || self.cfg.opts.omit_dir_times {
             return;
         }
-        for (path, ndx) in self.dirs.iter().rev() {
-            let Some(e) = self.list.entries.get(*ndx) else {
-                continue;
-            };
+        for (path, t) in self.dirs.iter().rev() {
             let stale = self
                 .cfg
                 .root
                 .lstat(path)
-                .is_ok_and(|m| attrs::time_differs(self.cfg, e, &m));
+                .is_ok_and(|m| attrs::time_differs_at(self.cfg, *t, &m));
             if stale {
                 let permit = self.cfg.overwrite.as_ref();
-                let _ = self
-                    .w
-                    .set_times(path, Some((e.mtime, e.mtime_nsec)), None, permit);
+                let _ = self.w.set_times(path, Some(*t), None, permit);
             }
         }
     }

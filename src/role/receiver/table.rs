@@ -1,0 +1,128 @@
+//! The receiver's entries by wire index, freed list by list (rsync's
+//! `flist_free` of the oldest list, protocols 30 to 32 under incremental
+//! recursion; without it the one list lives for the whole session).
+//!
+//! Rows live in a queue whose front is the oldest live list: freeing a
+//! list pops its rows, so memory follows the lists in flight, not the
+//! tree. Two kinds of row outlive their list, as rsync keeps them: a
+//! directory whose own sub-list has not come yet (rsync's `dir_flist`),
+//! and the member of a hard-link group that later lists link to.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+
+use crate::flist::FileEntry;
+
+/// One wire index.
+pub(crate) struct Row {
+    pub(crate) e: Rc<FileEntry>,
+    /// An entry to act on (not a duplicate, not an empty slot).
+    pub(crate) active: bool,
+    /// The slot before a sub-list, naming its parent directory.
+    pub(crate) slot: bool,
+    /// The member a hard-link follower is linked to.
+    pub(crate) leader: Option<usize>,
+}
+
+/// Rows by wire index, from `base` on, plus the rows kept past their
+/// list.
+#[derive(Default)]
+pub(crate) struct Table {
+    base: usize,
+    rows: VecDeque<Row>,
+    kept: HashMap<usize, Row>,
+    /// Indexes to keep when their list is freed.
+    keep: HashSet<usize>,
+}
+
+impl Table {
+    /// One past the last index received.
+    pub(crate) fn len(&self) -> usize {
+        self.base + self.rows.len()
+    }
+
+    /// Row `i`, if it is live or kept.
+    pub(crate) fn row(&self, i: usize) -> Option<&Row> {
+        match i.checked_sub(self.base) {
+            Some(k) => self.rows.get(k),
+            None => self.kept.get(&i),
+        }
+    }
+
+    /// The entry at `i`.
+    pub(crate) fn get(&self, i: usize) -> Option<Rc<FileEntry>> {
+        self.row(i).map(|r| Rc::clone(&r.e))
+    }
+
+    /// Appends the row for index [`Self::len`].
+    pub(crate) fn push(&mut self, row: Row) {
+        self.rows.push_back(row);
+    }
+
+    /// Row `i` stays when its list is freed.
+    pub(crate) fn keep(&mut self, i: usize) {
+        self.keep.insert(i);
+    }
+
+    /// Row `i` is no longer needed past its list (a directory whose
+    /// sub-list came).
+    pub(crate) fn unkeep(&mut self, i: usize) {
+        self.keep.remove(&i);
+        if i < self.base {
+            self.kept.remove(&i);
+        }
+    }
+
+    /// Frees every row below `end`, but those to keep.
+    pub(crate) fn free_below(&mut self, end: usize) {
+        while self.base < end {
+            let Some(row) = self.rows.pop_front() else {
+                break;
+            };
+            if self.keep.contains(&self.base) {
+                self.kept.insert(self.base, row);
+            }
+            self.base += 1;
+        }
+    }
+
+    /// The live rows with their indexes.
+    pub(crate) fn live(&self) -> impl Iterator<Item = (usize, &Row)> {
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(k, r)| (self.base + k, r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &[u8]) -> Row {
+        Row {
+            e: Rc::new(FileEntry::new(name.to_vec(), 0o100644)),
+            active: true,
+            slot: false,
+            leader: None,
+        }
+    }
+
+    #[test]
+    fn freed_rows_go_and_kept_rows_stay() {
+        let mut t = Table::default();
+        for n in [&b"a"[..], b"b", b"c", b"d"] {
+            t.push(row(n));
+        }
+        t.keep(1);
+        t.free_below(3);
+        assert_eq!(t.len(), 4);
+        assert!(t.get(0).is_none());
+        assert_eq!(t.get(1).map(|e| e.name.clone()), Some(b"b".to_vec()));
+        assert!(t.get(2).is_none());
+        assert_eq!(t.get(3).map(|e| e.name.clone()), Some(b"d".to_vec()));
+        t.unkeep(1);
+        assert!(t.get(1).is_none());
+        assert_eq!(t.live().count(), 1);
+    }
+}
