@@ -71,6 +71,9 @@ pub struct Writer<'r> {
     root: &'r Root,
     /// Names this session created; `true` when the object is new too.
     created: Mutex<HashMap<Name, bool>>,
+    /// Whether final names (not temporaries) join the ledger: only when
+    /// a permit is missing, for the ledger is what stands in for it.
+    remember_final: bool,
 }
 
 /// What a check asks of a name without a permit.
@@ -89,6 +92,24 @@ impl<'r> Writer<'r> {
         Writer {
             root,
             created: Mutex::new(HashMap::new()),
+            remember_final: true,
+        }
+    }
+
+    /// A writer for a session that holds the permits given. When it
+    /// holds both, every later change to a name it made comes with a
+    /// permit, so the ledger keeps only its temporary names and its
+    /// memory stays flat however many files arrive. Without a permit it
+    /// remembers every name, as [`Self::new`]. This never allows more:
+    /// a name the ledger lacks is someone else's.
+    pub fn for_session(
+        root: &'r Root,
+        delete: Option<&DeletePermit>,
+        overwrite: Option<&OverwritePermit>,
+    ) -> Writer<'r> {
+        Writer {
+            remember_final: delete.is_none() || overwrite.is_none(),
+            ..Self::new(root)
         }
     }
 
@@ -111,6 +132,13 @@ impl<'r> Writer<'r> {
     fn note(&self, dir: &Handle<'_>, name: &[u8], new_object: bool) {
         if let (Ok(n), Ok(mut set)) = (Self::name_in(dir, name), self.created.lock()) {
             set.insert(n, new_object);
+        }
+    }
+
+    /// Records a final name (see [`Self::for_session`]).
+    fn note_final(&self, dir: &Handle<'_>, name: &[u8], new_object: bool) {
+        if self.remember_final {
+            self.note(dir, name, new_object);
         }
     }
 
@@ -152,7 +180,7 @@ impl<'r> Writer<'r> {
     pub fn mkdir(&self, path: &RelPath, mode: u32) -> io::Result<()> {
         let (dir, name) = self.root.split(path)?;
         write::mkdir(&dir, name, mode)?;
-        self.note(&dir, name, true);
+        self.note_final(&dir, name, true);
         Ok(())
     }
 
@@ -174,7 +202,7 @@ impl<'r> Writer<'r> {
     pub fn symlink(&self, target: &[u8], at: &RelPath) -> io::Result<()> {
         let (dir, name) = self.root.split(at)?;
         write::symlink(target, &dir, name)?;
-        self.note(&dir, name, true);
+        self.note_final(&dir, name, true);
         Ok(())
     }
 
@@ -183,7 +211,7 @@ impl<'r> Writer<'r> {
         let (edir, ename) = self.root.split(existing)?;
         let (ndir, nname) = self.root.split(new)?;
         write::hard_link(&edir, ename, &ndir, nname)?;
-        self.note(&ndir, nname, false);
+        self.note_final(&ndir, nname, false);
         Ok(())
     }
 
@@ -197,7 +225,7 @@ impl<'r> Writer<'r> {
     ) -> io::Result<()> {
         let (dir, name) = self.root.split(path)?;
         write::mknod(&dir, name, kind, mode, rdev)?;
-        self.note(&dir, name, true);
+        self.note_final(&dir, name, true);
         Ok(())
     }
 
@@ -216,7 +244,7 @@ impl<'r> Writer<'r> {
         let (tdir, tname) = self.root.split(to)?;
         self.root.forget_parent();
         match write::rename(&fdir, fname, &tdir, tname, true) {
-            Ok(()) => self.note(&tdir, tname, self.owns(&fnm, Need::Object)),
+            Ok(()) => self.note_final(&tdir, tname, self.owns(&fnm, Need::Object)),
             Err(e) => {
                 // EEXIST, or EINVAL where the filesystem lacks NOREPLACE.
                 let code = e.raw_os_error();

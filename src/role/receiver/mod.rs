@@ -301,7 +301,7 @@ async fn receive(
             .map(|_| ())
             .ok_or_else(|| RecvError::Protocol(format!("Invalid dir index: {ndx}")))?;
     }
-    let w = Writer::new(cfg.root);
+    let w = Writer::for_session(cfg.root, cfg.delete.as_ref(), cfg.overwrite.as_ref());
     let dest = dest::resolve(cfg, &w, &list, out)?;
     let mut tokens =
         TokenDecoder::new(cfg.compression).map_err(|e| RecvError::Protocol(e.to_string()))?;
