@@ -206,10 +206,18 @@ fn push_case(work: &Work, cell: &Cell, opts: &[&str]) -> Result<(), String> {
     let src = work.path(&format!("src-{}", cell.label()));
     supported(&src)?;
     build(&src);
-    let spec = push::Spec::new(opts, &src);
+    // -v: the client says whether the list went incrementally.
+    let verbose: Vec<&str> = opts.iter().copied().chain(["-v"]).collect();
+    let spec = push::Spec::new(&verbose, &src);
     let pair = push::push_vs_stock(work, cell, &spec)?;
     let (r, o) = (pair.reference.join("dst"), pair.ours.join("dst"));
     same_meta(&format!("{opts:?} push"), &r, &o)?;
+    // The tree has subdirectories: the lists went one directory at a time.
+    ensure(
+        pair.our_out.all().contains("sending incremental file list"),
+        "the push did not use incremental recursion",
+        &pair.our_out,
+    )?;
     change(&src);
     let stock = push::push_with(work, cell, &Server::stock(&pair.reference), &spec, &[]);
     let ours = push::push_with(

@@ -63,6 +63,17 @@ impl IdAccess {
     }
 }
 
+/// A name sent with a named ACL entry's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclName {
+    /// A user's name (else a group's).
+    pub user: bool,
+    /// The sender's id.
+    pub id: u32,
+    /// The name.
+    pub name: Vec<u8>,
+}
+
 /// An ACL in rsync's form; a permission entry is [`NO_ENTRY`] when absent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Acl {
@@ -325,6 +336,17 @@ impl Acl {
     /// is made up when named entries come without one, as rsync does: for
     /// an access ACL from `mode`, for a default ACL from the entries.
     pub fn decode(r: &mut Reader<'_>, access_mode: Option<u32>) -> Step<Acl, AclError> {
+        Self::decode_named(r, access_mode, &mut Vec::new())
+    }
+
+    /// [`Self::decode`], keeping the names that come with named entries
+    /// (under incremental recursion ids travel with their names, rsync's
+    /// `recv_ida_entries`) in `names`.
+    pub fn decode_named(
+        r: &mut Reader<'_>,
+        access_mode: Option<u32>,
+        names: &mut Vec<AclName>,
+    ) -> Step<Acl, AclError> {
         let flags = r.u8()?;
         let mut a = Acl::EMPTY;
         for (slot, f) in [
@@ -345,7 +367,7 @@ impl Acl {
                 .filter(|&c| c <= MAX_NAMES)
                 .ok_or(Fail::Invalid(AclError::Count(count)))?;
             for _ in 0..count {
-                let n = decode_name(r)?;
+                let n = decode_name(r, names)?;
                 computed |= n.access as u8;
                 a.names.push(n);
             }
@@ -396,7 +418,7 @@ pub fn read(get: &GetAttr<'_>, mode: u32, dir: bool, fake: bool) -> std::io::Res
 
 /// One named entry on the wire; a name that follows is read and dropped
 /// (ids are mapped through the id lists).
-fn decode_name(r: &mut Reader<'_>) -> Step<IdAccess, AclError> {
+fn decode_name(r: &mut Reader<'_>, names: &mut Vec<AclName>) -> Step<IdAccess, AclError> {
     let id = r.varint("an ACL id")? as u32;
     let v = r.varint("an ACL entry")? as u32;
     let access = v >> 2;
@@ -405,7 +427,12 @@ fn decode_name(r: &mut Reader<'_>) -> Step<IdAccess, AclError> {
     }
     if v & XFLAG_NAME_FOLLOWS != 0 {
         let len = r.u8()?;
-        r.take(usize::from(len))?;
+        let name = r.take(usize::from(len))?;
+        names.push(AclName {
+            user: v & XFLAG_NAME_IS_USER != 0,
+            id,
+            name: name.to_vec(),
+        });
     }
     let user = if v & XFLAG_NAME_IS_USER != 0 {
         NAME_IS_USER

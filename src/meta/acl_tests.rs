@@ -86,3 +86,36 @@ fn equal_enough_follows_the_mode() {
     sent.names[0].access = 7;
     assert!(!full.equal_enough(&sent, 0o750));
 }
+
+#[test]
+fn names_sent_with_named_entries_are_kept() {
+    let mut a = Acl::from_mode(0o750);
+    a.mask_obj = 5;
+    a.names.push(IdAccess {
+        id: 1000,
+        access: 5 | NAME_IS_USER,
+    });
+    a.names.push(IdAccess { id: 100, access: 4 });
+    let mut out = Vec::new();
+    a.encode(&mut out, &mut |n| {
+        Some(if n.is_user() {
+            b"alice".to_vec()
+        } else {
+            b"staff".to_vec()
+        })
+    });
+    let mut names = Vec::new();
+    let got = Acl::decode_named(&mut Reader::new(&out), None, &mut names).unwrap();
+    assert_eq!(got.names, a.names);
+    let user = AclName {
+        user: true,
+        id: 1000,
+        name: b"alice".to_vec(),
+    };
+    let group = AclName {
+        user: false,
+        id: 100,
+        name: b"staff".to_vec(),
+    };
+    assert_eq!(names, vec![user, group]);
+}

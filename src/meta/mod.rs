@@ -75,6 +75,9 @@ pub struct Tables {
     pub def: Vec<Acl>,
     /// Attribute lists.
     pub xattrs: Vec<Vec<Xattr>>,
+    /// Names that came with named ACL entries, for the receiver to
+    /// take (incremental recursion).
+    pub acl_names: Vec<acl::AclName>,
     /// Bytes the tables may hold.
     budget: u64,
     /// Bytes they hold (an estimate that counts names, values and each
@@ -98,6 +101,7 @@ impl Tables {
             acc: Vec::new(),
             def: Vec::new(),
             xattrs: Vec::new(),
+            acl_names: Vec::new(),
             budget,
             used: 0,
         }
@@ -200,6 +204,8 @@ impl SendTables {
 /// are committed to the tables.
 #[derive(Debug, Default)]
 pub struct Received {
+    /// Names sent with named ACL entries.
+    names: Vec<acl::AclName>,
     acl: Option<Ref<Acl>>,
     def_acl: Option<Ref<Acl>>,
     xattr: Option<Ref<Vec<Xattr>>>,
@@ -256,9 +262,9 @@ impl Tables {
         let mut got = Received::default();
         let kind = mode & 0o170000;
         if opts.acls && kind != 0o120000 {
-            got.acl = Some(acl_ref(r, self.acc.len(), Some(mode))?);
+            got.acl = Some(acl_ref(r, self.acc.len(), Some(mode), &mut got.names)?);
             if kind == 0o040000 {
-                got.def_acl = Some(acl_ref(r, self.def.len(), None)?);
+                got.def_acl = Some(acl_ref(r, self.def.len(), None, &mut got.names)?);
             }
         }
         if opts.xattrs > 0 {
@@ -294,6 +300,7 @@ impl Tables {
             .saturating_add(cost(&got.def_acl, Acl::heap_size))
             .saturating_add(cost(&got.xattr, |l| xattr::heap_size(l)));
         self.charge(n)?;
+        self.acl_names.extend(got.names);
         Ok(MetaRef {
             acl: put(got.acl, &mut self.acc),
             def_acl: put(got.def_acl, &mut self.def),
@@ -304,7 +311,20 @@ impl Tables {
     /// Maps the ids of every named ACL entry (after the id lists, when
     /// ids travel with names: `match_acl_ids`).
     pub fn map_acl_ids(&mut self, user: &dyn Fn(u32) -> u32, group: &dyn Fn(u32) -> u32) {
-        for a in self.acc.iter_mut().chain(self.def.iter_mut()) {
+        self.map_acl_ids_from((0, 0), user, group);
+    }
+
+    /// [`Self::map_acl_ids`] for the access and default ACLs from the
+    /// given positions on (those a new sub-list brought).
+    pub fn map_acl_ids_from(
+        &mut self,
+        from: (usize, usize),
+        user: &dyn Fn(u32) -> u32,
+        group: &dyn Fn(u32) -> u32,
+    ) {
+        let acc = self.acc.get_mut(from.0..).unwrap_or_default();
+        let def = self.def.get_mut(from.1..).unwrap_or_default();
+        for a in acc.iter_mut().chain(def.iter_mut()) {
             for n in &mut a.names {
                 n.id = if n.is_user() { user(n.id) } else { group(n.id) };
             }
@@ -322,11 +342,16 @@ fn index(ndx: i32, len: usize) -> Option<Option<u32>> {
     }
 }
 
-fn acl_ref(r: &mut Reader<'_>, len: usize, mode: Option<u32>) -> Step<Ref<Acl>, MetaError> {
+fn acl_ref(
+    r: &mut Reader<'_>,
+    len: usize,
+    mode: Option<u32>,
+    names: &mut Vec<acl::AclName>,
+) -> Step<Ref<Acl>, MetaError> {
     let ndx = r.varint("an ACL index")?;
     Ok(match index(ndx, len) {
         Some(Some(i)) => Ref::Index(i),
-        Some(None) => Ref::New(Acl::decode(r, mode)?),
+        Some(None) => Ref::New(Acl::decode_named(r, mode, names)?),
         None => return Err(Fail::Invalid(AclError::Index(ndx, len).into())),
     })
 }

@@ -52,6 +52,8 @@ pub(crate) struct Inc {
     pub(crate) freed: usize,
     /// Lists the generator finished (its `NDX_DONE` sent).
     finished: usize,
+    /// The access and default ACLs whose ids are mapped.
+    acls_mapped: (usize, usize),
     /// Names sent inline so far.
     users: Vec<(u32, Vec<u8>)>,
     groups: Vec<(u32, Vec<u8>)>,
@@ -371,6 +373,7 @@ fn append(
         }
     }
     map_ids(&mut entries, &inc.users, &inc.groups, &cfg.opts);
+    map_new_acls(list, &mut inc, cfg.opts.numeric_ids);
     let start = list.entries.len() + 1;
     for e in &entries {
         // A follower of a group from an earlier list: that list must
@@ -429,6 +432,32 @@ fn append(
     };
     inc.segs.push(seg);
     Ok(seg)
+}
+
+/// Maps the named entries of the ACLs a list brought by the names that
+/// came with them (and those met before).
+fn map_new_acls(list: &List, inc: &mut Inc, numeric: bool) {
+    let mut meta = list.meta.borrow_mut();
+    for n in std::mem::take(&mut meta.acl_names) {
+        let ids = if n.user {
+            &mut inc.users
+        } else {
+            &mut inc.groups
+        };
+        if !ids.iter().any(|(id, _)| *id == n.id) {
+            ids.push((n.id, n.name));
+        }
+    }
+    if !numeric {
+        let names = IdNames::system();
+        let (users, groups) = (&inc.users, &inc.groups);
+        meta.map_acl_ids_from(
+            inc.acls_mapped,
+            &|id| map_one(users, id, &|n| names.user_id(n)),
+            &|id| map_one(groups, id, &|n| names.group_id(n)),
+        );
+    }
+    inc.acls_mapped = (meta.acc.len(), meta.def.len());
 }
 
 /// The local id for the client's `id`, by the name the client gave it.
