@@ -10,7 +10,7 @@ MUTANTS = [
   ("src/role/receiver/lists.rs", "    if *got {", "    if false && *got {"),
 ], [I + "inc_sub_list_twice_for_one_directory"], "fail"),
 ("inc-after-freed", "Sub-list", [
-  ("src/role/receiver/lists.rs", "    if inc.freed >= inc.segs.len() {", "    if false && inc.freed >= inc.segs.len() {"),
+  ("src/role/receiver/lists.rs", "    if inc.freed >= inc.segs.len() {\n        return Err(", "    if false && inc.freed >= inc.segs.len() {\n        return Err("),
 ], [I + "inc_sub_list_after_every_list_was_freed"], "fail"),
 ("inc-dirname", "Sub-list", [
   ("src/role/receiver/lists.rs", "        if dn != pname.as_slice() {", "        if false && dn != pname.as_slice() {"),
