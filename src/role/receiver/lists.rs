@@ -191,6 +191,11 @@ impl List {
         self.release();
     }
 
+    /// The first index of a list not yet freed by both sides.
+    pub(crate) fn live_start(&self) -> usize {
+        self.entries.0.borrow().base()
+    }
+
     /// Drops the rows of every list both sides are done with.
     fn release(&self) {
         let Some(inc) = &self.inc else {

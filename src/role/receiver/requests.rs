@@ -22,7 +22,10 @@ pub(crate) enum Decision {
 
 /// Per-file decisions, owned by the session's one task.
 pub(crate) struct Requests {
-    state: Vec<Decision>,
+    /// Decisions from index `base` on (those below were for lists both
+    /// sides freed).
+    state: std::collections::VecDeque<Decision>,
+    base: usize,
     /// The generator walked the whole list: every file not asked for by
     /// now is left alone.
     closed: bool,
@@ -35,7 +38,8 @@ impl Requests {
     /// All `n` files undecided.
     pub(crate) fn new(n: usize) -> Self {
         Self {
-            state: vec![Decision::Pending; n],
+            state: std::iter::repeat_n(Decision::Pending, n).collect(),
+            base: 0,
             closed: false,
             append_at: std::collections::HashMap::new(),
         }
@@ -43,8 +47,7 @@ impl Requests {
 
     /// The generator asked for file `i`.
     pub(crate) fn requested(&mut self, i: usize) {
-        self.grow(i);
-        if let Some(s) = self.state.get_mut(i) {
+        if let Some(s) = self.slot(i) {
             *s = Decision::Requested;
         }
     }
@@ -66,19 +69,30 @@ impl Requests {
 
     /// The generator is done with file `i`; not requested unless it was.
     pub(crate) fn settle(&mut self, i: usize) {
-        self.grow(i);
-        if let Some(s) = self.state.get_mut(i).filter(|s| **s == Decision::Pending) {
+        if let Some(s) = self.slot(i).filter(|s| **s == Decision::Pending) {
             *s = Decision::Skipped;
         }
     }
 
     /// The generator walked the list: every undecided file is not
     /// requested.
-    /// Makes room for index `i` (lists arrive as the transfer goes on).
-    fn grow(&mut self, i: usize) {
-        if i >= self.state.len() {
-            self.state.resize(i + 1, Decision::Pending);
+    /// The decision on index `i`, made room for (lists arrive as the
+    /// transfer goes on); `None` for an index already forgotten.
+    fn slot(&mut self, i: usize) -> Option<&mut Decision> {
+        let k = i.checked_sub(self.base)?;
+        if k >= self.state.len() {
+            self.state.resize(k + 1, Decision::Pending);
         }
+        self.state.get_mut(k)
+    }
+
+    /// Forgets the decisions below `end` (their lists were freed; the
+    /// client may no longer name them).
+    pub(crate) fn forget_below(&mut self, end: usize) {
+        while self.base < end && self.state.pop_front().is_some() {
+            self.base += 1;
+        }
+        self.append_at.retain(|&i, _| i >= end);
     }
 
     pub(crate) fn close(&mut self) {
@@ -88,7 +102,8 @@ impl Requests {
     /// The decision on file `i`: `None` while the generator has not
     /// reached it.
     pub(crate) fn decision(&self, i: usize) -> Option<bool> {
-        match self.state.get(i).copied() {
+        let k = i.checked_sub(self.base);
+        match k.and_then(|k| self.state.get(k)).copied() {
             Some(Decision::Requested) => Some(true),
             Some(Decision::Pending) | None if !self.closed => None,
             _ => Some(false),
@@ -113,5 +128,8 @@ mod tests {
         r.close();
         assert_eq!(r.decision(2), Some(false));
         assert_eq!(r.decision(9), Some(false));
+        r.forget_below(2);
+        assert_eq!(r.decision(0), Some(false));
+        assert_eq!(r.decision(2), Some(false));
     }
 }

@@ -41,6 +41,11 @@ impl Table {
         self.base + self.rows.len()
     }
 
+    /// The first live index.
+    pub(crate) fn base(&self) -> usize {
+        self.base
+    }
+
     /// Row `i`, if it is live or kept.
     pub(crate) fn row(&self, i: usize) -> Option<&Row> {
         match i.checked_sub(self.base) {

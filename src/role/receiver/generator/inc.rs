@@ -108,6 +108,7 @@ impl Gen<'_, '_> {
             self.done();
             self.finished += 1;
             self.list.generator_finished();
+            self.reqs.forget_below(self.list.live_start());
         }
         let eof = self.list.inc.as_ref().is_some_and(|inc| {
             let inc = inc.borrow();
