@@ -172,6 +172,15 @@ impl FlistDecoder {
         )
     }
 
+    /// Gives back the (emptied) vector a list was handed over in, so
+    /// that the next list decodes into its allocation.
+    pub fn recycle(&mut self, mut v: Vec<FileEntry>) {
+        if self.entries.is_empty() {
+            v.clear();
+            self.entries = v;
+        }
+    }
+
     /// Decodes one entry, or the end marker (`None`, with the sender's
     /// `io_error` in [`Self::io_error`] when the marker carries one). The
     /// decoder keeps every entry it returned (later hard links refer to

@@ -71,8 +71,9 @@ pub struct Writer<'r> {
     root: &'r Root,
     /// Names this session created; `true` when the object is new too.
     created: Mutex<HashMap<Name, bool>>,
-    /// Whether final names (not temporaries) join the ledger: only when
-    /// a permit is missing, for the ledger is what stands in for it.
+    /// Whether a name a temporary file is renamed to joins the ledger:
+    /// only when a permit is missing, for the ledger is what stands in
+    /// for it.
     remember_final: bool,
 }
 
@@ -97,11 +98,13 @@ impl<'r> Writer<'r> {
     }
 
     /// A writer for a session that holds the permits given. When it
-    /// holds both, every later change to a name it made comes with a
-    /// permit, so the ledger keeps only its temporary names and its
-    /// memory stays flat however many files arrive. Without a permit it
-    /// remembers every name, as [`Self::new`]. This never allows more:
-    /// a name the ledger lacks is someone else's.
+    /// holds both, every later change to a file it renamed into place
+    /// comes with a permit, so the ledger forgets the file's name with
+    /// its temporary one and its memory does not grow with the number of
+    /// files (it still holds the directories, symlinks and nodes made in
+    /// place). Without a permit it remembers every name, as
+    /// [`Self::new`]. This never allows more: a name the ledger lacks is
+    /// someone else's.
     pub fn for_session(
         root: &'r Root,
         delete: Option<&DeletePermit>,
@@ -135,7 +138,8 @@ impl<'r> Writer<'r> {
         }
     }
 
-    /// Records a final name (see [`Self::for_session`]).
+    /// Records the name a temporary file was renamed to (see
+    /// [`Self::for_session`]).
     fn note_final(&self, dir: &Handle<'_>, name: &[u8], new_object: bool) {
         if self.remember_final {
             self.note(dir, name, new_object);
@@ -180,7 +184,7 @@ impl<'r> Writer<'r> {
     pub fn mkdir(&self, path: &RelPath, mode: u32) -> io::Result<()> {
         let (dir, name) = self.root.split(path)?;
         write::mkdir(&dir, name, mode)?;
-        self.note_final(&dir, name, true);
+        self.note(&dir, name, true);
         Ok(())
     }
 
@@ -202,7 +206,7 @@ impl<'r> Writer<'r> {
     pub fn symlink(&self, target: &[u8], at: &RelPath) -> io::Result<()> {
         let (dir, name) = self.root.split(at)?;
         write::symlink(target, &dir, name)?;
-        self.note_final(&dir, name, true);
+        self.note(&dir, name, true);
         Ok(())
     }
 
@@ -211,7 +215,7 @@ impl<'r> Writer<'r> {
         let (edir, ename) = self.root.split(existing)?;
         let (ndir, nname) = self.root.split(new)?;
         write::hard_link(&edir, ename, &ndir, nname)?;
-        self.note_final(&ndir, nname, false);
+        self.note(&ndir, nname, false);
         Ok(())
     }
 
@@ -225,7 +229,7 @@ impl<'r> Writer<'r> {
     ) -> io::Result<()> {
         let (dir, name) = self.root.split(path)?;
         write::mknod(&dir, name, kind, mode, rdev)?;
-        self.note_final(&dir, name, true);
+        self.note(&dir, name, true);
         Ok(())
     }
 

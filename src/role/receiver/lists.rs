@@ -20,11 +20,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::flist::{
-    f_name_cmp, FileEntry, FlistDecoder, FlistLimits, IdListsDecoder, IdNames, InlineName,
-};
+use crate::flist::{FileEntry, FlistDecoder, FlistLimits, IdListsDecoder, IdNames, InlineName};
 use crate::role::Link;
 
+use super::sort::sort_one;
 use super::table::{Row, Table};
 use super::{ReceiverConfig, RecvError};
 
@@ -59,7 +58,7 @@ pub(crate) struct Inc {
     groups: Vec<(u32, Vec<u8>)>,
     /// Hard-link groups met so far: group number to the wire index of
     /// the member that is transferred.
-    groups_done: std::collections::HashMap<u32, usize>,
+    pub(super) groups_done: std::collections::HashMap<u32, usize>,
 }
 
 /// The received lists, sorted, indexed by wire index.
@@ -213,14 +212,14 @@ impl List {
             self.total_size
                 .set(self.total_size.get().saturating_add(e.size));
         }
-        let e = Rc::new(e);
-        let row = Row {
+        let mut table = self.entries.0.borrow_mut();
+        let e = table.wrap(e);
+        table.push(Row {
             e,
             active,
             slot,
             leader,
-        };
-        self.entries.0.borrow_mut().push(row);
+        });
     }
 }
 
@@ -270,8 +269,9 @@ pub(crate) async fn receive_first(
     *list.meta.borrow_mut() = tables;
     let mut entries = entries;
     map_ids(&mut entries, &users, &groups, &cfg.opts);
-    let sorted = sort_one(entries, protocol, cfg.opts.hard_links, 0, None);
-    for (e, active, leader, _) in sorted {
+    let marks = sort_one(&mut entries, protocol, cfg.opts.hard_links, 0, None);
+    let marked = marks.active.into_iter().zip(marks.leaders);
+    for (e, (active, leader)) in entries.into_iter().zip(marked) {
         list.push(e, active, false, leader);
     }
     Ok(list)
@@ -390,15 +390,21 @@ fn append(
             )));
         }
     }
-    let sorted = sort_one(entries, protocol, cfg.opts.hard_links, start, Some(&inc));
-    let first_is_dot = sorted
+    let marks = sort_one(
+        &mut entries,
+        protocol,
+        cfg.opts.hard_links,
+        start,
+        Some(&inc),
+    );
+    let first_is_dot = entries
         .first()
-        .is_some_and(|(e, ..)| e.name == b"." && e.is_dir());
+        .is_some_and(|e| e.name == b"." && e.is_dir());
     // The slot before the list: its parent, or for the first list the
     // top directory `.` when the list starts with it.
     let slot = match parent {
         Some(p) => list.entries.get(p).map(|e| FileEntry::clone(&e)),
-        None if first_is_dot => sorted.first().map(|(e, ..)| e.clone()),
+        None if first_is_dot => entries.first().cloned(),
         None => None,
     };
     // Without a parent the slot stays empty: inactive, and no entry.
@@ -416,7 +422,8 @@ fn append(
         table.unkeep(p);
     }
     drop(table);
-    for (e, active, leader, gnum) in sorted {
+    let marked = marks.active.into_iter().zip(marks.leaders).zip(marks.gnums);
+    for (e, ((active, leader), gnum)) in entries.drain(..).zip(marked) {
         let ndx = list.entries.len();
         if e.is_dir() {
             dirs.push(ndx);
@@ -429,6 +436,10 @@ fn append(
     }
     for &d in &dirs {
         list.entries.0.borrow_mut().keep(d);
+    }
+    if let Some(dec) = list.dec.borrow_mut().as_mut() {
+        // The next list decodes into the same allocation.
+        dec.recycle(entries);
     }
     inc.dirs.extend(dirs.into_iter().map(|d| (d, false)));
     let seg = Seg {
@@ -477,67 +488,6 @@ pub(crate) fn map_one(
         .unwrap_or(id)
 }
 
-/// One sorted entry: whether it is active, the member it links to and
-/// its hard-link group number (rsync's `F_HL_GNUM`, the wire index of
-/// the group's first member in received order).
-type Sorted = (FileEntry, bool, Option<usize>, Option<u32>);
-
-/// Sorts one list and marks duplicates and hard-link leaders. `start`
-/// is the list's first wire index; `inc` knows earlier groups.
-fn sort_one(
-    entries: Vec<FileEntry>,
-    protocol: u32,
-    hard_links: bool,
-    start: usize,
-    inc: Option<&Inc>,
-) -> Vec<Sorted> {
-    // Remember each entry's received position: hard-link references use it.
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by(|&a, &b| match (entries.get(a), entries.get(b)) {
-        (Some(x), Some(y)) => f_name_cmp(x, y, protocol),
-        _ => std::cmp::Ordering::Equal,
-    });
-    let mut pos_of = vec![0usize; entries.len()];
-    for (sorted, &orig) in order.iter().enumerate() {
-        if let Some(p) = pos_of.get_mut(orig) {
-            *p = sorted;
-        }
-    }
-    let mut slots: Vec<Option<FileEntry>> = entries.into_iter().map(Some).collect();
-    let sorted: Vec<FileEntry> = order
-        .iter()
-        .filter_map(|&i| slots.get_mut(i).and_then(Option::take))
-        .collect();
-    let mut active = vec![true; sorted.len()];
-    for i in 1..sorted.len() {
-        if let (Some(a), Some(b)) = (sorted.get(i - 1), sorted.get(i)) {
-            if a.name == b.name {
-                if let Some(x) = active.get_mut(i) {
-                    *x = false;
-                }
-            }
-        }
-    }
-    let leaders = hard_link_leaders(&sorted, &pos_of, protocol, hard_links, start, inc);
-    let gnums: Vec<Option<u32>> = sorted
-        .iter()
-        .zip(&order)
-        .map(|(e, &orig)| match (e.hlink_first, e.hlink) {
-            _ if !hard_links || protocol < 30 => None,
-            (Some(f), _) => Some(f),
-            (None, Some(_)) => u32::try_from(start + orig).ok(),
-            _ => None,
-        })
-        .collect();
-    sorted
-        .into_iter()
-        .zip(active)
-        .zip(leaders)
-        .zip(gnums)
-        .map(|(((e, a), l), g)| (e, a, l, g))
-        .collect()
-}
-
 /// Maps the sender's ids to ours by name (root only for users, as rsync).
 fn map_ids(
     entries: &mut [FileEntry],
@@ -557,64 +507,4 @@ fn map_ids(
             e.gid = map_one(groups, e.gid, &|n| names.group_id(n));
         }
     }
-}
-
-/// For each follower of a hard-link group, the wire index of the member
-/// it links to: the last member in sorted order within the list, or,
-/// for a group begun in an earlier list, the member transferred there.
-fn hard_link_leaders(
-    sorted: &[FileEntry],
-    pos_of: &[usize],
-    protocol: u32,
-    on: bool,
-    start: usize,
-    inc: Option<&Inc>,
-) -> Vec<Option<usize>> {
-    let mut out = vec![None; sorted.len()];
-    if !on {
-        return out;
-    }
-    // Group members by their link identity; rsync transfers the last
-    // member in sorted order and links the others to it.
-    let mut last: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
-    let keys: Vec<Option<(u64, u64)>> = sorted
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let key = if protocol >= 30 {
-                match e.hlink_first.map(|f| f as usize) {
-                    Some(f) if f < start => Some((1, f as u64)),
-                    Some(f) => pos_of.get(f - start).map(|&p| (0, p as u64)),
-                    None => e.hlink.map(|_| (0, i as u64)),
-                }
-            } else {
-                e.hlink
-            };
-            key.filter(|_| e.is_file())
-        })
-        .collect();
-    for (i, k) in keys.iter().enumerate() {
-        match (k, inc) {
-            (Some((1, g)), Some(inc)) => {
-                let prior = u32::try_from(*g).ok().and_then(|g| inc.groups_done.get(&g));
-                if let (Some(slot), Some(&p)) = (out.get_mut(i), prior) {
-                    *slot = Some(p);
-                }
-            }
-            (Some(k), _) => {
-                last.insert(*k, i);
-            }
-            _ => {}
-        }
-    }
-    for (i, k) in keys.iter().enumerate() {
-        if let Some(&l) = k.as_ref().and_then(|k| last.get(k)) {
-            if l != i {
-                if let Some(slot) = out.get_mut(i) {
-                    *slot = Some(l + start);
-                }
-            }
-        }
-    }
-    out
 }

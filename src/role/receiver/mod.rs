@@ -31,6 +31,7 @@ mod meta;
 mod out;
 mod recv;
 mod requests;
+mod sort;
 mod table;
 
 use crate::checksum::StrongKind;

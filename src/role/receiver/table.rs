@@ -33,7 +33,14 @@ pub(crate) struct Table {
     kept: HashMap<usize, Row>,
     /// Indexes to keep when their list is freed.
     keep: HashSet<usize>,
+    /// Entry allocations of freed rows, reused for the next ones: a
+    /// list's worth of memory given back to the allocator and asked for
+    /// again makes it trim and fault the heap list after list.
+    spare: Vec<Rc<FileEntry>>,
 }
+
+/// Most spare allocations kept (about two lists in flight).
+const MAX_SPARE: usize = 4096;
 
 impl Table {
     /// One past the last index received.
@@ -64,6 +71,17 @@ impl Table {
         self.rows.push_back(row);
     }
 
+    /// `e` in an allocation of a freed row if there is one.
+    pub(crate) fn wrap(&mut self, e: FileEntry) -> Rc<FileEntry> {
+        if let Some(mut rc) = self.spare.pop() {
+            if let Some(slot) = Rc::get_mut(&mut rc) {
+                *slot = e;
+                return rc;
+            }
+        }
+        Rc::new(e)
+    }
+
     /// Row `i` stays when its list is freed.
     pub(crate) fn keep(&mut self, i: usize) {
         self.keep.insert(i);
@@ -86,6 +104,8 @@ impl Table {
             };
             if self.keep.contains(&self.base) {
                 self.kept.insert(self.base, row);
+            } else if Rc::strong_count(&row.e) == 1 && self.spare.len() < MAX_SPARE {
+                self.spare.push(row.e);
             }
             self.base += 1;
         }
