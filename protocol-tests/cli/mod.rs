@@ -167,7 +167,14 @@ fn completions_are_generated_for_each_shell() {
     for shell in ["bash", "zsh", "fish"] {
         let out = rr(&["completions", shell], &[]);
         assert_eq!(out.code, Some(0), "{shell}: {}", out.describe());
-        for w in ["serve", "authorize", "check", "listen", "migrate", "user-keys"] {
+        for w in [
+            "serve",
+            "authorize",
+            "check",
+            "listen",
+            "migrate",
+            "user-keys",
+        ] {
             assert!(out.stdout.contains(w), "{shell} lacks {w}");
         }
     }
@@ -233,7 +240,7 @@ fn man_pages_render_with_name_and_flags() {
             );
             return;
         };
-        let text = text.replace('\u{2010}', "-").replace('\u{2212}', "-");
+        let text = text.replace(['\u{2010}', '\u{2212}'], "-");
         for w in *words {
             assert!(text.contains(w), "{page} lacks {w}:\n{text}");
         }

@@ -118,8 +118,11 @@ pub fn remove(file: &Path, which: &str, owner: Option<Owner>) -> Result<usize, S
     Ok(gone)
 }
 
-/// A test for "this line holds the key `which`".
-fn matcher(which: &str) -> Result<Box<dyn Fn(&str) -> bool>, String> {
+/// A test for "this line holds the key ...".
+type Matcher = Box<dyn Fn(&str) -> bool>;
+
+/// The [`Matcher`] for the key `which`.
+fn matcher(which: &str) -> Result<Matcher, String> {
     if which.starts_with("SHA256:") {
         return fingerprint_matcher(which);
     }
@@ -134,7 +137,7 @@ fn matcher(which: &str) -> Result<Box<dyn Fn(&str) -> bool>, String> {
 }
 
 #[cfg(feature = "ssh")]
-fn fingerprint_matcher(fp: &str) -> Result<Box<dyn Fn(&str) -> bool>, String> {
+fn fingerprint_matcher(fp: &str) -> Result<Matcher, String> {
     let fp = fp.to_string();
     Ok(Box::new(move |l| {
         crate::ssh::keyline::key_of(l).is_some_and(|k| crate::check::fingerprint(&k) == fp)
@@ -142,7 +145,7 @@ fn fingerprint_matcher(fp: &str) -> Result<Box<dyn Fn(&str) -> bool>, String> {
 }
 
 #[cfg(not(feature = "ssh"))]
-fn fingerprint_matcher(_: &str) -> Result<Box<dyn Fn(&str) -> bool>, String> {
+fn fingerprint_matcher(_: &str) -> Result<Matcher, String> {
     Err("fingerprints need the `ssh` feature; give the key instead".into())
 }
 

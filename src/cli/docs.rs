@@ -89,12 +89,15 @@ pub fn write_pages(dir: &Path) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
+/// One of clap_mangen's section writers.
+type Section = fn(&clap_mangen::Man, &mut dyn Write) -> std::io::Result<()>;
+
 /// `rrsync-rs.1`: clap's sections for the program and its subcommands,
 /// with the forced command's flags in a section of their own.
 pub fn main_page() -> Vec<u8> {
     let man = clap_mangen::Man::new(commands::program());
     let mut w = Vec::new();
-    let sections: [fn(&clap_mangen::Man, &mut dyn Write) -> std::io::Result<()>; 4] = [
+    let sections: [Section; 4] = [
         clap_mangen::Man::render_title,
         clap_mangen::Man::render_name_section,
         clap_mangen::Man::render_synopsis_section,
