@@ -24,5 +24,6 @@ MUTANTS = [
 ], [K + "authorize_as_root_gives_the_file_to_the_user"], "fail"),
 ("cli-authorize-duplicate", "Operator CLI", [
   ("src/authorize/file.rs", "        (Some(n), false) => {", "        (Some(n), false) if n == 0 => {"),
+  ("src/authorize/file.rs", "        (Some(_), true) => {}\n", "        (Some(_), _) => {}\n"),
 ], [K + "authorize_replaces_removes_and_lists"], "fail"),
 ]
