@@ -11,6 +11,7 @@
 
 mod adversarial;
 mod atimes;
+mod cli;
 mod compress;
 mod fixtures;
 mod harness;

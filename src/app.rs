@@ -51,12 +51,31 @@ pub fn main_entry() -> i32 {
                 crate::driver::serve_command(&flags, &command)
             })
         }
+        other => subcommand(other),
+    }
+}
+
+/// The operator's subcommands (clap-parsed, see [`cli::commands`]).
+/// A key's `command=` that names a subcommand (a DIR called `check`,
+/// `man` ...) is refused rather than run for a remote client.
+fn subcommand(inv: Invocation) -> i32 {
+    if std::env::var_os("SSH_ORIGINAL_COMMAND").is_some() {
+        eprintln!("rrsync-rs: a subcommand is not run for a remote client (write DIR as ./NAME)");
+        return 1;
+    }
+    match inv {
         Invocation::Authorize(args) => crate::authorize::run(&args),
+        Invocation::HelpOn(sub) => cli::commands::help(sub.as_ref()),
+        Invocation::Completions(args) => cli::docs::completions(args),
+        Invocation::Man(args) => cli::docs::man(args),
         #[cfg(feature = "ssh")]
         Invocation::Serve(args) => crate::ssh::main(&args),
-        #[cfg(not(feature = "ssh"))]
-        Invocation::Serve(_) => {
-            eprintln!("rrsync-rs: this build has no `serve` (cargo feature `ssh` is off)");
+        #[cfg(feature = "ssh")]
+        Invocation::Check(args) => crate::check::run(args),
+        _ => {
+            eprintln!(
+                "rrsync-rs: this build has no `serve` or `check` (cargo feature `ssh` is off)"
+            );
             1
         }
     }

@@ -22,6 +22,8 @@
 pub mod app;
 pub mod audit;
 pub mod authorize;
+#[cfg(feature = "ssh")]
+pub mod check;
 pub mod checksum;
 pub mod cli;
 pub mod delta;

@@ -128,27 +128,28 @@ pub fn redirect_stderr(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Takes `-audit FILE` out of our argv (only among the flags before DIR,
-/// never from a `local` command's remote words); without it, the
-/// `RRSYNC_AUDIT` environment variable names the file.
+/// Takes `-audit FILE` out of our argv: anywhere before `--` in the forced
+/// form (like rrsync's flags, before or after DIR), only among the flags
+/// before DIR in the `local` form (never from its remote words), never
+/// from a subcommand's words. Without it, the `RRSYNC_AUDIT` environment
+/// variable names the file.
 pub fn take_flag(args: &mut Vec<OsString>) -> Option<PathBuf> {
     let mut found = None;
-    let mut i = usize::from(args.first().is_some_and(|a| a == "local"));
-    if args
-        .first()
-        .is_some_and(|a| a == "serve" || a == "authorize")
-    {
+    let local = args.first().is_some_and(|a| a == "local");
+    let first = args.first().and_then(|a| a.to_str()).unwrap_or_default();
+    if crate::cli::commands::SUBCOMMANDS.contains(&first) || first == "help" {
         return None;
     }
+    let mut i = usize::from(local);
     while let Some(w) = args.get(i) {
         let Some(s) = w.to_str() else { break };
         if s == "-audit" && i + 1 < args.len() {
             let v: Vec<OsString> = args.drain(i..i + 2).collect();
             found = v.into_iter().nth(1).map(PathBuf::from);
-        } else if s.starts_with('-') && s != "-" && s != "--" {
-            i += 1;
-        } else {
+        } else if s == "--" || (local && (s == "-" || !s.starts_with('-'))) {
             break;
+        } else {
+            i += 1;
         }
     }
     found.or_else(|| {

@@ -59,7 +59,7 @@ fn the_refusal_is_the_drivers() {
 }
 
 #[test]
-fn flag_is_taken_before_dir_only() {
+fn flag_is_taken_anywhere_in_the_forced_form() {
     let mut a: Vec<OsString> = ["-ro", "-audit", "/l", "/srv"]
         .iter()
         .map(OsString::from)
@@ -72,6 +72,18 @@ fn flag_is_taken_before_dir_only() {
         .collect();
     assert_eq!(take_flag(&mut a), Some(PathBuf::from("-")));
     assert_eq!(a, ["local", "/srv", "h", "-audit", "x"]);
+    // After DIR, like rrsync's own flags (a key line with `-audit` appended).
+    let mut a: Vec<OsString> = ["-ro", "/srv", "-no-del", "-audit", "/l"]
+        .iter()
+        .map(OsString::from)
+        .collect();
+    assert_eq!(take_flag(&mut a), Some(PathBuf::from("/l")));
+    assert_eq!(a, ["-ro", "/srv", "-no-del"]);
+    let mut a: Vec<OsString> = ["serve", "-audit", "x"]
+        .iter()
+        .map(OsString::from)
+        .collect();
+    assert_eq!(take_flag(&mut a).filter(|p| p == "x"), None);
 }
 
 #[test]

@@ -13,6 +13,8 @@
 //! Nothing here touches the filesystem or decides what is allowed: the
 //! parsed [`ServerArgs`] goes to [`crate::policy::authorize`].
 
+pub mod commands;
+pub mod docs;
 pub mod forced;
 mod numbers;
 mod opt_apply;

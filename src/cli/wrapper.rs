@@ -105,6 +105,14 @@ pub enum Invocation {
     Serve(Vec<OsString>),
     /// `authorize ...`: print or append an authorized_keys line.
     Authorize(Vec<OsString>),
+    /// `check ...`: lint an authorized_keys file.
+    Check(Vec<OsString>),
+    /// `completions SHELL`.
+    Completions(Vec<OsString>),
+    /// `man [--out DIR]`.
+    Man(Vec<OsString>),
+    /// `help [SUB]`.
+    HelpOn(Option<OsString>),
 }
 
 const USAGE_LINE: &str =
@@ -114,8 +122,13 @@ const USAGE_LINE: &str =
 pub fn usage() -> &'static str {
     "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind] DIR
        rrsync-rs local [FLAGS] DIR [-l USER] HOST rsync --server ...
-       rrsync-rs authorize [FLAGS] DIR [KEY.pub|-] [--append FILE]
-       rrsync-rs serve [--listen ADDR:PORT] [OPTIONS] [[FLAGS] DIR]  (serve --help)
+       rrsync-rs authorize [FLAGS] DIR [KEY.pub|-] [--append FILE] [--replace]
+       rrsync-rs authorize --list | --remove KEY|FINGERPRINT [--file FILE]
+       rrsync-rs serve [--listen [HOST:]PORT] [OPTIONS] [[FLAGS] DIR]
+       rrsync-rs check [FILE | --line LINE] [--migrate]
+       rrsync-rs completions bash|zsh|fish
+       rrsync-rs man [--out DIR]
+       rrsync-rs help [SUBCOMMAND]
 
 A restricted rsync server for an SSH forced command. It serves the request in
 SSH_ORIGINAL_COMMAND beneath DIR (relative to $HOME if not absolute) and
@@ -145,6 +158,10 @@ Always refused: --daemon, --debug, --copy-devices, --write-devices,
 and, unless DIR is /, --copy-links (-L), --copy-dirlinks (-k),
 --keep-dirlinks (-K), --copy-unsafe-links. Paths may not contain `..`.
 --log-file=FILE is allowed beneath DIR, except under -ro and -no-overwrite.
+
+Flags may come before or after DIR. A DIR named like a subcommand (help,
+serve, check, ...) must be written `./help` or after `--`. Each subcommand
+has its own --help (or `rrsync-rs help SUBCOMMAND`).
 
 The `local` form lets rsync run rrsync-rs as its remote shell:
   rsync -av -e 'rrsync-rs local -wo /srv/dir' src/ host:dst/
@@ -177,6 +194,10 @@ pub fn parse_args_with_home(
         Some((first, rest)) if first == "local" => parse_local(rest),
         Some((first, rest)) if first == "serve" => Ok(Invocation::Serve(rest.to_vec())),
         Some((first, rest)) if first == "authorize" => Ok(Invocation::Authorize(rest.to_vec())),
+        Some((first, rest)) if first == "check" => Ok(Invocation::Check(rest.to_vec())),
+        Some((first, rest)) if first == "completions" => Ok(Invocation::Completions(rest.to_vec())),
+        Some((first, rest)) if first == "man" => Ok(Invocation::Man(rest.to_vec())),
+        Some((first, rest)) if first == "help" => Ok(Invocation::HelpOn(rest.first().cloned())),
         _ => parse_forced(args, home),
     }
 }

@@ -186,7 +186,7 @@ fn read_key(s: &str) -> Result<PublicKey, String> {
 
 /// Where the options field ends: the first space or tab outside double
 /// quotes (`\"` does not toggle); `None` for an unterminated quote.
-fn options_end(s: &str) -> Option<usize> {
+pub(crate) fn options_end(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let (mut i, mut quoted) = (0, false);
     while let Some(&c) = b.get(i) {

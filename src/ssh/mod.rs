@@ -39,6 +39,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::audit::Sink;
+use crate::cli::commands::{self, ServeCli};
 use crate::cli::{self, CliError, Invocation, WrapperFlags};
 
 /// `serve`'s command line.
@@ -80,148 +81,101 @@ pub struct ServeArgs {
 /// allows by default (rsync's `--timeout` unset: one hour).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(2 * 3600);
 
-/// The help text.
-pub const USAGE: &str = "usage: rrsync-rs serve [--listen ADDR:PORT]... [--host-key FILE]
-         [--authorized-keys FILE] [--max-sessions N] [--max-startups S:R:F]
-         [--per-source-max-startups N] [--login-grace-time SECS]
-         [--handshake-timeout SECS] [--idle-timeout SECS] [--audit FILE]
-         [--log FILE] [--user-keys [--permit-root-login]] [[-ro|-wo|...] DIR]
-
-An SSH server that only serves rsync. Each key in the authorized_keys file
-(default ~/.ssh/authorized_keys) needs command=\"rrsync-rs [FLAGS] DIR\"; keys
-without one are refused unless a default [FLAGS] DIR is given here.
-  --listen ADDR:PORT        listen address, repeatable (default 127.0.0.1:2222)
-  --host-key FILE           ed25519 host key, created 0600 if missing
-                            (default ~/.config/rrsync-rs/ssh_host_ed25519_key)
-  --max-sessions N          authenticated connections at once (default 32)
-  --max-startups S:R:F      unauthenticated connections: from S on, drop new
-                            ones with a chance rising from R% to 100% at F
-                            (sshd's MaxStartups; default 20:30:100)
-  --max-unauth N            the same with F = N
-  --per-source-max-startups N  unauthenticated connections per address
-                            (IPv6: per /64) (default 8)
-  --login-grace-time SECS   connect-to-authentication deadline (default 10)
-  --handshake-timeout SECS  connect-to-command deadline (default 30)
-  --idle-timeout SECS       close a connection silent this long (default 7200)
-  --audit FILE              append one JSON line per connection to FILE
-  --log FILE                append our log lines to FILE instead of stderr
-  --user-keys               (as root) the login name selects a Unix account:
-                            its ~/.ssh/authorized_keys is read and its
-                            sessions run as that account
-  --permit-root-login       with --user-keys, let the login root run as root
-Each session runs in a process of its own.
-SIGHUP re-reads the keys file and reopens the --audit and --log files;
-SIGTERM or SIGINT stops accepting and waits for running sessions.
-";
+/// `--listen`'s value as an address to bind: a bare `PORT` is
+/// `0.0.0.0:PORT` (every IPv4 address, like sshd's `Port`); `HOST:PORT`
+/// and `[IPV6]:PORT` are kept; an IPv6 address without brackets is
+/// refused (its last `:` would be ambiguous).
+pub fn listen_addr(s: &str) -> Result<String, String> {
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(format!("0.0.0.0:{port}"));
+    }
+    if s.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(s.to_string());
+    }
+    let bad = || {
+        format!(
+            "--listen {}: use PORT, HOST:PORT or [IPV6]:PORT",
+            cli::snippet(s)
+        )
+    };
+    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+    if host.is_empty() || host.contains([':', '[', ']']) || port.parse::<u16>().is_err() {
+        return Err(bad());
+    }
+    Ok(s.to_string())
+}
 
 fn usage_err(msg: &str) -> CliError {
-    CliError::Usage(format!("rrsync-rs serve: {msg}\n{USAGE}"))
+    CliError::Usage(format!(
+        "rrsync-rs serve: {msg}\n(rrsync-rs serve --help lists the options)"
+    ))
 }
 
-/// Parses the words after `serve`.
-pub fn parse_args(
-    args: &[OsString],
-    home: Option<&std::path::Path>,
-) -> Result<ServeArgs, CliError> {
+/// Parses the words after `serve` (already read by clap into `c`).
+pub fn from_cli(c: ServeCli, home: Option<&Path>) -> Result<ServeArgs, CliError> {
     let home_join = |p: &str| home.map(|h| h.join(p)).unwrap_or_else(|| PathBuf::from(p));
-    let mut a = ServeArgs {
-        listen: Vec::new(),
-        host_key: home_join(".config/rrsync-rs/ssh_host_ed25519_key"),
-        authorized_keys: home_join(".ssh/authorized_keys"),
-        max_sessions: 32,
-        startups: preauth::Startups::default(),
-        login_grace: Duration::from_secs(10),
-        handshake_timeout: Duration::from_secs(30),
-        audit: None,
-        log: None,
-        defaults: None,
-        user_keys: false,
-        permit_root_login: false,
-        idle_timeout: IDLE_TIMEOUT,
+    let mut listen = Vec::new();
+    for l in &c.listen {
+        listen.push(listen_addr(l).map_err(|e| usage_err(&e))?);
+    }
+    if listen.is_empty() {
+        listen.push("127.0.0.1:2222".into());
+    }
+    let mut startups = preauth::Startups::default();
+    if let Some(m) = &c.max_startups {
+        startups = preauth::Startups::parse(m, startups.per_source)
+            .ok_or_else(|| usage_err("--max-startups needs START:RATE:FULL"))?;
+    }
+    if let Some(full) = c.max_unauth {
+        startups.full = full;
+        startups.start = startups.start.min(full);
+    }
+    if let Some(n) = c.per_source_max_startups {
+        startups.per_source = n;
+    }
+    let defaults = match (&c.dir, c.flags.is_empty()) {
+        (None, true) => None,
+        (None, false) => return Err(usage_err("rrsync flags need a DIR after them")),
+        (Some(d), _) => {
+            let mut words: Vec<OsString> = c.flags.iter().map(OsString::from).collect();
+            words.push("--".into());
+            words.push(d.clone().into_os_string());
+            match cli::parse_args_with_home(&words, home)? {
+                Invocation::Forced(f) => Some(f),
+                _ => return Err(usage_err("-h/-V are not flags of a key")),
+            }
+        }
     };
-    let mut rest: Vec<OsString> = Vec::new();
-    let mut it = args.iter();
-    while let Some(w) = it.next() {
-        let Some(s) = w.to_str().filter(|s| s.starts_with("--") && *s != "--") else {
-            rest.push(w.clone());
-            continue;
-        };
-        if s == "--help" {
-            return Err(CliError::Usage(USAGE.to_string()));
-        }
-        let (name, inline) = match s.split_once('=') {
-            Some((n, v)) => (n, Some(OsString::from(v))),
-            None => (s, None),
-        };
-        if let Some(on) = switch(&mut a, name) {
-            if inline.is_some() {
-                return Err(usage_err(&format!("{name} does not take a value")));
-            }
-            *on = true;
-            continue;
-        }
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| usage_err(&format!("{name} needs a value")))
-        };
-        let number = |v: OsString| {
-            v.to_str()
-                .and_then(|t| t.parse::<usize>().ok())
-                .filter(|n| *n > 0)
-                .ok_or_else(|| usage_err(&format!("{name} needs a positive number")))
-        };
-        match name {
-            "--listen" => a.listen.push(value()?.to_string_lossy().into_owned()),
-            "--host-key" => a.host_key = value()?.into(),
-            "--authorized-keys" => a.authorized_keys = value()?.into(),
-            "--max-sessions" => a.max_sessions = number(value()?)?,
-            "--max-unauth" => {
-                let full = number(value()?)?;
-                a.startups.full = full;
-                a.startups.start = a.startups.start.min(full);
-            }
-            "--max-startups" => {
-                let v = value()?;
-                a.startups = v
-                    .to_str()
-                    .and_then(|t| preauth::Startups::parse(t, a.startups.per_source))
-                    .ok_or_else(|| usage_err("--max-startups needs START:RATE:FULL"))?;
-            }
-            "--per-source-max-startups" => a.startups.per_source = number(value()?)?,
-            "--login-grace-time" => a.login_grace = Duration::from_secs(number(value()?)? as u64),
-            "--handshake-timeout" => {
-                a.handshake_timeout = Duration::from_secs(number(value()?)? as u64)
-            }
-            "--idle-timeout" => a.idle_timeout = Duration::from_secs(number(value()?)? as u64),
-            "--audit" => a.audit = Some(value()?.into()),
-            "--log" => a.log = Some(value()?.into()),
-            _ => return Err(usage_err(&format!("unknown option {}", cli::snippet(name)))),
-        }
-    }
-    if a.listen.is_empty() {
-        a.listen.push("127.0.0.1:2222".into());
-    }
-    if a.permit_root_login && !a.user_keys {
-        return Err(usage_err("--permit-root-login needs --user-keys"));
-    }
-    if !rest.is_empty() {
-        match cli::parse_args_with_home(&rest, home)? {
-            Invocation::Forced(f) => a.defaults = Some(f),
-            _ => return Err(CliError::Usage(USAGE.to_string())),
-        }
-    }
-    Ok(a)
+    Ok(ServeArgs {
+        listen,
+        host_key: c
+            .host_key
+            .unwrap_or_else(|| home_join(".config/rrsync-rs/ssh_host_ed25519_key")),
+        authorized_keys: c
+            .authorized_keys
+            .unwrap_or_else(|| home_join(".ssh/authorized_keys")),
+        max_sessions: c.max_sessions,
+        startups,
+        login_grace: Duration::from_secs(c.login_grace_time),
+        handshake_timeout: Duration::from_secs(c.handshake_timeout),
+        audit: c.audit,
+        log: c.log,
+        defaults,
+        user_keys: c.user_keys,
+        permit_root_login: c.permit_root_login,
+        idle_timeout: Duration::from_secs(c.idle_timeout),
+    })
 }
 
-/// The option without a value that `name` turns on, if it is one.
-fn switch<'a>(a: &'a mut ServeArgs, name: &str) -> Option<&'a mut bool> {
-    match name {
-        "--user-keys" => Some(&mut a.user_keys),
-        "--permit-root-login" => Some(&mut a.permit_root_login),
-        _ => None,
-    }
+/// Parses the words after `serve`; `Err` carries the exit code after the
+/// help, the version or the error was printed.
+pub fn parse_args(args: &[OsString], home: Option<&Path>) -> Result<ServeArgs, i32> {
+    let (mut c, flags) = commands::parse_with_flags::<ServeCli>(args)?;
+    c.flags = flags;
+    from_cli(c, home).map_err(|e| {
+        eprintln!("{e}");
+        1
+    })
 }
 
 /// What every connection shares.
@@ -251,14 +205,7 @@ pub fn main(args: &[OsString]) -> i32 {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let a = match parse_args(args, home.as_deref()) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return if args.iter().any(|w| w == "--help") {
-                0
-            } else {
-                1
-            };
-        }
+        Err(code) => return code,
     };
     match start(a, home) {
         Ok(code) => code,
@@ -381,13 +328,29 @@ mod tests {
         .unwrap();
         assert_eq!((a.listen[0].as_str(), a.max_sessions), ("0.0.0.0:22", 4));
         assert_eq!(a.defaults.unwrap().root, PathBuf::from("/h/srv"));
+        let a = parse_args(&v(&["srv", "-no-del"]), Some(&home)).unwrap();
+        assert!(a.defaults.unwrap().no_del);
         assert!(parse_args(&v(&["--max-sessions", "0"]), None).is_err());
         assert!(parse_args(&v(&["--bogus"]), None).is_err());
         assert!(parse_args(&v(&["--audit"]), None).is_err());
+        assert!(parse_args(&v(&["-ro"]), None).is_err());
         let a = parse_args(&v(&["--user-keys", "--idle-timeout=9"]), None).unwrap();
         assert!(a.user_keys && !a.permit_root_login);
         assert_eq!(a.idle_timeout, Duration::from_secs(9));
         assert!(parse_args(&v(&["--user-keys=1"]), None).is_err());
         assert!(parse_args(&v(&["--permit-root-login"]), None).is_err());
+        let a = parse_args(&v(&["--max-startups", "3:50:9", "--max-unauth", "5"]), None).unwrap();
+        assert_eq!((a.startups.start, a.startups.full), (3, 5));
+    }
+
+    #[test]
+    fn listen_forms() {
+        assert_eq!(listen_addr("2299").unwrap(), "0.0.0.0:2299");
+        assert_eq!(listen_addr("[::1]:2222").unwrap(), "[::1]:2222");
+        assert_eq!(listen_addr("localhost:22").unwrap(), "localhost:22");
+        assert_eq!(listen_addr("10.0.0.1:22").unwrap(), "10.0.0.1:22");
+        for bad in ["::1:22", "host", "host:x", ":22", "99999", "[::1]"] {
+            assert!(listen_addr(bad).is_err(), "{bad}");
+        }
     }
 }

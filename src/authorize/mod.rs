@@ -17,10 +17,11 @@
 //! Independent of the rsync protocol version.
 
 use std::ffi::OsString;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{self, CliError, Invocation, WrapperFlags};
+use crate::cli::commands::{self, AuthorizeCli};
+use crate::cli::{self, Invocation, WrapperFlags};
 
 /// Key types sshd accepts in `authorized_keys`.
 pub const KEY_TYPES: &[&str] = &[
@@ -34,75 +35,36 @@ pub const KEY_TYPES: &[&str] = &[
     "ssh-dss",
 ];
 
-const USAGE: &str = "usage: rrsync-rs authorize [-ro|-wo] [-munge] [-no-del] [-no-lock] \
-[-no-overwrite] [-blind] DIR [KEY.pub|-] [--append FILE] [--program PATH] [--audit LOG]";
+mod file;
+mod owner;
 
-/// The parsed `authorize` command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Args {
-    /// Wrapper flags, as they will appear in the line.
-    pub flags: Vec<String>,
-    /// The directory to serve.
-    pub dir: PathBuf,
-    /// The public key file; `None` or `-` reads stdin.
-    pub key: Option<PathBuf>,
-    /// `--append FILE`.
-    pub append: Option<PathBuf>,
-    /// `--program PATH`: the rrsync-rs path to put in the line.
-    pub program: Option<PathBuf>,
-    /// `--audit LOG`: adds `-audit LOG` to the command.
-    pub audit: Option<PathBuf>,
-}
+pub use file::{append, list, remove, write_file};
+pub use owner::Owner;
 
-fn usage_err(msg: &str) -> CliError {
-    CliError::Usage(format!("rrsync-rs authorize: {msg}\n{USAGE}"))
-}
+/// The parsed `authorize` command line (the rrsync flags in `flags`).
+pub type Args = AuthorizeCli;
 
-/// Parses the words after `authorize`.
-pub fn parse_args(args: &[OsString]) -> Result<Args, CliError> {
-    let mut flags = Vec::new();
-    let mut pos: Vec<&OsString> = Vec::new();
-    let (mut append, mut program, mut audit) = (None, None, None);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.to_str() {
-            Some(o @ ("--append" | "--program" | "--audit")) => {
-                let v = it
-                    .next()
-                    .map(PathBuf::from)
-                    .ok_or_else(|| usage_err(&format!("{o} needs a value")))?;
-                match o {
-                    "--append" => append = Some(v),
-                    "--program" => program = Some(v),
-                    _ => audit = Some(v),
-                }
-            }
-            Some(s) if s.starts_with('-') && s != "-" => flags.push(s.to_string()),
-            _ => pos.push(a),
-        }
-    }
-    let (dir, key) = match pos.as_slice() {
-        [d] => (PathBuf::from(d), None),
-        [d, k] => (PathBuf::from(d), Some(PathBuf::from(k))),
-        [] => return Err(usage_err("missing DIR")),
-        _ => return Err(usage_err("too many arguments")),
+/// Parses the words after `authorize`; `Err` carries the exit code after
+/// the help, the version or the error was printed.
+pub fn parse_args(args: &[OsString]) -> Result<Args, i32> {
+    let (mut a, flags) = commands::parse_with_flags::<AuthorizeCli>(args)?;
+    a.flags = flags;
+    let fail = |e: String| {
+        eprintln!("rrsync-rs authorize: {e}");
+        1
     };
-    // The same parser as the forced command validates the flags.
-    let mut probe: Vec<OsString> = flags.iter().map(OsString::from).collect();
-    probe.push(OsString::from("--"));
-    probe.push(dir.clone().into_os_string());
-    match cli::parse_args_with_home(&probe, None)? {
-        Invocation::Forced(_) => {}
-        _ => return Err(usage_err("-h/-V are not flags of a key")),
+    match (&a.dir, a.list || a.remove.is_some()) {
+        (None, false) => return Err(fail("missing DIR (see rrsync-rs authorize --help)".into())),
+        (Some(_), true) => return Err(fail("--list and --remove take no DIR".into())),
+        (Some(d), false) => {
+            intended(&a.flags, d).map_err(fail)?;
+        }
+        (None, true) if !a.flags.is_empty() => {
+            return Err(fail("--list and --remove take no flags".into()))
+        }
+        (None, true) => {}
     }
-    Ok(Args {
-        flags,
-        dir,
-        key,
-        append,
-        program,
-        audit,
-    })
+    Ok(a)
 }
 
 /// Quotes one word for `sh`, leaving plain words as they are.
@@ -202,46 +164,6 @@ fn read_stdin() -> Result<String, String> {
     Ok(s)
 }
 
-/// Appends `line` to `file` unless its key is already there; creates the
-/// parent directory `0700` and the file `0600` when missing.
-pub fn append(file: &Path, line: &str, key: &str) -> Result<(), String> {
-    use std::os::unix::fs::DirBuilderExt;
-    let err = |what: &str, e: std::io::Error| format!("{what} {}: {e}", file.display());
-    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.exists() {
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-    }
-    let blob = key.split_whitespace().nth(1).unwrap_or(key);
-    let existing = match std::fs::read_to_string(file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(err("cannot read", e)),
-    };
-    if let Some(n) = existing
-        .lines()
-        .position(|l| l.split_whitespace().any(|w| w == blob))
-    {
-        return Err(format!(
-            "this key is already in {} (line {}); remove that line first",
-            file.display(),
-            n + 1
-        ));
-    }
-    let mut f = crate::audit::open_append(file).map_err(|e| err("cannot open", e))?;
-    let mut text = String::new();
-    if !existing.is_empty() && !existing.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push_str(line);
-    text.push('\n');
-    f.write_all(text.as_bytes())
-        .map_err(|e| err("cannot write", e))
-}
-
 /// Refuses text with control characters (newline, CR, tab, NUL, ...):
 /// sshd reads one key a line, so a newline would start another line.
 pub fn no_control(what: &str, text: &str) -> Result<(), String> {
@@ -311,16 +233,17 @@ fn intended(flags: &[String], dir: &Path) -> Result<WrapperFlags, String> {
 pub fn run(args: &[OsString]) -> i32 {
     let a = match parse_args(args) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return 1;
-        }
+        Err(code) => return code,
     };
-    match build(&a) {
-        Ok(line) => {
-            println!("{line}");
-            0
-        }
+    let result = if a.list {
+        list(&keys_file(&a)).map(|_| ())
+    } else if let Some(k) = &a.remove {
+        remove_key(&a, k)
+    } else {
+        build(&a).map(|line| println!("{line}"))
+    };
+    match result {
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("rrsync-rs authorize: {e}");
             1
@@ -328,34 +251,83 @@ pub fn run(args: &[OsString]) -> i32 {
     }
 }
 
-fn build(a: &Args) -> Result<String, String> {
-    let dir = std::fs::canonicalize(&a.dir)
-        .map_err(|e| format!("cannot use DIR {}: {e}", a.dir.display()))?;
-    if !dir.is_dir() {
-        return Err(format!("{} is not a directory", dir.display()));
-    }
-    let program = match &a.program {
+/// The file `--list` and `--remove` read: `--file`, else the invoking
+/// user's `~/.ssh/authorized_keys`.
+fn keys_file(a: &Args) -> PathBuf {
+    a.append.clone().unwrap_or_else(|| {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        home.join(".ssh/authorized_keys")
+    })
+}
+
+fn remove_key(a: &Args, which: &str) -> Result<(), String> {
+    let file = keys_file(a);
+    let owner = Owner::for_file(&file, a.user.as_deref())?;
+    let n = remove(&file, which, owner)?;
+    eprintln!(
+        "rrsync-rs authorize: removed {n} line(s) from {}",
+        file.display()
+    );
+    Ok(())
+}
+
+/// The program path for the line: `--program` or this executable; warns
+/// when it lies in a cargo build directory (`target/`), which a rebuild or
+/// `cargo clean` changes under the key.
+fn program(a: &Args) -> Result<PathBuf, String> {
+    let p = match &a.program {
         Some(p) => p.clone(),
         None => std::env::current_exe()
             .and_then(std::fs::canonicalize)
             .map_err(|e| format!("cannot find my own path (use --program): {e}"))?,
     };
+    if in_build_dir(&p) {
+        eprintln!(
+            "rrsync-rs authorize: warning: {} is in a build directory (target/); \
+             install the binary (e.g. /usr/local/bin) and use --program",
+            p.display()
+        );
+    }
+    Ok(p)
+}
+
+/// Whether `p` lies in a cargo build directory: a `target` component, or
+/// a directory holding cargo's `.fingerprint` (a `CARGO_TARGET_DIR`).
+pub fn in_build_dir(p: &Path) -> bool {
+    p.components().any(|c| c.as_os_str() == "target")
+        || p.parent().is_some_and(|d| d.join(".fingerprint").is_dir())
+}
+
+fn audit_flag(log: &Path) -> Result<String, String> {
+    let log = match (log.parent(), log.file_name()) {
+        (Some(d), Some(n)) if !d.as_os_str().is_empty() => std::fs::canonicalize(d)
+            .map_err(|e| format!("cannot use the audit log's directory {}: {e}", d.display()))?
+            .join(n),
+        _ => std::env::current_dir()
+            .map_err(|e| e.to_string())?
+            .join(log),
+    };
+    Ok(path_text("the audit log path", &log)?.to_string())
+}
+
+fn build(a: &Args) -> Result<String, String> {
+    let dir = a.dir.as_deref().ok_or("missing DIR")?;
+    let dir =
+        std::fs::canonicalize(dir).map_err(|e| format!("cannot use DIR {}: {e}", dir.display()))?;
+    if !dir.is_dir() {
+        return Err(format!("{} is not a directory", dir.display()));
+    }
+    let program = program(a)?;
     path_text("DIR", &dir)?;
     path_text("the program path", &program)?;
     let key = read_key(a.key.as_deref())?;
     no_control("the key", &key)?;
     let mut flags = Vec::new();
     if let Some(log) = &a.audit {
-        let log = match (log.parent(), log.file_name()) {
-            (Some(d), Some(n)) if !d.as_os_str().is_empty() => std::fs::canonicalize(d)
-                .map_err(|e| format!("cannot use the audit log's directory {}: {e}", d.display()))?
-                .join(n),
-            _ => std::env::current_dir()
-                .map_err(|e| e.to_string())?
-                .join(log),
-        };
         flags.push("-audit".to_string());
-        flags.push(path_text("the audit log path", &log)?.to_string());
+        flags.push(audit_flag(log)?);
     }
     for f in &a.flags {
         no_control("a flag", f)?;
@@ -364,8 +336,9 @@ fn build(a: &Args) -> Result<String, String> {
     let line = line(&program, &flags, &dir, &key);
     verify(&line, &key, &intended(&a.flags, &dir)?)?;
     if let Some(file) = &a.append {
-        append(file, &line, &key)?;
-        eprintln!("rrsync-rs authorize: added to {}", file.display());
+        let owner = Owner::for_file(file, a.user.as_deref())?;
+        let done = append(file, &line, &key, a.replace, owner)?;
+        eprintln!("rrsync-rs authorize: {done} {}", file.display());
     }
     Ok(line)
 }
@@ -440,22 +413,16 @@ mod tests {
         assert_eq!(a.flags, vec!["-ro".to_string()]);
         assert_eq!(a.key.as_deref(), Some(Path::new("k.pub")));
         assert_eq!(a.append.as_deref(), Some(Path::new("f")));
+        let a = parse_args(&v(&["/srv", "-no-del", "-audit", "/l"])).unwrap();
+        assert_eq!(a.flags, vec!["-no-del".to_string()]);
+        assert_eq!(a.audit.as_deref(), Some(Path::new("/l")));
         assert!(parse_args(&v(&["-ro", "-wo", "/srv"])).is_err());
         assert!(parse_args(&v(&["-bogus", "/srv"])).is_err());
         assert!(parse_args(&v(&["/srv", "--append"])).is_err());
-    }
-
-    #[test]
-    fn append_refuses_duplicates() {
-        let d = std::env::temp_dir().join(format!("rrsync-authz-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        let f = d.join(".ssh/authorized_keys");
-        append(&f, &format!("restrict {KEY}"), KEY).unwrap();
-        assert!(append(&f, &format!("restrict {KEY}"), KEY).is_err());
-        use std::os::unix::fs::PermissionsExt;
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!((mode(&d.join(".ssh")), mode(&f)), (0o700, 0o600));
-        let _ = std::fs::remove_dir_all(&d);
+        assert!(parse_args(&v(&["--list", "/srv"])).is_err());
+        assert!(parse_args(&v(&["--list"])).is_ok());
+        assert!(parse_args(&v(&["/srv", "--replace"])).is_err());
+        assert!(in_build_dir(Path::new("/src/x/target/release/rrsync-rs")));
+        assert!(!in_build_dir(Path::new("/usr/local/bin/rrsync-rs")));
     }
 }
