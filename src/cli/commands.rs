@@ -157,8 +157,8 @@ pub struct AuthorizeCli {
     about = "Lint an authorized_keys file the way sshd and serve read it",
     long_about = "Reads an authorized_keys file (default ~/.ssh/authorized_keys) or one line \
 and prints, per key line, the key's type and SHA256 fingerprint, its command (rrsync-rs or \
-not) with root, mode and flags, and every problem found: `$` or `~` in command= (sshd does \
-not expand them), a program that does not exist or lies in a target/ build directory, no \
+not) with root, mode and flags, and every problem found: `$` or `~` in command= (serve does \
+not expand them, sshd's shell would), a program that does not exist or lies in a target/ build directory, no \
 `restrict`, options serve cannot enforce, duplicate keys, an RSA key under 2048 bits, a \
 root that does not exist, a group- or world-writable file or directory, a wrong owner. \
 Exits 1 when it finds a problem. With --migrate, each line that runs rsync's rrsync script \
