@@ -36,11 +36,3 @@ MUTANTS += [
   ("src/fs/guard.rs", "let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;\n        Ok(super::xattr::open_meta_in(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        Ok(super::xattr::open_meta_in("),
  ], ["meta::no_overwrite_keeps_existing_attributes"], "fail"),
 ]
-# The ledger keeps final names whenever a permit is missing: remembering
-# them only when both are missing leaves a -no-overwrite push unable to
-# finish its own new directories (their times are never set).
-MUTANTS += [
-("modes-ledger-final", "-no-overwrite", [
-  ("src/fs/guard.rs", "remember_final: delete.is_none() || overwrite.is_none(),", "remember_final: delete.is_none() && overwrite.is_none(),"),
- ], ["push::modes::no_overwrite_keeps_existing_files", P+"no_overwrite_changes_no_existing_entry"], "fail"),
-]
