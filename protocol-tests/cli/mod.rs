@@ -5,6 +5,7 @@
 //! manual pages, and (in [`keys`]) `check` and `authorize`'s file work.
 
 mod keys;
+mod unit;
 
 use crate::harness::{self, Output, Work};
 use std::process::Command;
