@@ -14,7 +14,10 @@ fn unit_source() -> PathBuf {
 /// The unit with its program path replaced by the binary under test.
 fn unit_for_test(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(unit_source()).expect("read the unit");
-    assert!(text.contains("ExecStart=/usr/bin/rrsync-rs serve"), "ExecStart moved");
+    assert!(
+        text.contains("ExecStart=/usr/bin/rrsync-rs serve"),
+        "ExecStart moved"
+    );
     let bin = crate::harness::bin();
     let text = text.replace("/usr/bin/rrsync-rs", &bin.to_string_lossy());
     let path = dir.join("rrsync-rs.service");
@@ -23,7 +26,11 @@ fn unit_for_test(dir: &Path) -> PathBuf {
 }
 
 fn analyze(args: &[&str], unit: &Path) -> Option<std::process::Output> {
-    match Command::new("systemd-analyze").args(args).arg(unit).output() {
+    match Command::new("systemd-analyze")
+        .args(args)
+        .arg(unit)
+        .output()
+    {
         Ok(o) => Some(o),
         Err(_) if std::env::var_os("PROTOCOL_TESTS_STRICT").is_none() => {
             eprintln!("systemd-analyze not found: unit not checked");
@@ -42,16 +49,25 @@ fn the_systemd_unit_verifies_and_is_hardened() {
         return;
     };
     let said = String::from_utf8_lossy(&v.stderr).into_owned();
-    assert!(v.status.success() && said.trim().is_empty(), "verify: {said}");
+    assert!(
+        v.status.success() && said.trim().is_empty(),
+        "verify: {said}"
+    );
     let Some(s) = analyze(&["security", "--offline=true"], &unit) else {
         return;
     };
     let out = String::from_utf8_lossy(&s.stdout).into_owned();
     let level = out
         .lines()
-        .find_map(|l| l.split("Overall exposure level for rrsync-rs.service: ").nth(1))
+        .find_map(|l| {
+            l.split("Overall exposure level for rrsync-rs.service: ")
+                .nth(1)
+        })
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse::<f32>().ok());
-    assert!(level.is_some_and(|l| l <= 2.0), "security: {level:?}\n{out}");
+    assert!(
+        level.is_some_and(|l| l <= 2.0),
+        "security: {level:?}\n{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
