@@ -273,19 +273,20 @@ fn remove_key(a: &Args, which: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The program path for the line: `--program` or this executable; warns
-/// when it lies in a cargo build directory (`target/`), which a rebuild or
-/// `cargo clean` changes under the key.
-fn program(a: &Args) -> Result<PathBuf, String> {
-    let p = match &a.program {
-        Some(p) => p.clone(),
+/// The program path for a key line: `given` (`--program`) or this
+/// executable; `who` warns when it lies in a cargo build directory
+/// (`target/`), which a rebuild or `cargo clean` changes under the key.
+/// Shared by `authorize` and `check --migrate`.
+pub fn program_path(given: Option<&Path>, who: &str) -> Result<PathBuf, String> {
+    let p = match given {
+        Some(p) => p.to_path_buf(),
         None => std::env::current_exe()
             .and_then(std::fs::canonicalize)
             .map_err(|e| format!("cannot find my own path (use --program): {e}"))?,
     };
     if in_build_dir(&p) {
         eprintln!(
-            "rrsync-rs authorize: warning: {} is in a build directory (target/); \
+            "rrsync-rs {who}: warning: {} is in a build directory (target/); \
              install the binary (e.g. /usr/local/bin) and use --program",
             p.display()
         );
@@ -319,7 +320,7 @@ fn build(a: &Args) -> Result<String, String> {
     if !dir.is_dir() {
         return Err(format!("{} is not a directory", dir.display()));
     }
-    let program = program(a)?;
+    let program = program_path(a.program.as_deref(), "authorize")?;
     path_text("DIR", &dir)?;
     path_text("the program path", &program)?;
     let key = read_key(a.key.as_deref())?;

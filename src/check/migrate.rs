@@ -10,14 +10,14 @@
 use std::path::{Path, PathBuf};
 
 use super::lint::{is_upstream, migrate_program};
-use crate::authorize::{in_build_dir, option_value, sh_quote};
+use crate::authorize::{option_value, program_path, sh_quote};
 use crate::cli::commands::CheckCli;
 use crate::ssh::{authkeys, keyline};
 
 /// Runs `check --migrate`; returns the exit code (1 when a rrsync line
 /// could not be migrated).
 pub fn run(a: &CheckCli) -> i32 {
-    let program = match program(a) {
+    let program = match program_path(a.program.as_deref(), "check") {
         Ok(p) => p,
         Err(e) => {
             eprintln!("rrsync-rs check: {e}");
@@ -54,22 +54,6 @@ pub fn run(a: &CheckCli) -> i32 {
     }
     eprintln!("rrsync-rs check: {done} rrsync line(s) migrated, {failed} failed");
     i32::from(failed > 0)
-}
-
-fn program(a: &CheckCli) -> Result<PathBuf, String> {
-    let p = match &a.program {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()
-            .and_then(std::fs::canonicalize)
-            .map_err(|e| format!("cannot find my own path (use --program): {e}"))?,
-    };
-    if in_build_dir(&p) {
-        eprintln!(
-            "rrsync-rs check: warning: {} is in a build directory (target/); install it and use --program",
-            p.display()
-        );
-    }
-    Ok(p)
 }
 
 /// The rrsync-rs line for an rrsync `line`; `None` when the line does not
