@@ -296,9 +296,17 @@ impl Tables {
                 }
             })
         }
+        // Names sent with named ACL entries count too: they wait in
+        // `acl_names` until a list takes them.
+        let names: u64 = got
+            .names
+            .iter()
+            .map(|n| ITEM_OVERHEAD + n.name.len() as u64)
+            .sum();
         let n = cost(&got.acl, Acl::heap_size)
             .saturating_add(cost(&got.def_acl, Acl::heap_size))
-            .saturating_add(cost(&got.xattr, |l| xattr::heap_size(l)));
+            .saturating_add(cost(&got.xattr, |l| xattr::heap_size(l)))
+            .saturating_add(names);
         self.charge(n)?;
         self.acl_names.extend(got.names);
         Ok(MetaRef {
