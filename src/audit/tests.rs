@@ -49,7 +49,7 @@ fn the_refusal_is_the_drivers() {
     };
     r.served(&Served {
         code: 0,
-        transfer: moved,
+        transfer: moved.clone(),
         refused: None,
     });
     assert_eq!(

@@ -45,6 +45,12 @@ pub struct WrapperFlags {
     /// no block sums at all and `-c` compares no contents, so a push
     /// learns nothing about the bytes of any file under the root.
     pub blind: bool,
+    /// `-snapshot` (ours): every push goes into a new dated snapshot
+    /// beneath `DIR/.snapshots`, published as `DIR/latest` when it ends
+    /// well; nothing a client sends reaches an earlier snapshot.
+    pub snapshot: bool,
+    /// `-max-bytes=N`, `-max-files=N` (ours): what one push may add.
+    pub limits: Limits,
     /// The restricted directory; a relative DIR is joined to `$HOME` in
     /// the forced form.
     pub root: PathBuf,
@@ -55,7 +61,7 @@ impl WrapperFlags {
     /// (without DIR): how `serve` hands a key's flags to the session's own
     /// process. The destructuring is exhaustive, so a new flag cannot be
     /// added without deciding its word here.
-    pub fn flag_words(&self) -> Vec<&'static str> {
+    pub fn flag_words(&self) -> Vec<String> {
         let WrapperFlags {
             mode,
             munge,
@@ -63,11 +69,13 @@ impl WrapperFlags {
             no_lock,
             no_overwrite,
             blind,
+            snapshot,
+            limits,
             root: _,
         } = self;
-        let mut w = match mode {
-            Mode::ReadOnly => vec!["-ro"],
-            Mode::WriteOnly => vec!["-wo"],
+        let mut w: Vec<String> = match mode {
+            Mode::ReadOnly => vec!["-ro".into()],
+            Mode::WriteOnly => vec!["-wo".into()],
             Mode::ReadWrite => vec![],
         };
         for (on, name) in [
@@ -76,13 +84,31 @@ impl WrapperFlags {
             (no_lock, "-no-lock"),
             (no_overwrite, "-no-overwrite"),
             (blind, "-blind"),
+            (snapshot, "-snapshot"),
         ] {
             if *on {
-                w.push(name);
+                w.push(name.into());
             }
+        }
+        let Limits { bytes, files } = limits;
+        if let Some(n) = bytes {
+            w.push(format!("-max-bytes={n}"));
+        }
+        if let Some(n) = files {
+            w.push(format!("-max-files={n}"));
         }
         w
     }
+}
+
+/// What one push may add (`-max-bytes=N`, `-max-files=N`); `None` is
+/// no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// Bytes written into files.
+    pub bytes: Option<u64>,
+    /// Names created (files, directories, links, nodes).
+    pub files: Option<u64>,
 }
 
 /// What our command line asks for.
@@ -216,6 +242,8 @@ struct Seen {
     no_lock: bool,
     no_overwrite: bool,
     blind: bool,
+    snapshot: bool,
+    limits: Limits,
 }
 
 enum Word {
@@ -239,15 +267,31 @@ impl Seen {
             "-no-lock" => self.no_lock = true,
             "-no-overwrite" => self.no_overwrite = true,
             "-blind" => self.blind = true,
+            "-snapshot" => self.snapshot = true,
             "-h" | "-help" | "--help" => return Ok(Word::Help),
             "-V" | "--version" => return Ok(Word::Version),
             "--" => return Ok(Word::EndOfFlags),
+            _ if s.starts_with("-max-bytes=") || s.starts_with("-max-files=") => self.limit(s)?,
             _ if s.starts_with('-') && s != "-" => {
                 return Err(usage_error(format!("unknown flag `{}`", snippet(s))));
             }
             _ => return Ok(Word::Positional),
         }
         Ok(Word::Flag)
+    }
+
+    /// `-max-bytes=N` (an rsync size: `10G`, `500M`) or `-max-files=N`.
+    fn limit(&mut self, s: &str) -> Result<(), CliError> {
+        let (name, value) = s.split_once('=').unwrap_or((s, ""));
+        let (slot, opt) = if name == "-max-bytes" {
+            (&mut self.limits.bytes, "-max-bytes")
+        } else {
+            (&mut self.limits.files, "-max-files")
+        };
+        let n =
+            super::numbers::parse_size(opt, value, b'b').map_err(|e| usage_error(e.to_string()))?;
+        *slot = Some(n);
+        Ok(())
     }
 
     fn into_flags(self, root: PathBuf) -> Result<WrapperFlags, CliError> {
@@ -257,6 +301,11 @@ impl Seen {
             (false, true) => Mode::WriteOnly,
             (false, false) => Mode::ReadWrite,
         };
+        if self.snapshot && self.ro {
+            return Err(usage_error(
+                "-snapshot is for keys that push; not with -ro".into(),
+            ));
+        }
         Ok(WrapperFlags {
             mode,
             munge: self.munge,
@@ -264,6 +313,8 @@ impl Seen {
             no_lock: self.no_lock || self.ro,
             no_overwrite: self.no_overwrite,
             blind: self.blind,
+            snapshot: self.snapshot,
+            limits: self.limits,
             root,
         })
     }

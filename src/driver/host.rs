@@ -25,7 +25,7 @@ impl<'a> StdHost<'a> {
 
 impl Host for StdHost<'_> {
     fn start(&self, grant: &Grant) -> Result<Started, String> {
-        let root = Root::open(&self.flags.root).map_err(|e| {
+        let top = Root::open(&self.flags.root).map_err(|e| {
             format!(
                 "cannot open the served directory: {}",
                 crate::role::text::strerror(&e)
@@ -34,7 +34,7 @@ impl Host for StdHost<'_> {
         let guard = if self.flags.no_lock {
             None
         } else {
-            match root.try_lock() {
+            match top.try_lock() {
                 Ok(Some(fd)) => Some(fd),
                 Ok(None) | Err(_) => {
                     return Err(
@@ -42,6 +42,24 @@ impl Host for StdHost<'_> {
                     )
                 }
             }
+        };
+        // A push under -snapshot goes into a new snapshot, which is its
+        // root; Landlock still covers the served directory, where the
+        // snapshot is published at the end.
+        let (root, snapshot, sandbox) = match grant {
+            Grant::Receive(_) if self.flags.snapshot => {
+                let wall = top.try_clone().map_err(|e| e.to_string())?;
+                let (root, pending) = crate::fs::snapshot::begin(top, jiff::Timestamp::now())
+                    .map_err(|e| match e {
+                        crate::fs::snapshot::SnapshotError::Io(io) => format!(
+                            "cannot prepare the snapshot: {}",
+                            crate::role::text::strerror(&io)
+                        ),
+                        e => e.to_string(),
+                    })?;
+                (root, Some(pending), Some(wall))
+            }
+            _ => (top, None, None),
         };
         // Everything outside the root the session needs is read now: the
         // id tables, the client's log file and the local time zone. Then
@@ -60,12 +78,13 @@ impl Host for StdHost<'_> {
             Grant::Send(p) if p.remove_permit().is_some() => crate::sandbox::Rights::ReadRemove,
             Grant::Send(_) => crate::sandbox::Rights::Read,
         };
-        crate::sandbox::restrict(&root, rights);
+        crate::sandbox::restrict(sandbox.as_ref().unwrap_or(&root), rights);
         Ok(Started {
             root,
             log,
             log_failure,
             guard,
+            snapshot,
         })
     }
 

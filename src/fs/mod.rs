@@ -27,11 +27,14 @@
 //!
 //! Requires Linux >= 5.8 (`openat2`, `utimensat(AT_EMPTY_PATH)`).
 
+mod cow;
 mod dir;
 mod guard;
 mod meta;
 mod path;
+mod quota;
 mod root;
+pub mod snapshot;
 mod write;
 mod xattr;
 pub use write::temp_name;
@@ -43,6 +46,7 @@ pub use dir::{Dir, DEFAULT_MAX_ENTRIES};
 pub use guard::{is_denied, Denied, Writer};
 pub use meta::{FileType, Meta};
 pub use path::{check_name, PathError, RelPath, MAX_NAME_LEN, MAX_PATH_LEN};
+pub use quota::{is_over_quota, Quota};
 pub use root::Root;
 pub use xattr::{MetaFd, MetaMut};
 

@@ -51,6 +51,9 @@ pub struct Started {
     pub log_failure: Option<String>,
     /// Held for as long as the session runs (the root's lock).
     pub guard: Option<std::os::fd::OwnedFd>,
+    /// Under `-snapshot`, the push's snapshot (`root` is its copy-on-write
+    /// tree): published when the transfer ends well.
+    pub snapshot: Option<crate::fs::snapshot::Pending>,
 }
 
 /// Serves one request, `command` being the client's
