@@ -37,6 +37,7 @@ pub mod fuzzing;
 pub mod meta;
 pub mod policy;
 pub mod proto;
+pub mod prune;
 pub mod role;
 pub mod sandbox;
 pub mod session;

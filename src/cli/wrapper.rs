@@ -133,6 +133,8 @@ pub enum Invocation {
     Authorize(Vec<OsString>),
     /// `check ...`: lint an authorized_keys file.
     Check(Vec<OsString>),
+    /// `prune DIR --keep-...`: remove old snapshots.
+    Prune(Vec<OsString>),
     /// `completions SHELL`.
     Completions(Vec<OsString>),
     /// `man [--out DIR]`.
@@ -152,6 +154,8 @@ pub fn usage() -> &'static str {
        rrsync-rs authorize --list | --remove KEY|FINGERPRINT [--file FILE]
        rrsync-rs serve [--listen [HOST:]PORT] [OPTIONS] [[FLAGS] DIR]
        rrsync-rs check [FILE | --line LINE] [--migrate]
+       rrsync-rs prune DIR [--keep-last N] [--keep-daily N] [--keep-weekly N]
+                 [--keep-monthly N] [--keep-yearly N] [--yes]
        rrsync-rs completions bash|zsh|fish
        rrsync-rs man [--out DIR]
        rrsync-rs help [SUBCOMMAND]
@@ -221,6 +225,7 @@ pub fn parse_args_with_home(
         Some((first, rest)) if first == "serve" => Ok(Invocation::Serve(rest.to_vec())),
         Some((first, rest)) if first == "authorize" => Ok(Invocation::Authorize(rest.to_vec())),
         Some((first, rest)) if first == "check" => Ok(Invocation::Check(rest.to_vec())),
+        Some((first, rest)) if first == "prune" => Ok(Invocation::Prune(rest.to_vec())),
         Some((first, rest)) if first == "completions" => Ok(Invocation::Completions(rest.to_vec())),
         Some((first, rest)) if first == "man" => Ok(Invocation::Man(rest.to_vec())),
         Some((first, rest)) if first == "help" => Ok(Invocation::HelpOn(rest.first().cloned())),

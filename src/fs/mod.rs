@@ -133,3 +133,7 @@ pub(crate) fn open_regular_at<Fd: AsFd>(
     rustix::fs::fcntl_setfl(&fd, fl - OFlags::NONBLOCK)?;
     Ok(File::from(fd))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod snapshot_tests;

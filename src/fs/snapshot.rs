@@ -133,7 +133,7 @@ pub fn begin(top: Root, now: jiff::Timestamp) -> Result<(Root, Pending), Snapsho
 
 /// The snapshot `latest` names, checked: `None` when there is no
 /// `latest` yet (the first push) or its snapshot is gone.
-fn previous(top: &Root, snaps: &OwnedFd) -> Result<Option<String>, SnapshotError> {
+fn previous<F: AsFd>(top: &Root, snaps: F) -> Result<Option<String>, SnapshotError> {
     let target = match super::root::read_link_in(top.fd(), LATEST.as_bytes()) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -147,7 +147,7 @@ fn previous(top: &Root, snaps: &OwnedFd) -> Result<Option<String>, SnapshotError
         .and_then(|t| t.strip_prefix(SNAPSHOTS)?.strip_prefix('/'))
         .filter(|n| is_snapshot_name(n))
         .ok_or(SnapshotError::BadLatest)?;
-    match statx_at(snaps, name.as_bytes(), AtFlags::SYMLINK_NOFOLLOW) {
+    match statx_at(snaps.as_fd(), name.as_bytes(), AtFlags::SYMLINK_NOFOLLOW) {
         Ok(m) if m.is_dir() => Ok(Some(name.to_string())),
         Ok(_) => Err(SnapshotError::BadLatest),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -316,4 +316,74 @@ fn copy_xattrs(from: &Dir, to: &Dir) {
             let _ = super::xattr::set(to, &n, &v);
         }
     }
+}
+
+/// The snapshots beneath `top/.snapshots`, by name (oldest first), and
+/// the one `latest` names.
+pub fn list(top: &Root) -> io::Result<(Vec<String>, Option<String>)> {
+    let snaps = match top.open_dir(&RelPath::new(SNAPSHOTS.as_bytes())?) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), None)),
+        Err(e) => return Err(e),
+    };
+    let mut names: Vec<String> = snaps
+        .read_entries(DEFAULT_MAX_ENTRIES)?
+        .into_iter()
+        .filter_map(|n| String::from_utf8(n).ok())
+        .filter(|n| is_snapshot_name(n))
+        .filter(|n| snaps.lstat_at(n.as_bytes()).is_ok_and(|m| m.is_dir()))
+        .collect();
+    names.sort_by_key(|n| (snapshot_time(n), n.len(), n.clone()));
+    let latest = match previous(top, &snaps) {
+        Ok(p) => p,
+        Err(SnapshotError::Io(e)) => return Err(e),
+        Err(_) => None,
+    };
+    Ok((names, latest))
+}
+
+/// Removes snapshot `name` (the operator's `prune`): it is renamed to a
+/// hidden name first, so that no reader finds it half removed, then
+/// removed entry by entry without following any symlink.
+pub fn remove(top: &Root, name: &str) -> io::Result<()> {
+    if !is_snapshot_name(name) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a snapshot name",
+        ));
+    }
+    let snaps = open_beneath(
+        top.fd(),
+        SNAPSHOTS.as_bytes(),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW,
+        0,
+    )?;
+    let hidden = format!(".removing-{name}");
+    write::rename(&snaps, name.as_bytes(), &snaps, hidden.as_bytes(), true)?;
+    remove_tree(top, &format!("{SNAPSHOTS}/{hidden}"))
+}
+
+/// Removes directory `path` beneath `top` and everything in it; a
+/// symlink is removed, never followed.
+fn remove_tree(top: &Root, path: &str) -> io::Result<()> {
+    let base = RelPath::new(path.as_bytes())?;
+    let mut stack = vec![base.clone()];
+    let mut dirs = Vec::new();
+    while let Some(rel) = stack.pop() {
+        let d = top.open_dir(&rel)?;
+        for name in d.read_entries(DEFAULT_MAX_ENTRIES)? {
+            match d.lstat_at(&name) {
+                Ok(m) if m.is_dir() => stack.push(rel.join(&name)?),
+                Ok(_) => write::unlink(&d, &name)?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        dirs.push(rel);
+    }
+    for rel in dirs.iter().rev() {
+        let (parent, name) = top.split(rel)?;
+        write::rmdir(&parent, name)?;
+    }
+    Ok(())
 }
