@@ -143,12 +143,12 @@ pub enum Invocation {
     HelpOn(Option<OsString>),
 }
 
-const USAGE_LINE: &str =
-    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind] DIR";
+const USAGE_LINE: &str = "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind] [-snapshot] [-max-bytes=N] [-max-files=N] DIR";
 
 /// The help text: every flag and what it refuses.
 pub fn usage() -> &'static str {
-    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind] DIR
+    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind]
+                 [-snapshot] [-max-bytes=N] [-max-files=N] DIR
        rrsync-rs local [FLAGS] DIR [-l USER] HOST rsync --server ...
        rrsync-rs authorize [FLAGS] DIR [KEY.pub|-] [--append FILE] [--replace]
        rrsync-rs authorize --list | --remove KEY|FINGERPRINT [--file FILE]
@@ -178,6 +178,12 @@ refuses everything else.
   -blind         send a pushing client no block sums at all (every file is a
                  whole-file transfer) and let -c compare no contents, so a
                  drop box reveals nothing about what it holds
+  -snapshot      every push goes into a new snapshot DIR/.snapshots/<UTC time>,
+                 hard-linked to the previous one and published as DIR/latest
+                 when it ends well; earlier snapshots are out of reach;
+                 refuses --inplace, --append, --*-dest, --log-file
+  -max-bytes=N   a push may write at most N bytes (rsync sizes: 10G)
+  -max-files=N   a push may create at most N names
   -audit FILE    append a JSON line per session to FILE (`-` = stderr);
                  RRSYNC_AUDIT=FILE does the same
   -h, --help     print this help

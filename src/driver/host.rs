@@ -44,11 +44,10 @@ impl Host for StdHost<'_> {
             }
         };
         // A push under -snapshot goes into a new snapshot, which is its
-        // root; Landlock still covers the served directory, where the
-        // snapshot is published at the end.
-        let (root, snapshot, sandbox) = match grant {
+        // root and all Landlock lets it reach; a thread started before
+        // Landlock publishes it at the end (see `publish`).
+        let (root, snapshot) = match grant {
             Grant::Receive(_) if self.flags.snapshot => {
-                let wall = top.try_clone().map_err(|e| e.to_string())?;
                 let (root, pending) = crate::fs::snapshot::begin(top, jiff::Timestamp::now())
                     .map_err(|e| match e {
                         crate::fs::snapshot::SnapshotError::Io(io) => format!(
@@ -57,9 +56,14 @@ impl Host for StdHost<'_> {
                         ),
                         e => e.to_string(),
                     })?;
-                (root, Some(pending), Some(wall))
+                let publisher = super::publish::Publisher::spawn(pending)
+                    .map_err(|e| format!("cannot prepare the snapshot: {e}"))?;
+                (
+                    root,
+                    Some(Box::new(publisher) as Box<dyn crate::session::Publish>),
+                )
             }
-            _ => (top, None, None),
+            _ => (top, None),
         };
         // Everything outside the root the session needs is read now: the
         // id tables, the client's log file and the local time zone. Then
@@ -78,7 +82,7 @@ impl Host for StdHost<'_> {
             Grant::Send(p) if p.remove_permit().is_some() => crate::sandbox::Rights::ReadRemove,
             Grant::Send(_) => crate::sandbox::Rights::Read,
         };
-        crate::sandbox::restrict(sandbox.as_ref().unwrap_or(&root), rights);
+        crate::sandbox::restrict(&root, rights);
         Ok(Started {
             root,
             log,

@@ -46,7 +46,7 @@ pub use dir::{Dir, DEFAULT_MAX_ENTRIES};
 pub use guard::{is_denied, Denied, Writer};
 pub use meta::{FileType, Meta};
 pub use path::{check_name, PathError, RelPath, MAX_NAME_LEN, MAX_PATH_LEN};
-pub use quota::{is_over_quota, Quota};
+pub use quota::Quota;
 pub use root::Root;
 pub use xattr::{MetaFd, MetaMut};
 

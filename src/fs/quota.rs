@@ -13,11 +13,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::cli::Limits;
 
-/// The marker inside the `io::Error` of a charge past a limit.
-#[derive(Debug, thiserror::Error)]
-#[error("this key's limit for one push is reached")]
-pub struct OverQuota;
-
 /// Counters against a key's [`Limits`]; shared by everything that writes
 /// for one session.
 #[derive(Debug, Default)]
@@ -41,7 +36,11 @@ impl Quota {
         let total = counter.fetch_add(n, Ordering::Relaxed).saturating_add(n);
         if self.over.load(Ordering::Relaxed) || limit.is_some_and(|l| total > l) {
             self.over.store(true, Ordering::Relaxed);
-            return Err(io::Error::new(io::ErrorKind::StorageFull, OverQuota));
+            // What a file system quota gives, so the file's error line
+            // reads as rsync's would ("Disk quota exceeded (122)").
+            return Err(io::Error::from_raw_os_error(
+                rustix::io::Errno::DQUOT.raw_os_error(),
+            ));
         }
         Ok(())
     }
@@ -77,9 +76,4 @@ impl Quota {
             "this key may add at most {which} in one push; the push was stopped"
         ))
     }
-}
-
-/// Whether `e` is a charge past a limit.
-pub fn is_over_quota(e: &io::Error) -> bool {
-    e.get_ref().is_some_and(|x| x.is::<OverQuota>())
 }
