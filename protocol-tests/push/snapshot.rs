@@ -197,14 +197,18 @@ fn daily_mirror() {
         std::fs::create_dir_all(&ours).unwrap();
         let audit = work.dir.join(format!("audit-{}", cell.label()));
         let audit_s = audit.to_string_lossy().into_owned();
-        let server = Server::tested(&["-wo", "-snapshot", "-audit", &audit_s], &ours);
+        // Even days through a -wo key, odd days through a key that may
+        // also pull: -snapshot works with and without -wo.
+        let wo = Server::tested(&["-wo", "-snapshot", "-audit", &audit_s], &ours);
+        let rw = Server::tested(&["-snapshot", "-audit", &audit_s], &ours);
         let mut history = History::default();
         let opts = ["-a", "--delete", "-i"];
         for day in 0..5 {
             change(&src, day);
             let srcs = [src_arg(&src)];
             let r = util::push(work, cell, &Server::stock(&stock), &opts, &srcs, "x:");
-            let o = util::push(work, cell, &server, &opts, &srcs, "x:");
+            let server = if day % 2 == 0 { &wo } else { &rw };
+            let o = util::push(work, cell, server, &opts, &srcs, "x:");
             ensure(r.code == Some(0) && o.code == Some(0), "a push failed", &o)?;
             // Below protocol 29 the client itemizes from its own side (and
             // stock garbles its deletion lines there). Stock sends its
@@ -282,6 +286,16 @@ fn daily_mirror() {
                 );
                 ensure(out.code == Some(0), "restore from latest/ failed", &out)?;
                 tree::same_dirs("restore", &src, &restore, cmp)?;
+                // The push key itself reads the served directory.
+                let again = work.path("restore-rw");
+                let dest = src_arg(&again);
+                let out = util::push(work, cell, &rw, &["-a"], &["x:latest/".into()], &dest);
+                ensure(
+                    out.code == Some(0),
+                    "restore through the -snapshot key",
+                    &out,
+                )?;
+                tree::same_dirs("restore through the push key", &src, &again, cmp)?;
             }
         }
         Ok(())
@@ -505,9 +519,11 @@ fn quotas() {
             &["-wo", "-snapshot", "-max-files=12", "-max-bytes=100K"],
             &root,
         );
-        let o = util::push(work, cell, &server, &["-a"], &[src_arg(&src)], "x:");
+        let o = util::push(work, cell, &server, &["-a"], &[src_arg(&src)], "x:name/");
         ensure(
-            o.code == Some(0) && latest(&root).is_some(),
+            o.code == Some(0)
+                && latest(&root)
+                    .is_some_and(|l| snapshot_dir(&root, &l).join("name/big.bin").is_file()),
             "a push within the limits failed",
             &o,
         )?;
