@@ -320,14 +320,25 @@ impl Link {
         }
     }
 
-    /// Sends an out-of-band message after the data written so far.
-    /// Without multiplexing there is no channel for it and it is dropped,
-    /// as rsync does before the handshake ends.
+    /// Sends an out-of-band message. Like rsync's `send_msg`, whose
+    /// message buffer is written before the data buffer, it goes ahead
+    /// of the data written since the last flush (the frame being
+    /// filled), and after everything flushed before. Without multiplexing
+    /// there is no channel for it and it is dropped, as rsync does before
+    /// the handshake ends.
     pub fn msg(&self, code: MsgCode, payload: &[u8]) {
         let mut s = self.0.borrow_mut();
-        s.frame_pending();
-        if s.mux_out {
-            put_frame(&mut s.out, code, payload);
+        if !s.mux_out {
+            return;
+        }
+        let mut frame = Vec::with_capacity(4 + payload.len());
+        put_frame(&mut frame, code, payload);
+        match s.open {
+            Some(at) if at <= s.out.len() => {
+                s.out.splice(at..at, frame.iter().copied());
+                s.open = Some(at + frame.len());
+            }
+            _ => s.out.extend_from_slice(&frame),
         }
     }
 

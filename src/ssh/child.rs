@@ -286,7 +286,7 @@ mod tests {
 
     fn flags() -> WrapperFlags {
         WrapperFlags {
-            mode: Mode::ReadOnly,
+            mode: Mode::WriteOnly,
             munge: true,
             no_del: true,
             no_lock: true,
