@@ -28,12 +28,15 @@ pub struct Policy {
     pub yearly: usize,
 }
 
+/// A rule's bucket of a date (a day, an ISO week, a month, a year).
+type Bucket = fn(&jiff::civil::Date) -> (i16, i16);
+
 /// For each snapshot (names oldest first), the reasons it is kept; an
 /// empty list means it goes.
 pub fn keep(names: &[String], latest: Option<&str>, p: Policy) -> Vec<Vec<&'static str>> {
     let mut why: Vec<Vec<&'static str>> = vec![Vec::new(); names.len()];
     let newest_first: Vec<usize> = (0..names.len()).rev().collect();
-    let rules: [(&'static str, usize, fn(&jiff::civil::Date) -> (i16, i16)); 4] = [
+    let rules: [(&'static str, usize, Bucket); 4] = [
         ("daily", p.daily, |d| (d.year(), d.day_of_year())),
         ("weekly", p.weekly, |d| {
             let w = d.iso_week_date();

@@ -71,9 +71,12 @@ fn snapshot_dir(root: &Path, name: &str) -> PathBuf {
     root.join(".snapshots").join(name)
 }
 
+/// Each path's inode (device, number), if it has one.
+type Inodes = Vec<(PathBuf, Option<(u64, u64)>)>;
+
 /// Every snapshot as it was when it was made, with its files' inodes.
 #[derive(Default)]
-struct History(Vec<(String, Tree, Vec<(PathBuf, Option<(u64, u64)>)>)>);
+struct History(Vec<(String, Tree, Inodes)>);
 
 impl History {
     fn record(&mut self, root: &Path, name: &str) {
