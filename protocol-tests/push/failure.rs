@@ -23,16 +23,6 @@ use std::time::Duration;
 const SIZE: usize = 16 << 20;
 const PDIR: &str = ".rsync-partial";
 
-fn native_cells() -> Vec<Cell> {
-    harness::clients()
-        .iter()
-        .map(|c| Cell {
-            client: c.clone(),
-            proto: None,
-        })
-        .collect()
-}
-
 /// True when `got` is a non-empty strict prefix of `full`.
 fn strict_prefix(got: &[u8], full: &[u8]) -> bool {
     !got.is_empty() && got.len() < full.len() && full.starts_with(got)
@@ -118,7 +108,7 @@ fn client_killed_mid_transfer() {
     let new = Rng::new(2).bytes(SIZE);
     write_at(&src.join("big.bin"), &new, 1_600_000_000);
     let mut rep = Report::new();
-    for cell in native_cells() {
+    for cell in util::native_cells() {
         for mode in ["", "--partial", &format!("--partial-dir={PDIR}")] {
             let stock = Server::stock(&work.dir.join("ref"));
             let label = format!("{} {mode}", cell.label());
@@ -203,7 +193,7 @@ fn disk_full() {
     write_at(&src.join("z_small.txt"), b"small z\n", 1_600_000_000);
     let old = Rng::new(4).bytes(600 << 10);
     let mut rep = Report::new();
-    for cell in native_cells() {
+    for cell in util::native_cells() {
         // Stock aborts the whole run on a write error (exit 11): later
         // files do not arrive there, so its baseline is the weaker one.
         let r = disk_full_push(&work, &cell, Kind::Stock, &src, &old, false)

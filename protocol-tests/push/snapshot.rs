@@ -35,16 +35,6 @@ fn ours_only() -> bool {
     true
 }
 
-fn native_cells() -> Vec<Cell> {
-    harness::clients()
-        .iter()
-        .map(|c| Cell {
-            client: c.clone(),
-            proto: None,
-        })
-        .collect()
-}
-
 /// The snapshots' names, oldest first.
 fn names(root: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(root.join(".snapshots"))
@@ -347,7 +337,7 @@ fn killed_push_keeps_latest() {
     let work = Work::new("snapshot_killed");
     let mut rep = harness::Report::new();
     let mut rng = Rng::new(7);
-    for cell in native_cells() {
+    for cell in util::native_cells() {
         let delays: Vec<u64> = vec![0, 50 + rng.below(300), 1000];
         for (i, delay) in delays.into_iter().enumerate() {
             let r = (|| {
@@ -613,7 +603,7 @@ fn prune_keeps_its_policy() {
         Ok(())
     })();
     rep.check("policy", r);
-    for cell in native_cells() {
+    for cell in util::native_cells() {
         let r = (|| {
             let (src, root) = (work.path("src"), work.path("root"));
             big_source(&src, 9);

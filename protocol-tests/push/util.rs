@@ -368,3 +368,14 @@ fn parses_literal_data() {
     );
     assert_eq!(literal_data("nothing"), None);
 }
+
+/// Each client at its own protocol only.
+pub fn native_cells() -> Vec<Cell> {
+    harness::clients()
+        .iter()
+        .map(|c| Cell {
+            client: c.clone(),
+            proto: None,
+        })
+        .collect()
+}
