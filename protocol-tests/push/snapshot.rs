@@ -294,6 +294,13 @@ fn daily_mirror() {
                     &out,
                 )?;
                 tree::same_dirs("restore through the push key", &src, &again, cmp)?;
+                // An earlier snapshot, by name.
+                let first = history.0.first().map(|h| h.0.clone()).unwrap_or_default();
+                let old = work.path("restore-first");
+                let from = format!("x:.snapshots/{first}/");
+                let out = util::push(work, cell, &ro, &["-a"], &[from], &src_arg(&old));
+                ensure(out.code == Some(0), "restore of the first snapshot", &out)?;
+                tree::same_dirs("first snapshot", &snapshot_dir(&ours, &first), &old, cmp)?;
             }
         }
         Ok(())
