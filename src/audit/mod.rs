@@ -181,9 +181,9 @@ impl Record {
         o
     }
 
-    /// A one-line human summary (for a daemon's stderr).
+    /// A one-line human summary (for `serve`'s log).
     pub fn summary(&self) -> String {
-        let mut s = format!("rrsync-rs: session {}", self.outcome());
+        let mut s = format!("session {}", self.outcome());
         let mut part = |k: &str, v: Option<&str>| {
             if let Some(v) = v {
                 let _ = write!(s, " {k}={}", cli_snippet(v));
