@@ -73,8 +73,19 @@ fn serve_log_levels_spans_and_journal() {
     let pubkey = keygen(&key);
     let serve = Serve::start(&work, &key_line("-ro", &fx.root, &pubkey), &["-v"]);
     let mut rep = Report::new();
-    let out = serve.run_ssh(&key, &[], &["true"]);
-    let _ = serve.audit_lines(1);
+    let client = &harness::clients().first().expect("a client").path;
+    let mut cmd = Command::new(client);
+    cmd.arg("-e").arg(serve.ssh(&key)).args([
+        "-a",
+        "x@127.0.0.1:",
+        &format!("{}/", work.path("dst").display()),
+    ]);
+    let out = harness::run(cmd, Duration::from_secs(25));
+    let audit = serve.audit_lines(1).join("\n");
+    rep.check(
+        "serve's audit line says whether Landlock held",
+        ensure(super::has(&audit, "landlock", ""), &audit, &out),
+    );
     let log = serve.log_text();
     let done = log.lines().find(|l| l.contains("session ok")).unwrap_or("");
     rep.check(

@@ -15,15 +15,15 @@
 //! once on stderr and otherwise ignored.
 
 mod escape;
+mod json;
 mod sink;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
-mod time;
 
 pub use escape::{escape, is_unsafe};
+pub use json::{rfc3339, FIELD_DOCS};
 pub use sink::{open_append, redirect_stderr, take_flag, Sink};
-pub use time::rfc3339;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -36,7 +36,7 @@ use crate::policy::Mode;
 pub const MAX_COMMAND_CHARS: usize = 400;
 
 /// What a session moved, for its audit line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Transfer {
     /// Files whose data we sent (client pull).
     pub files_sent: u64,
@@ -61,7 +61,8 @@ pub struct Record {
     pub via: &'static str,
     /// The key: SHA256 fingerprint and comment, when known.
     pub key: Option<String>,
-    /// The SSH user name the client asked for (`serve` only).
+    /// The SSH user name the client asked for (`serve`), or the account
+    /// sshd ran the forced command as (`USER`, else `LOGNAME`).
     pub user: Option<String>,
     /// The client's address and port.
     pub remote: Option<String>,
@@ -150,35 +151,7 @@ impl Record {
 
     /// The record as one JSON object, without the newline.
     pub fn to_json(&self) -> String {
-        let mut o = String::from("{");
-        let time = self.start.map(rfc3339).unwrap_or_default();
-        field(&mut o, "time", Some(&time));
-        field(&mut o, "via", Some(self.via));
-        field(&mut o, "outcome", Some(self.outcome()));
-        field(&mut o, "key", self.key.as_deref());
-        field(&mut o, "user", self.user.as_deref());
-        field(&mut o, "remote", self.remote.as_deref());
-        field(&mut o, "mode", self.mode);
-        field(&mut o, "root", self.root.as_deref());
-        field(&mut o, "command", self.command.as_deref());
-        field(&mut o, "role", self.role);
-        field(&mut o, "refused", self.refused.as_deref());
-        field(&mut o, "landlock", self.landlock);
-        if let Some(e) = self.exit {
-            let _ = write!(o, ",\"exit\":{e}");
-        }
-        if let Some(t) = self.transfer {
-            let _ = write!(
-                o,
-                ",\"files_sent\":{},\"files_received\":{},\"deleted\":{},\"bytes_in\":{},\"bytes_out\":{}",
-                t.files_sent, t.files_received, t.deleted, t.bytes_in, t.bytes_out
-            );
-        }
-        if let Some(d) = self.duration {
-            let _ = write!(o, ",\"duration_ms\":{}", d.as_millis());
-        }
-        o.push('}');
-        o
+        json::to_json(self)
     }
 
     /// A one-line human summary (for `serve`'s log).
@@ -236,28 +209,6 @@ fn truncate(s: &str) -> String {
     out
 }
 
-fn field(o: &mut String, k: &str, v: Option<&str>) {
-    let Some(v) = v else { return };
-    if o.len() > 1 {
-        o.push(',');
-    }
-    let _ = write!(o, "\"{k}\":\"");
-    for c in v.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if is_unsafe(c) => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-}
-
 /// What the driver made of one request: the exit code, what moved, and
 /// the refusal it sent the client, if it refused the request before any
 /// transfer (the policy's words, or the parser's).
@@ -305,7 +256,8 @@ pub fn around(
 }
 
 /// The forced command's view: the key from `SSH_USER_AUTH` (sshd's
-/// `ExposeAuthInfo yes`) and the address from `SSH_CONNECTION`.
+/// `ExposeAuthInfo yes`), the address from `SSH_CONNECTION` and the
+/// account from `USER` (or `LOGNAME`), which sshd sets for the session.
 pub fn from_sshd_env(rec: &mut Record) {
     if let Some(conn) = std::env::var_os("SSH_CONNECTION") {
         let conn = conn.to_string_lossy().into_owned();
@@ -314,6 +266,9 @@ pub fn from_sshd_env(rec: &mut Record) {
             rec.remote = Some(format!("{ip}:{port}"));
         }
     }
+    rec.user = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
     if let Some(p) = std::env::var_os("SSH_USER_AUTH") {
         if let Ok(text) = std::fs::read_to_string(p) {
             rec.key = text.lines().find_map(key_from_auth_line);

@@ -137,6 +137,19 @@ pub fn forced_flags_roff() -> String {
             roff_escape(text)
         ));
     }
+    s.push_str(".SH \"AUDIT LOG\"\n");
+    s.push_str(&roff_escape(
+        "-audit FILE (serve: --audit FILE) appends one JSON object per session. \
+         Its fields, in this order, each absent when unknown:",
+    ));
+    s.push('\n');
+    for (field, text) in crate::audit::FIELD_DOCS {
+        s.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_escape(field),
+            roff_escape(text)
+        ));
+    }
     s.push_str(".SH EXAMPLE\n");
     s.push_str(&roff_escape(
         "command=\"/usr/local/bin/rrsync-rs -ro /srv/dir\",restrict ssh-ed25519 AAAA...",
