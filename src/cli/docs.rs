@@ -137,6 +137,9 @@ pub fn forced_flags_roff() -> String {
             roff_escape(text)
         ));
     }
+    s.push_str(".PP\n");
+    s.push_str(&roff_escape(&super::opt_table::refused_paragraph()));
+    s.push('\n');
     s.push_str(".SH \"AUDIT LOG\"\n");
     s.push_str(&roff_escape(
         "-audit FILE (serve: --audit FILE) appends one JSON object per session. \
