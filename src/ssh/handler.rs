@@ -499,19 +499,17 @@ impl russh::server::Handler for Conn {
         let handle = session.handle();
         let span = self.log.span.clone();
         span.in_scope(|| tracing::debug!("exec {}", crate::cli::snippet(&command)));
-        tokio::spawn(tracing::Instrument::instrument(
-            async move {
-                bridge::run(pending, launch, command, &log, busy).await;
-                drop(permit);
-                drop(log);
-                tokio::time::sleep(LINGER).await;
-                let bye = "the session has ended".to_string();
-                let _ = handle
-                    .disconnect(russh::Disconnect::ByApplication, bye, String::new())
-                    .await;
-            },
-            span,
-        ));
+        let task = async move {
+            bridge::run(pending, launch, command, &log, busy).await;
+            drop(permit);
+            drop(log);
+            tokio::time::sleep(LINGER).await;
+            let bye = "the session has ended".to_string();
+            let _ = handle
+                .disconnect(russh::Disconnect::ByApplication, bye, String::new())
+                .await;
+        };
+        tokio::spawn(tracing::Instrument::instrument(task, span));
         Ok(())
     }
 }
