@@ -9,7 +9,8 @@
 //!
 //! What the forced command writes on stderr is no log: under sshd it goes
 //! to the client, rrsync's words and the protocol's refusals, and it is
-//! written as it always was. The forced command installs no subscriber,
+//! written as it always was. The forced command installs no subscriber
+//! unless `RRSYNC_LOG=journald` asks for the journal ([`init_forced`]),
 //! so code it shares with `serve` reports through [`error`], which falls
 //! back to a plain stderr line. Independent of the rsync protocol.
 
@@ -82,6 +83,23 @@ pub fn init(out: &Output, format: Format, level: LevelFilter) -> Option<String> 
         tracing::warn!("{w}; logging to stderr");
     }
     why
+}
+
+/// The forced command's journal (`RRSYNC_LOG=journald`, set with sshd's
+/// `SetEnv`): one summary line per session, and the errors of code
+/// shared with `serve`, go to the journal. Nothing falls back to stderr,
+/// which is the client's. Whether the journal is on.
+pub fn init_forced() -> bool {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::Layer as _;
+    if std::env::var_os("RRSYNC_LOG").is_none_or(|v| v != "journald") {
+        return false;
+    }
+    let Ok(layer) = journald() else {
+        return false;
+    };
+    let sub = tracing_subscriber::registry().with(layer.with_filter(LevelFilter::INFO));
+    tracing::subscriber::set_global_default(sub).is_ok()
 }
 
 #[cfg(target_os = "linux")]

@@ -150,3 +150,43 @@ fn serve_log_levels_spans_and_journal() {
     );
     rep.finish("serve_log_levels_spans_and_journal");
 }
+
+/// The forced command with `RRSYNC_LOG=journald`: the client sees exactly
+/// what it sees without it (the journal, or nothing when it is not
+/// there, never stderr).
+#[test]
+fn forced_command_journal_changes_nothing_for_the_client() {
+    let work = Work::new("forced-journal");
+    let root = work.dir.join("root");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    let run = |journal: bool, command: &str| {
+        let mut cmd = Command::new(harness::bin());
+        cmd.arg("-ro")
+            .arg(&root)
+            .env("SSH_ORIGINAL_COMMAND", command)
+            .env("SSH_CONNECTION", "192.0.2.1 5555 192.0.2.2 22")
+            .env_remove("RRSYNC_AUDIT")
+            .stdin(Stdio::null());
+        if journal {
+            cmd.env("RRSYNC_LOG", "journald");
+        } else {
+            cmd.env_remove("RRSYNC_LOG");
+        }
+        harness::run(cmd, Duration::from_secs(10))
+    };
+    let mut rep = Report::new();
+    for command in ["true", "ls -la", "rsync --server --daemon ."] {
+        let (plain, logged) = (run(false, command), run(true, command));
+        rep.check(
+            command,
+            ensure(
+                plain.code == logged.code
+                    && plain.stdout == logged.stdout
+                    && plain.stderr == logged.stderr,
+                &format!("without RRSYNC_LOG: {plain:?}"),
+                &logged,
+            ),
+        );
+    }
+    rep.finish("forced_command_journal_changes_nothing_for_the_client");
+}

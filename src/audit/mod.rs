@@ -223,7 +223,8 @@ pub struct Served {
 }
 
 /// Runs one forced-command (`via` = `sshd`) or `local` session through
-/// `f` and logs it to `path`, if any.
+/// `f` and logs it to `path`, if any, and with `RRSYNC_LOG=journald` as
+/// one summary line to the journal.
 pub fn around(
     via: &'static str,
     flags: &WrapperFlags,
@@ -231,15 +232,19 @@ pub fn around(
     path: Option<&Path>,
     f: impl FnOnce() -> Served,
 ) -> i32 {
-    let Some(path) = path else { return f().code };
+    let journal = crate::logging::init_forced();
+    if path.is_none() && !journal {
+        return f().code;
+    }
     let mut rec = Record::start(via);
     if via == "sshd" {
         from_sshd_env(&mut rec);
     }
     rec.set_flags(flags);
     rec.set_command(command);
-    // Opened before the session, which may sandbox itself away from it.
-    let sink = Sink::open(Some(path), false);
+    // Opened before the session, which may sandbox itself away from it;
+    // with the journal, the summary line goes there too.
+    let sink = Sink::open(path, journal);
     let served = f();
     let code = served.code;
     rec.served(&served);
@@ -249,7 +254,7 @@ pub fn around(
         Ok(sink) => sink.write(&rec),
         Err(e) => eprintln!(
             "rrsync-rs: cannot open the audit log {}: {e}",
-            path.display()
+            path.unwrap_or(Path::new("-")).display()
         ),
     }
     code
