@@ -67,6 +67,9 @@ enum Kind {
     Scale(usize),
     /// N tiny files, all already there (the nightly no-change run).
     ScaleSame(usize),
+    /// N tiny files, 1 % changed since yesterday's snapshot: ours under
+    /// `-snapshot`, stock with the client's `--link-dest`.
+    Snapshot(usize),
 }
 
 /// The scale cases' tree sizes. They run only when named (`-- scale`).
@@ -148,6 +151,14 @@ fn cases(s: Sizes) -> Vec<Case> {
         }
         if push {
             v.push(Case {
+                name: "push 20000 files 1% changed -snapshot (stock --link-dest)".into(),
+                push,
+                kind: Kind::Snapshot(20_000),
+                extra: &[],
+                flags: &["-snapshot"],
+                stock_extra: &["--link-dest=../prev"],
+            });
+            v.push(Case {
                 name: format!("{dir} delta -blind"),
                 push,
                 kind: Kind::Delta,
@@ -168,6 +179,7 @@ fn rel(kind: Kind) -> String {
         Kind::Delta => "delta/".into(),
         Kind::NoChange => "data/".into(),
         Kind::Scale(n) | Kind::ScaleSame(n) => format!("scale-{n}/"),
+        Kind::Snapshot(n) => format!("snap-{n}/"),
     }
 }
 
@@ -225,6 +237,40 @@ impl Bench {
                 }
             }
             Kind::NoChange | Kind::ScaleSame(_) => Ok(()),
+            Kind::Snapshot(n) => {
+                data::generate_snapshot(&self.src, n)?;
+                self.reset()?;
+                // Yesterday, twice: `prev/` for stock's --link-dest, and
+                // a published snapshot holding `out/` for ours.
+                let snap = self.work.join(".snapshots/2000-01-01T000000Z");
+                std::fs::create_dir_all(&snap)?;
+                std::os::unix::fs::symlink(
+                    ".snapshots/2000-01-01T000000Z",
+                    self.work.join("latest"),
+                )?;
+                for to in [self.work.join("prev"), snap.join("out")] {
+                    let st = Command::new("rsync")
+                        .arg("-a")
+                        .arg(format!(
+                            "{}/",
+                            self.src.join(format!("snap-prev-{n}")).display()
+                        ))
+                        .arg(&to)
+                        .status()?;
+                    if !st.success() {
+                        return Err("local rsync -a failed".into());
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Where a case's result lands: under `-snapshot`, in `latest/`.
+    fn result(&self, c: &Case, server: Server) -> PathBuf {
+        match (c.kind, server) {
+            (Kind::Snapshot(_), Server::Ours) => self.work.join("latest/out"),
+            _ => self.out(),
         }
     }
 
@@ -285,7 +331,9 @@ impl Bench {
                         State::Fail(format!("client failed: {tail}"))
                     };
                     prepared = false;
-                } else if let Err(e) = data::verify(&self.src.join(rel(c.kind)), &self.out()) {
+                } else if let Err(e) =
+                    data::verify(&self.src.join(rel(c.kind)), &self.result(c, server))
+                {
                     *state = State::Fail(format!("wrong result: {e}"));
                     prepared = false;
                 }

@@ -68,6 +68,7 @@ fn subcommand(inv: Invocation) -> i32 {
         Invocation::HelpOn(sub) => cli::commands::help(sub.as_ref()),
         Invocation::Completions(args) => cli::docs::completions(args),
         Invocation::Man(args) => cli::docs::man(args),
+        Invocation::Prune(args) => crate::prune::run(args),
         #[cfg(feature = "ssh")]
         Invocation::Serve(args) => crate::ssh::main(&args),
         #[cfg(feature = "ssh")]

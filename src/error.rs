@@ -126,6 +126,10 @@ pub enum Error {
     /// The negotiated protocol cannot carry what the client asked for.
     #[error("{0}")]
     Protocol(String),
+    /// A local file system failure outside any one file (publishing a
+    /// snapshot).
+    #[error("{0}")]
+    FileIo(String),
     /// The session finished, but not everything was transferred.
     #[error("some files were not transferred")]
     Partial(IoErrors),
@@ -155,7 +159,7 @@ impl Error {
             }
             Error::Send(SendError::Wire(w)) | Error::Recv(RecvError::Wire(w)) => wire_code(w),
             Error::Send(SendError::Io(_)) => code::STREAM_IO,
-            Error::Recv(RecvError::Io(_)) => code::FILE_IO,
+            Error::Recv(RecvError::Io(_) | RecvError::Quota(_)) | Error::FileIo(_) => code::FILE_IO,
             Error::Wire(w) => wire_code(w),
             Error::Start(_) => code::START_CLIENT,
             Error::Timeout(_) => code::TIMEOUT,

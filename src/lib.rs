@@ -38,6 +38,7 @@ pub mod logging;
 pub mod meta;
 pub mod policy;
 pub mod proto;
+pub mod prune;
 pub mod role;
 pub mod sandbox;
 pub mod session;

@@ -276,3 +276,33 @@ fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     }
     Ok(n)
 }
+
+/// The `-snapshot` case's sources, unless they exist: `snap-prev-N/`
+/// (N tiny files, yesterday's tree) and `snap-N/`, the same with every
+/// hundredth file rewritten (1 % changed).
+pub fn generate_snapshot(src: &Path, n: usize) -> R<()> {
+    let (prev, now) = (
+        src.join(format!("snap-prev-{n}")),
+        src.join(format!("snap-{n}")),
+    );
+    generate_scale(&prev, n)?;
+    if now.exists() {
+        return Ok(());
+    }
+    let tmp = now.with_extension("tmp");
+    let st = std::process::Command::new("rsync")
+        .arg("-a")
+        .arg(format!("{}/", prev.display()))
+        .arg(&tmp)
+        .status()?;
+    if !st.success() {
+        return Err("local rsync -a failed".into());
+    }
+    for i in (0..n).step_by(100) {
+        let p = tmp.join(format!("d{:04}/f{:04}", i / 1000, i % 1000));
+        fs::write(&p, format!("changed-{i:07}\n"))?;
+        set_mtime(&p, T0 + 86_400)?;
+    }
+    fs::rename(&tmp, &now)?;
+    Ok(())
+}

@@ -156,6 +156,7 @@ impl Host for RootHost {
             log: None,
             log_failure: None,
             guard: None,
+            snapshot: None,
         })
     }
 

@@ -29,6 +29,7 @@ mod log_file;
 mod modes;
 mod readable;
 mod refusals;
+mod snapshot;
 mod sshd;
 pub mod util;
 mod wo_leak;

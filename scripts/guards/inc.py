@@ -23,3 +23,10 @@ _HLINK = [
   ("src/role/receiver/lists.rs", "        if let Some(f) = first.filter(|&f| !inc.groups_done.contains_key(&(f as u32))) {", "        if let Some(f) = first.filter(|_| false) {"),
 ], [I + "inc_hard_link_to_a_group_never_begun"], "fail"),
 ]
+# Names sent with named ACL entries wait in the tables until a list takes
+# them: they count against the attribute budget (--max-alloc).
+MUTANTS += [
+("acl-names-budget", "Budget", [
+  ("src/meta/mod.rs", "            .saturating_add(names);", "            .saturating_add(0 * names);"),
+ ], ["lib:meta::tests::names_sent_with_acls_are_charged"], "fail"),
+]

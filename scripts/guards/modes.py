@@ -15,13 +15,13 @@ MUTANTS = [
   ("src/fs/guard.rs", "let (dir, name, n) = self.allowed(path, delete, Need::Name)?;\n        self.root.forget_parent();\n        write::rmdir(", "let (dir, name, n) = self.allowed(path, Some(&()), Need::Name)?;\n        self.root.forget_parent();\n        write::rmdir("),
  ], [P+"no_delete_keeps_every_existing_name"], "pass"),
 ("modes-chmod", "-no-overwrite", [
-  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;\n        write::chmod(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        write::chmod("),
+  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed_in_place(path, overwrite)?;\n        write::chmod(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        write::chmod("),
  ], [P+"no_overwrite_changes_no_existing_entry"], "fail"),
 ("modes-chown", "-no-overwrite", [
-  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;\n        write::chown(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        write::chown("),
+  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed_in_place(path, overwrite)?;\n        write::chown(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        write::chown("),
  ], [P+"no_overwrite_changes_no_existing_entry"], "fail"),
 ("modes-times", "-no-overwrite", [
-  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;\n        write::set_times(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        write::set_times("),
+  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed_in_place(path, overwrite)?;\n        write::set_times(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        write::set_times("),
  ], [P+"no_overwrite_changes_no_existing_entry"], "fail"),
 # The ledger: without it the session cannot even place its own temporary
 # files, so honest pushes under every mode stop delivering.
@@ -33,6 +33,6 @@ MUTANTS = [
 # through Writer::open_meta and Writer::meta_of, behind the same check.
 MUTANTS += [
 ("modes-xattr", "-no-overwrite", [
-  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;\n        Ok(super::xattr::open_meta_in(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        Ok(super::xattr::open_meta_in("),
+  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed_in_place(path, overwrite)?;\n        Ok(super::xattr::open_meta_in(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        Ok(super::xattr::open_meta_in("),
  ], ["meta::no_overwrite_keeps_existing_attributes"], "fail"),
 ]

@@ -18,7 +18,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use super::{is_unsafe, Record, Transfer};
+use super::{is_unsafe, Record};
 
 /// Every field a line may hold, in the order written, and what it says
 /// (for the generated manual page).
@@ -41,6 +41,10 @@ pub const FIELD_DOCS: &[(&str, &str)] = &[
     ("deleted", "Entries deleted at the client's request."),
     ("bytes_in", "Bytes read from the client, protocol framing included."),
     ("bytes_out", "Bytes written to the client."),
+    ("added", "Entries a push created (new names); with changed and bytes_written, only when a push changed something or made a snapshot."),
+    ("changed", "Existing entries a push replaced or changed."),
+    ("bytes_written", "Bytes a push wrote into files."),
+    ("snapshot", "Under -snapshot, the name of the snapshot the push published."),
     ("duration_ms", "How long the session ran, in milliseconds."),
 ];
 
@@ -70,8 +74,24 @@ struct Line<'a> {
     landlock: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     exit: Option<i32>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    transfer: Option<Transfer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files_sent: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files_received: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_in: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_out: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    added: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_written: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshot: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     duration_ms: Option<u64>,
 }
@@ -85,6 +105,9 @@ pub fn rfc3339(t: SystemTime) -> String {
 
 /// The record as one JSON object, without the newline.
 pub fn to_json(r: &Record) -> String {
+    let t = r.transfer.as_ref();
+    // A push's own counts, when it changed something or made a snapshot.
+    let push = t.filter(|t| t.added + t.changed + t.bytes_written > 0 || t.snapshot.is_some());
     let line = Line {
         time: r.start.map(rfc3339).unwrap_or_default(),
         via: r.via,
@@ -99,7 +122,15 @@ pub fn to_json(r: &Record) -> String {
         refused: r.refused.as_deref(),
         landlock: r.landlock,
         exit: r.exit,
-        transfer: r.transfer,
+        files_sent: t.map(|t| t.files_sent),
+        files_received: t.map(|t| t.files_received),
+        deleted: t.map(|t| t.deleted),
+        bytes_in: t.map(|t| t.bytes_in),
+        bytes_out: t.map(|t| t.bytes_out),
+        added: push.map(|t| t.added),
+        changed: push.map(|t| t.changed),
+        bytes_written: push.map(|t| t.bytes_written),
+        snapshot: t.and_then(|t| t.snapshot.as_deref()),
         duration_ms: r
             .duration
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),

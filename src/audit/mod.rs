@@ -36,7 +36,7 @@ use crate::policy::Mode;
 pub const MAX_COMMAND_CHARS: usize = 400;
 
 /// What a session moved, for its audit line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Transfer {
     /// Files whose data we sent (client pull).
     pub files_sent: u64,
@@ -48,6 +48,14 @@ pub struct Transfer {
     pub bytes_in: u64,
     /// Bytes written to the client.
     pub bytes_out: u64,
+    /// Under `-snapshot`, the name of the snapshot the push published.
+    pub snapshot: Option<String>,
+    /// Entries a push created (new names).
+    pub added: u64,
+    /// Existing entries a push replaced or changed.
+    pub changed: u64,
+    /// Bytes a push wrote into files.
+    pub bytes_written: u64,
 }
 
 /// Everything known about one session.
@@ -118,7 +126,7 @@ impl Record {
         if let Some(why) = &s.refused {
             self.refuse(why);
         }
-        self.transfer = Some(s.transfer).filter(|t| *t != Transfer::default());
+        self.transfer = Some(s.transfer.clone()).filter(|t| *t != Transfer::default());
     }
 
     /// Adds a refusal reason.
@@ -170,7 +178,7 @@ impl Record {
         if let Some(e) = self.exit {
             let _ = write!(s, " exit={e}");
         }
-        if let Some(t) = self.transfer {
+        if let Some(t) = &self.transfer {
             let _ = write!(
                 s,
                 " sent={} received={} deleted={} in={}B out={}B",

@@ -53,6 +53,8 @@ fn full() -> Record {
     r.landlock = Some("on");
     r.transfer = Some(Transfer {
         files_sent: 1,
+        added: 1,
+        snapshot: Some("2026-12-04T220000Z".into()),
         ..Transfer::default()
     });
     r.finish(Some(0));
@@ -121,7 +123,7 @@ fn the_refusal_is_the_drivers() {
     };
     r.served(&Served {
         code: 0,
-        transfer: moved,
+        transfer: moved.clone(),
         refused: None,
     });
     assert_eq!(

@@ -191,6 +191,39 @@ pub struct CheckCli {
     pub program: Option<PathBuf>,
 }
 
+/// `rrsync-rs prune DIR --keep-...`: the operator's snapshot retention.
+#[derive(Parser, Debug, Clone, PartialEq, Eq)]
+#[command(
+    name = "rrsync-rs-prune",
+    bin_name = "rrsync-rs prune",
+    version = VERSION,
+    about = "Remove old snapshots of a -snapshot directory by a retention policy",
+    long_about = "Lists the snapshots in DIR/.snapshots and says which ones the policy keeps and why. A snapshot is kept when any rule keeps it: --keep-last N keeps the N newest, --keep-daily N the newest of each of the last N days that have one, and --keep-weekly, --keep-monthly and --keep-yearly the same per ISO week, month and year (UTC). The snapshot `latest` points to, the newest one and a push in progress are never removed, so prune is safe to run from cron while a push runs. Nothing is removed without --yes."
+)]
+pub struct PruneCli {
+    /// The served directory (the one given to -snapshot keys)
+    #[arg(value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub dir: PathBuf,
+    /// Keep the N newest snapshots
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_last: usize,
+    /// Keep the newest snapshot of each of the last N days
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_daily: usize,
+    /// Keep the newest snapshot of each of the last N ISO weeks
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_weekly: usize,
+    /// Keep the newest snapshot of each of the last N months
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_monthly: usize,
+    /// Keep the newest snapshot of each of the last N years
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub keep_yearly: usize,
+    /// Remove what the policy does not keep (without it, only say so)
+    #[arg(long)]
+    pub yes: bool,
+}
+
 /// The shells `completions` writes for.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shell {
@@ -293,7 +326,7 @@ pub fn parse_with_flags<T: Parser>(words: &[OsString]) -> Result<(T, Vec<String>
 }
 
 /// The names `help SUB` and the dispatcher know.
-pub const SUBCOMMANDS: &[&str] = &["serve", "authorize", "check", "completions", "man"];
+pub const SUBCOMMANDS: &[&str] = &["serve", "authorize", "check", "prune", "completions", "man"];
 
 /// A subcommand's clap command by name.
 pub fn sub_command(name: &str) -> Option<clap::Command> {
@@ -301,6 +334,7 @@ pub fn sub_command(name: &str) -> Option<clap::Command> {
         "serve" => ServeCli::command(),
         "authorize" => AuthorizeCli::command(),
         "check" => CheckCli::command(),
+        "prune" => PruneCli::command(),
         "completions" => CompletionsCli::command(),
         "man" => ManCli::command(),
         _ => return None,
@@ -354,6 +388,7 @@ command=\"/usr/local/bin/rrsync-rs -ro /srv/dir\",restrict ssh-ed25519 AAAA...",
         .subcommand(sub(ServeCli::command(), "serve"))
         .subcommand(sub(AuthorizeCli::command(), "authorize"))
         .subcommand(sub(CheckCli::command(), "check"))
+        .subcommand(sub(PruneCli::command(), "prune"))
         .subcommand(sub(CompletionsCli::command(), "completions"))
         .subcommand(sub(ManCli::command(), "man"))
 }

@@ -46,7 +46,7 @@ pub use secluded::{
 };
 pub use server_args::{complete_secluded, parse_lenient, parse_server_argv, ServerArgs};
 pub use wrapper::{
-    hint_line, parse_args, parse_args_with_home, usage, Invocation, Mode, WrapperFlags,
+    hint_line, parse_args, parse_args_with_home, usage, Invocation, Limits, Mode, WrapperFlags,
 };
 
 /// The most characters of client-supplied text that an error message

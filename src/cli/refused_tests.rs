@@ -18,6 +18,8 @@ fn flags(root: &str) -> WrapperFlags {
         no_lock: false,
         no_overwrite: false,
         blind: false,
+        snapshot: false,
+        limits: super::wrapper::Limits::default(),
         root: PathBuf::from(root),
     }
 }

@@ -45,6 +45,12 @@ pub struct WrapperFlags {
     /// no block sums at all and `-c` compares no contents, so a push
     /// learns nothing about the bytes of any file under the root.
     pub blind: bool,
+    /// `-snapshot` (ours): every push goes into a new dated snapshot
+    /// beneath `DIR/.snapshots`, published as `DIR/latest` when it ends
+    /// well; nothing a client sends reaches an earlier snapshot.
+    pub snapshot: bool,
+    /// `-max-bytes=N`, `-max-files=N` (ours): what one push may add.
+    pub limits: Limits,
     /// The restricted directory; a relative DIR is joined to `$HOME` in
     /// the forced form.
     pub root: PathBuf,
@@ -55,7 +61,7 @@ impl WrapperFlags {
     /// (without DIR): how `serve` hands a key's flags to the session's own
     /// process. The destructuring is exhaustive, so a new flag cannot be
     /// added without deciding its word here.
-    pub fn flag_words(&self) -> Vec<&'static str> {
+    pub fn flag_words(&self) -> Vec<String> {
         let WrapperFlags {
             mode,
             munge,
@@ -63,11 +69,13 @@ impl WrapperFlags {
             no_lock,
             no_overwrite,
             blind,
+            snapshot,
+            limits,
             root: _,
         } = self;
-        let mut w = match mode {
-            Mode::ReadOnly => vec!["-ro"],
-            Mode::WriteOnly => vec!["-wo"],
+        let mut w: Vec<String> = match mode {
+            Mode::ReadOnly => vec!["-ro".into()],
+            Mode::WriteOnly => vec!["-wo".into()],
             Mode::ReadWrite => vec![],
         };
         for (on, name) in [
@@ -76,13 +84,31 @@ impl WrapperFlags {
             (no_lock, "-no-lock"),
             (no_overwrite, "-no-overwrite"),
             (blind, "-blind"),
+            (snapshot, "-snapshot"),
         ] {
             if *on {
-                w.push(name);
+                w.push(name.into());
             }
+        }
+        let Limits { bytes, files } = limits;
+        if let Some(n) = bytes {
+            w.push(format!("-max-bytes={n}"));
+        }
+        if let Some(n) = files {
+            w.push(format!("-max-files={n}"));
         }
         w
     }
+}
+
+/// What one push may add (`-max-bytes=N`, `-max-files=N`); `None` is
+/// no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// Bytes written into files.
+    pub bytes: Option<u64>,
+    /// Names created (files, directories, links, nodes).
+    pub files: Option<u64>,
 }
 
 /// What our command line asks for.
@@ -107,6 +133,8 @@ pub enum Invocation {
     Authorize(Vec<OsString>),
     /// `check ...`: lint an authorized_keys file.
     Check(Vec<OsString>),
+    /// `prune DIR --keep-...`: remove old snapshots.
+    Prune(Vec<OsString>),
     /// `completions SHELL`.
     Completions(Vec<OsString>),
     /// `man [--out DIR]`.
@@ -115,8 +143,7 @@ pub enum Invocation {
     HelpOn(Option<OsString>),
 }
 
-const USAGE_LINE: &str =
-    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind] DIR";
+const USAGE_LINE: &str = "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind] [-snapshot] [-max-bytes=N] [-max-files=N] DIR";
 
 /// The help text: every flag and what it refuses; the options refused
 /// everywhere come from the option table.
@@ -147,12 +174,15 @@ fn wrap(text: &str, width: usize) -> String {
 }
 
 const USAGE_HEAD: &str =
-    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind] DIR
+    "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind]
+                 [-snapshot] [-max-bytes=N] [-max-files=N] DIR
        rrsync-rs local [FLAGS] DIR [-l USER] HOST rsync --server ...
        rrsync-rs authorize [FLAGS] DIR [KEY.pub|-] [--append FILE] [--replace]
        rrsync-rs authorize --list | --remove KEY|FINGERPRINT [--file FILE]
        rrsync-rs serve [--listen [HOST:]PORT] [OPTIONS] [[FLAGS] DIR]
        rrsync-rs check [FILE | --line LINE] [--migrate]
+       rrsync-rs prune DIR [--keep-last N] [--keep-daily N] [--keep-weekly N]
+                 [--keep-monthly N] [--keep-yearly N] [--yes]
        rrsync-rs completions bash|zsh|fish
        rrsync-rs man [--out DIR]
        rrsync-rs help [SUBCOMMAND]
@@ -175,6 +205,12 @@ refuses everything else.
   -blind         send a pushing client no block sums at all (every file is a
                  whole-file transfer) and let -c compare no contents, so a
                  drop box reveals nothing about what it holds
+  -snapshot      every push goes into a new snapshot DIR/.snapshots/<UTC time>,
+                 hard-linked to the previous one and published as DIR/latest
+                 when it ends well; earlier snapshots are out of reach;
+                 refuses --inplace, --append, --*-dest, --log-file
+  -max-bytes=N   a push may write at most N bytes (rsync sizes: 10G)
+  -max-files=N   a push may create at most N names
   -audit FILE    append a JSON line per session to FILE (`-` = stderr);
                  RRSYNC_AUDIT=FILE does the same
   -h, --help     print this help
@@ -221,6 +257,7 @@ pub fn parse_args_with_home(
         Some((first, rest)) if first == "serve" => Ok(Invocation::Serve(rest.to_vec())),
         Some((first, rest)) if first == "authorize" => Ok(Invocation::Authorize(rest.to_vec())),
         Some((first, rest)) if first == "check" => Ok(Invocation::Check(rest.to_vec())),
+        Some((first, rest)) if first == "prune" => Ok(Invocation::Prune(rest.to_vec())),
         Some((first, rest)) if first == "completions" => Ok(Invocation::Completions(rest.to_vec())),
         Some((first, rest)) if first == "man" => Ok(Invocation::Man(rest.to_vec())),
         Some((first, rest)) if first == "help" => Ok(Invocation::HelpOn(rest.first().cloned())),
@@ -242,6 +279,8 @@ struct Seen {
     no_lock: bool,
     no_overwrite: bool,
     blind: bool,
+    snapshot: bool,
+    limits: Limits,
 }
 
 enum Word {
@@ -265,15 +304,31 @@ impl Seen {
             "-no-lock" => self.no_lock = true,
             "-no-overwrite" => self.no_overwrite = true,
             "-blind" => self.blind = true,
+            "-snapshot" => self.snapshot = true,
             "-h" | "-help" | "--help" => return Ok(Word::Help),
             "-V" | "--version" => return Ok(Word::Version),
             "--" => return Ok(Word::EndOfFlags),
+            _ if s.starts_with("-max-bytes=") || s.starts_with("-max-files=") => self.limit(s)?,
             _ if s.starts_with('-') && s != "-" => {
                 return Err(usage_error(format!("unknown flag `{}`", snippet(s))));
             }
             _ => return Ok(Word::Positional),
         }
         Ok(Word::Flag)
+    }
+
+    /// `-max-bytes=N` (an rsync size: `10G`, `500M`) or `-max-files=N`.
+    fn limit(&mut self, s: &str) -> Result<(), CliError> {
+        let (name, value) = s.split_once('=').unwrap_or((s, ""));
+        let (slot, opt) = if name == "-max-bytes" {
+            (&mut self.limits.bytes, "-max-bytes")
+        } else {
+            (&mut self.limits.files, "-max-files")
+        };
+        let n =
+            super::numbers::parse_size(opt, value, b'b').map_err(|e| usage_error(e.to_string()))?;
+        *slot = Some(n);
+        Ok(())
     }
 
     fn into_flags(self, root: PathBuf) -> Result<WrapperFlags, CliError> {
@@ -283,6 +338,11 @@ impl Seen {
             (false, true) => Mode::WriteOnly,
             (false, false) => Mode::ReadWrite,
         };
+        if self.snapshot && self.ro {
+            return Err(usage_error(
+                "-snapshot is for keys that push; not with -ro".into(),
+            ));
+        }
         Ok(WrapperFlags {
             mode,
             munge: self.munge,
@@ -290,6 +350,8 @@ impl Seen {
             no_lock: self.no_lock || self.ro,
             no_overwrite: self.no_overwrite,
             blind: self.blind,
+            snapshot: self.snapshot,
+            limits: self.limits,
             root,
         })
     }

@@ -25,7 +25,7 @@ impl<'a> StdHost<'a> {
 
 impl Host for StdHost<'_> {
     fn start(&self, grant: &Grant) -> Result<Started, String> {
-        let root = Root::open(&self.flags.root).map_err(|e| {
+        let top = Root::open(&self.flags.root).map_err(|e| {
             format!(
                 "cannot open the served directory: {}",
                 crate::role::text::strerror(&e)
@@ -34,7 +34,7 @@ impl Host for StdHost<'_> {
         let guard = if self.flags.no_lock {
             None
         } else {
-            match root.try_lock() {
+            match top.try_lock() {
                 Ok(Some(fd)) => Some(fd),
                 Ok(None) | Err(_) => {
                     return Err(
@@ -42,6 +42,28 @@ impl Host for StdHost<'_> {
                     )
                 }
             }
+        };
+        // A push under -snapshot goes into a new snapshot, which is its
+        // root and all Landlock lets it reach; a thread started before
+        // Landlock publishes it at the end (see `publish`).
+        let (root, snapshot) = match grant {
+            Grant::Receive(_) if self.flags.snapshot => {
+                let (root, pending) = crate::fs::snapshot::begin(top, jiff::Timestamp::now())
+                    .map_err(|e| match e {
+                        crate::fs::snapshot::SnapshotError::Io(io) => format!(
+                            "cannot prepare the snapshot: {}",
+                            crate::role::text::strerror(&io)
+                        ),
+                        e => e.to_string(),
+                    })?;
+                let publisher = super::publish::Publisher::spawn(pending)
+                    .map_err(|e| format!("cannot prepare the snapshot: {e}"))?;
+                (
+                    root,
+                    Some(Box::new(publisher) as Box<dyn crate::session::Publish>),
+                )
+            }
+            _ => (top, None),
         };
         // Everything outside the root the session needs is read now: the
         // id tables, the client's log file and the local time zone. Then
@@ -66,6 +88,7 @@ impl Host for StdHost<'_> {
             log,
             log_failure,
             guard,
+            snapshot,
         })
     }
 

@@ -6,6 +6,7 @@
 //! told inside the protocol goes to stderr, which sshd logs.
 
 pub mod host;
+pub mod publish;
 pub mod pump;
 pub mod stdio;
 mod transfer_log;

@@ -75,6 +75,8 @@ pub struct Writer<'r> {
     /// only when a permit is missing, for the ledger is what stands in
     /// for it.
     remember_final: bool,
+    /// What this session may add (`-max-bytes`, `-max-files`).
+    quota: std::sync::Arc<super::Quota>,
 }
 
 /// What a check asks of a name without a permit.
@@ -94,6 +96,7 @@ impl<'r> Writer<'r> {
             root,
             created: Mutex::new(HashMap::new()),
             remember_final: true,
+            quota: std::sync::Arc::default(),
         }
     }
 
@@ -109,11 +112,19 @@ impl<'r> Writer<'r> {
         root: &'r Root,
         delete: Option<&DeletePermit>,
         overwrite: Option<&OverwritePermit>,
+        limits: crate::cli::Limits,
     ) -> Writer<'r> {
         Writer {
             remember_final: delete.is_none() || overwrite.is_none(),
+            quota: std::sync::Arc::new(super::Quota::new(limits)),
             ..Self::new(root)
         }
+    }
+
+    /// The session's counters against its limits (the receiver charges
+    /// the bytes it writes here).
+    pub fn quota(&self) -> &std::sync::Arc<super::Quota> {
+        &self.quota
     }
 
     /// The root, for reading.
@@ -173,6 +184,23 @@ impl<'r> Writer<'r> {
         Ok((dir, name, n))
     }
 
+    /// [`Self::allowed`] for a change made in place to `path`'s object
+    /// (mode, owner, times, attributes). In a snapshot being made, an
+    /// object with more than one name may be an earlier snapshot's too:
+    /// it is first replaced by a private copy (see `cow`), so the change
+    /// reaches this snapshot only.
+    fn allowed_in_place<'a>(
+        &'a self,
+        path: &'a RelPath,
+        overwrite: Option<&OverwritePermit>,
+    ) -> io::Result<(Handle<'a>, &'a [u8], Name)> {
+        let r = self.allowed(path, overwrite, Need::Object)?;
+        if self.root.is_cow() {
+            super::cow::unshare(&r.0, r.1, &self.quota)?;
+        }
+        Ok(r)
+    }
+
     /// Whether `path`'s mode, owner, times or contents may change.
     pub fn may_change(&self, path: &RelPath, overwrite: Option<&OverwritePermit>) -> bool {
         self.allowed(path, overwrite, Need::Object).is_ok()
@@ -182,6 +210,7 @@ impl<'r> Writer<'r> {
 
     /// `mkdir`; fails with `EEXIST` on any existing name.
     pub fn mkdir(&self, path: &RelPath, mode: u32) -> io::Result<()> {
+        self.quota.charge_name()?;
         let (dir, name) = self.root.split(path)?;
         write::mkdir(&dir, name, mode)?;
         self.note(&dir, name, true);
@@ -196,6 +225,7 @@ impl<'r> Writer<'r> {
         base: &[u8],
         mode: u32,
     ) -> io::Result<(File, RelPath)> {
+        self.quota.charge_name()?;
         let d = self.root.open_parent(dir.as_bytes())?;
         let (f, name) = write::create_temp(&d, base, mode)?;
         self.note(&d, &name, true);
@@ -204,6 +234,7 @@ impl<'r> Writer<'r> {
 
     /// A new symlink `at` holding `target`.
     pub fn symlink(&self, target: &[u8], at: &RelPath) -> io::Result<()> {
+        self.quota.charge_name()?;
         let (dir, name) = self.root.split(at)?;
         write::symlink(target, &dir, name)?;
         self.note(&dir, name, true);
@@ -212,6 +243,7 @@ impl<'r> Writer<'r> {
 
     /// A new name `new` for the object at `existing`, which is unchanged.
     pub fn hard_link(&self, existing: &RelPath, new: &RelPath) -> io::Result<()> {
+        self.quota.charge_name()?;
         let (edir, ename) = self.root.split(existing)?;
         let (ndir, nname) = self.root.split(new)?;
         write::hard_link(&edir, ename, &ndir, nname)?;
@@ -227,6 +259,7 @@ impl<'r> Writer<'r> {
         mode: u32,
         rdev: (u32, u32),
     ) -> io::Result<()> {
+        self.quota.charge_name()?;
         let (dir, name) = self.root.split(path)?;
         write::mknod(&dir, name, kind, mode, rdev)?;
         self.note(&dir, name, true);
@@ -289,6 +322,7 @@ impl<'r> Writer<'r> {
 
     /// A fresh temporary hard link to `existing` in `beside`'s directory.
     fn link_beside(&self, existing: &RelPath, beside: &RelPath) -> io::Result<RelPath> {
+        self.quota.charge_name()?;
         let dir = beside.parent().unwrap_or_else(RelPath::root);
         let base = beside.file_name().unwrap_or(b"link");
         let (edir, ename) = self.root.split(existing)?;
@@ -340,7 +374,7 @@ impl<'r> Writer<'r> {
         mode: u32,
         overwrite: Option<&OverwritePermit>,
     ) -> io::Result<()> {
-        let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
+        let (dir, name, _) = self.allowed_in_place(path, overwrite)?;
         write::chmod(&dir, name, mode)
     }
 
@@ -352,7 +386,7 @@ impl<'r> Writer<'r> {
         gid: Option<u32>,
         overwrite: Option<&OverwritePermit>,
     ) -> io::Result<()> {
-        let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
+        let (dir, name, _) = self.allowed_in_place(path, overwrite)?;
         write::chown(&dir, name, uid, gid)
     }
 
@@ -364,12 +398,16 @@ impl<'r> Writer<'r> {
         atime: Option<(i64, u32)>,
         overwrite: Option<&OverwritePermit>,
     ) -> io::Result<()> {
-        let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
+        let (dir, name, _) = self.allowed_in_place(path, overwrite)?;
         write::set_times(&dir, name, mtime, atime)
     }
 
     /// Opens an existing regular file for writing in place (`--inplace`).
+    /// Never in a snapshot being made, whose files may be shared.
     pub fn open_for_update(&self, path: &RelPath, _: &OverwritePermit) -> io::Result<File> {
+        if self.root.is_cow() {
+            return Err(denied());
+        }
         let (dir, name) = self.root.split(path)?;
         write::open_existing_for_write(&dir, name)
     }
@@ -382,7 +420,7 @@ impl<'r> Writer<'r> {
         path: &RelPath,
         overwrite: Option<&OverwritePermit>,
     ) -> io::Result<Option<super::xattr::MetaMut>> {
-        let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
+        let (dir, name, _) = self.allowed_in_place(path, overwrite)?;
         Ok(super::xattr::open_meta_in(&dir, name)?.map(super::xattr::MetaMut))
     }
 
@@ -397,7 +435,8 @@ impl<'r> Writer<'r> {
     ) -> io::Result<super::xattr::MetaMut> {
         let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
         let at = statx_at(&dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
-        if !at.same_file(&statx_fd(file)?) {
+        let of_file = statx_fd(file)?;
+        if !at.same_file(&of_file) || (self.root.is_cow() && of_file.nlink > 1) {
             return Err(denied());
         }
         let fd = rustix::io::fcntl_dupfd_cloexec(file, 0)?;

@@ -27,11 +27,14 @@
 //!
 //! Requires Linux >= 5.8 (`openat2`, `utimensat(AT_EMPTY_PATH)`).
 
+mod cow;
 mod dir;
 mod guard;
 mod meta;
 mod path;
+mod quota;
 mod root;
+pub mod snapshot;
 mod write;
 mod xattr;
 pub use write::temp_name;
@@ -43,6 +46,7 @@ pub use dir::{Dir, DEFAULT_MAX_ENTRIES};
 pub use guard::{is_denied, Denied, Writer};
 pub use meta::{FileType, Meta};
 pub use path::{check_name, PathError, RelPath, MAX_NAME_LEN, MAX_PATH_LEN};
+pub use quota::Quota;
 pub use root::Root;
 pub use xattr::{MetaFd, MetaMut};
 
@@ -129,3 +133,7 @@ pub(crate) fn open_regular_at<Fd: AsFd>(
     rustix::fs::fcntl_setfl(&fd, fl - OFlags::NONBLOCK)?;
     Ok(File::from(fd))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod snapshot_tests;

@@ -30,6 +30,10 @@ pub struct Root {
     fd: OwnedFd,
     slash: bool,
     parent: Mutex<Option<(Vec<u8>, Arc<OwnedFd>)>>,
+    /// A snapshot being made (`-snapshot`): its files may share their
+    /// inodes with earlier snapshots, so a [`super::Writer`] copies a
+    /// shared object before it changes it in place (see `guard`).
+    cow: bool,
 }
 
 impl Root {
@@ -51,7 +55,26 @@ impl Root {
             fd,
             slash,
             parent: Mutex::new(None),
+            cow: false,
         })
+    }
+
+    /// A root at directory `path` beneath this one (no symlink followed
+    /// in any component); `cow` marks a snapshot being made.
+    pub(crate) fn sub_root(&self, path: &[u8], cow: bool) -> io::Result<Root> {
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW;
+        let fd = open_beneath(self.fd(), path, flags, 0)?;
+        Ok(Root {
+            fd,
+            slash: false,
+            parent: Mutex::new(None),
+            cow,
+        })
+    }
+
+    /// Whether this root is a snapshot being made (see [`Self::sub_root`]).
+    pub(crate) fn is_cow(&self) -> bool {
+        self.cow
     }
 
     /// Takes rrsync's single-run lock: an exclusive, non-blocking `flock`
@@ -84,6 +107,7 @@ impl Root {
             fd,
             slash: self.slash,
             parent: Mutex::new(None),
+            cow: self.cow,
         })
     }
 

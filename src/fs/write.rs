@@ -92,7 +92,7 @@ pub(super) fn mkdir<D: AsFd>(dir: D, name: &[u8], mode: u32) -> io::Result<()> {
 
 /// Tries random names `.{base}.XXXXXX` in `dir` until `make` does not
 /// fail with `EEXIST`; returns what it made and the name.
-fn with_temp_name<T>(
+pub(super) fn with_temp_name<T>(
     base: &[u8],
     mut make: impl FnMut(&[u8]) -> io::Result<T>,
 ) -> io::Result<(T, Vec<u8>)> {

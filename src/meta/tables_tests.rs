@@ -54,3 +54,47 @@ fn answered_values_are_charged_too() {
     t.charge(100).unwrap();
     assert_eq!(t.used(), 1000);
 }
+
+/// A new access ACL with one named user entry whose name is `name`.
+fn named_acl(name: &[u8]) -> Vec<u8> {
+    let mut a = acl::Acl::from_mode(0o640);
+    a.mask_obj = 4;
+    a.names.push(acl::IdAccess {
+        id: 1000,
+        access: 4 | acl::NAME_IS_USER,
+    });
+    let mut b = Vec::new();
+    put_varint(&mut b, 0);
+    a.encode(&mut b, &mut |_| Some(name.to_vec()));
+    b
+}
+
+/// The names a client sends with named ACL entries wait in the tables
+/// until a list takes them, so they are charged like the ACLs: a long
+/// name passes a budget that the same ACL with a short name fits in.
+#[test]
+fn names_sent_with_acls_are_charged() {
+    let opts = MetaOpts {
+        acls: true,
+        xattrs: 0,
+        optim: false,
+        fake_super: false,
+    };
+    let commit = |t: &mut Tables, name: &[u8]| {
+        let bytes = named_acl(name);
+        let mut r = Reader::new(&bytes);
+        let got = t.decode(&mut r, opts, 0o100640).unwrap();
+        assert_eq!(r.remaining(), 0);
+        t.commit(got)
+    };
+    let mut probe = Tables::default();
+    commit(&mut probe, b"al").unwrap();
+    let short = probe.used();
+    assert_eq!(probe.acl_names.len(), 1);
+    let mut t = Tables::with_budget(short + 100);
+    commit(&mut t, b"al").unwrap();
+    let mut t = Tables::with_budget(short + 100);
+    let e = commit(&mut t, &[b'x'; 200]).unwrap_err();
+    assert_eq!(e, MetaError::Budget(short + 100));
+    assert!(t.acl_names.is_empty(), "nothing is kept past the budget");
+}

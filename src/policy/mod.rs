@@ -172,6 +172,7 @@ pub struct ReceivePermit {
     may_delete: bool,
     may_overwrite: bool,
     sums: BlockSums,
+    limits: crate::cli::Limits,
 }
 
 impl ReceivePermit {
@@ -204,6 +205,10 @@ impl ReceivePermit {
     /// The deletion capability, absent under `-no-del`.
     pub fn delete_permit(&self) -> Option<DeletePermit> {
         self.may_delete.then_some(DeletePermit(()))
+    }
+    /// What one push may add (`-max-bytes`, `-max-files`).
+    pub fn limits(&self) -> crate::cli::Limits {
+        self.limits
     }
     /// The overwrite capability, absent under `-no-overwrite`.
     pub fn overwrite_permit(&self) -> Option<OverwritePermit> {
@@ -238,7 +243,7 @@ pub fn authorize(flags: &WrapperFlags, mut args: ServerArgs) -> Result<Grant, Po
     Ok(if sender {
         Grant::Send(SendPermit {
             args,
-            may_remove: flags.mode != Mode::ReadOnly && !flags.no_del,
+            may_remove: flags.mode != Mode::ReadOnly && !flags.no_del && !flags.snapshot,
         })
     } else {
         Grant::Receive(ReceivePermit {
@@ -250,6 +255,7 @@ pub fn authorize(flags: &WrapperFlags, mut args: ServerArgs) -> Result<Grant, Po
                 (false, Mode::WriteOnly) => BlockSums::Coarse,
                 (false, _) => BlockSums::AsAsked,
             },
+            limits: flags.limits,
         })
     })
 }
@@ -324,8 +330,29 @@ fn check_options(flags: &WrapperFlags, restricted: bool, o: &Options) -> Result<
         refuse_if(o.partial_dir.is_some(), "--partial-dir")?;
         refuse_if(o.delay_updates, "--delay-updates")?;
     }
+    if flags.snapshot {
+        check_snapshot_options(o)?;
+    }
     if flags.mode == Mode::WriteOnly && o.files_from.as_deref().is_some_and(|f| f != "-") {
         return Err(PolicyError::WriteOnlyFilesFrom);
+    }
+    Ok(())
+}
+
+/// `-snapshot`: a push lands in a new snapshot whose unchanged files are
+/// hard links into earlier ones, so nothing may write a file in place
+/// (`--inplace`, `--append`); the server links against the previous
+/// snapshot itself (the `--*-dest` options could only name directories
+/// inside the new one); and no session may change a name outside the new
+/// snapshot (a pull's `--remove-source-files`, any `--log-file`).
+fn check_snapshot_options(o: &Options) -> Result<(), PolicyError> {
+    let refuse_if = |cond: bool, name: &str| deny(cond, o, name, PolicyError::Refused);
+    refuse_if(o.inplace, "--inplace")?;
+    refuse_if(o.append > 0, "--append")?;
+    refuse_if(o.remove_source_files, "--remove-source-files")?;
+    refuse_if(o.log_file.is_some(), "--log-file")?;
+    if let Some((kind, _)) = o.alt_dest.first() {
+        return Err(PolicyError::Refused(o.spelling(kind.option_name())));
     }
     Ok(())
 }

@@ -14,6 +14,8 @@ fn flags(mode: Mode) -> WrapperFlags {
         no_lock: mode == Mode::ReadOnly,
         no_overwrite: false,
         blind: false,
+        snapshot: false,
+        limits: Default::default(),
         root: PathBuf::from("/srv/secret-root"),
     }
 }

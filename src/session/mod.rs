@@ -51,6 +51,21 @@ pub struct Started {
     pub log_failure: Option<String>,
     /// Held for as long as the session runs (the root's lock).
     pub guard: Option<std::os::fd::OwnedFd>,
+    /// Under `-snapshot`, the push's snapshot (`root` is its copy-on-write
+    /// tree): published when the transfer ends well.
+    pub snapshot: Option<Box<dyn Publish>>,
+}
+
+/// Makes a `-snapshot` push's snapshot the newest, once.
+pub trait Publish {
+    /// Publishes; returns the name the snapshot got.
+    fn publish(&self) -> std::io::Result<String>;
+}
+
+impl Publish for crate::fs::snapshot::Pending {
+    fn publish(&self) -> std::io::Result<String> {
+        crate::fs::snapshot::Pending::publish(self)
+    }
 }
 
 /// Serves one request, `command` being the client's

@@ -54,6 +54,9 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
                 .map(|st| {
                     t.files_received = st.files_received;
                     t.deleted = st.deleted;
+                    t.added = st.added;
+                    t.changed = st.changed;
+                    t.bytes_written = st.bytes_written;
                     st.io_error
                 })
         }
@@ -61,6 +64,7 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
     // A session that ends on an error lingers, reading and dropping what
     // the client still sends, so that a client in the middle of writing
     // reads the error instead of failing on a broken pipe.
+    let result = result.and_then(|io_error| publish(started, &mut t).map(|()| io_error));
     let (code, linger) = match result {
         Ok(io_error) => (crate::error::finished(io_error), false),
         Err(e) => {
@@ -77,6 +81,23 @@ pub(super) async fn run(link: &Link, grant: &Grant, started: &Started, seed: i32
         linger,
         ..Outcome::default()
     }
+}
+
+/// Under `-snapshot`, a push that got to its end (whatever files the
+/// client could not send keep their previous version) becomes the newest
+/// snapshot; one that failed stays `.partial` for the next to resume.
+fn publish(started: &Started, t: &mut Transfer) -> Result<(), Error> {
+    let Some(pending) = started.snapshot.as_ref() else {
+        return Ok(());
+    };
+    let name = pending.publish().map_err(|e| {
+        Error::FileIo(format!(
+            "cannot publish the snapshot: {}",
+            crate::role::text::strerror(&e)
+        ))
+    })?;
+    t.snapshot = Some(name);
+    Ok(())
 }
 
 /// ACLs and xattrs need protocol 30 (`setup_protocol` in `compat.c`):
@@ -217,6 +238,7 @@ async fn receiver_session(
         delete: permit.delete_permit(),
         overwrite: permit.overwrite_permit(),
         sums: permit.block_sums(),
+        limits: permit.limits(),
         log,
     };
     receiver::run(link, cfg, p).await

@@ -52,6 +52,7 @@ impl Host for RootHost {
             log: None,
             log_failure: None,
             guard: None,
+            snapshot: None,
         })
     }
 

@@ -36,7 +36,7 @@ use crate::cli::{self, Invocation, WrapperFlags};
 /// The first word of the internal command line.
 pub const ENTRY: &str = "serve-session";
 /// The first word of the report line.
-const REPORT: &str = "rrsync-report-1";
+const REPORT: &str = "rrsync-report-2";
 
 /// The command that runs one session: our own binary (the file this
 /// process runs, even if it was replaced on disk), the internal words,
@@ -185,13 +185,20 @@ pub fn encode(s: &Served, landlock: Option<&str>) -> String {
         None => "-".into(),
     };
     format!(
-        "{REPORT} {} {} {} {} {} {} {} {refused}\n",
+        "{REPORT} {} {} {} {} {} {} {} {} {} {} {} {refused}\n",
         s.code,
         t.files_sent,
         t.files_received,
         t.deleted,
         t.bytes_in,
         t.bytes_out,
+        t.added,
+        t.changed,
+        t.bytes_written,
+        t.snapshot
+            .as_deref()
+            .filter(|n| crate::fs::snapshot::is_snapshot_name(n))
+            .unwrap_or("-"),
         landlock.unwrap_or("-")
     )
 }
@@ -229,7 +236,9 @@ pub struct Report {
 pub fn decode(line: &[u8]) -> Option<Report> {
     let text = std::str::from_utf8(line).ok()?.strip_suffix('\n')?;
     let w: Vec<&str> = text.split(' ').collect();
-    let [REPORT, code, sent, recv, del, bin, bout, ll, refused] = w.as_slice() else {
+    let [REPORT, code, sent, recv, del, bin, bout, added, changed, written, snap, ll, refused] =
+        w.as_slice()
+    else {
         return None;
     };
     let n = |s: &str| s.parse::<u64>().ok();
@@ -243,6 +252,11 @@ pub fn decode(line: &[u8]) -> Option<Report> {
                 deleted: n(del)?,
                 bytes_in: n(bin)?,
                 bytes_out: n(bout)?,
+                added: n(added)?,
+                changed: n(changed)?,
+                bytes_written: n(written)?,
+                snapshot: Some(snap.to_string())
+                    .filter(|n| crate::fs::snapshot::is_snapshot_name(n)),
             },
             refused: unhex(refused)?,
         },
@@ -278,6 +292,11 @@ mod tests {
             no_lock: true,
             no_overwrite: false,
             blind: true,
+            snapshot: true,
+            limits: crate::cli::Limits {
+                bytes: Some(1 << 30),
+                files: Some(1000),
+            },
             root: PathBuf::from("/srv/-x"),
         }
     }
@@ -328,6 +347,10 @@ mod tests {
             deleted: 3,
             bytes_in: 4,
             bytes_out: 5,
+            added: 6,
+            changed: 7,
+            bytes_written: 8,
+            snapshot: Some("2026-12-04T221503Z-2".into()),
         };
         let s = Served {
             code: 23,

@@ -39,17 +39,22 @@ pub(super) struct Sink {
     file: Option<File>,
     error: Option<io::Error>,
     buf: Vec<u8>,
+    /// The session's limits: every byte is charged before it is written.
+    quota: Option<std::sync::Arc<crate::fs::Quota>>,
 }
 
 impl Sink {
-    fn new(r: io::Result<File>) -> Self {
+    fn new(r: io::Result<File>, quota: &std::sync::Arc<crate::fs::Quota>) -> Self {
+        let quota = Some(std::sync::Arc::clone(quota));
         match r {
             Ok(f) => Self {
                 file: Some(f),
+                quota,
                 ..Self::default()
             },
             Err(e) => Self {
                 error: Some(e),
+                quota,
                 ..Self::default()
             },
         }
@@ -70,6 +75,14 @@ impl Sink {
 impl Write for Sink {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if self.file.is_none() || self.error.is_some() {
+            return Ok(data.len());
+        }
+        if let Some(Err(e)) = self
+            .quota
+            .as_ref()
+            .map(|q| q.charge_bytes(data.len() as u64))
+        {
+            self.error = Some(e);
             return Ok(data.len());
         }
         if self.buf.len() + data.len() > WRITE_BUF {
@@ -326,7 +339,7 @@ impl<'a, 'c> Recv<'a, 'c> {
 
     fn open_output(&self, path: RelPath, name: &[u8]) -> Incoming<'a, 'c> {
         let w = self.w;
-        let sink = Sink::new;
+        let sink = |r| Sink::new(r, w.quota());
         let (sink, tmp) =
             if let (true, Some(permit)) = (self.cfg.opts.inplace, self.cfg.overwrite.as_ref()) {
                 let f = w.open_for_update(&path, permit).or_else(|_| {

@@ -176,6 +176,7 @@ async fn session(link: Link, root: &Root) -> Outcome {
         delete: None,
         overwrite: None,
         sums: crate::policy::BlockSums::default(),
+        limits: Default::default(),
         log: ItemLog::off(),
     };
     let code = match super::run(&link, cfg, P).await {

@@ -65,6 +65,9 @@ pub enum RecvError {
     /// The client's list would pass the session's memory budget.
     #[error("{0}")]
     Budget(String),
+    /// The push passed the key's `-max-bytes` or `-max-files`.
+    #[error("{0}")]
+    Quota(String),
 }
 
 impl From<crate::flist::FlistError> for RecvError {
@@ -238,6 +241,8 @@ pub struct ReceiverConfig<'a> {
     pub overwrite: Option<OverwritePermit>,
     /// What the block sums may reveal (`-wo`, `-blind`).
     pub sums: BlockSums,
+    /// What one push may add (`-max-bytes`, `-max-files`).
+    pub limits: crate::cli::Limits,
     /// The client's `--log-file`, if one is open.
     pub log: crate::role::log_file::ItemLog<'a>,
 }
@@ -249,6 +254,12 @@ pub struct RecvStats {
     pub files_received: u64,
     /// Entries deleted.
     pub deleted: u64,
+    /// Entries new to the destination.
+    pub added: u64,
+    /// Existing entries changed (contents or attributes).
+    pub changed: u64,
+    /// Bytes written into files.
+    pub bytes_written: u64,
     /// Bytes read from the client.
     pub bytes_in: u64,
     /// Bytes written to the client.
@@ -302,7 +313,12 @@ async fn receive(
             .map(|_| ())
             .ok_or_else(|| RecvError::Protocol(format!("Invalid dir index: {ndx}")))?;
     }
-    let w = Writer::for_session(cfg.root, cfg.delete.as_ref(), cfg.overwrite.as_ref());
+    let w = Writer::for_session(
+        cfg.root,
+        cfg.delete.as_ref(),
+        cfg.overwrite.as_ref(),
+        cfg.limits,
+    );
     let dest = dest::resolve(cfg, &w, &list, out)?;
     let mut tokens =
         TokenDecoder::new(cfg.compression).map_err(|e| RecvError::Protocol(e.to_string()))?;
@@ -322,10 +338,13 @@ async fn receive(
         delayed: file::Delayed::new(&w),
         iflags: crate::flist::item::ItemFlags::EMPTY,
     };
-    let (counts, deleted) = session.run().await?;
+    let (counts, deleted, (added, changed)) = session.run().await?;
     Ok(RecvStats {
         files_received: counts.files_received,
         deleted,
+        added,
+        changed,
+        bytes_written: w.quota().bytes(),
         total_size: list.total_size(),
         ..RecvStats::default()
     })

@@ -133,14 +133,26 @@ pub(crate) fn caught<T>(s: Step<T>) -> Step<Result<T, crate::wire::CodecError>> 
 impl<'a, 'c> Recv<'a, 'c> {
     /// Runs the receiver to the client's last `NDX_DONE`, then lets the
     /// generator finish.
-    pub(crate) async fn run(mut self) -> Result<(RecvCounts, u64), RecvError> {
+    pub(crate) async fn run(mut self) -> Result<(RecvCounts, u64, (u64, u64)), RecvError> {
         self.recv_files().await?;
         self.gen.receiver_stopped();
         while self.gen.can_step() {
             self.link.room().await;
             self.gen.step()?;
+            self.within_quota()?;
         }
-        Ok((std::mem::take(&mut self.counts), self.gen.deleted()))
+        self.within_quota()?;
+        let counts = std::mem::take(&mut self.counts);
+        Ok((counts, self.gen.deleted(), self.gen.tally()))
+    }
+
+    /// Ends the session once the key's `-max-bytes` or `-max-files` is
+    /// passed.
+    fn within_quota(&self) -> Result<(), RecvError> {
+        match self.w.quota().refusal() {
+            Some(msg) => Err(RecvError::Quota(msg)),
+            None => Ok(()),
+        }
     }
 
     async fn recv_files(&mut self) -> Result<(), RecvError> {
@@ -148,6 +160,7 @@ impl<'a, 'c> Recv<'a, 'c> {
         let max_phase = if p >= 29 { 2 } else { 1 };
         let mut phase = 0u32;
         loop {
+            self.within_quota()?;
             let ndx = self.read_ndx().await?;
             if ndx == NDX_DONE {
                 if phase == 0 && self.free_list() {

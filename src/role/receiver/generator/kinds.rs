@@ -133,7 +133,12 @@ impl Gen<'_, '_> {
                 // rsync backs up a file or symlink a symlink replaces.
                 let _ = super::super::dest::make_backup(o, self.w, path, &e.name, p);
             }
+            // A symlink in place of another type is itemized as new, as
+            // rsync's generator does after `atomic_create`.
             iflags = item::LOCAL_CHANGE | item::REPORT_CHANGE;
+            if !m.is_symlink() {
+                iflags |= item::IS_NEW;
+            }
         }
         if !o.dry_run {
             if let Err(err) = attrs::place_symlink(self.cfg, self.w, path, &target, cur.is_some()) {

@@ -92,6 +92,9 @@ pub(crate) struct Gen<'a, 'c> {
     created_early: std::collections::HashSet<Vec<u8>>,
     /// Files asked for again in phase 0.
     redoing: std::collections::HashSet<usize>,
+    /// Entries new to the destination, and existing ones changed, for
+    /// the audit line.
+    tally: std::cell::Cell<(u64, u64)>,
 }
 
 impl<'a, 'c> Gen<'a, 'c> {
@@ -134,6 +137,22 @@ impl<'a, 'c> Gen<'a, 'c> {
             recv_stopped: false,
             last_parent: None,
             list_dirs: implied::dir_names(list),
+            tally: Default::default(),
+        }
+    }
+
+    /// Entries added and entries changed so far (by the item flags the
+    /// generator decided on).
+    pub(crate) fn tally(&self) -> (u64, u64) {
+        self.tally.get()
+    }
+
+    fn count(&self, iflags: ItemFlags) {
+        let (added, changed) = self.tally.get();
+        if iflags.contains(item::IS_NEW) {
+            self.tally.set((added + 1, changed));
+        } else if iflags.intersects(item::SIGNIFICANT) {
+            self.tally.set((added, changed + 1));
         }
     }
 
@@ -328,6 +347,9 @@ impl<'a, 'c> Gen<'a, 'c> {
 
     /// Sends an item record without a transfer (`itemize`).
     fn itemize(&self, ndx: usize, iflags: ItemFlags) -> Result<(), RecvError> {
+        if !self.cfg.opts.dry_run {
+            self.count(iflags);
+        }
         if self.protocol < 29 || !iflags.intersects(item::SIGNIFICANT) {
             return Ok(());
         }
@@ -512,6 +534,9 @@ impl<'a, 'c> Gen<'a, 'c> {
         basis: Option<(&RelPath, Option<u8>)>,
         redo: bool,
     ) -> Result<(), RecvError> {
+        if !redo && !self.cfg.opts.dry_run {
+            self.count(iflags | item::TRANSFER);
+        }
         let p = self.protocol;
         let mut body = Vec::new();
         if p >= 29 {
