@@ -143,6 +143,8 @@ fn authorize_line_works_with_real_sshd() {
         ("remote", "127.0.0.1:"),
         ("mode", "ro"),
         ("role", "sender"),
+        ("user", "root"),
+        ("landlock", ""),
     ];
     rep.check(
         "audit",

@@ -10,6 +10,7 @@
 mod authorize;
 mod authorize_injection;
 mod hardening;
+mod logging;
 mod privsep;
 mod refuse;
 mod signals;

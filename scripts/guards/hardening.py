@@ -30,6 +30,6 @@ MUTANTS = [
   ("src/audit/mod.rs", "    let v = escape(v);\n", "    let v = std::borrow::Cow::Borrowed(v);\n"),
  ], [S+"serve_log_lines_cannot_be_forged"], "fail"),
 ("escape-json", "operator lines", [
-  ("src/audit/mod.rs", "            c if is_unsafe(c) => {\n                let _ = write!(o, \"\\\\u{:04x}\", c as u32);", "            c if (c as u32) < 0x20 => {\n                let _ = write!(o, \"\\\\u{:04x}\", c as u32);"),
+  ("src/audit/json.rs", "rest.char_indices().find(|(_, c)| is_unsafe(*c))", "rest.char_indices().find(|(_, c)| false && is_unsafe(*c))"),
  ], [S+"serve_log_lines_cannot_be_forged"], "fail"),
 ]

@@ -15,15 +15,15 @@
 //! once on stderr and otherwise ignored.
 
 mod escape;
+mod json;
 mod sink;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
-mod time;
 
 pub use escape::{escape, is_unsafe};
+pub use json::{rfc3339, FIELD_DOCS};
 pub use sink::{open_append, redirect_stderr, take_flag, Sink};
-pub use time::rfc3339;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -69,7 +69,8 @@ pub struct Record {
     pub via: &'static str,
     /// The key: SHA256 fingerprint and comment, when known.
     pub key: Option<String>,
-    /// The SSH user name the client asked for (`serve` only).
+    /// The SSH user name the client asked for (`serve`), or the account
+    /// sshd ran the forced command as (`USER`, else `LOGNAME`).
     pub user: Option<String>,
     /// The client's address and port.
     pub remote: Option<String>,
@@ -158,48 +159,12 @@ impl Record {
 
     /// The record as one JSON object, without the newline.
     pub fn to_json(&self) -> String {
-        let mut o = String::from("{");
-        let time = self.start.map(rfc3339).unwrap_or_default();
-        field(&mut o, "time", Some(&time));
-        field(&mut o, "via", Some(self.via));
-        field(&mut o, "outcome", Some(self.outcome()));
-        field(&mut o, "key", self.key.as_deref());
-        field(&mut o, "user", self.user.as_deref());
-        field(&mut o, "remote", self.remote.as_deref());
-        field(&mut o, "mode", self.mode);
-        field(&mut o, "root", self.root.as_deref());
-        field(&mut o, "command", self.command.as_deref());
-        field(&mut o, "role", self.role);
-        field(&mut o, "refused", self.refused.as_deref());
-        field(&mut o, "landlock", self.landlock);
-        if let Some(e) = self.exit {
-            let _ = write!(o, ",\"exit\":{e}");
-        }
-        if let Some(t) = &self.transfer {
-            let _ = write!(
-                o,
-                ",\"files_sent\":{},\"files_received\":{},\"deleted\":{},\"bytes_in\":{},\"bytes_out\":{}",
-                t.files_sent, t.files_received, t.deleted, t.bytes_in, t.bytes_out
-            );
-            if t.added + t.changed + t.bytes_written > 0 || t.snapshot.is_some() {
-                let _ = write!(
-                    o,
-                    ",\"added\":{},\"changed\":{},\"bytes_written\":{}",
-                    t.added, t.changed, t.bytes_written
-                );
-            }
-            field(&mut o, "snapshot", t.snapshot.as_deref());
-        }
-        if let Some(d) = self.duration {
-            let _ = write!(o, ",\"duration_ms\":{}", d.as_millis());
-        }
-        o.push('}');
-        o
+        json::to_json(self)
     }
 
-    /// A one-line human summary (for a daemon's stderr).
+    /// A one-line human summary (for `serve`'s log).
     pub fn summary(&self) -> String {
-        let mut s = format!("rrsync-rs: session {}", self.outcome());
+        let mut s = format!("session {}", self.outcome());
         let mut part = |k: &str, v: Option<&str>| {
             if let Some(v) = v {
                 let _ = write!(s, " {k}={}", cli_snippet(v));
@@ -252,28 +217,6 @@ fn truncate(s: &str) -> String {
     out
 }
 
-fn field(o: &mut String, k: &str, v: Option<&str>) {
-    let Some(v) = v else { return };
-    if o.len() > 1 {
-        o.push(',');
-    }
-    let _ = write!(o, "\"{k}\":\"");
-    for c in v.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if is_unsafe(c) => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-}
-
 /// What the driver made of one request: the exit code, what moved, and
 /// the refusal it sent the client, if it refused the request before any
 /// transfer (the policy's words, or the parser's).
@@ -288,7 +231,8 @@ pub struct Served {
 }
 
 /// Runs one forced-command (`via` = `sshd`) or `local` session through
-/// `f` and logs it to `path`, if any.
+/// `f` and logs it to `path`, if any, and with `RRSYNC_LOG=journald` as
+/// one summary line to the journal.
 pub fn around(
     via: &'static str,
     flags: &WrapperFlags,
@@ -296,15 +240,19 @@ pub fn around(
     path: Option<&Path>,
     f: impl FnOnce() -> Served,
 ) -> i32 {
-    let Some(path) = path else { return f().code };
+    let journal = crate::logging::init_forced();
+    if path.is_none() && !journal {
+        return f().code;
+    }
     let mut rec = Record::start(via);
     if via == "sshd" {
         from_sshd_env(&mut rec);
     }
     rec.set_flags(flags);
     rec.set_command(command);
-    // Opened before the session, which may sandbox itself away from it.
-    let sink = Sink::open(Some(path), false);
+    // Opened before the session, which may sandbox itself away from it;
+    // with the journal, the summary line goes there too.
+    let sink = Sink::open(path, journal);
     let served = f();
     let code = served.code;
     rec.served(&served);
@@ -314,14 +262,15 @@ pub fn around(
         Ok(sink) => sink.write(&rec),
         Err(e) => eprintln!(
             "rrsync-rs: cannot open the audit log {}: {e}",
-            path.display()
+            path.unwrap_or(Path::new("-")).display()
         ),
     }
     code
 }
 
 /// The forced command's view: the key from `SSH_USER_AUTH` (sshd's
-/// `ExposeAuthInfo yes`) and the address from `SSH_CONNECTION`.
+/// `ExposeAuthInfo yes`), the address from `SSH_CONNECTION` and the
+/// account from `USER` (or `LOGNAME`), which sshd sets for the session.
 pub fn from_sshd_env(rec: &mut Record) {
     if let Some(conn) = std::env::var_os("SSH_CONNECTION") {
         let conn = conn.to_string_lossy().into_owned();
@@ -330,6 +279,9 @@ pub fn from_sshd_env(rec: &mut Record) {
             rec.remote = Some(format!("{ip}:{port}"));
         }
     }
+    rec.user = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
     if let Some(p) = std::env::var_os("SSH_USER_AUTH") {
         if let Ok(text) = std::fs::read_to_string(p) {
             rec.key = text.lines().find_map(key_from_auth_line);

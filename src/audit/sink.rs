@@ -27,7 +27,8 @@ impl Sink {
     }
 
     /// Opens `path` (`-` for stderr) for appending; `summary_stderr` adds
-    /// a human line per record on stderr.
+    /// a human line per record to the log (`serve`'s, see
+    /// [`crate::logging`]).
     pub fn open(path: Option<&Path>, summary_stderr: bool) -> std::io::Result<Sink> {
         let mut sink = Sink {
             summary_stderr,
@@ -63,7 +64,7 @@ impl Sink {
     /// Writes `rec`; a failure is reported once on stderr, never returned.
     pub fn write(&self, rec: &Record) {
         if self.summary_stderr {
-            eprintln!("{}", rec.summary());
+            tracing::info!("{}", rec.summary());
         }
         let mut line = rec.to_json();
         line.push('\n');
@@ -77,7 +78,7 @@ impl Sink {
         };
         if let Err(e) = res {
             if !self.failed.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                eprintln!("rrsync-rs: cannot write the audit log: {e}");
+                crate::logging::error(&format!("cannot write the audit log: {e}"));
             }
         }
     }

@@ -10,12 +10,19 @@ fn dates() {
     assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
     let t = UNIX_EPOCH + Duration::from_secs(1_709_210_096);
     assert_eq!(rfc3339(t), "2024-02-29T12:34:56.000Z");
+    let t = t + Duration::from_micros(7_999);
+    assert_eq!(rfc3339(t), "2024-02-29T12:34:56.007Z");
+    assert_eq!(
+        rfc3339(UNIX_EPOCH - Duration::from_secs(1)),
+        "1969-12-31T23:59:59.000Z"
+    );
 }
 
 #[test]
 fn json_escapes() {
     let mut r = Record::start("serve");
     r.command = Some("rsync \"x\"\n\u{1}".into());
+    r.key = Some("SHA256:x me\u{7f}\u{9b}\u{2028}\u{202e}é".into());
     r.refuse("a");
     r.refuse("b");
     r.finish(Some(1));
@@ -24,6 +31,73 @@ fn json_escapes() {
     assert!(j.contains(r#""refused":"a; b""#), "{j}");
     assert!(j.contains(r#""outcome":"refused""#), "{j}");
     assert!(j.contains(r#""exit":1"#), "{j}");
+    assert!(
+        j.contains(r#""key":"SHA256:x me\u007f\u009b\u2028\u202eé""#),
+        "{j}"
+    );
+    let back: serde_json::Value = serde_json::from_str(&j).unwrap();
+    assert_eq!(back["key"].as_str(), r.key.as_deref());
+    assert_eq!(back["command"].as_str(), r.command.as_deref());
+}
+
+/// A record with every field set.
+fn full() -> Record {
+    let mut r = Record::start("sshd");
+    r.key = Some("k".into());
+    r.user = Some("u".into());
+    r.remote = Some("r".into());
+    r.mode = Some("ro");
+    r.root = Some("/".into());
+    r.set_command("rsync --server --sender . x");
+    r.refuse("no");
+    r.landlock = Some("on");
+    r.transfer = Some(Transfer {
+        files_sent: 1,
+        added: 1,
+        snapshot: Some("2026-12-04T220000Z".into()),
+        ..Transfer::default()
+    });
+    r.finish(Some(0));
+    r
+}
+
+/// The field names of a JSON line, in order.
+fn names(line: &str) -> Vec<String> {
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line).unwrap();
+    let mut found: Vec<(usize, String)> = map
+        .keys()
+        .map(|k| (line.find(&format!("\"{k}\":")).unwrap(), k.clone()))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, k)| k).collect()
+}
+
+#[test]
+fn fields_are_in_order_and_documented() {
+    let fields: Vec<&str> = FIELD_DOCS.iter().map(|(f, _)| *f).collect();
+    assert_eq!(names(&full().to_json()), fields);
+    let bare = Record::start("serve").to_json();
+    assert_eq!(names(&bare), ["time", "via", "outcome"]);
+    // The manual's AUDIT LOG section and the operator guide's field list
+    // name the same fields in the same order.
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (doc, start) in [
+        ("docs/rrsync-rs.1.md", "# AUDIT LOG"),
+        ("docs/operator-guide.md", "### Audit fields"),
+    ] {
+        let text = std::fs::read_to_string(format!("{root}/{doc}")).unwrap();
+        let at = text
+            .find(start)
+            .unwrap_or_else(|| panic!("{doc}: no {start}"));
+        let section = &text[at + start.len()..];
+        let end = section.find("\n#").unwrap_or(section.len());
+        let listed: Vec<&str> = section[..end]
+            .lines()
+            .filter_map(|l| l.strip_prefix("- `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        assert_eq!(listed, fields, "{doc}");
+    }
 }
 
 #[test]

@@ -79,9 +79,21 @@ pub struct ServeCli {
     /// Append one JSON line per connection to FILE
     #[arg(long, value_name = "FILE")]
     pub audit: Option<PathBuf>,
-    /// Append our log lines to FILE instead of stderr
-    #[arg(long, value_name = "FILE")]
+    /// Where the log goes: stderr (the default), journald (the systemd
+    /// journal; stderr if it cannot be reached) or FILE (appended, reopened
+    /// on SIGHUP)
+    #[arg(long, value_name = "FILE|journald|stderr")]
     pub log: Option<PathBuf>,
+    /// full: a UTC timestamp on each line; short: none (for a journal
+    /// that stamps what it captures)
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t)]
+    pub log_format: crate::logging::Format,
+    /// Log more: debug, then trace (repeatable)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Log less: warnings only, then errors only, then nothing (repeatable)
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
     /// (as root) the login name selects a Unix account: its
     /// ~/.ssh/authorized_keys is read and its sessions run as that account
     #[arg(long)]
@@ -286,13 +298,25 @@ pub fn split_flags(cmd: &clap::Command, args: &[OsString]) -> (Vec<String>, Vec<
         } else if valued.iter().any(|v| v == s) {
             rest.push(w.clone());
             rest.extend(it.next().cloned());
-        } else if !s.starts_with("--") && s.starts_with('-') && s.chars().count() > 2 {
+        } else if !s.starts_with("--")
+            && s.starts_with('-')
+            && s.chars().count() > 2
+            && !repeated_short(s)
+        {
             flags.push(s.to_string());
         } else {
             rest.push(w.clone());
         }
     }
     (flags, rest)
+}
+
+/// `-vv`, `-qqq`: clap's repeated counting flags, not rrsync's.
+fn repeated_short(s: &str) -> bool {
+    let letters = s.trim_start_matches('-');
+    ["v", "q"]
+        .iter()
+        .any(|l| letters.len() > 1 && letters.chars().all(|c| l.starts_with(c)))
 }
 
 /// [`parse`] for a subcommand that takes rrsync-style flags too.
@@ -391,6 +415,10 @@ mod tests {
         let (f, rest) = split_flags(&ServeCli::command(), &v(&["--", "-ro"]));
         assert!(f.is_empty());
         assert_eq!(rest, v(&["--", "-ro"]));
+        // Repeated -v and -q are clap's counts, not rrsync flags.
+        let (f, rest) = split_flags(&ServeCli::command(), &v(&["-vv", "-qq", "-vq", "-ro"]));
+        assert_eq!(f, ["-vq", "-ro"]);
+        assert_eq!(rest, v(&["-vv", "-qq"]));
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub const FORCED_FLAGS: &[(&str, &str)] = &[
     ("-no-lock", "Do not take the single-run lock on DIR."),
     ("-no-overwrite", "Force --ignore-existing; refuse --inplace, --append, --backup, --backup-dir, --partial-dir, --delay-updates."),
     ("-blind", "Send a pushing client no block sums at all (every file is a whole-file transfer) and let -c compare no contents, so a drop box reveals nothing about what it holds."),
-    ("-audit FILE", "Append a JSON line per session to FILE (- is stderr); RRSYNC_AUDIT=FILE does the same."),
+    ("-audit FILE", "Append a JSON line per session to FILE (- is stderr); RRSYNC_AUDIT=FILE does the same. RRSYNC_LOG=journald sends a summary line per session to the systemd journal (never to stderr, which is the client's)."),
     ("-h, --help", "Print the help."),
     ("-V, --version", "Print the version."),
 ];
@@ -134,6 +134,22 @@ pub fn forced_flags_roff() -> String {
         s.push_str(&format!(
             ".TP\n\\fB{}\\fR\n{}\n",
             roff_escape(flag),
+            roff_escape(text)
+        ));
+    }
+    s.push_str(".PP\n");
+    s.push_str(&roff_escape(&super::opt_table::refused_paragraph()));
+    s.push('\n');
+    s.push_str(".SH \"AUDIT LOG\"\n");
+    s.push_str(&roff_escape(
+        "-audit FILE (serve: --audit FILE) appends one JSON object per session. \
+         Its fields, in this order, each absent when unknown:",
+    ));
+    s.push('\n');
+    for (field, text) in crate::audit::FIELD_DOCS {
+        s.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_escape(field),
             roff_escape(text)
         ));
     }

@@ -41,7 +41,7 @@ pub(crate) enum Opt {
 /// Spelling (`--long`, or `-X` for letters with no long form a client
 /// sends), short letter, option. The first entry for an
 /// option is its canonical name, used in error messages.
-const TABLE: &[(&str, Option<char>, Opt)] = &[
+pub(crate) const TABLE: &[(&str, Option<char>, Opt)] = &[
     ("--server", None, Opt::Server),
     ("--sender", None, Opt::Sender),
     ("--secluded-args", Some('s'), Opt::Secluded),
@@ -239,6 +239,48 @@ const TABLE: &[(&str, Option<char>, Opt)] = &[
     ("--stop-at", None, Opt::StopAt),
 ];
 
+/// Options every key refuses, whatever its flags (rrsync's list, and
+/// rsync's batch options, in which a server never takes part). The
+/// policy (`policy::authorize`) decides; a test holds it, this list, the
+/// help, the manual and README to the same options.
+pub const ALWAYS_REFUSED: &[&str] = &[
+    "--daemon",
+    "--debug",
+    "--copy-devices",
+    "--write-devices",
+    "--no-munge-links",
+    "--only-write-batch",
+    "--write-batch",
+    "--read-batch",
+];
+
+/// Options refused unless DIR is `/`: they follow symlinks, which could
+/// lead out of the root.
+pub const REFUSED_BELOW_ROOT: &[&str] = &[
+    "--copy-links",
+    "--copy-dirlinks",
+    "--keep-dirlinks",
+    "--copy-unsafe-links",
+];
+
+/// Options not implemented here, refused as not supported.
+pub const NOT_SUPPORTED: &[&str] = &["--iconv", "--crtimes"];
+
+/// The paragraph of the help that lists them.
+pub fn refused_paragraph() -> String {
+    let short = |n: &&str| match lookup_long(n.trim_start_matches("--")).map(Opt::short) {
+        Some(Some(c)) => format!("{n} (-{c})"),
+        _ => (*n).to_string(),
+    };
+    let list = |l: &[&str]| l.iter().map(short).collect::<Vec<_>>().join(", ");
+    format!(
+        "Always refused: {}; and, unless DIR is /, {}. Not supported: {}.",
+        list(ALWAYS_REFUSED),
+        list(REFUSED_BELOW_ROOT),
+        list(NOT_SUPPORTED)
+    )
+}
+
 /// Looks up a long option name (without the leading `--`).
 pub(crate) fn lookup_long(name: &str) -> Option<Opt> {
     TABLE
@@ -298,6 +340,14 @@ impl Opt {
                 | StopAfter
                 | StopAt
         )
+    }
+
+    /// The option's short letter, if it has one.
+    pub(crate) fn short(self) -> Option<char> {
+        TABLE
+            .iter()
+            .find(|(_, _, o)| *o == self)
+            .and_then(|&(_, c, _)| c)
     }
 
     /// Canonical name for messages: the first table spelling (`--long`, or

@@ -145,8 +145,35 @@ pub enum Invocation {
 
 const USAGE_LINE: &str = "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind] [-snapshot] [-max-bytes=N] [-max-files=N] DIR";
 
-/// The help text: every flag and what it refuses.
-pub fn usage() -> &'static str {
+/// The help text: every flag and what it refuses; the options refused
+/// everywhere come from the option table.
+pub fn usage() -> String {
+    let mut s = String::from(USAGE_HEAD);
+    s.push_str(&wrap(&super::opt_table::refused_paragraph(), 72));
+    s.push_str(USAGE_TAIL);
+    s
+}
+
+/// `text` broken into lines of at most `width` characters at spaces.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut len = 0;
+    for w in text.split(' ') {
+        if len > 0 && len + 1 + w.len() > width {
+            out.push('\n');
+            len = 0;
+        } else if len > 0 {
+            out.push(' ');
+            len += 1;
+        }
+        out.push_str(w);
+        len += w.len();
+    }
+    out.push('\n');
+    out
+}
+
+const USAGE_HEAD: &str =
     "usage: rrsync-rs [-ro|-wo] [-munge] [-no-del] [-no-lock] [-no-overwrite] [-blind]
                  [-snapshot] [-max-bytes=N] [-max-files=N] DIR
        rrsync-rs local [FLAGS] DIR [-l USER] HOST rsync --server ...
@@ -189,11 +216,11 @@ refuses everything else.
   -h, --help     print this help
   -V, --version  print the version
 
-Always refused: --daemon, --debug, --copy-devices, --write-devices,
---no-munge-links, --iconv, --acls, --xattrs, --crtimes, --fake-super;
-and, unless DIR is /, --copy-links (-L), --copy-dirlinks (-k),
---keep-dirlinks (-K), --copy-unsafe-links. Paths may not contain `..`.
---log-file=FILE is allowed beneath DIR, except under -ro and -no-overwrite.
+";
+
+const USAGE_TAIL: &str = "
+Paths may not contain `..`. --log-file=FILE is allowed beneath DIR,
+except under -ro and -no-overwrite.
 
 Flags may come before or after DIR. A DIR named like a subcommand (help,
 serve, check, ...) must be written `./help` or after `--`. Each subcommand
@@ -203,8 +230,7 @@ The `local` form lets rsync run rrsync-rs as its remote shell:
   rsync -av -e 'rrsync-rs local -wo /srv/dir' src/ host:dst/
 authorized_keys example:
   command=\"/usr/local/bin/rrsync-rs -ro /srv/dir\",restrict ssh-ed25519 AAAA...
-"
-}
+";
 
 /// The one-line hint printed when `SSH_ORIGINAL_COMMAND` is unset.
 pub fn hint_line(exe: &str) -> String {

@@ -116,7 +116,7 @@ pub async fn run(
                 rep.served.code
             }
             Err(e) => {
-                eprintln!("rrsync-rs serve: cannot start a session process: {e}");
+                log.in_span(|| tracing::error!("cannot start a session process: {e}"));
                 log.with(|r| r.refuse("cannot start the session process"));
                 let line = Bytes::from_static(b"rrsync-rs: cannot start the session\n");
                 let _ = write.extended_data_bytes(1, line).await;
@@ -202,7 +202,7 @@ fn outcome(status: ExitStatus, sent: bool, report: Option<Report>) -> Report {
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     if let Some(sig) = status.signal() {
-        eprintln!("rrsync-rs serve: a session process was ended by signal {sig}");
+        tracing::warn!("a session process was ended by signal {sig}");
     }
     let mut rep = report.unwrap_or(Report {
         served: crate::audit::Served {

@@ -39,18 +39,30 @@ struct Keys {
 pub struct SessionLog {
     shared: Arc<Shared>,
     rec: Mutex<Record>,
+    /// The connection's log span: the peer's address, and the key's
+    /// fingerprint once it authenticated.
+    span: tracing::Span,
 }
 
 impl SessionLog {
     /// A record for a connection from `remote`.
     pub fn new(shared: Arc<Shared>, remote: String) -> Arc<SessionLog> {
+        let span = tracing::info_span!("session", peer = %remote, key = tracing::field::Empty);
+        span.in_scope(|| tracing::debug!("connected"));
         let mut rec = Record::start("serve");
         rec.remote = Some(remote);
         Arc::new(SessionLog {
             shared,
             rec: Mutex::new(rec),
+            span,
         })
     }
+
+    /// Runs `f` (which logs) inside the connection's span.
+    pub fn in_span<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.span.in_scope(f)
+    }
+
     /// Edits the record.
     pub fn with(&self, f: impl FnOnce(&mut Record)) {
         if let Ok(mut r) = self.rec.lock() {
@@ -65,7 +77,7 @@ impl Drop for SessionLog {
             if r.duration.is_none() {
                 r.finish(r.exit);
             }
-            self.shared.audit.write(r);
+            self.span.in_scope(|| self.shared.audit.write(r));
         }
     }
 }
@@ -135,10 +147,10 @@ impl Conn {
         match std::fs::read(&shared.authorized_keys) {
             Ok(text) => authkeys::parse(&text, shared.defaults.as_ref(), shared.home.as_deref()).0,
             Err(e) => {
-                eprintln!(
-                    "rrsync-rs serve: cannot read {}: {e}",
-                    crate::audit::escape(&shared.authorized_keys.display().to_string())
-                );
+                let shown = shared.authorized_keys.display().to_string();
+                self.log.in_span(|| {
+                    tracing::error!("cannot read {}: {e}", crate::audit::escape(&shown));
+                });
                 Vec::new()
             }
         }
@@ -158,18 +170,18 @@ impl Conn {
             Ok(t) => t,
             Err(why) => {
                 self.refuse(&format!("login {}: keys not read", acc.name));
-                eprintln!("rrsync-rs serve: account {}: {why}", acc.name);
+                self.log
+                    .in_span(|| tracing::warn!("account {}: {why}", acc.name));
                 return (None, Vec::new());
             }
         };
         let (entries, warnings) = authkeys::parse(&text, None, Some(&acc.home));
-        for w in warnings {
-            eprintln!(
-                "rrsync-rs serve: ~{}/.ssh/authorized_keys: {}",
-                acc.name,
-                crate::audit::escape(&w)
-            );
-        }
+        self.log.in_span(|| {
+            for w in warnings {
+                let w = crate::audit::escape(&w);
+                tracing::warn!("~{}/.ssh/authorized_keys: {w}", acc.name);
+            }
+        });
         (Some(acc), entries)
     }
 
@@ -283,6 +295,10 @@ impl russh::server::Handler for Conn {
             return Ok(reject());
         };
         let who = describe(key.public_key, &entry);
+        let fp = key.public_key.fingerprint(HashAlg::Sha256).to_string();
+        self.log.span.record("key", tracing::field::display(&fp));
+        self.log
+            .in_span(|| tracing::debug!("authenticated as {}", crate::cli::snippet(user)));
         self.log.with(|r| {
             r.key = Some(who);
             r.user = Some(user.to_string());
@@ -481,7 +497,9 @@ impl russh::server::Handler for Conn {
             account: self.account.clone(),
         };
         let handle = session.handle();
-        tokio::spawn(async move {
+        let span = self.log.span.clone();
+        span.in_scope(|| tracing::debug!("exec {}", crate::cli::snippet(&command)));
+        let task = async move {
             bridge::run(pending, launch, command, &log, busy).await;
             drop(permit);
             drop(log);
@@ -490,7 +508,8 @@ impl russh::server::Handler for Conn {
             let _ = handle
                 .disconnect(russh::Disconnect::ByApplication, bye, String::new())
                 .await;
-        });
+        };
+        tokio::spawn(tracing::Instrument::instrument(task, span));
         Ok(())
     }
 }

@@ -22,8 +22,8 @@ pub fn load_or_generate(path: &Path) -> Result<(PrivateKey, bool), String> {
             }
             if let Ok(m) = std::fs::metadata(path) {
                 if m.permissions().mode() & 0o077 != 0 {
-                    eprintln!(
-                        "rrsync-rs serve: warning: host key {} is readable by others (chmod 600 it)",
+                    tracing::warn!(
+                        "host key {} is readable by others (chmod 600 it)",
                         path.display()
                     );
                 }

@@ -64,6 +64,12 @@ pub struct ServeArgs {
     pub audit: Option<PathBuf>,
     /// `--log FILE`: our stderr, appended to FILE (reopened on SIGHUP).
     pub log: Option<PathBuf>,
+    /// `--log journald` or stderr (`--log FILE` is stderr moved).
+    pub log_output: crate::logging::Output,
+    /// `--log-format`.
+    pub log_format: crate::logging::Format,
+    /// `-v`/`-q`: the log's level.
+    pub log_level: tracing::level_filters::LevelFilter,
     /// `[FLAGS] DIR` for keys without a `command=` option.
     pub defaults: Option<WrapperFlags>,
     /// `--user-keys`: the login name selects a Unix account, whose own
@@ -146,6 +152,13 @@ pub fn from_cli(c: ServeCli, home: Option<&Path>) -> Result<ServeArgs, CliError>
             }
         }
     };
+    let (log, log_output) = match c.log {
+        Some(p) if p == Path::new("journald") => (None, crate::logging::Output::Journald),
+        Some(p) if p == Path::new("stderr") || p == Path::new("-") => {
+            (None, crate::logging::Output::Stderr)
+        }
+        other => (other, crate::logging::Output::Stderr),
+    };
     Ok(ServeArgs {
         listen,
         host_key: c
@@ -159,7 +172,10 @@ pub fn from_cli(c: ServeCli, home: Option<&Path>) -> Result<ServeArgs, CliError>
         login_grace: Duration::from_secs(c.login_grace_time),
         handshake_timeout: Duration::from_secs(c.handshake_timeout),
         audit: c.audit,
-        log: c.log,
+        log,
+        log_output,
+        log_format: c.log_format,
+        log_level: crate::logging::level(c.verbose, c.quiet),
         defaults,
         user_keys: c.user_keys,
         permit_root_login: c.permit_root_login,
@@ -210,7 +226,11 @@ pub fn main(args: &[OsString]) -> i32 {
     match start(a, home) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("rrsync-rs serve: {e}");
+            if tracing::dispatcher::has_been_set() {
+                tracing::error!("{e}");
+            } else {
+                eprintln!("rrsync-rs serve: {e}");
+            }
             1
         }
     }
@@ -221,9 +241,10 @@ fn start(a: ServeArgs, home: Option<PathBuf>) -> Result<i32, String> {
         crate::audit::redirect_stderr(log)
             .map_err(|e| format!("cannot open the log {}: {e}", log.display()))?;
     }
+    crate::logging::init(&a.log_output, a.log_format, a.log_level);
     let (key, generated) = hostkey::load_or_generate(&a.host_key)?;
-    eprintln!(
-        "rrsync-rs serve: host key {} ({}{})",
+    tracing::info!(
+        "host key {} ({}{})",
         hostkey::fingerprint(&key),
         if generated { "generated " } else { "" },
         a.host_key.display()
@@ -233,11 +254,9 @@ fn start(a: ServeArgs, home: Option<PathBuf>) -> Result<i32, String> {
         return Err("--user-keys needs serve to run as root".into());
     }
     if a.user_keys {
-        eprintln!("rrsync-rs serve: keys from each account's ~/.ssh/authorized_keys");
+        tracing::info!("keys from each account's ~/.ssh/authorized_keys");
     } else if root {
-        eprintln!(
-            "rrsync-rs serve: warning: running as root without --user-keys: sessions run as root"
-        );
+        tracing::warn!("running as root without --user-keys: sessions run as root");
     }
     if !a.user_keys {
         report_keys(&a.authorized_keys, a.defaults.as_ref(), home.as_deref());
@@ -273,14 +292,11 @@ fn report_keys(path: &Path, defaults: Option<&WrapperFlags>, home: Option<&Path>
         Ok(text) => {
             let (entries, warnings) = authkeys::parse(&text, defaults, home);
             for w in warnings {
-                eprintln!("rrsync-rs serve: {shown}: {}", crate::audit::escape(&w));
+                tracing::warn!("{shown}: {}", crate::audit::escape(&w));
             }
-            eprintln!(
-                "rrsync-rs serve: {} usable key(s) in {shown}",
-                entries.len()
-            );
+            tracing::info!("{} usable key(s) in {shown}", entries.len());
         }
-        Err(e) => eprintln!("rrsync-rs serve: warning: cannot read {shown} yet: {e}"),
+        Err(e) => tracing::warn!("cannot read {shown} yet: {e}"),
     }
 }
 
@@ -297,9 +313,9 @@ pub fn reload(shared: &Shared) {
     if let Err(e) = shared.audit.reopen() {
         failed.push(format!("the audit log: {e}"));
     }
-    eprintln!("rrsync-rs serve: SIGHUP: reopened the log files; re-reading the keys");
+    tracing::info!("SIGHUP: reopened the log files; re-reading the keys");
     for f in failed {
-        eprintln!("rrsync-rs serve: warning: cannot reopen {f}");
+        tracing::warn!("cannot reopen {f}");
     }
     report_keys(
         &shared.authorized_keys,

@@ -99,7 +99,7 @@ pub async fn run(shared: Arc<Shared>, config: Arc<Config>, a: &ServeArgs) -> Res
             .local_addr()
             .map(|s| s.to_string())
             .unwrap_or_else(|_| addr.clone());
-        eprintln!("rrsync-rs serve: listening on {local}");
+        tracing::info!("listening on {local}");
         acceptors.push(tokio::spawn(accept(l, tx.clone())));
     }
     drop(tx);
@@ -136,7 +136,7 @@ fn admit(pre: &Arc<PreAuth>, peer: SocketAddr, stream: &TcpStream) -> Option<Slo
         Err(why) => {
             let _ = stream.try_write(b"Not allowed at this time\r\n");
             if let Some(line) = pre.note_drop(why, &peer.to_string(), std::time::Instant::now()) {
-                eprintln!("rrsync-rs serve: {line}");
+                tracing::warn!("{line}");
             }
             None
         }
@@ -159,8 +159,8 @@ async fn accept(l: TcpListener, tx: mpsc::Sender<(TcpStream, SocketAddr)>) {
 
 async fn drain(shared: &Shared, mut conns: JoinSet<()>, sig: &mut Signals) -> Result<i32, String> {
     let running = || shared.max_sessions - shared.sessions.available_permits();
-    eprintln!(
-        "rrsync-rs serve: stopping; waiting for {} session(s) (signal again to stop them)",
+    tracing::info!(
+        "stopping; waiting for {} session(s) (signal again to stop them)",
         running()
     );
     let wait = async {
@@ -181,7 +181,7 @@ async fn drain(shared: &Shared, mut conns: JoinSet<()>, sig: &mut Signals) -> Re
 }
 
 fn stop(n: usize) -> Result<i32, String> {
-    eprintln!("rrsync-rs serve: second signal; stopping {n} running session(s)");
+    tracing::warn!("second signal; stopping {n} running session(s)");
     std::process::exit(143)
 }
 
