@@ -12,6 +12,7 @@ built with a quicker release profile into its own target directory:
 
     python3 scripts/guard-check.py              # every mutant, ~30 minutes
     python3 scripts/guard-check.py mux-length   # named mutants only
+    python3 scripts/guard-check.py --check      # only: does each still apply?
 
 Prints one tab-separated line per mutant: id, class, caught/not-caught,
 the expectation, OK or SURPRISE, the time taken and each test's outcome.
@@ -84,17 +85,17 @@ MUTANTS = [
   ("src/flist/decode_fields.rs", "if (name == b\".\" || name == b\"/.\") && kind != FileKind::Dir {", "if false {"),
  ], [A+"receiver::flist_unsafe_names"], "fail"),
 ("duplicates", "File list: duplicates", [
-  ("src/role/receiver/mod.rs", "            if a.name == b.name {", "            if false && a.name == b.name {"),
+  ("src/role/receiver/sort.rs", "            if a.name == b.name {", "            if false && a.name == b.name {"),
  ], [A+"receiver::flist_duplicates_and_device"], "fail"),
 ("sublist", "File list: sub-list", [
-  ("src/role/receiver/recv.rs", "        let i = usize::try_from(ndx)\n", "        if ndx <= crate::wire::NDX_FLIST_OFFSET {\n            continue;\n        }\n        let i = usize::try_from(ndx)\n"),
+  ("src/role/receiver/recv.rs", "            let i = usize::try_from(ndx).ok()", "            if ndx <= crate::wire::NDX_FLIST_OFFSET {\n                continue;\n            }\n            let i = usize::try_from(ndx).ok()"),
  ], [A+"receiver::flist_sub_list_for_unsent_directory"], "fail"),
 ("hlink-without-H", "File list: hard links", [
   ("src/flist/decode_fields.rs", "if x & xmit::HLINKED != 0 && !o.preserve_hard_links {", "if false && x & xmit::HLINKED != 0 && !o.preserve_hard_links {"),
  ], [A+"receiver::flist_hard_link_without_h"], "fail"),
 ("hlink-range", "File list: hard links", [
-  ("src/flist/decode_fields.rs", "                .filter(|&i| i < self.entries.len());", "                ;"),
-  ("src/flist/decode_fields.rs", "let Some(src) = idx.and_then(|i| self.entries.get(i)) else {", "let Some(src) = idx.map(|i| &self.entries[i]) else {"),
+  ("src/flist/decode_fields.rs", "                .filter(|&f| (f as usize) < start as usize + self.entries.len())", "                .filter(|_| true)"),
+  ("src/flist/decode_fields.rs", "let Some(src) = self.entries.get((first - start) as usize) else {", "let Some(src) = Some(&self.entries[(first - start) as usize]) else {"),
  ], [A+"receiver::flist_hard_link_reference_out_of_range"], "fail"),
 ("entry-budget", "Limits: memory", [
   ("src/session/options.rs", "        .clamp(1_000, 50_000_000)", "        .clamp(1_000, 50_000_000)\n        .max(usize::MAX)"),
@@ -231,9 +232,32 @@ def run_test(repo, env, test):
     return "FAIL", ""
 
 
+def check_texts(repo):
+    """`--check`: every mutant's old text occurs exactly once in the tree,
+    without building anything. A refactor that moves a guard makes its
+    mutant stale, and a stale mutant proves nothing; CI runs this."""
+    stale = 0
+    ids = set()
+    for mid, cls, edits, tests, expect in MUTANTS:
+        if mid in ids:
+            print(f"{mid}\tduplicate mutant id")
+            stale += 1
+        ids.add(mid)
+        for f, old, new in edits:
+            p = os.path.join(repo, f)
+            n = open(p).read().count(old) if os.path.exists(p) else 0
+            if n != 1:
+                print(f"{mid}\t{f}: pattern found {n} times: {old[:60]!r}")
+                stale += 1
+    print(f"{len(MUTANTS)} mutants, {stale} stale")
+    return stale
+
+
 def main():
     here = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
                           text=True, check=True).stdout.strip()
+    if sys.argv[1:] == ["--check"]:
+        sys.exit(1 if check_texts(here) else 0)
     work = tempfile.mkdtemp(prefix="rrsync-guard-check-", dir=os.environ.get("TMPDIR", "/var/tmp"))
     repo = os.path.join(work, "src")
     subprocess.run(["git", "clone", "-q", here, repo], check=True)

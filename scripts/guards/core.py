@@ -8,7 +8,7 @@ MUTANTS = [
   ("src/flist/decode.rs", "        check_name(&name)?;\n", "        let _ = check_name;\n"),
  ], ["lib:flist::decode::tests::rejects_unsafe_names"], "fail"),
 ("flist-entry-cap", "Core: file-list entry cap", [
-  ("src/flist/decode.rs", "        if self.entries.len() >= self.limits.max_entries {", "        if false && self.entries.len() >= self.limits.max_entries {"),
+  ("src/flist/decode.rs", "        if self.handed_over + self.entries.len() >= self.limits.max_entries {", "        if false && self.handed_over + self.entries.len() >= self.limits.max_entries {"),
  ], ["lib:flist::decode::tests::caps_entries"], "fail"),
 # The ACL and xattr tables a client fills are held to a byte budget.
 ("meta-budget", "Core: ACL and xattr tables within --max-alloc", [

@@ -5,7 +5,7 @@ MUTANTS = [
 # A list whose entry has no listed parent (a client below protocol 30
 # with --no-implied-dirs) must end the session as stock's does.
 ("implied-parent-listed", "File list: parents", [
-  ("src/role/receiver/generator/implied.rs", "if dn == b\".\" || e.mode == 0 || self.list_dirs.contains(dn) {", "if true {"),
+  ("src/role/receiver/generator/implied.rs", "if dn == b\".\" || e.mode == 0 || self.list.is_inc() || self.list_dirs.contains(dn) {", "if true {"),
  ], T, "fail"),
 # The content-less parents must be left as they are (modes, times, a
 # symlink to a directory in their place).

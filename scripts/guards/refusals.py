@@ -29,9 +29,9 @@ MUTANTS = [
   ("src/filter/wire.rs", "            Err(FilterError::UnsafeMergeName) => list.skipped += 1,", "            Err(FilterError::UnsafeMergeName) => return Err(FilterError::UnsafeMergeName),"),
 ], [A + "sender::merge_files_outside_the_root", R + "merge_file_outside_the_root_is_skipped_with_a_warning"], "fail"),
 ("authorize-control", "Key set-up", [
-  ("src/authorize.rs", "    path_text(\"DIR\", &dir)?;", "    let _ = path_text(\"DIR\", &dir);"),
-  ("src/authorize.rs", "    no_control(\"the key line\", line)?;", "    let _ = no_control(\"the key line\", line);"),
-  ("src/authorize.rs", "    if line.lines().count() != 1 {", "    if false && line.lines().count() != 1 {"),
+  ("src/authorize/mod.rs", "    path_text(\"DIR\", &dir)?;", "    let _ = path_text(\"DIR\", &dir);"),
+  ("src/authorize/mod.rs", "    no_control(\"the key line\", line)?;", "    let _ = no_control(\"the key line\", line);"),
+  ("src/authorize/mod.rs", "    if line.lines().count() != 1 {", "    if false && line.lines().count() != 1 {"),
 ], ["ssh::authorize_injection::authorize_refuses_control_characters"], "fail"),
 # The client's --log-file (issue 9): refused where the key may not write,
 # never followed through a symlink, and the walk's skipped merge rules.
@@ -62,7 +62,7 @@ MUTANTS = [
 ], ["pull::remove_source::remove_source_files_is_refused_under_ro_and_no_del"], "fail"),
 ("rsf-permit-and-refusal", "Refusal", [
   ("src/policy/mod.rs", "        refuse_if(o.remove_source_files, \"--remove-source-files\")?;", "        let _ = o.remove_source_files;"),
-  ("src/policy/mod.rs", "            may_remove: flags.mode != Mode::ReadOnly && !flags.no_del,", "            may_remove: true,"),
+  ("src/policy/mod.rs", "            may_remove: flags.mode != Mode::ReadOnly && !flags.no_del && !flags.snapshot,", "            may_remove: true,"),
 ], ["pull::remove_source::remove_source_files_is_refused_under_ro_and_no_del"], "fail"),
 ("rsf-still-the-same", "Remove source", [
   ("src/role/sender/remove.rs", "    same_type && (size, sec, nsec) == listed", "    let _ = (same_type, size, sec, nsec, listed);\n    true"),
