@@ -61,10 +61,7 @@ pub fn is_snapshot_name(name: &str) -> bool {
 
 /// The time a snapshot's name gives (UTC), if it is one.
 pub fn snapshot_time(name: &str) -> Option<jiff::Timestamp> {
-    let (stamp, suffix) = match name.split_once('-').map(|_| name.get(..18)) {
-        Some(Some(s)) => (s, name.get(18..).unwrap_or("")),
-        _ => return None,
-    };
+    let (stamp, suffix) = (name.get(..18)?, name.get(18..)?);
     let suffix_ok = suffix.is_empty()
         || suffix
             .strip_prefix('-')
