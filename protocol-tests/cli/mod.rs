@@ -25,7 +25,7 @@ pub fn rr(args: &[&str], env: &[(&str, &str)]) -> Output {
 
 #[test]
 fn help_and_version_print_to_stdout_and_succeed() {
-    for sub in ["serve", "authorize", "check", "completions", "man"] {
+    for sub in ["serve", "authorize", "check", "prune", "completions", "man"] {
         for opt in ["--help", "-h", "--version", "-V"] {
             let out = rr(&[sub, opt], &[]);
             assert_eq!(out.code, Some(0), "{sub} {opt}: {}", out.describe());
