@@ -30,6 +30,7 @@ mod modes;
 mod readable;
 mod refusals;
 mod snapshot;
+mod snapshot_ops;
 mod sshd;
 pub mod util;
 mod wo_leak;

@@ -15,9 +15,8 @@
 //!   push succeeds.
 //! - `earlier_snapshots_are_out_of_reach`: names, `..`, symlinks the
 //!   client sent, `--link-dest` and the directory options.
-//! - `quotas`: `-max-files` and `-max-bytes` stop a push, unpublished.
-//! - `prune_keeps_its_policy`: `rrsync-rs prune`, dry run and `--yes`,
-//!   also while a push runs.
+//!
+//! The limits and `prune` are in `snapshot_ops`.
 
 use super::each_cell;
 use super::util::{self, inode, refused, snap, src_arg, write_at, Bg};
@@ -27,7 +26,7 @@ use crate::tree::{self, Cmp, Tree};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-fn ours_only() -> bool {
+pub(super) fn ours_only() -> bool {
     if kind_under_test() != Kind::Ours {
         harness::not_applicable("-snapshot is rrsync-rs's own");
         return false;
@@ -36,7 +35,7 @@ fn ours_only() -> bool {
 }
 
 /// The snapshots' names, oldest first.
-fn names(root: &Path) -> Vec<String> {
+pub(super) fn names(root: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(root.join(".snapshots"))
         .map(|rd| {
             rd.flatten()
@@ -50,14 +49,14 @@ fn names(root: &Path) -> Vec<String> {
 }
 
 /// What `latest` points to.
-fn latest(root: &Path) -> Option<String> {
+pub(super) fn latest(root: &Path) -> Option<String> {
     let t = std::fs::read_link(root.join("latest")).ok()?;
     t.strip_prefix(".snapshots")
         .ok()
         .map(|n| n.to_string_lossy().into_owned())
 }
 
-fn snapshot_dir(root: &Path, name: &str) -> PathBuf {
+pub(super) fn snapshot_dir(root: &Path, name: &str) -> PathBuf {
     root.join(".snapshots").join(name)
 }
 
@@ -66,7 +65,7 @@ type Inodes = Vec<(PathBuf, Option<(u64, u64)>)>;
 
 /// Every snapshot as it was when it was made, with its files' inodes.
 #[derive(Default)]
-struct History(Vec<(String, Tree, Inodes)>);
+pub(super) struct History(Vec<(String, Tree, Inodes)>);
 
 impl History {
     fn record(&mut self, root: &Path, name: &str) {
@@ -308,7 +307,12 @@ fn daily_mirror() {
 }
 
 /// A root with one snapshot of `src` (16 MiB file and a few small ones).
-fn first_snapshot(work: &Work, cell: &Cell, src: &Path, root: &Path) -> Result<History, String> {
+pub(super) fn first_snapshot(
+    work: &Work,
+    cell: &Cell,
+    src: &Path,
+    root: &Path,
+) -> Result<History, String> {
     std::fs::create_dir_all(root).unwrap();
     let server = Server::tested(&["-wo", "-snapshot"], root);
     let o = util::push(work, cell, &server, &["-a"], &[src_arg(src)], "x:");
@@ -318,7 +322,7 @@ fn first_snapshot(work: &Work, cell: &Cell, src: &Path, root: &Path) -> Result<H
     Ok(h)
 }
 
-fn big_source(src: &Path, seed: u64) {
+pub(super) fn big_source(src: &Path, seed: u64) {
     let mut b = Builder::new(src, seed);
     b.random_file("big.bin", 16 << 20, 0o644)
         .text_file("a.txt", 100)
@@ -326,7 +330,7 @@ fn big_source(src: &Path, seed: u64) {
     b.finish();
 }
 
-fn partial_grew(root: &Path) -> bool {
+pub(super) fn partial_grew(root: &Path) -> bool {
     let p = root.join(".snapshots/.partial");
     std::fs::read_dir(&p).is_ok_and(|rd| {
         rd.flatten().any(|e| {
@@ -478,181 +482,4 @@ fn earlier_snapshots_are_out_of_reach() {
         }
         Ok(())
     });
-}
-
-#[test]
-fn quotas() {
-    if !ours_only() {
-        return;
-    }
-    each_cell("snapshot_quota", |work, cell| {
-        let src = work.path("src");
-        let mut b = Builder::new(&src, 5);
-        for i in 0..10 {
-            b.text_file(&format!("f{i}.txt"), 100);
-        }
-        b.random_file("big.bin", 64 << 10, 0o644);
-        b.finish();
-        let cases: [(&str, &str); 2] = [
-            ("-max-files=5", "-max-files"),
-            ("-max-bytes=10K", "-max-bytes"),
-        ];
-        for (flag, msg) in cases {
-            // A fresh root: a second push would resume what the first
-            // left in `.partial`.
-            let root = work.path("root");
-            std::fs::create_dir_all(&root).unwrap();
-            let server = Server::tested(&["-wo", "-snapshot", flag], &root);
-            let o = util::push(work, cell, &server, &["-a"], &[src_arg(&src)], "x:");
-            refused(&o, msg)?;
-            ensure(
-                latest(&root).is_none() && names(&root).is_empty(),
-                "an over-quota push was published",
-                &o,
-            )?;
-            ensure(o.code == Some(11), "want exit 11 (file I/O)", &o)?;
-        }
-        // The same limits without -snapshot stop a plain push too.
-        let plain = work.path("plain");
-        std::fs::create_dir_all(&plain).unwrap();
-        let server = Server::tested(&["-wo", "-max-files=5"], &plain);
-        let o = util::push(work, cell, &server, &["-a"], &[src_arg(&src)], "x:");
-        refused(&o, "-max-files")?;
-        let root = work.path("root");
-        std::fs::create_dir_all(&root).unwrap();
-        let server = Server::tested(
-            &["-wo", "-snapshot", "-max-files=12", "-max-bytes=100K"],
-            &root,
-        );
-        let o = util::push(work, cell, &server, &["-a"], &[src_arg(&src)], "x:name/");
-        ensure(
-            o.code == Some(0)
-                && latest(&root)
-                    .is_some_and(|l| snapshot_dir(&root, &l).join("name/big.bin").is_file()),
-            "a push within the limits failed",
-            &o,
-        )?;
-        Ok(())
-    });
-}
-
-/// `rrsync-rs prune ARGS`.
-fn prune(root: &Path, args: &[&str]) -> Output {
-    let mut cmd = std::process::Command::new(harness::bin());
-    cmd.arg("prune")
-        .arg(root)
-        .args(args)
-        .env_remove("SSH_ORIGINAL_COMMAND");
-    harness::run(cmd, harness::TIMEOUT)
-}
-
-#[test]
-fn prune_keeps_its_policy() {
-    if !ours_only() {
-        return;
-    }
-    let work = Work::new("snapshot_prune");
-    let mut rep = harness::Report::new();
-    let r = (|| {
-        let root = work.path("root");
-        let made = [
-            "2026-10-15T010000Z",
-            "2026-11-20T010000Z",
-            "2026-11-29T010000Z",
-            "2026-11-30T010000Z",
-            "2026-12-01T010000Z",
-            "2026-12-01T230000Z",
-            "2026-12-02T010000Z",
-        ];
-        for n in made {
-            write_at(
-                &snapshot_dir(&root, n).join("sub/f"),
-                n.as_bytes(),
-                1_700_000_000,
-            );
-        }
-        std::os::unix::fs::symlink(".snapshots/2026-12-01T230000Z", root.join("latest")).unwrap();
-        let dry = prune(&root, &["--keep-daily", "2", "--keep-monthly", "3"]);
-        ensure(
-            dry.code == Some(0) && dry.stdout.contains("dry run"),
-            "dry run",
-            &dry,
-        )?;
-        ensure(
-            names(&root).len() == made.len(),
-            "the dry run removed something",
-            &dry,
-        )?;
-        let o = prune(
-            &root,
-            &["--keep-daily", "2", "--keep-monthly", "3", "--yes"],
-        );
-        ensure(o.code == Some(0), "prune --yes", &o)?;
-        let want = [
-            "2026-10-15T010000Z", // monthly (October)
-            "2026-11-30T010000Z", // monthly (November)
-            "2026-12-01T230000Z", // daily, and latest
-            "2026-12-02T010000Z", // daily, monthly, newest
-        ];
-        ensure(
-            names(&root) == want,
-            &format!("kept {:?}", names(&root)),
-            &o,
-        )?;
-        ensure(
-            !std::fs::read_dir(root.join(".snapshots"))
-                .unwrap()
-                .flatten()
-                .any(|e| e.file_name().to_string_lossy().starts_with(".removing")),
-            "a removal was left half done",
-            &o,
-        )?;
-        Ok(())
-    })();
-    rep.check("policy", r);
-    for cell in util::native_cells() {
-        let r = (|| {
-            let (src, root) = (work.path("src"), work.path("root"));
-            big_source(&src, 9);
-            first_snapshot(&work, &cell, &src, &root)?;
-            write_at(
-                &snapshot_dir(&root, "2020-01-01T000000Z").join("old"),
-                b"x",
-                1_600_000_000,
-            );
-            write_at(
-                &src.join("big.bin"),
-                &Rng::new(10).bytes(16 << 20),
-                1_700_000_000,
-            );
-            let server = Server::tested(&["-wo", "-snapshot"], &root);
-            let args = harness::args(&["-a", "--bwlimit=4096", &src_arg(&src), "x:"]);
-            let bg = Bg::start(&work, &cell, &server.rsh(&work), &args, "running");
-            util::wait_for(Duration::from_secs(40), || partial_grew(&root));
-            let before = latest(&root);
-            let p = prune(&root, &["--keep-last", "1", "--yes"]);
-            let out = bg.finish();
-            ensure(p.code == Some(0), "prune beside a push", &p)?;
-            ensure(out.code == Some(0), "the push beside prune failed", &out)?;
-            let now = names(&root);
-            ensure(
-                now.len() == 2 && before.as_ref().is_some_and(|b| now.contains(b)),
-                &format!("after prune and push: {now:?}"),
-                &out,
-            )?;
-            ensure(
-                latest(&root).as_ref() == now.last(),
-                "latest is not the new snapshot",
-                &out,
-            )?;
-            tree::same_dirs(
-                "pushed beside prune",
-                &src,
-                &snapshot_dir(&root, now.last().unwrap()),
-                Cmp::SOURCE,
-            )
-        })();
-        rep.check(&format!("{} beside a push", cell.label()), r);
-    }
-    rep.finish("snapshot_prune");
 }

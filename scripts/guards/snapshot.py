@@ -1,6 +1,7 @@
 # Mutants for -snapshot and the push limits (issue 14). Each removes one
 # guard; the tests are protocol-tests/push/snapshot.rs with stock clients.
 S = "push::snapshot::"
+O = "push::snapshot_ops::"
 MUTANTS = [
 # Copy before change: without it an attribute-only change (day 1's
 # chmod) reaches the inode the previous snapshot shares.
@@ -15,7 +16,7 @@ MUTANTS = [
 # Only a push that ended well is published.
 ("snapshot-publish-failed", "Snapshot", [
   ("src/session/roles.rs", "let result = result.and_then(|io_error| publish(started, &mut t).map(|()| io_error));", "let _ = publish(started, &mut t);"),
- ], [S+"killed_push_keeps_latest", S+"quotas"], "fail"),
+ ], [S+"killed_push_keeps_latest", O+"quotas"], "fail"),
 ("snapshot-refuse-inplace", "Snapshot", [
   ("src/policy/mod.rs", "    refuse_if(o.inplace, \"--inplace\")?;\n    refuse_if(o.append > 0, \"--append\")?;\n    refuse_if(o.remove_source_files", "    refuse_if(false, \"--inplace\")?;\n    refuse_if(o.append > 0, \"--append\")?;\n    refuse_if(o.remove_source_files"),
  ], [S+"earlier_snapshots_are_out_of_reach"], "fail"),
@@ -24,8 +25,8 @@ MUTANTS = [
  ], [S+"earlier_snapshots_are_out_of_reach"], "fail"),
 ("quota-bytes", "Limits", [
   ("src/role/receiver/file.rs", "q.charge_bytes(data.len() as u64)", "q.charge_bytes(0)"),
- ], [S+"quotas"], "fail"),
+ ], [O+"quotas"], "fail"),
 ("quota-names", "Limits", [
   ("src/fs/quota.rs", "self.charge(&self.names, self.limits.files, 1)", "self.charge(&self.names, self.limits.files, 0)"),
- ], [S+"quotas"], "fail"),
+ ], [O+"quotas"], "fail"),
 ]
