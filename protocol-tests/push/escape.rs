@@ -16,21 +16,13 @@
 
 use super::each_cell;
 use super::util::{self, src_arg, write_at, Outside};
-use crate::harness::{self, ensure, kind_under_test, run, Kind, Server, Work};
+use crate::harness::{self, ensure, run, Server, Work};
 use std::process::Command;
 use std::time::Duration;
 
-fn ours_only() -> bool {
-    if kind_under_test() != Kind::Ours {
-        harness::not_applicable("escapes are only meaningful for the restricted server");
-        return false;
-    }
-    true
-}
-
 #[test]
 fn symlink_then_write_through_it() {
-    if !ours_only() {
+    if !util::ours_only("escapes are only meaningful for the restricted server") {
         return;
     }
     each_cell("push_symlink_escape", |work, cell| {
@@ -118,7 +110,7 @@ fn symlink_then_write_through_it() {
 
 #[test]
 fn relative_names_with_dotdot() {
-    if !ours_only() {
+    if !util::ours_only("escapes are only meaningful for the restricted server") {
         return;
     }
     each_cell("push_relative_dotdot", |work, cell| {
@@ -179,7 +171,7 @@ fn relative_names_with_dotdot() {
 
 #[test]
 fn crafted_forced_commands_with_dotdot() {
-    if !ours_only() {
+    if !util::ours_only("escapes are only meaningful for the restricted server") {
         return;
     }
     let work = Work::new("push_crafted");
@@ -227,7 +219,7 @@ fn crafted_forced_commands_with_dotdot() {
 
 #[test]
 fn dir_options_pointing_outside() {
-    if !ours_only() {
+    if !util::ours_only("escapes are only meaningful for the restricted server") {
         return;
     }
     each_cell("push_dir_options_escape", |work, cell| {

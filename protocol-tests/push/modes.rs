@@ -13,20 +13,12 @@
 use super::util::{self, inode, refused, seed, snap, src_arg, unchanged, write_at, Bg};
 use super::{each_cell, push_vs_stock, Spec};
 use crate::fixtures::{self, Rng};
-use crate::harness::{self, ensure, kind_under_test, Cell, Kind, Report, Server, Work};
+use crate::harness::{self, ensure, Cell, Report, Server, Work};
 use crate::tree::{self, Cmp};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
-
-fn ours_only() -> bool {
-    if kind_under_test() != Kind::Ours {
-        harness::not_applicable("refusal wording and modes are rrsync-rs's");
-        return false;
-    }
-    true
-}
 
 /// A root with a seeded `dst` (small tree), returned with its snapshot.
 fn seeded_root(work: &Work, tag: &str) -> (PathBuf, tree::Tree) {
@@ -46,7 +38,7 @@ fn seeded_root(work: &Work, tag: &str) -> (PathBuf, tree::Tree) {
 
 #[test]
 fn read_only_refuses_push() {
-    if !ours_only() {
+    if !util::ours_only("refusal wording and modes are rrsync-rs's") {
         return;
     }
     let fx = fixtures::small();
@@ -68,7 +60,7 @@ fn read_only_refuses_push() {
 
 #[test]
 fn no_delete_refuses_delete() {
-    if !ours_only() {
+    if !util::ours_only("refusal wording and modes are rrsync-rs's") {
         return;
     }
     let fx = fixtures::small();
@@ -134,7 +126,7 @@ fn partial_seed(root: &Path) {
 
 #[test]
 fn no_overwrite_keeps_existing_files() {
-    if !ours_only() {
+    if !util::ours_only("refusal wording and modes are rrsync-rs's") {
         return;
     }
     let fx = fixtures::small();
@@ -257,7 +249,7 @@ fn slow_push(
 
 #[test]
 fn lock_refuses_second_writer() {
-    if !ours_only() {
+    if !util::ours_only("refusal wording and modes are rrsync-rs's") {
         return;
     }
     let work = Work::new("push_lock");

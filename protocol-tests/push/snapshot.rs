@@ -21,18 +21,10 @@
 use super::each_cell;
 use super::util::{self, inode, refused, snap, src_arg, write_at, Bg};
 use crate::fixtures::{Builder, Rng};
-use crate::harness::{self, ensure, kind_under_test, Cell, Kind, Output, Server, Work};
+use crate::harness::{self, ensure, Cell, Output, Server, Work};
 use crate::tree::{self, Cmp, Tree};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-pub(super) fn ours_only() -> bool {
-    if kind_under_test() != Kind::Ours {
-        harness::not_applicable("-snapshot is rrsync-rs's own");
-        return false;
-    }
-    true
-}
 
 /// The snapshots' names, oldest first.
 pub(super) fn names(root: &Path) -> Vec<String> {
@@ -108,8 +100,12 @@ fn day0(src: &Path) {
         .text_file("mode.txt", 100)
         .text_file("touch.txt", 100)
         .text_file("gone.txt", 100)
+        .text_file("pair/a.txt", 100)
         .link("link", "docs/a.txt");
     b.finish();
+    // A hard-linked pair that never changes (with -H, its second name is
+    // an `hf` line and counts as added).
+    std::fs::hard_link(src.join("pair/a.txt"), src.join("pair/b.txt")).unwrap();
 }
 
 /// Day `n`'s changes to the source.
@@ -183,7 +179,7 @@ fn audit_number(line: &str, key: &str) -> Option<u64> {
 
 #[test]
 fn daily_mirror() {
-    if !ours_only() {
+    if !util::ours_only("-snapshot is rrsync-rs's own") {
         return;
     }
     each_cell("snapshot_daily", |work, cell| {
@@ -199,7 +195,7 @@ fn daily_mirror() {
         let wo = Server::tested(&["-wo", "-snapshot", "-audit", &audit_s], &ours);
         let rw = Server::tested(&["-snapshot", "-audit", &audit_s], &ours);
         let mut history = History::default();
-        let opts = ["-a", "--delete", "-i"];
+        let opts = ["-a", "--delete", "-i", "-H"];
         for day in 0..5 {
             change(&src, day);
             let srcs = [src_arg(&src)];
@@ -342,7 +338,7 @@ pub(super) fn partial_grew(root: &Path) -> bool {
 
 #[test]
 fn killed_push_keeps_latest() {
-    if !ours_only() {
+    if !util::ours_only("-snapshot is rrsync-rs's own") {
         return;
     }
     let work = Work::new("snapshot_killed");
@@ -413,7 +409,7 @@ fn killed_push_keeps_latest() {
 
 #[test]
 fn earlier_snapshots_are_out_of_reach() {
-    if !ours_only() {
+    if !util::ours_only("-snapshot is rrsync-rs's own") {
         return;
     }
     each_cell("snapshot_reach", |work, cell| {

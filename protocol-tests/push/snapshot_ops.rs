@@ -6,9 +6,7 @@
 //!   also while a push runs.
 
 use super::each_cell;
-use super::snapshot::{
-    big_source, first_snapshot, latest, names, ours_only, partial_grew, snapshot_dir,
-};
+use super::snapshot::{big_source, first_snapshot, latest, names, partial_grew, snapshot_dir};
 use super::util::{self, refused, src_arg, write_at, Bg};
 use crate::fixtures::{Builder, Rng};
 use crate::harness::{self, ensure, Output, Server, Work};
@@ -18,7 +16,7 @@ use std::time::Duration;
 
 #[test]
 fn quotas() {
-    if !ours_only() {
+    if !util::ours_only("-snapshot is rrsync-rs's own") {
         return;
     }
     each_cell("snapshot_quota", |work, cell| {
@@ -84,7 +82,7 @@ fn prune(root: &Path, args: &[&str]) -> Output {
 
 #[test]
 fn prune_keeps_its_policy() {
-    if !ours_only() {
+    if !util::ours_only("-snapshot is rrsync-rs's own") {
         return;
     }
     let work = Work::new("snapshot_prune");

@@ -379,3 +379,13 @@ pub fn native_cells() -> Vec<Cell> {
         })
         .collect()
 }
+
+/// True when the server under test is ours; otherwise the case is noted
+/// as not applicable, for `why`.
+pub fn ours_only(why: &str) -> bool {
+    if harness::kind_under_test() == harness::Kind::Ours {
+        return true;
+    }
+    harness::not_applicable(why);
+    false
+}

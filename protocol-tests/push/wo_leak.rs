@@ -21,7 +21,7 @@ use super::each_cell;
 use super::util::write_at;
 use crate::adversarial::client::Client;
 use crate::fixtures::Rng;
-use crate::harness::{self, kind_under_test, Cell, Kind, Output, Server, Work};
+use crate::harness::{self, Cell, Output, Server, Work};
 use std::path::Path;
 
 const SIZE: usize = 3000;
@@ -100,17 +100,9 @@ fn check(what: &str, out: &Output, ok: &dyn Fn(u64, u64) -> bool) -> Result<(), 
     }
 }
 
-fn ours_only() -> bool {
-    if kind_under_test() == Kind::Ours {
-        return true;
-    }
-    harness::not_applicable("stock servers send the sums a client asks for");
-    false
-}
-
 #[test]
 fn wo_blocks_never_finer_than_default() {
-    if !ours_only() {
+    if !super::util::ours_only("stock servers send the sums a client asks for") {
         return;
     }
     let base = Work::new("wo_leak_src");
@@ -144,7 +136,7 @@ fn wo_blocks_never_finer_than_default() {
 
 #[test]
 fn wo_alt_dest_basis_gets_no_sums() {
-    if !ours_only() {
+    if !super::util::ours_only("stock servers send the sums a client asks for") {
         return;
     }
     let base = Work::new("wo_leak_src");
@@ -176,7 +168,7 @@ fn wo_alt_dest_basis_gets_no_sums() {
 
 #[test]
 fn blind_sends_no_sums_and_compares_nothing() {
-    if !ours_only() {
+    if !super::util::ours_only("stock servers send the sums a client asks for") {
         return;
     }
     let base = Work::new("wo_leak_src");
@@ -255,7 +247,7 @@ fn request(
 /// carries no sums, under a read-write server it does.
 #[test]
 fn redo_sends_no_sums() {
-    if !ours_only() {
+    if !super::util::ours_only("stock servers send the sums a client asks for") {
         return;
     }
     let counts: Vec<(&str, u32)> = [("-wo", &["-wo"][..]), ("read-write", &[])]

@@ -30,3 +30,9 @@ MUTANTS = [
   ("src/fs/quota.rs", "self.charge(&self.names, self.limits.files, 1)", "self.charge(&self.names, self.limits.files, 0)"),
  ], [O+"quotas"], "fail"),
 ]
+# The audit line's counts: a new hard link (`hf` in -i) is an added entry.
+MUTANTS += [
+("audit-count-links", "Audit", [
+  ("src/role/receiver/generator/links.rs", "            self.count(iflags);", "            let _ = iflags;"),
+ ], [S+"daily_mirror"], "fail"),
+]

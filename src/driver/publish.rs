@@ -11,15 +11,15 @@
 
 use std::io;
 use std::sync::mpsc;
-use std::sync::Mutex;
 
 use crate::fs::snapshot::Pending;
 use crate::session::Publish;
 
-/// The handle the session asks; the thread holds the snapshot.
+/// The handle the session asks; the thread holds the snapshot. The
+/// thread answers once and ends, so a second request fails.
 pub struct Publisher {
-    ask: Mutex<Option<mpsc::Sender<()>>>,
-    answer: Mutex<mpsc::Receiver<io::Result<String>>>,
+    ask: mpsc::Sender<()>,
+    answer: mpsc::Receiver<io::Result<String>>,
 }
 
 impl Publisher {
@@ -34,25 +34,15 @@ impl Publisher {
                     let _ = tell.send(pending.publish());
                 }
             })?;
-        Ok(Publisher {
-            ask: Mutex::new(Some(ask)),
-            answer: Mutex::new(answer),
-        })
+        Ok(Publisher { ask, answer })
     }
 }
 
 impl Publish for Publisher {
     fn publish(&self) -> io::Result<String> {
         let gone = || io::Error::other("the publishing thread is gone");
-        let ask = self
-            .ask
-            .lock()
-            .map_err(|_| gone())?
-            .take()
-            .ok_or_else(gone)?;
-        ask.send(()).map_err(|_| gone())?;
-        let answer = self.answer.lock().map_err(|_| gone())?;
-        answer.recv().map_err(|_| gone())?
+        self.ask.send(()).map_err(|_| gone())?;
+        self.answer.recv().map_err(|_| gone())?
     }
 }
 

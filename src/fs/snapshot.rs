@@ -95,10 +95,7 @@ pub struct Pending {
 /// its copy-on-write root with what publishing needs. `now` names the
 /// snapshot.
 pub fn begin(top: Root, now: jiff::Timestamp) -> Result<(Root, Pending), SnapshotError> {
-    match write::mkdir(top.fd(), SNAPSHOTS.as_bytes(), 0o755) {
-        Err(e) if e.raw_os_error() != Some(Errno::EXIST.raw_os_error()) => return Err(e.into()),
-        _ => {}
-    }
+    mkdir_there(top.fd(), SNAPSHOTS)?;
     let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW;
     let snaps = open_beneath(top.fd(), SNAPSHOTS.as_bytes(), dir_flags, 0)?;
     match rustix::fs::flock(&snaps, FlockOperation::NonBlockingLockExclusive) {
@@ -107,10 +104,7 @@ pub fn begin(top: Root, now: jiff::Timestamp) -> Result<(Root, Pending), Snapsho
         Err(e) => return Err(io::Error::from(e).into()),
     }
     let previous = previous(&top, &snaps)?;
-    match write::mkdir(&snaps, PARTIAL.as_bytes(), 0o755) {
-        Err(e) if e.raw_os_error() != Some(Errno::EXIST.raw_os_error()) => return Err(e.into()),
-        _ => {}
-    }
+    mkdir_there(snaps.as_fd(), PARTIAL)?;
     let partial_path = format!("{SNAPSHOTS}/{PARTIAL}");
     let root = top.sub_root(partial_path.as_bytes(), true)?;
     if let Some(prev) = &previous {
@@ -126,6 +120,15 @@ pub fn begin(top: Root, now: jiff::Timestamp) -> Result<(Root, Pending), Snapsho
         previous,
     };
     Ok((root, pending))
+}
+
+/// `mkdir`, where an existing name is no error (a later open checks it
+/// is a directory, and not a symlink).
+fn mkdir_there(dir: BorrowedFd<'_>, name: &str) -> io::Result<()> {
+    match write::mkdir(dir, name.as_bytes(), 0o755) {
+        Err(e) if e.raw_os_error() == Some(Errno::EXIST.raw_os_error()) => Ok(()),
+        r => r,
+    }
 }
 
 /// The snapshot `latest` names, checked: `None` when there is no

@@ -83,10 +83,13 @@ impl Gen<'_, '_> {
 
     /// `hf+++++++++ NAME => LEADER`: a new hard link (protocol 29+).
     fn itemize_link(&self, ndx: usize, leader: &[u8]) -> Result<(), RecvError> {
+        let iflags = item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS;
+        if !self.cfg.opts.dry_run {
+            self.count(iflags);
+        }
         if self.protocol < 29 {
             return Ok(());
         }
-        let iflags = item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS;
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
             self.cfg.log.item(iflags, &e, Some(leader));
         }

@@ -147,7 +147,7 @@ impl<'a, 'c> Gen<'a, 'c> {
         self.tally.get()
     }
 
-    fn count(&self, iflags: ItemFlags) {
+    pub(super) fn count(&self, iflags: ItemFlags) {
         let (added, changed) = self.tally.get();
         if iflags.contains(item::IS_NEW) {
             self.tally.set((added + 1, changed));
