@@ -34,6 +34,7 @@ pub mod flist;
 pub mod fs;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod iobuf;
 pub mod logging;
 pub mod meta;
 pub mod policy;

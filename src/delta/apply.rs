@@ -13,6 +13,7 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use crate::checksum::{Digest, FileHasher, StrongKind, SumHead};
+use crate::iobuf::IoBuf;
 
 /// Why applying a token failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +39,7 @@ pub struct Applier {
     head: SumHead,
     hasher: FileHasher,
     written: u64,
-    buf: Vec<u8>,
+    buf: IoBuf,
 }
 
 impl Applier {
@@ -49,7 +50,7 @@ impl Applier {
             head,
             hasher: FileHasher::new(kind, seed),
             written: 0,
-            buf: Vec::new(),
+            buf: IoBuf::zeroed(0),
         }
     }
 
@@ -88,12 +89,18 @@ impl Applier {
         out: &mut impl Write,
     ) -> Result<&[u8], ApplyError> {
         let (off, len) = self.block_range(index)?;
-        self.buf.resize(len, 0);
-        read_block(off, &mut self.buf)?;
-        self.hasher.update(&self.buf);
-        out.write_all(&self.buf)?;
+        if self.buf.len() < len {
+            self.buf = IoBuf::zeroed(len);
+        }
+        let block = self
+            .buf
+            .get_mut(..len)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
+        read_block(off, block)?;
+        self.hasher.update(block);
+        out.write_all(block)?;
         self.written += len as u64;
-        Ok(&self.buf)
+        Ok(block)
     }
 
     /// Copy block `index` from a seekable basis (`None`: there is none).

@@ -17,6 +17,7 @@ use std::io;
 use super::matcher::Matcher;
 use super::Token;
 use crate::checksum::{Digest, FileHasher, Rolling};
+use crate::iobuf::{self, IoBuf};
 
 /// File bytes searched per buffer, besides two blocks of overlap.
 pub(super) const READ_CHUNK: usize = 256 * 1024;
@@ -71,18 +72,19 @@ impl<'m> Search<'m> {
     ) -> Self {
         let blen = m.block_len() as u64;
         let (kind, seed) = m.file_sum();
+        // A block longer than the file cannot match, so a peer's huge
+        // block length does not make us allocate more than the file.
+        // A small file gets a small buffer: zeroing 256 KiB per file
+        // dominated the cost of sending many small files.
+        let cap =
+            (chunk as u64).min(file_len.max(1)) as usize + 2 * blen.min(file_len).max(1) as usize;
         Self {
             m,
             s: Scan {
-                // A block longer than the file cannot match, so a peer's huge
-                // block length does not make us allocate more than the file.
-                // A small file gets a small buffer: zeroing 256 KiB per file
-                // dominated the cost of sending many small files.
-                buf: vec![
-                    0u8;
-                    (chunk as u64).min(file_len.max(1)) as usize
-                        + 2 * blen.min(file_len).max(1) as usize
-                ],
+                // Room to keep the window's bytes at an aligned offset.
+                buf: IoBuf::zeroed(cap + iobuf::ALIGN),
+                cap,
+                end: cap,
                 filled: 0,
                 pos: 0,
                 lit: 0,
@@ -112,7 +114,7 @@ impl<'m> Search<'m> {
     /// longer than what is left of the file. Empty only once complete.
     pub fn space(&mut self) -> &mut [u8] {
         let s = &mut self.s;
-        let room = s.buf.len().saturating_sub(s.filled) as u64;
+        let room = s.end.saturating_sub(s.filled) as u64;
         let n = room.min(s.file_len.saturating_sub(s.read)) as usize;
         s.buf.get_mut(s.filled..s.filled + n).unwrap_or_default()
     }
@@ -173,22 +175,31 @@ impl<'m> Search<'m> {
     /// Search while the buffer is full or the file complete.
     fn advance(&mut self, sink: &mut impl FnMut(Token<'_>) -> io::Result<()>) -> io::Result<()> {
         let s = &mut self.s;
-        while s.filled == s.buf.len() || s.read >= s.file_len {
+        while s.filled == s.end || s.read >= s.file_len {
             match self.phase {
                 Phase::Search(at) => match self.m.search_buffer(s, &mut self.hasher, sink, at)? {
                     Stop::Refill(at) => {
                         s.emit_literal(&mut self.hasher, sink)?;
-                        // Keep the window, drop what is behind it.
-                        s.buf.copy_within(s.pos..s.filled, 0);
-                        s.filled -= s.pos;
-                        s.base += s.pos as u64;
-                        s.pos = 0;
-                        s.lit = 0;
+                        // Keep the window, drop what is behind it. The
+                        // kept bytes move to just below an aligned offset,
+                        // where the next read goes; the buffer's capacity
+                        // stays `cap`, so the refills fall where they would
+                        // without the shift.
+                        let kept = s.filled - s.pos;
+                        let off = s.base + s.pos as u64;
+                        let to = Some(iobuf::lead_for(kept)).filter(|&t| t as u64 <= off);
+                        let to = to.unwrap_or(0);
+                        s.buf.copy_within(s.pos..s.filled, to);
+                        s.filled = to + kept;
+                        s.end = to + s.cap;
+                        s.base = off - to as u64;
+                        s.pos = to;
+                        s.lit = to;
                         self.phase = Phase::Search(at);
                         // A refill is asked for only with file bytes still to
                         // come and the window past the buffer's start, so
                         // there is room now; without it, stop rather than spin.
-                        if s.filled == s.buf.len() || s.read >= s.file_len {
+                        if s.filled == s.end || s.read >= s.file_len {
                             return Err(io::ErrorKind::InvalidData.into());
                         }
                     }
@@ -201,6 +212,7 @@ impl<'m> Search<'m> {
                         self.phase = Phase::Done;
                     } else {
                         s.filled = 0;
+                        s.end = s.cap;
                         s.pos = 0;
                         s.lit = 0;
                     }
@@ -214,13 +226,18 @@ impl<'m> Search<'m> {
 
 /// The buffered part of the file and the search's place in it.
 pub(super) struct Scan {
-    pub(super) buf: Vec<u8>,
+    pub(super) buf: IoBuf,
+    /// The bytes the buffer holds at once: 256 KiB plus two blocks.
+    pub(super) cap: usize,
+    /// Where the buffered bytes may reach: `cap` past where they start.
+    pub(super) end: usize,
     pub(super) filled: usize,
     /// Window start.
     pub(super) pos: usize,
     /// Start of the pending literal.
     pub(super) lit: usize,
-    /// File offset of `buf[0]`.
+    /// File offset that `buf[0]` stands for (after a refill the bytes
+    /// before `lit` are stale).
     pub(super) base: u64,
     /// File bytes handed in so far.
     pub(super) read: u64,

@@ -98,7 +98,7 @@ pub fn generate_signature(
     proper_seed_order: bool,
     out: &mut impl FnMut(u32, &[u8]),
 ) -> io::Result<()> {
-    let mut buf = vec![0u8; head.block_len as usize];
+    let mut buf = crate::iobuf::IoBuf::zeroed(head.block_len as usize);
     for i in 0..head.count {
         let n = head.block_len_of(i) as usize;
         let block = buf.get_mut(..n).ok_or(io::ErrorKind::InvalidInput)?;

@@ -18,6 +18,7 @@ use std::time::Instant;
 use rustix::event::{poll, PollFd, PollFlags};
 use rustix::time::Timespec;
 
+use crate::iobuf::IoBuf;
 use crate::role::{Machine, Outcome};
 
 /// Bytes read per `read(2)`.
@@ -34,7 +35,7 @@ pub fn run(
 ) -> Outcome {
     let mut p = Pump {
         inbuf: Vec::new(),
-        rbuf: vec![0u8; READ_CHUNK],
+        rbuf: IoBuf::zeroed(READ_CHUNK),
         outbuf: Vec::new(),
         outpos: 0,
         eof: false,
@@ -93,7 +94,7 @@ struct Pump {
     /// Input the machine has not taken yet.
     inbuf: Vec<u8>,
     /// Where `read(2)` puts the input.
-    rbuf: Vec<u8>,
+    rbuf: IoBuf,
     /// Output not yet written, from `outpos`.
     outbuf: Vec<u8>,
     outpos: usize,
@@ -158,7 +159,7 @@ impl Pump {
     /// Reads what is there into `inbuf`.
     fn read(&mut self, input: BorrowedFd<'_>, now: Instant, m: &mut Machine<'_>) {
         loop {
-            match rustix::io::read(input, &mut self.rbuf) {
+            match rustix::io::read(input, &mut *self.rbuf) {
                 Ok(0) => {
                     self.eof = true;
                     m.handle_eof(now);

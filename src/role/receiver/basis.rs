@@ -134,7 +134,7 @@ fn file_sum(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<Vec<u8>> {
     };
     let mut f = cfg.root.open_file(path).ok()?;
     let mut h = FileHasher::new(kind, 0);
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = crate::iobuf::IoBuf::zeroed(256 * 1024);
     loop {
         match f.read(&mut buf) {
             Ok(0) => break,

@@ -247,7 +247,7 @@ impl<'a, 'c> Recv<'a, 'c> {
             return;
         };
         let mut r = io::Read::take(f, len);
-        let mut buf = vec![0u8; 256 * 1024];
+        let mut buf = crate::iobuf::IoBuf::zeroed(256 * 1024);
         loop {
             match io::Read::read(&mut r, &mut buf) {
                 Ok(0) => return,

@@ -379,7 +379,7 @@ fn add_checksums(root: &crate::fs::Root, file_kind: StrongKind, items: &mut [Ite
         StrongKind::Md4Old => StrongKind::Md4,
         k => k,
     };
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = crate::iobuf::IoBuf::zeroed(256 * 1024);
     for it in items.iter_mut().filter(|i| i.entry.is_file()) {
         let Ok(mut f) = root.open_file(&it.path) else {
             continue;

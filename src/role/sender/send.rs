@@ -440,7 +440,7 @@ async fn append_file(
 
 /// Feeds the first `skip` bytes of `file` to the whole-file checksum only.
 fn hash_prefix(search: &mut Search<'_>, file: &mut std::fs::File, skip: u64) -> io::Result<()> {
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut buf = crate::iobuf::IoBuf::zeroed(256 * 1024);
     let mut left = skip;
     while left > 0 {
         let want = left.min(buf.len() as u64) as usize;
