@@ -38,7 +38,9 @@
 //! 1,000, pulled and pushed into an empty destination ("new") and onto
 //! an identical copy ("no change"). They are generated once, on first
 //! use. The "peak RSS" column is GNU time's `%M` of the server: for a
-//! stock receiver, which forks, the larger of its two processes.
+//! stock receiver, which forks, the larger of its two processes. A new
+//! pull runs with `--out-format=%n`; "first file" is when the client
+//! printed the first regular file's name (it has begun receiving).
 //!
 //! Reading the table: `ratio` = ours / stock, so < 1.0 means rrsync-rs
 //! was faster and 2.0 means it took twice as long. `literal` is the
@@ -139,11 +141,17 @@ fn cases(s: Sizes) -> Vec<Case> {
         add(format!("{dir} no change"), Kind::NoChange, &[]);
         for (n, label) in SCALES {
             for (kind, what) in [(Kind::Scale(n), "new"), (Kind::ScaleSame(n), "unchanged")] {
+                // A new pull names each file as it comes (the first-file
+                // column); the client's lines cost both servers alike.
+                let extra: &'static [&'static str] = match (push, kind) {
+                    (false, Kind::Scale(_)) => &["--out-format=%n"],
+                    _ => &[],
+                };
                 v.push(Case {
                     name: format!("scale {label} {dir} {what}"),
                     push,
                     kind,
-                    extra: &[],
+                    extra,
                     flags: &[],
                     stock_extra: &[],
                 });
@@ -404,6 +412,13 @@ fn row(c: &Case, res: &[(Vec<Outcome>, State); 2]) -> String {
     let cpu = |v: &Vec<Outcome>| median(v.iter().filter_map(|o| o.cpu).collect());
     let lit = |v: &Vec<Outcome>| v.last().and_then(|o| o.literal);
     let rss = |v: &Vec<Outcome>| v.iter().filter_map(|o| o.rss).max();
+    let first = |v: &Vec<Outcome>| {
+        median(
+            v.iter()
+                .filter_map(|o| o.first_file.map(|d| d.as_secs_f64()))
+                .collect(),
+        )
+    };
     let (sw, ow, sc, oc) = (wall(so), wall(oo), cpu(so), cpu(oo));
     let (r, cr) = match (ss, os) {
         (State::Ok, State::Ok) => (format!("**{}**", ratio(ow, sw)), ratio(oc, sc)),
@@ -419,8 +434,12 @@ fn row(c: &Case, res: &[(Vec<Outcome>, State); 2]) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ");
+    let first_file = match (first(so), first(oo)) {
+        (None, None) => String::new(),
+        (s, o) => format!("{} / {}", secs(s), secs(o)),
+    };
     format!(
-        "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} |",
         c.name,
         secs(sw),
         secs(ow),
@@ -432,6 +451,7 @@ fn row(c: &Case, res: &[(Vec<Outcome>, State); 2]) -> String {
         mib(rss(oo)),
         mib(lit(so)),
         mib(lit(oo)),
+        first_file,
         note
     )
 }
@@ -515,8 +535,8 @@ fn main() -> R<()> {
         }
     );
     println!();
-    println!("| case | stock wall | ours wall | ratio | stock cpu | ours cpu | cpu ratio | peak RSS stock / ours | literal stock / ours | notes |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("| case | stock wall | ours wall | ratio | stock cpu | ours cpu | cpu ratio | peak RSS stock / ours | literal stock / ours | first file stock / ours | notes |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for r in &rows {
         println!("{r}");
     }

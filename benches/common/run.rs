@@ -38,6 +38,9 @@ pub struct Outcome {
     pub rss: Option<u64>,
     /// `--stats` "Literal data" in bytes.
     pub literal: Option<u64>,
+    /// When the client printed its first regular file's name (a line
+    /// with a `/` that does not end in one: `--out-format=%n` output).
+    pub first_file: Option<Duration>,
     pub stderr: String,
 }
 
@@ -156,12 +159,16 @@ impl Harness {
         let mut cmd = Command::new("rsync");
         cmd.args(args)
             .stdin(Stdio::null())
-            .stdout(fs::File::create(&out)?)
+            .stdout(Stdio::piped())
             .stderr(fs::File::create(&err)?);
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let start = Instant::now();
         let mut child = cmd.spawn()?;
         let pid = rustix::process::Pid::from_child(&child);
+        let reader = child
+            .stdout
+            .take()
+            .map(|o| std::thread::spawn(move || read_lines(o, &out, start)));
         let (done, wait) = mpsc::channel::<()>();
         let timeout = self.timeout;
         let dog = std::thread::spawn(move || {
@@ -176,7 +183,10 @@ impl Harness {
         let wall = start.elapsed();
         let _ = done.send(());
         let timed_out = dog.join().unwrap_or(false);
-        let stdout = fs::read_to_string(&out).unwrap_or_default();
+        let (stdout, first_file) = match reader.map(|r| r.join()) {
+            Some(Ok(Ok(v))) => v,
+            _ => (String::new(), None),
+        };
         let mut stderr = fs::read_to_string(&err).unwrap_or_default();
         if timed_out {
             stderr.push_str(&format!("\n(killed after {timeout:?})"));
@@ -189,9 +199,32 @@ impl Harness {
             cpu,
             rss,
             literal: parse_stat(&stdout, "Literal data:"),
+            first_file,
             stderr,
         })
     }
+}
+
+/// Copies the client's stdout into `path` and keeps it; notes when the
+/// first regular file's name came.
+fn read_lines(
+    out: std::process::ChildStdout,
+    path: &Path,
+    start: Instant,
+) -> std::io::Result<(String, Option<Duration>)> {
+    use std::io::{BufRead, Write};
+    let mut file = fs::File::create(path)?;
+    let (mut all, mut first) = (String::new(), None);
+    for line in std::io::BufReader::new(out).lines() {
+        let line = line?;
+        if first.is_none() && line.contains('/') && !line.ends_with('/') {
+            first = Some(start.elapsed());
+        }
+        writeln!(file, "{line}")?;
+        all.push_str(&line);
+        all.push('\n');
+    }
+    Ok((all, first))
 }
 
 /// The last line of GNU time's `%U %S` output (earlier lines may hold

@@ -6,3 +6,18 @@ MUTANTS = [
   ("src/delta/search.rs", "Some(iobuf::lead_for(kept))", "Some(0 * iobuf::lead_for(kept))"),
 ], ["lib:delta::search_tests::output_per_call_is_bounded"], "fail"),
 ]
+# Output produced after the driver was idle leaves at 8 KiB, before the
+# role goes on (the client's first file of a large pull comes sooner).
+MUTANTS += [
+("kick-first-bytes", "Performance", [
+  ("src/role/link.rs", "        self.kick_armed && self.out.len() >= KICK_AT", "        false && self.kick_armed && self.out.len() >= KICK_AT"),
+], ["lib:role::machine::tests::first_bytes_after_idle_leave_at_once"], "fail"),
+("kick-resume-after-taken", "Performance", [
+  ("src/role/machine.rs", "        self.link.kicked() && !self.link.has_output()", "        self.link.kicked()"),
+], ["lib:role::machine::tests::first_bytes_after_idle_leave_at_once"], "fail"),
+]
+MUTANTS += [
+("kick-input-or-room", "Performance", [
+  ("src/role/link.rs", "            if ended || s.bytes_in != start || s.has_room() {", "            if ended || s.bytes_in != start || s.out.len() < WATERMARK {"),
+], ["lib:role::machine::tests::input_or_room_pauses_for_the_first_bytes_too"], "fail"),
+]

@@ -13,6 +13,10 @@
 //!   is on; [`Link::msg`] sends a message after the data before it.
 //! - [`Link::room`] waits while the outbox holds more than its watermark,
 //!   so a role never produces more than the client has room to take.
+//!   After the driver found nothing to send, it also pauses once at
+//!   8 KiB: those bytes leave before the role goes on, so the client
+//!   hears of its first file before the role has produced a quarter
+//!   megabyte (the machine resumes the role once they are taken).
 //!
 //! Waiting is cooperative: a future that cannot go on returns `Pending`,
 //! and the [`super::machine::Machine`] polls it again when bytes move.
@@ -36,6 +40,10 @@ use crate::wire::{
 const DATA_CHUNK: usize = 32 * 1024;
 /// The outbox size above which [`Link::room`] waits.
 const WATERMARK: usize = 256 * 1024;
+/// Output that goes out at once when the driver has nothing to write: a
+/// role that starts producing after a pause pauses here once, so the
+/// client has its first bytes while the role goes on.
+const KICK_AT: usize = 8 * 1024;
 /// Most unread input data held before the link stops taking more.
 const INBOX_MAX: usize = 4 * 1024 * 1024;
 /// Most out-of-band messages kept before the oldest are dropped.
@@ -103,6 +111,12 @@ struct State {
     /// An idle timeout ends the session quietly with this code (a
     /// refusal already told the client why).
     quiet_end: Option<i32>,
+    /// The driver found nothing to send when it last asked: the next
+    /// [`KICK_AT`] bytes go out before the role goes on.
+    kick_armed: bool,
+    /// The role paused for that; the machine resumes it once the driver
+    /// has taken the bytes.
+    kicked: bool,
 }
 
 impl Link {
@@ -159,6 +173,23 @@ impl Link {
         }
         s.bytes_out += n as u64;
         n
+    }
+
+    /// The driver asked for output and found none (`true`), or took some:
+    /// whether the role's next [`KICK_AT`] bytes should leave at once.
+    pub fn set_idle(&self, idle: bool) {
+        self.0.borrow_mut().kick_armed = idle;
+    }
+
+    /// Whether the role paused so that its first bytes after an idle
+    /// spell go out now ([`KICK_AT`]).
+    pub fn kicked(&self) -> bool {
+        self.0.borrow().kicked
+    }
+
+    /// The driver has the kicked bytes: the role may go on.
+    pub fn clear_kick(&self) {
+        self.0.borrow_mut().kicked = false;
     }
 
     /// Whether framed output waits to be taken.
@@ -272,24 +303,25 @@ impl Link {
         self.0.borrow_mut().clock = Some(clock);
     }
 
-    /// Waits until the outbox is below its watermark.
+    /// Waits until the outbox is below its watermark. Once after an idle
+    /// spell of the driver it also pauses at [`KICK_AT`] bytes, so that
+    /// they leave before the role goes on.
     pub async fn room(&self) {
         poll_fn(|_| {
             let mut s = self.0.borrow_mut();
-            if s.out.len() < WATERMARK {
+            if s.has_room() {
                 Poll::Ready(())
             } else {
-                s.frame_pending();
+                s.wait_for_room();
                 Poll::Pending
             }
         })
         .await
     }
 
-    /// Whether the outbox is below its watermark now.
+    /// Whether [`Self::room`] would go on at once.
     pub fn has_room(&self) -> bool {
-        let s = self.0.borrow();
-        s.out.len() < WATERMARK
+        self.0.borrow().has_room()
     }
 
     /// Appends data to the stream.
@@ -509,10 +541,10 @@ impl Link {
             let mut s = self.0.borrow_mut();
             let start = *seen.get_or_insert(s.bytes_in);
             let ended = s.eof || s.peer_exit.is_some() || s.broken.is_some();
-            if ended || s.bytes_in != start || s.out.len() < WATERMARK {
+            if ended || s.bytes_in != start || s.has_room() {
                 Poll::Ready(())
             } else {
-                s.frame_pending();
+                s.wait_for_room();
                 Poll::Pending
             }
         })
@@ -521,6 +553,24 @@ impl Link {
 }
 
 impl State {
+    fn wants_kick(&self) -> bool {
+        self.kick_armed && self.out.len() >= KICK_AT
+    }
+
+    fn has_room(&self) -> bool {
+        self.out.len() < WATERMARK && !self.wants_kick()
+    }
+
+    /// Before a role waits for room: a kick is taken (the role goes on
+    /// once the driver has the bytes), and the data so far is framed.
+    fn wait_for_room(&mut self) {
+        if self.wants_kick() {
+            self.kick_armed = false;
+            self.kicked = true;
+        }
+        self.frame_pending();
+    }
+
     /// Splits one frame (or, unmultiplexed, all of it) off the raw input
     /// into data or a message; `false` when no whole frame is there.
     /// Input is split only as reads need it, as rsync's `read_a_msg`

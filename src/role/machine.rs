@@ -114,10 +114,28 @@ impl<'a> Machine<'a> {
 
     /// Moves the bytes ready for the client into `buf`; returns how many.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> usize {
-        let n = self.link.take_output(buf);
+        let mut n = self.link.take_output(buf);
         if n > 0 {
             self.last_io = now;
             self.last_out = now;
+        }
+        if self.link.kicked() {
+            if n > 0 {
+                // The role paused so that these bytes leave first: it
+                // goes on at the next call (`poll_timeout` is due now).
+                return n;
+            }
+            self.link.clear_kick();
+            self.drive(now);
+            n = self.link.take_output(buf);
+            if n > 0 {
+                self.last_io = now;
+                self.last_out = now;
+            }
+        } else {
+            self.link.set_idle(n == 0);
+        }
+        if n > 0 {
             // Room in the outbox may let the session go on.
             self.drive(now);
         }
@@ -142,8 +160,18 @@ impl<'a> Machine<'a> {
         self.outcome.as_ref().is_some_and(|o| o.linger) && !self.drain_over && !self.link.is_eof()
     }
 
+    /// The role paused so that its first bytes leave at once, and the
+    /// driver has taken them: it may go on.
+    fn resumable(&self) -> bool {
+        self.link.kicked() && !self.link.has_output()
+    }
+
     /// When [`Self::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.resumable() {
+            // The role waited only for its first bytes to be taken.
+            return Some(self.last_out);
+        }
         if let Some(t) = self.finished_at {
             return (!self.drain_over).then_some(t + DRAIN);
         }
@@ -160,6 +188,11 @@ impl<'a> Machine<'a> {
     /// timeout code, 30. `pending_output` says whether the driver still
     /// holds bytes the client has not taken.
     pub fn handle_timeout(&mut self, now: Instant, pending_output: bool) {
+        if self.resumable() {
+            self.link.clear_kick();
+            self.drive(now);
+            return;
+        }
         let Some(deadline) = self.poll_timeout() else {
             return;
         };

@@ -398,3 +398,94 @@ fn a_client_that_sends_but_never_reads_times_out() {
         Some("timeout: the client read nothing for 60 seconds")
     );
 }
+
+/// After reading one byte, writes `chunks` KiB a KiB at a time, minding
+/// the outbox as the sender does between files.
+async fn burst(link: Link, chunks: usize) -> Outcome {
+    if link.read("a byte", |r| r.array::<1>()).await.is_err() {
+        return outcome(12);
+    }
+    for i in 0..chunks {
+        link.write(&[i as u8; 1024]);
+        if !link.has_room() {
+            link.room().await;
+        }
+    }
+    link.flush();
+    outcome(0)
+}
+
+/// A role that starts producing while the driver has nothing to write
+/// pauses once at 8 KiB, so the client has its first bytes before the
+/// role produces the rest (the first file of a large pull); then it
+/// goes on as soon as the driver has taken them.
+#[test]
+fn first_bytes_after_idle_leave_at_once() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| burst(l, 100));
+    let mut out = Vec::new();
+    assert_eq!(m.poll_transmit(t0, &mut out), 0, "nothing before the byte");
+    m.handle_input(t0, b"!");
+    // The driver checks its deadlines after each read, before it writes:
+    // that must not let the role run on with its first bytes unsent.
+    m.handle_timeout(t0, false);
+    let first = m.poll_transmit(t0, &mut out);
+    assert!(
+        (8 * 1024..16 * 1024).contains(&first),
+        "first {first} bytes"
+    );
+    // Resumed at once, with no deadline to wait for.
+    assert!(m.poll_timeout().is_some_and(|t| t <= t0));
+    m.handle_timeout(t0, true);
+    out.clear();
+    let rest = m.poll_transmit(t0, &mut out);
+    assert_eq!(first + rest, 100 * 1024);
+    assert_eq!(m.outcome().map(|o| o.code), Some(0));
+}
+
+/// The receiver's shape: produce while there is room, else wait for
+/// input or room. Exit code 99 if that wait ever returned with neither
+/// (the loop would spin).
+async fn stepper(link: Link, kib: usize) -> Outcome {
+    if link.read("a byte", |r| r.array::<1>()).await.is_err() {
+        return outcome(12);
+    }
+    let (mut made, mut idle_wakes) = (0, 0);
+    while made < kib {
+        let before = made;
+        while made < kib && link.has_room() {
+            link.write(&[0u8; 1024]);
+            made += 1;
+        }
+        link.wait_input_or_room().await;
+        if made == before && !link.has_room() {
+            idle_wakes += 1;
+            if idle_wakes > 100 {
+                return outcome(99);
+            }
+        }
+    }
+    link.flush();
+    outcome(0)
+}
+
+/// Waiting for input or room pauses at the same first 8 KiB as `room`.
+#[test]
+fn input_or_room_pauses_for_the_first_bytes_too() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| stepper(l, 100));
+    let mut out = Vec::new();
+    assert_eq!(m.poll_transmit(t0, &mut out), 0);
+    m.handle_input(t0, b"!");
+    m.handle_timeout(t0, false);
+    let first = m.poll_transmit(t0, &mut out);
+    assert!(
+        (8 * 1024..16 * 1024).contains(&first),
+        "first {first} bytes"
+    );
+    m.handle_timeout(t0, true);
+    out.clear();
+    let rest = m.poll_transmit(t0, &mut out);
+    assert_eq!(first + rest, 100 * 1024);
+    assert_eq!(m.outcome().map(|o| o.code), Some(0));
+}
