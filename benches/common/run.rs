@@ -217,7 +217,7 @@ fn read_lines(
     let (mut all, mut first) = (String::new(), None);
     for line in std::io::BufReader::new(out).lines() {
         let line = line?;
-        if first.is_none() && line.contains('/') && !line.ends_with('/') {
+        if first.is_none() && line.contains('/') && !line.ends_with('/') && !line.contains(' ') {
             first = Some(start.elapsed());
         }
         writeln!(file, "{line}")?;
