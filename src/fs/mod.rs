@@ -118,6 +118,19 @@ pub(crate) fn open_regular_at<Fd: AsFd>(
     name: &[u8],
     access: OFlags,
 ) -> io::Result<File> {
+    open_regular_meta_at(dirfd, name, access).map(|(f, _)| f)
+}
+
+/// [`open_regular_at`], with the open file's attributes (its `fstat`).
+///
+/// The descriptor keeps `O_NONBLOCK`: it is a regular file, on which
+/// Linux ignores the flag (open(2)), so clearing it would cost two
+/// system calls per file for nothing.
+pub(crate) fn open_regular_meta_at<Fd: AsFd>(
+    dirfd: Fd,
+    name: &[u8],
+    access: OFlags,
+) -> io::Result<(File, meta::Meta)> {
     let dirfd = dirfd.as_fd();
     let pre = meta::statx_at(dirfd, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
     if !pre.is_file() {
@@ -129,9 +142,7 @@ pub(crate) fn open_regular_at<Fd: AsFd>(
     if !post.is_file() {
         return Err(not_regular(post.file_type));
     }
-    let fl = rustix::fs::fcntl_getfl(&fd)?;
-    rustix::fs::fcntl_setfl(&fd, fl - OFlags::NONBLOCK)?;
-    Ok(File::from(fd))
+    Ok((File::from(fd), post))
 }
 
 #[cfg(test)]

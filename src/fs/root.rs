@@ -6,7 +6,9 @@
 //! `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS` (see [`crate::fs`]).
 
 use super::meta::{statx_at, statx_fd, Meta};
-use super::{not_regular, open_beneath, open_regular_at, Dir, Handle, RelPath};
+use super::{
+    not_regular, open_beneath, open_regular_at, open_regular_meta_at, Dir, Handle, RelPath,
+};
 use crate::policy::LogFilePermit;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, OFlags, CWD};
@@ -186,18 +188,24 @@ impl Root {
         open_regular_at(&dir, name, OFlags::RDONLY)
     }
 
-    /// [`Self::open_file`] with `O_NOATIME` (`--open-noatime`): reading
-    /// the file leaves its access time alone. Where the kernel refuses the
-    /// flag (a file this process does not own, without `CAP_FOWNER`), the
-    /// file is opened without it, where rsync would fail to read it.
-    pub fn open_file_noatime(&self, path: &RelPath) -> io::Result<File> {
+    /// The sender's open: [`Self::open_file`], with the open file's size
+    /// from the `fstat` that confirms it is a regular file. `noatime`
+    /// (`--open-noatime`) adds `O_NOATIME`: reading the file leaves its
+    /// access time alone. Where the kernel refuses the flag (a file this
+    /// process does not own, without `CAP_FOWNER`), the file is opened
+    /// without it, where rsync would fail to read it.
+    pub fn open_source(&self, path: &RelPath, noatime: bool) -> io::Result<(File, u64)> {
         let (dir, name) = self.split(path)?;
-        match open_regular_at(&dir, name, OFlags::RDONLY | OFlags::NOATIME) {
-            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {
-                open_regular_at(&dir, name, OFlags::RDONLY)
-            }
-            r => r,
-        }
+        let opened = match noatime {
+            true => match open_regular_meta_at(&dir, name, OFlags::RDONLY | OFlags::NOATIME) {
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {
+                    open_regular_meta_at(&dir, name, OFlags::RDONLY)
+                }
+                r => r,
+            },
+            false => open_regular_meta_at(&dir, name, OFlags::RDONLY),
+        };
+        opened.map(|(f, m)| (f, m.size))
     }
 
     /// Open the client's `--log-file` for appending, creating it (0644, as

@@ -331,10 +331,9 @@ async fn send_one(
     append: u8,
 ) -> Result<(), SendError> {
     let sig = read_sums(ctx, append > 0).await?;
-    let Some(mut file) = open_source(ctx, req, item) else {
+    let Some((mut file, len)) = open_source(ctx, req, item) else {
         return Ok(());
     };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(item.entry.size);
     if append > 0 && len < item.entry.size {
         // The file shrank since it was listed: appending would be wrong.
         let name = quoted(&item.entry.name);
@@ -389,13 +388,12 @@ async fn send_one(
 
 /// Opens the file to send; on failure tells the client (`MSG_NO_SEND`
 /// from protocol 30) and returns `None`.
-fn open_source(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) -> Option<std::fs::File> {
-    let opened = if ctx.noatime {
-        ctx.root.open_file_noatime(&item.path)
-    } else {
-        ctx.root.open_file(&item.path)
-    };
-    match opened {
+fn open_source(
+    ctx: &mut SenderCtx<'_>,
+    req: &Request,
+    item: &Item,
+) -> Option<(std::fs::File, u64)> {
+    match ctx.root.open_source(&item.path, ctx.noatime) {
         Ok(f) => Some(f),
         Err(e) => {
             let name = quoted(&item.entry.name);
