@@ -15,7 +15,7 @@ use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, OFlags, XattrFlags};
 use rustix::io::Errno;
 
-use super::meta::statx_at;
+use super::meta::{statx_at, FileType};
 use super::{open_beneath, RelPath, Root};
 
 /// An open file or directory whose attributes can be read (and, through
@@ -45,22 +45,42 @@ impl Root {
         let (dir, name) = self.split(path)?;
         open_meta_in(&dir, name)
     }
+
+    /// [`Self::open_meta`] for an entry just listed as a directory
+    /// (`dir`) or a regular file: no second look before the open. The
+    /// open itself cannot block or reach a device (`O_DIRECTORY`, or
+    /// `O_NONBLOCK` and the post-open check: another type that took the
+    /// name since gives `None`).
+    pub fn open_meta_listed(&self, path: &RelPath, dir: bool) -> io::Result<Option<MetaFd>> {
+        let (d, name) = self.split(path)?;
+        let want = match dir {
+            true => FileType::Dir,
+            false => FileType::File,
+        };
+        open_meta_as(&d, name, want)
+    }
 }
 
 /// [`Root::open_meta`] on a name in an open directory.
 pub(super) fn open_meta_in<D: AsFd>(dir: D, name: &[u8]) -> io::Result<Option<MetaFd>> {
     let pre = statx_at(&dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
-    let extra = if pre.is_dir() {
-        OFlags::DIRECTORY
-    } else if pre.is_file() {
-        OFlags::NONBLOCK
-    } else {
+    if !pre.is_dir() && !pre.is_file() {
         return Ok(None);
+    }
+    open_meta_as(dir, name, pre.file_type)
+}
+
+/// Opens `name`, a directory or regular file as `want` says, and checks
+/// that what was opened is one.
+fn open_meta_as<D: AsFd>(dir: D, name: &[u8], want: FileType) -> io::Result<Option<MetaFd>> {
+    let extra = match want {
+        FileType::Dir => OFlags::DIRECTORY,
+        _ => OFlags::NONBLOCK,
     };
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | extra;
     let fd = open_beneath(&dir, name, flags, 0)?;
     let post = super::meta::statx_fd(&fd)?;
-    if post.file_type != pre.file_type {
+    if post.file_type != want {
         return Ok(None);
     }
     Ok(Some(MetaFd(fd)))

@@ -53,7 +53,8 @@ impl MetaOut {
     ) -> io::Result<()> {
         let e = &it.entry;
         let fd = match e.kind() {
-            FileKind::File | FileKind::Dir => root.open_meta(&it.path),
+            FileKind::File => root.open_meta_listed(&it.path, false),
+            FileKind::Dir => root.open_meta_listed(&it.path, true),
             _ => Ok(None),
         };
         let (fd, mut failed) = match fd {
@@ -127,7 +128,8 @@ impl MetaOut {
     }
 
     /// Appends the answer to a request: each asked-for value, read again
-    /// from the file, by relative position, then 0.
+    /// from the file, by relative position, then 0. `it` is a listed
+    /// regular file or directory.
     pub(crate) fn answer(
         &mut self,
         root: &Root,
@@ -135,7 +137,8 @@ impl MetaOut {
         out: &mut Vec<u8>,
         errors: &mut Vec<String>,
     ) {
-        let fd = root.open_meta(&it.path).ok().flatten();
+        // Opened at the first value asked for: most requests ask none.
+        let mut fd = None;
         let mut prior = 0u32;
         if let Some(list) = self.tables.tables.xattrs_mut(&it.entry.meta) {
             for x in list.iter_mut() {
@@ -149,6 +152,11 @@ impl MetaOut {
                 put_varint(out, x.num.wrapping_sub(prior) as i32);
                 prior = x.num;
                 let local = self.opts.naming().from_wire_sent(&x.name);
+                let fd = fd.get_or_insert_with(|| {
+                    root.open_meta_listed(&it.path, it.entry.is_dir())
+                        .ok()
+                        .flatten()
+                });
                 match fd.as_ref().and_then(|f| f.get(&local).ok().flatten()) {
                     Some(v) if v.len() <= xattr::MAX_VALUE => {
                         put_varint(out, v.len() as i32);
