@@ -48,9 +48,9 @@ impl Root {
 
     /// [`Self::open_meta`] for an entry just listed as a directory
     /// (`dir`) or a regular file: no second look before the open. The
-    /// open itself cannot block or reach a device (`O_DIRECTORY`, or
-    /// `O_NONBLOCK` and the post-open check: another type that took the
-    /// name since gives `None`).
+    /// open cannot block (`O_DIRECTORY`, or `O_NONBLOCK`), and whatever
+    /// else took the name since the walk looked gives `None` after it
+    /// (only root can put a device node beneath the root).
     pub fn open_meta_listed(&self, path: &RelPath, dir: bool) -> io::Result<Option<MetaFd>> {
         let (d, name) = self.split(path)?;
         let want = match dir {

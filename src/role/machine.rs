@@ -114,11 +114,7 @@ impl<'a> Machine<'a> {
 
     /// Moves the bytes ready for the client into `buf`; returns how many.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> usize {
-        let mut n = self.link.take_output(buf);
-        if n > 0 {
-            self.last_io = now;
-            self.last_out = now;
-        }
+        let mut n = self.take(now, buf);
         if self.link.kicked() {
             if n > 0 {
                 // The role paused so that these bytes leave first: it
@@ -127,17 +123,22 @@ impl<'a> Machine<'a> {
             }
             self.link.clear_kick();
             self.drive(now);
-            n = self.link.take_output(buf);
-            if n > 0 {
-                self.last_io = now;
-                self.last_out = now;
-            }
+            n = self.take(now, buf);
         } else {
             self.link.set_idle(n == 0);
         }
         if n > 0 {
             // Room in the outbox may let the session go on.
             self.drive(now);
+        }
+        n
+    }
+
+    fn take(&mut self, now: Instant, buf: &mut Vec<u8>) -> usize {
+        let n = self.link.take_output(buf);
+        if n > 0 {
+            self.last_io = now;
+            self.last_out = now;
         }
         n
     }
