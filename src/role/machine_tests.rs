@@ -415,32 +415,37 @@ async fn burst(link: Link, chunks: usize) -> Outcome {
     outcome(0)
 }
 
-/// A role that starts producing while the driver has nothing to write
-/// pauses once at 8 KiB, so the client has its first bytes before the
-/// role produces the rest (the first file of a large pull); then it
-/// goes on as soon as the driver has taken them.
-#[test]
-fn first_bytes_after_idle_leave_at_once() {
-    let t0 = Instant::now();
-    let mut m = Machine::new(t0, |l| burst(l, 100));
+/// Drives a role that writes 100 KiB after one byte of input, as the
+/// pump does: an idle ask for output, the byte, the deadline check that
+/// follows each read, the first take, the resume, the rest. The first
+/// take must hold 8 to 16 KiB (the first file of a large pull leaves
+/// before the role produces the rest), and the role must be resumable
+/// at once, with no deadline to wait for.
+fn first_then_rest(mut m: Machine<'_>, t0: Instant) {
     let mut out = Vec::new();
     assert_eq!(m.poll_transmit(t0, &mut out), 0, "nothing before the byte");
     m.handle_input(t0, b"!");
-    // The driver checks its deadlines after each read, before it writes:
-    // that must not let the role run on with its first bytes unsent.
+    // The deadline check after a read must not let the role run on with
+    // its first bytes unsent.
     m.handle_timeout(t0, false);
     let first = m.poll_transmit(t0, &mut out);
     assert!(
         (8 * 1024..16 * 1024).contains(&first),
         "first {first} bytes"
     );
-    // Resumed at once, with no deadline to wait for.
     assert!(m.poll_timeout().is_some_and(|t| t <= t0));
     m.handle_timeout(t0, true);
     out.clear();
     let rest = m.poll_transmit(t0, &mut out);
     assert_eq!(first + rest, 100 * 1024);
     assert_eq!(m.outcome().map(|o| o.code), Some(0));
+}
+
+/// `room` pauses once at 8 KiB after the driver was idle.
+#[test]
+fn first_bytes_after_idle_leave_at_once() {
+    let t0 = Instant::now();
+    first_then_rest(Machine::new(t0, |l| burst(l, 100)), t0);
 }
 
 /// The receiver's shape: produce while there is room, else wait for
@@ -473,19 +478,5 @@ async fn stepper(link: Link, kib: usize) -> Outcome {
 #[test]
 fn input_or_room_pauses_for_the_first_bytes_too() {
     let t0 = Instant::now();
-    let mut m = Machine::new(t0, |l| stepper(l, 100));
-    let mut out = Vec::new();
-    assert_eq!(m.poll_transmit(t0, &mut out), 0);
-    m.handle_input(t0, b"!");
-    m.handle_timeout(t0, false);
-    let first = m.poll_transmit(t0, &mut out);
-    assert!(
-        (8 * 1024..16 * 1024).contains(&first),
-        "first {first} bytes"
-    );
-    m.handle_timeout(t0, true);
-    out.clear();
-    let rest = m.poll_transmit(t0, &mut out);
-    assert_eq!(first + rest, 100 * 1024);
-    assert_eq!(m.outcome().map(|o| o.code), Some(0));
+    first_then_rest(Machine::new(t0, |l| stepper(l, 100)), t0);
 }
