@@ -187,8 +187,8 @@ impl<'m> Search<'m> {
                         // without the shift.
                         let kept = s.filled - s.pos;
                         let off = s.base + s.pos as u64;
-                        let to = Some(iobuf::lead_for(kept)).filter(|&t| t as u64 <= off);
-                        let to = to.unwrap_or(0);
+                        let lead = iobuf::lead_for(kept);
+                        let to = if lead as u64 <= off { lead } else { 0 };
                         s.buf.copy_within(s.pos..s.filled, to);
                         s.filled = to + kept;
                         s.end = to + s.cap;

@@ -196,14 +196,16 @@ impl Root {
     /// without it, where rsync would fail to read it.
     pub fn open_source(&self, path: &RelPath, noatime: bool) -> io::Result<(File, u64)> {
         let (dir, name) = self.split(path)?;
-        let opened = match noatime {
-            true => match open_regular_meta_at(&dir, name, OFlags::RDONLY | OFlags::NOATIME) {
-                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {
-                    open_regular_meta_at(&dir, name, OFlags::RDONLY)
-                }
-                r => r,
-            },
-            false => open_regular_meta_at(&dir, name, OFlags::RDONLY),
+        let flags = match noatime {
+            true => OFlags::RDONLY | OFlags::NOATIME,
+            false => OFlags::RDONLY,
+        };
+        let perm = Some(rustix::io::Errno::PERM.raw_os_error());
+        let opened = match open_regular_meta_at(&dir, name, flags) {
+            Err(e) if noatime && e.raw_os_error() == perm => {
+                open_regular_meta_at(&dir, name, OFlags::RDONLY)
+            }
+            r => r,
         };
         opened.map(|(f, m)| (f, m.size))
     }
