@@ -412,7 +412,6 @@ fn whole_follower(e: &FileEntry, first: i32) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "our receiver declines incremental recursion with -H for now"]
 fn inc_hard_link_to_a_group_never_begun() {
     // `a` (index 2 of the first list) is a directory, not the first of
     // a hard-link group: a follower in a's sub-list may not name it.

@@ -8,9 +8,9 @@
 //!
 //! The tree is deep (nine levels), has empty directories, hard links
 //! across directories and more files than one sub-list; the destination
-//! is prefilled with stale and extra names for the deletion cases. With
-//! `-H` our receiver declines incremental recursion, so those cases check
-//! the whole-list path at every protocol.
+//! is prefilled with stale and extra names for the deletion cases. The
+//! `-H` cases link across directories, so a group's members come in
+//! different sub-lists.
 
 use super::util::write_at;
 use super::{each_cell, push_vs_stock, Spec};
@@ -89,10 +89,9 @@ fn prefill_in(dst: &Path) {
 
 /// Whether the client reported an incremental list as it should at
 /// this cell's protocol.
-fn inc_as_expected(cell: &Cell, out: &Output, hard_links: bool) -> Result<(), String> {
+fn inc_as_expected(cell: &Cell, out: &Output) -> Result<(), String> {
     let said = out.all().contains("sending incremental file list");
-    // Our receiver declines it with -H (see README "Known limits").
-    if said == (cell.protocol() >= 30 && !hard_links) {
+    if said == (cell.protocol() >= 30) {
         return Ok(());
     }
     Err(format!(
@@ -123,8 +122,7 @@ fn case(
         spec.prep = Some(&prefill_root);
     }
     let pair = push_vs_stock(work, cell, &spec)?;
-    let hard = opts.iter().any(|o| !o.starts_with("--") && o.contains('H'));
-    let r = inc_as_expected(cell, &pair.our_out, hard);
+    let r = inc_as_expected(cell, &pair.our_out);
     pair.remove();
     r.map_err(|e| format!("{}: {e}", opts.join(" ")))
 }
@@ -230,7 +228,7 @@ fn inc_recurse_push_many_lists_nothing_to_send() {
         spec.flags = &[];
         spec.prep = Some(&prep);
         let pair = push_vs_stock(work, cell, &spec)?;
-        let r = inc_as_expected(cell, &pair.our_out, false);
+        let r = inc_as_expected(cell, &pair.our_out);
         pair.remove();
         r
     });

@@ -22,6 +22,7 @@ mod delta;
 mod escape;
 mod extra;
 mod failure;
+mod hlinks;
 mod implied;
 mod inc;
 mod invariants;

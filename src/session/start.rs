@@ -86,12 +86,8 @@ fn allow_inc_recurse(o: &Options) -> bool {
     if o.sender {
         return SENDER_INC_RECURSE;
     }
-    // Our receiver also declines with -H (stock picks a group's
-    // transferred member across lists differently, so -i output would
-    // differ).
     RECEIVER_INC_RECURSE
         && !(o.delete_before || o.delete_after || o.delay_updates || o.prune_empty_dirs)
-        && o.hard_links == 0
 }
 
 /// Our sender sends incremental sub-lists.

@@ -23,7 +23,7 @@ use std::rc::Rc;
 use crate::flist::{FileEntry, FlistDecoder, FlistLimits, IdListsDecoder, IdNames, InlineName};
 use crate::role::Link;
 
-use super::sort::sort_one;
+use super::sort::{drop_singletons, sort_one};
 use super::table::{Row, Table};
 use super::{ReceiverConfig, RecvError};
 
@@ -56,9 +56,9 @@ pub(crate) struct Inc {
     /// Names sent inline so far.
     users: Vec<(u32, Vec<u8>)>,
     groups: Vec<(u32, Vec<u8>)>,
-    /// Hard-link groups met so far: group number to the wire index of
-    /// the member that is transferred.
-    pub(super) groups_done: std::collections::HashMap<u32, usize>,
+    /// The hard-link groups begun so far, by number: a later list may
+    /// only continue one of them.
+    begun: std::collections::HashSet<u32>,
 }
 
 /// The received lists, sorted, indexed by wire index.
@@ -123,9 +123,9 @@ impl List {
         self.entries.with(i, |r| r.slot) == Some(true)
     }
 
-    /// The member hard-link follower `i` is linked to.
-    pub(crate) fn leader(&self, i: usize) -> Option<usize> {
-        self.entries.with(i, |r| r.leader).flatten()
+    /// The hard-link group of entry `i`, if it is linked (`-H`).
+    pub(crate) fn group(&self, i: usize) -> Option<u32> {
+        self.entries.with(i, |r| r.group).flatten()
     }
 
     /// Whether incremental recursion is on.
@@ -207,7 +207,7 @@ impl List {
         }
     }
 
-    fn push(&self, e: FileEntry, active: bool, slot: bool, leader: Option<usize>) {
+    fn push(&self, e: FileEntry, active: bool, slot: bool, group: Option<u32>) {
         if !slot && (e.is_file() || e.kind() == crate::flist::FileKind::Symlink) {
             self.total_size
                 .set(self.total_size.get().saturating_add(e.size));
@@ -218,7 +218,7 @@ impl List {
             e,
             active,
             slot,
-            leader,
+            group,
         });
     }
 }
@@ -269,10 +269,11 @@ pub(crate) async fn receive_first(
     *list.meta.borrow_mut() = tables;
     let mut entries = entries;
     map_ids(&mut entries, &users, &groups, &cfg.opts);
-    let marks = sort_one(&mut entries, protocol, cfg.opts.hard_links, 0, None);
-    let marked = marks.active.into_iter().zip(marks.leaders);
-    for (e, (active, leader)) in entries.into_iter().zip(marked) {
-        list.push(e, active, false, leader);
+    let mut marks = sort_one(&mut entries, protocol, cfg.opts.hard_links, 0);
+    drop_singletons(&mut marks.groups);
+    let marked = marks.active.into_iter().zip(marks.groups);
+    for (e, (active, group)) in entries.into_iter().zip(marked) {
+        list.push(e, active, false, group);
     }
     Ok(list)
 }
@@ -384,19 +385,13 @@ fn append(
         // A follower of a group from an earlier list: that list must
         // have begun the group (`match_gnums`).
         let first = e.hlink_first.map(|f| f as usize).filter(|&f| f < start);
-        if let Some(f) = first.filter(|&f| !inc.groups_done.contains_key(&(f as u32))) {
+        if let Some(f) = first.filter(|&f| !inc.begun.contains(&(f as u32))) {
             return Err(RecvError::Protocol(format!(
                 "hard-link gnum {f} precedes flist start {start}"
             )));
         }
     }
-    let marks = sort_one(
-        &mut entries,
-        protocol,
-        cfg.opts.hard_links,
-        start,
-        Some(&inc),
-    );
+    let marks = sort_one(&mut entries, protocol, cfg.opts.hard_links, start);
     let first_is_dot = entries
         .first()
         .is_some_and(|e| e.name == b"." && e.is_dir());
@@ -422,17 +417,16 @@ fn append(
         table.unkeep(p);
     }
     drop(table);
-    let marked = marks.active.into_iter().zip(marks.leaders).zip(marks.gnums);
-    for (e, ((active, leader), gnum)) in entries.drain(..).zip(marked) {
+    let marked = marks.active.into_iter().zip(marks.groups);
+    for (e, (active, group)) in entries.drain(..).zip(marked) {
         let ndx = list.entries.len();
         if e.is_dir() {
             dirs.push(ndx);
         }
-        if let Some(g) = gnum {
-            let l = *inc.groups_done.entry(g).or_insert(leader.unwrap_or(ndx));
-            list.entries.0.borrow_mut().keep(l);
+        if let Some(g) = group {
+            inc.begun.insert(g);
         }
-        list.push(e, active, false, leader);
+        list.push(e, active, false, group);
     }
     for &d in &dirs {
         list.entries.0.borrow_mut().keep(d);

@@ -26,6 +26,7 @@ mod dest;
 mod fake;
 mod file;
 mod generator;
+mod groups;
 mod lists;
 mod meta;
 mod out;

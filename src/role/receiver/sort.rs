@@ -1,34 +1,32 @@
 //! Sorting one received list (`flist_sort_and_clean` in `flist.c`) and
-//! matching its hard-link groups (`match_hard_links` in `hlink.c`),
+//! naming its hard-link groups (`match_hard_links` in `hlink.c`),
 //! protocols 27 to 32: the entries are put in rsync's list order in
-//! place, a repeated name is marked inactive, and each follower of a
-//! group learns the member it is linked to, within the list or, under
-//! incremental recursion, in an earlier one.
+//! place, a repeated name is marked inactive, and each entry linked with
+//! others gets its group's number, which the generator's
+//! [`super::groups::Groups`] work from (for regular files).
+
+use std::collections::HashMap;
 
 use crate::flist::{f_name_cmp, FileEntry};
 
-use super::lists::Inc;
-
 /// What sorting one list found, by sorted position: whether each entry
-/// is active, the member it links to and its hard-link group number
-/// (rsync's `F_HL_GNUM`, the wire index of the group's first member in
-/// received order).
+/// is active, and the hard-link group of each linked entry: from
+/// protocol 30 rsync's `F_HL_GNUM` (the wire index of the group's first
+/// member in received order), before it a number for each device and
+/// inode pair.
 pub(super) struct Marks {
     pub(super) active: Vec<bool>,
-    pub(super) leaders: Vec<Option<usize>>,
-    pub(super) gnums: Vec<Option<u32>>,
+    pub(super) groups: Vec<Option<u32>>,
 }
 
-/// Sorts one list in place and marks duplicates and hard-link leaders.
-/// `start` is the list's first wire index; `inc` knows earlier groups.
-/// Only index vectors are allocated: a list's entries are never copied
-/// into a second list.
+/// Sorts one list in place and marks duplicates and hard-link groups.
+/// `start` is the list's first wire index. Only index vectors are
+/// allocated: a list's entries are never copied into a second list.
 pub(super) fn sort_one(
     entries: &mut [FileEntry],
     protocol: u32,
     hard_links: bool,
     start: usize,
-    inc: Option<&Inc>,
 ) -> Marks {
     // Remember each entry's received position: hard-link references use it.
     let mut order: Vec<usize> = (0..entries.len()).collect();
@@ -36,13 +34,7 @@ pub(super) fn sort_one(
         (Some(x), Some(y)) => f_name_cmp(x, y, protocol),
         _ => std::cmp::Ordering::Equal,
     });
-    let mut pos_of = vec![0usize; entries.len()];
-    for (sorted, &orig) in order.iter().enumerate() {
-        if let Some(p) = pos_of.get_mut(orig) {
-            *p = sorted;
-        }
-    }
-    let gnums: Vec<Option<u32>> = order
+    let mut groups: Vec<Option<u32>> = order
         .iter()
         .map(
             |&orig| match entries.get(orig).map(|e| (e.hlink_first, e.hlink)) {
@@ -54,6 +46,9 @@ pub(super) fn sort_one(
         )
         .collect();
     permute(entries, &order);
+    if hard_links && protocol < 30 {
+        groups = device_inode_groups(entries);
+    }
     let mut active = vec![true; entries.len()];
     for i in 1..entries.len() {
         if let (Some(a), Some(b)) = (entries.get(i - 1), entries.get(i)) {
@@ -64,11 +59,21 @@ pub(super) fn sort_one(
             }
         }
     }
-    let leaders = hard_link_leaders(entries, &pos_of, protocol, hard_links, start, inc);
-    Marks {
-        active,
-        leaders,
-        gnums,
+    Marks { active, groups }
+}
+
+/// A group of one in a whole list is no group (`match_gnums` clears its
+/// flags): under protocol 27 every regular file comes with its device
+/// and inode.
+pub(super) fn drop_singletons(groups: &mut [Option<u32>]) {
+    let mut count: HashMap<u32, u32> = HashMap::new();
+    for g in groups.iter().flatten() {
+        *count.entry(*g).or_default() += 1;
+    }
+    for g in groups.iter_mut() {
+        if g.is_some_and(|g| count.get(&g) == Some(&1)) {
+            *g = None;
+        }
     }
 }
 
@@ -92,64 +97,18 @@ fn permute<T>(v: &mut [T], order: &[usize]) {
     }
 }
 
-/// For each follower of a hard-link group, the wire index of the member
-/// it links to: the last member in sorted order within the list, or,
-/// for a group begun in an earlier list, the member transferred there.
-fn hard_link_leaders(
-    sorted: &[FileEntry],
-    pos_of: &[usize],
-    protocol: u32,
-    on: bool,
-    start: usize,
-    inc: Option<&Inc>,
-) -> Vec<Option<usize>> {
-    let mut out = vec![None; sorted.len()];
-    if !on {
-        return out;
-    }
-    // Group members by their link identity; rsync transfers the last
-    // member in sorted order and links the others to it.
-    let mut last: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
-    let keys: Vec<Option<(u64, u64)>> = sorted
+/// Before protocol 30 a linked entry carries its device and inode: each
+/// pair is one group, numbered in list order.
+fn device_inode_groups(sorted: &[FileEntry]) -> Vec<Option<u32>> {
+    let mut ids: HashMap<(u64, u64), u32> = HashMap::new();
+    sorted
         .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let key = if protocol >= 30 {
-                match e.hlink_first.map(|f| f as usize) {
-                    Some(f) if f < start => Some((1, f as u64)),
-                    Some(f) => pos_of.get(f - start).map(|&p| (0, p as u64)),
-                    None => e.hlink.map(|_| (0, i as u64)),
-                }
-            } else {
-                e.hlink
-            };
-            key.filter(|_| e.is_file())
+        .map(|e| {
+            let key = e.hlink?;
+            let next = u32::try_from(ids.len()).ok()?;
+            Some(*ids.entry(key).or_insert(next))
         })
-        .collect();
-    for (i, k) in keys.iter().enumerate() {
-        match (k, inc) {
-            (Some((1, g)), Some(inc)) => {
-                let prior = u32::try_from(*g).ok().and_then(|g| inc.groups_done.get(&g));
-                if let (Some(slot), Some(&p)) = (out.get_mut(i), prior) {
-                    *slot = Some(p);
-                }
-            }
-            (Some(k), _) => {
-                last.insert(*k, i);
-            }
-            _ => {}
-        }
-    }
-    for (i, k) in keys.iter().enumerate() {
-        if let Some(&l) = k.as_ref().and_then(|k| last.get(k)) {
-            if l != i {
-                if let Some(slot) = out.get_mut(i) {
-                    *slot = Some(l + start);
-                }
-            }
-        }
-    }
-    out
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,9 +4,8 @@
 //!
 //! Rows live in a queue whose front is the oldest live list: freeing a
 //! list pops its rows, so memory follows the lists in flight, not the
-//! tree. Two kinds of row outlive their list, as rsync keeps them: a
-//! directory whose own sub-list has not come yet (rsync's `dir_flist`),
-//! and the member of a hard-link group that later lists link to.
+//! tree. One kind of row outlives its list, as rsync keeps it: a
+//! directory whose own sub-list has not come yet (rsync's `dir_flist`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
@@ -20,8 +19,8 @@ pub(crate) struct Row {
     pub(crate) active: bool,
     /// The slot before a sub-list, naming its parent directory.
     pub(crate) slot: bool,
-    /// The member a hard-link follower is linked to.
-    pub(crate) leader: Option<usize>,
+    /// The hard-link group of a linked entry (`-H`).
+    pub(crate) group: Option<u32>,
 }
 
 /// Rows by wire index, from `base` on, plus the rows kept past their
@@ -129,7 +128,7 @@ mod tests {
             e: Rc::new(FileEntry::new(name.to_vec(), 0o100644)),
             active: true,
             slot: false,
-            leader: None,
+            group: None,
         }
     }
 

@@ -17,6 +17,10 @@ use super::{show, Gen, Stage};
 use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath};
 
+/// Entries the generator reads ahead under `-H` (rsync's
+/// `MIN_FILECNT_LOOKAHEAD/2`).
+const LOOKAHEAD: usize = 500;
+
 impl Gen<'_, '_> {
     /// A list arrived: its names join the deletion checks (each list's
     /// parents were checked on arrival).
@@ -32,6 +36,9 @@ impl Gen<'_, '_> {
     /// File `i` arrived (or was given up, or queued for a redo).
     pub(crate) fn received(&mut self, i: usize) {
         self.inflight.remove(&i);
+        if !self.redo.contains(&i) {
+            self.member_arrived(i);
+        }
     }
 
     /// Whether the walk at `i` has work: an entry, a list to finish, or
@@ -40,7 +47,7 @@ impl Gen<'_, '_> {
         let Some(inc) = &self.list.inc else {
             return true;
         };
-        if i < self.list.entries.len() || self.can_finish(i) {
+        if (i < self.list.entries.len() && self.sight(i).is_some()) || self.can_finish(i) {
             return true;
         }
         let inc = inc.borrow();
@@ -82,7 +89,8 @@ impl Gen<'_, '_> {
         let Some(s) = self.seg(self.finished) else {
             return false;
         };
-        self.redo.iter().any(|&r| r < s.end) || !self.inflight.iter().any(|&r| r < s.end)
+        self.redo.iter().any(|&r| r < s.end)
+            || !(self.inflight.iter().any(|&r| r < s.end) || self.groups.holds_below(s.end))
     }
 
     /// Finishes what lists it can (`check_for_finished_files`): a redo
@@ -99,11 +107,8 @@ impl Gen<'_, '_> {
                 }
                 return Ok(false);
             }
-            if self.inflight.iter().any(|&r| r < s.end) {
+            if self.inflight.iter().any(|&r| r < s.end) || self.groups.holds_below(s.end) {
                 return Ok(false);
-            }
-            for f in s.start..s.end {
-                self.link_follower(f)?;
             }
             self.done();
             self.finished += 1;
@@ -131,6 +136,10 @@ impl Gen<'_, '_> {
         let Some(e) = self.list.entries.get(i) else {
             return Ok(Stage::Walk(i));
         };
+        let Some(seen) = self.sight(i) else {
+            return Ok(Stage::Walk(i));
+        };
+        self.see_up_to(seen);
         if self.list.active(i) {
             self.entry(i, false)?;
             self.reqs.settle(i);
@@ -144,6 +153,67 @@ impl Gen<'_, '_> {
             }
         }
         Ok(Stage::Walk(i + 1))
+    }
+
+    /// Under `-H`, the lists the walk must have seen to go on at `i`, or
+    /// `None` to wait for more. rsync's generator reads a list only at
+    /// the start of one (`generate_files`): the next one when the walk
+    /// reaches it, and then more until the client said there are no more
+    /// or 500 entries are in lists it has not finished
+    /// (`MIN_FILECNT_LOOKAHEAD/2`). Which member of a group is the last
+    /// known depends on it, and so which one is transferred.
+    pub(super) fn sight(&self, i: usize) -> Option<usize> {
+        let (mut seen, mut ahead) = self.sight;
+        if !self.cfg.opts.hard_links {
+            return Some(seen);
+        }
+        let Some(inc) = self.list.inc.as_ref().map(|x| x.borrow()) else {
+            return Some(seen);
+        };
+        let end = |n: usize| {
+            n.checked_sub(1)
+                .and_then(|k| inc.segs.get(k))
+                .map_or(0, |s| s.end)
+        };
+        if i < end(seen) && !ahead {
+            return Some(seen);
+        }
+        if i >= end(seen) {
+            if seen >= inc.segs.len() {
+                return None;
+            }
+            seen += 1;
+            ahead = true;
+        }
+        while ahead {
+            let live = inc.segs.get(self.finished..seen).unwrap_or_default();
+            let total: usize = live.iter().map(|s| s.end.saturating_sub(s.start)).sum();
+            if (inc.eof && seen >= inc.segs.len()) || total >= LOOKAHEAD {
+                ahead = false;
+            } else if seen >= inc.segs.len() {
+                return None;
+            } else {
+                seen += 1;
+            }
+        }
+        Some(seen)
+    }
+
+    /// The walk has seen the first `n` lists: their group members are
+    /// known.
+    fn see_up_to(&mut self, n: usize) {
+        while self.sight.0 < n {
+            let k = self.sight.0;
+            if let Some(s) = self.seg(k) {
+                for j in s.start..s.end {
+                    if let Some(g) = self.member_group(j).filter(|_| self.list.active(j)) {
+                        self.groups.see(g, j);
+                    }
+                }
+            }
+            self.sight.0 += 1;
+        }
+        self.sight.1 = false;
     }
 
     /// A directory met in its parent's list (`is_dir < 0` in

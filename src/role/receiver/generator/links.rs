@@ -1,13 +1,15 @@
-//! Hard links and alternate destinations on the generator side: linking
-//! `-H` followers to their leader once the leader is in place
-//! (`finish_hard_link` in `hlink.c`) and itemizing them (protocol 29+), and
-//! `--link-dest`/`--compare-dest` over an existing file (`try_dests_reg`
-//! in `generator.c`).
+//! Hard links and alternate destinations on the generator side: each
+//! `-H` member's turn in its group ([`Groups`], after `hard_link_check`,
+//! `skip_hard_link` and `finish_hard_link` in `hlink.c`), linking members
+//! to the one in place and itemizing them (protocol 29+), protocols 27 to
+//! 32; and `--link-dest`/`--compare-dest` over an existing file
+//! (`try_dests_reg` in `generator.c`).
 
 use super::super::attrs::item;
 use super::super::basis;
-use super::super::RecvError;
-use super::{show, Gen};
+use super::super::groups::{Groups, Turn};
+use super::super::{List, RecvError};
+use super::{show, Fate, Gen};
 use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath};
 use crate::wire::put_u16;
@@ -45,14 +47,110 @@ impl Gen<'_, '_> {
         }
     }
 
-    /// Hard-links entry `i`, if it is a `-H` follower, to its leader,
-    /// unless it already is. A follower's existing name is replaced in
-    /// one rename, never removed first.
-    pub(super) fn link_follower(&mut self, i: usize) -> Result<(), RecvError> {
-        let Some(l) = self.list.leader(i) else {
+    /// A regular file; a hard-link member takes its turn in its group
+    /// first (`hard_link_check`): linked at once to a member in place,
+    /// waiting for one on the way, deferred while missing and not the
+    /// last known, or handled as any file.
+    pub(super) fn file(
+        &mut self,
+        ndx: usize,
+        e: &FileEntry,
+        path: &RelPath,
+        cur: Option<&Meta>,
+        redo: bool,
+    ) -> Result<(), RecvError> {
+        // `--existing`, `--ignore-existing` and `-no-overwrite` come
+        // before a member's turn: it counts as skipped.
+        let o = &self.cfg.opts;
+        if cur.is_some() && (o.ignore_existing || self.cfg.overwrite.is_none()) && !redo {
             return Ok(());
+        }
+        if cur.is_none() && o.existing {
+            return Ok(());
+        }
+        let Some(g) = self.member_group(ndx).filter(|_| !redo) else {
+            return self.file_body(ndx, e, path, cur, redo, false).map(drop);
         };
-        let (Some(e), Some(le)) = (self.list.entries.get(i), self.list.entries.get(l)) else {
+        let last = match self.groups.turn(g, ndx) {
+            Turn::Link(leader) => return self.link_to(ndx, &leader),
+            Turn::Wait => return Ok(()),
+            Turn::Go { last } => last,
+        };
+        match self.file_body(ndx, e, path, cur, redo, !last)? {
+            Fate::Sent => self.groups.sent(g, ndx),
+            Fate::Deferred => self.groups.defer(g, ndx),
+            Fate::InPlace => {
+                if let Some(le) = self.list.entries.get(ndx) {
+                    let held = self.groups.placed(g, ndx, le);
+                    self.to_link.extend(held);
+                }
+            }
+            Fate::Skipped => self.skip_member(g, ndx),
+        }
+        Ok(())
+    }
+
+    /// The hard-link group of entry `ndx`, a regular file.
+    pub(super) fn member_group(&self, ndx: usize) -> Option<u32> {
+        let g = self.list.group(ndx)?;
+        self.list
+            .entries
+            .get(ndx)
+            .is_some_and(|e| e.is_file())
+            .then_some(g)
+    }
+
+    /// Member `ndx` was met: if it never reached its turn (an unusable
+    /// name, say), it counts as skipped.
+    pub(super) fn unturned(&mut self, g: u32, ndx: usize) {
+        if !self.groups.turned(ndx) {
+            self.skip_member(g, ndx);
+        }
+    }
+
+    /// Member `ndx` was skipped: when it was the last known, a deferred
+    /// member is handled again (`handle_skipped_hlink`).
+    fn skip_member(&mut self, g: u32, ndx: usize) {
+        if let Some(next) = self.groups.skipped(g, ndx) {
+            self.revive.push_back(next);
+        }
+    }
+
+    /// File `ndx` arrived: when it is the member its group waited for,
+    /// the others are linked to it (`finish_hard_link`).
+    pub(super) fn member_arrived(&mut self, ndx: usize) {
+        let Some(g) = self.member_group(ndx) else {
+            return;
+        };
+        if let Some(e) = self.list.entries.get(ndx) {
+            let held = self.groups.arrived(g, ndx, e);
+            self.to_link.extend(held);
+        }
+    }
+
+    /// Links one member whose group is in place, or handles one deferred
+    /// member again; returns whether there was one.
+    pub(super) fn link_step(&mut self) -> Result<bool, RecvError> {
+        if let Some(m) = self.to_link.pop_front() {
+            self.groups.release(m);
+            let leader = self.member_group(m).and_then(|g| self.groups.leader(g));
+            if let Some(le) = leader {
+                self.link_to(m, &le)?;
+            }
+            return Ok(true);
+        }
+        if let Some(m) = self.revive.pop_front() {
+            self.entry(m, false)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Hard-links entry `i` to `le`, the member of its group in place,
+    /// unless it already is. An existing name is replaced in one rename,
+    /// never removed first.
+    fn link_to(&mut self, i: usize, le: &FileEntry) -> Result<(), RecvError> {
+        let Some(e) = self.list.entries.get(i) else {
             return Ok(());
         };
         let (Ok(p), Ok(lp)) = (self.dest.path_of(&e.name), self.dest.path_of(&le.name)) else {
@@ -100,4 +198,21 @@ impl Gen<'_, '_> {
         self.out.write(&b);
         Ok(())
     }
+}
+
+/// The groups of a whole list, every member known from the start (under
+/// incremental recursion the walk learns them list by list).
+pub(super) fn whole_list_groups(list: &List) -> Groups {
+    let mut groups = Groups::default();
+    if list.is_inc() {
+        return groups;
+    }
+    for i in 0..list.entries.len() {
+        if let (Some(g), true) = (list.group(i), list.active(i)) {
+            if list.entries.get(i).is_some_and(|e| e.is_file()) {
+                groups.see(g, i);
+            }
+        }
+    }
+    groups
 }

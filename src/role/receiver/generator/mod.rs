@@ -10,10 +10,11 @@
 //! the client's deltas come in. The steps keep rsync's order: deletions
 //! before (`--delete-before`), each entry (with `--delete-during` after
 //! its directory), `NDX_DONE`, the redo requests until the receiver ends
-//! phase 0, hard links one follower a step, the `NDX_DONE`s of the later phases with the
-//! deletion statistics (31+), then once the receiver has stopped the
-//! deletions after (`--delete-after`), directory times and the last
-//! `NDX_DONE`.
+//! phase 0, the `NDX_DONE`s of the later phases with the deletion
+//! statistics (31+), then once the receiver has stopped the deletions
+//! after (`--delete-after`), directory times and the last `NDX_DONE`.
+//! Hard links are made a member a step as soon as their group's member
+//! is in place, whatever the stage (`finish_hard_link`).
 
 mod implied;
 mod inc;
@@ -28,6 +29,7 @@ use super::attrs::{self, item};
 use super::basis;
 use super::delete::Deleter;
 use super::dest::Dest;
+use super::groups::Groups;
 use super::meta;
 use super::out::Outbox;
 use super::requests::Requests;
@@ -45,9 +47,6 @@ enum Stage {
     Walk(usize),
     /// Redo requests, until the receiver ends phase 0.
     Redo,
-    /// Every group leader has arrived: entry `i`, if it is a hard-link
-    /// follower, is linked to its leader.
-    Links(usize),
     /// The `NDX_DONE`s of the later phases.
     PhaseEnd,
     /// Waiting for the receiver to stop.
@@ -95,6 +94,28 @@ pub(crate) struct Gen<'a, 'c> {
     /// Entries new to the destination, and existing ones changed, for
     /// the audit line.
     tally: std::cell::Cell<(u64, u64)>,
+    /// Hard-link groups (`-H`).
+    groups: Groups,
+    /// Group members to link now, their group's member being in place.
+    to_link: VecDeque<usize>,
+    /// Deferred members to handle again: the last member was skipped.
+    revive: VecDeque<usize>,
+    /// Under incremental recursion with `-H`: the lists the walk has
+    /// seen, and whether it is still reading ahead at a list's start.
+    sight: (usize, bool),
+}
+
+/// How the generator dealt with a regular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Requested from the client.
+    Sent,
+    /// In place: up to date, or made from an alternate directory.
+    InPlace,
+    /// Left alone.
+    Skipped,
+    /// A missing hard-link member waiting for a later one.
+    Deferred,
 }
 
 impl<'a, 'c> Gen<'a, 'c> {
@@ -138,6 +159,10 @@ impl<'a, 'c> Gen<'a, 'c> {
             last_parent: None,
             list_dirs: implied::dir_names(list),
             tally: Default::default(),
+            groups: links::whole_list_groups(list),
+            to_link: VecDeque::new(),
+            revive: VecDeque::new(),
+            sight: (0, false),
         }
     }
 
@@ -200,6 +225,9 @@ impl<'a, 'c> Gen<'a, 'c> {
     /// Whether [`Self::step`] has work now; when not, only the receiver's
     /// progress can give it some.
     pub(crate) fn can_step(&self) -> bool {
+        if self.stage != Stage::Finished && !(self.to_link.is_empty() && self.revive.is_empty()) {
+            return true;
+        }
         match self.stage {
             Stage::Redo => !self.redo.is_empty() || self.recv_phase >= 1 || self.recv_stopped,
             Stage::WaitStop => self.recv_stopped,
@@ -212,15 +240,13 @@ impl<'a, 'c> Gen<'a, 'c> {
     /// One step: one entry of the list, one redo request, or one of the
     /// ends of phase. Does nothing when [`Self::can_step`] says no.
     pub(crate) fn step(&mut self) -> Result<(), RecvError> {
+        if self.stage != Stage::Finished && self.link_step()? {
+            return Ok(());
+        }
         self.stage = match self.stage {
             Stage::DeleteBefore(i) => self.delete_step(i, Stage::DeleteBefore, Stage::Walk(0))?,
             Stage::Walk(i) => self.walk_step(i)?,
             Stage::Redo => self.redo_step()?,
-            Stage::Links(i) if i < self.list.entries.len() => {
-                self.link_follower(i)?;
-                Stage::Links(i + 1)
-            }
-            Stage::Links(_) => Stage::PhaseEnd,
             Stage::PhaseEnd => {
                 self.phase_end();
                 Stage::WaitStop
@@ -305,7 +331,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             return Ok(Stage::Redo);
         }
         if self.recv_phase >= 1 {
-            return Ok(Stage::Links(0));
+            return Ok(Stage::PhaseEnd);
         }
         if self.recv_stopped {
             return Ok(Stage::Finished);
@@ -389,7 +415,18 @@ impl<'a, 'c> Gen<'a, 'c> {
         );
     }
 
+    /// Entry `ndx`; a hard-link member that never reached its turn
+    /// counts as skipped.
     fn entry(&mut self, ndx: usize, redo: bool) -> Result<(), RecvError> {
+        let member = self.member_group(ndx).filter(|_| !redo);
+        self.entry_body(ndx, redo)?;
+        if let Some(g) = member {
+            self.unturned(g, ndx);
+        }
+        Ok(())
+    }
+
+    fn entry_body(&mut self, ndx: usize, redo: bool) -> Result<(), RecvError> {
         let Some(e) = self.list.entries.get(ndx) else {
             return Ok(());
         };
@@ -426,31 +463,26 @@ impl<'a, 'c> Gen<'a, 'c> {
         }
     }
 
-    fn file(
+    /// A regular file (`recv_generator` from the size limits on), and
+    /// what became of it. `defer` says whether a missing file waits for a
+    /// later member of its hard-link group instead of being requested.
+    fn file_body(
         &mut self,
         ndx: usize,
         e: &FileEntry,
         path: &RelPath,
         cur: Option<&Meta>,
         redo: bool,
-    ) -> Result<(), RecvError> {
+        defer: bool,
+    ) -> Result<Fate, RecvError> {
         let o = &self.cfg.opts;
-        if self.list.leader(ndx).is_some() {
-            return Ok(());
-        }
-        if cur.is_some() && (o.ignore_existing || self.cfg.overwrite.is_none()) && !redo {
-            return Ok(());
-        }
-        if cur.is_none() && o.existing {
-            return Ok(());
-        }
         if o.max_size.is_some_and(|m| e.size > m) || o.min_size.is_some_and(|m| e.size < m) {
-            return Ok(());
+            return Ok(Fate::Skipped);
         }
         let basis_meta = cur.filter(|m| m.is_file());
         if let (Some(m), false) = (basis_meta, redo || o.dry_run) {
             if self.alt_replaces_existing(e, path, m)? {
-                return Ok(());
+                return Ok(Fate::InPlace);
             }
         }
         if let (Some(m), false) = (basis_meta, redo) {
@@ -460,21 +492,22 @@ impl<'a, 'c> Gen<'a, 'c> {
                     attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
                     self.meta_apply(e, path);
                 }
-                return self.itemize(ndx, ch);
+                self.itemize(ndx, ch)?;
+                return Ok(Fate::InPlace);
             }
             if o.update && m.mtime_sec > e.mtime {
-                return Ok(());
+                return Ok(Fate::Skipped);
             }
             // `--append` only ever adds to a file: one that is not shorter
             // is left as it is, attributes and all.
             if o.append > 0 && m.size >= e.size {
-                return Ok(());
+                return Ok(Fate::InPlace);
             }
         }
         if cur.is_some_and(Meta::is_dir) {
             let Some(d) = self.deleter.as_mut() else {
                 self.out.error_xfer(&format!("rsync: [generator] cannot replace directory \"{}\" with a file: deleting is not allowed on this server", show(&e.name)));
-                return Ok(());
+                return Ok(Fate::Skipped);
             };
             if !o.dry_run {
                 d.remove_one(path, self.out)?;
@@ -495,14 +528,15 @@ impl<'a, 'c> Gen<'a, 'c> {
         };
         if basis_meta.is_none() && !o.alt_dest.is_empty() {
             match basis::alt_dest(self.cfg, self.w, e, path) {
-                basis::AltOutcome::Done => return Ok(()),
+                basis::AltOutcome::Done => return Ok(Fate::InPlace),
                 basis::AltOutcome::Basis(i, p) if !o.whole_file => {
                     // Itemized against the alternate file, as rsync does.
                     let mut flags = item::TRANSFER | item::BASIS_TYPE_FOLLOWS;
                     if let Ok(am) = self.cfg.root.lstat(&p) {
                         flags |= attrs::changes_with_size(o, e, &am);
                     }
-                    return self.request(ndx, flags, Some((&p, Some(i))), redo);
+                    self.request(ndx, flags, Some((&p, Some(i))), redo)?;
+                    return Ok(Fate::Sent);
                 }
                 _ => {}
             }
@@ -514,16 +548,17 @@ impl<'a, 'c> Gen<'a, 'c> {
         ) {
             if self.cfg.root.lstat(&pp).is_ok_and(|m| m.is_file()) {
                 let flags = iflags | item::BASIS_TYPE_FOLLOWS;
-                return self.request(
-                    ndx,
-                    flags,
-                    Some((&pp, Some(basis::FNAMECMP_PARTIAL_DIR))),
-                    redo,
-                );
+                let pd = Some((&pp, Some(basis::FNAMECMP_PARTIAL_DIR)));
+                self.request(ndx, flags, pd, redo)?;
+                return Ok(Fate::Sent);
             }
         }
+        if basis_meta.is_none() && defer {
+            return Ok(Fate::Deferred);
+        }
         let basis = basis_meta.filter(|_| !o.whole_file).map(|_| (path, None));
-        self.request(ndx, iflags, basis, redo)
+        self.request(ndx, iflags, basis, redo)?;
+        Ok(Fate::Sent)
     }
 
     /// Sends a transfer request: index, item flags, sum header and sums.
