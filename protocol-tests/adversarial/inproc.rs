@@ -242,3 +242,56 @@ fn pushes_replayed_in_process() {
         }
     }
 }
+
+/// A delta of a file whose blocks all match is a few bytes a block: the
+/// sender hands its tokens over as it searches (every MiB), so that the
+/// client rebuilds the file alongside the search instead of after it.
+/// Given the recorded session's input at once, the machine gives its
+/// output in many takes while it searches 8 MiB; without the hand-over
+/// the tokens would wait for the end of the file.
+#[test]
+fn a_delta_leaves_as_it_is_searched() {
+    let sb = Sandbox::new("inproc-handover");
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let data: Vec<u8> = (0..8 << 20)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (x >> 33) as u8
+        })
+        .collect();
+    std::fs::create_dir_all(sb.root.join("pull")).expect("mkdir");
+    std::fs::write(sb.root.join("pull/big"), &data).expect("w");
+    pin_times(&[&sb.root.join("pull")]);
+    // The same bytes with another time: sent as a delta of matches only.
+    std::fs::create_dir_all(sb.dir.join("got")).expect("mkdir");
+    std::fs::write(sb.dir.join("got/big"), &data).expect("w");
+    let args = [
+        "-t",
+        "--no-whole-file",
+        "--checksum-seed=7",
+        "localhost:pull/big",
+        "got/",
+    ];
+    let Some(r) = record(&sb, "handover", "-ro", &args) else {
+        return;
+    };
+    let flags = wrapper_flags(&["-ro"], &sb.root);
+    let host = RootHost(sb.root.clone());
+    let t0 = Instant::now();
+    let command = r.words.as_str();
+    let mut m = Machine::new(t0, |link| session::run(link, &flags, &host, command));
+    let taken = m.handle_input(t0, &r.c2s);
+    assert_eq!(taken, r.c2s.len());
+    let mut takes = 0;
+    let mut out = Vec::new();
+    while m.outcome().is_none() {
+        out.clear();
+        if m.poll_transmit(t0, &mut out) == 0 {
+            break;
+        }
+        takes += 1;
+    }
+    m.handle_eof(t0);
+    assert_eq!(m.outcome().map(|o| o.code), Some(0), "the session failed");
+    assert!(takes >= 8, "the output came in {takes} takes");
+}

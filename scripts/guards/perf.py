@@ -21,3 +21,13 @@ MUTANTS += [
   ("src/role/link.rs", "            if ended || s.bytes_in != start || s.has_room() {", "            if ended || s.bytes_in != start || s.out.len() < WATERMARK {"),
 ], ["lib:role::machine::tests::input_or_room_pauses_for_the_first_bytes_too"], "fail"),
 ]
+# A delta's few token bytes leave every MiB searched, so the client
+# rebuilds the file alongside the search (the delta pull's wall time).
+MUTANTS += [
+("handover-call", "Performance", [
+  ("src/role/sender/send.rs", "            link.hand_over().await;", "            // link.hand_over().await;"),
+], [A + "inproc::a_delta_leaves_as_it_is_searched"], "fail"),
+("handover-pause", "Performance", [
+  ("src/role/link.rs", "            asked = true;\n            s.kicked = true;\n            Poll::Pending", "            asked = true;\n            Poll::Ready(())"),
+], ["lib:role::machine::tests::handed_over_bytes_leave_before_the_role_goes_on"], "fail"),
+]

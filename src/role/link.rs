@@ -319,6 +319,33 @@ impl Link {
         .await
     }
 
+    /// Hands what the role wrote so far to the driver and goes on once
+    /// the driver has taken it (at once when there is nothing). A role
+    /// that works long between small writes, as a delta search over a
+    /// large file does, lets its output leave as it goes, so the client
+    /// works alongside instead of after it.
+    pub async fn hand_over(&self) {
+        let mut asked = false;
+        poll_fn(|_| {
+            let mut s = self.0.borrow_mut();
+            if asked {
+                return if s.kicked {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(())
+                };
+            }
+            s.frame_pending();
+            if s.out.is_empty() {
+                return Poll::Ready(());
+            }
+            asked = true;
+            s.kicked = true;
+            Poll::Pending
+        })
+        .await
+    }
+
     /// Whether [`Self::room`] would go on at once.
     pub fn has_room(&self) -> bool {
         self.0.borrow().has_room()

@@ -480,3 +480,46 @@ fn input_or_room_pauses_for_the_first_bytes_too() {
     let t0 = Instant::now();
     first_then_rest(Machine::new(t0, |l| stepper(l, 100)), t0);
 }
+
+/// A role that writes a little, hands it over, then writes the rest
+/// (the sender's delta search between tokens). Code 0 once done.
+async fn small_then_hand_over(link: Link) -> Outcome {
+    if link.read("a byte", |r| r.array::<1>()).await.is_err() {
+        return outcome(12);
+    }
+    link.write(b"tokens");
+    link.hand_over().await;
+    link.write(b"more");
+    link.flush();
+    outcome(0)
+}
+
+/// Handed-over bytes leave before the role goes on, and the role goes on
+/// as soon as they are taken, with no deadline to wait for; with nothing
+/// written a hand-over does not pause at all.
+#[test]
+fn handed_over_bytes_leave_before_the_role_goes_on() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, small_then_hand_over);
+    let mut out = Vec::new();
+    // The driver took output since the start: no first-bytes pause.
+    m.handle_input(t0, b"!");
+    assert!(
+        m.outcome().is_none(),
+        "the role went on before the bytes left"
+    );
+    assert!(m.poll_timeout().is_some_and(|t| t > t0));
+    assert_eq!(m.poll_transmit(t0, &mut out), 6);
+    assert!(m.poll_timeout().is_some_and(|t| t <= t0));
+    m.handle_timeout(t0, false);
+    out.clear();
+    assert_eq!(m.poll_transmit(t0, &mut out), 4);
+    assert_eq!(m.outcome().map(|o| o.code), Some(0));
+
+    let mut m = Machine::new(t0, |l: Link| async move {
+        l.hand_over().await;
+        outcome(0)
+    });
+    m.handle_input(t0, b"!");
+    assert_eq!(m.outcome().map(|o| o.code), Some(0));
+}

@@ -460,6 +460,9 @@ fn token_failed(e: crate::token::TokenError) -> SendError {
     SendError::Io(io::Error::other(e))
 }
 
+/// Bytes of a file searched between two hand-overs of the tokens found.
+const HAND_OVER_EVERY: usize = 1 << 20;
+
 /// Searches the rest of `file` (as long as `search` expects) and sends their tokens, a buffer at a
 /// time, waiting for room in the outbox between buffers. The outer error
 /// ends the session; the inner one is the file's read error, which only
@@ -472,6 +475,7 @@ async fn stream_file(
     let mut scratch = Vec::new();
     let mut literal = 0u64;
     let mut failed = None;
+    let mut searched = 0usize;
     let link = ctx.link;
     while !search.is_complete() {
         let n = match file.read(search.space()) {
@@ -504,8 +508,15 @@ async fn stream_file(
             .map_err(io::Error::other)
         };
         search.commit(n, &mut sink).map_err(SendError::Io)?;
+        searched += n;
         if !link.has_room() {
             link.room().await;
+            searched = 0;
+        } else if searched >= HAND_OVER_EVERY {
+            // Few tokens for much data (a delta): they leave now, so the
+            // client rebuilds the file while we search the rest.
+            link.hand_over().await;
+            searched = 0;
         }
     }
     ctx.stats.literal += literal;
