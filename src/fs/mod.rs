@@ -145,6 +145,25 @@ pub(crate) fn open_regular_meta_at<Fd: AsFd>(
     Ok((File::from(fd), post))
 }
 
+/// [`open_regular_meta_at`] for a name the walk has just listed as a
+/// regular file: no second look before the open, only the `fstat` after
+/// it refuses anything else. Between the walk and the open only what can
+/// make a device node beneath the root (root itself) could have one
+/// opened; a FIFO opens at once under `O_NONBLOCK` and is refused.
+pub(crate) fn open_listed_regular_at<Fd: AsFd>(
+    dirfd: Fd,
+    name: &[u8],
+    access: OFlags,
+) -> io::Result<(File, meta::Meta)> {
+    let flags = access | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let fd = open_beneath(dirfd.as_fd(), name, flags, 0)?;
+    let post = meta::statx_fd(&fd)?;
+    if !post.is_file() {
+        return Err(not_regular(post.file_type));
+    }
+    Ok((File::from(fd), post))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod snapshot_tests;

@@ -7,7 +7,7 @@
 
 use super::meta::{statx_at, statx_fd, Meta};
 use super::{
-    not_regular, open_beneath, open_regular_at, open_regular_meta_at, Dir, Handle, RelPath,
+    not_regular, open_beneath, open_listed_regular_at, open_regular_at, Dir, Handle, RelPath,
 };
 use crate::policy::LogFilePermit;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -188,8 +188,10 @@ impl Root {
         open_regular_at(&dir, name, OFlags::RDONLY)
     }
 
-    /// The sender's open: [`Self::open_file`], with the open file's size
-    /// from the `fstat` that confirms it is a regular file. `noatime`
+    /// The sender's open of a file it listed: [`Self::open_file`] without
+    /// the look before the open (see [`super::open_listed_regular_at`]),
+    /// with the open file's size from the `fstat` that confirms it is a
+    /// regular file. `noatime`
     /// (`--open-noatime`) adds `O_NOATIME`: reading the file leaves its
     /// access time alone. Where the kernel refuses the flag (a file this
     /// process does not own, without `CAP_FOWNER`), the file is opened
@@ -201,9 +203,9 @@ impl Root {
             false => OFlags::RDONLY,
         };
         let perm = Some(rustix::io::Errno::PERM.raw_os_error());
-        let opened = match open_regular_meta_at(&dir, name, flags) {
+        let opened = match open_listed_regular_at(&dir, name, flags) {
             Err(e) if noatime && e.raw_os_error() == perm => {
-                open_regular_meta_at(&dir, name, OFlags::RDONLY)
+                open_listed_regular_at(&dir, name, OFlags::RDONLY)
             }
             r => r,
         };

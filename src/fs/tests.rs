@@ -293,6 +293,9 @@ fn in_tree_writes() {
         .unwrap();
     assert_eq!(r.lstat(&rp("new/fifo")).unwrap().file_type, FileType::Fifo);
     assert!(r.open_file(&rp("new/fifo")).is_err());
+    // The sender's open, which takes the walk's word for the kind: a
+    // FIFO put in a file's place opens at once and is refused.
+    assert!(r.open_source(&rp("new/fifo"), false).is_err());
     assert!(w.open_for_update(&rp("new/fifo"), &ow).is_err());
 
     // The root itself: attributes can be set with the permit, it cannot
