@@ -22,7 +22,7 @@ pub use decode_ids::{IdListsDecoder, IdNameList};
 pub use encode::FlistEncoder;
 pub use entry::{EntryFlags, FileEntry, FileKind, FlistOptions};
 pub use ids::{IdList, IdNames};
-pub use sort::{cmp_in_dir, f_name_cmp, sort_entries};
+pub use sort::{cmp_in_dir, f_name_cmp, permute, sort_entries, sort_stable_by};
 
 /// `XMIT_*` bits of an entry's flags word (`rsync.h`).
 pub mod xmit {

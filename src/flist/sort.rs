@@ -89,8 +89,57 @@ pub fn sort_entries(list: &mut [FileEntry], protocol: u32) {
     list.sort_by(|a, b| f_name_cmp(a, b, protocol));
 }
 
+/// Sorts `v` stably by `cmp` through a permutation of indexes: the
+/// scratch space is a word an element, where sorting the elements
+/// themselves would copy half of a list of large entries aside.
+pub fn sort_stable_by<T>(v: &mut [T], mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| match (v.get(a), v.get(b)) {
+        (Some(x), Some(y)) => cmp(x, y),
+        _ => Ordering::Equal,
+    });
+    permute(v, &order);
+}
+
+/// Reorders `v` in place so that position `k` holds what was at
+/// `order[k]` (`order` is a permutation), one cycle at a time.
+pub fn permute<T>(v: &mut [T], order: &[usize]) {
+    let mut done = vec![false; v.len()];
+    for k in 0..v.len() {
+        let mut j = k;
+        while done.get(j) == Some(&false) {
+            if let Some(d) = done.get_mut(j) {
+                *d = true;
+            }
+            let Some(&next) = order.get(j) else { break };
+            if next == k {
+                break;
+            }
+            v.swap(j, next);
+            j = next;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn permute_follows_every_cycle() {
+        let mut v = vec!['a', 'b', 'c', 'd', 'e'];
+        super::permute(&mut v, &[2, 0, 1, 4, 3]);
+        assert_eq!(v, vec!['c', 'a', 'b', 'e', 'd']);
+        let mut w = vec![1, 2, 3];
+        super::permute(&mut w, &[0, 1, 2]);
+        assert_eq!(w, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn the_index_sort_is_stable() {
+        let mut v = vec![(2, 'a'), (1, 'b'), (2, 'c'), (1, 'd'), (0, 'e')];
+        super::sort_stable_by(&mut v, |x, y| x.0.cmp(&y.0));
+        assert_eq!(v, vec![(0, 'e'), (1, 'b'), (1, 'd'), (2, 'a'), (2, 'c')]);
+    }
+
     use super::*;
 
     fn e(name: &str, dir: bool) -> FileEntry {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::flist::{f_name_cmp, FileEntry};
+use crate::flist::{f_name_cmp, permute, FileEntry};
 
 /// What sorting one list found, by sorted position: whether each entry
 /// is active, and the hard-link group of each linked entry: from
@@ -77,26 +77,6 @@ pub(super) fn drop_singletons(groups: &mut [Option<u32>]) {
     }
 }
 
-/// Reorders `v` in place so that position `k` holds what was at
-/// `order[k]` (`order` is a permutation), one cycle at a time.
-fn permute<T>(v: &mut [T], order: &[usize]) {
-    let mut done = vec![false; v.len()];
-    for k in 0..v.len() {
-        let mut j = k;
-        while done.get(j) == Some(&false) {
-            if let Some(d) = done.get_mut(j) {
-                *d = true;
-            }
-            let Some(&next) = order.get(j) else { break };
-            if next == k {
-                break;
-            }
-            v.swap(j, next);
-            j = next;
-        }
-    }
-}
-
 /// Before protocol 30 a linked entry carries its device and inode: each
 /// pair is one group, numbered in list order.
 fn device_inode_groups(sorted: &[FileEntry]) -> Vec<Option<u32>> {
@@ -109,19 +89,4 @@ fn device_inode_groups(sorted: &[FileEntry]) -> Vec<Option<u32>> {
             Some(*ids.entry(key).or_insert(next))
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::permute;
-
-    #[test]
-    fn permute_follows_every_cycle() {
-        let mut v = vec!['a', 'b', 'c', 'd', 'e'];
-        permute(&mut v, &[2, 0, 1, 4, 3]);
-        assert_eq!(v, vec!['c', 'a', 'b', 'e', 'd']);
-        let mut w = vec![1, 2, 3];
-        permute(&mut w, &[0, 1, 2]);
-        assert_eq!(w, vec![1, 2, 3]);
-    }
 }

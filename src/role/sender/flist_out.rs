@@ -203,7 +203,7 @@ impl<'a> ListWriter<'a> {
     /// names, marks hard links and adds `-c` sums.
     pub(super) fn prepare(&mut self, items: &mut Vec<Item>, start: i32) {
         let p = self.opts.protocol;
-        items.sort_by(|a, b| f_name_cmp(&a.entry, &b.entry, p));
+        crate::flist::sort_stable_by(items, |a, b| f_name_cmp(&a.entry, &b.entry, p));
         items.dedup_by(|b, a| a.entry.name == b.entry.name && a.entry.is_dir() == b.entry.is_dir());
         if p >= 30 {
             mark_hard_links(&mut self.hlinks, items, start);
