@@ -7,9 +7,10 @@
 //! is only created if missing (and only when directory times are kept);
 //! its attributes and, with `--delete-during`, the deletions inside it
 //! come at the slot before its own list. A list is finished once the walk
-//! has left it and every file requested from it has arrived: its
-//! hard-link followers are linked, and one `NDX_DONE` tells the client to
-//! free it. The last list's `NDX_DONE` also ends phase 0.
+//! has left it, every file requested from it has arrived and none of its
+//! hard-link members waits to be linked: one `NDX_DONE` tells the client
+//! to free it. The last list's `NDX_DONE` also ends phase 0. Under `-H`
+//! the walk reads lists ahead as rsync's generator does ([`Gen::sight`]).
 
 use super::super::lists::Seg;
 use super::super::RecvError;
