@@ -136,13 +136,7 @@ pub(crate) fn open_regular_meta_at<Fd: AsFd>(
     if !pre.is_file() {
         return Err(not_regular(pre.file_type));
     }
-    let flags = access | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::NONBLOCK;
-    let fd = open_beneath(dirfd, name, flags, 0)?;
-    let post = meta::statx_fd(&fd)?;
-    if !post.is_file() {
-        return Err(not_regular(post.file_type));
-    }
-    Ok((File::from(fd), post))
+    open_listed_regular_at(dirfd, name, access)
 }
 
 /// [`open_regular_meta_at`] for a name the walk has just listed as a
