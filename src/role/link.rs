@@ -38,8 +38,12 @@ use crate::wire::{
 
 /// Data is framed in chunks of this size (rsync's 32 KiB io buffer).
 const DATA_CHUNK: usize = 32 * 1024;
-/// The outbox size above which [`Link::room`] waits.
-const WATERMARK: usize = 256 * 1024;
+/// The outbox size above which [`Link::room`] waits. The role runs only
+/// when the driver asks for output, so this is the batch the client
+/// waits for while the role works: near the socket's own buffer, the
+/// role fills the next batch while the client reads the last. At 256 KiB
+/// a pull of 10,000 small files took 1.12× stock's wall; at 64 KiB 0.94×.
+const WATERMARK: usize = 64 * 1024;
 /// Output that goes out at once when the driver has nothing to write: a
 /// role that starts producing after a pause pauses here once, so the
 /// client has its first bytes while the role goes on.
