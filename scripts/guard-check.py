@@ -46,7 +46,7 @@ MUTANTS = [
   ("src/role/sender/send.rs", "if inc.is_some() && lists.free_first() && !lists.is_empty() {", "if inc.is_some() && true && !lists.is_empty() {"),
  ], [A+"sender_inc::ndx_outside_the_live_lists_is_refused"], "fail"),
 ("inc-parent-slot", "Ndx", [
-  ("src/role/sender/lists.rs", "return self.dirs.get(&l.parent?);", "return self.dirs.get(&l.parent.unwrap_or(0));"),
+  ("src/role/sender/lists.rs", "return self.dirs.get(&l.parent?).map(|b| &**b);", "return self.dirs.get(&l.parent.unwrap_or(0)).map(|b| &**b);"),
  ], [A+"sender_inc::ndx_outside_the_live_lists_is_refused"], "fail"),
 ("ndx-directory", "Ndx", [
   ("src/role/sender/send.rs", "if !item.entry.is_file() {", "if false && !item.entry.is_file() {"),

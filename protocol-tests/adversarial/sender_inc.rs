@@ -6,7 +6,7 @@
 //! list, its indexes are gone (`flist_for_ndx` in rsync).
 
 use rrsync::flist::{FlistDecoder, FlistLimits, FlistOptions};
-use rrsync::wire::NdxEncoder;
+use rrsync::wire::{NdxDecoder, NdxEncoder, NDX_FLIST_EOF, NDX_FLIST_OFFSET};
 
 use super::client::{Client, Outcome};
 use super::{assert_rejected, assert_says, Sandbox};
@@ -69,4 +69,60 @@ fn ndx_outside_the_live_lists_is_refused() {
     let out = requests(pull_dir(&sb), &[9]);
     assert_rejected("ndx past the lists", &out);
     assert_says("ndx past the lists", &out, "invalid file index");
+}
+
+/// The sender lists a window of the tree ahead of the client, not all of
+/// it: a client that reads lists and asks for nothing gets sub-lists up
+/// to the lookahead (1,000 entries past its current list), and no end of
+/// lists. This is what keeps a pull's memory flat in the tree's size.
+#[test]
+fn sub_lists_stop_at_the_lookahead() {
+    let sb = Sandbox::new("inc-window");
+    for d in 0..30 {
+        let sub = sb.root.join(format!("dir/d{d:02}"));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        for f in 0..100 {
+            std::fs::write(sub.join(format!("f{f:03}")), b"x").expect("write");
+        }
+    }
+    let words = format!("rsync --server --sender -re.{CAPS} . dir");
+    let mut c = Client::inproc(&["-ro"], &sb.root, &words);
+    let hs = c.handshake(32, CAPS, b"md5", None).expect("handshake");
+    c.data(&0i32.to_le_bytes());
+    let fo = FlistOptions {
+        protocol: hs.protocol,
+        varint_flags: true,
+        safe_flist: true,
+        inc_recurse: true,
+        ..FlistOptions::default()
+    };
+    // One decoder for every list: a name is compressed against the one
+    // before it, across lists.
+    let mut dec = FlistDecoder::new(fo, FlistLimits::default());
+    let mut ndx = NdxDecoder::new(hs.protocol);
+    let mut read_list = |c: &mut Client| {
+        while super::stream::decode(&mut c.r, |x| dec.decode_entry(x))
+            .expect("a list")
+            .is_some()
+        {}
+        dec.next_list(0).0.len()
+    };
+    assert_eq!(read_list(&mut c), 1, "the first list is dir");
+    let (mut lists, mut entries, mut eof) = (0, 0, false);
+    // What the server sent before it waited for us: sub-lists, then
+    // nothing more to read.
+    while let Ok(n) = super::stream::get_ndx(&mut ndx, &mut c.r) {
+        if n == NDX_FLIST_EOF {
+            eof = true;
+            break;
+        }
+        assert!(n <= NDX_FLIST_OFFSET, "a sub-list header, not {n}");
+        lists += 1;
+        entries += read_list(&mut c);
+    }
+    assert!(!eof, "the whole tree was listed ahead ({lists} lists)");
+    assert!(
+        (1000..1200).contains(&entries),
+        "{entries} entries in {lists} sub-lists"
+    );
 }

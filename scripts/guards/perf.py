@@ -31,3 +31,10 @@ MUTANTS += [
   ("src/role/link.rs", "            asked = true;\n            s.kicked = true;\n            Poll::Pending", "            asked = true;\n            Poll::Ready(())"),
 ], ["lib:role::machine::tests::handed_over_bytes_leave_before_the_role_goes_on"], "fail"),
 ]
+# The sender lists a window of the tree ahead of the client, not all of
+# it (a pull's memory stays flat in the tree's size).
+MUTANTS += [
+("inc-window", "Performance", [
+  ("src/role/sender/inc.rs", "        while !self.eof && lists.lookahead() < at_least {", "        while !self.eof {"),
+], [A + "sender_inc::sub_lists_stop_at_the_lookahead"], "fail"),
+]

@@ -8,9 +8,8 @@
 //! in the order the client received them), the entries, and the end of
 //! list. Sub-lists go depth first: a directory's first child, else its
 //! next sibling, else back up. After the last one comes `NDX_FLIST_EOF`.
-//! The sender keeps at least [`MIN_LOOKAHEAD`] entries listed ahead of
-//! the client's current list, and up to [`MAX_LOOKAHEAD`] while it has
-//! nothing else to do, so memory holds a window of the tree, not all
+//! The sender keeps at least [`LOOKAHEAD`] entries listed ahead of the
+//! client's current list, so memory holds a window of the tree, not all
 //! of it.
 
 use super::flist_out::{report_notes, ListWriter};
@@ -20,13 +19,13 @@ use super::{SendError, SenderCtx};
 use crate::error::IoErrors;
 use crate::wire::{MsgCode, NDX_FLIST_EOF, NDX_FLIST_OFFSET};
 
-/// Entries kept listed ahead of the client (`MIN_FILECNT_LOOKAHEAD`).
-pub(super) const MIN_LOOKAHEAD: u64 = 1000;
-/// The most listed ahead while idle. rsync's `MAX_FILECNT_LOOKAHEAD` is
-/// 10,000, but our entries are larger than its packed ones: at 2,000 a
-/// pull's peak memory stays at stock's, and the client still has a
-/// thousand entries or more queued whenever it asks.
-pub(super) const MAX_LOOKAHEAD: u64 = 2_000;
+/// Entries kept listed ahead of the client's current list (rsync's
+/// `MIN_FILECNT_LOOKAHEAD`). Stock lists up to 10,000 ahead while idle
+/// (`MAX_FILECNT_LOOKAHEAD`); our entries are larger than its packed
+/// ones, and the client still has a thousand or more queued whenever it
+/// asks, so we do not: a 1,000,000-file pull then peaks below stock's
+/// memory (7.0 against 7.4 MiB; with 2,000 while idle, 7.7).
+pub(super) const LOOKAHEAD: u64 = 1000;
 
 /// The walk still to be sent, as sub-lists.
 pub(super) struct Incremental<'a> {

@@ -30,8 +30,10 @@ pub(super) struct List {
 pub(super) struct Lists {
     lists: VecDeque<List>,
     /// The directories whose lists are not yet freed, by the number the
-    /// client gives them (their order of arrival, `dir_flist`).
-    dirs: HashMap<u32, Item>,
+    /// client gives them (their order of arrival, `dir_flist`). Boxed:
+    /// the table's slots stay small, so growing it for a thousand
+    /// directories does not copy a thousand entries.
+    dirs: HashMap<u32, Box<Item>>,
     /// The next directory number.
     next_dir: u32,
     /// The next list's first index.
@@ -78,13 +80,13 @@ impl Lists {
     pub(super) fn add_dir(&mut self, item: Item) -> u32 {
         let n = self.next_dir;
         self.next_dir += 1;
-        self.dirs.insert(n, item);
+        self.dirs.insert(n, Box::new(item));
         n
     }
 
     /// A numbered directory whose list is not freed yet.
     pub(super) fn dir(&self, n: u32) -> Option<&Item> {
-        self.dirs.get(&n)
+        self.dirs.get(&n).map(|b| &**b)
     }
 
     /// The entry at `ndx`, or the parent directory of the list whose
@@ -92,7 +94,7 @@ impl Lists {
     pub(super) fn get(&self, ndx: i32) -> Option<&Item> {
         let l = self.list_for(ndx)?;
         if ndx < l.start {
-            return self.dirs.get(&l.parent?);
+            return self.dirs.get(&l.parent?).map(|b| &**b);
         }
         l.items.get(usize::try_from(ndx - l.start).ok()?)
     }

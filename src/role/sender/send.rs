@@ -12,7 +12,7 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
-use super::inc::{Incremental, MAX_LOOKAHEAD, MIN_LOOKAHEAD};
+use super::inc::{Incremental, LOOKAHEAD};
 use super::lists::Lists;
 use super::walk::Item;
 use super::{SendError, SenderCtx};
@@ -45,13 +45,7 @@ pub(super) async fn send_files(
     let start_io_error = ctx.io_error;
     loop {
         if let Some(inc) = inc.as_deref_mut() {
-            // Idle (nothing from the client waiting): list further ahead.
-            let ahead = if ctx.link.unread() == 0 {
-                MAX_LOOKAHEAD
-            } else {
-                MIN_LOOKAHEAD
-            };
-            inc.fill(ctx, lists, ahead).await?;
+            inc.fill(ctx, lists, LOOKAHEAD).await?;
         }
         let req = read_request(ctx, lists).await?;
         super::remove::confirmed(ctx, lists)?;
@@ -71,7 +65,7 @@ pub(super) async fn send_files(
         };
         lists.touch(req.ndx);
         if let Some(inc) = inc.as_deref_mut() {
-            inc.fill(ctx, lists, MIN_LOOKAHEAD).await?;
+            inc.fill(ctx, lists, LOOKAHEAD).await?;
         }
         let Some(item) = lists.get(req.ndx) else {
             return Err(protocol(format!("invalid file index {} received", req.ndx)));

@@ -387,6 +387,11 @@ impl<'a> Walker<'a> {
         // then each directory followed by its contents. The list is then
         // already sorted when it is sorted as a whole.
         kids.sort_by(|a, b| cmp_in_dir(&a.0, a.3.is_dir(), &b.0, b.3.is_dir()));
+        if self.out.items.is_empty() {
+            // A sub-list is one directory: its entries, in one allocation
+            // of their size rather than a doubling one.
+            self.out.items.reserve_exact(kids.len());
+        }
         for (n, child_path, child_name, meta) in kids {
             if self.out.overflow {
                 break;
@@ -403,10 +408,11 @@ impl<'a> Walker<'a> {
                 self.push_link(child_name, child_path, &meta, target);
                 continue;
             }
-            self.push(child_name.clone(), child_path.clone(), &meta, flags);
             if !recurse_here || self.opts.divert {
+                self.push(child_name, child_path, &meta, flags);
                 continue;
             }
+            self.push(child_name.clone(), child_path.clone(), &meta, flags);
             match dir.open_dir_at(&n) {
                 Ok(sub) => self.scan_open_dir(&sub, &child_path, &child_name, true),
                 Err(e) => {
