@@ -26,7 +26,8 @@
 //! modelled.
 
 use md4::{Digest as _, Md4};
-use md5::Md5;
+
+use super::md5::{update_pair, Md5};
 use sha1::Sha1;
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed, Xxh3};
 use xxhash_rust::xxh64::{xxh64, Xxh64};
@@ -199,15 +200,9 @@ pub fn block_sum(kind: StrongKind, seed: i32, proper_seed_order: bool, data: &[u
             Digest::from_slice(&h.finalize())
         }
         StrongKind::Md5 => {
-            let mut h = Md5::new();
-            if seed != 0 && proper_seed_order {
-                h.update(seed_le);
-            }
+            let mut h = md5_block_start(seed, proper_seed_order);
             h.update(data);
-            if seed != 0 && !proper_seed_order {
-                h.update(seed_le);
-            }
-            Digest::from_slice(&h.finalize())
+            md5_block_end(h, seed, proper_seed_order)
         }
         StrongKind::Sha1 => {
             // rsync hashes SHA-1 through OpenSSL's digest API, which puts
@@ -229,6 +224,38 @@ pub fn block_sum(kind: StrongKind, seed: i32, proper_seed_order: bool, data: &[u
     }
 }
 
+/// The MD5 block sum's hash after its leading seed, if it has one.
+fn md5_block_start(seed: i32, proper_seed_order: bool) -> Md5 {
+    let mut h = Md5::new();
+    if seed != 0 && proper_seed_order {
+        h.update(&seed.to_le_bytes());
+    }
+    h
+}
+
+/// The MD5 block sum from its hash over the data: the trailing seed, if
+/// it has one, then the digest.
+fn md5_block_end(mut h: Md5, seed: i32, proper_seed_order: bool) -> Digest {
+    if seed != 0 && !proper_seed_order {
+        h.update(&seed.to_le_bytes());
+    }
+    Digest::from_slice(&h.finalize())
+}
+
+/// MD5 block sums of two blocks at once, as [`block_sum`] gives each.
+pub fn md5_block_sums(seed: i32, proper_seed_order: bool, a: &[u8], b: &[u8]) -> [Digest; 2] {
+    let (mut ha, mut hb) = (
+        md5_block_start(seed, proper_seed_order),
+        md5_block_start(seed, proper_seed_order),
+    );
+    update_pair(&mut ha, a, &mut hb, b);
+    [
+        md5_block_end(ha, seed, proper_seed_order),
+        md5_block_end(hb, seed, proper_seed_order),
+    ]
+}
+
+#[derive(Clone)]
 enum State {
     None,
     Md4(Md4),
@@ -241,6 +268,7 @@ enum State {
 
 /// `sum_init`/`sum_update`/`sum_end`: the whole-file checksum that follows
 /// a file's tokens (sender `match_sums`, receiver `receive_data`).
+#[derive(Clone)]
 pub struct FileHasher {
     state: State,
 }
@@ -276,6 +304,30 @@ impl FileHasher {
             State::Xxh64(h) => h.update(data),
             State::Xxh3(h) | State::Xxh128(h) => h.update(data),
         }
+    }
+
+    /// For an MD5 file sum: the MD5 block sum of `block` (as
+    /// [`block_sum`] gives it) and this hash advanced over `data`, in one
+    /// two-lane pass (a matched block is hashed for both). `None` for
+    /// other kinds.
+    pub fn md5_pair(
+        &self,
+        seed: i32,
+        proper_seed_order: bool,
+        block: &[u8],
+        data: &[u8],
+    ) -> Option<(Digest, FileHasher)> {
+        let State::Md5(file) = &self.state else {
+            return None;
+        };
+        let mut file = file.clone();
+        let mut h = md5_block_start(seed, proper_seed_order);
+        update_pair(&mut h, block, &mut file, data);
+        let state = State::Md5(file);
+        Some((
+            md5_block_end(h, seed, proper_seed_order),
+            FileHasher { state },
+        ))
     }
 
     /// `sum_end`: the digest, `digest_len()` bytes long.

@@ -176,13 +176,23 @@ impl<'s> Matcher<'s> {
                 }
             };
             loop {
-                if let Some((i, len)) = self.try_match(s, &roll) {
-                    s.emit_literal(hasher, sink)?;
+                if let Some((i, len, ahead)) = self.try_match(s, &roll, hasher) {
+                    let hashed = ahead.is_some();
+                    match ahead {
+                        // The file sum has the literal and the block.
+                        Some(h) => {
+                            s.emit_literal_hashed(sink)?;
+                            *hasher = h;
+                        }
+                        None => s.emit_literal(hasher, sink)?,
+                    }
                     let block = s
                         .buf
                         .get(s.pos..s.pos + len)
                         .ok_or(io::ErrorKind::InvalidData)?;
-                    hasher.update(block);
+                    if !hashed {
+                        hasher.update(block);
+                    }
                     sink(Token::Block(i, block))?;
                     s.pos += len;
                     s.lit = s.pos;
@@ -247,16 +257,24 @@ impl<'s> Matcher<'s> {
         limit
     }
 
-    /// A matching block at the current window, if any: (index, length).
+    /// A matching block at the current window, if any: (index, length,
+    /// and the file sum over the pending literal and the block when it was
+    /// computed alongside the block's sum).
     #[inline(always)]
-    fn try_match(&self, s: &mut Scan, roll: &Rolling) -> Option<(u32, usize)> {
+    fn try_match(
+        &self,
+        s: &mut Scan,
+        roll: &Rolling,
+        hasher: &FileHasher,
+    ) -> Option<(u32, usize, Option<FileHasher>)> {
         let k = roll.len() as usize;
         let weak = roll.value();
         if k == self.blen {
             if !self.index.maybe(weak) {
                 return None;
             }
-            self.match_full(s, weak).map(|i| (i, self.blen))
+            self.match_full(s, weak, hasher)
+                .map(|(i, ahead)| (i, self.blen, ahead))
         } else {
             let (idx, len, tw) = self.tail?;
             if len != k || tw != weak {
@@ -265,20 +283,25 @@ impl<'s> Matcher<'s> {
             if self.inplace && u64::from(idx) * (self.blen as u64) < s.abs_pos() {
                 return None;
             }
-            let strong = self.strong_at(s, len)?;
+            let (strong, ahead) = self.strong_at(s, len, hasher)?;
             let b = self.sig.blocks.get(idx as usize)?;
-            (b.strong == strong).then_some((idx, len))
+            (b.strong == strong).then_some((idx, len, ahead))
         }
     }
 
-    fn match_full(&self, s: &mut Scan, weak: u32) -> Option<u32> {
+    fn match_full(
+        &self,
+        s: &mut Scan,
+        weak: u32,
+        hasher: &FileHasher,
+    ) -> Option<(u32, Option<FileHasher>)> {
         let want = s.want;
         let blocks = &self.sig.blocks;
         let cands = self.index.with_weak(blocks, weak);
         if cands.is_empty() {
             return None;
         }
-        let strong = self.strong_at(s, self.blen)?;
+        let (strong, ahead) = self.strong_at(s, self.blen, hasher)?;
         let blen = self.blen as u64;
         let min_idx = if self.inplace {
             u32::try_from(s.abs_pos().div_ceil(blen)).unwrap_or(u32::MAX)
@@ -300,17 +323,33 @@ impl<'s> Matcher<'s> {
         if pick.is_none() {
             s.budget = s.budget.saturating_sub(blen);
         }
-        pick
+        pick.map(|i| (i, ahead))
     }
 
     /// The truncated strong sum of `len` bytes at the window, unless the
-    /// false-alarm budget is spent.
-    fn strong_at(&self, s: &Scan, len: usize) -> Option<Digest> {
+    /// false-alarm budget is spent. With MD5 and a pending literal no
+    /// longer than a block, also the file sum over the literal and the
+    /// window, hashed in the same pass: it is needed if the block
+    /// matches, and costs at most a block's hashing if it does not.
+    fn strong_at(
+        &self,
+        s: &Scan,
+        len: usize,
+        hasher: &FileHasher,
+    ) -> Option<(Digest, Option<FileHasher>)> {
         if s.budget == 0 {
             return None;
         }
         let data = s.buf.get(s.pos..s.pos + len)?;
+        let n = self.sig.head.s2_len as usize;
+        if self.kind == StrongKind::Md5 && s.pos - s.lit <= self.blen {
+            let through = s.buf.get(s.lit..s.pos + len)?;
+            let paired = hasher.md5_pair(self.seed, self.proper_seed_order, data, through);
+            if let Some((d, ahead)) = paired {
+                return Some((d.truncated(n), Some(ahead)));
+            }
+        }
         let d = block_sum(self.kind, self.seed, self.proper_seed_order, data);
-        Some(d.truncated(self.sig.head.s2_len as usize))
+        Some((d.truncated(n), None))
     }
 }

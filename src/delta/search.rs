@@ -259,6 +259,22 @@ impl Scan {
         self.file_len.saturating_sub(self.abs_pos())
     }
 
+    /// Send the pending literal `lit..pos`, already in the file sum.
+    pub(super) fn emit_literal_hashed(
+        &mut self,
+        sink: &mut impl FnMut(Token<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if self.pos > self.lit {
+            let data = self
+                .buf
+                .get(self.lit..self.pos)
+                .ok_or(io::ErrorKind::InvalidData)?;
+            sink(Token::Literal(data))?;
+        }
+        self.lit = self.pos;
+        Ok(())
+    }
+
     /// Send the pending literal `lit..pos`.
     pub(super) fn emit_literal(
         &mut self,

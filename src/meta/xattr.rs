@@ -15,7 +15,7 @@
 //! `trusted.` and `security.` attributes, and a `security.capability`
 //! from a client is a privilege on this host.
 
-use md5::{Digest, Md5};
+use crate::checksum::md5::Md5;
 
 use crate::wire::{put_varint, CodecError, Fail, Reader, Step};
 
@@ -122,7 +122,9 @@ impl Xattr {
 
 /// The MD5 sum of a value.
 pub fn md5(v: &[u8]) -> [u8; SUM_LEN] {
-    Md5::digest(v).into()
+    let mut h = Md5::new();
+    h.update(v);
+    h.finalize()
 }
 
 /// Which attribute names travel and which are kept (`rsync_xal_get`,
