@@ -161,6 +161,21 @@ impl RelPath {
     /// Append a relative path (one name or several components), validating
     /// it with the same rules as [`RelPath::new`].
     pub fn join(&self, name: &[u8]) -> Result<RelPath, PathError> {
+        // A directory entry's name, one plain component, needs no parsing:
+        // the walk joins one per file listed.
+        let plain = !name.is_empty()
+            && name.len() <= MAX_NAME_LEN
+            && name != b"."
+            && name != b".."
+            && !name.iter().any(|&b| b == b'/' || b == 0);
+        if plain {
+            return self.append(name, false);
+        }
+        self.join_parsed(name)
+    }
+
+    /// [`Self::join`] through [`RelPath::new`], for any `name`.
+    pub(crate) fn join_parsed(&self, name: &[u8]) -> Result<RelPath, PathError> {
         let tail = RelPath::new(name)?;
         if tail.is_root() {
             return Ok(RelPath {
@@ -171,17 +186,27 @@ impl RelPath {
         if self.is_root() {
             return Ok(tail);
         }
-        let len = self.bytes.len() + 1 + tail.bytes.len();
+        self.append(&tail.bytes, tail.trailing_slash)
+    }
+
+    /// This path, `/` and the normalized, non-empty `tail`.
+    fn append(&self, tail: &[u8], trailing_slash: bool) -> Result<RelPath, PathError> {
+        let len = match self.is_root() {
+            true => tail.len(),
+            false => self.bytes.len() + 1 + tail.len(),
+        };
         if len > MAX_PATH_LEN {
             return Err(PathError::TooLong);
         }
         let mut bytes = Vec::with_capacity(len);
-        bytes.extend_from_slice(&self.bytes);
-        bytes.push(b'/');
-        bytes.extend_from_slice(&tail.bytes);
+        if !self.is_root() {
+            bytes.extend_from_slice(&self.bytes);
+            bytes.push(b'/');
+        }
+        bytes.extend_from_slice(tail);
         Ok(RelPath {
             bytes,
-            trailing_slash: tail.trailing_slash,
+            trailing_slash,
         })
     }
 }

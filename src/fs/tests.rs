@@ -407,3 +407,23 @@ fn remembered_parent_follows_the_writers_changes() {
     assert!(r.lstat(&rp("sub/secret")).is_err());
     assert!(r.lstat(&rp("sub/file")).is_err());
 }
+
+proptest::proptest! {
+    /// The plain-name shortcut of `RelPath::join` gives what parsing the
+    /// name gives, for any base and any name, plain or not.
+    #[test]
+    fn join_shortcut_matches_parsing(
+        base in "([a-c]{1,4}(/[a-c]{1,4}){0,3}/?)?",
+        name in proptest::collection::vec(proptest::sample::select(vec![b'a', b'.', b'/', 0u8, b'b']), 0..10),
+        long in 0usize..3,
+    ) {
+        let base = RelPath::new(base.as_bytes()).unwrap();
+        // Lengths at and past the component limit, too.
+        let name = match long {
+            0 => name,
+            1 => vec![b'x'; MAX_NAME_LEN],
+            _ => vec![b'x'; MAX_NAME_LEN + 1],
+        };
+        proptest::prop_assert_eq!(base.join(&name), base.join_parsed(&name));
+    }
+}
