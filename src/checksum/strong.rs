@@ -26,11 +26,11 @@
 //! modelled.
 
 use md4::{Digest as _, Md4};
-
-use super::md5::{update_pair, Md5};
 use sha1::Sha1;
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed, Xxh3};
 use xxhash_rust::xxh64::{xxh64, Xxh64};
+
+use super::md5::{update_pair, Md5};
 
 /// Checksum names we offer in the `v` negotiation, best first
 /// (`compat.c negotiate_the_strings`, rsync 3.5.0's table order).

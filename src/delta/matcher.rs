@@ -342,10 +342,10 @@ impl<'s> Matcher<'s> {
         }
         let data = s.buf.get(s.pos..s.pos + len)?;
         let n = self.sig.head.s2_len as usize;
-        if self.kind == StrongKind::Md5 && s.pos - s.lit <= self.blen {
-            let through = s.buf.get(s.lit..s.pos + len)?;
-            let paired = hasher.md5_pair(self.seed, self.proper_seed_order, data, through);
-            if let Some((d, ahead)) = paired {
+        if self.kind == StrongKind::Md5 && s.pos.saturating_sub(s.lit) <= self.blen {
+            let through = s.buf.get(s.lit..s.pos + len);
+            let pair = |t| hasher.md5_pair(self.seed, self.proper_seed_order, data, t);
+            if let Some((d, ahead)) = through.and_then(pair) {
                 return Some((d.truncated(n), Some(ahead)));
             }
         }

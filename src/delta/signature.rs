@@ -8,8 +8,7 @@
 
 use std::io::{self, Read};
 
-use crate::checksum::strong::md5_block_sums;
-use crate::checksum::strong::MAX_DIGEST_LEN;
+use crate::checksum::strong::{md5_block_sums, MAX_DIGEST_LEN};
 use crate::checksum::{block_sum, checksum1, Digest, StrongKind, SumHead};
 #[cfg(test)]
 use crate::wire::{read_exact_via, StreamError};
