@@ -15,8 +15,9 @@ const CAPS: &str = "iLsfxCIvu";
 /// `ITEM_TRANSFER`.
 const TRANSFER: u16 = 1 << 15;
 
-/// A recursive pull of `dir` up to the end of the first list.
-fn pull_dir(sb: &Sandbox) -> Client {
+/// A recursive pull of `dir`, up to the client's empty filter list, and a
+/// decoder for the lists it will get.
+fn start_pull(sb: &Sandbox) -> (Client, FlistDecoder) {
     let words = format!("rsync --server --sender -re.{CAPS} . dir");
     let mut c = Client::inproc(&["-ro"], &sb.root, &words);
     let hs = c.handshake(32, CAPS, b"md5", None).expect("handshake");
@@ -28,8 +29,13 @@ fn pull_dir(sb: &Sandbox) -> Client {
         inc_recurse: true,
         ..FlistOptions::default()
     };
-    let list = super::stream::read_list(FlistDecoder::new(fo, FlistLimits::default()), &mut c.r)
-        .unwrap_or_default();
+    (c, FlistDecoder::new(fo, FlistLimits::default()))
+}
+
+/// A recursive pull of `dir` up to the end of the first list.
+fn pull_dir(sb: &Sandbox) -> Client {
+    let (mut c, dec) = start_pull(sb);
+    let list = super::stream::read_list(dec, &mut c.r).unwrap_or_default();
     assert_eq!(list.len(), 1, "first list: {list:?}");
     c
 }
@@ -85,21 +91,10 @@ fn sub_lists_stop_at_the_lookahead() {
             std::fs::write(sub.join(format!("f{f:03}")), b"x").expect("write");
         }
     }
-    let words = format!("rsync --server --sender -re.{CAPS} . dir");
-    let mut c = Client::inproc(&["-ro"], &sb.root, &words);
-    let hs = c.handshake(32, CAPS, b"md5", None).expect("handshake");
-    c.data(&0i32.to_le_bytes());
-    let fo = FlistOptions {
-        protocol: hs.protocol,
-        varint_flags: true,
-        safe_flist: true,
-        inc_recurse: true,
-        ..FlistOptions::default()
-    };
+    let (mut c, mut dec) = start_pull(&sb);
     // One decoder for every list: a name is compressed against the one
     // before it, across lists.
-    let mut dec = FlistDecoder::new(fo, FlistLimits::default());
-    let mut ndx = NdxDecoder::new(hs.protocol);
+    let mut ndx = NdxDecoder::new(c.hs.protocol);
     let mut read_list = |c: &mut Client| {
         while super::stream::decode(&mut c.r, |x| dec.decode_entry(x))
             .expect("a list")

@@ -281,15 +281,9 @@ impl Scan {
         hasher: &mut FileHasher,
         sink: &mut impl FnMut(Token<'_>) -> io::Result<()>,
     ) -> io::Result<()> {
-        if self.pos > self.lit {
-            let data = self
-                .buf
-                .get(self.lit..self.pos)
-                .ok_or(io::ErrorKind::InvalidData)?;
+        if let Some(data) = self.buf.get(self.lit..self.pos) {
             hasher.update(data);
-            sink(Token::Literal(data))?;
         }
-        self.lit = self.pos;
-        Ok(())
+        self.emit_literal_hashed(sink)
     }
 }
