@@ -137,6 +137,12 @@ fn cases(s: Sizes) -> Vec<Case> {
         if !push {
             add(format!("{dir} delta --cc=md5"), Kind::Delta, &["--cc=md5"]);
             add(format!("{dir} delta -z"), Kind::Delta, &["-z"]);
+            // MD4 block and file sums (rsync 2.6.9, openrsync).
+            add(
+                format!("{dir} delta --protocol=29"),
+                Kind::Delta,
+                &["--protocol=29"],
+            );
         }
         add(format!("{dir} no change"), Kind::NoChange, &[]);
         for (n, label) in SCALES {

@@ -38,13 +38,13 @@ MUTANTS += [
   ("src/role/sender/inc.rs", "        while !self.eof && lists.lookahead() < at_least {", "        while !self.eof {"),
 ], [A + "sender_inc::sub_lists_stop_at_the_lookahead"], "fail"),
 ]
-# MD5 hashes a matched block for its block sum and the file sum in one
-# two-lane pass; the file lane starts at the pending literal.
+# MD4 and MD5 hash a matched block for its block sum and the file sum in
+# one two-lane pass; the file lane starts at the pending literal.
 MUTANTS += [
 ("md5-pair-literal", "Performance", [
   ("src/delta/matcher.rs", "let through = s.buf.get(s.lit..s.pos + len);", "let through = s.buf.get(s.pos..s.pos + len);"),
 ], ["lib:delta::tests::tokens_rebuild_target"], "fail"),
 ("md5-pair-lanes", "Performance", [
-  ("src/checksum/md5.rs", "                rounds(&mut s, &[ma, mb]);", "                rounds(&mut s, &[ma, ma]);"),
-], ["lib:checksum::md5_tests::pairs_match_single_lanes"], "fail"),
+  ("src/checksum/md.rs", "                R::rounds(&mut s, &[ma, mb]);", "                R::rounds(&mut s, &[ma, ma]);"),
+], ["lib:checksum::md_tests::pairs_match_single_lanes"], "fail"),
 ]

@@ -1,7 +1,7 @@
 //! Checksums used by the rsync delta algorithm (protocols 27–32).
 //!
-//! - [`md5`]: MD5 in one lane or two; a matched block's sum and the file
-//!   sum, or two blocks' sums, are hashed in the same pass.
+//! - [`md`]: MD4 and MD5 in one lane or two; a matched block's sum and
+//!   the file sum, or two blocks' sums, are hashed in the same pass.
 //! - [`rolling`]: the weak 32-bit rolling sum of `checksum.c get_checksum1`.
 //! - [`strong`]: the block and whole-file strong sums of `checksum.c
 //!   get_checksum2` and `sum_init`/`sum_update`/`sum_end`, with the per-protocol
@@ -9,13 +9,13 @@
 //! - [`sum_head`]: the block-sum header of `io.c read_sum_head`/`write_sum_head`
 //!   and the block sizing of `generator.c sum_sizes_sqroot`.
 
-pub mod md5;
+pub mod md;
 pub mod rolling;
 pub mod strong;
 pub mod sum_head;
 
 #[cfg(test)]
-mod md5_tests;
+mod md_tests;
 #[cfg(test)]
 mod rolling_tests;
 #[cfg(test)]

@@ -25,12 +25,11 @@
 //! needs both sides to lack md5 and xxhash, so this is documented, not
 //! modelled.
 
-use md4::{Digest as _, Md4};
-use sha1::Sha1;
+use sha1::{Digest as _, Sha1};
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed, Xxh3};
 use xxhash_rust::xxh64::{xxh64, Xxh64};
 
-use super::md5::{update_pair, Md5};
+use super::md::{update_pair, Md, Md4, Md4Rounds, Md5, Md5Rounds, Rounds};
 
 /// Checksum names we offer in the `v` negotiation, best first
 /// (`compat.c negotiate_the_strings`, rsync 3.5.0's table order).
@@ -100,6 +99,12 @@ impl StrongKind {
             Self::Xxh128 => "xxh128",
             Self::Sha1 => "sha1",
         }
+    }
+
+    /// Whether block sums and the file sum of this kind are hashed two
+    /// at a time ([`block_sums_pair`], [`FileHasher::pair_with_block`]).
+    pub fn hashes_in_pairs(self) -> bool {
+        matches!(self, Self::Md4 | Self::Md4Old | Self::Md5)
     }
 
     /// `csum_len_for_type(kind, 0)`: bytes of a full digest, which is also
@@ -192,17 +197,14 @@ pub fn block_sum(kind: StrongKind, seed: i32, proper_seed_order: bool, data: &[u
     match kind {
         StrongKind::None => Digest::from_slice(&[0]),
         StrongKind::Md4 | StrongKind::Md4Old => {
-            let mut h = Md4::new();
+            let mut h = md_block_start::<Md4Rounds>(seed, false);
             h.update(data);
-            if seed != 0 {
-                h.update(seed_le);
-            }
-            Digest::from_slice(&h.finalize())
+            md_block_end(h, seed, false)
         }
         StrongKind::Md5 => {
-            let mut h = md5_block_start(seed, proper_seed_order);
+            let mut h = md_block_start::<Md5Rounds>(seed, proper_seed_order);
             h.update(data);
-            md5_block_end(h, seed, proper_seed_order)
+            md_block_end(h, seed, proper_seed_order)
         }
         StrongKind::Sha1 => {
             // rsync hashes SHA-1 through OpenSSL's digest API, which puts
@@ -224,35 +226,52 @@ pub fn block_sum(kind: StrongKind, seed: i32, proper_seed_order: bool, data: &[u
     }
 }
 
-/// The MD5 block sum's hash after its leading seed, if it has one.
-fn md5_block_start(seed: i32, proper_seed_order: bool) -> Md5 {
-    let mut h = Md5::new();
-    if seed != 0 && proper_seed_order {
+/// An MD4 or MD5 block sum's hash after its leading seed, if it has one
+/// (MD5 with `CF_CHKSUM_SEED_FIX`; MD4 puts the seed last).
+fn md_block_start<R: Rounds>(seed: i32, seed_first: bool) -> Md<R> {
+    let mut h = Md::new();
+    if seed != 0 && seed_first {
         h.update(&seed.to_le_bytes());
     }
     h
 }
 
-/// The MD5 block sum from its hash over the data: the trailing seed, if
-/// it has one, then the digest.
-fn md5_block_end(mut h: Md5, seed: i32, proper_seed_order: bool) -> Digest {
-    if seed != 0 && !proper_seed_order {
+/// The block sum from its hash over the data: the trailing seed, if it
+/// has one, then the digest.
+fn md_block_end<R: Rounds>(mut h: Md<R>, seed: i32, seed_first: bool) -> Digest {
+    if seed != 0 && !seed_first {
         h.update(&seed.to_le_bytes());
     }
     Digest::from_slice(&h.finalize())
 }
 
-/// MD5 block sums of two blocks at once, as [`block_sum`] gives each.
-pub fn md5_block_sums(seed: i32, proper_seed_order: bool, a: &[u8], b: &[u8]) -> [Digest; 2] {
+/// Two block sums of one MD kind at once.
+fn md_pair<R: Rounds>(seed: i32, seed_first: bool, a: &[u8], b: &[u8]) -> [Digest; 2] {
     let (mut ha, mut hb) = (
-        md5_block_start(seed, proper_seed_order),
-        md5_block_start(seed, proper_seed_order),
+        md_block_start::<R>(seed, seed_first),
+        md_block_start::<R>(seed, seed_first),
     );
     update_pair(&mut ha, a, &mut hb, b);
     [
-        md5_block_end(ha, seed, proper_seed_order),
-        md5_block_end(hb, seed, proper_seed_order),
+        md_block_end(ha, seed, seed_first),
+        md_block_end(hb, seed, seed_first),
     ]
+}
+
+/// The block sums of two blocks at once, as [`block_sum`] gives each, for
+/// the kinds hashed in two lanes (MD4 and MD5); `None` for the others.
+pub fn block_sums_pair(
+    kind: StrongKind,
+    seed: i32,
+    proper_seed_order: bool,
+    a: &[u8],
+    b: &[u8],
+) -> Option<[Digest; 2]> {
+    match kind {
+        StrongKind::Md5 => Some(md_pair::<Md5Rounds>(seed, proper_seed_order, a, b)),
+        StrongKind::Md4 | StrongKind::Md4Old => Some(md_pair::<Md4Rounds>(seed, false, a, b)),
+        _ => None,
+    }
 }
 
 #[derive(Clone)]
@@ -282,7 +301,7 @@ impl FileHasher {
             StrongKind::Md4 => State::Md4(Md4::new()),
             StrongKind::Md4Old => {
                 let mut h = Md4::new();
-                h.update(seed.to_le_bytes());
+                h.update(&seed.to_le_bytes());
                 State::Md4(h)
             }
             StrongKind::Md5 => State::Md5(Md5::new()),
@@ -306,28 +325,41 @@ impl FileHasher {
         }
     }
 
-    /// For an MD5 file sum: the MD5 block sum of `block` (as
-    /// [`block_sum`] gives it) and this hash advanced over `data`, in one
-    /// two-lane pass (a matched block is hashed for both). `None` for
-    /// other kinds.
-    pub fn md5_pair(
+    /// For an MD4 or MD5 file sum: the block sum of `block` (as
+    /// [`block_sum`] gives it for this kind) and this hash advanced over
+    /// `data`, in one two-lane pass (a matched block is hashed for both).
+    /// `None` for other kinds.
+    pub fn pair_with_block(
         &self,
         seed: i32,
         proper_seed_order: bool,
         block: &[u8],
         data: &[u8],
     ) -> Option<(Digest, FileHasher)> {
-        let State::Md5(file) = &self.state else {
-            return None;
+        fn pair<R: Rounds>(
+            file: &Md<R>,
+            seed: i32,
+            seed_first: bool,
+            block: &[u8],
+            data: &[u8],
+        ) -> (Digest, Md<R>) {
+            let mut file = file.clone();
+            let mut h = md_block_start::<R>(seed, seed_first);
+            update_pair(&mut h, block, &mut file, data);
+            (md_block_end(h, seed, seed_first), file)
+        }
+        let (digest, state) = match &self.state {
+            State::Md5(f) => {
+                let (d, f) = pair(f, seed, proper_seed_order, block, data);
+                (d, State::Md5(f))
+            }
+            State::Md4(f) => {
+                let (d, f) = pair(f, seed, false, block, data);
+                (d, State::Md4(f))
+            }
+            _ => return None,
         };
-        let mut file = file.clone();
-        let mut h = md5_block_start(seed, proper_seed_order);
-        update_pair(&mut h, block, &mut file, data);
-        let state = State::Md5(file);
-        Some((
-            md5_block_end(h, seed, proper_seed_order),
-            FileHasher { state },
-        ))
+        Some((digest, FileHasher { state }))
     }
 
     /// `sum_end`: the digest, `digest_len()` bytes long.

@@ -327,7 +327,7 @@ impl<'s> Matcher<'s> {
     }
 
     /// The truncated strong sum of `len` bytes at the window, unless the
-    /// false-alarm budget is spent. With MD5 and a pending literal no
+    /// false-alarm budget is spent. With MD4 or MD5 and a pending literal no
     /// longer than a block, also the file sum over the literal and the
     /// window, hashed in the same pass: it is needed if the block
     /// matches, and costs at most a block's hashing if it does not.
@@ -342,9 +342,9 @@ impl<'s> Matcher<'s> {
         }
         let data = s.buf.get(s.pos..s.pos + len)?;
         let n = self.sig.head.s2_len as usize;
-        if self.kind == StrongKind::Md5 && s.pos.saturating_sub(s.lit) <= self.blen {
+        if self.kind.hashes_in_pairs() && s.pos.saturating_sub(s.lit) <= self.blen {
             let through = s.buf.get(s.lit..s.pos + len);
-            let pair = |t| hasher.md5_pair(self.seed, self.proper_seed_order, data, t);
+            let pair = |t| hasher.pair_with_block(self.seed, self.proper_seed_order, data, t);
             if let Some((d, ahead)) = through.and_then(pair) {
                 return Some((d.truncated(n), Some(ahead)));
             }

@@ -8,7 +8,7 @@
 
 use std::io::{self, Read};
 
-use crate::checksum::strong::{md5_block_sums, MAX_DIGEST_LEN};
+use crate::checksum::strong::{block_sums_pair, MAX_DIGEST_LEN};
 use crate::checksum::{block_sum, checksum1, Digest, StrongKind, SumHead};
 #[cfg(test)]
 use crate::wire::{read_exact_via, StreamError};
@@ -98,8 +98,9 @@ pub fn generate_signature(
     proper_seed_order: bool,
     out: &mut impl FnMut(u32, &[u8]),
 ) -> io::Result<()> {
-    // MD5 sums two blocks at once (two lanes cost little more than one).
-    let pair = kind == StrongKind::Md5;
+    // MD4 and MD5 sum two blocks at once (two lanes cost little more
+    // than one).
+    let pair = kind.hashes_in_pairs();
     let blen = head.block_len as usize;
     let mut buf = crate::iobuf::IoBuf::zeroed(if pair { 2 * blen } else { blen });
     let s2 = head.s2_len as usize;
@@ -111,7 +112,8 @@ pub fn generate_signature(
             let both = buf.get_mut(..n + m).ok_or(io::ErrorKind::InvalidInput)?;
             r.read_exact(both)?;
             let (a, b) = both.split_at(n);
-            let [sa, sb] = md5_block_sums(seed, proper_seed_order, a, b);
+            let [sa, sb] = block_sums_pair(kind, seed, proper_seed_order, a, b)
+                .unwrap_or_else(|| [a, b].map(|x| block_sum(kind, seed, proper_seed_order, x)));
             out(checksum1(a), sa.truncated(s2).as_bytes());
             out(checksum1(b), sb.truncated(s2).as_bytes());
             i += 2;

@@ -15,7 +15,7 @@
 //! `trusted.` and `security.` attributes, and a `security.capability`
 //! from a client is a privilege on this host.
 
-use crate::checksum::md5::Md5;
+use crate::checksum::md::Md5;
 
 use crate::wire::{put_varint, CodecError, Fail, Reader, Step};
 

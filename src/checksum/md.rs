@@ -1,19 +1,43 @@
-//! MD5 (RFC 1321), the strong sum of protocols 30 and 31 and of any
-//! client that negotiates `md5` (`checksum.c` hashes it through OpenSSL
-//! or its own `md5.c`), in one lane or two.
+//! MD4 (RFC 1320) and MD5 (RFC 1321), the strong sums of rsync: MD4 for
+//! protocols 27–29 and clients that negotiate `md4`, MD5 for protocols 30
+//! and 31 and clients that negotiate `md5` (`checksum.c`, through OpenSSL
+//! or rsync's own `mdfour.c` and `md5.c`), in one lane or two.
 //!
 //! Why our own: a delta over unchanged data hashes every byte twice,
-//! once for the block's sum and once for the whole-file sum. MD5's 64
+//! once for the block's sum and once for the whole-file sum. Each hash's
 //! steps are one dependency chain, so a single hash leaves most of the
 //! core idle; [`update_pair`] runs two hashes step for step in one loop,
-//! which costs little more than one.
+//! which costs little more than one. The two share everything but their
+//! rounds: state, padding and length encoding are the same.
+
+use std::marker::PhantomData;
 
 /// The initial state.
 const INIT: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
 
+/// The rounds of one algorithm, for `N` independent lanes.
+pub trait Rounds {
+    /// Compresses one 64-byte block (as 16 words) into each lane's state.
+    fn rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]);
+}
+
+/// MD5's rounds.
+#[derive(Clone, Copy)]
+pub struct Md5Rounds;
+
+/// MD4's rounds.
+#[derive(Clone, Copy)]
+pub struct Md4Rounds;
+
 /// An MD5 hash in progress.
-#[derive(Clone)]
-pub struct Md5 {
+pub type Md5 = Md<Md5Rounds>;
+
+/// An MD4 hash in progress.
+pub type Md4 = Md<Md4Rounds>;
+
+/// An MD4 or MD5 hash in progress.
+pub struct Md<R> {
+    rounds: PhantomData<R>,
     state: [u32; 4],
     /// Bytes of an incomplete 64-byte block.
     buf: [u8; 64],
@@ -22,16 +46,29 @@ pub struct Md5 {
     len: u64,
 }
 
-impl Default for Md5 {
+impl<R> Clone for Md<R> {
+    fn clone(&self) -> Self {
+        Self {
+            rounds: PhantomData,
+            state: self.state,
+            buf: self.buf,
+            held: self.held,
+            len: self.len,
+        }
+    }
+}
+
+impl<R: Rounds> Default for Md<R> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Md5 {
+impl<R: Rounds> Md<R> {
     /// A fresh hash.
     pub fn new() -> Self {
         Self {
+            rounds: PhantomData,
             state: INIT,
             buf: [0; 64],
             held: 0,
@@ -70,14 +107,14 @@ impl Md5 {
 
 /// Hashes `da` into `a` and `db` into `b`, two blocks at a time while
 /// both have one.
-pub fn update_pair(a: &mut Md5, da: &[u8], b: &mut Md5, db: &[u8]) {
+pub fn update_pair<R: Rounds>(a: &mut Md<R>, da: &[u8], b: &mut Md<R>, db: &[u8]) {
     let mut fa = Feed::start(a, da);
     let mut fb = Feed::start(b, db);
     loop {
         match (fa.next(), fb.next()) {
             (Some(ma), Some(mb)) => {
                 let mut s = [a.state, b.state];
-                rounds(&mut s, &[ma, mb]);
+                R::rounds(&mut s, &[ma, mb]);
                 [a.state, b.state] = s;
             }
             (Some(ma), None) => {
@@ -109,7 +146,7 @@ struct Feed<'d> {
 }
 
 impl<'d> Feed<'d> {
-    fn start(h: &mut Md5, data: &'d [u8]) -> Self {
+    fn start<R>(h: &mut Md<R>, data: &'d [u8]) -> Self {
         h.len = h.len.wrapping_add(data.len() as u64);
         let mut data = data;
         let mut first = None;
@@ -141,7 +178,7 @@ impl<'d> Feed<'d> {
 
     /// Holds the bytes after the last whole block (the buffer is empty
     /// whenever there are any: the data first completed it).
-    fn keep_rest(self, h: &mut Md5) {
+    fn keep_rest<R>(self, h: &mut Md<R>) {
         let rest = self.blocks.remainder();
         if let Some(dst) = h.buf.get_mut(..rest.len()) {
             if !rest.is_empty() {
@@ -160,9 +197,9 @@ fn words(block: &[u8]) -> [u32; 16] {
     m
 }
 
-fn compress(h: &mut Md5, m: &[u32; 16]) {
+fn compress<R: Rounds>(h: &mut Md<R>, m: &[u32; 16]) {
     let mut s = [h.state];
-    rounds(&mut s, &[*m]);
+    R::rounds(&mut s, &[*m]);
     [h.state] = s;
 }
 
@@ -186,11 +223,17 @@ fn ii(x: u32, y: u32, z: u32) -> u32 {
     y ^ (x | !z)
 }
 
-/// The 64 steps for `N` independent lanes, each step done for every
-/// lane before the next.
+impl Rounds for Md5Rounds {
+    /// The 64 steps, each done for every lane before the next.
+    #[inline(always)]
+    fn rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
+        md5_rounds(s, m);
+    }
+}
+
 #[inline(always)]
 #[allow(clippy::needless_range_loop)]
-fn rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
+fn md5_rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
     let (mut a, mut b, mut c, mut d) = ([0u32; N], [0u32; N], [0u32; N], [0u32; N]);
     for l in 0..N {
         [a[l], b[l], c[l], d[l]] = s[l];
@@ -272,6 +315,102 @@ fn rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
     st!(ii, d, a, b, c, 11, 0xbd3af235, 10);
     st!(ii, c, d, a, b, 2, 0x2ad7d2bb, 15);
     st!(ii, b, c, d, a, 9, 0xeb86d391, 21);
+    for l in 0..N {
+        for (w, v) in s[l].iter_mut().zip([a[l], b[l], c[l], d[l]]) {
+            *w = w.wrapping_add(v);
+        }
+    }
+}
+
+impl Rounds for Md4Rounds {
+    /// The 48 steps, each done for every lane before the next.
+    #[inline(always)]
+    fn rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
+        md4_rounds(s, m);
+    }
+}
+
+#[inline(always)]
+fn f4(x: u32, y: u32, z: u32) -> u32 {
+    z ^ (x & (y ^ z))
+}
+
+#[inline(always)]
+fn g4(x: u32, y: u32, z: u32) -> u32 {
+    (x & y) | (x & z) | (y & z)
+}
+
+#[inline(always)]
+fn h4(x: u32, y: u32, z: u32) -> u32 {
+    x ^ y ^ z
+}
+
+#[inline(always)]
+#[allow(clippy::needless_range_loop)]
+fn md4_rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
+    let (mut a, mut b, mut c, mut d) = ([0u32; N], [0u32; N], [0u32; N], [0u32; N]);
+    for l in 0..N {
+        [a[l], b[l], c[l], d[l]] = s[l];
+    }
+    macro_rules! st {
+        ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $g:expr, $k:expr, $r:expr) => {
+            for l in 0..N {
+                $a[l] = $a[l]
+                    .wrapping_add($f($b[l], $c[l], $d[l]))
+                    .wrapping_add($k)
+                    .wrapping_add(m[l][$g])
+                    .rotate_left($r);
+            }
+        };
+    }
+    st!(f4, a, b, c, d, 0, 0x00000000, 3);
+    st!(f4, d, a, b, c, 1, 0x00000000, 7);
+    st!(f4, c, d, a, b, 2, 0x00000000, 11);
+    st!(f4, b, c, d, a, 3, 0x00000000, 19);
+    st!(f4, a, b, c, d, 4, 0x00000000, 3);
+    st!(f4, d, a, b, c, 5, 0x00000000, 7);
+    st!(f4, c, d, a, b, 6, 0x00000000, 11);
+    st!(f4, b, c, d, a, 7, 0x00000000, 19);
+    st!(f4, a, b, c, d, 8, 0x00000000, 3);
+    st!(f4, d, a, b, c, 9, 0x00000000, 7);
+    st!(f4, c, d, a, b, 10, 0x00000000, 11);
+    st!(f4, b, c, d, a, 11, 0x00000000, 19);
+    st!(f4, a, b, c, d, 12, 0x00000000, 3);
+    st!(f4, d, a, b, c, 13, 0x00000000, 7);
+    st!(f4, c, d, a, b, 14, 0x00000000, 11);
+    st!(f4, b, c, d, a, 15, 0x00000000, 19);
+    st!(g4, a, b, c, d, 0, 0x5a827999, 3);
+    st!(g4, d, a, b, c, 4, 0x5a827999, 5);
+    st!(g4, c, d, a, b, 8, 0x5a827999, 9);
+    st!(g4, b, c, d, a, 12, 0x5a827999, 13);
+    st!(g4, a, b, c, d, 1, 0x5a827999, 3);
+    st!(g4, d, a, b, c, 5, 0x5a827999, 5);
+    st!(g4, c, d, a, b, 9, 0x5a827999, 9);
+    st!(g4, b, c, d, a, 13, 0x5a827999, 13);
+    st!(g4, a, b, c, d, 2, 0x5a827999, 3);
+    st!(g4, d, a, b, c, 6, 0x5a827999, 5);
+    st!(g4, c, d, a, b, 10, 0x5a827999, 9);
+    st!(g4, b, c, d, a, 14, 0x5a827999, 13);
+    st!(g4, a, b, c, d, 3, 0x5a827999, 3);
+    st!(g4, d, a, b, c, 7, 0x5a827999, 5);
+    st!(g4, c, d, a, b, 11, 0x5a827999, 9);
+    st!(g4, b, c, d, a, 15, 0x5a827999, 13);
+    st!(h4, a, b, c, d, 0, 0x6ed9eba1, 3);
+    st!(h4, d, a, b, c, 8, 0x6ed9eba1, 9);
+    st!(h4, c, d, a, b, 4, 0x6ed9eba1, 11);
+    st!(h4, b, c, d, a, 12, 0x6ed9eba1, 15);
+    st!(h4, a, b, c, d, 2, 0x6ed9eba1, 3);
+    st!(h4, d, a, b, c, 10, 0x6ed9eba1, 9);
+    st!(h4, c, d, a, b, 6, 0x6ed9eba1, 11);
+    st!(h4, b, c, d, a, 14, 0x6ed9eba1, 15);
+    st!(h4, a, b, c, d, 1, 0x6ed9eba1, 3);
+    st!(h4, d, a, b, c, 9, 0x6ed9eba1, 9);
+    st!(h4, c, d, a, b, 5, 0x6ed9eba1, 11);
+    st!(h4, b, c, d, a, 13, 0x6ed9eba1, 15);
+    st!(h4, a, b, c, d, 3, 0x6ed9eba1, 3);
+    st!(h4, d, a, b, c, 11, 0x6ed9eba1, 9);
+    st!(h4, c, d, a, b, 7, 0x6ed9eba1, 11);
+    st!(h4, b, c, d, a, 15, 0x6ed9eba1, 15);
     for l in 0..N {
         for (w, v) in s[l].iter_mut().zip([a[l], b[l], c[l], d[l]]) {
             *w = w.wrapping_add(v);
