@@ -234,10 +234,7 @@ impl Rounds for Md5Rounds {
 #[inline(always)]
 #[allow(clippy::needless_range_loop)]
 fn md5_rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
-    let (mut a, mut b, mut c, mut d) = ([0u32; N], [0u32; N], [0u32; N], [0u32; N]);
-    for l in 0..N {
-        [a[l], b[l], c[l], d[l]] = s[l];
-    }
+    let [mut a, mut b, mut c, mut d] = load(s);
     macro_rules! st {
         ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $g:expr, $k:expr, $r:expr) => {
             for l in 0..N {
@@ -315,11 +312,7 @@ fn md5_rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
     st!(ii, d, a, b, c, 11, 0xbd3af235, 10);
     st!(ii, c, d, a, b, 2, 0x2ad7d2bb, 15);
     st!(ii, b, c, d, a, 9, 0xeb86d391, 21);
-    for l in 0..N {
-        for (w, v) in s[l].iter_mut().zip([a[l], b[l], c[l], d[l]]) {
-            *w = w.wrapping_add(v);
-        }
-    }
+    add_back(s, [a, b, c, d]);
 }
 
 impl Rounds for Md4Rounds {
@@ -330,28 +323,17 @@ impl Rounds for Md4Rounds {
     }
 }
 
-#[inline(always)]
-fn f4(x: u32, y: u32, z: u32) -> u32 {
-    z ^ (x & (y ^ z))
-}
-
+/// MD4's second round function (its first and third are MD5's `ff`
+/// and `hh`).
 #[inline(always)]
 fn g4(x: u32, y: u32, z: u32) -> u32 {
     (x & y) | (x & z) | (y & z)
 }
 
 #[inline(always)]
-fn h4(x: u32, y: u32, z: u32) -> u32 {
-    x ^ y ^ z
-}
-
-#[inline(always)]
 #[allow(clippy::needless_range_loop)]
 fn md4_rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
-    let (mut a, mut b, mut c, mut d) = ([0u32; N], [0u32; N], [0u32; N], [0u32; N]);
-    for l in 0..N {
-        [a[l], b[l], c[l], d[l]] = s[l];
-    }
+    let [mut a, mut b, mut c, mut d] = load(s);
     macro_rules! st {
         ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $g:expr, $k:expr, $r:expr) => {
             for l in 0..N {
@@ -363,22 +345,22 @@ fn md4_rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
             }
         };
     }
-    st!(f4, a, b, c, d, 0, 0x00000000, 3);
-    st!(f4, d, a, b, c, 1, 0x00000000, 7);
-    st!(f4, c, d, a, b, 2, 0x00000000, 11);
-    st!(f4, b, c, d, a, 3, 0x00000000, 19);
-    st!(f4, a, b, c, d, 4, 0x00000000, 3);
-    st!(f4, d, a, b, c, 5, 0x00000000, 7);
-    st!(f4, c, d, a, b, 6, 0x00000000, 11);
-    st!(f4, b, c, d, a, 7, 0x00000000, 19);
-    st!(f4, a, b, c, d, 8, 0x00000000, 3);
-    st!(f4, d, a, b, c, 9, 0x00000000, 7);
-    st!(f4, c, d, a, b, 10, 0x00000000, 11);
-    st!(f4, b, c, d, a, 11, 0x00000000, 19);
-    st!(f4, a, b, c, d, 12, 0x00000000, 3);
-    st!(f4, d, a, b, c, 13, 0x00000000, 7);
-    st!(f4, c, d, a, b, 14, 0x00000000, 11);
-    st!(f4, b, c, d, a, 15, 0x00000000, 19);
+    st!(ff, a, b, c, d, 0, 0x00000000, 3);
+    st!(ff, d, a, b, c, 1, 0x00000000, 7);
+    st!(ff, c, d, a, b, 2, 0x00000000, 11);
+    st!(ff, b, c, d, a, 3, 0x00000000, 19);
+    st!(ff, a, b, c, d, 4, 0x00000000, 3);
+    st!(ff, d, a, b, c, 5, 0x00000000, 7);
+    st!(ff, c, d, a, b, 6, 0x00000000, 11);
+    st!(ff, b, c, d, a, 7, 0x00000000, 19);
+    st!(ff, a, b, c, d, 8, 0x00000000, 3);
+    st!(ff, d, a, b, c, 9, 0x00000000, 7);
+    st!(ff, c, d, a, b, 10, 0x00000000, 11);
+    st!(ff, b, c, d, a, 11, 0x00000000, 19);
+    st!(ff, a, b, c, d, 12, 0x00000000, 3);
+    st!(ff, d, a, b, c, 13, 0x00000000, 7);
+    st!(ff, c, d, a, b, 14, 0x00000000, 11);
+    st!(ff, b, c, d, a, 15, 0x00000000, 19);
     st!(g4, a, b, c, d, 0, 0x5a827999, 3);
     st!(g4, d, a, b, c, 4, 0x5a827999, 5);
     st!(g4, c, d, a, b, 8, 0x5a827999, 9);
@@ -395,25 +377,43 @@ fn md4_rounds<const N: usize>(s: &mut [[u32; 4]; N], m: &[[u32; 16]; N]) {
     st!(g4, d, a, b, c, 7, 0x5a827999, 5);
     st!(g4, c, d, a, b, 11, 0x5a827999, 9);
     st!(g4, b, c, d, a, 15, 0x5a827999, 13);
-    st!(h4, a, b, c, d, 0, 0x6ed9eba1, 3);
-    st!(h4, d, a, b, c, 8, 0x6ed9eba1, 9);
-    st!(h4, c, d, a, b, 4, 0x6ed9eba1, 11);
-    st!(h4, b, c, d, a, 12, 0x6ed9eba1, 15);
-    st!(h4, a, b, c, d, 2, 0x6ed9eba1, 3);
-    st!(h4, d, a, b, c, 10, 0x6ed9eba1, 9);
-    st!(h4, c, d, a, b, 6, 0x6ed9eba1, 11);
-    st!(h4, b, c, d, a, 14, 0x6ed9eba1, 15);
-    st!(h4, a, b, c, d, 1, 0x6ed9eba1, 3);
-    st!(h4, d, a, b, c, 9, 0x6ed9eba1, 9);
-    st!(h4, c, d, a, b, 5, 0x6ed9eba1, 11);
-    st!(h4, b, c, d, a, 13, 0x6ed9eba1, 15);
-    st!(h4, a, b, c, d, 3, 0x6ed9eba1, 3);
-    st!(h4, d, a, b, c, 11, 0x6ed9eba1, 9);
-    st!(h4, c, d, a, b, 7, 0x6ed9eba1, 11);
-    st!(h4, b, c, d, a, 15, 0x6ed9eba1, 15);
+    st!(hh, a, b, c, d, 0, 0x6ed9eba1, 3);
+    st!(hh, d, a, b, c, 8, 0x6ed9eba1, 9);
+    st!(hh, c, d, a, b, 4, 0x6ed9eba1, 11);
+    st!(hh, b, c, d, a, 12, 0x6ed9eba1, 15);
+    st!(hh, a, b, c, d, 2, 0x6ed9eba1, 3);
+    st!(hh, d, a, b, c, 10, 0x6ed9eba1, 9);
+    st!(hh, c, d, a, b, 6, 0x6ed9eba1, 11);
+    st!(hh, b, c, d, a, 14, 0x6ed9eba1, 15);
+    st!(hh, a, b, c, d, 1, 0x6ed9eba1, 3);
+    st!(hh, d, a, b, c, 9, 0x6ed9eba1, 9);
+    st!(hh, c, d, a, b, 5, 0x6ed9eba1, 11);
+    st!(hh, b, c, d, a, 13, 0x6ed9eba1, 15);
+    st!(hh, a, b, c, d, 3, 0x6ed9eba1, 3);
+    st!(hh, d, a, b, c, 11, 0x6ed9eba1, 9);
+    st!(hh, c, d, a, b, 7, 0x6ed9eba1, 11);
+    st!(hh, b, c, d, a, 15, 0x6ed9eba1, 15);
+    add_back(s, [a, b, c, d]);
+}
+
+/// The lanes' states as four columns, `a` to `d`.
+#[inline(always)]
+#[allow(clippy::needless_range_loop)]
+fn load<const N: usize>(s: &[[u32; 4]; N]) -> [[u32; N]; 4] {
+    let mut v = [[0u32; N]; 4];
     for l in 0..N {
-        for (w, v) in s[l].iter_mut().zip([a[l], b[l], c[l], d[l]]) {
-            *w = w.wrapping_add(v);
+        [v[0][l], v[1][l], v[2][l], v[3][l]] = s[l];
+    }
+    v
+}
+
+/// Adds the columns back into the lanes' states (the end of a block).
+#[inline(always)]
+#[allow(clippy::needless_range_loop)]
+fn add_back<const N: usize>(s: &mut [[u32; 4]; N], v: [[u32; N]; 4]) {
+    for l in 0..N {
+        for (w, col) in s[l].iter_mut().zip(v) {
+            *w = w.wrapping_add(col[l]);
         }
     }
 }

@@ -197,14 +197,16 @@ pub fn block_sum(kind: StrongKind, seed: i32, proper_seed_order: bool, data: &[u
     match kind {
         StrongKind::None => Digest::from_slice(&[0]),
         StrongKind::Md4 | StrongKind::Md4Old => {
-            let mut h = md_block_start::<Md4Rounds>(seed, false);
+            let first = md_seed_first(kind, proper_seed_order);
+            let mut h = md_block_start::<Md4Rounds>(seed, first);
             h.update(data);
-            md_block_end(h, seed, false)
+            md_block_end(h, seed, first)
         }
         StrongKind::Md5 => {
-            let mut h = md_block_start::<Md5Rounds>(seed, proper_seed_order);
+            let first = md_seed_first(kind, proper_seed_order);
+            let mut h = md_block_start::<Md5Rounds>(seed, first);
             h.update(data);
-            md_block_end(h, seed, proper_seed_order)
+            md_block_end(h, seed, first)
         }
         StrongKind::Sha1 => {
             // rsync hashes SHA-1 through OpenSSL's digest API, which puts
@@ -226,8 +228,13 @@ pub fn block_sum(kind: StrongKind, seed: i32, proper_seed_order: bool, data: &[u
     }
 }
 
-/// An MD4 or MD5 block sum's hash after its leading seed, if it has one
-/// (MD5 with `CF_CHKSUM_SEED_FIX`; MD4 puts the seed last).
+/// Whether an MD4 or MD5 block sum puts its seed first: MD5 with
+/// `CF_CHKSUM_SEED_FIX`; MD4 always puts it last.
+fn md_seed_first(kind: StrongKind, proper_seed_order: bool) -> bool {
+    kind == StrongKind::Md5 && proper_seed_order
+}
+
+/// An MD4 or MD5 block sum's hash after its leading seed, if it has one.
 fn md_block_start<R: Rounds>(seed: i32, seed_first: bool) -> Md<R> {
     let mut h = Md::new();
     if seed != 0 && seed_first {
@@ -267,9 +274,10 @@ pub fn block_sums_pair(
     a: &[u8],
     b: &[u8],
 ) -> Option<[Digest; 2]> {
+    let first = md_seed_first(kind, proper_seed_order);
     match kind {
-        StrongKind::Md5 => Some(md_pair::<Md5Rounds>(seed, proper_seed_order, a, b)),
-        StrongKind::Md4 | StrongKind::Md4Old => Some(md_pair::<Md4Rounds>(seed, false, a, b)),
+        StrongKind::Md5 => Some(md_pair::<Md5Rounds>(seed, first, a, b)),
+        StrongKind::Md4 | StrongKind::Md4Old => Some(md_pair::<Md4Rounds>(seed, first, a, b)),
         _ => None,
     }
 }
@@ -348,13 +356,14 @@ impl FileHasher {
             update_pair(&mut h, block, &mut file, data);
             (md_block_end(h, seed, seed_first), file)
         }
+        let first = |kind| md_seed_first(kind, proper_seed_order);
         let (digest, state) = match &self.state {
             State::Md5(f) => {
-                let (d, f) = pair(f, seed, proper_seed_order, block, data);
+                let (d, f) = pair(f, seed, first(StrongKind::Md5), block, data);
                 (d, State::Md5(f))
             }
             State::Md4(f) => {
-                let (d, f) = pair(f, seed, false, block, data);
+                let (d, f) = pair(f, seed, first(StrongKind::Md4), block, data);
                 (d, State::Md4(f))
             }
             _ => return None,
