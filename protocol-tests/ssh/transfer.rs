@@ -45,13 +45,18 @@ fn touch_middle(file: &Path) {
     for b in data.iter_mut().skip(200_000).take(100) {
         *b = b.wrapping_add(1);
     }
+    let before = std::fs::metadata(file)
+        .and_then(|m| m.modified())
+        .expect("mtime");
     std::fs::write(file, data).expect("write");
-    // Same size: move the mtime so the quick check sees the change.
+    // Same size: move the mtime so the quick check sees the change. It
+    // steps from the old mtime, not from the clock: clients compare whole
+    // seconds, and two calls within one second would give one mtime.
     let f = std::fs::File::options()
         .write(true)
         .open(file)
         .expect("open");
-    let t = std::time::SystemTime::now() + std::time::Duration::from_secs(100);
+    let t = before + std::time::Duration::from_secs(100);
     f.set_modified(t).expect("set mtime");
 }
 
