@@ -28,6 +28,17 @@ impl IoBuf {
         let head = raw.as_ptr().align_offset(ALIGN).min(ALIGN - 1);
         Self { raw, head, len }
     }
+
+    /// This buffer as `len` bytes if its memory has room for them (the
+    /// bytes are what it held before), else a new zeroed buffer.
+    pub fn resized(mut self, len: usize) -> Self {
+        if self.raw.len() >= self.head + len {
+            self.len = len;
+            self
+        } else {
+            Self::zeroed(len)
+        }
+    }
 }
 
 impl Deref for IoBuf {

@@ -373,14 +373,31 @@ impl FileHasher {
 
     /// `sum_end`: the digest, `digest_len()` bytes long.
     pub fn finish(self) -> Digest {
-        match self.state {
+        self.digest()
+    }
+
+    /// [`Self::finish`] without giving the state up, so that it can be
+    /// [restarted](Self::restart) for the next file.
+    pub fn digest(&self) -> Digest {
+        match &self.state {
             State::None => Digest::from_slice(&[0]),
-            State::Md4(h) => Digest::from_slice(&h.finalize()),
-            State::Md5(h) => Digest::from_slice(&h.finalize()),
-            State::Sha1(h) => Digest::from_slice(&h.finalize()),
+            State::Md4(h) => Digest::from_slice(&h.clone().finalize()),
+            State::Md5(h) => Digest::from_slice(&h.clone().finalize()),
+            State::Sha1(h) => Digest::from_slice(&h.clone().finalize()),
             State::Xxh64(h) => Digest::from_slice(&h.digest().to_le_bytes()),
             State::Xxh3(h) => Digest::from_slice(&h.digest().to_le_bytes()),
             State::Xxh128(h) => Digest::from_slice(&h.digest128().to_le_bytes()),
+        }
+    }
+
+    /// `sum_init(kind, seed)` in place: the same as a new hasher, but an
+    /// XXH3 state already allocated is reset rather than allocated again.
+    pub fn restart(&mut self, kind: StrongKind, seed: i32) {
+        match (&mut self.state, kind) {
+            (State::Xxh3(h), StrongKind::Xxh3) | (State::Xxh128(h), StrongKind::Xxh128) => {
+                h.reset()
+            }
+            _ => *self = Self::new(kind, seed),
         }
     }
 }

@@ -29,6 +29,17 @@ impl BlockIndex {
     /// Index the blocks `0..n_full` of `blocks` (the full-length ones).
     pub(crate) fn new(blocks: &[BlockSum], n_full: usize) -> Self {
         let n_full = n_full.min(blocks.len());
+        if n_full == 0 {
+            // A new file (no basis): every probe misses on the empty
+            // tables, and nothing is allocated for it.
+            return Self {
+                shift: 28,
+                filter_shift: 26,
+                starts: Vec::new(),
+                order: Vec::new(),
+                filter: Vec::new(),
+            };
+        }
         // Tables grow with the block count; a file with few blocks (or none,
         // for a new file) must not pay for a large table.
         let mut bits = 4u32;

@@ -27,7 +27,7 @@ use std::io;
 use std::io::Read;
 
 use super::index::{find_strong, BlockIndex};
-use super::search::{Resume, Scan, Search, Stop, READ_CHUNK};
+use super::search::{Resume, Scan, Search, Spare, Stop, READ_CHUNK};
 use super::signature::Signature;
 use super::Token;
 use crate::checksum::{block_sum, Digest, FileHasher, Rolling, StrongKind};
@@ -84,7 +84,13 @@ impl<'s> Matcher<'s> {
     /// Start the search of one file of `file_len` bytes; the caller hands
     /// in its bytes and takes the tokens piece by piece ([`Search`]).
     pub fn search(&self, file_len: u64) -> Search<'_> {
-        Search::new(self, file_len, READ_CHUNK, None)
+        Search::new(self, file_len, READ_CHUNK, None, &mut Spare::default())
+    }
+
+    /// [`Matcher::search`] in what an earlier search left in `spare`
+    /// ([`Search::finish_into`]).
+    pub fn search_reusing(&self, file_len: u64, spare: &mut Spare) -> Search<'_> {
+        Search::new(self, file_len, READ_CHUNK, None, spare)
     }
 
     /// [`Matcher::search`] with another buffer size and false-alarm budget.
@@ -95,7 +101,7 @@ impl<'s> Matcher<'s> {
         chunk: usize,
         budget: Option<u64>,
     ) -> Search<'_> {
-        Search::new(self, file_len, chunk, budget)
+        Search::new(self, file_len, chunk, budget, &mut Spare::default())
     }
 
     #[cfg(test)]

@@ -28,7 +28,7 @@ mod tests;
 
 pub use apply::{Applier, ApplyError};
 pub use matcher::Matcher;
-pub use search::Search;
+pub use search::{Search, Spare};
 pub use signature::{generate_signature, BlockSum, Signature};
 
 /// One step of a delta, as the sender produces it.

@@ -63,12 +63,24 @@ pub struct Search<'m> {
     phase: Phase,
 }
 
+/// What a finished search leaves for the next one: its buffer and its
+/// whole-file hash state, so that a run of small files allocates neither
+/// per file. The next search sizes the buffer for its own file and
+/// restarts the hash, so what it finds is exactly what a fresh search
+/// would.
+#[derive(Default)]
+pub struct Spare {
+    buf: Option<IoBuf>,
+    hasher: Option<FileHasher>,
+}
+
 impl<'m> Search<'m> {
     pub(super) fn new(
         m: &'m Matcher<'m>,
         file_len: u64,
         chunk: usize,
         budget: Option<u64>,
+        spare: &mut Spare,
     ) -> Self {
         let blen = m.block_len() as u64;
         let (kind, seed) = m.file_sum();
@@ -82,7 +94,10 @@ impl<'m> Search<'m> {
             m,
             s: Scan {
                 // Room to keep the window's bytes at an aligned offset.
-                buf: IoBuf::zeroed(cap + iobuf::ALIGN),
+                buf: match spare.buf.take() {
+                    Some(b) => b.resized(cap + iobuf::ALIGN),
+                    None => IoBuf::zeroed(cap + iobuf::ALIGN),
+                },
                 cap,
                 end: cap,
                 filled: 0,
@@ -95,7 +110,13 @@ impl<'m> Search<'m> {
                     .unwrap_or(file_len.saturating_mul(4).saturating_add(FALSE_ALARM_BASE)),
                 want: 0,
             },
-            hasher: FileHasher::new(kind, seed),
+            hasher: match spare.hasher.take() {
+                Some(mut h) => {
+                    h.restart(kind, seed);
+                    h
+                }
+                None => FileHasher::new(kind, seed),
+            },
             phase: if m.has_blocks() {
                 Phase::Search(Resume::Window)
             } else {
@@ -170,6 +191,18 @@ impl<'m> Search<'m> {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
         Ok(self.hasher.finish())
+    }
+
+    /// [`Self::finish`], leaving the buffer and hash state in `spare` for
+    /// the next search.
+    pub fn finish_into(self, spare: &mut Spare) -> io::Result<Digest> {
+        if !self.is_complete() {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let digest = self.hasher.digest();
+        spare.buf = Some(self.s.buf);
+        spare.hasher = Some(self.hasher);
+        Ok(digest)
     }
 
     /// Search while the buffer is full or the file complete.

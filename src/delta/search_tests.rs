@@ -466,3 +466,50 @@ fn budget_spent_as_in_one_pass() {
         }
     }
 }
+
+/// Feeds all of `target` to `search` at once; the tokens it emits.
+fn feed_whole(search: &mut Search<'_>, target: &[u8]) -> Vec<Tok> {
+    let mut toks = Vec::new();
+    let mut rest = target;
+    while !rest.is_empty() {
+        let n = search
+            .feed(rest, &mut |t| {
+                toks.push(Tok::of(t));
+                Ok(())
+            })
+            .expect("feed");
+        rest = &rest[n..];
+    }
+    toks
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// A search in what earlier searches left (larger or smaller buffers,
+    /// another hash kind or the same) finds exactly what a fresh one finds.
+    #[test]
+    fn reused_buffer_and_hash_change_nothing(
+        files in proptest::collection::vec(
+            (proptest::collection::vec(0u8..4, 0..3000), 0usize..4, any::<bool>()),
+            1..5,
+        ),
+    ) {
+        let mut spare = Spare::default();
+        for (basis, k, new_file) in &files {
+            let kind = KINDS[*k];
+            let target = edit(basis, &[(basis.len() / 3, 1, 2)]);
+            let sig = if *new_file {
+                Signature::from_blocks(SumHead::EMPTY, Vec::new())
+            } else {
+                signature(basis, Some(64), kind, SigMode::Real)
+            };
+            let m = Matcher::new(&sig, kind, SEED, true);
+            let mut fresh = m.search(target.len() as u64);
+            let want = (feed_whole(&mut fresh, &target), fresh.finish().expect("finish"));
+            let mut reused = m.search_reusing(target.len() as u64, &mut spare);
+            let got = feed_whole(&mut reused, &target);
+            prop_assert_eq!(&got, &want.0);
+            prop_assert_eq!(reused.finish_into(&mut spare).expect("finish"), want.1);
+        }
+    }
+}

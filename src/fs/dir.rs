@@ -41,10 +41,15 @@ impl Dir {
     /// Names in the directory, without `.` and `..`, in kernel order.
     /// Fails with an error once more than `max` names are seen.
     pub fn read_entries(&self, max: usize) -> io::Result<Vec<Vec<u8>>> {
-        // `read_from` re-opens "." so each call starts at the beginning.
-        let dir = rustix::fs::Dir::read_from(&self.fd)?;
+        // A descriptor of its own for ".", so that each call starts at the
+        // first entry. The entries are read in 32 KiB batches, as rsync's
+        // `readdir` does, into a buffer on the stack; only the names kept
+        // are copied out.
+        let fd = open_beneath(&self.fd, b".", OFlags::RDONLY | OFlags::DIRECTORY, 0)?;
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 32 * 1024];
+        let mut dir = rustix::fs::RawDir::new(&fd, &mut buf);
         let mut names = Vec::new();
-        for entry in dir {
+        while let Some(entry) = dir.next() {
             let entry = entry?;
             let name = entry.file_name().to_bytes();
             if name == b"." || name == b".." {

@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 
 use crate::flist::FlistError;
 use crate::wire::{
-    put_frame, CodecError, Decoded, Deframer, Fail, Frame, MsgCode, PeerMessage, Reader, Step,
-    WireError,
+    frame_head, put_frame, CodecError, Decoded, Deframer, Fail, Frame, MsgCode, PeerMessage,
+    Reader, Step, WireError,
 };
 
 /// Data is framed in chunks of this size (rsync's 32 KiB io buffer).
@@ -677,11 +677,8 @@ impl State {
             self.out.truncate(at);
             return;
         }
-        let mut head = Vec::with_capacity(4);
-        put_frame(&mut head, MsgCode::Data, &[]);
-        let base = <[u8; 4]>::try_from(head.as_slice()).map_or(0, u32::from_le_bytes);
         if let Some(h) = self.out.get_mut(at..at + 4) {
-            h.copy_from_slice(&(base | len as u32).to_le_bytes());
+            h.copy_from_slice(&frame_head(MsgCode::Data, len));
         }
     }
 }

@@ -28,7 +28,7 @@ pub use int::{
 pub use int::{
     put_i32, put_longint, put_u16, put_varint, put_varlong, put_varlong30, put_vstring, MAX_VSTRING,
 };
-pub use mux::{put_frame, Deframer, Frame, MsgCode, PeerMessage, MAX_FRAME};
+pub use mux::{frame_head, put_frame, Deframer, Frame, MsgCode, PeerMessage, MAX_FRAME};
 pub use ndx::{NdxDecoder, NdxEncoder, NDX_DEL_STATS, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_OFFSET};
 #[cfg(test)]
 pub use stream::{read_exact_via, StreamError};

@@ -207,10 +207,15 @@ pub fn put_frame(out: &mut Vec<u8>, code: MsgCode, payload: &[u8]) {
         .chunks(MAX_FRAME)
         .chain(payload.is_empty().then_some(&[][..]))
     {
-        let tag = ((MPLEX_BASE + u32::from(code as u8)) << 24) | chunk.len() as u32;
-        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&frame_head(code, chunk.len()));
         out.extend_from_slice(chunk);
     }
+}
+
+/// The 4-byte header of a frame of `len` bytes (at most [`MAX_FRAME`]).
+pub fn frame_head(code: MsgCode, len: usize) -> [u8; 4] {
+    let tag = ((MPLEX_BASE + u32::from(code as u8)) << 24) | (len & MAX_FRAME) as u32;
+    tag.to_le_bytes()
 }
 
 #[cfg(test)]

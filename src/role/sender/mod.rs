@@ -136,14 +136,33 @@ pub(crate) struct SenderCtx<'a> {
     pub(crate) log: crate::role::log_file::ItemLog<'a>,
     /// The ACLs and attribute lists sent, for the client's requests.
     pub(crate) meta: meta_out::MetaOut,
+    /// Where each small piece of output is built before it is written,
+    /// kept from one to the next ([`Self::take_scratch`]).
+    pub(crate) scratch: Vec<u8>,
+    /// The search buffer and hash state one file leaves for the next.
+    pub(crate) spare: crate::delta::Spare,
 }
 
 impl SenderCtx<'_> {
     /// Writes a file index.
     pub(crate) fn write_ndx(&mut self, ndx: i32) {
-        let mut b = Vec::with_capacity(6);
+        let mut b = self.take_scratch();
         self.ndx_out.put(&mut b, ndx);
+        self.write_scratch(b);
+    }
+
+    /// The scratch buffer, empty, to build a piece of output in; give it
+    /// back with [`Self::write_scratch`] so that the next piece reuses it.
+    pub(crate) fn take_scratch(&mut self) -> Vec<u8> {
+        let mut b = std::mem::take(&mut self.scratch);
+        b.clear();
+        b
+    }
+
+    /// Writes what was built in `b` and keeps `b` as the scratch buffer.
+    pub(crate) fn write_scratch(&mut self, b: Vec<u8>) {
         self.link.write(&b);
+        self.scratch = b;
     }
 }
 
@@ -210,6 +229,8 @@ pub async fn run(
         log: cfg.log,
         stats: SendStats::default(),
         meta: listed.meta,
+        scratch: Vec::new(),
+        spare: crate::delta::Spare::default(),
     };
     let mut inc = None;
     if incremental {

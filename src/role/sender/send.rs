@@ -228,7 +228,7 @@ fn write_attrs(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) {
     if ctx.protocol < 29 {
         return;
     }
-    let mut out = Vec::new();
+    let mut out = ctx.take_scratch();
     put_u16(&mut out, req.iflags.bits());
     if let Some(t) = req.basis_type {
         out.push(t);
@@ -250,7 +250,7 @@ fn write_attrs(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) {
             ctx.io_error.insert(crate::error::IoErrors::GENERAL);
         }
     }
-    ctx.link.write(&out);
+    ctx.write_scratch(out);
 }
 
 /// A failed read of block sums: the client's own exit code when it sent
@@ -339,9 +339,9 @@ async fn send_one(
         return Ok(());
     }
     write_attrs(ctx, req, item);
-    let mut hb = Vec::with_capacity(16);
+    let mut hb = ctx.take_scratch();
     sig.head.encode(ctx.protocol, &mut hb);
-    ctx.link.write(&hb);
+    ctx.write_scratch(hb);
     let digest_len = ctx.xfer_kind.digest_len();
     let streamed = if append > 0 {
         let empty = Signature::from_blocks(crate::checksum::SumHead::EMPTY, Vec::new());
@@ -353,7 +353,7 @@ async fn send_one(
         // The client rewrites its basis in place (`updating_basis_file`):
         // only blocks at or after the current offset are still intact there.
         matcher.set_inplace(ctx.inplace && req.basis_type.is_none_or(|t| t == FNAMECMP_FNAME));
-        let search = matcher.search(len);
+        let search = matcher.search_reusing(len, &mut ctx.spare);
         stream_file(ctx, search, &mut file).await?
     };
     let sum = match streamed {
@@ -369,12 +369,13 @@ async fn send_one(
             Digest::from_slice(&vec![0u8; digest_len.max(1)])
         }
     };
-    let mut buf = Vec::with_capacity(64);
+    let mut buf = ctx.take_scratch();
     ctx.tokens.end(&mut buf).map_err(token_failed)?;
-    let mut d = sum.as_bytes().to_vec();
-    d.resize(digest_len, 0);
-    buf.extend_from_slice(&d);
-    ctx.link.write(&buf);
+    // The sum in `digest_len` bytes: cut, or padded with zeros.
+    let d = sum.as_bytes();
+    buf.extend_from_slice(d.get(..digest_len).unwrap_or(d));
+    buf.resize(buf.len() + digest_len.saturating_sub(d.len()), 0);
+    ctx.write_scratch(buf);
     ctx.stats.files_sent += 1;
     ctx.log.item(req.iflags, &item.entry, None);
     Ok(())
@@ -419,7 +420,7 @@ async fn append_file(
     len: u64,
     verify: bool,
 ) -> Result<io::Result<Digest>, SendError> {
-    let mut search = matcher.search(len - skip);
+    let mut search = matcher.search_reusing(len - skip, &mut ctx.spare);
     if verify {
         if let Err(e) = hash_prefix(&mut search, file, skip) {
             return Ok(Err(e));
@@ -466,7 +467,7 @@ async fn stream_file(
     mut search: Search<'_>,
     file: &mut std::fs::File,
 ) -> Result<io::Result<Digest>, SendError> {
-    let mut scratch = Vec::new();
+    let mut scratch = ctx.take_scratch();
     let mut literal = 0u64;
     let mut failed = None;
     let mut searched = 0usize;
@@ -514,9 +515,10 @@ async fn stream_file(
         }
     }
     ctx.stats.literal += literal;
+    ctx.scratch = scratch;
     Ok(match failed {
         Some(e) => Err(e),
-        None => search.finish(),
+        None => search.finish_into(&mut ctx.spare),
     })
 }
 
