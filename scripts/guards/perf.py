@@ -47,4 +47,7 @@ MUTANTS += [
 ("md5-pair-lanes", "Performance", [
   ("src/checksum/md.rs", "                R::rounds(&mut s, &[ma, mb]);", "                R::rounds(&mut s, &[ma, ma]);"),
 ], ["lib:checksum::md_tests::pairs_match_single_lanes"], "fail"),
+("spare-hash-restart", "Performance", [
+  ("src/checksum/strong.rs", "                h.reset()", "                {}"),
+], ["lib:delta::search_tests::reused_buffer_and_hash_change_nothing"], "fail"),
 ]
