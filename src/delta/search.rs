@@ -187,10 +187,7 @@ impl<'m> Search<'m> {
     /// than the file's length were handed in. Every token has been emitted
     /// by then: the commit that completes the file emits the last ones.
     pub fn finish(self) -> io::Result<Digest> {
-        if !self.is_complete() {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(self.hasher.finish())
+        self.finish_into(&mut Spare::default())
     }
 
     /// [`Self::finish`], leaving the buffer and hash state in `spare` for
