@@ -163,15 +163,10 @@ impl RelPath {
     pub fn join(&self, name: &[u8]) -> Result<RelPath, PathError> {
         // A directory entry's name, one plain component, needs no parsing:
         // the walk joins one per file listed.
-        let plain = !name.is_empty()
-            && name.len() <= MAX_NAME_LEN
-            && name != b"."
-            && name != b".."
-            && !name.iter().any(|&b| b == b'/' || b == 0);
-        if plain {
-            return self.append(name, false);
+        match check_name(name) {
+            Ok(name) => self.append(name, false),
+            Err(_) => self.join_parsed(name),
         }
-        self.join_parsed(name)
     }
 
     /// [`Self::join`] through [`RelPath::new`], for any `name`.
