@@ -335,6 +335,12 @@ fn serve_sighup_reopens_logs_and_keeps_serving() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = serve.run_ssh(&key, &[], &["true"]);
+    // The server logs the session as it closes it, which may be after the
+    // client has its exit status: wait for the line, as for the reload's.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !serve.log_text().contains("session ok") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let log = serve.log_text();
     let shown = said(format!(
         "{}\nnew log:\n{log}\nold log:\n{}",
