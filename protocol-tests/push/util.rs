@@ -36,9 +36,17 @@ pub fn write_at(path: &Path, data: &[u8], secs: u64) {
 
 /// "Literal data: 1,234 bytes" → 1234.
 pub fn literal_data(stats: &str) -> Option<u64> {
-    let line = stats
-        .lines()
-        .find(|l| l.trim_start().starts_with("Literal data:"))?;
+    stat_bytes(stats, "Literal data:")
+}
+
+/// The byte count of `--stats`' "Matched data:" line.
+pub fn matched_data(stats: &str) -> Option<u64> {
+    stat_bytes(stats, "Matched data:")
+}
+
+/// The byte count of the `--stats` line that starts with `label`.
+fn stat_bytes(stats: &str, label: &str) -> Option<u64> {
+    let line = stats.lines().find(|l| l.trim_start().starts_with(label))?;
     let digits: String = line
         .split(':')
         .nth(1)?
@@ -367,6 +375,10 @@ fn parses_literal_data() {
         Some(0)
     );
     assert_eq!(literal_data("nothing"), None);
+    assert_eq!(
+        matched_data("Matched data: 5 bytes\nLiteral data: 0 bytes"),
+        Some(5)
+    );
 }
 
 /// Each client at its own protocol only.
