@@ -10,7 +10,7 @@ MUTANTS = [
 # role goes on (the client's first file of a large pull comes sooner).
 MUTANTS += [
 ("kick-first-bytes", "Performance", [
-  ("src/role/link.rs", "        self.kick_armed && self.out.len() >= KICK_AT", "        false && self.kick_armed && self.out.len() >= KICK_AT"),
+  ("src/role/link_buffers.rs", "        self.kick_armed && self.out.len() >= KICK_AT", "        false && self.kick_armed && self.out.len() >= KICK_AT"),
 ], ["lib:role::machine::tests::first_bytes_after_idle_leave_at_once"], "fail"),
 ("kick-resume-after-taken", "Performance", [
   ("src/role/machine.rs", "        self.link.kicked() && !self.link.has_output()", "        self.link.kicked()"),
@@ -25,7 +25,7 @@ MUTANTS += [
 # rebuilds the file alongside the search (the delta pull's wall time).
 MUTANTS += [
 ("handover-call", "Performance", [
-  ("src/role/sender/send.rs", "            link.hand_over().await;", "            // link.hand_over().await;"),
+  ("src/role/sender/data.rs", "            link.hand_over().await;", "            // link.hand_over().await;"),
 ], [A + "inproc::a_delta_leaves_as_it_is_searched"], "fail"),
 ("handover-pause", "Performance", [
   ("src/role/link.rs", "            asked = true;\n            s.kicked = true;\n            Poll::Pending", "            asked = true;\n            Poll::Ready(())"),

@@ -30,10 +30,16 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+#[path = "link_buffers.rs"]
+mod buffers;
+#[path = "link_driver.rs"]
+mod driver;
+#[path = "link_lines.rs"]
+mod lines;
+
 use crate::flist::FlistError;
 use crate::wire::{
-    frame_head, put_frame, CodecError, Decoded, Deframer, Fail, Frame, MsgCode, PeerMessage,
-    Reader, Step, WireError,
+    put_frame, CodecError, Deframer, Fail, MsgCode, PeerMessage, Reader, Step, WireError,
 };
 
 /// Data is framed in chunks of this size (rsync's 32 KiB io buffer).
@@ -128,108 +134,6 @@ impl Link {
     pub fn new() -> Self {
         Self::default()
     }
-
-    // ----- the driver's side -----
-
-    /// Takes as many of the client's bytes as the inbox has room for;
-    /// returns how many it took.
-    pub fn push_input(&self, bytes: &[u8]) -> usize {
-        let mut s = self.0.borrow_mut();
-        let unread = s.unread_total();
-        let n = bytes.len().min(INBOX_MAX.saturating_sub(unread));
-        s.raw.extend_from_slice(bytes.get(..n).unwrap_or_default());
-        s.bytes_in += n as u64;
-        n
-    }
-
-    /// The client closed its side.
-    pub fn push_eof(&self) {
-        self.0.borrow_mut().eof = true;
-    }
-
-    /// Whether the client has closed its side.
-    pub fn is_eof(&self) -> bool {
-        self.0.borrow().eof
-    }
-
-    /// Moves the framed output into `buf`; returns how many bytes.
-    pub fn take_output(&self, buf: &mut Vec<u8>) -> usize {
-        let mut s = self.0.borrow_mut();
-        if let Some(at) = s.open {
-            // The frame being filled stays: only whole frames go out.
-            if buf.is_empty() {
-                std::mem::swap(buf, &mut s.out);
-                s.out.extend_from_slice(buf.get(at..).unwrap_or_default());
-                buf.truncate(at);
-            } else {
-                buf.extend_from_slice(s.out.get(..at).unwrap_or_default());
-                s.out.drain(..at);
-            }
-            s.open = Some(0);
-            s.bytes_out += at as u64;
-            return at;
-        }
-        let n = s.out.len();
-        if buf.is_empty() {
-            std::mem::swap(buf, &mut s.out);
-        } else {
-            buf.append(&mut s.out);
-        }
-        s.bytes_out += n as u64;
-        n
-    }
-
-    /// The driver asked for output and found none (`true`), or took some:
-    /// whether the role's next [`KICK_AT`] bytes should leave at once.
-    pub fn set_idle(&self, idle: bool) {
-        self.0.borrow_mut().kick_armed = idle;
-    }
-
-    /// Whether the role paused so that its first bytes after an idle
-    /// spell go out now ([`KICK_AT`]).
-    pub fn kicked(&self) -> bool {
-        self.0.borrow().kicked
-    }
-
-    /// The driver has the kicked bytes: the role may go on.
-    pub fn clear_kick(&self) {
-        self.0.borrow_mut().kicked = false;
-    }
-
-    /// Whether framed output waits to be taken.
-    pub fn has_output(&self) -> bool {
-        let s = self.0.borrow();
-        match s.open {
-            Some(at) => at > 0,
-            None => !s.out.is_empty(),
-        }
-    }
-
-    /// Whether the inbox has room for more input.
-    pub fn wants_input(&self) -> bool {
-        let s = self.0.borrow();
-        !s.eof && s.unread_total() < INBOX_MAX
-    }
-
-    /// Counts bytes that moved before the link took over the connection
-    /// (a handshake run outside it), so the totals cover the session.
-    pub fn add_counts(&self, bytes_in: u64, bytes_out: u64) {
-        let mut s = self.0.borrow_mut();
-        s.bytes_in += bytes_in;
-        s.bytes_out += bytes_out;
-    }
-
-    /// Tells the role the time (the machine does, at every event).
-    pub fn set_now(&self, now: Instant) {
-        self.0.borrow_mut().now = Some(now);
-    }
-
-    /// The idle limit the role asked for, if any.
-    pub fn idle_limit(&self) -> Option<Duration> {
-        self.0.borrow().idle_limit
-    }
-
-    // ----- the role's side -----
 
     /// Decodes one value from the data received so far, waiting while
     /// the decoder needs more. `what` names the value in the error when
@@ -458,55 +362,6 @@ impl Link {
         self.0.borrow().quiet_end
     }
 
-    /// Names our role in error lines from now on.
-    pub fn set_who(&self, who: &'static str) {
-        self.0.borrow_mut().who = who;
-    }
-
-    /// Our role's name in error lines (`server` until a role is chosen).
-    pub fn who(&self) -> &'static str {
-        match self.0.borrow().who {
-            "" => "server",
-            w => w,
-        }
-    }
-
-    /// Sends `rsync: [who] WHAT: STRERROR (ERRNO)` as a transfer error,
-    /// the line stock rsync prints for a failed system call (`rsyserr`).
-    pub fn rsyserr(&self, what: &str, err: &std::io::Error) {
-        let line = format!(
-            "rsync: [{}] {what}: {} ({})\n",
-            self.who(),
-            super::text::strerror(err),
-            err.raw_os_error().unwrap_or(0)
-        );
-        self.msg(MsgCode::ErrorXfer, line.as_bytes());
-    }
-
-    /// Sends a fatal error line: `rsync: [who] MSG`.
-    pub fn error(&self, msg: &str) {
-        let line = format!("rsync: [{}] {msg}\n", self.who());
-        self.msg(MsgCode::Error, line.as_bytes());
-    }
-
-    /// Sends a fatal error line, then the exit message with `code`: how
-    /// every role ends a session that failed.
-    pub fn fail(&self, msg: &str, code: i32) {
-        self.error(msg);
-        self.msg_int(MsgCode::ErrorExit, code);
-        self.flush();
-    }
-
-    /// Sends a warning line as is.
-    pub fn warning(&self, msg: &str) {
-        self.msg(MsgCode::Warning, format!("{msg}\n").as_bytes());
-    }
-
-    /// Sends an informational line as is.
-    pub fn info(&self, msg: &str) {
-        self.msg(MsgCode::Info, format!("{msg}\n").as_bytes());
-    }
-
     /// Keeps up to `cap` of the client's `MSG_SUCCESS` indexes for
     /// [`Self::take_successes`] (a sender under `--remove-source-files`:
     /// the client confirms each file it received, and a burst of them can
@@ -541,18 +396,6 @@ impl Link {
         s.bytes_out + s.out.len() as u64
     }
 
-    /// Sends `rsync: [WHO] WHAT: STRERROR (ERRNO)` as a transfer error,
-    /// naming `who` rather than the role: rsync's receiver reports some
-    /// failures as its generator does (`rsyserr` from `generator.c`).
-    pub fn rsyserr_as(&self, who: &str, what: &str, err: &std::io::Error) {
-        let line = format!(
-            "rsync: [{who}] {what}: {} ({})\n",
-            super::text::strerror(err),
-            err.raw_os_error().unwrap_or(0)
-        );
-        self.msg(MsgCode::ErrorXfer, line.as_bytes());
-    }
-
     /// Whether no more input can arrive: the client closed its side, sent
     /// its exit message, or broke the framing. A read that is still
     /// incomplete then fails at once.
@@ -580,105 +423,5 @@ impl Link {
             }
         })
         .await
-    }
-}
-
-impl State {
-    fn wants_kick(&self) -> bool {
-        self.kick_armed && self.out.len() >= KICK_AT
-    }
-
-    fn has_room(&self) -> bool {
-        self.out.len() < WATERMARK && !self.wants_kick()
-    }
-
-    /// Before a role waits for room: a kick is taken (the role goes on
-    /// once the driver has the bytes), and the data so far is framed.
-    fn wait_for_room(&mut self) {
-        if self.wants_kick() {
-            self.kick_armed = false;
-            self.kicked = true;
-        }
-        self.frame_pending();
-    }
-
-    /// Splits one frame (or, unmultiplexed, all of it) off the raw input
-    /// into data or a message; `false` when no whole frame is there.
-    /// Input is split only as reads need it, as rsync's `read_a_msg`
-    /// does: the mode can change between two frames (raw `--files-from`
-    /// names follow the framed filter list at protocol 30).
-    fn deframe_one(&mut self) -> bool {
-        let raw = self.raw.get(self.raw_pos..).unwrap_or_default();
-        if self.broken.is_some() || raw.is_empty() {
-            return false;
-        }
-        let used = match self.deframer.next(raw) {
-            Ok(Decoded::Complete { value, consumed }) => {
-                match value {
-                    Frame::Data(d) => self.data.extend_from_slice(d),
-                    Frame::Message(PeerMessage::Exit(code)) => {
-                        self.peer_exit.get_or_insert(code);
-                    }
-                    Frame::Message(PeerMessage::Success(n)) if self.success_cap > 0 => {
-                        if self.successes.len() < self.success_cap {
-                            self.successes.push_back(n);
-                        }
-                    }
-                    Frame::Message(m) => {
-                        if self.messages.len() >= MAX_MESSAGES {
-                            self.messages.pop_front();
-                        }
-                        self.messages.push_back(m);
-                    }
-                }
-                consumed
-            }
-            Ok(Decoded::Incomplete { .. }) => return false,
-            Err(e) => {
-                self.broken = Some(e);
-                return false;
-            }
-        };
-        self.raw_pos += used;
-        if self.raw_pos == self.raw.len() {
-            self.raw.clear();
-            self.raw_pos = 0;
-        } else if self.raw_pos > DATA_CHUNK && self.raw_pos * 2 > self.raw.len() {
-            self.raw.drain(..self.raw_pos);
-            self.raw_pos = 0;
-        }
-        true
-    }
-
-    /// Input received and not yet used, framed or not.
-    fn unread_total(&self) -> usize {
-        self.data.len() - self.pos + self.raw.len() - self.raw_pos
-    }
-
-    /// Drops used input once it is most of the buffer.
-    fn compact(&mut self) {
-        if self.pos == self.data.len() {
-            self.data.clear();
-            self.pos = 0;
-        } else if self.pos > DATA_CHUNK && self.pos * 2 > self.data.len() {
-            self.data.drain(..self.pos);
-            self.pos = 0;
-        }
-    }
-
-    /// Closes the data frame being filled: writes its header, or drops
-    /// it if it holds nothing.
-    fn frame_pending(&mut self) {
-        let Some(at) = self.open.take() else {
-            return;
-        };
-        let len = self.out.len().saturating_sub(at + 4);
-        if len == 0 {
-            self.out.truncate(at);
-            return;
-        }
-        if let Some(h) = self.out.get_mut(at..at + 4) {
-            h.copy_from_slice(&frame_head(MsgCode::Data, len));
-        }
     }
 }

@@ -30,6 +30,7 @@ mod groups;
 mod lists;
 mod meta;
 mod out;
+mod place;
 mod recv;
 mod requests;
 mod sort;
@@ -336,7 +337,7 @@ async fn receive(
         ndx_in,
         tokens,
         counts: recv::RecvCounts::default(),
-        delayed: file::Delayed::new(&w),
+        delayed: place::Delayed::new(&w),
         iflags: crate::flist::item::ItemFlags::EMPTY,
     };
     let (counts, deleted, (added, changed)) = session.run().await?;

@@ -17,10 +17,10 @@ use crate::wire::{NdxDecoder, Reader, Step, NDX_DONE, NDX_FLIST_EOF, NDX_FLIST_O
 
 use super::attrs::item;
 use super::dest::Dest;
-use super::file::Delayed;
 use super::generator::Gen;
 use super::lists::{self, Seg};
 use super::out::Outbox;
+use super::place::Delayed;
 use super::{List, ReceiverConfig, RecvError};
 use crate::fs::Writer;
 

@@ -12,6 +12,7 @@
 //! whole list goes up front.
 
 mod args;
+mod data;
 mod flist_out;
 mod glob;
 mod inc;

@@ -16,6 +16,7 @@
 //! Hard links are made a member a step as soon as their group's member
 //! is in place, whatever the stage (`finish_hard_link`).
 
+mod file;
 mod implied;
 mod inc;
 mod kinds;
@@ -35,7 +36,7 @@ use super::out::Outbox;
 use super::requests::Requests;
 use super::{DeleteWhen, List, ReceiverConfig, RecvError};
 use crate::flist::{FileEntry, FileKind};
-use crate::fs::{Meta, RelPath, Writer};
+use crate::fs::{RelPath, Writer};
 use crate::wire::{put_u16, put_varint, NDX_DEL_STATS, NDX_DONE};
 
 /// Where the generator is.
@@ -103,19 +104,6 @@ pub(crate) struct Gen<'a, 'c> {
     /// Under incremental recursion with `-H`: the lists the walk has
     /// seen, and whether it is still reading ahead at a list's start.
     sight: (usize, bool),
-}
-
-/// How the generator dealt with a regular file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fate {
-    /// Requested from the client.
-    Sent,
-    /// In place: up to date, or made from an alternate directory.
-    InPlace,
-    /// Left alone.
-    Skipped,
-    /// A missing hard-link member waiting for a later one.
-    Deferred,
 }
 
 impl<'a, 'c> Gen<'a, 'c> {
@@ -461,138 +449,6 @@ impl<'a, 'c> Gen<'a, 'c> {
             FileKind::File => self.file(ndx, &e, &path, cur.as_ref(), redo),
             _ => Ok(()),
         }
-    }
-
-    /// A regular file (`recv_generator` from the size limits on), and
-    /// what became of it. `defer` says whether a missing file waits for a
-    /// later member of its hard-link group instead of being requested.
-    fn file_body(
-        &mut self,
-        ndx: usize,
-        e: &FileEntry,
-        path: &RelPath,
-        cur: Option<&Meta>,
-        redo: bool,
-        defer: bool,
-    ) -> Result<Fate, RecvError> {
-        let o = &self.cfg.opts;
-        if o.max_size.is_some_and(|m| e.size > m) || o.min_size.is_some_and(|m| e.size < m) {
-            return Ok(Fate::Skipped);
-        }
-        let basis_meta = cur.filter(|m| m.is_file());
-        if let (Some(m), false) = (basis_meta, redo || o.dry_run) {
-            if self.alt_replaces_existing(e, path, m)? {
-                return Ok(Fate::InPlace);
-            }
-        }
-        if let (Some(m), false) = (basis_meta, redo) {
-            if basis::up_to_date(self.cfg, e, path, m) {
-                let ch = attrs::changes(o, e, m) | self.meta_changes(e, Some(path));
-                if !o.dry_run && !ch.is_empty() {
-                    attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
-                    self.meta_apply(e, path);
-                }
-                self.itemize(ndx, ch)?;
-                return Ok(Fate::InPlace);
-            }
-            if o.update && m.mtime_sec > e.mtime {
-                return Ok(Fate::Skipped);
-            }
-            // `--append` only ever adds to a file: one that is not shorter
-            // is left as it is, attributes and all.
-            if o.append > 0 && m.size >= e.size {
-                return Ok(Fate::InPlace);
-            }
-        }
-        if cur.is_some_and(Meta::is_dir) {
-            let Some(d) = self.deleter.as_mut() else {
-                self.out.error_xfer(&format!("rsync: [generator] cannot replace directory \"{}\" with a file: deleting is not allowed on this server", show(&e.name)));
-                return Ok(Fate::Skipped);
-            };
-            if !o.dry_run {
-                d.remove_one(path, self.out)?;
-            }
-        }
-        let mut iflags = item::TRANSFER;
-        iflags |= match basis_meta {
-            Some(m) => {
-                // With -c a transferred file's checksum differed.
-                let sum = if o.checksum {
-                    item::REPORT_CHANGE
-                } else {
-                    ItemFlags::EMPTY
-                };
-                attrs::changes_with_size(o, e, m) | sum | self.meta_changes(e, Some(path))
-            }
-            None => item::IS_NEW | self.meta_changes(e, None),
-        };
-        if basis_meta.is_none() && !o.alt_dest.is_empty() {
-            match basis::alt_dest(self.cfg, self.w, e, path) {
-                basis::AltOutcome::Done => return Ok(Fate::InPlace),
-                basis::AltOutcome::Basis(i, p) if !o.whole_file => {
-                    // Itemized against the alternate file, as rsync does.
-                    let mut flags = item::TRANSFER | item::BASIS_TYPE_FOLLOWS;
-                    if let Ok(am) = self.cfg.root.lstat(&p) {
-                        flags |= attrs::changes_with_size(o, e, &am);
-                    }
-                    self.request(ndx, flags, Some((&p, Some(i))), redo)?;
-                    return Ok(Fate::Sent);
-                }
-                _ => {}
-            }
-        }
-        if let (Some(pp), false, true) = (
-            basis::partial_path(self.cfg, path),
-            o.whole_file,
-            self.protocol >= 29,
-        ) {
-            if self.cfg.root.lstat(&pp).is_ok_and(|m| m.is_file()) {
-                let flags = iflags | item::BASIS_TYPE_FOLLOWS;
-                let pd = Some((&pp, Some(basis::FNAMECMP_PARTIAL_DIR)));
-                self.request(ndx, flags, pd, redo)?;
-                return Ok(Fate::Sent);
-            }
-        }
-        if basis_meta.is_none() && defer {
-            return Ok(Fate::Deferred);
-        }
-        let basis = basis_meta.filter(|_| !o.whole_file).map(|_| (path, None));
-        self.request(ndx, iflags, basis, redo)?;
-        Ok(Fate::Sent)
-    }
-
-    /// Sends a transfer request: index, item flags, sum header and sums.
-    fn request(
-        &mut self,
-        ndx: usize,
-        iflags: ItemFlags,
-        basis: Option<(&RelPath, Option<u8>)>,
-        redo: bool,
-    ) -> Result<(), RecvError> {
-        if !redo && !self.cfg.opts.dry_run {
-            self.count(iflags | item::TRANSFER);
-        }
-        let p = self.protocol;
-        let mut body = Vec::new();
-        if p >= 29 {
-            put_u16(&mut body, iflags.bits());
-            if let Some((_, Some(t))) = basis {
-                body.push(t);
-            }
-            if let Some(e) = self.list.entries.get(ndx) {
-                meta::request(self.cfg, self.list, &e, iflags, &mut body);
-            }
-        }
-        if !self.cfg.opts.dry_run {
-            let append = self.cfg.opts.append;
-            let at = basis::sums(self.cfg, self.protocol, basis, redo, append, &mut body);
-            self.reqs.append_at(ndx, at);
-        }
-        self.out.put_ndx(ndx as i32);
-        self.out.write(&body);
-        self.reqs.requested(ndx);
-        self.inflight.insert(ndx);
-        Ok(())
     }
 
     /// Directory times last, once their contents are final.
