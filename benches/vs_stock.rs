@@ -533,11 +533,11 @@ fn main() -> R<()> {
         if quick { "; BENCH_QUICK" } else { "" }
     );
     println!(
-        "ratio = ours / stock (< 1.0: rrsync-rs faster); cpu = server user+sys{}",
-        if bench.h.has_time {
-            " (GNU time, 10 ms resolution)"
-        } else {
-            " (unavailable: install GNU time)"
+        "ratio = ours / stock (< 1.0: rrsync-rs faster); cpu = server {}",
+        match (bench.h.has_perf, bench.h.has_time) {
+            (true, _) => "task-clock (perf stat)",
+            (false, true) => "user+sys (GNU time, 10 ms resolution)",
+            (false, false) => "CPU unavailable: install perf or GNU time",
         }
     );
     println!();
