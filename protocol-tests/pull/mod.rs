@@ -7,6 +7,7 @@
 
 pub mod append;
 mod basic;
+mod bwlimit;
 mod delta;
 mod implied;
 mod inc;

@@ -25,4 +25,15 @@ MUTANTS = [
   ("src/role/machine.rs", "            code: crate::error::code::TIMEOUT,", "            code: 0,"),
  ], [A+"deadlines::silent_client_in_the_transfer",
      A+"deadlines::silent_client_before_the_goodbye"], "fail"),
+# --bwlimit (the client's limit, kept by the machine's pacer, whose
+# pauses are deadlines of their own and never an idle timeout).
+("bwlimit-session", "Deadlines: --bwlimit reaches the machine", [
+  ("src/session/mod.rs", "            link.set_rate_limit(args.options.bwlimit.map(|k| u64::from(k) * 1024));\n", ""),
+ ], ["pull::bwlimit::pull_keeps_to_the_clients_bwlimit"], "fail"),
+("bwlimit-pause-not-idle", "Deadlines: a --bwlimit pause is not idleness", [
+  ("src/role/machine.rs", "let Some(deadline) = self.deadline() else {", "let Some(deadline) = self.poll_timeout() else {"),
+ ], ["lib:role::pace::tests::output_takes_as_long_as_the_rate_says"], "fail"),
+("bwlimit-writes", "Deadlines: --bwlimit caps each write", [
+  ("src/role/machine.rs", "            max => self.link.take_output_max(buf, max),", "            _ => self.link.take_output(buf),"),
+ ], ["lib:role::pace::tests::output_takes_as_long_as_the_rate_says"], "fail"),
 ]

@@ -111,6 +111,8 @@ struct State {
     bytes_in: u64,
     bytes_out: u64,
     idle_limit: Option<Duration>,
+    /// The client's `--bwlimit`, in bytes a second.
+    rate_limit: Option<u64>,
     /// The time the machine last passed in.
     now: Option<Instant>,
     /// The driver's clock, for a role that measures how long a step of
@@ -349,6 +351,12 @@ impl Link {
     /// Sets the session's idle limit (the client's `--timeout`, or ours).
     pub fn set_idle_limit(&self, limit: Duration) {
         self.0.borrow_mut().idle_limit = Some(limit);
+    }
+
+    /// Limits what we send to `rate` bytes a second (the client's
+    /// `--bwlimit`; `None` or 0: no limit). The machine keeps to it.
+    pub fn set_rate_limit(&self, rate: Option<u64>) {
+        self.0.borrow_mut().rate_limit = rate.filter(|&r| r > 0);
     }
 
     /// From now on an idle timeout ends the session quietly with `code`

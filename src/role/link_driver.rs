@@ -29,6 +29,29 @@ impl Link {
         self.0.borrow().eof
     }
 
+    /// Moves at most `max` bytes of the framed output into `buf` (a frame
+    /// may be split; the client joins the pieces); returns how many.
+    pub fn take_output_max(&self, buf: &mut Vec<u8>, max: usize) -> usize {
+        let mut s = self.0.borrow_mut();
+        let ready = s.open.unwrap_or(s.out.len());
+        if ready <= max {
+            drop(s);
+            return self.take_output(buf);
+        }
+        buf.extend_from_slice(s.out.get(..max).unwrap_or_default());
+        s.out.drain(..max);
+        if let Some(at) = s.open.as_mut() {
+            *at = at.saturating_sub(max);
+        }
+        s.bytes_out += max as u64;
+        max
+    }
+
+    /// The client's `--bwlimit`, in bytes a second, if it gave one.
+    pub fn rate_limit(&self) -> Option<u64> {
+        self.0.borrow().rate_limit
+    }
+
     /// Moves the framed output into `buf`; returns how many bytes.
     pub fn take_output(&self, buf: &mut Vec<u8>) -> usize {
         let mut s = self.0.borrow_mut();

@@ -18,6 +18,9 @@
 //! - output the client does not take gives up when no byte of it has
 //!   moved for the limit, however much the client sends;
 //! - after the session has finished, its last bytes get [`DRAIN`].
+//!
+//! Under the client's `--bwlimit` the machine paces what it hands out
+//! ([`super::pace`]); a pause is a deadline of its own, not an idle one.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,6 +28,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::link::Link;
+use super::pace::Pacer;
 use crate::audit::Transfer;
 
 /// The idle limit until the session sets its own.
@@ -67,6 +71,8 @@ pub struct Machine<'a> {
     finished_at: Option<Instant>,
     /// The finished session's drain time is over.
     drain_over: bool,
+    /// What `--bwlimit` still allows.
+    pacer: Pacer,
 }
 
 impl<'a> Machine<'a> {
@@ -86,6 +92,7 @@ impl<'a> Machine<'a> {
             last_out: now,
             finished_at: None,
             drain_over: false,
+            pacer: Pacer::default(),
         };
         m.drive(now);
         m
@@ -114,6 +121,10 @@ impl<'a> Machine<'a> {
 
     /// Moves the bytes ready for the client into `buf`; returns how many.
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> usize {
+        if self.pacer.allowance(self.link.rate_limit(), now) == 0 {
+            // A `--bwlimit` pause: nothing leaves until it is over.
+            return 0;
+        }
         let mut n = self.take(now, buf);
         if self.link.kicked() {
             if n > 0 {
@@ -135,7 +146,12 @@ impl<'a> Machine<'a> {
     }
 
     fn take(&mut self, now: Instant, buf: &mut Vec<u8>) -> usize {
-        let n = self.link.take_output(buf);
+        let rate = self.link.rate_limit();
+        let n = match self.pacer.allowance(rate, now) {
+            usize::MAX => self.link.take_output(buf),
+            max => self.link.take_output_max(buf, max),
+        };
+        self.pacer.sent(rate, n, now);
         if n > 0 {
             self.last_io = now;
             self.last_out = now;
@@ -167,8 +183,19 @@ impl<'a> Machine<'a> {
         self.link.kicked() && !self.link.has_output()
     }
 
-    /// When [`Self::handle_timeout`] must be called next.
+    /// When [`Self::handle_timeout`] must be called next: a deadline, or
+    /// the end of a `--bwlimit` pause while output waits.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let deadline = self.deadline();
+        match self.pacer.resume_at().filter(|_| self.link.has_output()) {
+            Some(t) => Some(deadline.map_or(t, |d| d.min(t))),
+            None => deadline,
+        }
+    }
+
+    /// The next deadline: the role's pause for its first bytes, the end
+    /// of the drain, or the idle limit.
+    fn deadline(&self) -> Option<Instant> {
         if self.resumable() {
             // The role waited only for its first bytes to be taken.
             return Some(self.last_out);
@@ -189,12 +216,13 @@ impl<'a> Machine<'a> {
     /// timeout code, 30. `pending_output` says whether the driver still
     /// holds bytes the client has not taken.
     pub fn handle_timeout(&mut self, now: Instant, pending_output: bool) {
+        self.pacer.wake(now);
         if self.resumable() {
             self.link.clear_kick();
             self.drive(now);
             return;
         }
-        let Some(deadline) = self.poll_timeout() else {
+        let Some(deadline) = self.deadline() else {
             return;
         };
         if now < deadline {

@@ -8,6 +8,7 @@
 pub mod link;
 pub mod log_file;
 pub mod machine;
+mod pace;
 pub mod reads;
 pub mod receiver;
 pub mod sender;

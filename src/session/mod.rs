@@ -76,6 +76,7 @@ pub async fn run(link: Link, flags: &WrapperFlags, host: &dyn Host, command: &st
         Ok(None) => return Outcome::default(),
         Ok(Some((listener, args))) => {
             set_limit(&link, args.options.timeout, START_LIMIT);
+            link.set_rate_limit(args.options.bwlimit.map(|k| u64::from(k) * 1024));
             let refusal =
                 |e: crate::policy::PolicyError| (e.to_string(), crate::error::exit_code(e));
             (
