@@ -30,9 +30,9 @@ MUTANTS = [
 ("bwlimit-session", "Deadlines: --bwlimit reaches the machine", [
   ("src/session/mod.rs", "            link.set_rate_limit(args.options.bwlimit.map(|k| u64::from(k) * 1024));\n", ""),
  ], ["pull::bwlimit::pull_keeps_to_the_clients_bwlimit"], "fail"),
-("bwlimit-pause-not-idle", "Deadlines: a --bwlimit pause is not idleness", [
-  ("src/role/machine.rs", "let Some(deadline) = self.deadline() else {", "let Some(deadline) = self.poll_timeout() else {"),
- ], ["lib:role::pace::tests::output_takes_as_long_as_the_rate_says"], "fail"),
+("bwlimit-wake", "Deadlines: a --bwlimit pause ends", [
+  ("src/role/machine.rs", "        self.pacer.wake(now);\n", ""),
+ ], ["lib:role::pace::tests::a_pause_that_is_over_is_no_longer_a_deadline"], "fail"),
 ("bwlimit-writes", "Deadlines: --bwlimit caps each write", [
   ("src/role/machine.rs", "            max => self.link.take_output_max(buf, max),", "            _ => self.link.take_output(buf),"),
  ], ["lib:role::pace::tests::output_takes_as_long_as_the_rate_says"], "fail"),

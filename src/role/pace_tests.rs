@@ -75,13 +75,24 @@ async fn sender(link: Link, total: usize, rate: Option<u64>) -> Outcome {
     Outcome::default()
 }
 
+/// What [`drain`] saw.
+#[derive(Debug, PartialEq)]
+struct Drained {
+    bytes: usize,
+    took: Duration,
+    code: Option<i32>,
+    /// The most handed out at once.
+    largest: usize,
+}
+
 /// Drives `m` as the pump does, the client taking every byte at once:
-/// time moves only when the machine has nothing to hand out. Returns the
-/// bytes sent and the time it took.
-fn drain(mut m: Machine<'_>, t0: Instant) -> (usize, Duration, Option<i32>) {
-    let (mut t, mut out) = (t0, Vec::new());
+/// time moves only when the machine has nothing to hand out.
+fn drain(mut m: Machine<'_>, t0: Instant) -> Drained {
+    let (mut t, mut out, mut largest) = (t0, Vec::new(), 0);
     for _ in 0..1_000_000 {
-        if m.poll_transmit(t, &mut out) > 0 {
+        let n = m.poll_transmit(t, &mut out);
+        largest = largest.max(n);
+        if n > 0 {
             continue;
         }
         if m.is_done(false) {
@@ -91,7 +102,12 @@ fn drain(mut m: Machine<'_>, t0: Instant) -> (usize, Duration, Option<i32>) {
         t = t.max(next);
         m.handle_timeout(t, false);
     }
-    (out.len(), t - t0, m.outcome().map(|o| o.code))
+    Drained {
+        bytes: out.len(),
+        took: t - t0,
+        code: m.outcome().map(|o| o.code),
+        largest,
+    }
 }
 
 #[test]
@@ -99,9 +115,15 @@ fn output_takes_as_long_as_the_rate_says() {
     let t0 = Instant::now();
     let total = 1 << 20;
     let m = Machine::new(t0, |l| sender(l, total, Some(256 * KIB)));
-    let (n, took, code) = drain(m, t0);
-    assert_eq!(n, total);
+    let Drained {
+        bytes,
+        took,
+        code,
+        largest,
+    } = drain(m, t0);
+    assert_eq!(bytes, total);
     assert_eq!(code, Some(0), "pauses are not idleness");
+    assert_eq!(largest, 32 * 1024, "an eighth of a second's worth at most");
     // 4 s at 256 KiB/s, less what the last tenth of a second left owed.
     assert!(
         took >= Duration::from_millis(3_850) && took <= Duration::from_secs(4),
@@ -113,6 +135,24 @@ fn output_takes_as_long_as_the_rate_says() {
 fn without_a_limit_no_time_passes() {
     let t0 = Instant::now();
     let m = Machine::new(t0, |l| sender(l, 1 << 20, None));
-    let (n, took, code) = drain(m, t0);
-    assert_eq!((n, took, code), (1 << 20, Duration::ZERO, Some(0)));
+    let d = drain(m, t0);
+    assert_eq!(
+        (d.bytes, d.took, d.code),
+        (1 << 20, Duration::ZERO, Some(0))
+    );
+}
+
+#[test]
+fn a_pause_that_is_over_is_no_longer_a_deadline() {
+    // Output waits (the driver has not asked for it since the pause
+    // ended): the next deadline is the idle limit, not a time already
+    // past, which would make the driver spin.
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l| sender(l, 1 << 20, Some(256 * KIB)));
+    let mut out = Vec::new();
+    while m.poll_transmit(t0, &mut out) > 0 {}
+    let resume = m.poll_timeout().expect("the pause's end");
+    assert!(resume > t0 && resume < t0 + Duration::from_secs(1));
+    m.handle_timeout(resume, false);
+    assert!(m.poll_timeout().expect("the idle limit") > resume);
 }
