@@ -22,7 +22,7 @@ fn pull_keeps_to_the_clients_bwlimit() {
     std::fs::write(src.join("f.bin"), &data).expect("write f.bin");
     let mut rep = Report::new();
     for cell in crate::push::util::native_cells() {
-        let mut run = |server: &Server, tag: &str| -> Result<(), String> {
+        let run = |server: &Server, tag: &str| -> Result<(), String> {
             let dst = work.path(&format!("{tag}-{}", cell.label()));
             let args = harness::args(&[
                 "-a",
