@@ -232,3 +232,17 @@ fn client_side_delete() {
         r
     });
 }
+
+/// `--ignore-missing-args`: the client passes it to the server, whose
+/// sender leaves a missing source out without an error (exit 0, as
+/// stock; without it the pull is a partial transfer, exit 23).
+#[test]
+fn ignore_missing_args_matches_stock() {
+    scenario(
+        "ignore_missing_args",
+        &Spec::new(
+            &["-a", "--ignore-missing-args"],
+            &["x:dir/", "x:dir/no-such-name"],
+        ),
+    );
+}

@@ -28,6 +28,7 @@ mod inc;
 mod invariants;
 mod log_file;
 mod modes;
+mod options;
 mod readable;
 mod refusals;
 mod snapshot;

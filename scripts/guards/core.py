@@ -19,4 +19,11 @@ MUTANTS = [
 ("parent-forget", "Core: remembered parent after rmdir", [
   ("src/fs/guard.rs", "        self.root.forget_parent();\n        write::rmdir(&dir, name)?;", "        write::rmdir(&dir, name)?;"),
  ], ["lib:fs::tests::remembered_parent_follows_the_writers_changes"], "fail"),
+# Options the client passes that the server must act on, not only accept.
+("safe-links", "Core: --safe-links on push", [
+  ("src/role/receiver/generator/mod.rs", "            FileKind::Symlink if self.unsafe_link(&e) => Ok(()),\n", ""),
+ ], ["push::options::safe_links_leaves_out_what_leads_outside"], "fail"),
+("ignore-missing-args", "Core: --ignore-missing-args on pull", [
+  ("src/role/sender/walk.rs", "        if missing && self.opts.ignore_missing_args {", "        if missing && self.opts.ignore_missing_args && false {"),
+ ], ["pull::basic::ignore_missing_args_matches_stock"], "fail"),
 ]

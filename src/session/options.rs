@@ -45,6 +45,7 @@ pub(super) fn walk_options(o: &Options) -> WalkOptions {
         hlink_every_file: false,
         max_entries: max_entries(o),
         munge_links: o.munge_links,
+        ignore_missing_args: o.ignore_missing_args,
         fake_super: o.fake_super,
         divert: false,
     }
@@ -178,6 +179,8 @@ pub(super) fn recv_options(
         remove_source_files: o.remove_source_files,
         numeric_ids: o.numeric_ids,
         munge_links: o.munge_links,
+        safe_links: o.safe_links,
+        fsync: o.fsync,
         am_root: rustix::process::geteuid().is_root(),
         fake_super: o.fake_super,
     })

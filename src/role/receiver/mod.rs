@@ -35,6 +35,7 @@ mod recv;
 mod requests;
 mod sort;
 mod table;
+mod unsafe_link;
 
 use crate::checksum::StrongKind;
 use crate::error::IoErrors;
@@ -179,6 +180,10 @@ pub struct RecvOptions {
     pub numeric_ids: bool,
     /// `-munge`/`--munge-links`.
     pub munge_links: bool,
+    /// `--safe-links`: symlinks leading outside the transfer are not made.
+    pub safe_links: bool,
+    /// `--fsync`: each received file is synced before it is put in place.
+    pub fsync: bool,
     /// Running as root (ownership can be set).
     pub am_root: bool,
     /// `--fake-super`: owners, set-id bits and special files are kept in

@@ -83,6 +83,15 @@ impl Recv<'_, '_> {
         if tmp.is_none() {
             let _ = file.set_len(written);
         }
+        if self.cfg.opts.fsync {
+            // `--fsync`: the data is on disk before the file is in place.
+            if let Err(err) = file.sync_all() {
+                cleanup(&tmp);
+                let what = format!("fsync failed on \"{}\"", show(&e.name));
+                self.out.rsyserr("receiver", &what, &err);
+                return;
+            }
+        }
         let _ = (&file).seek(SeekFrom::Start(0));
         if let Err(err) = attrs::apply_fd(&self.cfg.opts, w, e, &file, existing_mode) {
             let what = format!("failed to set attributes on \"{}\"", show(&e.name));

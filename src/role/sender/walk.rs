@@ -191,9 +191,14 @@ impl<'a> Walker<'a> {
     }
 
     fn bad_arg(&mut self, shown: &[u8], e: io::Error) {
+        let missing = e.kind() == io::ErrorKind::NotFound;
+        if missing && self.opts.ignore_missing_args {
+            // `--ignore-missing-args`: left out, as rsync's sender does.
+            return;
+        }
         // A missing argument is a transfer error but does not mark the
         // list incomplete (rsync only inhibits deletion for other errors).
-        if e.kind() != io::ErrorKind::NotFound {
+        if !missing {
             self.out.io_error.insert(crate::error::IoErrors::GENERAL);
         }
         let what = format!("link_stat {} failed", crate::role::text::quoted(shown));

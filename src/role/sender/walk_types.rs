@@ -33,6 +33,9 @@ pub struct WalkOptions {
     pub hlink_every_file: bool,
     /// The most entries we list before refusing.
     pub max_entries: usize,
+    /// `--ignore-missing-args`: a source argument that does not exist is
+    /// left out without an error.
+    pub ignore_missing_args: bool,
     /// `--munge-links`: strip [`SYMLINK_PREFIX`] from link targets.
     pub munge_links: bool,
     /// `--fake-super`: what `user.rsync.%stat` records is sent in place

@@ -12,6 +12,25 @@ use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath};
 
 impl Gen<'_, '_> {
+    /// `--safe-links`: whether symlink `e` leads outside the transfer and
+    /// is left out (said with `-v`, in rsync's words).
+    pub(super) fn unsafe_link(&self, e: &FileEntry) -> bool {
+        let o = &self.cfg.opts;
+        let target = e.link_target.as_deref().unwrap_or(&[]);
+        if !o.links || !o.safe_links || !super::super::unsafe_link::is_unsafe(target, &e.name) {
+            return false;
+        }
+        if o.verbose > 0 || o.itemize {
+            let line = format!(
+                "ignoring unsafe symlink \"{}\" -> \"{}\"\n",
+                show(&e.name),
+                show(target)
+            );
+            self.out.msg(crate::wire::MsgCode::Info, line.as_bytes());
+        }
+        true
+    }
+
     pub(super) fn dir(
         &mut self,
         ndx: usize,

@@ -434,6 +434,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             m => m,
         };
         match e.kind() {
+            FileKind::Symlink if self.unsafe_link(&e) => Ok(()),
             FileKind::Dir if self.leave_implied(&e) => Ok(()),
             FileKind::Dir if self.list.is_inc() && !self.list.is_slot(ndx) => {
                 self.early_dir(&e, &path, cur.as_ref())

@@ -1,0 +1,120 @@
+//! Client options that the server must act on, not only accept, on push:
+//! `--safe-links` (the receiver does not make a symlink that leads out of
+//! the transfer: absolute, empty, climbing above the top, or with a `..`
+//! after another step, as rsync 3.4 and later judge it) and
+//! `--fsync` (each file synced before it is put in place; what the client
+//! can see is that the push succeeds as with stock). Each runs in every
+//! cell against stock first; the trees must match, and with `-v` the
+//! client must print stock's "ignoring unsafe symlink" lines.
+
+use super::{each_cell, push_vs_stock, Spec};
+use crate::fixtures;
+use crate::harness::{ensure, Work};
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+/// Sets `path`'s mtime (not following a symlink) to a fixed past time:
+/// a tree made a moment before the push would otherwise be compared at
+/// times that depend on the clock's granularity.
+fn set_past_mtime(path: &Path) {
+    let t = rustix::fs::Timespec {
+        tv_sec: 1_600_000_000,
+        tv_nsec: 0,
+    };
+    let ts = rustix::fs::Timestamps {
+        last_access: t,
+        last_modification: t,
+    };
+    rustix::fs::utimensat(
+        rustix::fs::CWD,
+        path,
+        &ts,
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .expect("set mtime");
+}
+
+/// A source with safe and unsafe links.
+fn links_source(work: &Work) -> PathBuf {
+    let src = work.path("links-src");
+    std::fs::create_dir_all(src.join("sub")).expect("mkdir src");
+    std::fs::write(src.join("file"), b"data\n").expect("write file");
+    for (target, name) in [
+        ("file", "safe"),
+        ("sub/../file", "safe_dotdot"),
+        ("../file", "sub/back"),
+        ("/etc/passwd", "abs"),
+        ("../outside", "up"),
+        ("../../outside", "sub/up2"),
+    ] {
+        symlink(target, src.join(name)).expect("symlink");
+    }
+    for entry in [
+        "file",
+        "safe",
+        "safe_dotdot",
+        "sub/back",
+        "abs",
+        "up",
+        "sub/up2",
+        "sub",
+        "",
+    ] {
+        set_past_mtime(&src.join(entry));
+    }
+    src
+}
+
+/// The "ignoring unsafe symlink" lines of `text`, sorted.
+fn ignoring(text: &str) -> Vec<&str> {
+    let mut v: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("ignoring unsafe symlink"))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn safe_links_leaves_out_what_leads_outside() {
+    each_cell("push_safe_links", |work, cell| {
+        let src = links_source(work);
+        let spec = Spec::new(&["-av", "--safe-links"], &src);
+        let pair = push_vs_stock(work, cell, &spec)?;
+        let dst = pair.ours.join("dst");
+        // `sub/../file` stays inside, but rsync 3.4 and later refuse a
+        // `..` after another step (CVE-2024-12088).
+        for gone in ["abs", "up", "sub/up2", "safe_dotdot"] {
+            ensure(
+                std::fs::symlink_metadata(dst.join(gone)).is_err(),
+                &format!("unsafe link {gone} was made"),
+                &pair.our_out,
+            )?;
+        }
+        for kept in ["safe", "sub/back"] {
+            ensure(
+                std::fs::symlink_metadata(dst.join(kept)).is_ok(),
+                &format!("safe link {kept} is missing"),
+                &pair.our_out,
+            )?;
+        }
+        let (want, got) = (&pair.ref_out.stdout, &pair.our_out.stdout);
+        ensure(
+            ignoring(want) == ignoring(got) && ignoring(want).len() == 4,
+            "the \"ignoring unsafe symlink\" lines differ from stock's",
+            &pair.our_out,
+        )?;
+        pair.remove();
+        Ok(())
+    });
+}
+
+#[test]
+fn fsync_push_matches_stock() {
+    let fx = fixtures::small();
+    each_cell("push_fsync", |work, cell| {
+        let spec = Spec::new(&["-a", "--fsync"], &fx.dir);
+        push_vs_stock(work, cell, &spec)?.remove();
+        Ok(())
+    });
+}
