@@ -1,9 +1,11 @@
 //! Client options that the server must act on, not only accept, on push:
 //! `--safe-links` (the receiver does not make a symlink that leads out of
 //! the transfer: absolute, empty, climbing above the top, or with a `..`
-//! after another step, as rsync 3.4 and later judge it) and
-//! `--fsync` (each file synced before it is put in place; what the client
-//! can see is that the push succeeds as with stock). Each runs in every
+//! after another step, as rsync 3.4 and later judge it), `--sparse`
+//! (runs of zeros become holes: the file takes no more disk than stock's
+//! copy, far less than its length) and `--fsync` (each file synced
+//! before it is put in place; what the client can see is that the push
+//! succeeds as with stock). Each runs in every
 //! cell against stock first; the trees must match, and with `-v` the
 //! client must print stock's "ignoring unsafe symlink" lines.
 
@@ -115,6 +117,38 @@ fn fsync_push_matches_stock() {
     each_cell("push_fsync", |work, cell| {
         let spec = Spec::new(&["-a", "--fsync"], &fx.dir);
         push_vs_stock(work, cell, &spec)?.remove();
+        Ok(())
+    });
+}
+
+#[test]
+fn sparse_push_leaves_holes() {
+    use std::os::unix::fs::MetadataExt;
+    each_cell("push_sparse", |work, cell| {
+        let src = work.path("sparse-src");
+        std::fs::create_dir_all(&src).expect("mkdir src");
+        let mut data = vec![0u8; 6 << 20];
+        for (i, b) in data.iter_mut().enumerate().take(20_000) {
+            *b = (i % 251) as u8 | 1;
+        }
+        if let Some(b) = data.get_mut(3 << 20) {
+            *b = 7;
+        }
+        std::fs::write(src.join("disk.img"), &data).expect("write disk.img");
+        set_past_mtime(&src.join("disk.img"));
+        set_past_mtime(&src);
+        let spec = Spec::new(&["-aS"], &src);
+        let pair = push_vs_stock(work, cell, &spec)?;
+        let used = |root: &Path| {
+            std::fs::metadata(root.join("dst/disk.img")).map_or(u64::MAX, |m| m.blocks() * 512)
+        };
+        let (ours, stock) = (used(&pair.ours), used(&pair.reference));
+        ensure(
+            ours <= stock.saturating_add(64 << 10) && ours < (1 << 20),
+            &format!("disk.img takes {ours} bytes on disk (stock's copy {stock})"),
+            &pair.our_out,
+        )?;
+        pair.remove();
         Ok(())
     });
 }

@@ -26,4 +26,10 @@ MUTANTS = [
 ("ignore-missing-args", "Core: --ignore-missing-args on pull", [
   ("src/role/sender/walk.rs", "        if missing && self.opts.ignore_missing_args {", "        if missing && self.opts.ignore_missing_args && false {"),
  ], ["pull::basic::ignore_missing_args_matches_stock"], "fail"),
+("sparse", "Core: --sparse on push", [
+  ("src/role/receiver/file.rs", "                        s.sparse = self.cfg.opts.sparse;", "                        s.sparse = false;"),
+ ], ["push::options::sparse_push_leaves_holes"], "fail"),
+("sparse-end", "Core: --sparse keeps a hole at the end", [
+  ("src/role/receiver/place.rs", "        if tmp.is_none() || self.cfg.opts.sparse {", "        if tmp.is_none() {"),
+ ], ["push::options::sparse_push_leaves_holes"], "fail"),
 ]

@@ -181,6 +181,7 @@ pub(super) fn recv_options(
         munge_links: o.munge_links,
         safe_links: o.safe_links,
         fsync: o.fsync,
+        sparse: o.sparse,
         am_root: rustix::process::geteuid().is_root(),
         fake_super: o.fake_super,
     })

@@ -37,6 +37,8 @@ pub(super) struct Sink {
     buf: Vec<u8>,
     /// The session's limits: every byte is charged before it is written.
     quota: Option<std::sync::Arc<crate::fs::Quota>>,
+    /// `--sparse` into a new file: runs of zeros become holes.
+    sparse: bool,
 }
 
 impl Sink {
@@ -59,12 +61,24 @@ impl Sink {
     /// Writes out what the buffer holds (before the file is read back,
     /// placed or given its attributes).
     fn drain(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        self.put(&buf);
+        self.buf = buf;
+        self.buf.clear();
+    }
+
+    /// Writes `data` to the file (sparsely under `--sparse`); the first
+    /// error is kept and later data dropped.
+    fn put(&mut self, data: &[u8]) {
         if let (Some(f), None) = (self.file.as_mut(), self.error.as_ref()) {
-            if let Err(e) = f.write_all(&self.buf) {
+            let r = match self.sparse {
+                true => super::sparse::write(f, data),
+                false => f.write_all(data),
+            };
+            if let Err(e) = r {
                 self.error = Some(e);
             }
         }
-        self.buf.clear();
     }
 }
 
@@ -85,11 +99,7 @@ impl Write for Sink {
             self.drain();
         }
         if data.len() >= WRITE_BUF {
-            if let (Some(f), None) = (self.file.as_mut(), self.error.as_ref()) {
-                if let Err(e) = f.write_all(data) {
-                    self.error = Some(e);
-                }
-            }
+            self.put(data);
         } else {
             if self.buf.capacity() == 0 {
                 self.buf.reserve_exact(WRITE_BUF);
@@ -327,7 +337,11 @@ impl<'a, 'c> Recv<'a, 'c> {
                 };
                 let base = path.file_name().unwrap_or(name);
                 match w.create_temp(&dir, base, 0o600) {
-                    Ok((f, t)) => (sink(Ok(f)), Some(t)),
+                    Ok((f, t)) => {
+                        let mut s = sink(Ok(f));
+                        s.sparse = self.cfg.opts.sparse;
+                        (s, Some(t))
+                    }
                     Err(e) => (sink(Err(e)), None),
                 }
             };

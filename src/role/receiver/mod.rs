@@ -34,6 +34,7 @@ mod place;
 mod recv;
 mod requests;
 mod sort;
+mod sparse;
 mod table;
 mod unsafe_link;
 
@@ -184,6 +185,8 @@ pub struct RecvOptions {
     pub safe_links: bool,
     /// `--fsync`: each received file is synced before it is put in place.
     pub fsync: bool,
+    /// `--sparse`: runs of zeros in a new file become holes.
+    pub sparse: bool,
     /// Running as root (ownership can be set).
     pub am_root: bool,
     /// `--fake-super`: owners, set-id bits and special files are kept in

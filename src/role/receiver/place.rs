@@ -80,7 +80,8 @@ impl Recv<'_, '_> {
             return;
         }
         let Some(file) = sink.file else { return };
-        if tmp.is_none() {
+        if tmp.is_none() || self.cfg.opts.sparse {
+            // In place, or with a hole at the end under `--sparse`.
             let _ = file.set_len(written);
         }
         if self.cfg.opts.fsync {
