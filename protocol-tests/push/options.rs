@@ -152,3 +152,73 @@ fn sparse_push_leaves_holes() {
         Ok(())
     });
 }
+
+/// The destination's entries in the way of the source's other types: an
+/// empty directory and a full one where files come, a file where a
+/// directory comes, an empty directory where a symlink comes.
+fn in_the_way(root: &Path) {
+    let dst = root.join("dst");
+    std::fs::create_dir_all(dst.join("empty")).expect("mkdir empty");
+    std::fs::create_dir_all(dst.join("full/inner")).expect("mkdir full");
+    std::fs::write(dst.join("full/inner/z"), b"z\n").expect("write z");
+    std::fs::write(dst.join("was_file"), b"f\n").expect("write was_file");
+    std::fs::create_dir_all(dst.join("link")).expect("mkdir link");
+    for p in [
+        "full/inner/z",
+        "full/inner",
+        "full",
+        "empty",
+        "was_file",
+        "link",
+    ] {
+        set_past_mtime(&dst.join(p));
+    }
+}
+
+/// A push without `--delete` makes room as stock does: what is empty or
+/// not a directory goes, a directory with contents only with `--force`
+/// (without it: stock's lines, exit 23, the rest of the tree arrives).
+#[test]
+fn room_is_made_without_delete_as_stock_makes_it() {
+    each_cell("push_make_room", |work, cell| {
+        let src = work.path("room-src");
+        std::fs::create_dir_all(src.join("was_file")).expect("mkdir src");
+        for f in ["empty", "full", "was_file/in", "other"] {
+            std::fs::write(src.join(f), b"new\n").expect("write");
+        }
+        symlink("other", src.join("link")).expect("symlink");
+        for p in [
+            "empty",
+            "full",
+            "was_file/in",
+            "was_file",
+            "other",
+            "link",
+            "",
+        ] {
+            set_past_mtime(&src.join(p));
+        }
+        let prep = |root: &Path| in_the_way(root);
+        for (force, code) in [(false, 23), (true, 0)] {
+            let mut opts = vec!["-a"];
+            if force {
+                opts.push("--force");
+            }
+            let mut spec = Spec::new(&opts, &src);
+            spec.prep = Some(&prep);
+            spec.stock_code = code;
+            let pair = push_vs_stock(work, cell, &spec)?;
+            let full = pair.ours.join("dst/full");
+            ensure(
+                full.is_dir() != force,
+                &format!(
+                    "with force={force}, dst/full is a directory: {}",
+                    full.is_dir()
+                ),
+                &pair.our_out,
+            )?;
+            pair.remove();
+        }
+        Ok(())
+    });
+}

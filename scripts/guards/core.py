@@ -32,4 +32,10 @@ MUTANTS = [
 ("sparse-end", "Core: --sparse keeps a hole at the end", [
   ("src/role/receiver/place.rs", "        if tmp.is_none() || self.cfg.opts.sparse {", "        if tmp.is_none() {"),
  ], ["push::options::sparse_push_leaves_holes"], "fail"),
+("make-room-force", "Core: --force makes room through a full directory", [
+  ("src/role/receiver/generator/room.rs", "if cur.is_dir() && !self.cfg.opts.force && !empty() {", "if cur.is_dir() && !empty() {"),
+ ], ["push::options::room_is_made_without_delete_as_stock_makes_it"], "fail"),
+("make-room-empty", "Core: an empty directory makes room without --delete", [
+  ("src/role/receiver/generator/room.rs", "if cur.is_dir() && !self.cfg.opts.force && !empty() {", "if cur.is_dir() && !self.cfg.opts.force {"),
+ ], ["push::options::room_is_made_without_delete_as_stock_makes_it"], "fail"),
 ]

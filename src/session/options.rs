@@ -182,6 +182,7 @@ pub(super) fn recv_options(
         safe_links: o.safe_links,
         fsync: o.fsync,
         sparse: o.sparse,
+        force: o.force,
         am_root: rustix::process::geteuid().is_root(),
         fake_super: o.fake_super,
     })

@@ -187,6 +187,9 @@ pub struct RecvOptions {
     pub fsync: bool,
     /// `--sparse`: runs of zeros in a new file become holes.
     pub sparse: bool,
+    /// `--force`: a directory with contents in the way of another type
+    /// is removed, contents first, without `--delete`.
+    pub force: bool,
     /// Running as root (ownership can be set).
     pub am_root: bool,
     /// `--fake-super`: owners, set-id bits and special files are kept in

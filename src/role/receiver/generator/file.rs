@@ -67,13 +67,10 @@ impl Gen<'_, '_> {
                 return Ok(Fate::InPlace);
             }
         }
-        if cur.is_some_and(Meta::is_dir) {
-            let Some(d) = self.deleter.as_mut() else {
-                self.out.error_xfer(&format!("rsync: [generator] cannot replace directory \"{}\" with a file: deleting is not allowed on this server", show(&e.name)));
+        if let Some(m) = cur.filter(|m| m.is_dir()) {
+            let line = format!("rsync: [generator] cannot replace directory \"{}\" with a file: deleting is not allowed on this server", show(&e.name));
+            if !self.make_room(path, e, m, Some(line))? {
                 return Ok(Fate::Skipped);
-            };
-            if !o.dry_run {
-                d.remove_one(path, self.out)?;
             }
         }
         let mut iflags = item::TRANSFER;

@@ -231,15 +231,12 @@ impl Gen<'_, '_> {
         if !o.times || o.omit_dir_times || o.dry_run {
             return Ok(());
         }
-        match cur {
-            Some(m) if m.is_dir() => return Ok(()),
-            Some(_) => {
-                let Some(d) = self.deleter.as_mut() else {
-                    return Ok(());
-                };
-                d.remove_one(path, self.out)?;
+        if let Some(m) = cur {
+            // `--ignore-existing` (and so `-no-overwrite`) leaves what is
+            // there, as the directory's own turn will.
+            if m.is_dir() || o.ignore_existing || !self.make_room(path, e, m, None)? {
+                return Ok(());
             }
-            None => {}
         }
         // The mode `dir` would create it with.
         let mode = if o.perms { 0o700 } else { e.mode & 0o777 };

@@ -53,16 +53,13 @@ impl Gen<'_, '_> {
             }
             Some(m) if m.is_dir() => {}
             Some(_) if self.cfg.opts.ignore_existing => return Ok(()),
-            Some(_) => {
-                let Some(d) = self.deleter.as_mut() else {
-                    self.out.error_xfer(&format!(
-                        "rsync: [generator] cannot replace non-directory \"{}\" with a directory: deleting is not allowed on this server",
-                        show(&e.name)
-                    ));
+            Some(m) => {
+                let line = format!(
+                    "rsync: [generator] cannot replace non-directory \"{}\" with a directory: deleting is not allowed on this server",
+                    show(&e.name)
+                );
+                if !self.make_room(path, e, m, Some(line))? {
                     return Ok(());
-                };
-                if !o.dry_run {
-                    d.remove_one(path, self.out)?;
                 }
                 create = true;
                 iflags |= item::IS_NEW | item::LOCAL_CHANGE;
@@ -140,11 +137,8 @@ impl Gen<'_, '_> {
                 return Ok(());
             }
             if m.is_dir() {
-                let Some(d) = self.deleter.as_mut() else {
+                if !self.make_room(path, e, m, None)? {
                     return Ok(());
-                };
-                if !o.dry_run {
-                    d.remove_one(path, self.out)?;
                 }
             } else if let (true, false, Some(p)) =
                 (o.backup, o.dry_run, self.cfg.overwrite.as_ref())
@@ -211,13 +205,8 @@ impl Gen<'_, '_> {
             if o.ignore_existing || permit.is_none() {
                 return Ok(());
             }
-            if m.is_dir() {
-                let Some(d) = self.deleter.as_mut() else {
-                    return Ok(());
-                };
-                if !o.dry_run {
-                    d.remove_one(path, self.out)?;
-                }
+            if m.is_dir() && !self.make_room(path, e, m, None)? {
+                return Ok(());
             }
         }
         let replace = cur.is_some_and(|m| !m.is_dir());

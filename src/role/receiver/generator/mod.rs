@@ -21,6 +21,7 @@ mod implied;
 mod inc;
 mod kinds;
 mod links;
+mod room;
 
 use std::collections::VecDeque;
 
