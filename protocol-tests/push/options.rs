@@ -1,13 +1,17 @@
 //! Client options that the server must act on, not only accept, on push:
-//! `--safe-links` (the receiver does not make a symlink that leads out of
-//! the transfer: absolute, empty, climbing above the top, or with a `..`
-//! after another step, as rsync 3.4 and later judge it), `--sparse`
-//! (runs of zeros become holes: the file takes no more disk than stock's
-//! copy, far less than its length) and `--fsync` (each file synced
-//! before it is put in place; what the client can see is that the push
-//! succeeds as with stock). Each runs in every
-//! cell against stock first; the trees must match, and with `-v` the
-//! client must print stock's "ignoring unsafe symlink" lines.
+//! - `--safe-links`: the receiver does not make a symlink that leads out
+//!   of the transfer (absolute, empty, climbing above the top, or with a
+//!   `..` after another step, as rsync 3.4 and later judge it), and with
+//!   `-v` the client prints stock's "ignoring unsafe symlink" lines;
+//! - `--sparse`: runs of zeros become holes, so the file takes no more
+//!   disk than stock's copy, far less than its length;
+//! - `--fsync`: each file is synced before it is put in place (what the
+//!   client can see is that the push succeeds as with stock);
+//! - making room without `--delete`: what is in the way of another type
+//!   goes when it is a file or an empty directory, a directory with
+//!   contents only with `--force`.
+//!
+//! Each runs in every cell against stock first, and the trees must match.
 
 use super::{each_cell, push_vs_stock, Spec};
 use crate::fixtures;
@@ -16,8 +20,8 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 /// Sets `path`'s mtime (not following a symlink) to a fixed past time:
-/// a tree made a moment before the push would otherwise be compared at
-/// times that depend on the clock's granularity.
+/// with a tree made a moment before the push, the two servers' copies
+/// showed mtimes that differed with when each ran.
 fn set_past_mtime(path: &Path) {
     let t = rustix::fs::Timespec {
         tv_sec: 1_600_000_000,
