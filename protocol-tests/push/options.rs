@@ -226,3 +226,43 @@ fn room_is_made_without_delete_as_stock_makes_it() {
         Ok(())
     });
 }
+
+/// `-no-overwrite` with `--delete`: a file where the source has a
+/// directory stays, as stock's `--ignore-existing --delete` leaves it
+/// (nor is the directory made early over it under incremental
+/// recursion).
+#[test]
+fn no_overwrite_keeps_a_file_where_a_directory_comes() {
+    each_cell("push_no_overwrite_dir", |work, cell| {
+        let src = work.path("now-src");
+        std::fs::create_dir_all(src.join("thing/deeper")).expect("mkdir src");
+        std::fs::write(src.join("thing/deeper/f"), b"new\n").expect("write f");
+        for p in ["thing/deeper/f", "thing/deeper", "thing", ""] {
+            set_past_mtime(&src.join(p));
+        }
+        let prep = |root: &Path| {
+            let dst = root.join("dst");
+            std::fs::create_dir_all(&dst).expect("mkdir dst");
+            std::fs::write(dst.join("thing"), b"old\n").expect("write thing");
+            set_past_mtime(&dst.join("thing"));
+        };
+        let mut spec = Spec::new(&["-a", "--delete"], &src);
+        spec.flags = &["-wo", "-no-overwrite"];
+        spec.stock_extra = crate::harness::args(&["--ignore-existing"]);
+        spec.prep = Some(&prep);
+        // The directory's contents cannot be made beneath the file: 23.
+        spec.stock_code = 23;
+        // Unlike stock's --ignore-existing, existing directories keep
+        // their times under -no-overwrite.
+        spec.cmp.dir_mtime = false;
+        let pair = push_vs_stock(work, cell, &spec)?;
+        let thing = pair.ours.join("dst/thing");
+        ensure(
+            std::fs::read(&thing).ok().as_deref() == Some(&b"old\n"[..]),
+            "the existing file dst/thing was replaced",
+            &pair.our_out,
+        )?;
+        pair.remove();
+        Ok(())
+    });
+}

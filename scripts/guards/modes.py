@@ -35,4 +35,9 @@ MUTANTS += [
 ("modes-xattr", "-no-overwrite", [
   ("src/fs/guard.rs", "let (dir, name, _) = self.allowed_in_place(path, overwrite)?;\n        Ok(super::xattr::open_meta_in(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        Ok(super::xattr::open_meta_in("),
  ], ["meta::no_overwrite_keeps_existing_attributes"], "fail"),
+# An early directory (incremental recursion) stops at --ignore-existing,
+# which -no-overwrite forces, before it makes room over a file.
+("modes-early-dir", "-no-overwrite", [
+  ("src/role/receiver/generator/inc.rs", "if m.is_dir() || o.ignore_existing || !self.make_room(path, e, m, None)? {", "if m.is_dir() || !self.make_room(path, e, m, None)? {"),
+ ], ["push::options::no_overwrite_keeps_a_file_where_a_directory_comes"], "fail"),
 ]
