@@ -49,7 +49,21 @@ impl<'a, 'c> Deleter<'a, 'c> {
         dest: &'a Dest,
         permit: &'a DeletePermit,
     ) -> Self {
-        let mut d = Self {
+        let mut d = Self::for_room(cfg, w, dest, permit);
+        d.add(list.received().into_iter());
+        d
+    }
+
+    /// A deleter that only makes room for entries ([`Self::remove_one`]):
+    /// it knows nothing of the list, which only the directory passes of
+    /// `--delete` compare with.
+    pub(crate) fn for_room(
+        cfg: &'a ReceiverConfig<'c>,
+        w: &'a Writer<'c>,
+        dest: &'a Dest,
+        permit: &'a DeletePermit,
+    ) -> Self {
+        Self {
             cfg,
             w,
             dest,
@@ -59,9 +73,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
             quiet: false,
             children: HashMap::new(),
             delayed: None,
-        };
-        d.add(list.received().into_iter());
-        d
+        }
     }
 
     /// Entries of a list that just arrived join their directories' names.

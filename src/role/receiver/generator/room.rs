@@ -64,7 +64,7 @@ impl Gen<'_, '_> {
             return Ok(false);
         }
         if !dry {
-            let mut d = Deleter::new(self.cfg, self.w, self.list, self.dest, permit);
+            let mut d = Deleter::for_room(self.cfg, self.w, self.dest, permit);
             d.remove_one(path, self.out)?;
         }
         Ok(true)
