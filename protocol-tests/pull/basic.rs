@@ -246,3 +246,50 @@ fn ignore_missing_args_matches_stock() {
         ),
     );
 }
+
+/// `-C`: the sending server leaves out what the CVS defaults and each
+/// directory's `.cvsignore` name, as stock's does (the client, receiving,
+/// does not filter what comes).
+#[test]
+fn cvs_exclude_leaves_out_what_stock_leaves_out() {
+    each_cell("pull_cvs_exclude", |work, cell| {
+        let root = work.path(&format!("cvs-{}", cell.label()));
+        let t = root.join("tree");
+        for d in ["sub", "CVS"] {
+            std::fs::create_dir_all(t.join(d)).expect("mkdir");
+        }
+        for f in [
+            "a.c",
+            "a.o",
+            "core",
+            "x.bak",
+            "#x",
+            "tags",
+            "sub/keep.c",
+            "sub/skip.tmp",
+            "sub/s.o",
+            "CVS/Root",
+        ] {
+            std::fs::write(t.join(f), b"data\n").expect("write");
+        }
+        std::fs::write(t.join(".cvsignore"), b"*.c\n").expect("write");
+        std::fs::write(t.join("sub/.cvsignore"), b"skip.tmp\n").expect("write");
+        // The client leaves the directories' mtimes as they come with
+        // stock too (it reads each .cvsignore as it goes).
+        let mut spec = Spec::new(&["-aC"], &["x:tree/"]);
+        spec.cmp = Cmp {
+            dir_mtime: false,
+            root_mtime: false,
+            ..Cmp::ALL
+        };
+        let pair = pull_vs_stock(work, cell, &root, &spec)?;
+        harness::ensure(
+            !pair.ours.join("a.o").exists() && !pair.ours.join("sub/skip.tmp").exists(),
+            "names -C leaves out were sent",
+            &pair.our_out,
+        )?;
+        pair.remove();
+        let _ = std::fs::remove_dir_all(&root);
+        Ok(())
+    });
+}

@@ -145,8 +145,11 @@ async fn sender_session(
     let p = hs.protocol;
     let xfer_kind = checksum(&hs.xfer_checksum, p)?;
     let file_kind = checksum(&hs.file_checksum, p)?;
-    let rules = reads::filter_list(link, p).await?;
+    let mut rules = reads::filter_list(link, p).await?;
     reads::warn_skipped_rules(link, rules.skipped_rules());
+    if o.cvs_exclude {
+        rules.add_server_cvs_rules(crate::filter::Side::Sender)?;
+    }
     let mut filter = SenderFilter(crate::filter::FilterStack::new(rules));
     let mut tokens = crate::token::TokenEncoder::new(hs.compression, o.compress_level)
         .map_err(|e| Error::Unsupported(e.to_string()))?;
@@ -209,8 +212,11 @@ async fn receiver_session(
         o.delete_excluded,
         o.prune_empty_dirs,
     ) {
-        let f = reads::filter_list(link, p).await?;
+        let mut f = reads::filter_list(link, p).await?;
         reads::warn_skipped_rules(link, f.skipped_rules());
+        if o.cvs_exclude {
+            f.add_server_cvs_rules(crate::filter::Side::Receiver)?;
+        }
         Some(f)
     } else {
         None
