@@ -13,11 +13,14 @@
 //! `-no-overwrite`, the lock), `invariants` (each mode's invariant
 //! against a battery of pushes that try to get round it), `escape` (writes outside the root),
 //! `implied` (`-R --no-implied-dirs`: content-less parents left alone),
-//! `failure` (client killed mid-transfer, disk full), `sshd` (a real
+//! `failure` (client killed mid-transfer, disk full), `delete_rules`
+//! (what the client's and the destination's rules keep from `--delete`),
+//! `sshd` (a real
 //! sshd with a `restrict` key line) and `util` (shared helpers).
 
 mod append;
 mod basic;
+mod delete_rules;
 mod delta;
 mod escape;
 mod extra;

@@ -38,4 +38,15 @@ MUTANTS = [
 ("make-room-empty", "Core: an empty directory makes room without --delete", [
   ("src/role/receiver/generator/room.rs", "if cur.is_dir() && !self.cfg.opts.force && !empty() {", "if cur.is_dir() && !self.cfg.opts.force {"),
  ], ["push::options::room_is_made_without_delete_as_stock_makes_it"], "fail"),
+# --delete keeps what the rules protect inside a doomed directory, reads
+# the destination's rule files, and -C's rules reach both roles.
+("delete-doomed-rules", "Core: rules inside a directory being deleted", [
+  ("src/role/receiver/delete.rs", "            if self.filter.protected(&w, is_dir, true) {", "            if false && self.filter.protected(&w, is_dir, true) {"),
+ ], ["push::delete_rules::excluded_names_in_a_deleted_directory_stay"], "fail"),
+("delete-rule-files", "Core: the destination's rule files on --delete", [
+  ("src/role/receiver/delete.rs", "        self.filter.change_to(dir, self.cfg.root, self.dest);\n", ""),
+ ], ["push::delete_rules::rule_files_in_the_destination_protect_what_they_name"], "fail"),
+("cvs-sender", "Core: -C on pull", [
+  ("src/session/roles.rs", "        rules.add_server_cvs_rules(crate::filter::Side::Sender)?;", "        let _ = &mut rules;"),
+ ], ["pull::basic::cvs_exclude_leaves_out_what_stock_leaves_out"], "fail"),
 ]

@@ -37,4 +37,8 @@ MUTANTS += [
 ("woleak-blind-xattr", "-blind", [
   ("src/role/receiver/meta.rs", "(Some(_), Some(fd)) if !blind =>", "(Some(_), Some(fd)) if !blind || true =>"),
  ], ["meta::blind_reveals_no_attribute_equality"], "fail"),
+# A rule file in the destination is not read under -wo.
+("wo-rule-files", "Write-only rule files", [
+  ("src/role/receiver/del_filter.rs", "            may_read: sums == BlockSums::AsAsked,", "            may_read: true,"),
+ ], ["push::delete_rules::write_only_reads_no_rule_file", "lib:role::receiver::del_filter::tests::write_only_reads_no_file_and_keeps_its_directory_whole"], "fail"),
 ]

@@ -65,6 +65,11 @@ impl FilterStack {
         self.dirs.len()
     }
 
+    /// The directories entered, outermost first (`""` is the top).
+    pub fn entered(&self) -> impl Iterator<Item = &[u8]> {
+        self.dirs.iter().map(Vec::as_slice)
+    }
+
     /// Whether an earlier error left the stack unusable.
     pub fn is_poisoned(&self) -> bool {
         self.poisoned

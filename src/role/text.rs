@@ -13,6 +13,14 @@ pub const ESCAPE_TEXT: &str = "refusing to follow a symlink out of the served di
 /// `RESOLVE_NO_MAGICLINKS`).
 pub const SYMLINK_TEXT: &str = "refusing to follow a symlink";
 
+/// Said once when `--delete` meets a per-directory filter file in the
+/// destination under `-wo` or `-blind`: its lines would tell the client
+/// what the file holds, so it is not read, and nothing in its directory
+/// or below is deleted.
+pub const UNREAD_MERGE: &str =
+    "rrsync-rs: filter files on the server are not read in write-only mode; \
+     nothing is deleted in a directory that holds one";
+
 /// The C library's text for an error, without Rust's `(os error N)`;
 /// the two errors by which the confinement stops a name are said in words.
 pub fn strerror(err: &io::Error) -> String {

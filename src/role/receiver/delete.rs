@@ -2,7 +2,9 @@
 //! `delete.c`/`generator.c`). Only reachable with a
 //! [`crate::policy::DeletePermit`]; confined to the directories whose
 //! contents the client sent, and files the client's filter rules protect
-//! (or exclude, without `--delete-excluded`) are kept.
+//! (or exclude, without `--delete-excluded`) are kept, in the directories
+//! being deleted too ([`DelFilter`]): such a directory stays, with rsync's
+//! "cannot delete non-empty directory" line.
 //!
 //! When, as rsync decides it: `--delete-before` (and a plain `--delete`
 //! below protocol 30) deletes everything before the first entry;
@@ -13,6 +15,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+use super::del_filter::DelFilter;
 use super::dest::Dest;
 use super::out::Outbox;
 use super::{List, ReceiverConfig, RecvError};
@@ -20,6 +23,17 @@ use crate::flist::FileEntry;
 use crate::fs::{RelPath, Writer};
 use crate::policy::DeletePermit;
 use crate::wire::MsgCode;
+
+/// What became of an entry [`Deleter::remove_tree`] was asked to remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gone {
+    /// Removed (or already missing).
+    Removed,
+    /// Left in place: `--max-delete`, or the removal failed.
+    Kept,
+    /// A directory the rules keep something in.
+    NotEmpty,
+}
 
 /// Deletion state for one session.
 pub(crate) struct Deleter<'a, 'c> {
@@ -29,14 +43,16 @@ pub(crate) struct Deleter<'a, 'c> {
     permit: &'a DeletePermit,
     count: u64,
     skipped: u64,
-    /// Removals that make room for an entry are not reported.
-    quiet: bool,
+    /// The client's rules, with the destination's merge files.
+    filter: DelFilter,
     /// The entries the list has in each directory, until it is visited.
     children: HashMap<Vec<u8>, Vec<Rc<FileEntry>>>,
     /// `--delete-delay` under incremental recursion: the names found
     /// extraneous as the walk passed their directories, removed at the
     /// end (rsync keeps them in a temporary file).
     delayed: Option<Vec<Vec<u8>>>,
+    /// The client was told that a merge file was not read.
+    warned_unread: bool,
 }
 
 impl<'a, 'c> Deleter<'a, 'c> {
@@ -70,9 +86,10 @@ impl<'a, 'c> Deleter<'a, 'c> {
             permit,
             count: 0,
             skipped: 0,
-            quiet: false,
+            filter: DelFilter::new(cfg.filter.as_ref(), cfg.opts.delete_excluded, cfg.sums),
             children: HashMap::new(),
             delayed: None,
+            warned_unread: false,
         }
     }
 
@@ -118,7 +135,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
     pub(crate) fn delete_delayed(&mut self, out: &Outbox<'_>) -> Result<(), RecvError> {
         for wire in self.delayed.take().unwrap_or_default() {
             if let Ok(p) = self.dest.path_of(&wire) {
-                self.remove_tree(&p, &wire, out)?;
+                self.remove_tree(&p, &wire, out, false)?;
             }
         }
         Ok(())
@@ -150,6 +167,8 @@ impl<'a, 'c> Deleter<'a, 'c> {
         let Ok(names) = d.read_entries(10_000_000) else {
             return Ok(());
         };
+        self.filter.change_to(dir, self.cfg.root, self.dest);
+        self.warn_unread(out);
         for (n, is_dir) in self.rsync_order(&d, names) {
             if keep.contains(n.as_slice()) {
                 continue;
@@ -159,7 +178,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
             } else {
                 [dir, b"/", &n].concat()
             };
-            if self.protected(&wire, is_dir) {
+            if self.filter.protected(&wire, is_dir, false) {
                 continue;
             }
             if let Some(later) = self.delayed.as_mut() {
@@ -167,19 +186,17 @@ impl<'a, 'c> Deleter<'a, 'c> {
                 continue;
             }
             let Ok(p) = path.join(&n) else { continue };
-            self.remove_tree(&p, &wire, out)?;
+            self.remove_tree(&p, &wire, out, false)?;
         }
         Ok(())
     }
 
-    fn protected(&self, name: &[u8], is_dir: bool) -> bool {
-        let Some(f) = &self.cfg.filter else {
-            return false;
-        };
-        if f.check_receiver(name, is_dir, false).is_excluded() {
-            return true;
+    /// Once: a merge file in the destination was not read (`-wo`).
+    fn warn_unread(&mut self, out: &Outbox<'_>) {
+        if std::mem::take(&mut self.filter.unread) && !self.warned_unread {
+            self.warned_unread = true;
+            out.warning(super::super::text::UNREAD_MERGE);
         }
-        !self.cfg.opts.delete_excluded && f.check(name, is_dir).is_excluded()
     }
 
     /// Whether `--max-delete` still allows one more deletion.
@@ -187,42 +204,40 @@ impl<'a, 'c> Deleter<'a, 'c> {
         !matches!(self.cfg.opts.max_delete, Some(m) if m >= 0 && self.count >= m as u64)
     }
 
-    /// Removes one entry that is in the way of a received one.
-    pub(crate) fn remove_one(&mut self, path: &RelPath, out: &Outbox<'_>) -> Result<(), RecvError> {
-        // rsync does not list what it removes to make room for an entry.
-        let wire = path.as_bytes().to_vec();
-        self.quiet = true;
-        let r = self.remove_tree(path, &wire, out);
-        self.quiet = false;
-        r
+    /// Removes one entry, named `wire` in the list, that is in the way
+    /// of a received one; whether it is gone.
+    pub(crate) fn remove_one(
+        &mut self,
+        path: &RelPath,
+        wire: &[u8],
+        out: &Outbox<'_>,
+    ) -> Result<bool, RecvError> {
+        Ok(self.remove_tree(path, wire, out, true)? == Gone::Removed)
     }
 
     /// Deletes `path` (recursively for directories, contents first) and
-    /// reports each name to the client with `MSG_DELETED`. Every entry
-    /// counts against `--max-delete`; past it the rest is left in place.
+    /// reports each name to the client with `MSG_DELETED`. Every entry counts against `--max-delete`; past it the rest
+    /// is left in place. What the rules protect inside a directory stays,
+    /// and so does the directory. `room`: the entry is in the way of a
+    /// received one, and, as rsync does, is neither listed nor counted
+    /// (what it holds is).
     fn remove_tree(
         &mut self,
         path: &RelPath,
         wire: &[u8],
         out: &Outbox<'_>,
-    ) -> Result<(), RecvError> {
+        room: bool,
+    ) -> Result<Gone, RecvError> {
         let root = self.cfg.root;
         let Ok(meta) = root.lstat(path) else {
-            return Ok(());
+            return Ok(Gone::Removed);
         };
-        if meta.is_dir() {
-            if let Ok(d) = root.open_dir(path) {
-                for (n, _) in self.rsync_order(&d, d.read_entries(10_000_000).unwrap_or_default()) {
-                    if let Ok(child) = path.join(&n) {
-                        let w = [wire, b"/", &n].concat();
-                        self.remove_tree(&child, &w, out)?;
-                    }
-                }
-            }
+        if meta.is_dir() && !self.remove_contents(path, wire, out)? {
+            return Ok(Gone::NotEmpty);
         }
-        if !self.quiet && !self.allowed() {
+        if !room && !self.allowed() {
             self.skipped += 1;
-            return Ok(());
+            return Ok(Gone::Kept);
         }
         let dry = self.cfg.opts.dry_run;
         let (res, what) = match (dry, meta.is_dir()) {
@@ -231,6 +246,7 @@ impl<'a, 'c> Deleter<'a, 'c> {
             (false, false) => (self.w.remove(path, Some(self.permit)), "unlink"),
         };
         match res {
+            Ok(()) if room => {}
             Ok(()) => self.report(wire, meta.is_dir(), out)?,
             Err(e) => {
                 let shown = String::from_utf8_lossy(wire);
@@ -238,10 +254,69 @@ impl<'a, 'c> Deleter<'a, 'c> {
                     "generator",
                     &format!("delete_file: {what} \"{shown}\" failed"),
                     &e,
-                )
+                );
+                return Ok(Gone::Kept);
             }
         }
-        Ok(())
+        Ok(Gone::Removed)
+    }
+
+    /// Deletes what directory `path` holds (`delete_dir_contents`): its
+    /// merge files apply, perishable rules do not, and what the rules
+    /// protect stays. Whether it is now empty.
+    fn remove_contents(
+        &mut self,
+        path: &RelPath,
+        wire: &[u8],
+        out: &Outbox<'_>,
+    ) -> Result<bool, RecvError> {
+        let Ok(d) = self.cfg.root.open_dir(path) else {
+            return Ok(true);
+        };
+        let names = d.read_entries(10_000_000).unwrap_or_default();
+        let parent = wire
+            .iter()
+            .rposition(|&b| b == b'/')
+            .map_or(&b"."[..], |i| wire.get(..i).unwrap_or(b"."));
+        self.filter.change_to(parent, self.cfg.root, self.dest);
+        self.filter.enter(wire, self.cfg.root, self.dest);
+        self.warn_unread(out);
+        let mut empty = true;
+        for (n, is_dir) in self.rsync_order(&d, names) {
+            let w = [wire, b"/", &n].concat();
+            if self.filter.protected(&w, is_dir, true) {
+                empty = false;
+                continue;
+            }
+            let Ok(child) = path.join(&n) else { continue };
+            match self.remove_tree(&child, &w, out, false)? {
+                Gone::Removed => {}
+                Gone::Kept => empty = false,
+                Gone::NotEmpty => {
+                    empty = false;
+                    // rsync then tries the rmdir anyway: --max-delete
+                    // counts it, or the failure is said again.
+                    if self.allowed() {
+                        self.not_empty(&w, out);
+                    } else {
+                        self.skipped += 1;
+                    }
+                }
+            }
+        }
+        self.filter.leave();
+        if !empty {
+            self.not_empty(wire, out);
+        }
+        Ok(empty)
+    }
+
+    fn not_empty(&self, wire: &[u8], out: &Outbox<'_>) {
+        let line = format!(
+            "cannot delete non-empty directory: {}\n",
+            String::from_utf8_lossy(wire)
+        );
+        out.msg(MsgCode::Info, line.as_bytes());
     }
 
     /// Names of a directory in the order rsync deletes them: its file-list
@@ -265,9 +340,6 @@ impl<'a, 'c> Deleter<'a, 'c> {
     }
 
     fn report(&mut self, wire: &[u8], is_dir: bool, out: &Outbox<'_>) -> Result<(), RecvError> {
-        if self.quiet {
-            return Ok(());
-        }
         self.count += 1;
         if !self.cfg.opts.dry_run {
             self.cfg.log.deleting(wire, is_dir);

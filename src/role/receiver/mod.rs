@@ -21,6 +21,7 @@
 
 mod attrs;
 mod basis;
+mod del_filter;
 mod delete;
 mod dest;
 mod fake;

@@ -126,11 +126,6 @@ impl Gen<'_, '_> {
     /// The walk under incremental recursion: entry `i`, or the end.
     pub(super) fn inc_walk_step(&mut self, i: usize) -> Result<Stage, RecvError> {
         if self.finish_lists(i)? {
-            if let Some(d) = self.deleter.as_mut() {
-                if self.cfg.opts.delete_when == super::DeleteWhen::During {
-                    d.finish(self.out);
-                }
-            }
             self.reqs.close();
             return Ok(Stage::Redo);
         }

@@ -250,6 +250,11 @@ impl<'a, 'c> Gen<'a, 'c> {
             }
             Stage::DeleteAfter(i) => self.delete_step(i, Stage::DeleteAfter, Stage::Final)?,
             Stage::Final => {
+                // rsync warns of --max-delete once everything is deleted,
+                // room-making included.
+                if let Some(d) = self.deleter.as_mut() {
+                    d.finish(self.out);
+                }
                 self.touch_dirs();
                 self.done();
                 Stage::Finished
@@ -273,11 +278,9 @@ impl<'a, 'c> Gen<'a, 'c> {
         if self.list.is_inc() {
             // `--delete-delay`: the walk noted what to delete.
             d.delete_delayed(self.out)?;
-            d.finish(self.out);
             return Ok(then);
         }
         let Some(e) = self.list.entries.get(i) else {
-            d.finish(self.out);
             return Ok(then);
         };
         if self.list.active(i) && !self.list.is_slot(i) {
@@ -291,11 +294,6 @@ impl<'a, 'c> Gen<'a, 'c> {
             return self.inc_walk_step(i);
         }
         let Some(e) = self.list.entries.get(i) else {
-            if let Some(d) = self.deleter.as_mut() {
-                if self.cfg.opts.delete_when == DeleteWhen::During {
-                    d.finish(self.out);
-                }
-            }
             self.done();
             self.reqs.close();
             return Ok(Stage::Redo);

@@ -30,8 +30,9 @@ impl Gen<'_, '_> {
     ) -> Result<bool, RecvError> {
         let dry = self.cfg.opts.dry_run;
         if let Some(d) = self.deleter.as_mut() {
-            if !dry {
-                d.remove_one(path, self.out)?;
+            if !dry && !d.remove_one(path, &e.name, self.out)? {
+                self.no_way(e);
+                return Ok(false);
             }
             return Ok(true);
         }
@@ -49,24 +50,32 @@ impl Gen<'_, '_> {
                 .is_ok()
         };
         if cur.is_dir() && !self.cfg.opts.force && !empty() {
-            let name = show(&e.name);
-            let info = format!("cannot delete non-empty directory: {name}\n");
+            let info = format!("cannot delete non-empty directory: {}\n", show(&e.name));
             self.out.msg(MsgCode::Info, info.as_bytes());
-            let what = match e.kind() {
-                FileKind::File => "regular file",
-                FileKind::Dir => "directory",
-                FileKind::Symlink => "symlink",
-                FileKind::Device => "device file",
-                FileKind::Special => "special file",
-            };
-            self.out
-                .error_xfer(&format!("could not make way for new {what}: {name}"));
+            self.no_way(e);
             return Ok(false);
         }
         if !dry {
             let mut d = Deleter::for_room(self.cfg, self.w, self.dest, permit);
-            d.remove_one(path, self.out)?;
+            if !d.remove_one(path, &e.name, self.out)? {
+                self.no_way(e);
+                return Ok(false);
+            }
         }
         Ok(true)
+    }
+
+    /// rsync's line for an entry whose way could not be cleared.
+    fn no_way(&self, e: &FileEntry) {
+        let what = match e.kind() {
+            FileKind::File => "regular file",
+            FileKind::Dir => "directory",
+            FileKind::Symlink => "symlink",
+            FileKind::Device => "device file",
+            FileKind::Special => "special file",
+        };
+        let name = show(&e.name);
+        self.out
+            .error_xfer(&format!("could not make way for new {what}: {name}"));
     }
 }
