@@ -15,6 +15,7 @@
 //! `implied` (`-R --no-implied-dirs`: content-less parents left alone),
 //! `failure` (client killed mid-transfer, disk full), `delete_rules`
 //! (what the client's and the destination's rules keep from `--delete`),
+//! `verbose` (the server's own lines, `-v` to `-vv`, every protocol),
 //! `sshd` (a real
 //! sshd with a `restrict` key line) and `util` (shared helpers).
 
@@ -38,6 +39,7 @@ mod snapshot;
 mod snapshot_ops;
 mod sshd;
 pub mod util;
+mod verbose;
 mod wo_leak;
 
 use crate::harness::{Cell, Output, Server, Work};

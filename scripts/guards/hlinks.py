@@ -20,6 +20,6 @@ MUTANTS = [
 # --ignore-existing comes after the member's turn: an existing member is
 # replaced by a link.
 ("hlink-skip-before-turn", "Hard links", [
-  ("src/role/receiver/generator/links.rs", "        if cur.is_some() && (o.ignore_existing || self.cfg.overwrite.is_none()) && !redo {\n            return Ok(());\n        }", "        if false {\n            return Ok(());\n        }"),
+  ("src/role/receiver/generator/mod.rs", "        if let (Some(m), true) = (&cur, self.cfg.opts.ignore_existing && !redo) {", "        if let (Some(m), true) = (&cur, false) {"),
 ], H, "fail"),
 ]

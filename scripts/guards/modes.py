@@ -38,6 +38,6 @@ MUTANTS += [
 # An early directory (incremental recursion) stops at --ignore-existing,
 # which -no-overwrite forces, before it makes room over a file.
 ("modes-early-dir", "-no-overwrite", [
-  ("src/role/receiver/generator/inc.rs", "if m.is_dir() || o.ignore_existing || !self.make_room(path, e, m, None)? {", "if m.is_dir() || !self.make_room(path, e, m, None)? {"),
+  ("src/role/receiver/generator/mod.rs", "        if let (Some(m), true) = (&cur, self.cfg.opts.ignore_existing && !redo) {", "        if let (Some(m), true) = (&cur, false) {"),
  ], ["push::options::no_overwrite_keeps_a_file_where_a_directory_comes"], "fail"),
 ]

@@ -132,6 +132,7 @@ pub(super) fn recv_options(
         max_entries: max_entries(o),
         max_meta: max_meta(o),
         itemize: o.log_format.as_deref().is_some_and(|f| f.contains("%i")),
+        itemize_all: o.verbose >= 2 || o.log_format.as_deref().is_some_and(|f| f.contains("%I")),
         perms: o.perms,
         executability: o.executability,
         times: o.times,

@@ -350,6 +350,11 @@ impl<'a, 'c> Deleter<'a, 'c> {
         }
         if self.cfg.flist.protocol >= 29 {
             out.msg(MsgCode::Deleted, &name);
+        } else if self.cfg.opts.verbose > 0 {
+            // No MSG_DELETED yet: the server says it in words (`log_delete`).
+            let slash = if is_dir { "/" } else { "" };
+            let line = format!("deleting {}{slash}\n", String::from_utf8_lossy(wire));
+            out.msg(MsgCode::Info, line.as_bytes());
         }
         Ok(())
     }

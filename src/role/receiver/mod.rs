@@ -96,6 +96,9 @@ pub struct RecvOptions {
     pub max_meta: u64,
     /// The client itemizes (`--log-format=%i`).
     pub itemize: bool,
+    /// Every entry is itemized, changed or not: `-vv`, or `-ii`
+    /// (`--log-format=%i%I`), as rsync's `itemize` decides.
+    pub itemize_all: bool,
     /// `-p`.
     pub perms: bool,
     /// `-E` without `-p`.

@@ -39,7 +39,12 @@ impl Gen<'_, '_> {
         defer: bool,
     ) -> Result<Fate, RecvError> {
         let o = &self.cfg.opts;
-        if o.max_size.is_some_and(|m| e.size > m) || o.min_size.is_some_and(|m| e.size < m) {
+        if o.max_size.is_some_and(|m| e.size > m) {
+            self.info2(e, " is over max-size");
+            return Ok(Fate::Skipped);
+        }
+        if o.min_size.is_some_and(|m| e.size < m) {
+            self.info2(e, " is under min-size");
             return Ok(Fate::Skipped);
         }
         let basis_meta = cur.filter(|m| m.is_file());
@@ -55,10 +60,12 @@ impl Gen<'_, '_> {
                     attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
                     self.meta_apply(e, path);
                 }
+                self.uptodate(e, !ch.is_empty());
                 self.itemize(ndx, ch)?;
                 return Ok(Fate::InPlace);
             }
             if o.update && m.mtime_sec > e.mtime {
+                self.info2(e, " is newer");
                 return Ok(Fate::Skipped);
             }
             // `--append` only ever adds to a file: one that is not shorter

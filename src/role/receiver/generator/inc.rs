@@ -227,9 +227,9 @@ impl Gen<'_, '_> {
             return Ok(());
         }
         if let Some(m) = cur {
-            // `--ignore-existing` (and so `-no-overwrite`) leaves what is
-            // there, as the directory's own turn will.
-            if m.is_dir() || o.ignore_existing || !self.make_room(path, e, m, None)? {
+            // (`--ignore-existing`, and so `-no-overwrite`, never gets
+            // here: the entry is passed over before its kind is looked at.)
+            if m.is_dir() || !self.make_room(path, e, m, None)? {
                 return Ok(());
             }
         }

@@ -52,7 +52,10 @@ impl Gen<'_, '_> {
                 iflags |= attrs::changes(o, e, m) | self.meta_changes(e, Some(path))
             }
             Some(m) if m.is_dir() => {}
-            Some(_) if self.cfg.opts.ignore_existing => return Ok(()),
+            // Without the overwrite permit nothing is made room for
+            // (`-no-overwrite` is passed over before this, as
+            // `--ignore-existing`).
+            Some(_) if self.cfg.overwrite.is_none() => return Ok(()),
             Some(m) => {
                 let line = format!(
                     "rsync: [generator] cannot replace non-directory \"{}\" with a directory: deleting is not allowed on this server",
@@ -131,9 +134,10 @@ impl Gen<'_, '_> {
                 if !o.dry_run && (ch.intersects(item::REPORT_TIME) || atime) {
                     attrs::apply_path(self.cfg, self.w, e, path, self.out, true);
                 }
+                self.uptodate(e, !ch.is_empty());
                 return self.itemize(ndx, ch);
             }
-            if o.ignore_existing || self.cfg.overwrite.is_none() {
+            if self.cfg.overwrite.is_none() {
                 return Ok(());
             }
             if m.is_dir() {
@@ -202,7 +206,7 @@ impl Gen<'_, '_> {
                 }
                 return self.itemize(ndx, ch);
             }
-            if o.ignore_existing || permit.is_none() {
+            if permit.is_none() {
                 return Ok(());
             }
             if m.is_dir() && !self.make_room(path, e, m, None)? {

@@ -60,13 +60,9 @@ impl Gen<'_, '_> {
         cur: Option<&Meta>,
         redo: bool,
     ) -> Result<(), RecvError> {
-        // `--existing`, `--ignore-existing` and `-no-overwrite` come
-        // before a member's turn: it counts as skipped.
-        let o = &self.cfg.opts;
-        if cur.is_some() && (o.ignore_existing || self.cfg.overwrite.is_none()) && !redo {
-            return Ok(());
-        }
-        if cur.is_none() && o.existing {
+        // `--existing`, `--ignore-existing` (and so `-no-overwrite`) came
+        // before a member's turn (`entry_body`): it counts as skipped.
+        if cur.is_some() && self.cfg.overwrite.is_none() && !redo {
             return Ok(());
         }
         let Some(g) = self.member_group(ndx).filter(|_| !redo) else {
@@ -159,7 +155,7 @@ impl Gen<'_, '_> {
         };
         let root = self.cfg.root;
         let replace = match (root.lstat(&p), root.lstat(&lp)) {
-            (Ok(a), Ok(b)) if a.same_file(&b) => return Ok(()),
+            (Ok(a), Ok(b)) if a.same_file(&b) => return self.linked_already(i, &e),
             (Ok(_), Ok(_)) => match self.cfg.overwrite.as_ref() {
                 Some(permit) if !self.cfg.opts.dry_run => Some(permit),
                 _ => return Ok(()),
@@ -180,6 +176,21 @@ impl Gen<'_, '_> {
         self.itemize_link(i, &le.name)
     }
 
+    /// A member already linked to its leader (`maybe_hard_link`): only
+    /// `-vv` or `-ii` hear of it, as an item with an empty link name.
+    fn linked_already(&self, ndx: usize, e: &FileEntry) -> Result<(), RecvError> {
+        self.uptodate(e, false);
+        if self.protocol < 29 || !self.cfg.opts.itemize_all {
+            return Ok(());
+        }
+        let mut b = Vec::new();
+        put_u16(&mut b, (item::LOCAL_CHANGE | item::XNAME_FOLLOWS).bits());
+        crate::wire::put_vstring(&mut b, b"").map_err(crate::wire::WireError::from)?;
+        self.out.put_ndx(ndx as i32);
+        self.out.write(&b);
+        Ok(())
+    }
+
     /// `hf+++++++++ NAME => LEADER`: a new hard link (protocol 29+).
     fn itemize_link(&self, ndx: usize, leader: &[u8]) -> Result<(), RecvError> {
         let iflags = item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS;
@@ -187,6 +198,11 @@ impl Gen<'_, '_> {
             self.count(iflags);
         }
         if self.protocol < 29 {
+            // The server names the link itself (`maybe_hard_link`).
+            if let (Some(e), true) = (self.list.entries.get(ndx), self.cfg.opts.verbose > 0) {
+                let line = format!("{} => {}\n", show(&e.name), show(leader));
+                self.out.msg(crate::wire::MsgCode::Info, line.as_bytes());
+            }
             return Ok(());
         }
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {

@@ -20,6 +20,7 @@ mod file;
 mod implied;
 mod inc;
 mod kinds;
+mod lines;
 mod links;
 mod room;
 
@@ -123,6 +124,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             .filter(|_| cfg.opts.delete)
             .map(|p| Deleter::new(cfg, w, list, dest, p));
         let before = deleter.is_some() && cfg.opts.delete_when == DeleteWhen::Before;
+        lines::starting(cfg, out);
         Gen {
             cfg,
             w,
@@ -363,7 +365,11 @@ impl<'a, 'c> Gen<'a, 'c> {
         if !self.cfg.opts.dry_run {
             self.count(iflags);
         }
-        if self.protocol < 29 || !iflags.intersects(item::SIGNIFICANT) {
+        if self.protocol < 29 {
+            self.old_name_line(ndx, iflags);
+            return Ok(());
+        }
+        if !(self.cfg.opts.itemize_all || iflags.intersects(item::SIGNIFICANT)) {
             return Ok(());
         }
         if let (Some(e), false) = (self.list.entries.get(ndx), self.cfg.opts.dry_run) {
@@ -432,6 +438,23 @@ impl<'a, 'c> Gen<'a, 'c> {
             Some(m) if fake => Some(super::fake::overlay(self.cfg, &path, m)),
             m => m,
         };
+        if let (Some(m), true) = (&cur, self.cfg.opts.ignore_existing && !redo) {
+            // `--ignore-existing`: what is there stays as it is, unless a
+            // directory meets a directory.
+            if !(e.is_dir() && m.is_dir()) {
+                let early = e.is_dir() && self.list.is_inc() && !self.list.is_slot(ndx);
+                if !early {
+                    self.info2(&e, " exists");
+                }
+                return Ok(());
+            }
+        }
+        if cur.is_none() && self.cfg.opts.existing && !redo {
+            // `--existing`: nothing new of any kind, nor what is beneath
+            // a directory not made.
+            self.not_created(&e, &path, ndx);
+            return Ok(());
+        }
         match e.kind() {
             FileKind::Symlink if self.unsafe_link(&e) => Ok(()),
             FileKind::Dir if self.leave_implied(&e) => Ok(()),

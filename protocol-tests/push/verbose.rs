@@ -1,0 +1,158 @@
+//! What a pushing client prints from the server's side, against stock
+//! `rsync --server` in every cell: the lines of rsync's generator.
+//! - `-vv`: "NAME is uptodate" (or the bare name when only attributes
+//!   were set), "NAME exists" (`--ignore-existing`), `not creating new
+//!   …` (`--existing`), "is newer" (`-u`), "is over max-size", and
+//!   "delta-transmission enabled"; a hard-link member already linked too;
+//! - `-vv -i` and `-ii`: an item for every entry, changed or not;
+//! - below protocol 29, where no item or MSG_DELETED exists, `-v` names
+//!   the directories and symlinks the server makes or changes, the hard
+//!   links (`NAME => LEADER`) and the deletions (`deleting NAME`).
+//!
+//! `--existing` also must create nothing new of any kind (it once made
+//! the new directories and symlinks): the trees are compared as always.
+
+use super::{each_cell, push_vs_stock, Spec};
+use crate::harness::{ensure, Output, Work};
+use crate::tree::Cmp;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// The client's lines, less the transfer totals, sorted (stdout and
+/// stderr interleave differently from run to run).
+fn lines(out: &Output) -> Vec<String> {
+    let skip = [
+        "sent ",
+        "total size",
+        "total: matches",
+        "sending incremental",
+        "building file list",
+        "done",
+        "rsync error: received SIGUSR1",
+        "opening connection",
+    ];
+    let mut v: Vec<String> = out
+        .all()
+        .lines()
+        .filter(|l| !l.is_empty() && !skip.iter().any(|s| l.starts_with(s)))
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v
+}
+
+fn past(p: &Path, secs: u64) {
+    let f = std::fs::File::options()
+        .write(!p.is_dir())
+        .read(p.is_dir())
+        .open(p)
+        .expect("open");
+    f.set_modified(UNIX_EPOCH + Duration::from_secs(secs))
+        .expect("set mtime");
+}
+
+/// Files, a nested directory, a symlink and a pair of hard links.
+fn source(work: &Work) -> PathBuf {
+    let src = work.path("verbose-src");
+    if src.exists() {
+        return src;
+    }
+    std::fs::create_dir_all(src.join("dir/deep")).expect("mkdir");
+    for (f, data) in [
+        ("f1", &b"a\n"[..]),
+        ("dir/f2", b"bb\n"),
+        ("big", &[7u8; 3000]),
+        ("hl1", b"h\n"),
+    ] {
+        std::fs::write(src.join(f), data).expect("write");
+        past(&src.join(f), 1_500_000_000);
+    }
+    std::fs::hard_link(src.join("hl1"), src.join("dir/hl2")).expect("link");
+    std::os::unix::fs::symlink("f1", src.join("link")).expect("symlink");
+    for d in ["dir/deep", "dir", ""] {
+        past(&src.join(d), 1_500_000_000);
+    }
+    src
+}
+
+/// A copy of the source in `root/dst`, then `change` made to it.
+fn copy(src: &Path, root: &Path, change: &dyn Fn(&Path)) {
+    let dst = root.join("dst");
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(src)
+        .arg(&dst)
+        .status()
+        .expect("cp");
+    assert!(st.success(), "cp -a");
+    change(&dst);
+}
+
+fn changed(d: &Path) {
+    std::fs::write(d.join("f1"), b"newer\n").expect("write");
+    past(&d.join("f1"), 1_900_000_000);
+    let mut perm = std::fs::metadata(d.join("big"))
+        .expect("stat")
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o600);
+    std::fs::set_permissions(d.join("big"), perm).expect("chmod");
+}
+
+fn partial(d: &Path) {
+    for p in ["dir", "link", "hl1", "big"] {
+        let p = d.join(p);
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p).expect("rm");
+        } else {
+            std::fs::remove_file(&p).expect("rm");
+        }
+    }
+    std::fs::write(d.join("gone"), b"x\n").expect("write");
+    past(&d.join("gone"), 1_500_000_000);
+}
+
+#[test]
+fn the_servers_lines_match_stock() {
+    each_cell("push_verbose_lines", |work, cell| {
+        let src = source(work);
+        let old = cell.protocol() < 29;
+        type Prep<'a> = Option<&'a dyn Fn(&Path)>;
+        let copy_changed = |r: &Path| copy(&src, r, &changed);
+        let copy_partial = |r: &Path| copy(&src, r, &partial);
+        let cases: Vec<(&[&str], Prep<'_>)> = vec![
+            (&["-avH"], None),
+            (&["-avH", "--delete"], Some(&copy_partial)),
+            (&["-avvH"], Some(&copy_changed)),
+            (&["-avvHi"], Some(&copy_changed)),
+            (&["-aiiH"], Some(&copy_changed)),
+            (&["-avv", "--existing"], Some(&copy_partial)),
+            (&["-avv", "--ignore-existing"], Some(&copy_changed)),
+            (&["-avvu", "--max-size=100"], Some(&copy_changed)),
+        ];
+        for (opts, prep) in cases {
+            if old && opts.iter().any(|o| o.contains("ii")) {
+                // Below 29 no item reaches the client either way.
+                continue;
+            }
+            let mut spec = Spec::new(opts, &src);
+            spec.flags = &[];
+            spec.prep = prep;
+            // A new link's mtime is not what the test is about (stock
+            // left the link's own time here).
+            spec.cmp = Cmp {
+                dir_mtime: false,
+                link_mtime: false,
+                ..Cmp::ALL
+            };
+            let pair = push_vs_stock(work, cell, &spec)?;
+            let (want, got) = (lines(&pair.ref_out), lines(&pair.our_out));
+            ensure(
+                want == got,
+                &format!("{opts:?}: the client's lines {got:?} differ from stock's {want:?}"),
+                &pair.our_out,
+            )?;
+            pair.remove();
+        }
+        Ok(())
+    });
+}
