@@ -45,7 +45,7 @@ pub fn matched_data(stats: &str) -> Option<u64> {
 }
 
 /// The byte count of the `--stats` line that starts with `label`.
-fn stat_bytes(stats: &str, label: &str) -> Option<u64> {
+pub fn stat_bytes(stats: &str, label: &str) -> Option<u64> {
     let line = stats.lines().find(|l| l.trim_start().starts_with(label))?;
     let digits: String = line
         .split(':')

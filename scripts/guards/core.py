@@ -49,4 +49,11 @@ MUTANTS = [
 ("cvs-sender", "Core: -C on pull", [
   ("src/session/roles.rs", "        rules.add_server_cvs_rules(crate::filter::Side::Sender)?;", "        let _ = &mut rules;"),
  ], ["pull::basic::cvs_exclude_leaves_out_what_stock_leaves_out"], "fail"),
+# --existing makes nothing new; a pull's byte totals start where rsync's do.
+("existing-new", "Core: --existing creates nothing", [
+  ("src/role/receiver/generator/mod.rs", "        if cur.is_none() && self.cfg.opts.existing && !redo {", "        if cur.is_none() && self.cfg.opts.existing && !redo && !e.is_dir() && e.kind() != FileKind::Symlink {"),
+ ], ["push::verbose::the_servers_lines_match_stock"], "fail"),
+("stats-from-setup", "Core: a sender's byte totals", [
+  ("src/session/roles.rs", "    link.start_counting();\n", ""),
+ ], ["pull::basic::bytes_counted_as_stock_counts_them"], "fail"),
 ]

@@ -110,6 +110,8 @@ struct State {
     mux_in: bool,
     bytes_in: u64,
     bytes_out: u64,
+    /// The counts when the protocol's setup was over (`counted`).
+    base: (u64, u64),
     idle_limit: Option<Duration>,
     /// The client's `--bwlimit`, in bytes a second.
     rate_limit: Option<u64>,

@@ -111,6 +111,29 @@ impl Link {
         !s.eof && s.unread_total() < INBOX_MAX
     }
 
+    /// The setup is over: from here on bytes count towards the totals a
+    /// sender reports (rsync counts only what passes through its buffered
+    /// I/O, which starts with the filter list; read-ahead not yet taken
+    /// is not counted yet).
+    pub fn start_counting(&self) {
+        let mut s = self.0.borrow_mut();
+        let unread = s.unread_total() as u64;
+        s.base = (
+            s.bytes_in.saturating_sub(unread),
+            s.bytes_out + s.out.len() as u64,
+        );
+    }
+
+    /// Bytes read and written since [`Self::start_counting`], framing
+    /// included.
+    pub fn counted(&self) -> (u64, u64) {
+        let base = self.0.borrow().base;
+        (
+            self.bytes_in().saturating_sub(base.0),
+            self.bytes_out().saturating_sub(base.1),
+        )
+    }
+
     /// Counts bytes that moved before the link took over the connection
     /// (a handshake run outside it), so the totals cover the session.
     pub fn add_counts(&self, bytes_in: u64, bytes_out: u64) {

@@ -145,6 +145,7 @@ async fn sender_session(
     let p = hs.protocol;
     let xfer_kind = checksum(&hs.xfer_checksum, p)?;
     let file_kind = checksum(&hs.file_checksum, p)?;
+    link.start_counting();
     let mut rules = reads::filter_list(link, p).await?;
     reads::warn_skipped_rules(link, rules.skipped_rules());
     if o.cvs_exclude {

@@ -252,8 +252,8 @@ pub(super) fn write_attrs(ctx: &mut SenderCtx<'_>, req: &Request, item: &Item) {
 pub(super) fn send_stats(ctx: &mut SenderCtx<'_>, total_size: u64, build_ms: u64, xfer_ms: u64) {
     let p = ctx.protocol;
     ctx.link.flush();
-    let read = ctx.link.bytes_in() as i64;
-    let written = ctx.link.bytes_out() as i64;
+    let (read, written) = ctx.link.counted();
+    let (read, written) = (read as i64, written as i64);
     let mut out = Vec::new();
     put_varlong30(&mut out, read, 3, p);
     put_varlong30(&mut out, written, 3, p);
