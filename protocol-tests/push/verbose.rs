@@ -11,6 +11,7 @@
 //!
 //! `--existing` also must create nothing new of any kind (it once made
 //! the new directories and symlinks): the trees are compared as always.
+//! And `--backup` without `--backup-dir` leaves directory times alone.
 
 use super::{each_cell, push_vs_stock, Spec};
 use crate::harness::{ensure, Output, Work};
@@ -128,6 +129,8 @@ fn the_servers_lines_match_stock() {
             (&["-avv", "--existing"], Some(&copy_partial)),
             (&["-avv", "--ignore-existing"], Some(&copy_changed)),
             (&["-avvu", "--max-size=100"], Some(&copy_changed)),
+            (&["-avb"], Some(&copy_changed)),
+            (&["-avv", "--delete-before"], Some(&copy_partial)),
         ];
         for (opts, prep) in cases {
             if old && opts.iter().any(|o| o.contains("ii")) {
@@ -153,6 +156,41 @@ fn the_servers_lines_match_stock() {
             )?;
             pair.remove();
         }
+        Ok(())
+    });
+}
+
+/// `--backup` without `--backup-dir` implies `--omit-dir-times`, as with
+/// stock: the top directory, where the backup of `f1` lands, keeps the
+/// time that gave it, not the source's.
+#[test]
+fn backup_leaves_directory_times() {
+    each_cell("push_backup_dir_times", |work, cell| {
+        let src = source(work);
+        let copy_changed = |r: &Path| copy(&src, r, &changed);
+        let mut spec = Spec::new(&["-ab"], &src);
+        spec.flags = &[];
+        spec.prep = Some(&copy_changed);
+        spec.cmp = Cmp {
+            dir_mtime: false,
+            link_mtime: false,
+            ..Cmp::ALL
+        };
+        let pair = push_vs_stock(work, cell, &spec)?;
+        for root in [&pair.reference, &pair.ours] {
+            let t = std::fs::metadata(root.join("dst"))
+                .and_then(|m| m.modified())
+                .expect("stat dst");
+            ensure(
+                t != UNIX_EPOCH + Duration::from_secs(1_500_000_000),
+                &format!(
+                    "{}: the top directory got the source's time",
+                    root.display()
+                ),
+                &pair.our_out,
+            )?;
+        }
+        pair.remove();
         Ok(())
     });
 }

@@ -56,4 +56,10 @@ MUTANTS = [
 ("stats-from-setup", "Core: a sender's byte totals", [
   ("src/session/roles.rs", "    link.start_counting();\n", ""),
  ], ["pull::basic::bytes_counted_as_stock_counts_them"], "fail"),
+("backup-omits-dir-times", "Core: --backup implies -O", [
+  ("src/session/options.rs", "        omit_dir_times: o.omit_dir_times || (o.backup && o.backup_dir.is_none()),", "        omit_dir_times: o.omit_dir_times,"),
+ ], ["push::verbose::backup_leaves_directory_times"], "fail"),
+("vv-uptodate", "Core: -vv's up-to-date lines", [
+  ("src/role/receiver/generator/lines.rs", "            self.info2(e, if updated { \"\" } else { \" is uptodate\" });", "            let _ = updated;"),
+ ], ["push::verbose::the_servers_lines_match_stock"], "fail"),
 ]

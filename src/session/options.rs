@@ -137,7 +137,9 @@ pub(super) fn recv_options(
         executability: o.executability,
         times: o.times,
         atimes: o.atimes > 0,
-        omit_dir_times: o.omit_dir_times,
+        // `--backup` without `--backup-dir` implies `-O`: a directory's
+        // time would move as each backup lands in it (rsync's options.c).
+        omit_dir_times: o.omit_dir_times || (o.backup && o.backup_dir.is_none()),
         omit_link_times: o.omit_link_times,
         owner: o.owner,
         group: o.group,
@@ -175,6 +177,7 @@ pub(super) fn recv_options(
             o.delete_after || o.delete_delay,
             protocol,
         ),
+        delete_delay: o.delete_delay && !o.delete_after,
         delete_excluded: o.delete_excluded,
         max_delete: o.max_delete,
         remove_source_files: o.remove_source_files,

@@ -175,6 +175,9 @@ pub struct RecvOptions {
     pub delete: bool,
     /// When deletions happen.
     pub delete_when: DeleteWhen,
+    /// `--delete-delay`: the after-pass is rsync's delayed deletions,
+    /// not its `do_delete_pass`.
+    pub delete_delay: bool,
     /// `--delete-excluded`.
     pub delete_excluded: bool,
     /// `--max-delete`.

@@ -61,9 +61,7 @@ impl Gen<'_, '_> {
             return;
         }
         let line = match e.kind() {
-            FileKind::Dir if iflags.intersects(item::SIGNIFICANT) => {
-                format!("{}/\n", show(&e.name))
-            }
+            FileKind::Dir if self.dir_attrs_set(iflags) => format!("{}/\n", show(&e.name)),
             FileKind::Symlink if iflags.contains(item::LOCAL_CHANGE) => {
                 let target = e.link_target.as_deref().unwrap_or(&[]);
                 format!("{} -> {}\n", show(&e.name), show(target))
@@ -90,5 +88,15 @@ impl Gen<'_, '_> {
         if !self.cfg.opts.itemize || self.protocol < 29 {
             self.info2(e, if updated { "" } else { " is uptodate" });
         }
+    }
+
+    /// Whether rsync's `set_file_attrs` would have changed something on
+    /// a directory with these item flags: a new one only gets its time
+    /// (unless `-O`, which `--backup` implies) or what the flags report.
+    fn dir_attrs_set(&self, iflags: ItemFlags) -> bool {
+        let o = &self.cfg.opts;
+        let reported =
+            iflags.intersects(item::SIGNIFICANT.without(item::IS_NEW | item::LOCAL_CHANGE));
+        reported || (iflags.contains(item::IS_NEW) && o.times && !o.omit_dir_times)
     }
 }

@@ -286,6 +286,12 @@ impl<'a, 'c> Gen<'a, 'c> {
             return Ok(then);
         };
         if self.list.active(i) && !self.list.is_slot(i) {
+            let pass = !self.cfg.opts.delete_delay;
+            if pass && e.flags.top_dir && e.flags.content_dir && self.cfg.opts.verbose >= 2 {
+                // `do_delete_pass` names each top directory (`DEBUG_GTE(DEL, 1)`).
+                let line = format!("deleting in {}\n", show(&e.name));
+                self.out.msg(crate::wire::MsgCode::Info, line.as_bytes());
+            }
             d.delete_dir(&e, self.out)?;
         }
         Ok(at(i + 1))
