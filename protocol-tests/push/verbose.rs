@@ -11,7 +11,8 @@
 //!
 //! `--existing` also must create nothing new of any kind (it once made
 //! the new directories and symlinks): the trees are compared as always.
-//! And `--backup` without `--backup-dir` leaves directory times alone.
+//! And `--backup` without `--backup-dir` leaves directory times alone;
+//! a `--link-dest` file whose attributes differ is copied, not linked.
 
 use super::{each_cell, push_vs_stock, Spec};
 use crate::harness::{ensure, Output, Work};
@@ -191,6 +192,58 @@ fn backup_leaves_directory_times() {
             )?;
         }
         pair.remove();
+        Ok(())
+    });
+}
+
+/// The alternate directories: a file there with the same contents and
+/// other attributes is copied, not linked (a link took the other
+/// directory's mode), and what `-i`, `-ii` and `-vv` show of matched
+/// files, symlinks, directories and hard-link members is stock's.
+#[test]
+fn alt_dest_matches_and_lines_match_stock() {
+    each_cell("push_alt_dest_lines", |work, cell| {
+        let src = source(work);
+        let prep = |root: &Path| {
+            copy(&src, root, &|_| ());
+            std::fs::rename(root.join("dst"), root.join("ref")).expect("rename");
+            let f1 = root.join("ref/f1");
+            let mut perm = std::fs::metadata(&f1).expect("stat").permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o600);
+            std::fs::set_permissions(&f1, perm).expect("chmod");
+        };
+        let old = cell.protocol() < 29;
+        let cases: [&[&str]; 8] = [
+            &["-av", "--link-dest=../ref"],
+            &["-avi", "--link-dest=../ref"],
+            &["-avii", "--link-dest=../ref"],
+            &["-avv", "--link-dest=../ref"],
+            &["-avvi", "--compare-dest=../ref"],
+            &["-avi", "--copy-dest=../ref"],
+            &["-aviH", "--link-dest=../ref"],
+            &["-aiiH", "--link-dest=../ref"],
+        ];
+        for opts in cases {
+            if old && opts.iter().any(|o| o.contains("ii")) {
+                continue;
+            }
+            let mut spec = Spec::new(opts, &src);
+            spec.flags = &[];
+            spec.prep = Some(&prep);
+            spec.cmp = Cmp {
+                dir_mtime: false,
+                link_mtime: false,
+                ..Cmp::ALL
+            };
+            let pair = push_vs_stock(work, cell, &spec)?;
+            let (want, got) = (lines(&pair.ref_out), lines(&pair.our_out));
+            ensure(
+                want == got,
+                &format!("{opts:?}: the client's lines {got:?} differ from stock's {want:?}"),
+                &pair.our_out,
+            )?;
+            pair.remove();
+        }
         Ok(())
     });
 }

@@ -62,4 +62,8 @@ MUTANTS = [
 ("vv-uptodate", "Core: -vv's up-to-date lines", [
   ("src/role/receiver/generator/lines.rs", "            self.info2(e, if updated { \"\" } else { \" is uptodate\" });", "            let _ = updated;"),
  ], ["push::verbose::the_servers_lines_match_stock"], "fail"),
+# A --link-dest file with other attributes is copied, not linked.
+("link-dest-level3", "Core: --link-dest links only an exact match", [
+  ("src/role/receiver/basis.rs", "        let exact = diff.is_empty();", "        let exact = true || diff.is_empty();"),
+ ], ["push::verbose::alt_dest_matches_and_lines_match_stock"], "fail"),
 ]

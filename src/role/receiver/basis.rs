@@ -22,9 +22,13 @@ use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath, Writer};
 use crate::policy::BlockSums;
 
-/// `--link-dest`, `--copy-dest`, `--compare-dest` (`try_dests_reg`):
-/// an identical file in one of the directories is linked, copied or
-/// taken as is; otherwise the first one present becomes the basis.
+/// `--link-dest`, `--copy-dest`, `--compare-dest` (`try_dests_reg`),
+/// by rsync's match levels: a file there with the same contents and the
+/// same attributes (level 3) is linked or taken as is, or copied for
+/// `--copy-dest`; one with the same contents only (level 2) is copied,
+/// whatever the kind, and given the sender's attributes, since a link
+/// would share the other directory's; otherwise the first one present
+/// is the basis.
 pub(crate) fn alt_dest(
     cfg: &ReceiverConfig<'_>,
     w: &Writer<'_>,
@@ -33,6 +37,7 @@ pub(crate) fn alt_dest(
 ) -> AltOutcome {
     use crate::cli::AltDest;
     let mut basis = None;
+    let mut same: Option<(RelPath, crate::flist::item::ItemFlags)> = None;
     for (i, (kind, dir)) in cfg.opts.alt_dest.iter().enumerate() {
         let Ok(alt) = RelPath::new(&[dir.as_bytes(), b"/", &e.name].concat()) else {
             continue;
@@ -40,18 +45,33 @@ pub(crate) fn alt_dest(
         let Some(m) = cfg.root.lstat(&alt).ok().filter(Meta::is_file) else {
             continue;
         };
-        if quick_check(cfg, e, &alt, &m, false) && !cfg.opts.dry_run {
+        if basis.is_none() {
+            basis = Some((i as u8, alt.clone()));
+        }
+        if !quick_check(cfg, e, &alt, &m, false) {
+            continue;
+        }
+        let diff = attrs::changes(&cfg.opts, e, &m);
+        let exact = diff.is_empty();
+        if exact && *kind != AltDest::Copy && !cfg.opts.dry_run {
             let done = match kind {
-                AltDest::Compare => true,
                 AltDest::Link => w.hard_link(&alt, path).is_ok(),
-                AltDest::Copy => copy_file(cfg, w, &alt, path, e).is_ok(),
+                _ => true,
             };
             if done {
-                return AltOutcome::Done;
+                return AltOutcome::Done(*kind);
             }
         }
-        if basis.is_none() {
-            basis = Some((i as u8, alt));
+        if exact || same.is_none() {
+            same = Some((alt, diff));
+        }
+        if exact {
+            break;
+        }
+    }
+    if let (Some((alt, diff)), false) = (same, cfg.opts.dry_run) {
+        if copy_file(cfg, w, &alt, path, e).is_ok() {
+            return AltOutcome::Copied { diff };
         }
     }
     basis.map_or(AltOutcome::None, |(i, p)| AltOutcome::Basis(i, p))
@@ -255,8 +275,11 @@ pub(crate) fn partial_path(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<R
 pub(crate) enum AltOutcome {
     /// Nothing usable.
     None,
-    /// The file was linked, copied or found identical.
-    Done,
+    /// Linked, or found identical (`--compare-dest`), at match level 3.
+    Done(crate::cli::AltDest),
+    /// Copied from a file with the same contents; `diff`: how its
+    /// attributes differed (none at match level 3).
+    Copied { diff: crate::flist::item::ItemFlags },
     /// Use this file (alternate directory `i`) as the basis.
     Basis(u8, RelPath),
 }
@@ -311,6 +334,18 @@ pub(crate) fn exact_alt(
         }
     }
     None
+}
+
+/// Whether a `--link-dest` directory holds `name` as the very file `m`
+/// describes (a hard-link member whose leader came from there).
+pub(crate) fn link_dest_holds(cfg: &ReceiverConfig<'_>, name: &[u8], m: &Meta) -> bool {
+    cfg.opts.alt_dest.iter().any(|(kind, dir)| {
+        *kind == crate::cli::AltDest::Link
+            && RelPath::new(&[dir.as_bytes(), b"/", name].concat())
+                .ok()
+                .and_then(|alt| cfg.root.lstat(&alt).ok())
+                .is_some_and(|am| am.same_file(m))
+    })
 }
 
 /// The first directory of that name in the `--*-dest` directories.

@@ -95,7 +95,14 @@ impl Gen<'_, '_> {
         };
         if basis_meta.is_none() && !o.alt_dest.is_empty() {
             match basis::alt_dest(self.cfg, self.w, e, path) {
-                basis::AltOutcome::Done => return Ok(Fate::InPlace),
+                basis::AltOutcome::Done(kind) => {
+                    self.alt_done(ndx, e, kind)?;
+                    return Ok(Fate::InPlace);
+                }
+                basis::AltOutcome::Copied { diff } => {
+                    self.alt_copied(ndx, e, diff)?;
+                    return Ok(Fate::InPlace);
+                }
                 basis::AltOutcome::Basis(i, p) if !o.whole_file => {
                     // Itemized against the alternate file, as rsync does.
                     let mut flags = item::TRANSFER | item::BASIS_TYPE_FOLLOWS;

@@ -45,8 +45,11 @@ impl Gen<'_, '_> {
         let early = self.created_early.remove(&e.name);
         let cur = if early { None } else { cur };
         let mut create = false;
+        // A directory matched in a --*-dest directory (same attributes)
+        // is made without an item of its own (`try_dests_non`).
+        let mut matched = false;
         match cur {
-            Some(_) if fresh_top => iflags |= item::IS_NEW | item::LOCAL_CHANGE,
+            Some(_) if fresh_top => iflags |= self.new_dir_flags(e, &mut matched),
             // Only what may change is reported (not under -no-overwrite).
             Some(m) if m.is_dir() && self.w.may_change(path, self.cfg.overwrite.as_ref()) => {
                 iflags |= attrs::changes(o, e, m) | self.meta_changes(e, Some(path))
@@ -69,11 +72,7 @@ impl Gen<'_, '_> {
             }
             None => {
                 create = true;
-                // Itemized against a directory in a --*-dest dir, if any.
-                iflags |= match basis::alt_dir_meta(self.cfg, &e.name) {
-                    Some(am) => item::LOCAL_CHANGE | attrs::changes(o, e, &am),
-                    None => item::IS_NEW | item::LOCAL_CHANGE,
-                };
+                iflags |= self.new_dir_flags(e, &mut matched);
                 iflags |= self.meta_changes(e, None);
             }
         }
@@ -95,7 +94,24 @@ impl Gen<'_, '_> {
             self.meta_apply(e, path);
             self.dirs.push((path.clone(), (e.mtime, e.mtime_nsec)));
         }
+        if matched {
+            return self.alt_matched(ndx, e, item::LOCAL_CHANGE, None);
+        }
         self.itemize(ndx, iflags)
+    }
+
+    /// A new directory's item flags: against a directory of its name in
+    /// a `--*-dest` directory, if any (`matched`: one with the same
+    /// attributes), else new.
+    fn new_dir_flags(&self, e: &FileEntry, matched: &mut bool) -> ItemFlags {
+        match basis::alt_dir_meta(self.cfg, &e.name) {
+            Some(am) => {
+                let diff = attrs::changes(&self.cfg.opts, e, &am);
+                *matched = diff.is_empty();
+                item::LOCAL_CHANGE | diff
+            }
+            None => item::IS_NEW | item::LOCAL_CHANGE,
+        }
     }
 
     pub(super) fn symlink(
@@ -108,12 +124,20 @@ impl Gen<'_, '_> {
         let o = &self.cfg.opts;
         let target = attrs::stored_target(o, e.link_target.as_deref().unwrap_or(&[]));
         let mut iflags = item::IS_NEW | item::LOCAL_CHANGE;
+        // A copy from a --copy-dest match is made without a word more.
+        let mut quiet = false;
         if cur.is_none() && !o.dry_run {
             use crate::cli::AltDest;
             match basis::exact_alt(self.cfg, e, Some(&target)) {
-                Some((AltDest::Compare, _, _)) => return Ok(()),
+                Some((AltDest::Compare, _, _)) => {
+                    return self.alt_matched(ndx, e, ItemFlags::EMPTY, None)
+                }
                 Some((AltDest::Link, alt, _)) if self.w.hard_link(&alt, path).is_ok() => {
-                    return Ok(())
+                    return self.alt_matched(ndx, e, item::LOCAL_CHANGE, Some(b""));
+                }
+                Some((AltDest::Copy, _, _)) => {
+                    self.alt_matched(ndx, e, item::LOCAL_CHANGE, None)?;
+                    quiet = true;
                 }
                 _ => {}
             }
@@ -167,6 +191,9 @@ impl Gen<'_, '_> {
                 return Ok(());
             }
             attrs::apply_path(self.cfg, self.w, e, path, self.out, true);
+        }
+        if quiet {
+            return Ok(());
         }
         self.itemize(ndx, iflags)
     }

@@ -11,7 +11,8 @@ use crate::fs::RelPath;
 use crate::role::receiver::attrs::item;
 use crate::role::receiver::out::Outbox;
 use crate::role::receiver::ReceiverConfig;
-use crate::wire::MsgCode;
+use crate::role::receiver::RecvError;
+use crate::wire::{put_u16, MsgCode};
 
 /// `-vv`: how the files will travel, as rsync's generator says when it
 /// starts (`DEBUG_GTE(FLIST, 1)`).
@@ -98,5 +99,74 @@ impl Gen<'_, '_> {
         let reported =
             iflags.intersects(item::SIGNIFICANT.without(item::IS_NEW | item::LOCAL_CHANGE));
         reported || (iflags.contains(item::IS_NEW) && o.times && !o.omit_dir_times)
+    }
+
+    /// A file found in a `--link-dest` or `--compare-dest` directory at
+    /// match level 3: an item only for `-vv -i` or `-ii` (a link's with an
+    /// empty link name), and `-vv`'s "is uptodate".
+    pub(super) fn alt_done(
+        &self,
+        ndx: usize,
+        e: &FileEntry,
+        kind: crate::cli::AltDest,
+    ) -> Result<(), RecvError> {
+        if kind != crate::cli::AltDest::Link {
+            self.uptodate(e, false);
+            return self.itemize(ndx, ItemFlags::EMPTY);
+        }
+        self.alt_matched(ndx, e, item::LOCAL_CHANGE, Some(b""))
+    }
+
+    /// A directory, symlink or linked file matched in an alternate
+    /// directory (`try_dests_non`, and `try_dests_reg` for a link): an
+    /// item `chg` (with `xname`, a link's empty name) only for `-i` with
+    /// `-vv` or `-ii`, and `-vv`'s "is uptodate".
+    pub(super) fn alt_matched(
+        &self,
+        ndx: usize,
+        e: &FileEntry,
+        chg: ItemFlags,
+        xname: Option<&[u8]>,
+    ) -> Result<(), RecvError> {
+        let o = &self.cfg.opts;
+        if self.protocol >= 29 && o.itemize && o.itemize_all {
+            let mut b = Vec::new();
+            let flags = if xname.is_some() {
+                chg | item::XNAME_FOLLOWS
+            } else {
+                chg
+            };
+            put_u16(&mut b, flags.bits());
+            if let Some(x) = xname {
+                crate::wire::put_vstring(&mut b, x).map_err(crate::wire::WireError::from)?;
+            }
+            self.out.put_ndx(ndx as i32);
+            self.out.write(&b);
+        }
+        if !o.itemize || self.protocol < 29 {
+            let slash = if e.is_dir() { "/" } else { "" };
+            self.info2(e, &format!("{slash} is uptodate"));
+        }
+        Ok(())
+    }
+
+    /// A file copied from an alternate directory (`try_a_copy`): itemized
+    /// as a local change, with `-vv`'s "is uptodate" for an exact match,
+    /// and below protocol 29 named with `-v` when only its contents
+    /// matched.
+    pub(super) fn alt_copied(
+        &self,
+        ndx: usize,
+        e: &FileEntry,
+        diff: ItemFlags,
+    ) -> Result<(), RecvError> {
+        let report = !self.cfg.opts.itemize || self.protocol < 29;
+        if report && diff.is_empty() {
+            self.info2(e, " is uptodate");
+        } else if report && self.protocol < 29 && self.cfg.opts.verbose > 0 {
+            let line = format!("{}\n", show(&e.name));
+            self.out.msg(MsgCode::Info, line.as_bytes());
+        }
+        self.itemize(ndx, item::LOCAL_CHANGE | diff)
     }
 }

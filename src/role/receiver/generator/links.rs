@@ -173,7 +173,18 @@ impl Gen<'_, '_> {
                 return Ok(());
             }
         }
-        self.itemize_link(i, &le.name)
+        // A member the --link-dest directory holds as its leader's file
+        // is linked without a word unless -i asks for every item
+        // (`hard_link_check`).
+        let o = &self.cfg.opts;
+        let leader = root.lstat(&lp).ok();
+        let held = !o.alt_dest.is_empty()
+            && leader.is_some_and(|m| basis::link_dest_holds(self.cfg, &e.name, &m));
+        if held && !(o.itemize && o.itemize_all) {
+            self.uptodate(&e, false);
+            return Ok(());
+        }
+        self.itemize_link(i, &le.name, !held)
     }
 
     /// A member already linked to its leader (`maybe_hard_link`): only
@@ -192,8 +203,13 @@ impl Gen<'_, '_> {
     }
 
     /// `hf+++++++++ NAME => LEADER`: a new hard link (protocol 29+).
-    fn itemize_link(&self, ndx: usize, leader: &[u8]) -> Result<(), RecvError> {
-        let iflags = item::IS_NEW | item::LOCAL_CHANGE | item::XNAME_FOLLOWS;
+    /// `new`: not found in a `--link-dest` directory already (`hf` with
+    /// blanks then).
+    fn itemize_link(&self, ndx: usize, leader: &[u8], new: bool) -> Result<(), RecvError> {
+        let mut iflags = item::LOCAL_CHANGE | item::XNAME_FOLLOWS;
+        if new {
+            iflags |= item::IS_NEW;
+        }
         if !self.cfg.opts.dry_run {
             self.count(iflags);
         }
