@@ -341,3 +341,31 @@ fn push_after_refusal_is_not_processed() {
     assert_rejected("push into -ro", &out);
     assert_eq!(before, sb.root_snapshot(), "push into -ro changed the root");
 }
+
+/// What protocol 28 cannot carry is refused in rsync's words and code 2,
+/// though a stock client checks first (an older or other client may not).
+#[test]
+fn options_the_protocol_cannot_carry() {
+    for (opts, words) in [
+        ("-ry", "--fuzzy requires protocol 29 or higher (negotiated 28)."),
+        (
+            "-r --link-dest=../a --link-dest=../b",
+            "Using more than one --link-dest option requires protocol 29 or higher (negotiated 28).",
+        ),
+        (
+            "-r --inplace --compare-dest=../a",
+            "--compare-dest with --inplace requires protocol 29 or higher (negotiated 28).",
+        ),
+        ("-rm", "--prune-empty-dirs requires protocol 29 or higher (negotiated 28)."),
+    ] {
+        let sb = Sandbox::new("old-proto");
+        let words_line = format!("rsync --server {opts} . dst/");
+        let mut c = Client::spawn(&["-wo"], &sb.root, &words_line);
+        let _ = c.handshake(28, "", b"", None);
+        let out = c.finish();
+        assert_rejected(opts, &out);
+        assert_eq!(out.code, Some(2), "{opts}: exit code");
+        assert_says(opts, &out, words);
+        sb.check_confined(opts, &out);
+    }
+}

@@ -66,4 +66,7 @@ MUTANTS = [
 ("link-dest-level3", "Core: --link-dest links only an exact match", [
   ("src/role/receiver/basis.rs", "        let exact = diff.is_empty();", "        let exact = true || diff.is_empty();"),
  ], ["push::verbose::alt_dest_matches_and_lines_match_stock"], "fail"),
+("protocol-29-options", "Core: options protocol 28 cannot carry", [
+  ("src/session/roles.rs", "        (o.prune_empty_dirs, 29, n(\"--prune-empty-dirs\", 29)),", "        (false, 29, n(\"--prune-empty-dirs\", 29)),"),
+ ], ["adversarial::args::options_the_protocol_cannot_carry"], "fail"),
 ]

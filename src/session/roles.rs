@@ -100,26 +100,41 @@ fn publish(started: &Started, t: &mut Transfer) -> Result<(), Error> {
     Ok(())
 }
 
-/// ACLs and xattrs need protocol 30 (`setup_protocol` in `compat.c`):
-/// below it the session ends with rsync's words and code 2. Access times
-/// need 28: the flag that says "the same as the previous entry's" does
-/// not fit protocol 27's one-byte flags (a stock pair hangs there).
+/// What the negotiated protocol cannot carry (`setup_protocol` in
+/// `compat.c`), in rsync's order: ACLs and xattrs need 30; `--fuzzy`, an
+/// alternate directory with `--inplace`, more than one alternate
+/// directory and `--prune-empty-dirs` need 29. The session ends with
+/// rsync's words and code 2. Access times need 28: the flag that says
+/// "the same as the previous entry's" does not fit protocol 27's one-byte
+/// flags (a stock pair hangs there).
 fn needs_protocol(link: &Link, o: &crate::cli::Options, protocol: u32) -> Option<i32> {
-    let (name, min) = if o.acls {
-        ("--acls", 30)
-    } else if o.xattrs > 0 {
-        ("--xattrs", 30)
-    } else if o.atimes > 0 {
-        ("--atimes", 28)
-    } else {
-        return None;
+    let n = |name: &str, min: u32| format!("{name} requires protocol {min} or higher");
+    let alt = match o.alt_dest.first() {
+        Some((crate::cli::AltDest::Compare, _)) => "--compare-dest",
+        Some((crate::cli::AltDest::Copy, _)) => "--copy-dest",
+        _ => "--link-dest",
     };
-    if protocol >= min {
-        return None;
-    }
-    let e = crate::error::Error::Protocol(format!(
-        "{name} requires protocol {min} or higher (negotiated {protocol})."
-    ));
+    let checks = [
+        (o.acls, 30, n("--acls", 30)),
+        (o.xattrs > 0, 30, n("--xattrs", 30)),
+        (o.fuzzy > 0, 29, n("--fuzzy", 29)),
+        (
+            !o.alt_dest.is_empty() && (o.inplace || o.append > 0),
+            29,
+            n(&format!("{alt} with --inplace"), 29),
+        ),
+        (
+            o.alt_dest.len() > 1,
+            29,
+            format!("Using more than one {alt} option requires protocol 29 or higher"),
+        ),
+        (o.prune_empty_dirs, 29, n("--prune-empty-dirs", 29)),
+        (o.atimes > 0, 28, n("--atimes", 28)),
+    ];
+    let (_, _, what) = checks
+        .into_iter()
+        .find(|(on, min, _)| *on && protocol < *min)?;
+    let e = crate::error::Error::Protocol(format!("{what} (negotiated {protocol})."));
     let code = e.exit_code();
     link.fail(&e.to_string(), code);
     Some(code)
