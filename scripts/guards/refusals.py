@@ -72,6 +72,6 @@ MUTANTS = [
 # time" bit does not fit protocol 27's one-byte flags (issue 11).
 MUTANTS += [
 ("atimes-protocol-28", "Refusal", [
-  ("src/session/roles.rs", "    } else if o.atimes > 0 {\n        (\"--atimes\", 28)\n", "    } else if false {\n        (\"--atimes\", 28)\n"),
+  ("src/session/roles.rs", "        (o.atimes > 0, 28, n(\"--atimes\", 28)),", "        (false, 28, n(\"--atimes\", 28)),"),
  ], ["atimes::atimes_push_and_pull_match_stock"], "fail"),
 ]
