@@ -212,7 +212,22 @@ fn alt_dest_matches_and_lines_match_stock() {
             std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o600);
             std::fs::set_permissions(&f1, perm).expect("chmod");
         };
+        // Over an existing copy too (`find_exact_for_existing`), with a
+        // hard-link member that differs from its leader.
+        let over = |root: &Path| {
+            prep(root);
+            copy(&src, root, &changed);
+            let hl2 = root.join("dst/dir/hl2");
+            std::fs::remove_file(&hl2).expect("rm");
+            std::fs::write(&hl2, b"x\n").expect("write");
+        };
         let old = cell.protocol() < 29;
+        type Prep<'a> = &'a dyn Fn(&Path);
+        let more: [(&[&str], Prep<'_>); 3] = [
+            (&["-aviH", "--link-dest=../ref"], &over),
+            (&["-aiiH", "--link-dest=../ref"], &over),
+            (&["-avv", "--compare-dest=../ref"], &over),
+        ];
         let cases: [&[&str]; 8] = [
             &["-av", "--link-dest=../ref"],
             &["-avi", "--link-dest=../ref"],
@@ -223,13 +238,14 @@ fn alt_dest_matches_and_lines_match_stock() {
             &["-aviH", "--link-dest=../ref"],
             &["-aiiH", "--link-dest=../ref"],
         ];
-        for opts in cases {
+        let all = cases.iter().map(|c| (*c, &prep as Prep<'_>)).chain(more);
+        for (opts, prep) in all {
             if old && opts.iter().any(|o| o.contains("ii")) {
                 continue;
             }
             let mut spec = Spec::new(opts, &src);
             spec.flags = &[];
-            spec.prep = Some(&prep);
+            spec.prep = Some(prep);
             spec.cmp = Cmp {
                 dir_mtime: false,
                 link_mtime: false,

@@ -49,7 +49,8 @@ impl Gen<'_, '_> {
         }
         let basis_meta = cur.filter(|m| m.is_file());
         if let (Some(m), false) = (basis_meta, redo || o.dry_run) {
-            if self.alt_replaces_existing(e, path, m)? {
+            if let Some(kind) = self.alt_replaces_existing(e, path, m)? {
+                self.alt_done(ndx, e, kind)?;
                 return Ok(Fate::InPlace);
             }
         }

@@ -5,12 +5,13 @@
 //! 32; and `--link-dest`/`--compare-dest` over an existing file
 //! (`try_dests_reg` in `generator.c`).
 
-use super::super::attrs::item;
+use super::super::attrs::{self, item};
 use super::super::basis;
 use super::super::groups::{Groups, Turn};
 use super::super::{List, RecvError};
 use super::file::Fate;
 use super::{show, Gen};
+use crate::flist::item::ItemFlags;
 use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath};
 use crate::wire::put_u16;
@@ -20,32 +21,34 @@ impl Gen<'_, '_> {
     /// (`try_dests_reg` with `find_exact_for_existing`): when an alternate
     /// directory holds an exact copy, the file is replaced by a hard link
     /// to it in one rename, or removed for `--compare-dest`. Needs the
-    /// overwrite, resp. deletion, capability; returns whether the file is
-    /// dealt with.
+    /// overwrite, resp. deletion, capability; returns how the file was
+    /// dealt with, if it was. A file already linked there is left to the
+    /// quick check, as rsync leaves it.
     pub(super) fn alt_replaces_existing(
         &mut self,
         e: &FileEntry,
         path: &RelPath,
         m: &Meta,
-    ) -> Result<bool, RecvError> {
+    ) -> Result<Option<crate::cli::AltDest>, RecvError> {
         use crate::cli::AltDest;
         let Some((kind, alt, am)) = basis::exact_alt(self.cfg, e, None) else {
-            return Ok(false);
+            return Ok(None);
         };
-        match kind {
-            AltDest::Copy => Ok(false),
-            AltDest::Link if am.dev == m.dev && am.ino == m.ino => Ok(true),
+        let done = match kind {
+            AltDest::Copy => false,
+            AltDest::Link if am.dev == m.dev && am.ino == m.ino => false,
             AltDest::Link => match self.cfg.overwrite.as_ref() {
-                Some(permit) => Ok(self.w.link_over(&alt, path, permit).is_ok()),
-                None => Ok(false),
+                Some(permit) => self.w.link_over(&alt, path, permit).is_ok(),
+                None => false,
             },
             AltDest::Compare => {
                 if let Some(permit) = self.cfg.delete.as_ref() {
                     let _ = self.w.remove(path, Some(permit));
                 }
-                Ok(true)
+                true
             }
-        }
+        };
+        Ok(done.then_some(kind))
     }
 
     /// A regular file; a hard-link member takes its turn in its group
@@ -154,7 +157,8 @@ impl Gen<'_, '_> {
             return Ok(());
         };
         let root = self.cfg.root;
-        let replace = match (root.lstat(&p), root.lstat(&lp)) {
+        let was = root.lstat(&p).ok();
+        let replace = match (was.ok_or(()), root.lstat(&lp)) {
             (Ok(a), Ok(b)) if a.same_file(&b) => return self.linked_already(i, &e),
             (Ok(_), Ok(_)) => match self.cfg.overwrite.as_ref() {
                 Some(permit) if !self.cfg.opts.dry_run => Some(permit),
@@ -173,18 +177,26 @@ impl Gen<'_, '_> {
                 return Ok(());
             }
         }
-        // A member the --link-dest directory holds as its leader's file
-        // is linked without a word unless -i asks for every item
-        // (`hard_link_check`).
+        // A missing member the --link-dest directory holds as its
+        // leader's file is linked without a word unless -i asks for every
+        // item (`hard_link_check`); one that was there is no new entry.
         let o = &self.cfg.opts;
+        let missing = replace.is_none();
         let leader = root.lstat(&lp).ok();
-        let held = !o.alt_dest.is_empty()
+        let held = missing
+            && !o.alt_dest.is_empty()
             && leader.is_some_and(|m| basis::link_dest_holds(self.cfg, &e.name, &m));
         if held && !(o.itemize && o.itemize_all) {
             self.uptodate(&e, false);
             return Ok(());
         }
-        self.itemize_link(i, &le.name, !held)
+        // What the link replaced is reported against, as an item is.
+        let flags = match (&was, missing && !held) {
+            (_, true) => item::IS_NEW,
+            (Some(m), false) => attrs::changes_with_size(o, &e, m),
+            (None, false) => ItemFlags::EMPTY,
+        };
+        self.itemize_link(i, &le.name, flags)
     }
 
     /// A member already linked to its leader (`maybe_hard_link`): only
@@ -203,13 +215,9 @@ impl Gen<'_, '_> {
     }
 
     /// `hf+++++++++ NAME => LEADER`: a new hard link (protocol 29+).
-    /// `new`: not found in a `--link-dest` directory already (`hf` with
-    /// blanks then).
-    fn itemize_link(&self, ndx: usize, leader: &[u8], new: bool) -> Result<(), RecvError> {
-        let mut iflags = item::LOCAL_CHANGE | item::XNAME_FOLLOWS;
-        if new {
-            iflags |= item::IS_NEW;
-        }
+    /// `more`: `IS_NEW`, or how the entry it replaced differed.
+    fn itemize_link(&self, ndx: usize, leader: &[u8], more: ItemFlags) -> Result<(), RecvError> {
+        let iflags = item::LOCAL_CHANGE | item::XNAME_FOLLOWS | more;
         if !self.cfg.opts.dry_run {
             self.count(iflags);
         }
