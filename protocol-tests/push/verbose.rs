@@ -113,6 +113,36 @@ fn partial(d: &Path) {
     past(&d.join("gone"), 1_500_000_000);
 }
 
+/// Pushes `src` with `opts` (server without a mode) after `prep`, with
+/// stock and ours: the trees and the client's sorted lines must match.
+/// A new link's and a directory's mtime are not what these tests are
+/// about (stock left the link's own time).
+fn same_as_stock(
+    work: &Work,
+    cell: &crate::harness::Cell,
+    src: &Path,
+    opts: &[&str],
+    prep: Option<&dyn Fn(&Path)>,
+) -> Result<(), String> {
+    let mut spec = Spec::new(opts, src);
+    spec.flags = &[];
+    spec.prep = prep;
+    spec.cmp = Cmp {
+        dir_mtime: false,
+        link_mtime: false,
+        ..Cmp::ALL
+    };
+    let pair = push_vs_stock(work, cell, &spec)?;
+    let (want, got) = (lines(&pair.ref_out), lines(&pair.our_out));
+    ensure(
+        want == got,
+        &format!("{opts:?}: the client's lines {got:?} differ from stock's {want:?}"),
+        &pair.our_out,
+    )?;
+    pair.remove();
+    Ok(())
+}
+
 #[test]
 fn the_servers_lines_match_stock() {
     each_cell("push_verbose_lines", |work, cell| {
@@ -138,24 +168,7 @@ fn the_servers_lines_match_stock() {
                 // Below 29 no item reaches the client either way.
                 continue;
             }
-            let mut spec = Spec::new(opts, &src);
-            spec.flags = &[];
-            spec.prep = prep;
-            // A new link's mtime is not what the test is about (stock
-            // left the link's own time here).
-            spec.cmp = Cmp {
-                dir_mtime: false,
-                link_mtime: false,
-                ..Cmp::ALL
-            };
-            let pair = push_vs_stock(work, cell, &spec)?;
-            let (want, got) = (lines(&pair.ref_out), lines(&pair.our_out));
-            ensure(
-                want == got,
-                &format!("{opts:?}: the client's lines {got:?} differ from stock's {want:?}"),
-                &pair.our_out,
-            )?;
-            pair.remove();
+            same_as_stock(work, cell, &src, opts, prep)?;
         }
         Ok(())
     });
@@ -243,22 +256,7 @@ fn alt_dest_matches_and_lines_match_stock() {
             if old && opts.iter().any(|o| o.contains("ii")) {
                 continue;
             }
-            let mut spec = Spec::new(opts, &src);
-            spec.flags = &[];
-            spec.prep = Some(prep);
-            spec.cmp = Cmp {
-                dir_mtime: false,
-                link_mtime: false,
-                ..Cmp::ALL
-            };
-            let pair = push_vs_stock(work, cell, &spec)?;
-            let (want, got) = (lines(&pair.ref_out), lines(&pair.our_out));
-            ensure(
-                want == got,
-                &format!("{opts:?}: the client's lines {got:?} differ from stock's {want:?}"),
-                &pair.our_out,
-            )?;
-            pair.remove();
+            same_as_stock(work, cell, &src, opts, Some(prep))?;
         }
         Ok(())
     });
