@@ -5,6 +5,9 @@
 //!   …` (`--existing`), "is newer" (`-u`), "is over max-size", and
 //!   "delta-transmission enabled"; a hard-link member already linked too;
 //! - `-vv -i` and `-ii`: an item for every entry, changed or not;
+//! - without `-v` too: "skipping non-regular file" for a symlink without
+//!   `-l` (and for a device or special file, which this server never
+//!   makes);
 //! - below protocol 29, where no item or MSG_DELETED exists, `-v` names
 //!   the directories and symlinks the server makes or changes, the hard
 //!   links (`NAME => LEADER`) and the deletions (`deleting NAME`).
@@ -161,6 +164,9 @@ fn the_servers_lines_match_stock() {
             (&["-avv", "--ignore-existing"], Some(&copy_changed)),
             (&["-avvu", "--max-size=100"], Some(&copy_changed)),
             (&["-avb"], Some(&copy_changed)),
+            // No -l: the symlink is skipped, and said so from verbosity 0.
+            (&["-rtv"], None),
+            (&["-rtp"], None),
             (&["-avv", "--delete-before"], Some(&copy_partial)),
         ];
         for (opts, prep) in cases {

@@ -69,4 +69,7 @@ MUTANTS = [
 ("protocol-29-options", "Core: options protocol 28 cannot carry", [
   ("src/session/roles.rs", "        (o.prune_empty_dirs, 29, n(\"--prune-empty-dirs\", 29)),", "        (false, 29, n(\"--prune-empty-dirs\", 29)),"),
  ], ["adversarial::args::options_the_protocol_cannot_carry"], "fail"),
+("nonreg-line", "Core: skipping non-regular file", [
+  ("src/role/receiver/generator/lines.rs", "        if !self.cfg.opts.quiet {", "        if false {"),
+ ], ["push::verbose::the_servers_lines_match_stock"], "fail"),
 ]

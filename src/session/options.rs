@@ -129,6 +129,7 @@ pub(super) fn recv_options(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(RecvOptions {
         verbose: o.verbose,
+        quiet: o.quiet,
         max_entries: max_entries(o),
         max_meta: max_meta(o),
         itemize: o.log_format.as_deref().is_some_and(|f| f.contains("%i")),

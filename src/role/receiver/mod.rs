@@ -90,6 +90,8 @@ impl From<crate::flist::FlistError> for RecvError {
 pub struct RecvOptions {
     /// `-v` count.
     pub verbose: u8,
+    /// `-q`: not even rsync's verbosity-0 lines (`INFO_GTE(NONREG, 1)`).
+    pub quiet: bool,
     /// Most file-list entries accepted (from the memory budget).
     pub max_entries: usize,
     /// Most bytes the client's ACLs and attribute lists may take.

@@ -72,6 +72,15 @@ impl Gen<'_, '_> {
         self.out.msg(MsgCode::Info, line.as_bytes());
     }
 
+    /// An entry of a kind not made is named, as rsync's generator names
+    /// it from verbosity 0 on (`INFO_GTE(NONREG, 1)`), unless `-q`.
+    pub(super) fn nonreg(&self, e: &FileEntry) {
+        if !self.cfg.opts.quiet {
+            let line = format!("skipping non-regular file \"{}\"\n", show(&e.name));
+            self.out.msg(MsgCode::Info, line.as_bytes());
+        }
+    }
+
     /// A line rsync's generator gives from `-vv` on (`INFO_GTE(SKIP, 1)`):
     /// the entry's name and `what`.
     pub(super) fn info2(&self, e: &FileEntry, what: &str) {

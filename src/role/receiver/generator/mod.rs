@@ -476,7 +476,12 @@ impl<'a, 'c> Gen<'a, 'c> {
             }
             FileKind::Symlink if self.cfg.opts.links => self.symlink(ndx, &e, &path, cur.as_ref()),
             FileKind::File => self.file(ndx, &e, &path, cur.as_ref(), redo),
-            _ => Ok(()),
+            // A symlink without -l; a device or special file, which this
+            // server never makes (with -D stock would).
+            _ => {
+                self.nonreg(&e);
+                Ok(())
+            }
         }
     }
 
