@@ -81,8 +81,17 @@ impl Recv<'_, '_> {
         }
         let Some(file) = sink.file else { return };
         if tmp.is_none() || self.cfg.opts.sparse {
-            // In place, or with a hole at the end under `--sparse`.
-            let _ = file.set_len(written);
+            // In place, or with a hole at the end under `--sparse`: a
+            // length not set is said (rsync's "ftruncate failed"), and a
+            // temporary file left short is not put in place.
+            if let Err(err) = file.set_len(written) {
+                let what = format!("ftruncate failed on \"{}\"", show(&e.name));
+                self.out.rsyserr("receiver", &what, &err);
+                if tmp.is_some() {
+                    cleanup(&tmp);
+                    return;
+                }
+            }
         }
         if self.cfg.opts.fsync {
             // `--fsync`: the data is on disk before the file is in place.
