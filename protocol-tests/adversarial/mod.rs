@@ -24,6 +24,7 @@ pub mod client;
 
 mod args;
 mod deadlines;
+mod echo;
 mod fuzz_smoke;
 mod inproc;
 mod races;

@@ -41,4 +41,8 @@ MUTANTS += [
 ("wo-rule-files", "Write-only rule files", [
   ("src/role/receiver/del_filter.rs", "            may_read: sums == BlockSums::AsAsked,", "            may_read: true,"),
  ], ["push::delete_rules::write_only_reads_no_rule_file", "lib:role::receiver::del_filter::tests::write_only_reads_no_file_and_keeps_its_directory_whole"], "fail"),
+# The receiver works from the request the generator sent, not the echo.
+("echo-trusted", "Write-only sums", [
+  ("src/role/receiver/file.rs", "            Some(a) if a.basis_type == basis_type && a.head == head => Ok(a),", "            Some(a) => Ok(Asked { basis_type, head, ..a }),"),
+ ], ["adversarial::echo::echoed_sum_head_cannot_shrink_the_blocks", "adversarial::echo::echoed_basis_type_cannot_name_another_file"], "fail"),
 ]

@@ -166,9 +166,10 @@ fn file_sum(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<Vec<u8>> {
 }
 
 /// Block sums of `basis` (of basis type `fnamecmp`, `None` for the
-/// destination itself), or an empty header. In append mode (`append`
-/// above 0, never in the redo phase) only the header goes out, and the
-/// length its blocks cover is returned: the client sends the rest.
+/// destination itself), or an empty header. Returns the header sent. In
+/// append mode (`append` above 0, never in the redo phase) only the
+/// header goes out; the length its blocks cover is where the client's
+/// data starts.
 pub(crate) fn sums(
     cfg: &ReceiverConfig<'_>,
     protocol: u32,
@@ -176,11 +177,11 @@ pub(crate) fn sums(
     redo: bool,
     append: u8,
     out: &mut Vec<u8>,
-) -> u64 {
+) -> SumHead {
     if append > 0 && !redo {
         let head = append_head(cfg, protocol, basis, append);
         head.encode(protocol, out);
-        return head.basis_len();
+        return head;
     }
     let p = protocol;
     let kind = cfg.xfer_kind;
@@ -217,7 +218,7 @@ pub(crate) fn sums(
     if ok && head.count > 0 {
         out.extend_from_slice(&sums);
     }
-    0
+    head
 }
 
 /// `generate_and_send_sums` in append mode: a header whose blocks cover

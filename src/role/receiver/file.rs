@@ -14,7 +14,9 @@
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 
+use super::generator::show;
 use super::recv::{caught, protocol, Recv, Tok};
+use super::requests::Asked;
 use super::{ReceiverConfig, RecvError};
 use crate::checksum::{SumHead, SumHeadError};
 use crate::delta::Applier;
@@ -170,16 +172,16 @@ impl<'a, 'c> Recv<'a, 'c> {
             .dest
             .path_of(&e.name)
             .map_err(|er| protocol(er.to_string()))?;
+        let asked = self.asked(i, &e.name, basis_type, head)?;
         let append = if phase == 0 { cfg.opts.append } else { 0 };
         // In append mode the client matches no blocks: its data follows
-        // the part of the file the generator said we have (that length,
-        // not the client's echo of the header, is where writing starts).
+        // the part of the file the generator said we have.
         let (head, offset) = if append > 0 {
-            (SumHead::EMPTY, self.gen.append_offset(i))
+            (SumHead::EMPTY, asked.append_at)
         } else {
-            (head, 0)
+            (asked.head, 0)
         };
-        let mut basis = self.open_basis(&path, &e.name, basis_type, &head)?;
+        let mut basis = self.open_basis(&path, &e.name, &asked, &head)?;
         let existing = cfg.root.lstat(&path).ok().filter(|m| m.is_file());
         let mut ap = Applier::new(head, cfg.xfer_kind, cfg.seed);
         if append == 2 && offset > 0 {
@@ -218,6 +220,26 @@ impl<'a, 'c> Recv<'a, 'c> {
         };
         self.finish(&e, &path, fin);
         Ok(())
+    }
+
+    /// What the generator sent with its request for file `i`, checked
+    /// against the client's echo of it: the basis type and the sum header
+    /// must be the ones sent.
+    fn asked(
+        &mut self,
+        i: usize,
+        name: &[u8],
+        basis_type: Option<u8>,
+        head: SumHead,
+    ) -> Result<Asked, RecvError> {
+        let asked = self.gen.take_asked(i);
+        match asked {
+            Some(a) if a.basis_type == basis_type && a.head == head => Ok(a),
+            _ => Err(protocol(format!(
+                "the request for {} came back with another basis or block-sum header",
+                show(name)
+            ))),
+        }
     }
 
     /// `--append-verify`: the first `len` bytes of the destination go
@@ -297,13 +319,13 @@ impl<'a, 'c> Recv<'a, 'c> {
         &self,
         path: &RelPath,
         name: &[u8],
-        basis_type: Option<u8>,
+        asked: &Asked,
         head: &SumHead,
     ) -> Result<Option<File>, RecvError> {
         if head.count == 0 {
             return Ok(None);
         }
-        let bp = match basis_type {
+        let bp = match asked.basis_type {
             None | Some(FNAMECMP_FNAME) => path.clone(),
             Some(super::basis::FNAMECMP_PARTIAL_DIR) => super::basis::partial_path(self.cfg, path)
                 .ok_or_else(|| protocol("partial basis without --partial-dir".into()))?,

@@ -8,6 +8,14 @@
 //! generator has not reached yet waits until the generator has decided on
 //! it, so its directory exists before data for it is written, however
 //! early the client sends.
+//!
+//! The sender echoes each request's basis type and block-sum header
+//! before the data (`write_ndx_and_attrs`, `write_sum_head`). The
+//! receiver works from what the generator asked ([`Asked`]) and refuses
+//! an echo that differs: a header with smaller blocks than the generator
+//! sent, or another basis, would let a client copy pieces of a file it
+//! may not read and learn from the file checksum's verdict whether it
+//! guessed them.
 
 /// The generator's decision on one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,9 +37,23 @@ pub(crate) struct Requests {
     /// The generator walked the whole list: every file not asked for by
     /// now is left alone.
     closed: bool,
-    /// `--append`: how much of each requested file the client was told
-    /// the destination already has (absent: nothing).
-    append_at: std::collections::HashMap<usize, u64>,
+    /// What the generator sent with each request the receiver has not
+    /// taken yet.
+    asked: std::collections::HashMap<usize, Asked>,
+}
+
+/// What the generator sent the client with one transfer request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Asked {
+    /// The basis type on the wire (`None`: none sent, the destination).
+    pub(crate) basis_type: Option<u8>,
+    /// The block-sum header sent.
+    pub(crate) head: crate::checksum::SumHead,
+    /// `--append`: how much of the file the client was told the
+    /// destination already has (0: nothing).
+    pub(crate) append_at: u64,
+    /// A `--fuzzy` basis: its name in the file's directory.
+    pub(crate) fuzzy: Option<Vec<u8>>,
 }
 
 impl Requests {
@@ -41,7 +63,7 @@ impl Requests {
             state: std::iter::repeat_n(Decision::Pending, n).collect(),
             base: 0,
             closed: false,
-            append_at: std::collections::HashMap::new(),
+            asked: std::collections::HashMap::new(),
         }
     }
 
@@ -52,19 +74,15 @@ impl Requests {
         }
     }
 
-    /// The generator's append-mode header for file `i` covered `len`
-    /// bytes of the destination: the receiver writes after them.
-    pub(crate) fn append_at(&mut self, i: usize, len: u64) {
-        if len > 0 {
-            self.append_at.insert(i, len);
-        } else {
-            self.append_at.remove(&i);
-        }
+    /// What the generator sent with its request for file `i`.
+    pub(crate) fn asked(&mut self, i: usize, a: Asked) {
+        self.asked.insert(i, a);
     }
 
-    /// Where the receiver appends the data of file `i` (0: from the start).
-    pub(crate) fn append_offset(&self, i: usize) -> u64 {
-        self.append_at.get(&i).copied().unwrap_or(0)
+    /// What the generator sent with its latest request for file `i`, for
+    /// the receiver, once: a redo request records its own.
+    pub(crate) fn take_asked(&mut self, i: usize) -> Option<Asked> {
+        self.asked.remove(&i)
     }
 
     /// The generator is done with file `i`; not requested unless it was.
@@ -92,7 +110,7 @@ impl Requests {
         while self.base < end && self.state.pop_front().is_some() {
             self.base += 1;
         }
-        self.append_at.retain(|&i, _| i >= end);
+        self.asked.retain(|&i, _| i >= end);
     }
 
     pub(crate) fn close(&mut self) {

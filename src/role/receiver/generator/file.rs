@@ -9,6 +9,7 @@ use crate::flist::item::ItemFlags;
 use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath};
 use crate::role::receiver::attrs::{self, item};
+use crate::role::receiver::requests::Asked;
 use crate::role::receiver::RecvError;
 use crate::wire::put_u16;
 
@@ -159,9 +160,17 @@ impl Gen<'_, '_> {
             }
         }
         if !self.cfg.opts.dry_run {
-            let append = self.cfg.opts.append;
-            let at = basis::sums(self.cfg, self.protocol, basis, redo, append, &mut body);
-            self.reqs.append_at(ndx, at);
+            let append = if redo { 0 } else { self.cfg.opts.append };
+            let head = basis::sums(self.cfg, p, basis, redo, append, &mut body);
+            let append_at = if append > 0 { head.basis_len() } else { 0 };
+            let basis_type = basis.and_then(|(_, t)| t).filter(|_| p >= 29);
+            let asked = Asked {
+                basis_type,
+                head,
+                append_at,
+                fuzzy: None,
+            };
+            self.reqs.asked(ndx, asked);
         }
         self.out.put_ndx(ndx as i32);
         self.out.write(&body);

@@ -35,7 +35,7 @@ use super::dest::Dest;
 use super::groups::Groups;
 use super::meta;
 use super::out::Outbox;
-use super::requests::Requests;
+use super::requests::{Asked, Requests};
 use super::{DeleteWhen, List, ReceiverConfig, RecvError};
 use crate::flist::{FileEntry, FileKind};
 use crate::fs::{RelPath, Writer};
@@ -182,9 +182,9 @@ impl<'a, 'c> Gen<'a, 'c> {
         self.reqs.decision(i)
     }
 
-    /// Where the receiver appends the data of file `i` (`--append`).
-    pub(crate) fn append_offset(&self, i: usize) -> u64 {
-        self.reqs.append_offset(i)
+    /// What the generator sent with its request for file `i`, once.
+    pub(crate) fn take_asked(&mut self, i: usize) -> Option<Asked> {
+        self.reqs.take_asked(i)
     }
 
     /// File `i` failed its checksum in phase 0: ask for it again.
