@@ -6,6 +6,9 @@
 //! cannot shrink the blocks of a file it may not read (under `-wo`, a
 //! one-byte block and the file checksum's verdict would give the file
 //! away a byte at a time) nor point a delta at another basis.
+//!
+//! Under `-wo` the request itself names no other file either: no
+//! `--fuzzy` basis is offered, since its name would list the directory.
 
 use std::time::Duration;
 
@@ -21,6 +24,7 @@ use super::{assert_rejected, assert_says, Sandbox};
 
 const TRANSFER: u16 = 1 << 15;
 const BASIS_TYPE_FOLLOWS: u16 = 1 << 11;
+const XNAME_FOLLOWS: u16 = 1 << 12;
 
 /// Answers the first transfer request with `forged` as the echoed
 /// header (count, block length, strong length, remainder; `None`: the
@@ -153,4 +157,26 @@ fn echoed_basis_type_cannot_name_another_file() {
     c.handshake(32, "LsfxCIvu", b"md5", None)
         .expect("handshake");
     forged_case("alternate basis", &sb, c, None, Some(0), &secret[..700]);
+}
+
+#[test]
+fn write_only_offers_no_fuzzy_basis() {
+    let sb = Sandbox::new("echo-fuzzy");
+    std::fs::create_dir_all(sb.root.join("dst")).expect("mkdir dst");
+    std::fs::write(sb.root.join("dst/secret-name.txt"), secret()).expect("write");
+    let mut c = push(&sb, "y", None);
+    c.data(&encode_list(
+        &[dir(b"."), file(b"secret-name.txt~", 2000)],
+        flist_opts(false, false, false),
+    ));
+    let mut dec = NdxDecoder::new(32);
+    let ndx = get_ndx(&mut dec, &mut c.r).expect("a request");
+    let iflags = get_u16(&mut c.r).expect("item flags");
+    let _ = c.finish();
+    assert!(ndx >= 0, "no request ({ndx})");
+    assert_eq!(
+        iflags & (BASIS_TYPE_FOLLOWS | XNAME_FOLLOWS),
+        0,
+        "the request named a basis: {iflags:#x}"
+    );
 }

@@ -26,6 +26,7 @@ mod delta;
 mod escape;
 mod extra;
 mod failure;
+mod fuzzy;
 mod hlinks;
 mod implied;
 mod inc;

@@ -72,4 +72,10 @@ MUTANTS = [
 ("nonreg-line", "Core: skipping non-regular file", [
   ("src/role/receiver/generator/lines.rs", "        if !self.cfg.opts.quiet {", "        if false {"),
  ], ["push::verbose::the_servers_lines_match_stock"], "fail"),
+("fuzzy-basis", "Core: --fuzzy", [
+  ("src/role/receiver/generator/file.rs", "            if let Some((t, bp, x)) = self.fuzzy_basis(e, path) {", "            if let Some((t, bp, x)) = None::<(u8, RelPath, Vec<u8>)> {"),
+ ], ["push::fuzzy::fuzzy_basis_as_stock_chooses_it"], "fail"),
+("fuzzy-changing", "Core: --fuzzy", [
+  ("src/role/receiver/generator/file.rs", "            self.fuzzy_changing(e);", "            let _ = e;"),
+ ], ["push::fuzzy::fuzzy_basis_as_stock_chooses_it"], "fail"),
 ]

@@ -45,4 +45,7 @@ MUTANTS += [
 ("echo-trusted", "Write-only sums", [
   ("src/role/receiver/file.rs", "            Some(a) if a.basis_type == basis_type && a.head == head => Ok(a),", "            Some(a) => Ok(Asked { basis_type, head, ..a }),"),
  ], ["adversarial::echo::echoed_sum_head_cannot_shrink_the_blocks", "adversarial::echo::echoed_basis_type_cannot_name_another_file"], "fail"),
+("fuzzy-wo", "Write-only sums", [
+  ("src/role/receiver/generator/fuzzy.rs", "        let may = self.cfg.sums == BlockSums::AsAsked;", "        let may = self.cfg.sums != BlockSums::Blind;"),
+ ], ["adversarial::echo::write_only_offers_no_fuzzy_basis"], "fail"),
 ]

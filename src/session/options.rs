@@ -180,6 +180,7 @@ pub(super) fn recv_options(
         ),
         delete_delay: o.delete_delay && !o.delete_after,
         delete_excluded: o.delete_excluded,
+        fuzzy: o.fuzzy,
         max_delete: o.max_delete,
         remove_source_files: o.remove_source_files,
         numeric_ids: o.numeric_ids,

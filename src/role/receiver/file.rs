@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 
-use super::generator::show;
+use super::generator::{fuzzy, show};
 use super::recv::{caught, protocol, Recv, Tok};
 use super::requests::Asked;
 use super::{ReceiverConfig, RecvError};
@@ -329,6 +329,11 @@ impl<'a, 'c> Recv<'a, 'c> {
             None | Some(FNAMECMP_FNAME) => path.clone(),
             Some(super::basis::FNAMECMP_PARTIAL_DIR) => super::basis::partial_path(self.cfg, path)
                 .ok_or_else(|| protocol("partial basis without --partial-dir".into()))?,
+            Some(t) if t >= fuzzy::FNAMECMP_FUZZY => {
+                let x = asked.fuzzy.as_deref().unwrap_or_default();
+                fuzzy::basis_path(&self.cfg.opts.alt_dest, path, name, t, x)
+                    .ok_or_else(|| protocol(format!("invalid basis type {t}")))?
+            }
             Some(t) => {
                 let dir = self.cfg.opts.alt_dest.get(usize::from(t)).map(|(_, d)| d);
                 let dir = dir.ok_or_else(|| protocol(format!("invalid basis type {t}")))?;

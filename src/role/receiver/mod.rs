@@ -182,6 +182,9 @@ pub struct RecvOptions {
     pub delete_delay: bool,
     /// `--delete-excluded`.
     pub delete_excluded: bool,
+    /// `--fuzzy` count: 1 looks beside a missing file, 2 in the alternate
+    /// directories too.
+    pub fuzzy: u8,
     /// `--max-delete`.
     pub max_delete: Option<i64>,
     /// `--remove-source-files`: report each finished file.

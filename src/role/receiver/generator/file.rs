@@ -11,7 +11,7 @@ use crate::fs::{Meta, RelPath};
 use crate::role::receiver::attrs::{self, item};
 use crate::role::receiver::requests::Asked;
 use crate::role::receiver::RecvError;
-use crate::wire::put_u16;
+use crate::wire::{put_u16, put_vstring, WireError};
 
 /// How the generator dealt with a regular file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,10 +129,22 @@ impl Gen<'_, '_> {
                 return Ok(Fate::Sent);
             }
         }
+        if basis_meta.is_none() {
+            if let Some((t, bp, x)) = self.fuzzy_basis(e, path) {
+                let flags = iflags | item::BASIS_TYPE_FOLLOWS | item::XNAME_FOLLOWS;
+                self.request_with(ndx, flags, Some((&bp, Some(t))), Some(&x), redo)?;
+                return Ok(Fate::Sent);
+            }
+        }
         if basis_meta.is_none() && defer {
             return Ok(Fate::Deferred);
         }
-        let basis = basis_meta.filter(|_| !o.whole_file).map(|_| (path, None));
+        if basis_meta.is_some() {
+            self.fuzzy_changing(e);
+        }
+        let basis = basis_meta
+            .filter(|_| !self.cfg.opts.whole_file)
+            .map(|_| (path, None));
         self.request(ndx, iflags, basis, redo)?;
         Ok(Fate::Sent)
     }
@@ -145,6 +157,18 @@ impl Gen<'_, '_> {
         basis: Option<(&RelPath, Option<u8>)>,
         redo: bool,
     ) -> Result<(), RecvError> {
+        self.request_with(ndx, iflags, basis, None, redo)
+    }
+
+    /// [`Self::request`] with a fuzzy basis's name (`xname`).
+    pub(super) fn request_with(
+        &mut self,
+        ndx: usize,
+        iflags: ItemFlags,
+        basis: Option<(&RelPath, Option<u8>)>,
+        xname: Option<&[u8]>,
+        redo: bool,
+    ) -> Result<(), RecvError> {
         if !redo && !self.cfg.opts.dry_run {
             self.count(iflags | item::TRANSFER);
         }
@@ -154,6 +178,9 @@ impl Gen<'_, '_> {
             put_u16(&mut body, iflags.bits());
             if let Some((_, Some(t))) = basis {
                 body.push(t);
+            }
+            if let Some(x) = xname {
+                put_vstring(&mut body, x).map_err(WireError::from)?;
             }
             if let Some(e) = self.list.entries.get(ndx) {
                 meta::request(self.cfg, self.list, &e, iflags, &mut body);
@@ -168,7 +195,7 @@ impl Gen<'_, '_> {
                 basis_type,
                 head,
                 append_at,
-                fuzzy: None,
+                fuzzy: xname.map(<[u8]>::to_vec),
             };
             self.reqs.asked(ndx, asked);
         }

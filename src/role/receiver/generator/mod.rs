@@ -17,6 +17,7 @@
 //! is in place, whatever the stage (`finish_hard_link`).
 
 mod file;
+pub(super) mod fuzzy;
 mod implied;
 mod inc;
 mod kinds;
@@ -103,6 +104,8 @@ pub(crate) struct Gen<'a, 'c> {
     to_link: VecDeque<usize>,
     /// Deferred members to handle again: the last member was skipped.
     revive: VecDeque<usize>,
+    /// `--fuzzy`: the candidates of the directory last looked in.
+    fuzzy: Option<fuzzy::FuzzyDir>,
     /// Under incremental recursion with `-H`: the lists the walk has
     /// seen, and whether it is still reading ahead at a list's start.
     sight: (usize, bool),
@@ -154,6 +157,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             to_link: VecDeque::new(),
             revive: VecDeque::new(),
             sight: (0, false),
+            fuzzy: None,
         }
     }
 
