@@ -232,14 +232,14 @@ impl<'a, 'c> Recv<'a, 'c> {
         basis_type: Option<u8>,
         head: SumHead,
     ) -> Result<Asked, RecvError> {
-        let asked = self.gen.take_asked(i);
-        match asked {
-            Some(a) if a.basis_type == basis_type && a.head == head => Ok(a),
-            _ => Err(protocol(format!(
-                "the request for {} came back with another basis or block-sum header",
-                show(name)
-            ))),
+        let a = self.gen.take_asked(i);
+        if a.basis_type == basis_type && a.head == head {
+            return Ok(a);
         }
+        Err(protocol(format!(
+            "the request for {} came back with another basis or block-sum header",
+            show(name)
+        )))
     }
 
     /// `--append-verify`: the first `len` bytes of the destination go

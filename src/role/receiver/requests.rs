@@ -17,6 +17,8 @@
 //! may not read and learn from the file checksum's verdict whether it
 //! guessed them.
 
+use crate::checksum::SumHead;
+
 /// The generator's decision on one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision {
@@ -37,18 +39,22 @@ pub(crate) struct Requests {
     /// The generator walked the whole list: every file not asked for by
     /// now is left alone.
     closed: bool,
-    /// What the generator sent with each request the receiver has not
-    /// taken yet.
-    asked: std::collections::HashMap<usize, Asked>,
+    /// The basis type and header sent with each request the receiver has
+    /// not taken yet (only where they are not the default), in 24 bytes
+    /// an entry: a push may have thousands in flight.
+    asked: std::collections::HashMap<u32, (Option<u8>, SumHead)>,
+    /// The rarer rest: `--append`'s offset and a fuzzy basis's name.
+    asked_more: std::collections::HashMap<u32, (u64, Option<Vec<u8>>)>,
 }
 
-/// What the generator sent the client with one transfer request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the generator sent the client with one transfer request. The
+/// default, no basis and an empty header (a new file), takes no room.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Asked {
     /// The basis type on the wire (`None`: none sent, the destination).
     pub(crate) basis_type: Option<u8>,
     /// The block-sum header sent.
-    pub(crate) head: crate::checksum::SumHead,
+    pub(crate) head: SumHead,
     /// `--append`: how much of the file the client was told the
     /// destination already has (0: nothing).
     pub(crate) append_at: u64,
@@ -64,6 +70,7 @@ impl Requests {
             base: 0,
             closed: false,
             asked: std::collections::HashMap::new(),
+            asked_more: std::collections::HashMap::new(),
         }
     }
 
@@ -76,13 +83,34 @@ impl Requests {
 
     /// What the generator sent with its request for file `i`.
     pub(crate) fn asked(&mut self, i: usize, a: Asked) {
-        self.asked.insert(i, a);
+        // File indexes travel as 32-bit integers: every one fits.
+        let Ok(k) = u32::try_from(i) else {
+            return;
+        };
+        self.asked.remove(&k);
+        self.asked_more.remove(&k);
+        if (a.basis_type, a.head) != (None, SumHead::EMPTY) {
+            self.asked.insert(k, (a.basis_type, a.head));
+        }
+        if (a.append_at, &a.fuzzy) != (0, &None) {
+            self.asked_more.insert(k, (a.append_at, a.fuzzy));
+        }
     }
 
     /// What the generator sent with its latest request for file `i`, for
     /// the receiver, once: a redo request records its own.
-    pub(crate) fn take_asked(&mut self, i: usize) -> Option<Asked> {
-        self.asked.remove(&i)
+    pub(crate) fn take_asked(&mut self, i: usize) -> Asked {
+        let Ok(k) = u32::try_from(i) else {
+            return Asked::default();
+        };
+        let (basis_type, head) = self.asked.remove(&k).unwrap_or_default();
+        let (append_at, fuzzy) = self.asked_more.remove(&k).unwrap_or_default();
+        Asked {
+            basis_type,
+            head,
+            append_at,
+            fuzzy,
+        }
     }
 
     /// The generator is done with file `i`; not requested unless it was.
@@ -110,7 +138,9 @@ impl Requests {
         while self.base < end && self.state.pop_front().is_some() {
             self.base += 1;
         }
-        self.asked.retain(|&i, _| i >= end);
+        let keep = |i: u32| usize::try_from(i).is_ok_and(|i| i >= end);
+        self.asked.retain(|&i, _| keep(i));
+        self.asked_more.retain(|&i, _| keep(i));
     }
 
     pub(crate) fn close(&mut self) {
@@ -149,5 +179,52 @@ mod tests {
         r.forget_below(2);
         assert_eq!(r.decision(0), Some(false));
         assert_eq!(r.decision(2), Some(false));
+    }
+
+    #[test]
+    fn asked_round_trips_once_and_the_default_takes_no_room() {
+        let mut r = Requests::new(4);
+        let head = SumHead {
+            count: 3,
+            block_len: 700,
+            s2_len: 2,
+            remainder: 600,
+        };
+        let a = Asked {
+            basis_type: Some(0x83),
+            head,
+            append_at: 0,
+            fuzzy: Some(b"app.log.1".to_vec()),
+        };
+        r.asked(1, a.clone());
+        r.asked(2, Asked::default());
+        assert_eq!((r.asked.len(), r.asked_more.len()), (1, 1));
+        assert_eq!(r.take_asked(1), a);
+        assert_eq!(r.take_asked(1), Asked::default());
+        // A later request for the same file replaces the record whole.
+        r.asked(3, a);
+        r.asked(
+            3,
+            Asked {
+                head,
+                ..Asked::default()
+            },
+        );
+        assert_eq!(
+            r.take_asked(3),
+            Asked {
+                head,
+                ..Asked::default()
+            }
+        );
+        r.asked(
+            3,
+            Asked {
+                append_at: 9,
+                ..Asked::default()
+            },
+        );
+        r.forget_below(4);
+        assert!(r.asked.is_empty() && r.asked_more.is_empty());
     }
 }

@@ -187,7 +187,7 @@ impl<'a, 'c> Gen<'a, 'c> {
     }
 
     /// What the generator sent with its request for file `i`, once.
-    pub(crate) fn take_asked(&mut self, i: usize) -> Option<Asked> {
+    pub(crate) fn take_asked(&mut self, i: usize) -> Asked {
         self.reqs.take_asked(i)
     }
 
