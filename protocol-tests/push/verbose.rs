@@ -240,12 +240,24 @@ fn alt_dest_matches_and_lines_match_stock() {
             std::fs::remove_file(&hl2).expect("rm");
             std::fs::write(&hl2, b"x\n").expect("write");
         };
+        // The other directory's `big` differs in its last byte: it is the
+        // basis of a delta (below protocol 29 too, where no basis type
+        // travels and the receiver must know it).
+        let basis = |root: &Path| {
+            prep(root);
+            let mut b = vec![7u8; 2999];
+            b.push(8);
+            std::fs::write(root.join("ref/big"), b).expect("write");
+            past(&root.join("ref/big"), 1_600_000_000);
+        };
         let old = cell.protocol() < 29;
         type Prep<'a> = &'a dyn Fn(&Path);
-        let more: [(&[&str], Prep<'_>); 3] = [
+        let more: [(&[&str], Prep<'_>); 5] = [
             (&["-aviH", "--link-dest=../ref"], &over),
             (&["-aiiH", "--link-dest=../ref"], &over),
             (&["-avv", "--compare-dest=../ref"], &over),
+            (&["-avi", "--copy-dest=../ref"], &basis),
+            (&["-avi", "--link-dest=../ref"], &basis),
         ];
         let cases: [&[&str]; 8] = [
             &["-av", "--link-dest=../ref"],

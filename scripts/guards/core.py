@@ -78,4 +78,7 @@ MUTANTS = [
 ("fuzzy-changing", "Core: --fuzzy", [
   ("src/role/receiver/generator/file.rs", "            self.fuzzy_changing(e);", "            let _ = e;"),
  ], ["push::fuzzy::fuzzy_basis_as_stock_chooses_it"], "fail"),
+("basis-below-29", "Core: alternate basis below protocol 29", [
+  ("src/role/receiver/generator/file.rs", "            let basis_type = basis.and_then(|(_, t)| t);", "            let basis_type = basis.and_then(|(_, t)| t).filter(|_| p >= 29);"),
+ ], ["push::verbose::alt_dest_matches_and_lines_match_stock"], "fail"),
 ]

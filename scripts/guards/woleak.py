@@ -43,7 +43,7 @@ MUTANTS += [
  ], ["push::delete_rules::write_only_reads_no_rule_file", "lib:role::receiver::del_filter::tests::write_only_reads_no_file_and_keeps_its_directory_whole"], "fail"),
 # The receiver works from the request the generator sent, not the echo.
 ("echo-trusted", "Write-only sums", [
-  ("src/role/receiver/file.rs", "        if a.basis_type == basis_type && a.head == head {", "        let a = Asked { basis_type, head, ..a };\n        if true {"),
+  ("src/role/receiver/file.rs", "        if same_type && a.head == head {", "        let a = Asked { basis_type, head, ..a };\n        if true {"),
  ], ["adversarial::echo::echoed_sum_head_cannot_shrink_the_blocks", "adversarial::echo::echoed_basis_type_cannot_name_another_file"], "fail"),
 ("fuzzy-wo", "Write-only sums", [
   ("src/role/receiver/generator/fuzzy.rs", "        let may = self.cfg.sums == BlockSums::AsAsked;", "        let may = self.cfg.sums != BlockSums::Blind;"),

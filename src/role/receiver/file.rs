@@ -224,7 +224,9 @@ impl<'a, 'c> Recv<'a, 'c> {
 
     /// What the generator sent with its request for file `i`, checked
     /// against the client's echo of it: the basis type and the sum header
-    /// must be the ones sent.
+    /// must be the ones sent. Below protocol 29 only the header is echoed,
+    /// and the basis is still the one the generator chose (rsync's
+    /// receiver falls back to the one alternate directory there).
     fn asked(
         &mut self,
         i: usize,
@@ -233,7 +235,9 @@ impl<'a, 'c> Recv<'a, 'c> {
         head: SumHead,
     ) -> Result<Asked, RecvError> {
         let a = self.gen.take_asked(i);
-        if a.basis_type == basis_type && a.head == head {
+        // Below protocol 29 no basis type is sent or echoed.
+        let same_type = self.protocol < 29 || a.basis_type == basis_type;
+        if same_type && a.head == head {
             return Ok(a);
         }
         Err(protocol(format!(

@@ -51,7 +51,8 @@ pub(crate) struct Requests {
 /// default, no basis and an empty header (a new file), takes no room.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Asked {
-    /// The basis type on the wire (`None`: none sent, the destination).
+    /// The basis type (`None`: the destination itself); on the wire from
+    /// protocol 29.
     pub(crate) basis_type: Option<u8>,
     /// The block-sum header sent.
     pub(crate) head: SumHead,

@@ -190,7 +190,8 @@ impl Gen<'_, '_> {
             let append = if redo { 0 } else { self.cfg.opts.append };
             let head = basis::sums(self.cfg, p, basis, redo, append, &mut body);
             let append_at = if append > 0 { head.basis_len() } else { 0 };
-            let basis_type = basis.and_then(|(_, t)| t).filter(|_| p >= 29);
+            // Below 29 no basis type travels; the receiver still needs it.
+            let basis_type = basis.and_then(|(_, t)| t);
             let asked = Asked {
                 basis_type,
                 head,
