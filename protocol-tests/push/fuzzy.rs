@@ -3,7 +3,7 @@
 //! (`-yy`: in the alternate directories too), as stock's generator does,
 //! so the client sends only what differs. Compared with stock in every
 //! cell: the trees, the items and the client's "Matched data" and
-//! "Literal data". Under `-wo` no fuzzy basis is offered (its name would
+//! "Literal data", with `--delete` and `--delete-after` too. Under `-wo` no fuzzy basis is offered (its name would
 //! list the directory): the file travels whole and lands the same.
 
 use super::{each_cell, push_vs_stock, Spec};
@@ -111,8 +111,17 @@ fn fuzzy_basis_as_stock_chooses_it() {
         let beside = |r: &Path| rotated(r, false);
         let in_alt = |r: &Path| rotated(r, true);
         type Prep<'a> = &'a dyn Fn(&Path);
-        let cases: [(&[&str], &[&str], Prep<'_>, &Path); 5] = [
+        let cases: [(&[&str], &[&str], Prep<'_>, &Path); 7] = [
             (&["-rti", "--fuzzy", "--stats"], &[], &beside, &src),
+            // --delete (during) removes the rotated log before its
+            // directory's files are looked at; --delete-after does not.
+            (&["-rti", "-y", "--delete", "--stats"], &[], &beside, &src),
+            (
+                &["-rti", "-y", "--delete-after", "--stats"],
+                &[],
+                &beside,
+                &src,
+            ),
             (
                 &["-rti", "-yy", "--compare-dest=../alt", "--stats"],
                 &[],
@@ -158,7 +167,10 @@ fn fuzzy_basis_as_stock_chooses_it() {
                     &format!("{opts:?}: the client's lines {got:?} differ from stock's {want:?}"),
                     &pair.our_out,
                 )?;
-                let found = !opts.contains(&"-y");
+                // Stock finds a basis unless it is only in the alternate
+                // directory without -yy, or --delete removed it first.
+                let has = |o: &str| opts.contains(&o);
+                let found = (has("-yy") || !has("--compare-dest=../alt")) && !has("--delete");
                 ensure(
                     (matched(&want) > 0) == found,
                     &format!("{opts:?}: stock matched {} bytes", matched(&want)),
