@@ -81,4 +81,8 @@ MUTANTS = [
 ("basis-below-29", "Core: alternate basis below protocol 29", [
   ("src/role/receiver/generator/file.rs", "            let basis_type = basis.and_then(|(_, t)| t);", "            let basis_type = basis.and_then(|(_, t)| t).filter(|_| p >= 29);"),
  ], ["push::verbose::alt_dest_matches_and_lines_match_stock"], "fail"),
+# Lines below protocol 30 under the tags a 2.6 client reads.
+("old-tags", "Core: message tags below protocol 30", [
+  ("src/role/link.rs", "        (Some(p), MsgCode::Error) if p < 30 => MsgCode::ErrorXfer,\n", ""),
+ ], ["lib:role::machine::tests::below_protocol_30_lines_travel_under_the_tags_a_2_6_client_reads"], "fail"),
 ]

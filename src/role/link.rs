@@ -122,6 +122,9 @@ struct State {
     clock: Option<fn() -> Instant>,
     /// Our role's name in error lines: `sender`, `receiver`, `generator`.
     who: &'static str,
+    /// The protocol the handshake settled, once known: it decides which
+    /// message tags may go out (see [`Link::set_protocol`]).
+    protocol: Option<u32>,
     /// An idle timeout ends the session quietly with this code (a
     /// refusal already told the client why).
     quiet_end: Option<i32>,
@@ -131,6 +134,15 @@ struct State {
     /// The role paused for that; the machine resumes it once the driver
     /// has taken the bytes.
     kicked: bool,
+}
+
+/// The tag `code` travels as at `protocol` (see [`Link::set_protocol`]).
+fn wire_tag(protocol: Option<u32>, code: MsgCode) -> MsgCode {
+    match (protocol, code) {
+        (Some(p), MsgCode::Error) if p < 30 => MsgCode::ErrorXfer,
+        (Some(p), MsgCode::Warning) if p < 30 => MsgCode::Info,
+        _ => code,
+    }
 }
 
 impl Link {
@@ -302,6 +314,7 @@ impl Link {
         if !s.mux_out {
             return;
         }
+        let code = wire_tag(s.protocol, code);
         let mut frame = Vec::with_capacity(4 + payload.len());
         put_frame(&mut frame, code, payload);
         match s.open {
@@ -311,6 +324,23 @@ impl Link {
             }
             _ => s.out.extend_from_slice(&frame),
         }
+    }
+
+    /// The protocol the handshake settled. Below 30 an error line goes
+    /// out as `MSG_ERROR_XFER` and a warning as `MSG_INFO`, as rsync's
+    /// `rwrite` sends them: a client before 3.0 reads no other text tag,
+    /// and ends on an unknown one ("unexpected tag 3") without printing
+    /// it. The exit message still goes at every protocol, unlike rsync's
+    /// (31 and later): a 3.x client forced lower ends at once with our
+    /// code rather than on the closed connection, and a 2.6 client, which
+    /// reads it as an unexpected tag, has printed the line before it.
+    pub fn set_protocol(&self, protocol: u32) {
+        self.0.borrow_mut().protocol = Some(protocol);
+    }
+
+    /// The protocol the handshake settled, once known.
+    pub fn protocol(&self) -> Option<u32> {
+        self.0.borrow().protocol
     }
 
     /// Sends an int32 message such as `MSG_IO_ERROR` or `MSG_ERROR_EXIT`.

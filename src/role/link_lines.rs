@@ -45,6 +45,16 @@ impl Link {
         self.flush();
     }
 
+    /// Sends, as is, an error line the session goes on after (stock
+    /// writes these to its stderr): `MSG_ERROR`, but below protocol 30
+    /// `MSG_INFO`, since there the one error tag a 2.6 client reads
+    /// makes a 3.x client count a failed transfer (exit 23).
+    pub fn error_going_on(&self, line: &str) {
+        let old = self.protocol().is_some_and(|p| p < 30);
+        let code = if old { MsgCode::Info } else { MsgCode::Error };
+        self.msg(code, format!("{line}\n").as_bytes());
+    }
+
     /// Sends a warning line as is.
     pub fn warning(&self, msg: &str) {
         self.msg(MsgCode::Warning, format!("{msg}\n").as_bytes());

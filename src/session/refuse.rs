@@ -103,6 +103,7 @@ async fn protocol(
         // comes multiplexed, and our messages come first.
         link.write(b"\0");
     }
+    link.set_protocol(hs.protocol);
     link.set_multiplexed_out(true);
     link.msg(
         MsgCode::Error,

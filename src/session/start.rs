@@ -9,7 +9,7 @@ use crate::cli::Options;
 use crate::proto::{HandshakeError, HandshakeRequest, Negotiated, ServerHandshake};
 use crate::role::link::ReadError;
 use crate::role::{Link, Outcome};
-use crate::wire::{Fail, MsgCode};
+use crate::wire::Fail;
 
 /// The idle limit after the handshake when the client sets no
 /// `--timeout`.
@@ -39,6 +39,7 @@ pub(super) async fn start(
             });
         }
     };
+    link.set_protocol(hs.protocol);
     link.set_multiplexed_out(true);
     // A sender also reads framed input below protocol 30 when the client
     // confirms each file (`need_messages_from_generator`).
@@ -47,10 +48,7 @@ pub(super) async fn start(
     if let Some(why) = log_failure {
         // rsync says this from `[server]`, before it knows its role; it
         // is not a transfer error and the session goes on.
-        link.msg(
-            MsgCode::Error,
-            format!("rsync: [server] {why}\n").as_bytes(),
-        );
+        link.error_going_on(&format!("rsync: [server] {why}"));
         link.info("Ignoring \"log file\" setting.");
     }
     Ok(hs)
