@@ -16,6 +16,7 @@
 //! `failure` (client killed mid-transfer, disk full), `delete_rules`
 //! (what the client's and the destination's rules keep from `--delete`),
 //! `verbose` (the server's own lines, `-v` to `-vv`, every protocol),
+//! `owners` (`--chown`, `--usermap`, `--groupmap` as root),
 //! `sshd` (a real
 //! sshd with a `restrict` key line) and `util` (shared helpers).
 
@@ -34,6 +35,7 @@ mod invariants;
 mod log_file;
 mod modes;
 mod options;
+mod owners;
 mod readable;
 mod refusals;
 mod snapshot;

@@ -81,6 +81,22 @@ MUTANTS = [
 ("basis-below-29", "Core: alternate basis below protocol 29", [
   ("src/role/receiver/generator/file.rs", "            let basis_type = basis.and_then(|(_, t)| t);", "            let basis_type = basis.and_then(|(_, t)| t).filter(|_| p >= 29);"),
  ], ["push::verbose::alt_dest_matches_and_lines_match_stock"], "fail"),
+# --chown, --usermap and --groupmap on a push (issue 12).
+("usermap", "Core: --usermap/--chown on push", [
+  ("src/role/receiver/owners.rs", "            users: table(&o.usermap, true),", "            users: table(&None, true),"),
+ ], ["push::owners::chown_and_maps_set_the_owners_stock_sets"], "fail"),
+("numeric-map", "Core: --numeric-ids with a map", [
+  ("src/role/receiver/owners.rs", "            gids: o.group && (by_name || o.groupmap.is_some()),", "            gids: o.group && by_name,"),
+ ], ["push::owners::chown_and_maps_set_the_owners_stock_sets"], "fail"),
+("acl-map-inc", "Core: ACL ids under incremental recursion", [
+  ("src/role/receiver/owners.rs", "            acl_uids: if inc { by_name } else { acls },", "            acl_uids: acls,"),
+ ], ["push::owners::acl_ids_are_mapped_as_stock_maps_them"], "fail"),
+("map-first-match", "Core: a map's first matching rule wins", [
+  ("src/flist/idmap.rs", "            .iter()\n            .find(|r| r.from.matches(id, name))", "            .iter()\n            .rev()\n            .find(|r| r.from.matches(id, name))"),
+ ], ["lib:flist::idmap::tests::the_first_matching_rule_wins_by_id_range_name_or_pattern", "push::owners::chown_and_maps_set_the_owners_stock_sets"], "fail"),
+("map-syntax", "Core: a malformed map ends the push", [
+  ("src/session/options.rs", "    let (map, dropped) = NameMap::parse(text, users, crate::flist::IdNames::system())?;", "    let Ok((map, dropped)) = NameMap::parse(text, users, crate::flist::IdNames::system()) else {\n        return Ok(None);\n    };"),
+ ], ["push::owners::map_lines_and_refusals_read_as_stocks"], "fail"),
 # Lines below protocol 30 under the tags a 2.6 client reads.
 ("old-tags", "Core: message tags below protocol 30", [
   ("src/role/link.rs", "        (Some(p), MsgCode::Error) if p < 30 => MsgCode::ErrorXfer,\n", ""),

@@ -67,6 +67,15 @@ impl IdNames {
         })
     }
 
+    /// Tables from the text of a passwd and a group file.
+    #[cfg(test)]
+    pub fn from_text(passwd: &[u8], group: &[u8]) -> Self {
+        Self {
+            users: parse_db(passwd),
+            groups: parse_db(group),
+        }
+    }
+
     /// The name of user `id`.
     pub fn user(&self, id: u32) -> Option<Vec<u8>> {
         self.users

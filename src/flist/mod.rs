@@ -4,13 +4,15 @@
 //! per-entry encoding (protocols 27 to 32: byte or 16-bit flags before the
 //! `v` capability, varint flags with it; nanosecond mtimes from 31; varint
 //! ids with inline names from 30), `write_end_of_flist`, `send_id_lists`
-//! in `uidlist.c`, and `f_name_cmp`, the order both sides sort the list in.
+//! and the receiver's id mapping in `uidlist.c`, and `f_name_cmp`, the
+//! order both sides sort the list in.
 
 mod decode;
 mod decode_fields;
 mod decode_ids;
 mod encode;
 mod entry;
+mod idmap;
 mod ids;
 pub mod item;
 mod sort;
@@ -21,6 +23,7 @@ pub use decode_ids::read_id_lists;
 pub use decode_ids::{IdListsDecoder, IdNameList};
 pub use encode::FlistEncoder;
 pub use entry::{EntryFlags, FileEntry, FileKind, FlistOptions};
+pub use idmap::{IdMap, NameMap};
 pub use ids::{IdList, IdNames};
 pub use sort::{cmp_in_dir, f_name_cmp, permute, sort_entries, sort_stable_by};
 

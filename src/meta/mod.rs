@@ -318,7 +318,11 @@ impl Tables {
 
     /// Maps the ids of every named ACL entry (after the id lists, when
     /// ids travel with names: `match_acl_ids`).
-    pub fn map_acl_ids(&mut self, user: &dyn Fn(u32) -> u32, group: &dyn Fn(u32) -> u32) {
+    pub fn map_acl_ids(
+        &mut self,
+        user: &mut dyn FnMut(u32) -> u32,
+        group: &mut dyn FnMut(u32) -> u32,
+    ) {
         self.map_acl_ids_from((0, 0), user, group);
     }
 
@@ -327,8 +331,8 @@ impl Tables {
     pub fn map_acl_ids_from(
         &mut self,
         from: (usize, usize),
-        user: &dyn Fn(u32) -> u32,
-        group: &dyn Fn(u32) -> u32,
+        user: &mut dyn FnMut(u32) -> u32,
+        group: &mut dyn FnMut(u32) -> u32,
     ) {
         let acc = self.acc.get_mut(from.0..).unwrap_or_default();
         let def = self.def.get_mut(from.1..).unwrap_or_default();

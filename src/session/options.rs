@@ -5,7 +5,7 @@
 
 use crate::checksum::StrongKind;
 use crate::cli::Options;
-use crate::flist::FlistOptions;
+use crate::flist::{FlistOptions, NameMap};
 use crate::fs::Root;
 use crate::proto::{self, CompatFlags};
 use crate::role::receiver::{DeleteWhen, RecvOptions};
@@ -127,6 +127,9 @@ pub(super) fn recv_options(
         .iter()
         .map(|(k, d)| rel(d).map(|p| (*k, p)))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut map_lines = Vec::new();
+    let usermap = name_map(o.usermap.as_deref(), true, &mut map_lines)?;
+    let groupmap = name_map(o.groupmap.as_deref(), false, &mut map_lines)?;
     Ok(RecvOptions {
         verbose: o.verbose,
         quiet: o.quiet,
@@ -184,6 +187,9 @@ pub(super) fn recv_options(
         max_delete: o.max_delete,
         remove_source_files: o.remove_source_files,
         numeric_ids: o.numeric_ids,
+        usermap,
+        groupmap,
+        map_lines,
         munge_links: o.munge_links,
         safe_links: o.safe_links,
         fsync: o.fsync,
@@ -192,6 +198,21 @@ pub(super) fn recv_options(
         am_root: rustix::process::geteuid().is_root(),
         fake_super: o.fake_super,
     })
+}
+
+/// `--usermap` or `--groupmap` parsed as rsync's receiver parses it
+/// (`parse_name_map`): a malformed one ends the session (code 1).
+fn name_map(
+    text: Option<&str>,
+    users: bool,
+    lines: &mut Vec<String>,
+) -> Result<Option<NameMap>, String> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let (map, dropped) = NameMap::parse(text, users, crate::flist::IdNames::system())?;
+    lines.extend(dropped);
+    Ok(Some(map))
 }
 
 /// The effective `--append` mode: 1 for `--append`, 2 for

@@ -20,9 +20,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::flist::{FileEntry, FlistDecoder, FlistLimits, IdListsDecoder, IdNames, InlineName};
+use crate::flist::{FileEntry, FlistDecoder, FlistLimits, IdListsDecoder, InlineName};
 use crate::role::Link;
 
+use super::owners::Owners;
 use super::sort::{drop_singletons, sort_one};
 use super::table::{Row, Table};
 use super::{ReceiverConfig, RecvError};
@@ -53,9 +54,9 @@ pub(crate) struct Inc {
     finished: usize,
     /// The access and default ACLs whose ids are mapped.
     acls_mapped: (usize, usize),
-    /// Names sent inline so far.
-    users: Vec<(u32, Vec<u8>)>,
-    groups: Vec<(u32, Vec<u8>)>,
+    /// The ids met so far and what each became (made with the first
+    /// list).
+    owners: Option<Owners>,
     /// The hard-link groups begun so far, by number: a later list may
     /// only continue one of them.
     begun: std::collections::HashSet<u32>,
@@ -236,6 +237,9 @@ pub(crate) async fn receive_first(
         max_meta: cfg.opts.max_meta,
         ..FlistLimits::default()
     };
+    for line in &cfg.opts.map_lines {
+        link.error_going_on(line);
+    }
     let inc = cfg.flist.inc_recurse;
     let mut dec = FlistDecoder::new(cfg.flist, limits);
     if inc {
@@ -260,15 +264,12 @@ pub(crate) async fn receive_first(
     if protocol < 30 {
         let _io_error = link.read("the io_error word", |r| r.i32()).await?;
     }
-    if !cfg.opts.numeric_ids {
-        let names = IdNames::system();
-        tables.map_acl_ids(&|id| map_one(&users, id, &|n| names.user_id(n)), &|id| {
-            map_one(&groups, id, &|n| names.group_id(n))
-        });
-    }
+    let mut owners = Owners::new(&cfg.opts, cfg.id0_names, false);
+    owners.learn_lists(users, groups);
+    owners.map_acls(&mut tables, (0, 0));
     *list.meta.borrow_mut() = tables;
     let mut entries = entries;
-    map_ids(&mut entries, &users, &groups, &cfg.opts);
+    owners.map_entries(&mut entries);
     let mut marks = sort_one(&mut entries, protocol, cfg.opts.hard_links, 0);
     drop_singletons(&mut marks.groups);
     let marked = marks.active.into_iter().zip(marks.groups);
@@ -372,14 +373,7 @@ fn append(
         return Err(RecvError::Protocol("not incremental".into()));
     };
     let mut inc = inc.borrow_mut();
-    for n in names {
-        match n {
-            InlineName::User(id, name) => inc.users.push((id, name)),
-            InlineName::Group(id, name) => inc.groups.push((id, name)),
-        }
-    }
-    map_ids(&mut entries, &inc.users, &inc.groups, &cfg.opts);
-    map_new_acls(list, &mut inc, cfg.opts.numeric_ids);
+    map_new_owners(list, &mut inc, cfg, &names, &mut entries);
     let start = list.entries.len() + 1;
     for e in &entries {
         // A follower of a group from an earlier list: that list must
@@ -444,61 +438,24 @@ fn append(
     Ok(seg)
 }
 
-/// Maps the named entries of the ACLs a list brought by the names that
-/// came with them (and those met before).
-fn map_new_acls(list: &List, inc: &mut Inc, numeric: bool) {
+/// Maps the owners of a new list's entries and of the ACLs it brought,
+/// by the names sent with them (and those met before).
+fn map_new_owners(
+    list: &List,
+    inc: &mut Inc,
+    cfg: &ReceiverConfig<'_>,
+    names: &[InlineName],
+    entries: &mut [FileEntry],
+) {
+    let owners = inc
+        .owners
+        .get_or_insert_with(|| Owners::new(&cfg.opts, cfg.id0_names, true));
+    names.iter().for_each(|n| owners.learn_inline(n));
+    owners.map_entries(entries);
     let mut meta = list.meta.borrow_mut();
     for n in std::mem::take(&mut meta.acl_names) {
-        let ids = if n.user {
-            &mut inc.users
-        } else {
-            &mut inc.groups
-        };
-        if !ids.iter().any(|(id, _)| *id == n.id) {
-            ids.push((n.id, n.name));
-        }
+        owners.learn_acl(&n);
     }
-    if !numeric {
-        let names = IdNames::system();
-        let (users, groups) = (&inc.users, &inc.groups);
-        meta.map_acl_ids_from(
-            inc.acls_mapped,
-            &|id| map_one(users, id, &|n| names.user_id(n)),
-            &|id| map_one(groups, id, &|n| names.group_id(n)),
-        );
-    }
+    owners.map_acls(&mut meta, inc.acls_mapped);
     inc.acls_mapped = (meta.acc.len(), meta.def.len());
-}
-
-/// The local id for the client's `id`, by the name the client gave it.
-pub(crate) fn map_one(
-    list: &[(u32, Vec<u8>)],
-    id: u32,
-    lookup: &dyn Fn(&[u8]) -> Option<u32>,
-) -> u32 {
-    list.iter()
-        .find(|(i, _)| *i == id)
-        .and_then(|(_, n)| lookup(n))
-        .unwrap_or(id)
-}
-
-/// Maps the sender's ids to ours by name (root only for users, as rsync).
-fn map_ids(
-    entries: &mut [FileEntry],
-    users: &[(u32, Vec<u8>)],
-    groups: &[(u32, Vec<u8>)],
-    o: &super::RecvOptions,
-) {
-    if o.numeric_ids || (users.is_empty() && groups.is_empty()) {
-        return;
-    }
-    let names = IdNames::system();
-    for e in entries {
-        if o.owner && (o.am_root || o.fake_super) {
-            e.uid = map_one(users, e.uid, &|n| names.user_id(n));
-        }
-        if o.group {
-            e.gid = map_one(groups, e.gid, &|n| names.group_id(n));
-        }
-    }
 }

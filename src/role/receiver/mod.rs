@@ -31,6 +31,7 @@ mod groups;
 mod lists;
 mod meta;
 mod out;
+mod owners;
 mod place;
 mod recv;
 mod requests;
@@ -191,6 +192,13 @@ pub struct RecvOptions {
     pub remove_source_files: bool,
     /// `--numeric-ids`.
     pub numeric_ids: bool,
+    /// `--usermap` (a client's `--chown=USER` arrives as `*:USER`).
+    pub usermap: Option<crate::flist::NameMap>,
+    /// `--groupmap` (`--chown=:GROUP` arrives as `*:GROUP`).
+    pub groupmap: Option<crate::flist::NameMap>,
+    /// What the maps leave for the client to read: rules dropped for a
+    /// name unknown here, which rsync reports and goes on.
+    pub map_lines: Vec<String>,
     /// `-munge`/`--munge-links`.
     pub munge_links: bool,
     /// `--safe-links`: symlinks leading outside the transfer are not made.
