@@ -16,7 +16,8 @@
 //! `failure` (client killed mid-transfer, disk full), `delete_rules`
 //! (what the client's and the destination's rules keep from `--delete`),
 //! `verbose` (the server's own lines, `-v` to `-vv`, every protocol),
-//! `owners` (`--chown`, `--usermap`, `--groupmap` as root),
+//! `owners` (`--chown`, `--usermap`, `--groupmap` as root), `times`
+//! (when an unchanged entry's time is set),
 //! `sshd` (a real
 //! sshd with a `restrict` key line) and `util` (shared helpers).
 
@@ -41,6 +42,7 @@ mod refusals;
 mod snapshot;
 mod snapshot_ops;
 mod sshd;
+mod times;
 pub mod util;
 mod verbose;
 mod wo_leak;

@@ -101,4 +101,14 @@ MUTANTS = [
 ("old-tags", "Core: message tags below protocol 30", [
   ("src/role/link.rs", "        (Some(p), MsgCode::Error) if p < 30 => MsgCode::ErrorXfer,\n", ""),
  ], ["lib:role::machine::tests::below_protocol_30_lines_travel_under_the_tags_a_2_6_client_reads"], "fail"),
+# When an unchanged entry's time is set (rsync's same_time, issue 12).
+("time-accurate-after-c", "Core: times after -c", [
+  ("src/role/receiver/generator/file.rs", "                let touch = o.checksum && o.times && !exact;", "                let touch = false && !exact;"),
+ ], ["push::times::unchanged_entries_get_their_time_as_stock_sets_it"], "fail"),
+("time-window-0-seconds", "Core: --modify-window 0 compares seconds", [
+  ("src/role/receiver/attrs.rs", "        0 => a.0 == b.0,", "        0 => a == b,"),
+ ], ["push::times::unchanged_entries_get_their_time_as_stock_sets_it"], "fail"),
+("time-window-negative", "Core: a negative --modify-window compares nanoseconds", [
+  ("src/role/receiver/attrs.rs", "        w if w < 0 => a == b,", "        w if w < 0 => a.0 == b.0,"),
+ ], ["push::times::unchanged_entries_get_their_time_as_stock_sets_it"], "fail"),
 ]

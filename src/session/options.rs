@@ -173,7 +173,7 @@ pub(super) fn recv_options(
         min_size: o.min_size,
         max_size: o.max_size,
         block_size: o.block_size,
-        modify_window: i64::from(o.modify_window.unwrap_or(0).max(0)),
+        modify_window: i64::from(o.modify_window.unwrap_or(0)),
         delete: delete_mode,
         delete_when: DeleteWhen::choose(
             o.delete_before,

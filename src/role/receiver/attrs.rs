@@ -26,7 +26,7 @@ pub(crate) fn changes(o: &RecvOptions, e: &FileEntry, m: &Meta) -> ItemFlags {
             FileKind::Symlink => !o.omit_link_times,
             _ => true,
         };
-    if keep_time && (m.mtime_sec - e.mtime).abs() > o.modify_window {
+    if keep_time && mtime_differs(o, (e.mtime, e.mtime_nsec), m) {
         f |= item::REPORT_TIME;
     }
     if kind != FileKind::Symlink {
@@ -134,8 +134,8 @@ pub(crate) fn apply_path(
     let permit = cfg.overwrite.as_ref();
     let cur = w.root().lstat(path).ok();
     if is_link {
-        let mt =
-            o.times && !o.omit_link_times && cur.as_ref().is_none_or(|m| time_differs(cfg, e, m));
+        let stale = |m: &Meta| mtime_differs(o, (e.mtime, e.mtime_nsec), m);
+        let mt = o.times && !o.omit_link_times && cur.as_ref().is_none_or(stale);
         let mt = mt.then_some((e.mtime, e.mtime_nsec));
         let at = atime_to_set(o, e, cur.as_ref());
         if mt.is_some() || at.is_some() {
@@ -181,8 +181,16 @@ pub(crate) fn apply_path(
     if e.kind() != FileKind::File {
         return;
     }
-    let mt = o.times && cur.as_ref().is_none_or(|m| time_differs(cfg, e, m));
-    let mt = mt.then_some((e.mtime, e.mtime_nsec));
+    // An unchanged file's time: to the nanosecond the client sent (none
+    // before protocol 31) when `-c` compared its contents, else as the
+    // quick check compares (rsync's `maybe_ATTRS_ACCURATE_TIME`).
+    let t = (e.mtime, e.mtime_nsec);
+    let stale = |m: &Meta| match o.checksum {
+        true => (m.mtime_sec, m.mtime_nsec) != t,
+        false => mtime_differs(o, t, m),
+    };
+    let mt = o.times && cur.as_ref().is_none_or(stale);
+    let mt = mt.then_some(t);
     let at = atime_to_set(o, e, cur.as_ref());
     if mt.is_some() || at.is_some() {
         let _ = w.set_times(path, mt, at, permit);
@@ -216,16 +224,22 @@ pub(crate) fn changes_with_size(o: &RecvOptions, e: &FileEntry, m: &Meta) -> Ite
     f
 }
 
-/// Whether a local mtime differs from the sender's, to the precision the
-/// protocol carries: before 31 there are no nanoseconds on the wire, so
-/// equal seconds leave the local time (and its nanoseconds) alone.
-pub(crate) fn time_differs(cfg: &ReceiverConfig<'_>, e: &FileEntry, m: &Meta) -> bool {
-    time_differs_at(cfg, (e.mtime, e.mtime_nsec), m)
+/// rsync's `same_time`: with `--modify-window` 0 the seconds are equal,
+/// with a negative window the nanoseconds too, with a positive one the
+/// seconds are at most that far apart. The client's nanoseconds are 0
+/// before protocol 31, where none travel.
+pub(crate) fn same_time(o: &RecvOptions, a: (i64, u32), b: (i64, u32)) -> bool {
+    match o.modify_window {
+        0 => a.0 == b.0,
+        w if w < 0 => a == b,
+        w => a.0.abs_diff(b.0) <= w.unsigned_abs(),
+    }
 }
 
-/// Whether `m`'s modification time is not `(seconds, nanoseconds)`.
-pub(crate) fn time_differs_at(cfg: &ReceiverConfig<'_>, t: (i64, u32), m: &Meta) -> bool {
-    m.mtime_sec != t.0 || (cfg.flist.protocol >= 31 && m.mtime_nsec != t.1)
+/// rsync's `mtime_differs`: whether `m`'s time is not the client's `t`,
+/// as the quick check, the items and the directory touch-ups compare.
+pub(crate) fn mtime_differs(o: &RecvOptions, t: (i64, u32), m: &Meta) -> bool {
+    !same_time(o, (m.mtime_sec, m.mtime_nsec), t)
 }
 
 /// Applies attributes to a freshly written file before it is renamed in

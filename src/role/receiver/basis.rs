@@ -107,7 +107,7 @@ fn quick_check(
         return may_compare(cfg, own)
             && file_sum(cfg, path).is_some_and(|s| Some(s.as_slice()) == e.checksum.as_deref());
     }
-    o.size_only || (m.mtime_sec - e.mtime).abs() <= o.modify_window
+    o.size_only || !super::attrs::mtime_differs(o, (e.mtime, e.mtime_nsec), m)
 }
 
 /// Whether `-c` may compare a file's contents with the client's.

@@ -172,7 +172,7 @@ pub struct RecvOptions {
     pub max_size: Option<u64>,
     /// `-B`.
     pub block_size: Option<u32>,
-    /// `--modify-window`.
+    /// `--modify-window` (negative: times compare to the nanosecond).
     pub modify_window: i64,
     /// Any `--delete*`.
     pub delete: bool,

@@ -58,7 +58,11 @@ impl Gen<'_, '_> {
         if let (Some(m), false) = (basis_meta, redo) {
             if basis::up_to_date(self.cfg, e, path, m) {
                 let ch = attrs::changes(o, e, m) | self.meta_changes(e, Some(path));
-                if !o.dry_run && !ch.is_empty() {
+                // After `-c`, rsync also sets a time that differs only
+                // below the quick check's precision, without an item.
+                let exact = (m.mtime_sec, m.mtime_nsec) == (e.mtime, e.mtime_nsec);
+                let touch = o.checksum && o.times && !exact;
+                if !o.dry_run && (!ch.is_empty() || touch) {
                     attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
                     self.meta_apply(e, path);
                 }

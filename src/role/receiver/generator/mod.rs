@@ -499,7 +499,7 @@ impl<'a, 'c> Gen<'a, 'c> {
                 .cfg
                 .root
                 .lstat(path)
-                .is_ok_and(|m| attrs::time_differs_at(self.cfg, *t, &m));
+                .is_ok_and(|m| attrs::mtime_differs(&self.cfg.opts, *t, &m));
             if stale {
                 let permit = self.cfg.overwrite.as_ref();
                 let _ = self.w.set_times(path, Some(*t), None, permit);
