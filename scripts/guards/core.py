@@ -100,7 +100,7 @@ MUTANTS = [
 # Lines below protocol 30 under the tags a 2.6 client reads.
 ("old-tags", "Core: message tags below protocol 30", [
   ("src/role/link.rs", "        (Some(p), MsgCode::Error) if p < 30 => MsgCode::ErrorXfer,\n", ""),
- ], ["lib:role::machine::tests::below_protocol_30_lines_travel_under_the_tags_a_2_6_client_reads"], "fail"),
+ ], ["lib:role::link::tags_tests::below_protocol_30_lines_travel_under_the_tags_a_2_6_client_reads"], "fail"),
 # When an unchanged entry's time is set (rsync's same_time, issue 12).
 ("time-accurate-after-c", "Core: times after -c", [
   ("src/role/receiver/generator/file.rs", "                let touch = o.checksum && o.times && !exact;", "                let touch = false && !exact;"),

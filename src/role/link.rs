@@ -465,3 +465,7 @@ impl Link {
         .await
     }
 }
+
+#[cfg(test)]
+#[path = "link_tags_tests.rs"]
+mod tags_tests;
