@@ -111,4 +111,7 @@ MUTANTS = [
 ("time-window-negative", "Core: a negative --modify-window compares nanoseconds", [
   ("src/role/receiver/attrs.rs", "        w if w < 0 => a == b,", "        w if w < 0 => a.0 == b.0,"),
  ], ["push::times::unchanged_entries_get_their_time_as_stock_sets_it"], "fail"),
+("error-going-on", "Core: lines a session goes on after, below protocol 30", [
+  ("src/role/link_lines.rs", "        let code = if old { MsgCode::Info } else { MsgCode::Error };", "        let code = if old && false { MsgCode::Info } else { MsgCode::Error };"),
+ ], ["push::owners::map_lines_and_refusals_read_as_stocks"], "fail"),
 ]
