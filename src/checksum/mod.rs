@@ -8,11 +8,13 @@
 //!   MD4 variants, MD5 seed placement (`CF_CHKSUM_SEED_FIX`) and seeded xxhash.
 //! - [`sum_head`]: the block-sum header of `io.c read_sum_head`/`write_sum_head`
 //!   and the block sizing of `generator.c sum_sizes_sqroot`.
+//! - [`whole`]: the whole-file sum of `-c` (`checksum.c file_checksum`).
 
 pub mod md;
 pub mod rolling;
 pub mod strong;
 pub mod sum_head;
+pub mod whole;
 
 #[cfg(test)]
 mod md_tests;
@@ -22,9 +24,13 @@ mod rolling_tests;
 mod strong_tests;
 #[cfg(test)]
 mod sum_head_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod whole_tests;
 
 pub use rolling::{checksum1, Rolling};
 pub use strong::{block_sum, default_for, Digest, FileHasher, StrongKind, OUR_CHECKSUMS};
 #[cfg(test)]
 pub use sum_head::SumHeadReadError;
 pub use sum_head::{SumHead, SumHeadError};
+pub use whole::file_sum;

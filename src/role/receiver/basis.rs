@@ -12,11 +12,9 @@
 //! (an alternate directory's file, anything under `-no-overwrite`) gets
 //! none; under `-blind` no basis gets any and `-c` compares no contents.
 
-use std::io::Read;
-
 use super::attrs;
 use super::ReceiverConfig;
-use crate::checksum::{FileHasher, StrongKind, SumHead};
+use crate::checksum::SumHead;
 use crate::delta::generate_signature;
 use crate::flist::FileEntry;
 use crate::fs::{Meta, RelPath, Writer};
@@ -105,7 +103,8 @@ fn quick_check(
     }
     if o.checksum {
         return may_compare(cfg, own)
-            && file_sum(cfg, path).is_some_and(|s| Some(s.as_slice()) == e.checksum.as_deref());
+            && file_sum(cfg, path, m.size)
+                .is_some_and(|s| Some(s.as_slice()) == e.checksum.as_deref());
     }
     o.size_only || !super::attrs::mtime_differs(o, (e.mtime, e.mtime_nsec), m)
 }
@@ -147,22 +146,13 @@ fn may_sum(
     }
 }
 
-fn file_sum(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<Vec<u8>> {
-    let kind = match cfg.file_kind {
-        StrongKind::Md4Old => StrongKind::Md4,
-        k => k,
-    };
-    let mut f = cfg.root.open_file(path).ok()?;
-    let mut h = FileHasher::new(kind, 0);
-    let mut buf = crate::iobuf::IoBuf::zeroed(256 * 1024);
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => h.update(buf.get(..n)?),
-            Err(_) => return None,
-        }
-    }
-    Some(h.finish().as_bytes().to_vec())
+/// The `-c` sum of the destination file `path`, which the generator has
+/// just found to be a regular file of `len` bytes: no second look before
+/// the open, only the `fstat` after it.
+fn file_sum(cfg: &ReceiverConfig<'_>, path: &RelPath, len: u64) -> Option<Vec<u8>> {
+    let (f, _) = cfg.root.open_source(path, false).ok()?;
+    let sum = crate::checksum::file_sum(cfg.file_kind, f, len).ok()?;
+    Some(sum.as_bytes().to_vec())
 }
 
 /// Block sums of `basis` (of basis type `fnamecmp`, `None` for the

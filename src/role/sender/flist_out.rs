@@ -6,7 +6,7 @@ use std::io::Read;
 
 use super::walk::{Item, Walk, WalkNote, Walker};
 use super::{SendError, SenderConfig};
-use crate::checksum::{FileHasher, StrongKind};
+use crate::checksum::StrongKind;
 use crate::error::IoErrors;
 use crate::flist::{f_name_cmp, FlistEncoder, IdNames};
 use crate::role::Link;
@@ -167,6 +167,8 @@ pub(super) struct ListWriter<'a> {
     opts: crate::flist::FlistOptions,
     fake_super: bool,
     file_kind: StrongKind,
+    /// `--open-noatime`: the `-c` reads leave access times alone too.
+    noatime: bool,
     pub(super) ignore_errors: bool,
     id0_names: bool,
     enc: FlistEncoder,
@@ -181,6 +183,7 @@ impl<'a> ListWriter<'a> {
             opts: cfg.flist,
             fake_super: cfg.walk.fake_super,
             file_kind: cfg.file_kind,
+            noatime: cfg.noatime,
             ignore_errors: cfg.ignore_errors,
             id0_names: cfg.id0_names,
             enc: FlistEncoder::new(cfg.flist),
@@ -210,7 +213,7 @@ impl<'a> ListWriter<'a> {
         }
         self.enc.set_list_start(u32::try_from(start).unwrap_or(0));
         if self.opts.checksum_len.is_some() {
-            add_checksums(self.root, self.file_kind, items);
+            add_checksums(self.root, (self.file_kind, self.noatime), items);
         }
     }
 
@@ -373,24 +376,15 @@ fn mark_hard_links(
     }
 }
 
-/// Whole-file checksums for `-c` (`file_checksum`: no seed).
-fn add_checksums(root: &crate::fs::Root, file_kind: StrongKind, items: &mut [Item]) {
-    let kind = match file_kind {
-        StrongKind::Md4Old => StrongKind::Md4,
-        k => k,
-    };
-    let mut buf = crate::iobuf::IoBuf::zeroed(256 * 1024);
+/// Whole-file checksums for `-c` (`file_checksum`: no seed), of each
+/// file's first `size` bytes as the walk saw them. A file that cannot be
+/// read gets no sum, which the list sends as zeros.
+fn add_checksums(root: &crate::fs::Root, how: (StrongKind, bool), items: &mut [Item]) {
+    let (file_kind, noatime) = how;
     for it in items.iter_mut().filter(|i| i.entry.is_file()) {
-        let Ok(mut f) = root.open_file(&it.path) else {
-            continue;
-        };
-        let mut h = FileHasher::new(kind, 0);
-        loop {
-            match f.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => h.update(buf.get(..n).unwrap_or(&[])),
-            }
-        }
-        it.entry.checksum = Some(h.finish().as_bytes().to_vec());
+        let sum = root
+            .open_source(&it.path, noatime)
+            .and_then(|(f, _)| crate::checksum::file_sum(file_kind, f, it.entry.size));
+        it.entry.checksum = sum.ok().map(|s| s.as_bytes().to_vec());
     }
 }
