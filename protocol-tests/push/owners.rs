@@ -9,6 +9,7 @@
 
 use super::{each_cell, push_vs_stock, push_with, Spec};
 use crate::harness::{ensure, Cell, Output, Server, Work};
+use crate::tree::Cmp;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -209,6 +210,84 @@ fn acl_ids_are_mapped_as_stock_maps_them() {
                 ));
             }
             pair.remove();
+        }
+        Ok(())
+    });
+}
+
+/// `d/` and `d/s` (set-uid) owned by 1500, `g` by root, `l -> g` by 1500,
+/// all at one time.
+fn settled_source(work: &Work) -> PathBuf {
+    let src = work.path("settled-src");
+    std::fs::create_dir_all(src.join("d")).expect("mkdir");
+    std::fs::write(src.join("d/s"), "s").expect("write");
+    std::fs::write(src.join("g"), "g").expect("write");
+    let _ = std::fs::remove_file(src.join("l"));
+    std::os::unix::fs::symlink("g", src.join("l")).expect("symlink");
+    sh(&src, "chown", &["-h", "1500:1500", "d", "d/s", "l"]);
+    sh(&src, "chmod", &["4755", "d/s"]);
+    sh(
+        &src,
+        "touch",
+        &["-h", "-d", "@1300000000", "d/s", "g", "l", "d", "."],
+    );
+    src
+}
+
+/// The `ctime` of each of `names` beneath `dir`.
+fn ctimes(dir: &Path, names: &[&str]) -> Vec<(i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let at = |n: &str| std::fs::symlink_metadata(dir.join(n)).expect("lstat");
+    names
+        .iter()
+        .map(|n| (at(n).ctime(), at(n).ctime_nsec()))
+        .collect()
+}
+
+/// A push as root changes an owner only where it differs, as stock's
+/// `set_file_attrs` does: entries whose owners are right keep their
+/// `ctime`. The destination's copy of the set-uid `d/s` is root's, and
+/// its `l` too: `d/s` changes owner, loses its set-uid bit to the kernel
+/// and gets it back (stock itemizes that as `p`, from its second look),
+/// and the unchanged `l` gets its owner. Compared with stock in every
+/// cell: the tree with owners and modes, the items, and the `ctime`s.
+#[test]
+fn owners_change_only_where_they_differ() {
+    if !rustix::process::geteuid().is_root() {
+        crate::harness::skip("setting owners needs root");
+        return;
+    }
+    each_cell("push_owner_settled", |work, cell| {
+        let src = settled_source(work);
+        let spec = Spec::new(&["-ai"], &src);
+        let (r, o) = (work.path("settled-ref"), work.path("settled-ours"));
+        let mut outs = Vec::new();
+        for (root, server) in [(&r, Server::stock(&r)), (&o, Server::tested(&[], &o))] {
+            std::fs::create_dir_all(root).expect("mkdir");
+            let dst = root.join("dst");
+            sh(root, "cp", &["-a", &src.to_string_lossy(), "dst"]);
+            sh(&dst, "chown", &["-h", "0:0", "d/s", "l"]);
+            sh(&dst, "chmod", &["4755", "d/s"]);
+            let kept = [".", "d", "g"];
+            let before = ctimes(&dst, &kept);
+            let out = push_with(work, cell, &server, &spec, &[]);
+            ensure(out.code == Some(0), "the push failed", &out)?;
+            ensure(
+                ctimes(&dst, &kept) == before,
+                "an entry whose owner was right changed (ctime)",
+                &out,
+            )?;
+            outs.push(out);
+        }
+        crate::tree::same_dirs("-ai", &r, &o, Cmp::ALL.no_root_mtime())?;
+        let items = |s: &str| {
+            let mut v: Vec<String> = s.lines().map(str::to_string).collect();
+            v.sort();
+            v
+        };
+        if let [want, got] = &outs[..] {
+            let (w, g) = (items(&want.stdout), items(&got.stdout));
+            ensure(w == g, &format!("items differ from stock's {w:?}"), got)?;
         }
         Ok(())
     });

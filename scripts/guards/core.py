@@ -114,4 +114,17 @@ MUTANTS = [
 ("error-going-on", "Core: lines a session goes on after, below protocol 30", [
   ("src/role/link_lines.rs", "        let code = if old { MsgCode::Info } else { MsgCode::Error };", "        let code = if old && false { MsgCode::Info } else { MsgCode::Error };"),
  ], ["push::owners::map_lines_and_refusals_read_as_stocks"], "fail"),
+# Owners change only where they differ; set-id bits come back (issue 12).
+("owner-only-if-differs", "Core: an owner that is right is left alone", [
+  ("src/role/receiver/attrs.rs", "    let uid = uid.filter(|u| cur.is_none_or(|m| m.uid != *u));\n", ""),
+ ], ["push::owners::owners_change_only_where_they_differ"], "fail"),
+("setid-after-chown", "Core: set-id bits after a change of owner", [
+  ("src/role/receiver/attrs.rs", "            cur = w.root().lstat(path).ok();\n            again = cur;", "            again = cur;"),
+ ], ["push::owners::owners_change_only_where_they_differ"], "fail"),
+("unchanged-link-owner", "Core: an unchanged symlink's owner", [
+  ("src/role/receiver/generator/kinds.rs", "                if !o.dry_run && (!ch.is_empty() || atime) {", "                if !o.dry_run && (ch.intersects(item::REPORT_TIME) || atime) {"),
+ ], ["push::owners::owners_change_only_where_they_differ"], "fail"),
+("file-sum-bounded", "Core: the -c sum reads no further than the stat's length", [
+  ("src/checksum/whole.rs", "    let mut src = src.take(len);", "    let mut src = src.take(u64::MAX);"),
+ ], ["lib:checksum::whole_tests::the_sum_covers_the_first_len_bytes_in_one_read"], "fail"),
 ]

@@ -122,6 +122,11 @@ pub(crate) fn wanted_mode(o: &RecvOptions, e: &FileEntry, existing: Option<u32>)
 /// Applies mode, ownership and times to `path` (directories, symlinks,
 /// unchanged files). Failures are reported, not fatal; on an entry this
 /// session did not create, nothing changes without the overwrite permit.
+///
+/// Returns the entry's attributes as looked at again after a change of
+/// owner cleared its set-id bits, as rsync's `set_file_attrs` does, whose
+/// caller itemizes with them (`p` for the bits, no `o`); `None` when
+/// there was no second look.
 pub(crate) fn apply_path(
     cfg: &ReceiverConfig<'_>,
     w: &Writer<'_>,
@@ -129,7 +134,7 @@ pub(crate) fn apply_path(
     path: &RelPath,
     out: &Outbox<'_>,
     is_link: bool,
-) {
+) -> Option<Meta> {
     let o = &cfg.opts;
     let permit = cfg.overwrite.as_ref();
     let cur = w.root().lstat(path).ok();
@@ -141,23 +146,23 @@ pub(crate) fn apply_path(
         if mt.is_some() || at.is_some() {
             let _ = w.set_times(path, mt, at, permit);
         }
-        if o.am_root && (o.owner || o.group) {
-            let (uid, gid) = (o.owner.then_some(e.uid), o.group.then_some(e.gid));
+        if let Some((uid, gid)) = owners_to_set(o, e, cur.as_ref()) {
             let _ = w.chown(path, uid, gid, permit);
         }
-        return;
+        return None;
     }
     if o.fake_super {
         super::fake::apply_path(cfg, w, e, path, out);
     }
-    if !o.fake_super && ((o.am_root && o.owner) || o.group) {
-        let uid = (o.owner && o.am_root).then_some(e.uid);
-        let gid = o
-            .group
-            .then_some(e.gid)
-            .filter(|g| cur.as_ref().is_none_or(|m| m.gid != *g));
-        if uid.is_some() || gid.is_some() {
-            let _ = w.chown(path, uid, gid, permit);
+    let mut cur = cur;
+    let mut again = None;
+    if let Some((uid, gid)) = owners_to_set(o, e, cur.as_ref()).filter(|_| !o.fake_super) {
+        let _ = w.chown(path, uid, gid, permit);
+        if cur.as_ref().is_some_and(|m| m.mode & 0o6000 != 0) {
+            // The kernel clears set-id bits on a change of owner: the
+            // mode below compares with what is there now.
+            cur = w.root().lstat(path).ok();
+            again = cur;
         }
     }
     let mode = wanted_mode(o, e, cur.as_ref().map(|m| m.mode)).filter(|_| !o.fake_super);
@@ -179,7 +184,7 @@ pub(crate) fn apply_path(
         }
     }
     if e.kind() != FileKind::File {
-        return;
+        return again;
     }
     // An unchanged file's time: to the nanosecond the client sent (none
     // before protocol 31) when `-c` compared its contents, else as the
@@ -195,6 +200,23 @@ pub(crate) fn apply_path(
     if mt.is_some() || at.is_some() {
         let _ = w.set_times(path, mt, at, permit);
     }
+    again
+}
+
+/// The owner and group to give an existing entry, each only where it
+/// differs from `cur` (rsync's `change_uid`/`change_gid`): the owner only
+/// as root, the group as anyone. `None` when nothing changes, so an
+/// unchanged entry's `ctime` stays as it is.
+fn owners_to_set(
+    o: &RecvOptions,
+    e: &FileEntry,
+    cur: Option<&Meta>,
+) -> Option<(Option<u32>, Option<u32>)> {
+    let uid = (o.owner && o.am_root).then_some(e.uid);
+    let uid = uid.filter(|u| cur.is_none_or(|m| m.uid != *u));
+    let gid = o.group.then_some(e.gid);
+    let gid = gid.filter(|g| cur.is_none_or(|m| m.gid != *g));
+    (uid.is_some() || gid.is_some()).then_some((uid, gid))
 }
 
 /// The access time to give `e` (`--atimes`, never to a directory), in

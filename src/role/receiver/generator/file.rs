@@ -57,13 +57,18 @@ impl Gen<'_, '_> {
         }
         if let (Some(m), false) = (basis_meta, redo) {
             if basis::up_to_date(self.cfg, e, path, m) {
-                let ch = attrs::changes(o, e, m) | self.meta_changes(e, Some(path));
+                let meta = self.meta_changes(e, Some(path));
+                let mut ch = attrs::changes(o, e, m) | meta;
                 // After `-c`, rsync also sets a time that differs only
                 // below the quick check's precision, without an item.
                 let exact = (m.mtime_sec, m.mtime_nsec) == (e.mtime, e.mtime_nsec);
                 let touch = o.checksum && o.times && !exact;
                 if !o.dry_run && (!ch.is_empty() || touch) {
-                    attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
+                    let again = attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
+                    if let Some(now) = again {
+                        // rsync itemizes with its second look.
+                        ch = attrs::changes(o, e, &now) | meta;
+                    }
                     self.meta_apply(e, path);
                 }
                 self.uptodate(e, !ch.is_empty());

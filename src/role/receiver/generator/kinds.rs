@@ -90,7 +90,7 @@ impl Gen<'_, '_> {
             }
         }
         if !o.dry_run {
-            attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
+            let _ = attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
             self.meta_apply(e, path);
             self.dirs.push((path.clone(), (e.mtime, e.mtime_nsec)));
         }
@@ -155,8 +155,10 @@ impl Gen<'_, '_> {
                 // it just now moved it) gets the sender's, as with rsync.
                 let atime = attrs::atime_to_set(o, e, Some(m)).is_some()
                     && self.w.may_change(path, self.cfg.overwrite.as_ref());
-                if !o.dry_run && (ch.intersects(item::REPORT_TIME) || atime) {
-                    attrs::apply_path(self.cfg, self.w, e, path, self.out, true);
+                // rsync's `set_file_attrs` sees to an unchanged link's
+                // time and owners alike.
+                if !o.dry_run && (!ch.is_empty() || atime) {
+                    let _ = attrs::apply_path(self.cfg, self.w, e, path, self.out, true);
                 }
                 self.uptodate(e, !ch.is_empty());
                 return self.itemize(ndx, ch);
@@ -190,7 +192,7 @@ impl Gen<'_, '_> {
                 );
                 return Ok(());
             }
-            attrs::apply_path(self.cfg, self.w, e, path, self.out, true);
+            let _ = attrs::apply_path(self.cfg, self.w, e, path, self.out, true);
         }
         if quiet {
             return Ok(());
