@@ -127,4 +127,20 @@ MUTANTS = [
 ("file-sum-bounded", "Core: the -c sum reads no further than the stat's length", [
   ("src/checksum/whole.rs", "    let mut src = src.take(len);", "    let mut src = src.take(u64::MAX);"),
  ], ["lib:checksum::whole_tests::the_sum_covers_the_first_len_bytes_in_one_read"], "fail"),
+# Our own work is not the client's silence; keep-alives (issue 12).
+("work-not-silence", "Core: the time a role works does not count against the client", [
+  ("src/role/machine.rs", "            .map_or(Duration::ZERO, |t| t.saturating_duration_since(now));", "            .map_or(Duration::ZERO, |_| Duration::ZERO);"),
+ ], ["lib:role::link::keepalive::tests::the_time_a_role_works_is_not_the_clients_silence"], "fail"),
+("keepalive-off", "Core: keep-alives while a role works", [
+  ("src/role/link_keepalive.rs", "        if !s.mux_out {\n            return false;", "        if true {\n            return false;"),
+ ], ["lib:role::link::keepalive::tests::a_working_role_sends_keep_alives_with_the_clients_timeout", "lib:role::receiver::machine_tests::the_generator_sends_keep_alives_as_it_works"], "fail"),
+("keepalive-wiring", "Core: the client's --timeout turns keep-alives on", [
+  ("src/session/mod.rs", "        link.set_keepalive(t);\n", ""),
+ ], ["lib:session::tests::the_clients_timeout_turns_keep_alives_on"], "fail"),
+("generator-keepalive", "Core: the generator's steps send keep-alives", [
+  ("src/role/receiver/recv.rs", "            gen.step()?;\n            link.keep_alive().await;", "            gen.step()?;"),
+ ], ["lib:role::receiver::machine_tests::the_generator_sends_keep_alives_as_it_works"], "fail"),
+("output-begins-to-wait", "Core: output begins to wait when it appears", [
+  ("src/role/machine.rs", "        self.last_out = match !waiting && self.link.has_output() {", "        self.last_out = match false {"),
+ ], ["lib:role::link::keepalive::tests::output_begins_to_wait_when_it_appears"], "fail"),
 ]

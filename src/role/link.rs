@@ -34,6 +34,8 @@ use std::time::{Duration, Instant};
 mod buffers;
 #[path = "link_driver.rs"]
 mod driver;
+#[path = "link_keepalive.rs"]
+mod keepalive;
 #[path = "link_lines.rs"]
 mod lines;
 
@@ -134,6 +136,8 @@ struct State {
     /// The role paused for that; the machine resumes it once the driver
     /// has taken the bytes.
     kicked: bool,
+    /// When keep-alives go out.
+    keepalive: keepalive::KeepAlive,
 }
 
 /// The tag `code` travels as at `protocol` (see [`Link::set_protocol`]).

@@ -17,7 +17,10 @@
 //!   receiver's read alive);
 //! - output the client does not take gives up when no byte of it has
 //!   moved for the limit, however much the client sends;
-//! - after the session has finished, its last bytes get [`DRAIN`].
+//! - after the session has finished, its last bytes get [`DRAIN`];
+//! - the time the role spends working between events is not the
+//!   client's silence: the deadlines move on by it, and output begins to
+//!   wait when it appears.
 //!
 //! Under the client's `--bwlimit` the machine paces what it hands out
 //! ([`super::pace`]); a pause is a deadline of its own, not an idle one.
@@ -155,6 +158,7 @@ impl<'a> Machine<'a> {
         if n > 0 {
             self.last_io = now;
             self.last_out = now;
+            self.link.note_sent(now);
         }
         n
     }
@@ -164,6 +168,7 @@ impl<'a> Machine<'a> {
     pub fn handle_written(&mut self, now: Instant) {
         self.last_io = now;
         self.last_out = now;
+        self.link.note_sent(now);
     }
 
     /// Whether the session wants more input now.
@@ -295,12 +300,27 @@ impl<'a> Machine<'a> {
         };
         self.link.set_now(now);
         let mut cx = Context::from_waker(Waker::noop());
-        if let Poll::Ready(outcome) = task.as_mut().poll(&mut cx) {
+        let waiting = self.link.has_output();
+        let polled = task.as_mut().poll(&mut cx);
+        // The time the role spent working (on the link's clock, where the
+        // driver gave one) is not the client's silence: the deadlines
+        // move on by it, and output that was not waiting before begins
+        // to wait only now.
+        let spent = self
+            .link
+            .now()
+            .map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+        self.last_io += spent;
+        self.last_out = match !waiting && self.link.has_output() {
+            true => now + spent,
+            false => self.last_out + spent,
+        };
+        if let Poll::Ready(outcome) = polled {
             self.task = None;
             self.link.flush();
             self.outcome = Some(outcome);
-            self.finished_at = Some(now);
-            self.last_out = now;
+            self.finished_at = Some(now + spent);
+            self.last_out = now + spent;
         }
     }
 }

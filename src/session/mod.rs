@@ -105,11 +105,13 @@ pub async fn run(link: Link, flags: &WrapperFlags, host: &dyn Host, command: &st
 }
 
 /// Sets the idle limit: the client's `--timeout` if it gave one, else
-/// `default`.
+/// `default`; with the client's, keep-alives too.
 fn set_limit(link: &Link, client: Option<u32>, default: Duration) {
-    let limit = client
-        .filter(|&t| t > 0)
-        .map_or(default, |t| Duration::from_secs(u64::from(t)));
+    let client = client.filter(|&t| t > 0);
+    if let Some(t) = client {
+        link.set_keepalive(t);
+    }
+    let limit = client.map_or(default, |t| Duration::from_secs(u64::from(t)));
     link.set_idle_limit(limit);
 }
 

@@ -220,3 +220,25 @@ fn a_command_that_is_not_rsync_is_told_on_stderr() {
     assert_eq!(o.stderr.len(), 1);
     assert!(!o.linger);
 }
+
+/// The client's `--timeout` also turns keep-alives on, after half of it
+/// without output; without one there are none, as with rsync.
+#[test]
+fn the_clients_timeout_turns_keep_alives_on() {
+    for (name, command, lull) in [
+        (
+            "ka-7",
+            "rsync --server --sender --timeout=7 . file",
+            Some(3500),
+        ),
+        ("ka-none", "rsync --server --sender . file", None),
+    ] {
+        let flags = flags(name, "-ro");
+        let host = RootHost(flags.root.clone());
+        let t0 = Instant::now();
+        let mut m = Machine::new(t0, |link| run(link, &flags, &host, command));
+        m.handle_input(t0, &ints(&[31, 0]));
+        let want = lull.map(Duration::from_millis);
+        assert_eq!(m.link().keepalive_lull(), want, "{command}");
+    }
+}

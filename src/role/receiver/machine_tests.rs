@@ -345,3 +345,60 @@ fn an_entry_whose_parent_is_not_listed_ends_the_session() {
         "{text}"
     );
 }
+
+thread_local! {
+    static TICK: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// A clock on which every look takes a second.
+fn ticking() -> Instant {
+    TICK.with(|c| {
+        let t = c.get().unwrap_or_else(Instant::now) + Duration::from_secs(1);
+        c.set(Some(t));
+        t
+    })
+}
+
+/// With the client's `--timeout`, the generator's steps send keep-alives
+/// (empty `MSG_DATA` frames) once the lull has passed, here at every
+/// step, between the frames of the stream, which reads as before.
+#[test]
+fn the_generator_sends_keep_alives_as_it_works() {
+    let run = |keepalive: bool| {
+        let dir = Dir::new();
+        let root = Root::open(&dir.0).unwrap();
+        let t0 = Instant::now();
+        let mut m = Machine::new(t0, |l: Link| {
+            if keepalive {
+                l.set_clock(ticking);
+                l.set_keepalive(2);
+            }
+            session(l, &root)
+        });
+        let mut out = Vec::new();
+        m.handle_input(t0, &client_stream(1 << 16));
+        for _ in 0..50 {
+            m.poll_transmit(t0, &mut out);
+            m.handle_timeout(t0, false);
+        }
+        (m.outcome().map(|o| o.code), out)
+    };
+    let (code, plain) = run(false);
+    assert_eq!(code, Some(0));
+    let (code, kept) = run(true);
+    assert_eq!(code, Some(0));
+    let empty = |out: &[u8]| {
+        let mut n = 0;
+        let mut rest = out;
+        while let Some((tag, body)) = rest.split_first_chunk::<4>() {
+            let tag = u32::from_le_bytes(*tag);
+            let len = (tag & 0xff_ffff) as usize;
+            n += usize::from(tag == 7 << 24);
+            rest = body.get(len..).unwrap_or_default();
+        }
+        n
+    };
+    assert_eq!(empty(&plain), 0);
+    assert!(empty(&kept) >= 2, "{kept:?}");
+    assert_eq!(data_of(&kept), data_of(&plain));
+}

@@ -68,6 +68,7 @@ where
     loop {
         while gen.can_step() && link.has_room() {
             gen.step()?;
+            link.keep_alive().await;
         }
         if let Some(v) = link.try_decode(&mut decode)? {
             return Ok(v);
@@ -140,6 +141,7 @@ impl<'a, 'c> Recv<'a, 'c> {
             self.link.room().await;
             self.gen.step()?;
             self.within_quota()?;
+            self.link.keep_alive().await;
         }
         self.within_quota()?;
         let counts = std::mem::take(&mut self.counts);
@@ -293,6 +295,7 @@ impl<'a, 'c> Recv<'a, 'c> {
             }
             self.link.room().await;
             self.gen.step()?;
+            self.link.keep_alive().await;
         }
     }
 
