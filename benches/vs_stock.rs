@@ -145,6 +145,8 @@ fn cases(s: Sizes) -> Vec<Case> {
             );
         }
         add(format!("{dir} no change"), Kind::NoChange, &[]);
+        // Every file read and summed on both sides (`file_checksum`).
+        add(format!("{dir} no change -c"), Kind::NoChange, &["-c"]);
         for (n, label) in SCALES {
             for (kind, what) in [(Kind::Scale(n), "new"), (Kind::ScaleSame(n), "unchanged")] {
                 // A new pull names each file as it comes (the first-file

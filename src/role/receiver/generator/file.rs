@@ -65,9 +65,9 @@ impl Gen<'_, '_> {
                 let touch = o.checksum && o.times && !exact;
                 if !o.dry_run && (!ch.is_empty() || touch) {
                     let again = attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
-                    if let Some(now) = again {
+                    if let Some(seen) = again {
                         // rsync itemizes with its second look.
-                        ch = attrs::changes(o, e, &now) | meta;
+                        ch = attrs::changes(o, e, &seen) | meta;
                     }
                     self.meta_apply(e, path);
                 }
