@@ -41,28 +41,45 @@ impl Dir {
     /// Names in the directory, without `.` and `..`, in kernel order.
     /// Fails with an error once more than `max` names are seen.
     pub fn read_entries(&self, max: usize) -> io::Result<Vec<Vec<u8>>> {
+        let mut names = Vec::new();
+        self.each_entry(max, |name| {
+            names.push(name.to_vec());
+            Ok(())
+        })?;
+        Ok(names)
+    }
+
+    /// Calls `each` with every name in the directory, without `.` and
+    /// `..`, in kernel order, as it is read: nothing is kept. Fails with
+    /// an error once more than `max` names are seen, or with the first
+    /// error `each` returns.
+    pub fn each_entry(
+        &self,
+        max: usize,
+        mut each: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
         // A descriptor of its own for ".", so that each call starts at the
         // first entry. The entries are read in 32 KiB batches, as rsync's
-        // `readdir` does, into a buffer on the stack; only the names kept
-        // are copied out.
+        // `readdir` does, into a buffer on the stack.
         let fd = open_beneath(&self.fd, b".", OFlags::RDONLY | OFlags::DIRECTORY, 0)?;
         let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 32 * 1024];
         let mut dir = rustix::fs::RawDir::new(&fd, &mut buf);
-        let mut names = Vec::new();
+        let mut seen = 0usize;
         while let Some(entry) = dir.next() {
             let entry = entry?;
             let name = entry.file_name().to_bytes();
             if name == b"." || name == b".." {
                 continue;
             }
-            if names.len() >= max {
+            if seen >= max {
                 return Err(io::Error::other(format!(
                     "directory has more than {max} entries"
                 )));
             }
-            names.push(name.to_vec());
+            seen += 1;
+            each(name)?;
         }
-        Ok(names)
+        Ok(())
     }
 
     /// Metadata of the directory itself.

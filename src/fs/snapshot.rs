@@ -215,16 +215,19 @@ pub(crate) fn fill(from: &Root, into: &Root) -> io::Result<()> {
         let src = from.open_dir(&rel)?;
         let dst = into.open_dir(&rel)?;
         dirs.push((rel.clone(), src.meta()?));
-        for name in src.read_entries(DEFAULT_MAX_ENTRIES)? {
-            let m = match src.lstat_at(&name) {
+        // Entry by entry as the directory is read: a large directory's
+        // names are never held at once.
+        src.each_entry(DEFAULT_MAX_ENTRIES, |name| {
+            let m = match src.lstat_at(name) {
                 Ok(m) => m,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
                 Err(e) => return Err(e),
             };
-            if fill_one(&src, &dst, &name, &m)? {
-                stack.push(rel.join(&name)?);
+            if fill_one(&src, &dst, name, &m)? {
+                stack.push(rel.join(name)?);
             }
-        }
+            Ok(())
+        })?;
     }
     for (rel, m) in dirs.iter().rev() {
         let d = into.open_dir(rel)?;
