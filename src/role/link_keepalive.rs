@@ -1,11 +1,12 @@
 //! Keep-alives (rsync's `io.c` `maybe_send_keepalive`, all protocols 27
 //! to 32): when the client gave `--timeout`, a role that works for a
-//! while without sending anything (a generator passing over unchanged
-//! files, a sender listing a large directory) sends an empty `MSG_DATA`
-//! frame once half the timeout has gone by without output, so that the
-//! client does not take the quiet for a dead server. rsync 2.6 reads
-//! the empty frame as well as 3.x does; nothing is sent without
-//! `--timeout`, as with rsync.
+//! while without sending anything (the generator passing over unchanged
+//! files, its deletion passes) sends an empty `MSG_DATA` frame once half
+//! the timeout has gone by without output, so that the client does not
+//! take the quiet for a dead server. rsync 2.6 reads the empty frame as
+//! well as 3.x does; nothing is sent without `--timeout`, as with rsync.
+//! The sender's whole-list walk cannot pause for one (see
+//! `docs/security/deadlines.md`).
 
 use std::time::{Duration, Instant};
 
