@@ -7,11 +7,21 @@
 //! leaves (a TO name unknown here; a malformed map ends the push with
 //! code 1 in rsync's words).
 
+use super::util::sorted_lines;
 use super::{each_cell, push_vs_stock, push_with, Spec};
 use crate::harness::{ensure, Cell, Output, Server, Work};
 use crate::tree::Cmp;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// Whether the tests can set owners; skips the test when not.
+fn as_root() -> bool {
+    let root = rustix::process::geteuid().is_root();
+    if !root {
+        crate::harness::skip("setting owners needs root");
+    }
+    root
+}
 
 fn sh(dir: &Path, cmd: &str, args: &[&str]) {
     let st = Command::new(cmd)
@@ -66,8 +76,7 @@ fn case(
 
 #[test]
 fn chown_and_maps_set_the_owners_stock_sets() {
-    if !rustix::process::geteuid().is_root() {
-        crate::harness::skip("setting owners needs root");
+    if !as_root() {
         return;
     }
     each_cell("push_owners", |work, cell| {
@@ -116,8 +125,7 @@ fn chown_and_maps_set_the_owners_stock_sets() {
 /// status (1).
 #[test]
 fn map_lines_and_refusals_read_as_stocks() {
-    if !rustix::process::geteuid().is_root() {
-        crate::harness::skip("setting owners needs root");
+    if !as_root() {
         return;
     }
     each_cell("push_owner_lines", |work, cell| {
@@ -176,8 +184,7 @@ fn map_lines_and_refusals_read_as_stocks() {
 /// them alone while the entries' owners are mapped.
 #[test]
 fn acl_ids_are_mapped_as_stock_maps_them() {
-    if !rustix::process::geteuid().is_root() {
-        crate::harness::skip("setting owners needs root");
+    if !as_root() {
         return;
     }
     each_cell("push_owner_acls", |work, cell| {
@@ -253,8 +260,7 @@ fn ctimes(dir: &Path, names: &[&str]) -> Vec<(i64, i64)> {
 /// cell: the tree with owners and modes, the items, and the `ctime`s.
 #[test]
 fn owners_change_only_where_they_differ() {
-    if !rustix::process::geteuid().is_root() {
-        crate::harness::skip("setting owners needs root");
+    if !as_root() {
         return;
     }
     each_cell("push_owner_settled", |work, cell| {
@@ -280,13 +286,8 @@ fn owners_change_only_where_they_differ() {
             outs.push(out);
         }
         crate::tree::same_dirs("-ai", &r, &o, Cmp::ALL.no_root_mtime())?;
-        let items = |s: &str| {
-            let mut v: Vec<String> = s.lines().map(str::to_string).collect();
-            v.sort();
-            v
-        };
         if let [want, got] = &outs[..] {
-            let (w, g) = (items(&want.stdout), items(&got.stdout));
+            let (w, g) = (sorted_lines(&want.stdout), sorted_lines(&got.stdout));
             ensure(w == g, &format!("items differ from stock's {w:?}"), got)?;
         }
         Ok(())

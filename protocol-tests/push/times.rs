@@ -8,6 +8,7 @@
 //! protocol 31), without an item. Compared with stock in every cell:
 //! the whole tree, nanoseconds included, and the items.
 
+use super::util::sorted_lines;
 use super::{each_cell, push_with, Spec};
 use crate::harness::{ensure, Server};
 use crate::tree::Cmp;
@@ -58,12 +59,7 @@ fn unchanged_entries_get_their_time_as_stock_sets_it() {
             let cmd = format!("{opts:?}");
             crate::tree::same_dirs(&cmd, &r, &o, Cmp::ALL.no_root_mtime())
                 .map_err(|e| format!("{e}\n      ours: {}", got.describe()))?;
-            let items = |s: &str| {
-                let mut v: Vec<String> = s.lines().map(str::to_string).collect();
-                v.sort();
-                v
-            };
-            let (w, g) = (items(&want.stdout), items(&got.stdout));
+            let (w, g) = (sorted_lines(&want.stdout), sorted_lines(&got.stdout));
             ensure(
                 w == g,
                 &format!("{cmd}: items differ from stock's {w:?}"),

@@ -401,3 +401,11 @@ pub fn ours_only(why: &str) -> bool {
     harness::not_applicable(why);
     false
 }
+
+/// The lines of a client's output, sorted: its items, whatever order
+/// the two servers' lists came in.
+pub fn sorted_lines(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = s.lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
