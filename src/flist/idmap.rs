@@ -18,7 +18,7 @@ use crate::filter::wildmatch;
 
 /// What a rule's left side matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum From {
+enum Source {
     /// One id (`N`).
     Id(u32),
     /// Ids from one to the other, both included (`LOW-HIGH`).
@@ -32,7 +32,7 @@ enum From {
 /// One `FROM:TO` rule, TO already resolved to a local id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Rule {
-    from: From,
+    from: Source,
     to: u32,
 }
 
@@ -91,25 +91,25 @@ impl NameMap {
     }
 }
 
-impl From {
+impl Source {
     fn matches(&self, id: u32, name: &[u8]) -> bool {
         match self {
-            From::Id(i) => *i == id,
-            From::Range(lo, hi) => (*lo..=*hi).contains(&id),
-            From::Name(n) => n == name,
-            From::Wild(p) => wildmatch(p, name),
+            Source::Id(i) => *i == id,
+            Source::Range(lo, hi) => (*lo..=*hi).contains(&id),
+            Source::Name(n) => n == name,
+            Source::Wild(p) => wildmatch(p, name),
         }
     }
 }
 
 /// A rule's left side: a number or range when it starts with a digit,
 /// else a name, a pattern when it holds any of `*[?`.
-fn parse_from(from: &str, which: &str) -> Result<From, String> {
+fn parse_from(from: &str, which: &str) -> Result<Source, String> {
     if !from.starts_with(|c: char| c.is_ascii_digit()) {
         return Ok(if from.contains(['*', '[', '?']) {
-            From::Wild(from.as_bytes().to_vec())
+            Source::Wild(from.as_bytes().to_vec())
         } else {
-            From::Name(from.as_bytes().to_vec())
+            Source::Name(from.as_bytes().to_vec())
         });
     }
     let invalid = || format!("Invalid number in --{which}map: {from}");
@@ -117,12 +117,12 @@ fn parse_from(from: &str, which: &str) -> Result<From, String> {
         return Err(invalid());
     }
     match from.split_once('-') {
-        None => Ok(From::Id(parse_id(from)?)),
+        None => Ok(Source::Id(parse_id(from)?)),
         Some((_, hi)) if hi.is_empty() || hi.contains('-') => Err(invalid()),
         // rsync reads a high end of 0 as "no range".
         Some((lo, hi)) => match (parse_id(lo)?, parse_id(hi)?) {
-            (lo, 0) => Ok(From::Id(lo)),
-            (lo, hi) => Ok(From::Range(lo, hi)),
+            (lo, 0) => Ok(Source::Id(lo)),
+            (lo, hi) => Ok(Source::Range(lo, hi)),
         },
     }
 }
