@@ -143,4 +143,13 @@ MUTANTS = [
 ("output-begins-to-wait", "Core: output begins to wait when it appears", [
   ("src/role/machine.rs", "        self.last_out = match !waiting && self.link.has_output() {", "        self.last_out = match false {"),
  ], ["lib:role::link::keepalive::tests::output_begins_to_wait_when_it_appears"], "fail"),
+("walk-keepalive", "Core: a whole list's walk sends keep-alives between directories", [
+  ("src/role/sender/flist_out.rs", "        while walker.step() {\n            link.keep_alive().await;\n        }", "        while walker.step() {}"),
+ ], ["lib:role::sender::machine_tests::the_whole_list_walk_sends_keep_alives"], "fail"),
+("walk-steps", "Core: the walk stops after each directory", [
+  ("src/role/sender/walk.rs", "        self.add_parsed(arg, &base, &path, name, nt);\n", "        self.add_parsed(arg, &base, &path, name, nt);\n        self.finish();\n"),
+ ], ["lib:role::sender::machine_tests::the_whole_list_walk_sends_keep_alives"], "fail"),
+("p29-keepalive-echo", "Core: a protocol-29 keep-alive is answered", [
+  ("src/role/sender/send.rs", "            ctx.link.keep_alive().await;\n            continue;", "            continue;"),
+ ], ["lib:role::sender::machine_tests::a_protocol_29_keep_alive_is_answered"], "fail"),
 ]

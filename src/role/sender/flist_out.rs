@@ -143,18 +143,27 @@ fn read_names_from_file(cfg: &SenderConfig<'_>, path: &[u8]) -> Result<Vec<Vec<u
 
 /// A walker over the root with every source listed: the first list's
 /// entries are taken from it; under incremental recursion it goes on to
-/// list each directory's sub-list.
-pub(super) fn walk_sources<'a>(
+/// list each directory's sub-list. Between directories it sends the
+/// client keep-alives when it has been quiet for a while: a whole list
+/// of a large tree takes longer than a client's `--timeout`.
+pub(super) async fn walk_sources<'a>(
+    link: &Link,
     cfg: &SenderConfig<'a>,
     names: &[Vec<u8>],
     filter: &'a mut dyn super::Exclude,
 ) -> Walker<'a> {
     let mut walker = Walker::new(cfg.root, cfg.walk, filter);
-    if names.is_empty() && (cfg.walk.recursive || cfg.walk.dirs) {
-        walker.add_source(b".");
-    }
+    let dot: &[Vec<u8>] = &[b".".to_vec()];
+    let names = if names.is_empty() && (cfg.walk.recursive || cfg.walk.dirs) {
+        dot
+    } else {
+        names
+    };
     for n in names {
         walker.add_source(n);
+        while walker.step() {
+            link.keep_alive().await;
+        }
     }
     walker
 }
@@ -204,7 +213,7 @@ impl<'a> ListWriter<'a> {
 
     /// Sorts a list that will start at index `start`, drops duplicate
     /// names, marks hard links and adds `-c` sums.
-    pub(super) fn prepare(&mut self, items: &mut Vec<Item>, start: i32) {
+    pub(super) async fn prepare(&mut self, link: &Link, items: &mut Vec<Item>, start: i32) {
         let p = self.opts.protocol;
         crate::flist::sort_stable_by(items, |a, b| f_name_cmp(&a.entry, &b.entry, p));
         items.dedup_by(|b, a| a.entry.name == b.entry.name && a.entry.is_dir() == b.entry.is_dir());
@@ -213,7 +222,7 @@ impl<'a> ListWriter<'a> {
         }
         self.enc.set_list_start(u32::try_from(start).unwrap_or(0));
         if self.opts.checksum_len.is_some() {
-            add_checksums(self.root, (self.file_kind, self.noatime), items);
+            add_checksums(link, self.root, (self.file_kind, self.noatime), items).await;
         }
     }
 
@@ -292,7 +301,7 @@ pub(super) async fn send_list(
         link.error("file list too long for this server");
         io_error.insert(IoErrors::GENERAL);
     }
-    w.prepare(&mut items, start);
+    w.prepare(link, &mut items, start).await;
     let mut meta = w.meta_out();
     let (total_size, mut out) = w.encode(link, &mut items, &mut meta, &mut io_error).await;
     let report = if !io_error.is_empty() && !cfg.ignore_errors && cfg.flist.safe_flist {
@@ -378,13 +387,20 @@ fn mark_hard_links(
 
 /// Whole-file checksums for `-c` (`file_checksum`: no seed), of each
 /// file's first `size` bytes as the walk saw them. A file that cannot be
-/// read gets no sum, which the list sends as zeros.
-fn add_checksums(root: &crate::fs::Root, how: (StrongKind, bool), items: &mut [Item]) {
+/// read gets no sum, which the list sends as zeros. Reading a large tree
+/// takes a while, so the client gets keep-alives between files.
+async fn add_checksums(
+    link: &Link,
+    root: &crate::fs::Root,
+    how: (StrongKind, bool),
+    items: &mut [Item],
+) {
     let (file_kind, noatime) = how;
     for it in items.iter_mut().filter(|i| i.entry.is_file()) {
         let sum = root
             .open_source(&it.path, noatime)
             .and_then(|(f, _)| crate::checksum::file_sum(file_kind, f, it.entry.size));
         it.entry.checksum = sum.ok().map(|s| s.as_bytes().to_vec());
+        link.keep_alive().await;
     }
 }

@@ -128,7 +128,9 @@ impl<'a> Incremental<'a> {
             ctx.io_error.insert(IoErrors::GENERAL);
         }
         let mut items = walk.items;
-        self.writer.prepare(&mut items, lists.next_start());
+        self.writer
+            .prepare(ctx.link, &mut items, lists.next_start())
+            .await;
         let (size, mut out) = self
             .writer
             .encode(ctx.link, &mut items, &mut ctx.meta, &mut ctx.io_error)

@@ -188,7 +188,7 @@ pub async fn run(
     let start = link.now();
     let names = flist_out::source_names(link, protocol, &cfg).await?;
     let skipped = filter.skipped_rules();
-    let mut walker = flist_out::walk_sources(&cfg, &names, filter);
+    let mut walker = flist_out::walk_sources(link, &cfg, &names, filter).await;
     let walk = walker.take();
     // The rules from the wire were counted when they arrived; these are
     // the ones the walk dropped.
@@ -263,3 +263,6 @@ pub async fn run(
     ctx.stats.io_error = ctx.io_error;
     Ok(ctx.stats)
 }
+
+#[cfg(test)]
+mod machine_tests;

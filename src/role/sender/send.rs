@@ -140,8 +140,12 @@ async fn read_request(
             .link
             .read("the item flags", |r| ItemHeader::decode_flags(r, p))
             .await?;
-        // Protocol-29 keep-alive: an index one past the end flagged IS_NEW.
+        // Protocol-29 keep-alive: an index one past the end flagged
+        // IS_NEW. The client's generator sends it while it works, and its
+        // receiver hears from us only if we answer with one of ours (as
+        // rsync's sender does, once half the `--timeout` has passed).
         if p < 30 && ndx as u64 == len && iflags == item::IS_NEW {
+            ctx.link.keep_alive().await;
             continue;
         }
         if lists.get(ndx).is_none() {

@@ -19,10 +19,12 @@ use super::args::{display_arg, split_plain, split_relative, JoinRel, NameType};
 
 #[path = "walk_defer.rs"]
 mod defer;
+#[path = "walk_dirs.rs"]
+mod dirs;
 #[path = "walk_types.rs"]
 mod types;
-use crate::flist::{cmp_in_dir, EntryFlags, FileEntry, FileKind};
-use crate::fs::{Dir, Meta, RelPath, Root};
+use crate::flist::{EntryFlags, FileEntry, FileKind};
+use crate::fs::{Meta, RelPath, Root};
 pub use types::{unmunge, Exclude, Item, NoFilter, Walk, WalkNote, WalkOptions};
 
 /// Walks the sources.
@@ -39,6 +41,8 @@ pub struct Walker<'a> {
     entered: Vec<Vec<u8>>,
     /// Diverted `-R` names waiting for their parent directory's list.
     deferred: std::collections::HashMap<Vec<u8>, Vec<defer::Deferred>>,
+    /// The directories the walk is inside, innermost last.
+    stack: Vec<dirs::Frame>,
 }
 
 impl<'a> Walker<'a> {
@@ -53,11 +57,13 @@ impl<'a> Walker<'a> {
             top_dev: 0,
             entered: Vec::new(),
             deferred: std::collections::HashMap::new(),
+            stack: Vec::new(),
         }
     }
 
     /// Lists one source argument as the client wrote it (already stripped
-    /// of a leading `/` and free of `..`).
+    /// of a leading `/` and free of `..`). A directory's contents are
+    /// listed by the [`Walker::step`]s that follow.
     pub fn add_source(&mut self, arg: &[u8]) {
         if self.out.overflow {
             return;
@@ -140,8 +146,10 @@ impl<'a> Walker<'a> {
         self.filter.skipped_rules()
     }
 
-    /// What was listed since the last call: one file list's entries.
+    /// What was listed since the last call: one file list's entries
+    /// (with the steps still left taken first).
     pub fn take(&mut self) -> Walk {
+        self.finish();
         std::mem::take(&mut self.out)
     }
 
@@ -160,8 +168,10 @@ impl<'a> Walker<'a> {
         }
         if content {
             self.scan_content(path, name);
+            self.finish();
         }
         self.resume_deferred(name);
+        self.finish();
     }
 
     /// A sub-list's own entries: the directory's contents.
@@ -170,9 +180,8 @@ impl<'a> Walker<'a> {
             match self.root.stat(path) {
                 Ok(m) => self.top_dev = m.dev,
                 Err(e) => {
-                    self.out.io_error.insert(crate::error::IoErrors::VANISHED);
                     let what = format!("link_stat {} failed", crate::role::text::quoted(name));
-                    self.out.notes.push(WalkNote::Error(what, e));
+                    self.note_error(crate::error::IoErrors::VANISHED, what, e);
                     return;
                 }
             }
@@ -228,105 +237,6 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// Lists the contents of directory `path` (named `name` on the wire).
-    fn scan_dir(&mut self, path: &RelPath, name: &[u8], recurse: bool) {
-        let dir = match self.root.open_dir_follow(path) {
-            Ok(d) => d,
-            Err(e) => {
-                self.out.io_error.insert(crate::error::IoErrors::GENERAL);
-                let what = format!("opendir {} failed", crate::role::text::quoted(name));
-                self.out.notes.push(WalkNote::Error(what, e));
-                return;
-            }
-        };
-        self.scan_open_dir(&dir, path, name, recurse);
-    }
-
-    fn scan_open_dir(&mut self, dir: &Dir, path: &RelPath, name: &[u8], recurse: bool) {
-        let root = self.root;
-        let mut read = |f: &[u8]| -> Option<Vec<u8>> {
-            let p = path.join(f).ok()?;
-            let mut file = root.open_file(&p).ok()?;
-            let mut v = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, (1 << 20) + 1), &mut v)
-                .ok()?;
-            Some(v)
-        };
-        self.filter.enter_dir(name, &mut read);
-        let names = match dir.read_entries(self.opts.max_entries.saturating_add(1)) {
-            Ok(n) => n,
-            Err(e) => {
-                self.out.io_error.insert(crate::error::IoErrors::GENERAL);
-                let what = format!("readdir {} failed", crate::role::text::quoted(name));
-                self.out.notes.push(WalkNote::Error(what, e));
-                self.done_with(name);
-                return;
-            }
-        };
-        let mut kids = Vec::with_capacity(names.len());
-        for n in names {
-            let child_name = join_name(name, &n);
-            let Ok(child_path) = path.join(&n) else {
-                continue;
-            };
-            let meta = match dir.lstat_at(&n) {
-                Ok(m) => m,
-                Err(e) => {
-                    self.out.io_error.insert(crate::error::IoErrors::VANISHED);
-                    let what = format!(
-                        "readlink_stat {} failed",
-                        crate::role::text::quoted(&child_name)
-                    );
-                    self.out.notes.push(WalkNote::Error(what, e));
-                    continue;
-                }
-            };
-            if !self.filter.excluded(&child_name, meta.is_dir()) {
-                kids.push((n, child_path, child_name, meta));
-            }
-        }
-        // rsync's order within a directory (protocol 29 on): files first,
-        // then each directory followed by its contents. The list is then
-        // already sorted when it is sorted as a whole.
-        kids.sort_by(|a, b| cmp_in_dir(&a.0, a.3.is_dir(), &b.0, b.3.is_dir()));
-        if self.out.items.is_empty() {
-            // A sub-list is one directory: its entries, in one allocation
-            // of their size rather than a doubling one.
-            self.out.items.reserve_exact(kids.len());
-        }
-        for (n, child_path, child_name, meta) in kids {
-            if self.out.overflow {
-                break;
-            }
-            let is_dir = meta.is_dir();
-            let other_fs = is_dir && self.opts.one_file_system && meta.dev != self.top_dev;
-            let recurse_here = is_dir && recurse && !other_fs;
-            let flags = EntryFlags {
-                content_dir: recurse_here,
-                ..EntryFlags::default()
-            };
-            if meta.is_symlink() {
-                let target = dir.read_link_at(&n);
-                self.push_link(child_name, child_path, &meta, target);
-                continue;
-            }
-            if !recurse_here || self.opts.divert {
-                self.push(child_name, child_path, &meta, flags);
-                continue;
-            }
-            self.push(child_name.clone(), child_path.clone(), &meta, flags);
-            match dir.open_dir_at(&n) {
-                Ok(sub) => self.scan_open_dir(&sub, &child_path, &child_name, true),
-                Err(e) => {
-                    self.out.io_error.insert(crate::error::IoErrors::GENERAL);
-                    let what = format!("opendir {} failed", crate::role::text::quoted(&child_name));
-                    self.out.notes.push(WalkNote::Error(what, e));
-                }
-            }
-        }
-        self.done_with(name);
-    }
-
     fn push_link(
         &mut self,
         name: Vec<u8>,
@@ -341,9 +251,8 @@ impl<'a> Walker<'a> {
                 self.push_entry(e, path);
             }
             Err(err) => {
-                self.out.io_error.insert(crate::error::IoErrors::GENERAL);
                 let what = format!("readlink {} failed", crate::role::text::quoted(&name));
-                self.out.notes.push(WalkNote::Error(what, err));
+                self.note_error(crate::error::IoErrors::GENERAL, what, err);
             }
         }
     }

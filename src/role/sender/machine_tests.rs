@@ -1,0 +1,188 @@
+//! The sending session in process, inside a [`Machine`] on a clock where
+//! every look takes a second: with the client's `--timeout`, a whole
+//! list (protocol 29) is walked a directory at a time with keep-alives
+//! between the directories, and a protocol-29 client's keep-alive is
+//! answered with one of ours, as rsync's sender does.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{NoFilter, SenderConfig, WalkOptions};
+use crate::checksum::StrongKind;
+use crate::flist::{item, FlistOptions};
+use crate::fs::Root;
+use crate::proto::Compression;
+use crate::role::log_file::ItemLog;
+use crate::role::{Link, Machine, Outcome};
+use crate::token::TokenEncoder;
+use crate::wire::put_u16;
+
+const P: u32 = 29;
+
+struct Tree(PathBuf);
+
+impl Tree {
+    /// Four directories of two files each.
+    fn new() -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "rrsync-send-machine-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        for d in ["a", "b", "c", "d"] {
+            std::fs::create_dir_all(p.join(d)).unwrap();
+            for f in ["x", "y"] {
+                std::fs::write(p.join(d).join(f), d).unwrap();
+            }
+        }
+        Tree(p)
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+thread_local! {
+    static TICK: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// A clock on which every look takes a second.
+fn ticking() -> Instant {
+    TICK.with(|c| {
+        let t = c.get().unwrap_or_else(Instant::now) + Duration::from_secs(1);
+        c.set(Some(t));
+        t
+    })
+}
+
+async fn session(link: Link, root: &Root) -> Outcome {
+    link.set_multiplexed_out(true);
+    let cfg = SenderConfig {
+        root,
+        paths: vec![b".".to_vec()],
+        walk: WalkOptions {
+            recursive: true,
+            max_entries: 1000,
+            ..WalkOptions::default()
+        },
+        flist: FlistOptions {
+            protocol: P,
+            ..FlistOptions::default()
+        },
+        xfer_kind: StrongKind::Md5,
+        file_kind: StrongKind::Md5,
+        seed: 0,
+        proper_seed_order: true,
+        dry_run: false,
+        noatime: false,
+        inplace: false,
+        append: 0,
+        remove: None,
+        verbose: 0,
+        files_from: None,
+        ignore_errors: false,
+        deleting: false,
+        id0_names: false,
+        tokens: TokenEncoder::new(Compression::None, None).unwrap(),
+        log: ItemLog::off(),
+    };
+    let code = match super::run(&link, P, cfg, &mut NoFilter).await {
+        Ok(st) => crate::error::finished(st.io_error),
+        Err(e) => crate::error::Error::from(e).exit_code(),
+    };
+    Outcome {
+        code,
+        ..Outcome::default()
+    }
+}
+
+/// The frames of `out`: how many are empty `MSG_DATA` frames, and the
+/// data of the others.
+fn frames(out: &[u8]) -> (usize, Vec<u8>) {
+    let (mut empty, mut data) = (0, Vec::new());
+    let mut rest = out;
+    while let Some((tag, body)) = rest.split_first_chunk::<4>() {
+        let tag = u32::from_le_bytes(*tag);
+        let len = (tag & 0xff_ffff) as usize;
+        let (payload, after) = body.split_at(len);
+        if tag >> 24 == 7 {
+            empty += usize::from(len == 0);
+            data.extend_from_slice(payload);
+        }
+        rest = after;
+    }
+    (empty, data)
+}
+
+/// Runs a pull of `tree` with or without the client's `--timeout`:
+/// what the server sends before any request, then what it sends after
+/// `input`.
+fn run(tree: &Tree, keepalive: bool, input: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let root = Root::open(&tree.0).unwrap();
+    let t0 = Instant::now();
+    let mut m = Machine::new(t0, |l: Link| {
+        if keepalive {
+            l.set_clock(ticking);
+            l.set_keepalive(2);
+        }
+        session(l, &root)
+    });
+    let mut list = Vec::new();
+    for _ in 0..50 {
+        m.poll_transmit(t0, &mut list);
+        m.handle_timeout(t0, false);
+    }
+    let mut after = Vec::new();
+    m.handle_input(t0, input);
+    for _ in 0..10 {
+        m.poll_transmit(t0, &mut after);
+    }
+    (list, after)
+}
+
+/// The protocol-29 keep-alive a client's generator sends: the index one
+/// past the list (the root and four directories of two files), flagged
+/// `IS_NEW`.
+fn client_keepalive() -> Vec<u8> {
+    let mut b = 13i32.to_le_bytes().to_vec();
+    put_u16(&mut b, item::IS_NEW.bits());
+    b
+}
+
+/// A whole list is walked a directory at a time: with the client's
+/// `--timeout`, keep-alives go out between the directories, and the
+/// list reads as without them.
+#[test]
+fn the_whole_list_walk_sends_keep_alives() {
+    let tree = Tree::new();
+    let (plain, _) = run(&tree, false, &[]);
+    let (kept, _) = run(&tree, true, &[]);
+    let (none, list) = frames(&plain);
+    assert_eq!(none, 0);
+    assert!(!list.is_empty());
+    let (empty, data) = frames(&kept);
+    assert!(empty >= 4, "{empty} keep-alives");
+    assert_eq!(data, list);
+}
+
+/// rsync's sender answers a protocol-29 client's keep-alive with one of
+/// its own, so that the client's receiver hears something while its
+/// generator works; ours does too, and only with the client's
+/// `--timeout`.
+#[test]
+fn a_protocol_29_keep_alive_is_answered() {
+    let tree = Tree::new();
+    let (_, plain) = run(&tree, false, &client_keepalive());
+    assert_eq!(frames(&plain), (0, Vec::new()));
+    let (_, kept) = run(&tree, true, &client_keepalive());
+    assert_eq!(frames(&kept), (1, Vec::new()));
+}

@@ -1,0 +1,188 @@
+//! The walk through directories (`send_directory` in rsync's `flist.c`,
+//! protocols 27 to 32): each directory's entries are looked at, filtered
+//! and put in rsync's order, then listed one by one; a subdirectory's
+//! own entries follow it when the walk recurses into it.
+//!
+//! The walk keeps its place on an explicit stack of open directories
+//! rather than in the call stack, so that it can stop after each
+//! directory ([`Walker::step`]): a role that builds a whole list (no
+//! incremental recursion, or protocol 29 and older) sends keep-alives
+//! between steps, where rsync writes each entry as it goes.
+
+use super::{join_name, EntryFlags, Walker};
+use crate::error::IoErrors;
+use crate::flist::cmp_in_dir;
+use crate::fs::{Dir, Meta, RelPath};
+use crate::role::text::quoted;
+
+/// A directory the walk is inside: its handle and the entries it has
+/// still to list.
+pub(super) struct Frame {
+    dir: Dir,
+    name: Vec<u8>,
+    recurse: bool,
+    kids: std::vec::IntoIter<Kid>,
+}
+
+/// One entry of a directory, looked at and not excluded.
+struct Kid {
+    /// Its name in the directory.
+    leaf: Vec<u8>,
+    path: RelPath,
+    /// Its name on the wire.
+    name: Vec<u8>,
+    meta: Meta,
+}
+
+impl Walker<'_> {
+    /// Starts listing the contents of directory `path` (named `name` on
+    /// the wire); [`Walker::step`] goes on with it.
+    pub(super) fn scan_dir(&mut self, path: &RelPath, name: &[u8], recurse: bool) {
+        match self.root.open_dir_follow(path) {
+            Ok(dir) => self.enter(dir, path, name.to_vec(), recurse),
+            Err(e) => self.note_error(
+                IoErrors::GENERAL,
+                format!("opendir {} failed", quoted(name)),
+                e,
+            ),
+        }
+    }
+
+    /// Lists entries of the innermost open directory until the walk
+    /// enters a subdirectory or is done with that directory; `false`
+    /// when no directory is open, the walk's end.
+    pub fn step(&mut self) -> bool {
+        let Some(mut top) = self.stack.pop() else {
+            return false;
+        };
+        while let Some(kid) = top.kids.next() {
+            if self.out.overflow {
+                break;
+            }
+            if let Some(sub) = self.list_kid(&top, kid) {
+                let (dir, path, name) = sub;
+                self.stack.push(top);
+                self.enter(dir, &path, name, true);
+                return true;
+            }
+        }
+        self.done_with(&top.name);
+        true
+    }
+
+    /// Takes every step left.
+    pub(super) fn finish(&mut self) {
+        while self.step() {}
+    }
+
+    /// Lists one entry; the directory to enter next if the walk recurses
+    /// into it.
+    fn list_kid(&mut self, top: &Frame, kid: Kid) -> Option<(Dir, RelPath, Vec<u8>)> {
+        let Kid {
+            leaf,
+            path,
+            name,
+            meta,
+        } = kid;
+        let is_dir = meta.is_dir();
+        let other_fs = is_dir && self.opts.one_file_system && meta.dev != self.top_dev;
+        let recurse_here = is_dir && top.recurse && !other_fs;
+        let flags = EntryFlags {
+            content_dir: recurse_here,
+            ..EntryFlags::default()
+        };
+        if meta.is_symlink() {
+            let target = top.dir.read_link_at(&leaf);
+            self.push_link(name, path, &meta, target);
+            return None;
+        }
+        if !recurse_here || self.opts.divert {
+            self.push(name, path, &meta, flags);
+            return None;
+        }
+        self.push(name.clone(), path.clone(), &meta, flags);
+        match top.dir.open_dir_at(&leaf) {
+            Ok(sub) => Some((sub, path, name)),
+            Err(e) => {
+                self.note_error(
+                    IoErrors::GENERAL,
+                    format!("opendir {} failed", quoted(&name)),
+                    e,
+                );
+                None
+            }
+        }
+    }
+
+    /// Enters an open directory: puts its merge files' rules in force,
+    /// looks at its entries and puts them in rsync's order, ready for
+    /// [`Walker::step`] to list.
+    fn enter(&mut self, dir: Dir, path: &RelPath, name: Vec<u8>, recurse: bool) {
+        let root = self.root;
+        let mut read = |f: &[u8]| -> Option<Vec<u8>> {
+            let p = path.join(f).ok()?;
+            let mut file = root.open_file(&p).ok()?;
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, (1 << 20) + 1), &mut v)
+                .ok()?;
+            Some(v)
+        };
+        self.filter.enter_dir(&name, &mut read);
+        let leaves = match dir.read_entries(self.opts.max_entries.saturating_add(1)) {
+            Ok(n) => n,
+            Err(e) => {
+                self.note_error(
+                    IoErrors::GENERAL,
+                    format!("readdir {} failed", quoted(&name)),
+                    e,
+                );
+                self.done_with(&name);
+                return;
+            }
+        };
+        let mut kids = Vec::with_capacity(leaves.len());
+        for leaf in leaves {
+            let child = join_name(&name, &leaf);
+            let Ok(child_path) = path.join(&leaf) else {
+                continue;
+            };
+            let meta = match dir.lstat_at(&leaf) {
+                Ok(m) => m,
+                Err(e) => {
+                    let what = format!("readlink_stat {} failed", quoted(&child));
+                    self.note_error(IoErrors::VANISHED, what, e);
+                    continue;
+                }
+            };
+            if !self.filter.excluded(&child, meta.is_dir()) {
+                kids.push(Kid {
+                    leaf,
+                    path: child_path,
+                    name: child,
+                    meta,
+                });
+            }
+        }
+        // rsync's order within a directory (protocol 29 on): files first,
+        // then each directory followed by its contents. The list is then
+        // already sorted when it is sorted as a whole.
+        kids.sort_by(|a, b| cmp_in_dir(&a.leaf, a.meta.is_dir(), &b.leaf, b.meta.is_dir()));
+        if self.out.items.is_empty() {
+            // A sub-list is one directory: its entries, in one allocation
+            // of their size rather than a doubling one.
+            self.out.items.reserve_exact(kids.len());
+        }
+        self.stack.push(Frame {
+            dir,
+            name,
+            recurse,
+            kids: kids.into_iter(),
+        });
+    }
+
+    /// Records a problem: its `io_error` bit and the line the client sees.
+    pub(super) fn note_error(&mut self, bit: IoErrors, what: String, e: std::io::Error) {
+        self.out.io_error.insert(bit);
+        self.out.notes.push(super::WalkNote::Error(what, e));
+    }
+}
