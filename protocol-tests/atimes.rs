@@ -10,7 +10,9 @@
 //! every run. Below protocol 28 stock itself cannot carry them (the flag
 //! that says "same access time as before" does not fit the one-byte flags
 //! and a stock pair hangs); there we end the session with a reason. `-UU`
-//! (`--open-noatime`) pulls leave the server's access times alone.
+//! (`--open-noatime`) pulls leave the server's access times alone, and
+//! `--open-noatime` pushes leave those of the files the server sums for
+//! `-c` and reads as a delta's basis alone.
 
 use crate::harness::{ensure, Cell, Output, Server, Work};
 use crate::pull;
@@ -161,6 +163,53 @@ fn noatime_case(work: &Work, cell: &Cell, root: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `--open-noatime` on a push: the receiving side reads the files it
+/// sums for `-c` and the basis of a delta without moving their access
+/// times; without it the same reads move them. Stock and ours alike.
+fn push_noatime_case(work: &Work, cell: &Cell, src: &Path) -> Result<(), String> {
+    let cases: [(&[&str], bool, &str); 4] = [
+        (&["-rc", "--open-noatime"], true, "sums"),
+        (&["-rc"], false, "sums"),
+        (
+            &["-rI", "--inplace", "--no-whole-file", "--open-noatime"],
+            true,
+            "delta",
+        ),
+        (&["-rI", "--inplace", "--no-whole-file"], false, "delta"),
+    ];
+    for (opts, kept, what) in cases {
+        for who in ["ref", "ours"] {
+            let root = work.path(&format!("na-{who}-{what}-{kept}-{}", cell.label()));
+            build(&root.join("dst"));
+            set_atimes(&root.join("dst"), 1_400_000_000);
+            let server = if who == "ref" {
+                Server::stock(&root)
+            } else {
+                Server::tested(&["-wo"], &root)
+            };
+            let mut big = vec![7u8; 100_000];
+            if what == "delta" {
+                // One block changed: the rest is copied from the basis.
+                big[50_000] = 8;
+            }
+            std::fs::write(src.join("big"), &big).unwrap();
+            let out = push::push_with(work, cell, &server, &push::Spec::new(opts, src), &[]);
+            ensure(
+                out.code == Some(0),
+                &format!("{who} {opts:?}: push failed"),
+                &out,
+            )?;
+            let after = atimes(&root.join("dst"));
+            ensure(
+                after.contains("big 1400000300") == kept,
+                &format!("{who} {opts:?}: the access times after the push:\n{after}"),
+                &out,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Below protocol 28 the session ends with a reason (a stock pair hangs).
 fn refused_below_28(work: &Work, cell: &Cell, src: &Path) -> Result<(), String> {
     let spec = push::Spec::new(&["-rlU"], src);
@@ -187,6 +236,7 @@ fn atimes_push_and_pull_match_stock() {
         let src = work.path(&format!("src-{}", cell.label()));
         build(&src);
         push_case(work, cell, &src)?;
+        push_noatime_case(work, cell, &src)?;
         let root = work.path(&format!("root-{}", cell.label()));
         build(&root.join("dir"));
         pull_case(work, cell, &root)?;

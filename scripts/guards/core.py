@@ -152,4 +152,13 @@ MUTANTS = [
 ("p29-keepalive-echo", "Core: a protocol-29 keep-alive is answered", [
   ("src/role/sender/send.rs", "            ctx.link.keep_alive().await;\n            continue;", "            continue;"),
  ], ["lib:role::sender::machine_tests::a_protocol_29_keep_alive_is_answered"], "fail"),
+("push-noatime-sums", "Core: --open-noatime holds for the generator's -c sums", [
+  ("src/role/receiver/basis.rs", "    let (f, _) = cfg.root.open_source(path, cfg.opts.noatime).ok()?;", "    let (f, _) = cfg.root.open_source(path, false).ok()?;"),
+ ], ["atimes::atimes_push_and_pull_match_stock"], "fail"),
+("push-noatime-basis", "Core: --open-noatime holds for a delta's basis", [
+  ("src/role/receiver/basis.rs", "    cfg.root.open_read(path, cfg.opts.noatime).ok()", "    cfg.root.open_read(path, false).ok()"),
+ ], ["atimes::atimes_push_and_pull_match_stock"], "fail"),
+("push-noatime-wiring", "Core: the client's --open-noatime reaches the receiving side", [
+  ("src/session/options.rs", "        noatime: o.open_noatime || o.atimes > 1,", "        noatime: false,"),
+ ], ["atimes::atimes_push_and_pull_match_stock"], "fail"),
 ]

@@ -188,28 +188,25 @@ impl Root {
         open_regular_at(&dir, name, OFlags::RDONLY)
     }
 
-    /// The sender's open of a file it listed: [`Self::open_file`] without
-    /// the look before the open (see [`super::open_listed_regular_at`]),
-    /// with the open file's size from the `fstat` that confirms it is a
-    /// regular file. `noatime`
-    /// (`--open-noatime`) adds `O_NOATIME`: reading the file leaves its
-    /// access time alone. Where the kernel refuses the flag (a file this
-    /// process does not own, without `CAP_FOWNER`), the file is opened
-    /// without it, where rsync would fail to read it.
+    /// The sender's open of a file it listed, and the generator's of a
+    /// file it has just found regular: [`Self::open_read`] without the
+    /// look before the open (see [`super::open_listed_regular_at`]), with
+    /// the open file's size from the `fstat` that confirms it is a
+    /// regular file.
     pub fn open_source(&self, path: &RelPath, noatime: bool) -> io::Result<(File, u64)> {
         let (dir, name) = self.split(path)?;
-        let flags = match noatime {
-            true => OFlags::RDONLY | OFlags::NOATIME,
-            false => OFlags::RDONLY,
-        };
-        let perm = Some(rustix::io::Errno::PERM.raw_os_error());
-        let opened = match open_listed_regular_at(&dir, name, flags) {
-            Err(e) if noatime && e.raw_os_error() == perm => {
-                open_listed_regular_at(&dir, name, OFlags::RDONLY)
-            }
-            r => r,
-        };
-        opened.map(|(f, m)| (f, m.size))
+        let open = |flags| open_listed_regular_at(&dir, name, flags);
+        with_noatime(noatime, open).map(|(f, m)| (f, m.size))
+    }
+
+    /// [`Self::open_file`] for reading a file's data (a basis file):
+    /// `noatime` (`--open-noatime`) adds `O_NOATIME`, so that reading the
+    /// file leaves its access time alone. Where the kernel refuses the
+    /// flag (a file this process does not own, without `CAP_FOWNER`), the
+    /// file is opened without it, where rsync would fail to read it.
+    pub fn open_read(&self, path: &RelPath, noatime: bool) -> io::Result<File> {
+        let (dir, name) = self.split(path)?;
+        with_noatime(noatime, |flags| open_regular_at(&dir, name, flags))
     }
 
     /// Open the client's `--log-file` for appending, creating it (0644, as
@@ -255,4 +252,19 @@ impl Root {
 pub(crate) fn read_link_in<Fd: AsFd>(dir: Fd, name: &[u8]) -> io::Result<Vec<u8>> {
     let target = rustix::fs::readlinkat(dir, name, Vec::new())?;
     Ok(target.into_bytes())
+}
+
+/// Opens for reading with `open`, with `O_NOATIME` when `noatime` and
+/// the kernel allows it (`EPERM` on a file of another owner), else
+/// without.
+fn with_noatime<T>(noatime: bool, open: impl Fn(OFlags) -> io::Result<T>) -> io::Result<T> {
+    if !noatime {
+        return open(OFlags::RDONLY);
+    }
+    match open(OFlags::RDONLY | OFlags::NOATIME) {
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {
+            open(OFlags::RDONLY)
+        }
+        r => r,
+    }
 }

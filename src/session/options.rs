@@ -135,6 +135,7 @@ pub(super) fn recv_options(
         quiet: o.quiet,
         max_entries: max_entries(o),
         max_meta: max_meta(o),
+        noatime: o.open_noatime || o.atimes > 1,
         itemize: o.log_format.as_deref().is_some_and(|f| f.contains("%i")),
         itemize_all: o.verbose >= 2 || o.log_format.as_deref().is_some_and(|f| f.contains("%I")),
         perms: o.perms,

@@ -146,11 +146,17 @@ fn may_sum(
     }
 }
 
+/// Opens basis file `path` for reading, a regular file beneath the root
+/// (`do_open_checklinks`): with `--open-noatime` its access time stays.
+pub(crate) fn read_basis(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<std::fs::File> {
+    cfg.root.open_read(path, cfg.opts.noatime).ok()
+}
+
 /// The `-c` sum of the destination file `path`, which the generator has
 /// just found to be a regular file of `len` bytes: no second look before
 /// the open, only the `fstat` after it.
 fn file_sum(cfg: &ReceiverConfig<'_>, path: &RelPath, len: u64) -> Option<Vec<u8>> {
-    let (f, _) = cfg.root.open_source(path, false).ok()?;
+    let (f, _) = cfg.root.open_source(path, cfg.opts.noatime).ok()?;
     let sum = crate::checksum::file_sum(cfg.file_kind, f, len).ok()?;
     Some(sum.as_bytes().to_vec())
 }
@@ -175,7 +181,7 @@ pub(crate) fn sums(
     }
     let p = protocol;
     let kind = cfg.xfer_kind;
-    let file = basis.and_then(|(b, _)| cfg.root.open_file(b).ok());
+    let file = basis.and_then(|(b, _)| read_basis(cfg, b));
     let len = file
         .as_ref()
         .and_then(|f| f.metadata().ok())
@@ -284,7 +290,7 @@ fn copy_file(
     to: &RelPath,
     e: &FileEntry,
 ) -> std::io::Result<()> {
-    let mut src = cfg.root.open_file(from)?;
+    let mut src = cfg.root.open_read(from, cfg.opts.noatime)?;
     let dir = to.parent().unwrap_or_else(RelPath::root);
     let (mut f, tmp) = w.create_temp(&dir, to.file_name().unwrap_or(b"f"), 0o600)?;
     let r =

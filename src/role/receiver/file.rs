@@ -251,7 +251,7 @@ impl<'a, 'c> Recv<'a, 'c> {
     /// is shorter by now (or unreadable) leaves the sum short, so the
     /// check fails and the file is sent again whole.
     fn hash_prefix(&self, path: &RelPath, len: u64, ap: &mut Applier) {
-        let Ok(f) = self.cfg.root.open_file(path) else {
+        let Some(f) = super::basis::read_basis(self.cfg, path) else {
             return;
         };
         let mut r = io::Read::take(f, len);
@@ -347,7 +347,7 @@ impl<'a, 'c> Recv<'a, 'c> {
                 RelPath::new(&v).map_err(|e| protocol(e.to_string()))?
             }
         };
-        Ok(self.cfg.root.open_file(&bp).ok())
+        Ok(super::basis::read_basis(self.cfg, &bp))
     }
 
     fn open_output(&self, path: RelPath, name: &[u8]) -> Incoming<'a, 'c> {

@@ -97,6 +97,9 @@ pub struct RecvOptions {
     pub max_entries: usize,
     /// Most bytes the client's ACLs and attribute lists may take.
     pub max_meta: u64,
+    /// `--open-noatime` (or `-UU`): the basis files and the files summed
+    /// for `-c` are read without moving their access times.
+    pub noatime: bool,
     /// The client itemizes (`--log-format=%i`).
     pub itemize: bool,
     /// Every entry is itemized, changed or not: `-vv`, or `-ii`
