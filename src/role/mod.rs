@@ -12,6 +12,8 @@ mod pace;
 pub mod reads;
 pub mod receiver;
 pub mod sender;
+#[cfg(test)]
+pub(crate) mod test_util;
 pub mod text;
 
 pub use link::Link;

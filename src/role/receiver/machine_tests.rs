@@ -8,8 +8,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{ReceiverConfig, RecvOptions};
@@ -19,43 +17,13 @@ use crate::flist::{FileEntry, FlistEncoder, FlistOptions};
 use crate::fs::Root;
 use crate::proto::Compression;
 use crate::role::log_file::ItemLog;
+use crate::role::test_util::{keepalive_on_ticking_clock, read_frames, Scratch};
 use crate::role::{Link, Machine, Outcome};
 use crate::token::TokenEncoder;
 use crate::wire::{put_frame, put_u16, MsgCode, NdxEncoder, NDX_DONE};
 
 const P: u32 = 31;
 const DATA: &[u8] = b"hello from a scripted client\n";
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new() -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "rrsync-recv-machine-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-
-    fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn flist_opts() -> FlistOptions {
     FlistOptions {
@@ -121,18 +89,7 @@ fn frames(s: &[u8], frame_len: usize) -> Vec<u8> {
 
 /// The data in our multiplexed output, without the frames and messages.
 fn data_of(out: &[u8]) -> Vec<u8> {
-    let mut data = Vec::new();
-    let mut rest = out;
-    while let Some((tag, body)) = rest.split_first_chunk::<4>() {
-        let tag = u32::from_le_bytes(*tag);
-        let len = (tag & 0xff_ffff) as usize;
-        let (payload, after) = body.split_at(len);
-        if tag >> 24 == 7 {
-            data.extend_from_slice(payload);
-        }
-        rest = after;
-    }
-    data
+    read_frames(out).1
 }
 
 /// Our request for file 0 with an empty sum head, as the generator
@@ -143,7 +100,7 @@ fn request(s: &mut Vec<u8>, ndx: &mut NdxEncoder) {
     s.extend_from_slice(&[0u8; 16]);
 }
 
-fn run_all(input: &[u8], dir: &Dir) -> (Option<i32>, Vec<u8>) {
+fn run_all(input: &[u8], dir: &Scratch) -> (Option<i32>, Vec<u8>) {
     let root = Root::open(&dir.0).unwrap();
     let t0 = Instant::now();
     let mut m = Machine::new(t0, |l| session(l, &root));
@@ -197,7 +154,7 @@ async fn session(link: Link, root: &Root) -> Outcome {
 fn a_pushed_file_arrives_in_any_split() {
     let input = client_stream(40);
     for step in [1, 2, 3, 7, 64, input.len()] {
-        let dir = Dir::new();
+        let dir = Scratch::new("recv-machine");
         let root = Root::open(&dir.0).unwrap();
         let t0 = Instant::now();
         let mut m = Machine::new(t0, |l| session(l, &root));
@@ -219,7 +176,7 @@ fn a_pushed_file_arrives_in_any_split() {
 fn a_cut_at_every_byte_ends_with_an_error() {
     let input = client_stream(40);
     for cut in 0..input.len() {
-        let dir = Dir::new();
+        let dir = Scratch::new("recv-machine");
         let root = Root::open(&dir.0).unwrap();
         let t0 = Instant::now();
         let mut m = Machine::new(t0, |l| session(l, &root));
@@ -247,7 +204,7 @@ fn a_timeout_inside_the_file_removes_its_temporary_file() {
     let input = client_stream(4096);
     // Up to the middle of the literal data.
     let at = input.windows(10).position(|w| w == b"hello from").unwrap() + 10;
-    let dir = Dir::new();
+    let dir = Scratch::new("recv-machine");
     let root = Root::open(&dir.0).unwrap();
     let t0 = Instant::now();
     let mut m = Machine::new(t0, |l| session(l, &root));
@@ -271,7 +228,7 @@ fn a_timeout_inside_the_file_removes_its_temporary_file() {
 
 #[test]
 fn what_we_send_keeps_rsyncs_order() {
-    let dir = Dir::new();
+    let dir = Scratch::new("recv-machine");
     let (code, out) = run_all(&client_stream(40), &dir);
     assert_eq!(code, Some(0));
     // The request, the end of phase 0, the ends of phases 1 and 2, the
@@ -295,7 +252,7 @@ fn a_failed_checksum_is_asked_for_again_in_phase_1() {
     for _ in 0..3 {
         ndx.put(&mut s, NDX_DONE);
     }
-    let dir = Dir::new();
+    let dir = Scratch::new("recv-machine");
     let (code, out) = run_all(&frames(&s, 64), &dir);
     assert_eq!(code, Some(0));
     assert_eq!(std::fs::read(dir.0.join("hello.txt")).unwrap(), DATA);
@@ -315,7 +272,7 @@ fn a_failed_checksum_is_asked_for_again_in_phase_1() {
 fn data_for_a_file_left_alone_is_refused() {
     // The file exists and the session may not overwrite it: the generator
     // leaves it alone, so the client's data for it ends the session.
-    let dir = Dir::new();
+    let dir = Scratch::new("recv-machine");
     std::fs::write(dir.0.join("hello.txt"), b"keep me").unwrap();
     let (code, out) = run_all(&client_stream(40), &dir);
     assert_eq!(code, Some(crate::error::code::PROTOCOL));
@@ -329,7 +286,7 @@ fn data_for_a_file_left_alone_is_refused() {
 fn an_entry_whose_parent_is_not_listed_ends_the_session() {
     // rsync's generator checks each entry's parent against the list (what
     // a -R --no-implied-dirs client meets below protocol 30).
-    let dir = Dir::new();
+    let dir = Scratch::new("recv-machine");
     let mut s = Vec::new();
     let mut e = FileEntry::new(b"sub/hello.txt".to_vec(), 0o100644);
     e.size = DATA.len() as u64;
@@ -346,33 +303,17 @@ fn an_entry_whose_parent_is_not_listed_ends_the_session() {
     );
 }
 
-thread_local! {
-    static TICK: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
-}
-
-/// A clock on which every look takes a second.
-fn ticking() -> Instant {
-    TICK.with(|c| {
-        let t = c.get().unwrap_or_else(Instant::now) + Duration::from_secs(1);
-        c.set(Some(t));
-        t
-    })
-}
-
 /// With the client's `--timeout`, the generator's steps send keep-alives
 /// (empty `MSG_DATA` frames) once the lull has passed, here at every
 /// step, between the frames of the stream, which reads as before.
 #[test]
 fn the_generator_sends_keep_alives_as_it_works() {
     let run = |keepalive: bool| {
-        let dir = Dir::new();
+        let dir = Scratch::new("recv-machine");
         let root = Root::open(&dir.0).unwrap();
         let t0 = Instant::now();
         let mut m = Machine::new(t0, |l: Link| {
-            if keepalive {
-                l.set_clock(ticking);
-                l.set_keepalive(2);
-            }
+            keepalive_on_ticking_clock(&l, keepalive);
             session(l, &root)
         });
         let mut out = Vec::new();
@@ -387,17 +328,7 @@ fn the_generator_sends_keep_alives_as_it_works() {
     assert_eq!(code, Some(0));
     let (code, kept) = run(true);
     assert_eq!(code, Some(0));
-    let empty = |out: &[u8]| {
-        let mut n = 0;
-        let mut rest = out;
-        while let Some((tag, body)) = rest.split_first_chunk::<4>() {
-            let tag = u32::from_le_bytes(*tag);
-            let len = (tag & 0xff_ffff) as usize;
-            n += usize::from(tag == 7 << 24);
-            rest = body.get(len..).unwrap_or_default();
-        }
-        n
-    };
+    let empty = |out: &[u8]| read_frames(out).0;
     assert_eq!(empty(&plain), 0);
     assert!(empty(&kept) >= 2, "{kept:?}");
     assert_eq!(data_of(&kept), data_of(&plain));

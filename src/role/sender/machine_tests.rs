@@ -6,10 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::cell::Cell;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::{NoFilter, SenderConfig, WalkOptions};
 use crate::checksum::StrongKind;
@@ -17,51 +14,23 @@ use crate::flist::{item, FlistOptions};
 use crate::fs::Root;
 use crate::proto::Compression;
 use crate::role::log_file::ItemLog;
+use crate::role::test_util::{keepalive_on_ticking_clock, read_frames, Scratch};
 use crate::role::{Link, Machine, Outcome};
 use crate::token::TokenEncoder;
 use crate::wire::put_u16;
 
 const P: u32 = 29;
 
-struct Tree(PathBuf);
-
-impl Tree {
-    /// Four directories of two files each.
-    fn new() -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "rrsync-send-machine-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        for d in ["a", "b", "c", "d"] {
-            std::fs::create_dir_all(p.join(d)).unwrap();
-            for f in ["x", "y"] {
-                std::fs::write(p.join(d).join(f), d).unwrap();
-            }
+/// Four directories of two files each.
+fn tree() -> Scratch {
+    let t = Scratch::new("send-machine");
+    for d in ["a", "b", "c", "d"] {
+        std::fs::create_dir_all(t.0.join(d)).unwrap();
+        for f in ["x", "y"] {
+            std::fs::write(t.0.join(d).join(f), d).unwrap();
         }
-        Tree(p)
     }
-}
-
-impl Drop for Tree {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-thread_local! {
-    static TICK: Cell<Option<Instant>> = const { Cell::new(None) };
-}
-
-/// A clock on which every look takes a second.
-fn ticking() -> Instant {
-    TICK.with(|c| {
-        let t = c.get().unwrap_or_else(Instant::now) + Duration::from_secs(1);
-        c.set(Some(t));
-        t
-    })
+    t
 }
 
 async fn session(link: Link, root: &Root) -> Outcome {
@@ -105,35 +74,14 @@ async fn session(link: Link, root: &Root) -> Outcome {
     }
 }
 
-/// The frames of `out`: how many are empty `MSG_DATA` frames, and the
-/// data of the others.
-fn frames(out: &[u8]) -> (usize, Vec<u8>) {
-    let (mut empty, mut data) = (0, Vec::new());
-    let mut rest = out;
-    while let Some((tag, body)) = rest.split_first_chunk::<4>() {
-        let tag = u32::from_le_bytes(*tag);
-        let len = (tag & 0xff_ffff) as usize;
-        let (payload, after) = body.split_at(len);
-        if tag >> 24 == 7 {
-            empty += usize::from(len == 0);
-            data.extend_from_slice(payload);
-        }
-        rest = after;
-    }
-    (empty, data)
-}
-
 /// Runs a pull of `tree` with or without the client's `--timeout`:
 /// what the server sends before any request, then what it sends after
 /// `input`.
-fn run(tree: &Tree, keepalive: bool, input: &[u8]) -> (Vec<u8>, Vec<u8>) {
+fn run(tree: &Scratch, keepalive: bool, input: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let root = Root::open(&tree.0).unwrap();
     let t0 = Instant::now();
     let mut m = Machine::new(t0, |l: Link| {
-        if keepalive {
-            l.set_clock(ticking);
-            l.set_keepalive(2);
-        }
+        keepalive_on_ticking_clock(&l, keepalive);
         session(l, &root)
     });
     let mut list = Vec::new();
@@ -163,13 +111,13 @@ fn client_keepalive() -> Vec<u8> {
 /// list reads as without them.
 #[test]
 fn the_whole_list_walk_sends_keep_alives() {
-    let tree = Tree::new();
+    let tree = tree();
     let (plain, _) = run(&tree, false, &[]);
     let (kept, _) = run(&tree, true, &[]);
-    let (none, list) = frames(&plain);
+    let (none, list) = read_frames(&plain);
     assert_eq!(none, 0);
     assert!(!list.is_empty());
-    let (empty, data) = frames(&kept);
+    let (empty, data) = read_frames(&kept);
     assert!(empty >= 4, "{empty} keep-alives");
     assert_eq!(data, list);
 }
@@ -180,9 +128,9 @@ fn the_whole_list_walk_sends_keep_alives() {
 /// `--timeout`.
 #[test]
 fn a_protocol_29_keep_alive_is_answered() {
-    let tree = Tree::new();
+    let tree = tree();
     let (_, plain) = run(&tree, false, &client_keepalive());
-    assert_eq!(frames(&plain), (0, Vec::new()));
+    assert_eq!(read_frames(&plain), (0, Vec::new()));
     let (_, kept) = run(&tree, true, &client_keepalive());
-    assert_eq!(frames(&kept), (1, Vec::new()));
+    assert_eq!(read_frames(&kept), (1, Vec::new()));
 }
