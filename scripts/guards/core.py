@@ -161,4 +161,13 @@ MUTANTS = [
 ("push-noatime-wiring", "Core: the client's --open-noatime reaches the receiving side", [
   ("src/session/options.rs", "        noatime: o.open_noatime || o.atimes > 1,", "        noatime: false,"),
  ], ["atimes::atimes_push_and_pull_match_stock"], "fail"),
+("inc-walk-keepalive", "Core: a sub-list's walk sends keep-alives", [
+  ("src/role/sender/inc.rs", "        while self.walker.step() {\n            ctx.link.keep_alive().await;\n        }", "        while self.walker.step() {}"),
+ ], ["lib:role::sender::machine_tests::a_huge_directory_is_looked_at_with_keep_alives"], "fail"),
+("look-batch", "Core: a directory's names are looked at a batch per step", [
+  ("src/role/sender/walk_dirs.rs", "const LOOK_BATCH: usize = 1024;", "const LOOK_BATCH: usize = usize::MAX;"),
+ ], ["lib:role::sender::machine_tests::a_huge_directory_is_looked_at_with_keep_alives"], "fail"),
+("sub-list-resume", "Core: a sub-list's waiting -R names follow its directory", [
+  ("src/role/sender/walk_dirs.rs", "            self.resume_deferred(&name);", "            let _ = name;"),
+ ], ["pull::inc::incremental_pulls_with_delete_relative_and_files_from_match_stock"], "fail"),
 ]

@@ -119,6 +119,9 @@ impl<'a> Incremental<'a> {
         let content = dir.entry.flags.content_dir;
         self.walker
             .scan_sub_list(&dir.path, &dir.entry.name, content);
+        while self.walker.step() {
+            ctx.link.keep_alive().await;
+        }
         let walk = self.walker.take();
         let before = ctx.io_error;
         ctx.io_error.insert(walk.io_error);

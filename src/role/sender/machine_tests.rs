@@ -1,8 +1,10 @@
 //! The sending session in process, inside a [`Machine`] on a clock where
 //! every look takes a second: with the client's `--timeout`, a whole
 //! list (protocol 29) is walked a directory at a time with keep-alives
-//! between the directories, and a protocol-29 client's keep-alive is
-//! answered with one of ours, as rsync's sender does.
+//! between the directories, a huge directory's sub-list (protocol 31)
+//! with keep-alives between batches of names, and a protocol-29
+//! client's keep-alive is answered with one of ours, as rsync's sender
+//! does.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -33,18 +35,36 @@ fn tree() -> Scratch {
     t
 }
 
-async fn session(link: Link, root: &Root) -> Outcome {
+/// A pull of `source`, the whole list at protocol 29 or incremental at
+/// 31.
+#[derive(Clone, Copy)]
+struct Pull {
+    source: &'static [u8],
+    incremental: bool,
+}
+
+const WHOLE: Pull = Pull {
+    source: b".",
+    incremental: false,
+};
+
+async fn session(link: Link, root: &Root, pull: Pull) -> Outcome {
     link.set_multiplexed_out(true);
+    let p = if pull.incremental { 31 } else { P };
     let cfg = SenderConfig {
         root,
-        paths: vec![b".".to_vec()],
+        paths: vec![pull.source.to_vec()],
         walk: WalkOptions {
             recursive: true,
-            max_entries: 1000,
+            max_entries: 10_000,
+            divert: pull.incremental,
             ..WalkOptions::default()
         },
         flist: FlistOptions {
-            protocol: P,
+            protocol: p,
+            varint_flags: pull.incremental,
+            safe_flist: pull.incremental,
+            inc_recurse: pull.incremental,
             ..FlistOptions::default()
         },
         xfer_kind: StrongKind::Md5,
@@ -64,7 +84,7 @@ async fn session(link: Link, root: &Root) -> Outcome {
         tokens: TokenEncoder::new(Compression::None, None).unwrap(),
         log: ItemLog::off(),
     };
-    let code = match super::run(&link, P, cfg, &mut NoFilter).await {
+    let code = match super::run(&link, p, cfg, &mut NoFilter).await {
         Ok(st) => crate::error::finished(st.io_error),
         Err(e) => crate::error::Error::from(e).exit_code(),
     };
@@ -77,12 +97,12 @@ async fn session(link: Link, root: &Root) -> Outcome {
 /// Runs a pull of `tree` with or without the client's `--timeout`:
 /// what the server sends before any request, then what it sends after
 /// `input`.
-fn run(tree: &Scratch, keepalive: bool, input: &[u8]) -> (Vec<u8>, Vec<u8>) {
+fn run(tree: &Scratch, pull: Pull, keepalive: bool, input: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let root = Root::open(&tree.0).unwrap();
     let t0 = Instant::now();
     let mut m = Machine::new(t0, |l: Link| {
         keepalive_on_ticking_clock(&l, keepalive);
-        session(l, &root)
+        session(l, &root, pull)
     });
     let mut list = Vec::new();
     for _ in 0..50 {
@@ -112,8 +132,8 @@ fn client_keepalive() -> Vec<u8> {
 #[test]
 fn the_whole_list_walk_sends_keep_alives() {
     let tree = tree();
-    let (plain, _) = run(&tree, false, &[]);
-    let (kept, _) = run(&tree, true, &[]);
+    let (plain, _) = run(&tree, WHOLE, false, &[]);
+    let (kept, _) = run(&tree, WHOLE, true, &[]);
     let (none, list) = read_frames(&plain);
     assert_eq!(none, 0);
     assert!(!list.is_empty());
@@ -129,8 +149,33 @@ fn the_whole_list_walk_sends_keep_alives() {
 #[test]
 fn a_protocol_29_keep_alive_is_answered() {
     let tree = tree();
-    let (_, plain) = run(&tree, false, &client_keepalive());
+    let (_, plain) = run(&tree, WHOLE, false, &client_keepalive());
     assert_eq!(read_frames(&plain), (0, Vec::new()));
-    let (_, kept) = run(&tree, true, &client_keepalive());
+    let (_, kept) = run(&tree, WHOLE, true, &client_keepalive());
     assert_eq!(read_frames(&kept), (1, Vec::new()));
+}
+
+/// One directory's names are looked at a batch at a time: with the
+/// client's `--timeout`, a huge directory's sub-list (incremental
+/// recursion, protocol 31) is sent with keep-alives while its names are
+/// looked at, and reads as without them.
+#[test]
+fn a_huge_directory_is_looked_at_with_keep_alives() {
+    let tree = Scratch::new("send-machine-huge");
+    std::fs::create_dir(tree.0.join("big")).unwrap();
+    for i in 0..2500 {
+        std::fs::write(tree.0.join("big").join(format!("f{i:04}")), b"x").unwrap();
+    }
+    let pull = Pull {
+        source: b"big",
+        incremental: true,
+    };
+    let (plain, _) = run(&tree, pull, false, &[]);
+    let (kept, _) = run(&tree, pull, true, &[]);
+    let (none, lists) = read_frames(&plain);
+    assert_eq!(none, 0);
+    assert!(lists.len() > 2500 * 5, "{} bytes of lists", lists.len());
+    let (empty, data) = read_frames(&kept);
+    assert!(empty >= 2, "{empty} keep-alives");
+    assert_eq!(data, lists);
 }

@@ -43,6 +43,8 @@ pub struct Walker<'a> {
     deferred: std::collections::HashMap<Vec<u8>, Vec<defer::Deferred>>,
     /// The directories the walk is inside, innermost last.
     stack: Vec<dirs::Frame>,
+    /// The sub-list whose `-R` names come once its directory is done.
+    resume: Option<Vec<u8>>,
 }
 
 impl<'a> Walker<'a> {
@@ -58,6 +60,7 @@ impl<'a> Walker<'a> {
             entered: Vec::new(),
             deferred: std::collections::HashMap::new(),
             stack: Vec::new(),
+            resume: None,
         }
     }
 
@@ -153,11 +156,12 @@ impl<'a> Walker<'a> {
         std::mem::take(&mut self.out)
     }
 
-    /// Lists the contents of directory `path`, named `name` on the wire,
-    /// as one sub-list of a diverted walk (`send1extra`): the filter
-    /// rules of the directories around it are put in force first. A
-    /// directory without content (`-x` boundary, implied parent) lists
-    /// nothing.
+    /// Starts listing the contents of directory `path`, named `name` on
+    /// the wire, as one sub-list of a diverted walk (`send1extra`), which
+    /// the [`Walker::step`]s that follow go on with: the filter rules of
+    /// the directories around it are put in force first, and the `-R`
+    /// names waiting for it come last. A directory without content (`-x`
+    /// boundary, implied parent) lists nothing of its own.
     pub fn scan_sub_list(&mut self, path: &RelPath, name: &[u8], content: bool) {
         while let Some(top) = self.entered.last() {
             if is_ancestor(top, name) {
@@ -168,10 +172,8 @@ impl<'a> Walker<'a> {
         }
         if content {
             self.scan_content(path, name);
-            self.finish();
         }
-        self.resume_deferred(name);
-        self.finish();
+        self.resume = Some(name.to_vec());
     }
 
     /// A sub-list's own entries: the directory's contents.

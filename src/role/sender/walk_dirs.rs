@@ -5,9 +5,11 @@
 //!
 //! The walk keeps its place on an explicit stack of open directories
 //! rather than in the call stack, so that it can stop after each
-//! directory ([`Walker::step`]): a role that builds a whole list (no
-//! incremental recursion, or protocol 29 and older) sends keep-alives
-//! between steps, where rsync writes each entry as it goes.
+//! directory and after each [`LOOK_BATCH`] names looked at
+//! ([`Walker::step`]). Between steps the role sends keep-alives, where
+//! rsync writes each entry as it goes: a whole list (no incremental
+//! recursion, or protocol 29 and older) or one huge directory's sub-list
+//! takes longer than a client's `--timeout`.
 
 use super::{join_name, EntryFlags, Walker};
 use crate::error::IoErrors;
@@ -15,13 +17,23 @@ use crate::flist::cmp_in_dir;
 use crate::fs::{Dir, Meta, RelPath};
 use crate::role::text::quoted;
 
+/// How many names one step looks at.
+const LOOK_BATCH: usize = 1024;
+
 /// A directory the walk is inside: its handle and the entries it has
-/// still to list.
+/// still to look at or to list.
 pub(super) struct Frame {
     dir: Dir,
     name: Vec<u8>,
     recurse: bool,
-    kids: std::vec::IntoIter<Kid>,
+    /// The names not yet looked at, and the directory's path; `None`
+    /// once all have been.
+    looking: Option<(std::vec::IntoIter<Vec<u8>>, RelPath)>,
+    /// The entries looked at and not excluded, sorted once the look is
+    /// over.
+    kids: Vec<Kid>,
+    /// The sorted entries still to list.
+    listing: std::vec::IntoIter<Kid>,
 }
 
 /// One entry of a directory, looked at and not excluded.
@@ -48,14 +60,23 @@ impl Walker<'_> {
         }
     }
 
-    /// Lists entries of the innermost open directory until the walk
-    /// enters a subdirectory or is done with that directory; `false`
-    /// when no directory is open, the walk's end.
+    /// Looks at the next batch of names of the innermost open directory,
+    /// or lists its entries until the walk enters a subdirectory or is
+    /// done with it; after a sub-list's directory, lists the `-R` names
+    /// waiting for it. `false` when there is nothing left to do.
     pub fn step(&mut self) -> bool {
         let Some(mut top) = self.stack.pop() else {
-            return false;
+            let Some(name) = self.resume.take() else {
+                return false;
+            };
+            self.resume_deferred(&name);
+            return true;
         };
-        while let Some(kid) = top.kids.next() {
+        if self.look(&mut top) {
+            self.stack.push(top);
+            return true;
+        }
+        while let Some(kid) = top.listing.next() {
             if self.out.overflow {
                 break;
             }
@@ -114,9 +135,8 @@ impl Walker<'_> {
         }
     }
 
-    /// Enters an open directory: puts its merge files' rules in force,
-    /// looks at its entries and puts them in rsync's order, ready for
-    /// [`Walker::step`] to list.
+    /// Enters an open directory: puts its merge files' rules in force and
+    /// reads its names, for [`Walker::step`] to look at and list.
     fn enter(&mut self, dir: Dir, path: &RelPath, name: Vec<u8>, recurse: bool) {
         let root = self.root;
         let mut read = |f: &[u8]| -> Option<Vec<u8>> {
@@ -140,13 +160,29 @@ impl Walker<'_> {
                 return;
             }
         };
-        let mut kids = Vec::with_capacity(leaves.len());
-        for leaf in leaves {
-            let child = join_name(&name, &leaf);
+        self.stack.push(Frame {
+            dir,
+            name,
+            recurse,
+            kids: Vec::with_capacity(leaves.len()),
+            looking: Some((leaves.into_iter(), path.clone())),
+            listing: Vec::new().into_iter(),
+        });
+    }
+
+    /// Looks at the next [`LOOK_BATCH`] names of `top`; once all have
+    /// been, puts the entries in rsync's order for listing. Whether names
+    /// are left.
+    fn look(&mut self, top: &mut Frame) -> bool {
+        let Some((leaves, path)) = top.looking.as_mut() else {
+            return false;
+        };
+        for leaf in leaves.by_ref().take(LOOK_BATCH) {
+            let child = join_name(&top.name, &leaf);
             let Ok(child_path) = path.join(&leaf) else {
                 continue;
             };
-            let meta = match dir.lstat_at(&leaf) {
+            let meta = match top.dir.lstat_at(&leaf) {
                 Ok(m) => m,
                 Err(e) => {
                     let what = format!("readlink_stat {} failed", quoted(&child));
@@ -155,7 +191,7 @@ impl Walker<'_> {
                 }
             };
             if !self.filter.excluded(&child, meta.is_dir()) {
-                kids.push(Kid {
+                top.kids.push(Kid {
                     leaf,
                     path: child_path,
                     name: child,
@@ -163,6 +199,11 @@ impl Walker<'_> {
                 });
             }
         }
+        if leaves.len() > 0 {
+            return true;
+        }
+        top.looking = None;
+        let mut kids = std::mem::take(&mut top.kids);
         // rsync's order within a directory (protocol 29 on): files first,
         // then each directory followed by its contents. The list is then
         // already sorted when it is sorted as a whole.
@@ -172,12 +213,8 @@ impl Walker<'_> {
             // of their size rather than a doubling one.
             self.out.items.reserve_exact(kids.len());
         }
-        self.stack.push(Frame {
-            dir,
-            name,
-            recurse,
-            kids: kids.into_iter(),
-        });
+        top.listing = kids.into_iter();
+        false
     }
 
     /// Records a problem: its `io_error` bit and the line the client sees.
