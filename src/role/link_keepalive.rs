@@ -5,8 +5,9 @@
 //! the timeout has gone by without output, so that the client does not
 //! take the quiet for a dead server. rsync 2.6 reads the empty frame as
 //! well as 3.x does; nothing is sent without `--timeout`, as with rsync.
-//! The sender calls it between the directories of a whole list's walk,
-//! between `-c` sums, and in answer to a protocol-29 client's keep-alive
+//! The sender calls it between the steps of its walk (each directory,
+//! each batch of names), between `-c` sums, and in answer to a
+//! protocol-29 client's keep-alive
 //! (`read_ndx_and_attrs`). Unlike rsync, none is sent while a role only
 //! waits for the client (see `docs/security/deadlines.md`).
 
