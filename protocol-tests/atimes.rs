@@ -42,6 +42,16 @@ fn set_atimes(dir: &Path, base: i64) {
     }
 }
 
+/// Stock's server for the reference run (`who` is "ref"), else ours
+/// under `flags`.
+fn server(who: &str, flags: &[&str], root: &Path) -> Server {
+    if who == "ref" {
+        Server::stock(root)
+    } else {
+        Server::tested(flags, root)
+    }
+}
+
 /// `name atime` for every name, one per line.
 fn atimes(dir: &Path) -> String {
     use std::os::unix::fs::MetadataExt;
@@ -71,11 +81,7 @@ fn push_case(work: &Work, cell: &Cell, src: &Path) -> Result<(), String> {
     let mut outs = Vec::new();
     for who in ["ref", "ours"] {
         let root = work.path(&format!("{who}-{}", cell.label()));
-        let server = if who == "ref" {
-            Server::stock(&root)
-        } else {
-            Server::tested(&["-wo"], &root)
-        };
+        let server = server(who, &["-wo"], &root);
         set_atimes(src, 1_500_000_000);
         let first = push::push_with(work, cell, &server, &spec, &[]);
         ensure(
@@ -123,11 +129,7 @@ fn pull_case(work: &Work, cell: &Cell, root: &Path) -> Result<(), String> {
     let mut outs = Vec::new();
     for who in ["ref", "ours"] {
         let dst = work.path(&format!("got-{who}-{}", cell.label()));
-        let server = if who == "ref" {
-            Server::stock(root)
-        } else {
-            Server::tested(&["-ro"], root)
-        };
+        let server = server(who, &["-ro"], root);
         set_atimes(&root.join("dir"), 1_400_000_000);
         let out = pull::pull_with(work, cell, &server, &spec, &dst);
         ensure(out.code == Some(0), &format!("{who}: pull failed"), &out)?;
@@ -182,11 +184,7 @@ fn push_noatime_case(work: &Work, cell: &Cell, src: &Path) -> Result<(), String>
             let root = work.path(&format!("na-{who}-{what}-{kept}-{}", cell.label()));
             build(&root.join("dst"));
             set_atimes(&root.join("dst"), 1_400_000_000);
-            let server = if who == "ref" {
-                Server::stock(&root)
-            } else {
-                Server::tested(&["-wo"], &root)
-            };
+            let server = server(who, &["-wo"], &root);
             let mut big = vec![7u8; 100_000];
             if what == "delta" {
                 // One block changed: the rest is copied from the basis.

@@ -7,9 +7,9 @@
 //! well as 3.x does; nothing is sent without `--timeout`, as with rsync.
 //! The sender calls it between the steps of its walk (each directory,
 //! each batch of names), between `-c` sums, and in answer to a
-//! protocol-29 client's keep-alive
-//! (`read_ndx_and_attrs`). Unlike rsync, none is sent while a role only
-//! waits for the client (see `docs/security/deadlines.md`).
+//! protocol-29 client's keep-alive (`read_ndx_and_attrs`). Unlike rsync,
+//! none is sent while a role only waits for the client (see
+//! `docs/security/deadlines.md`).
 
 use std::time::{Duration, Instant};
 

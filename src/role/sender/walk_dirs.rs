@@ -20,20 +20,32 @@ use crate::role::text::quoted;
 /// How many names one step looks at.
 const LOOK_BATCH: usize = 1024;
 
-/// A directory the walk is inside: its handle and the entries it has
-/// still to look at or to list.
+/// A directory the walk is inside: its handle and where the walk is in
+/// it.
 pub(super) struct Frame {
     dir: Dir,
     name: Vec<u8>,
     recurse: bool,
-    /// The names not yet looked at, and the directory's path; `None`
-    /// once all have been.
-    looking: Option<(std::vec::IntoIter<Vec<u8>>, RelPath)>,
-    /// The entries looked at and not excluded, sorted once the look is
-    /// over.
-    kids: Vec<Kid>,
-    /// The sorted entries still to list.
-    listing: std::vec::IntoIter<Kid>,
+    phase: Phase,
+}
+
+/// Where the walk is in a directory.
+enum Phase {
+    /// Looking at its names: those not yet looked at, the directory's
+    /// path, and the entries looked at and not excluded so far.
+    Looking(std::vec::IntoIter<Vec<u8>>, RelPath, Vec<Kid>),
+    /// Listing its entries, in rsync's order: those still to list.
+    Listing(std::vec::IntoIter<Kid>),
+}
+
+impl Frame {
+    /// The next entry to list; none while names are still looked at.
+    fn next_kid(&mut self) -> Option<Kid> {
+        match &mut self.phase {
+            Phase::Listing(kids) => kids.next(),
+            Phase::Looking(..) => None,
+        }
+    }
 }
 
 /// One entry of a directory, looked at and not excluded.
@@ -76,7 +88,7 @@ impl Walker<'_> {
             self.stack.push(top);
             return true;
         }
-        while let Some(kid) = top.listing.next() {
+        while let Some(kid) = top.next_kid() {
             if self.out.overflow {
                 break;
             }
@@ -160,13 +172,12 @@ impl Walker<'_> {
                 return;
             }
         };
+        let kids = Vec::with_capacity(leaves.len());
         self.stack.push(Frame {
             dir,
             name,
             recurse,
-            kids: Vec::with_capacity(leaves.len()),
-            looking: Some((leaves.into_iter(), path.clone())),
-            listing: Vec::new().into_iter(),
+            phase: Phase::Looking(leaves.into_iter(), path.clone(), kids),
         });
     }
 
@@ -174,7 +185,7 @@ impl Walker<'_> {
     /// been, puts the entries in rsync's order for listing. Whether names
     /// are left.
     fn look(&mut self, top: &mut Frame) -> bool {
-        let Some((leaves, path)) = top.looking.as_mut() else {
+        let Phase::Looking(leaves, path, kids) = &mut top.phase else {
             return false;
         };
         for leaf in leaves.by_ref().take(LOOK_BATCH) {
@@ -191,7 +202,7 @@ impl Walker<'_> {
                 }
             };
             if !self.filter.excluded(&child, meta.is_dir()) {
-                top.kids.push(Kid {
+                kids.push(Kid {
                     leaf,
                     path: child_path,
                     name: child,
@@ -202,8 +213,7 @@ impl Walker<'_> {
         if leaves.len() > 0 {
             return true;
         }
-        top.looking = None;
-        let mut kids = std::mem::take(&mut top.kids);
+        let mut kids = std::mem::take(kids);
         // rsync's order within a directory (protocol 29 on): files first,
         // then each directory followed by its contents. The list is then
         // already sorted when it is sorted as a whole.
@@ -213,7 +223,7 @@ impl Walker<'_> {
             // of their size rather than a doubling one.
             self.out.items.reserve_exact(kids.len());
         }
-        top.listing = kids.into_iter();
+        top.phase = Phase::Listing(kids.into_iter());
         false
     }
 
