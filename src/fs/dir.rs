@@ -18,6 +18,36 @@ use std::io;
 /// A sensible cap for [`Dir::read_entries`].
 pub const DEFAULT_MAX_ENTRIES: usize = 10_000_000;
 
+/// A directory's names, end to end in one buffer, in the order read.
+#[derive(Debug, Default)]
+pub struct Names {
+    buf: Vec<u8>,
+    /// Where each name ends in `buf`.
+    ends: Vec<usize>,
+}
+
+impl Names {
+    /// How many names there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`th name.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.ends.get(p)?,
+            None => 0,
+        };
+        self.buf.get(start..end)
+    }
+}
+
 /// An open directory (readable fd, `O_DIRECTORY`).
 #[derive(Debug)]
 pub struct Dir {
@@ -36,6 +66,17 @@ impl Dir {
         Ok(Dir {
             fd: open_beneath(dirfd, name, flags, 0)?,
         })
+    }
+
+    /// [`Dir::read_entries`] into one buffer: no allocation per name.
+    pub fn read_names(&self, max: usize) -> io::Result<Names> {
+        let mut names = Names::default();
+        self.each_entry(max, |name| {
+            names.buf.extend_from_slice(name);
+            names.ends.push(names.buf.len());
+            Ok(())
+        })?;
+        Ok(names)
     }
 
     /// Names in the directory, without `.` and `..`, in kernel order.

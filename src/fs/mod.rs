@@ -42,7 +42,7 @@ pub use write::temp_name;
 #[cfg(test)]
 mod tests;
 
-pub use dir::{Dir, DEFAULT_MAX_ENTRIES};
+pub use dir::{Dir, Names, DEFAULT_MAX_ENTRIES};
 pub use guard::{is_denied, Denied, Writer};
 pub use meta::{FileType, Meta};
 pub use path::{check_name, PathError, RelPath, MAX_NAME_LEN, MAX_PATH_LEN};

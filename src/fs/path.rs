@@ -185,11 +185,21 @@ impl RelPath {
     }
 
     /// This path, `/` and the normalized, non-empty `tail`.
-    fn append(&self, tail: &[u8], trailing_slash: bool) -> Result<RelPath, PathError> {
-        let len = match self.is_root() {
+    /// Whether [`Self::join`] of a directory entry's `name` stays within
+    /// [`MAX_PATH_LEN`], without making the path.
+    pub fn can_join(&self, name: &[u8]) -> bool {
+        self.joined_len(name) <= MAX_PATH_LEN
+    }
+
+    fn joined_len(&self, tail: &[u8]) -> usize {
+        match self.is_root() {
             true => tail.len(),
             false => self.bytes.len() + 1 + tail.len(),
-        };
+        }
+    }
+
+    fn append(&self, tail: &[u8], trailing_slash: bool) -> Result<RelPath, PathError> {
+        let len = self.joined_len(tail);
         if len > MAX_PATH_LEN {
             return Err(PathError::TooLong);
         }

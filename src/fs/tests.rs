@@ -132,6 +132,14 @@ fn in_tree_reads() {
     assert_eq!(names.len(), 7);
     assert!(names.contains(&b"sub".to_vec()));
     assert!(d.read_entries(3).is_err());
+    let one_buffer = d.read_names(DEFAULT_MAX_ENTRIES).unwrap();
+    let each = d.read_entries(DEFAULT_MAX_ENTRIES).unwrap();
+    assert_eq!(one_buffer.len(), each.len());
+    for (i, name) in each.iter().enumerate() {
+        assert_eq!(one_buffer.get(i), Some(name.as_slice()));
+    }
+    assert_eq!(one_buffer.get(each.len()), None);
+    assert!(d.read_names(3).is_err());
     assert!(d.lstat_at(b"evil").unwrap().is_symlink());
     assert_eq!(d.read_link_at(b"evil_rel").unwrap(), b"../outside");
     assert!(d.open_dir_at(b"evil").is_err());

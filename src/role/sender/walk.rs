@@ -45,6 +45,8 @@ pub struct Walker<'a> {
     stack: Vec<dirs::Frame>,
     /// The sub-list whose `-R` names come once its directory is done.
     resume: Option<Vec<u8>>,
+    /// The name on the wire of the entry being looked at, for the filter.
+    scratch: Vec<u8>,
 }
 
 impl<'a> Walker<'a> {
@@ -61,6 +63,7 @@ impl<'a> Walker<'a> {
             deferred: std::collections::HashMap::new(),
             stack: Vec::new(),
             resume: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -351,14 +354,19 @@ fn is_ancestor(dir: &[u8], name: &[u8]) -> bool {
 }
 
 fn join_name(dir: &[u8], name: &[u8]) -> Vec<u8> {
-    if dir == b"." || dir.is_empty() {
-        return name.to_vec();
-    }
     let mut v = Vec::with_capacity(dir.len() + 1 + name.len());
-    v.extend_from_slice(dir);
-    v.push(b'/');
-    v.extend_from_slice(name);
+    join_name_into(dir, name, &mut v);
     v
+}
+
+/// [`join_name`] into `out`, which it clears first.
+fn join_name_into(dir: &[u8], name: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    if dir != b"." && !dir.is_empty() {
+        out.extend_from_slice(dir);
+        out.push(b'/');
+    }
+    out.extend_from_slice(name);
 }
 
 fn libc_enoent() -> i32 {

@@ -11,10 +11,10 @@
 //! recursion, or protocol 29 and older) or one huge directory's sub-list
 //! takes longer than a client's `--timeout`.
 
-use super::{join_name, EntryFlags, Walker};
+use super::{join_name, join_name_into, EntryFlags, Walker};
 use crate::error::IoErrors;
 use crate::flist::cmp_in_dir;
-use crate::fs::{Dir, Meta, RelPath};
+use crate::fs::{Dir, Meta, Names, RelPath};
 use crate::role::text::quoted;
 
 /// How many names one step looks at.
@@ -24,16 +24,20 @@ const LOOK_BATCH: usize = 1024;
 /// it.
 pub(super) struct Frame {
     dir: Dir,
+    /// Its name on the wire, and its path beneath the root.
     name: Vec<u8>,
+    path: RelPath,
     recurse: bool,
+    /// Its names, as read: the entries below point into them.
+    names: Names,
     phase: Phase,
 }
 
 /// Where the walk is in a directory.
 enum Phase {
-    /// Looking at its names: those not yet looked at, the directory's
-    /// path, and the entries looked at and not excluded so far.
-    Looking(std::vec::IntoIter<Vec<u8>>, RelPath, Vec<Kid>),
+    /// Looking at its names: the next one to look at, and the entries
+    /// looked at and not excluded so far.
+    Looking(usize, Vec<Kid>),
     /// Listing its entries, in rsync's order: those still to list.
     Listing(std::vec::IntoIter<Kid>),
 }
@@ -48,13 +52,12 @@ impl Frame {
     }
 }
 
-/// One entry of a directory, looked at and not excluded.
+/// One entry of a directory, looked at and not excluded: its name is the
+/// directory's `at`th. Its name on the wire and its path are made only
+/// when it is listed, so the directory's names are not copied twice
+/// over while they are looked at and sorted.
 struct Kid {
-    /// Its name in the directory.
-    leaf: Vec<u8>,
-    path: RelPath,
-    /// Its name on the wire.
-    name: Vec<u8>,
+    at: usize,
     meta: Meta,
 }
 
@@ -111,12 +114,10 @@ impl Walker<'_> {
     /// Lists one entry; the directory to enter next if the walk recurses
     /// into it.
     fn list_kid(&mut self, top: &Frame, kid: Kid) -> Option<(Dir, RelPath, Vec<u8>)> {
-        let Kid {
-            leaf,
-            path,
-            name,
-            meta,
-        } = kid;
+        let Kid { at, meta } = kid;
+        let leaf = top.names.get(at)?;
+        let path = top.path.join(leaf).ok()?;
+        let name = join_name(&top.name, leaf);
         let is_dir = meta.is_dir();
         let other_fs = is_dir && self.opts.one_file_system && meta.dev != self.top_dev;
         let recurse_here = is_dir && top.recurse && !other_fs;
@@ -125,7 +126,7 @@ impl Walker<'_> {
             ..EntryFlags::default()
         };
         if meta.is_symlink() {
-            let target = top.dir.read_link_at(&leaf);
+            let target = top.dir.read_link_at(leaf);
             self.push_link(name, path, &meta, target);
             return None;
         }
@@ -134,7 +135,7 @@ impl Walker<'_> {
             return None;
         }
         self.push(name.clone(), path.clone(), &meta, flags);
-        match top.dir.open_dir_at(&leaf) {
+        match top.dir.open_dir_at(leaf) {
             Ok(sub) => Some((sub, path, name)),
             Err(e) => {
                 self.note_error(
@@ -160,7 +161,7 @@ impl Walker<'_> {
             Some(v)
         };
         self.filter.enter_dir(&name, &mut read);
-        let leaves = match dir.read_entries(self.opts.max_entries.saturating_add(1)) {
+        let names = match dir.read_names(self.opts.max_entries.saturating_add(1)) {
             Ok(n) => n,
             Err(e) => {
                 self.note_error(
@@ -172,12 +173,14 @@ impl Walker<'_> {
                 return;
             }
         };
-        let kids = Vec::with_capacity(leaves.len());
+        let kids = Vec::with_capacity(names.len());
         self.stack.push(Frame {
             dir,
             name,
+            path: path.clone(),
             recurse,
-            phase: Phase::Looking(leaves.into_iter(), path.clone(), kids),
+            names,
+            phase: Phase::Looking(0, kids),
         });
     }
 
@@ -185,39 +188,41 @@ impl Walker<'_> {
     /// been, puts the entries in rsync's order for listing. Whether names
     /// are left.
     fn look(&mut self, top: &mut Frame) -> bool {
-        let Phase::Looking(leaves, path, kids) = &mut top.phase else {
+        let Phase::Looking(next, kids) = &mut top.phase else {
             return false;
         };
-        for leaf in leaves.by_ref().take(LOOK_BATCH) {
-            let child = join_name(&top.name, &leaf);
-            let Ok(child_path) = path.join(&leaf) else {
+        let end = next.saturating_add(LOOK_BATCH).min(top.names.len());
+        for at in *next..end {
+            let Some(leaf) = top.names.get(at) else {
                 continue;
             };
-            let meta = match top.dir.lstat_at(&leaf) {
+            if !top.path.can_join(leaf) {
+                continue;
+            }
+            join_name_into(&top.name, leaf, &mut self.scratch);
+            let meta = match top.dir.lstat_at(leaf) {
                 Ok(m) => m,
                 Err(e) => {
-                    let what = format!("readlink_stat {} failed", quoted(&child));
+                    let what = format!("readlink_stat {} failed", quoted(&self.scratch));
                     self.note_error(IoErrors::VANISHED, what, e);
                     continue;
                 }
             };
-            if !self.filter.excluded(&child, meta.is_dir()) {
-                kids.push(Kid {
-                    leaf,
-                    path: child_path,
-                    name: child,
-                    meta,
-                });
+            if !self.filter.excluded(&self.scratch, meta.is_dir()) {
+                kids.push(Kid { at, meta });
             }
         }
-        if leaves.len() > 0 {
+        *next = end;
+        if end < top.names.len() {
             return true;
         }
         let mut kids = std::mem::take(kids);
         // rsync's order within a directory (protocol 29 on): files first,
         // then each directory followed by its contents. The list is then
         // already sorted when it is sorted as a whole.
-        kids.sort_by(|a, b| cmp_in_dir(&a.leaf, a.meta.is_dir(), &b.leaf, b.meta.is_dir()));
+        let names = &top.names;
+        let leaf = |k: &Kid| names.get(k.at).unwrap_or_default();
+        kids.sort_by(|a, b| cmp_in_dir(leaf(a), a.meta.is_dir(), leaf(b), b.meta.is_dir()));
         if self.out.items.is_empty() {
             // A sub-list is one directory: its entries, in one allocation
             // of their size rather than a doubling one.
