@@ -79,6 +79,9 @@ fn prefill_root(root: &Path) {
 
 fn prefill_in(dst: &Path) {
     write_at(&dst.join("top.txt"), b"stale", 1_400_000_000);
+    // Without -p, a file sent keeps the mode of the one it replaces.
+    let private = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+    std::fs::set_permissions(dst.join("top.txt"), private).expect("chmod");
     write_at(&dst.join("gone.txt"), b"extra", 1_400_000_000);
     write_at(&dst.join("a/b/gone"), b"extra", 1_400_000_000);
     write_at(&dst.join("d/l0/l1/l2/gone"), b"extra", 1_400_000_000);

@@ -40,4 +40,15 @@ MUTANTS += [
 ("modes-early-dir", "-no-overwrite", [
   ("src/role/receiver/generator/mod.rs", "        if let (Some(m), true) = (&cur, self.cfg.opts.ignore_existing && !redo) {", "        if let (Some(m), true) = (&cur, false) {"),
  ], ["push::options::no_overwrite_keeps_a_file_where_a_directory_comes"], "fail"),
+# One rename where nothing is to be learned from a refused one: only
+# with both permits. Under -no-del a replaced name must stay someone
+# else's, so the rename there still refuses to replace first.
+("modes-one-rename", "-no-del", [
+  ("src/fs/guard.rs", "let replace = overwrite.is_some() && !self.remember_final;", "let replace = overwrite.is_some();"),
+ ], ["lib:fs::tests::a_replaced_name_stays_someone_elses_without_the_delete_permit"], "fail"),
+# The directory the ledger last looked at is remembered; a name in
+# another directory (or in the root) is still told apart from it.
+("ledger-dir-id", "Ledger", [
+  ("src/fs/guard.rs", "if let Some((_, dev, ino)) = last.as_ref().filter(same) {", "if let Some((_, dev, ino)) = last.as_ref() {"),
+ ], ["lib:fs::tests::the_ledger_tells_directories_apart"], "fail"),
 ]

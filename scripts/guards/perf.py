@@ -50,4 +50,9 @@ MUTANTS += [
 ("spare-hash-restart", "Performance", [
   ("src/checksum/strong.rs", "                h.reset()", "                {}"),
 ], ["lib:delta::search_tests::reused_buffer_and_hash_change_nothing"], "fail"),
+# The receiver skips its look at the file it replaces under -p; without
+# -p it still needs the old file's mode.
+("existing-mode-look", "Performance", [
+  ("src/role/receiver/file.rs", "let existing = match cfg.opts.perms {", "let existing = match true {"),
+], ["push::inc::inc_recurse_push_matches_stock"], "fail"),
 ]

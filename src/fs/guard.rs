@@ -77,6 +77,18 @@ pub struct Writer<'r> {
     remember_final: bool,
     /// What this session may add (`-max-bytes`, `-max-files`).
     quota: std::sync::Arc<super::Quota>,
+    /// The last directory a name was looked up in, with its device and
+    /// inode (see [`Self::dir_id`]).
+    last_dir: Mutex<Option<(DirFd, u64, u64)>>,
+}
+
+/// A directory [`Writer::dir_id`] has looked at: the root's remembered
+/// parent (held, so that no other directory can take its place while it
+/// is remembered), or the root itself.
+#[derive(Debug)]
+enum DirFd {
+    Parent(std::sync::Arc<rustix::fd::OwnedFd>),
+    Root,
 }
 
 /// What a check asks of a name without a permit.
@@ -97,6 +109,7 @@ impl<'r> Writer<'r> {
             created: Mutex::new(HashMap::new()),
             remember_final: true,
             quota: std::sync::Arc::default(),
+            last_dir: Mutex::new(None),
         }
     }
 
@@ -132,19 +145,46 @@ impl<'r> Writer<'r> {
         self.root
     }
 
-    fn name_in(dir: &Handle<'_>, name: &[u8]) -> io::Result<Name> {
-        let m = statx_fd(dir)?;
+    fn name_in(&self, dir: &Handle<'_>, name: &[u8]) -> io::Result<Name> {
+        let (dev, ino) = self.dir_id(dir)?;
         Ok(Name {
-            dev: m.dev,
-            ino: m.ino,
+            dev,
+            ino,
             name: name.to_vec(),
         })
+    }
+
+    /// The device and inode of `dir`. An open directory is one directory
+    /// for as long as it is open, so the one every file of a directory is
+    /// made in is looked at once, not twice per file.
+    fn dir_id(&self, dir: &Handle<'_>) -> io::Result<(u64, u64)> {
+        use rustix::fd::AsRawFd;
+        let this = match dir {
+            Handle::Shared(fd) => DirFd::Parent(std::sync::Arc::clone(fd)),
+            Handle::Borrowed(fd) if fd.as_raw_fd() == self.root.fd().as_raw_fd() => DirFd::Root,
+            Handle::Borrowed(_) => {
+                let m = statx_fd(dir)?;
+                return Ok((m.dev, m.ino));
+            }
+        };
+        let mut last = self.last_dir.lock().unwrap_or_else(|p| p.into_inner());
+        let same = |(held, _, _): &&(DirFd, u64, u64)| match (held, &this) {
+            (DirFd::Parent(a), DirFd::Parent(b)) => std::sync::Arc::ptr_eq(a, b),
+            (DirFd::Root, DirFd::Root) => true,
+            _ => false,
+        };
+        if let Some((_, dev, ino)) = last.as_ref().filter(same) {
+            return Ok((*dev, *ino));
+        }
+        let m = statx_fd(dir)?;
+        *last = Some((this, m.dev, m.ino));
+        Ok((m.dev, m.ino))
     }
 
     /// Records a name this session just created (best effort: a name that
     /// cannot be recorded is treated as someone else's).
     fn note(&self, dir: &Handle<'_>, name: &[u8], new_object: bool) {
-        if let (Ok(n), Ok(mut set)) = (Self::name_in(dir, name), self.created.lock()) {
+        if let (Ok(n), Ok(mut set)) = (self.name_in(dir, name), self.created.lock()) {
             set.insert(n, new_object);
         }
     }
@@ -177,7 +217,7 @@ impl<'r> Writer<'r> {
         need: Need,
     ) -> io::Result<(Handle<'a>, &'a [u8], Name)> {
         let (dir, name) = self.root.split(path)?;
-        let n = Self::name_in(&dir, name)?;
+        let n = self.name_in(&dir, name)?;
         if permit.is_none() && !self.owns(&n, need) {
             return Err(denied());
         }
@@ -280,7 +320,11 @@ impl<'r> Writer<'r> {
         let (fdir, fname, fnm) = self.allowed(from, None::<&DeletePermit>, Need::Name)?;
         let (tdir, tname) = self.root.split(to)?;
         self.root.forget_parent();
-        match write::rename(&fdir, fname, &tdir, tname, true) {
+        // With the permit and no ledger of final names to keep, whether
+        // `to` existed changes nothing: one rename, not a refused one and
+        // a second.
+        let replace = overwrite.is_some() && !self.remember_final;
+        match write::rename(&fdir, fname, &tdir, tname, !replace) {
             Ok(()) => self.note_final(&tdir, tname, self.owns(&fnm, Need::Object)),
             Err(e) => {
                 // EEXIST, or EINVAL where the filesystem lacks NOREPLACE.

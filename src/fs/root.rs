@@ -7,7 +7,8 @@
 
 use super::meta::{statx_at, statx_fd, Meta};
 use super::{
-    not_regular, open_beneath, open_listed_regular_at, open_regular_at, Dir, Handle, RelPath,
+    not_regular, open_beneath, open_listed_regular_at, open_regular_at, open_regular_meta_at, Dir,
+    Handle, RelPath,
 };
 use crate::policy::LogFilePermit;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -199,14 +200,16 @@ impl Root {
         with_noatime(noatime, open).map(|(f, m)| (f, m.size))
     }
 
-    /// [`Self::open_file`] for reading a file's data (a basis file):
+    /// [`Self::open_file`] for reading a file's data (a basis file),
+    /// with its size from the `fstat` that confirms it is a regular file:
     /// `noatime` (`--open-noatime`) adds `O_NOATIME`, so that reading the
     /// file leaves its access time alone. Where the kernel refuses the
     /// flag (a file this process does not own, without `CAP_FOWNER`), the
     /// file is opened without it, where rsync would fail to read it.
-    pub fn open_read(&self, path: &RelPath, noatime: bool) -> io::Result<File> {
+    pub fn open_read(&self, path: &RelPath, noatime: bool) -> io::Result<(File, u64)> {
         let (dir, name) = self.split(path)?;
-        with_noatime(noatime, |flags| open_regular_at(&dir, name, flags))
+        let open = |flags| open_regular_meta_at(&dir, name, flags);
+        with_noatime(noatime, open).map(|(f, m)| (f, m.size))
     }
 
     /// Open the client's `--log-file` for appending, creating it (0644, as

@@ -385,6 +385,51 @@ fn writer_guards_existing_names() {
     assert!(names.is_empty(), "{names:?}");
 }
 
+/// The ledger tells one directory from another: a name made in one is
+/// not a name of the same spelling in another, or in the root, however
+/// the writer remembers the directory it last looked at.
+#[test]
+fn the_ledger_tells_directories_apart() {
+    let f = Fixture::new();
+    let r = &f.root;
+    std::fs::create_dir(f.p("root/a")).unwrap();
+    std::fs::write(f.p("root/file"), b"top").unwrap();
+    let w = Writer::new(r);
+    let denied = |e: std::io::Error| assert!(is_denied(&e), "{e}");
+    w.symlink(b"t", &rp("a/file")).unwrap();
+    denied(w.remove(&rp("sub/file"), None).unwrap_err());
+    denied(w.remove(&rp("file"), None).unwrap_err());
+    w.symlink(b"t", &rp("a/top")).unwrap();
+    std::fs::write(f.p("root/top"), b"top").unwrap();
+    denied(w.remove(&rp("top"), None).unwrap_err());
+    w.remove(&rp("a/file"), None).unwrap();
+    w.remove(&rp("a/top"), None).unwrap();
+    assert_eq!(std::fs::read(f.p("root/sub/file")).unwrap(), b"hello");
+    assert_eq!(std::fs::read(f.p("root/top")).unwrap(), b"top");
+}
+
+/// A session that may overwrite but not delete (`-no-del`) replaces an
+/// existing name in one rename only after the name is known to be new:
+/// a replaced name stays someone else's, and may not be removed.
+#[test]
+fn a_replaced_name_stays_someone_elses_without_the_delete_permit() {
+    let f = Fixture::new();
+    let r = &f.root;
+    let (del, ow) = permits();
+    let limits = crate::cli::Limits::default();
+    let file = rp("sub/file");
+    let w = Writer::for_session(r, None, Some(&ow), limits);
+    let (_, tmp) = w.create_temp(&rp("sub"), b"file", 0o600).unwrap();
+    w.place(&tmp, &file, Some(&ow)).unwrap();
+    assert!(is_denied(&w.remove(&file, None).unwrap_err()));
+    // With both permits, the one rename replaces it.
+    let w = Writer::for_session(r, Some(&del), Some(&ow), limits);
+    let (mut t, tmp) = w.create_temp(&rp("sub"), b"file", 0o600).unwrap();
+    t.write_all(b"new").unwrap();
+    w.place(&tmp, &file, Some(&ow)).unwrap();
+    assert_eq!(std::fs::read(f.p("root/sub/file")).unwrap(), b"new");
+}
+
 /// The remembered parent directory never outlives a change to the tree:
 /// after a directory is removed (or a name renamed) through the writer,
 /// a name under the same path resolves in the directory that now stands

@@ -67,7 +67,7 @@ pub fn temp_name(base: &[u8], attempt: u32) -> Vec<u8> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(attempt);
-    h.write_u32(std::process::id());
+    h.write_u32(pid());
     if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
         h.write_u128(d.as_nanos());
     }
@@ -83,6 +83,12 @@ pub fn temp_name(base: &[u8], attempt: u32) -> Vec<u8> {
         v /= ALPHABET.len() as u64;
     }
     name
+}
+
+/// This process's id, asked of the kernel once.
+fn pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 /// `mkdirat(dir, name, mode)`.

@@ -148,7 +148,7 @@ fn may_sum(
 
 /// Opens basis file `path` for reading, a regular file beneath the root
 /// (`do_open_checklinks`): with `--open-noatime` its access time stays.
-pub(crate) fn read_basis(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<std::fs::File> {
+pub(crate) fn read_basis(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<(std::fs::File, u64)> {
     cfg.root.open_read(path, cfg.opts.noatime).ok()
 }
 
@@ -181,11 +181,10 @@ pub(crate) fn sums(
     }
     let p = protocol;
     let kind = cfg.xfer_kind;
-    let file = basis.and_then(|(b, _)| read_basis(cfg, b));
-    let len = file
-        .as_ref()
-        .and_then(|f| f.metadata().ok())
-        .map_or(0, |m| m.len());
+    let (file, len) = match basis.and_then(|(b, _)| read_basis(cfg, b)) {
+        Some((f, len)) => (Some(f), len),
+        None => (None, 0),
+    };
     let fnamecmp = basis.and_then(|(_, t)| t);
     let head = match (&file, may_sum(cfg, p, len, fnamecmp, redo)) {
         (Some(_), Some(bs)) if len > 0 => {
@@ -290,7 +289,7 @@ fn copy_file(
     to: &RelPath,
     e: &FileEntry,
 ) -> std::io::Result<()> {
-    let mut src = cfg.root.open_read(from, cfg.opts.noatime)?;
+    let (mut src, _) = cfg.root.open_read(from, cfg.opts.noatime)?;
     let dir = to.parent().unwrap_or_else(RelPath::root);
     let (mut f, tmp) = w.create_temp(&dir, to.file_name().unwrap_or(b"f"), 0o600)?;
     let r =

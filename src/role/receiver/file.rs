@@ -182,7 +182,11 @@ impl<'a, 'c> Recv<'a, 'c> {
             (asked.head, 0)
         };
         let mut basis = self.open_basis(&path, &e.name, &asked, &head)?;
-        let existing = cfg.root.lstat(&path).ok().filter(|m| m.is_file());
+        // The mode a file had matters only where `-p` does not give it one.
+        let existing = match cfg.opts.perms {
+            true => None,
+            false => cfg.root.lstat(&path).ok().filter(|m| m.is_file()),
+        };
         let mut ap = Applier::new(head, cfg.xfer_kind, cfg.seed);
         if append == 2 && offset > 0 {
             self.hash_prefix(&path, offset, &mut ap);
@@ -251,7 +255,7 @@ impl<'a, 'c> Recv<'a, 'c> {
     /// is shorter by now (or unreadable) leaves the sum short, so the
     /// check fails and the file is sent again whole.
     fn hash_prefix(&self, path: &RelPath, len: u64, ap: &mut Applier) {
-        let Some(f) = super::basis::read_basis(self.cfg, path) else {
+        let Some((f, _)) = super::basis::read_basis(self.cfg, path) else {
             return;
         };
         let mut r = io::Read::take(f, len);
@@ -347,7 +351,7 @@ impl<'a, 'c> Recv<'a, 'c> {
                 RelPath::new(&v).map_err(|e| protocol(e.to_string()))?
             }
         };
-        Ok(super::basis::read_basis(self.cfg, &bp))
+        Ok(super::basis::read_basis(self.cfg, &bp).map(|(f, _)| f))
     }
 
     fn open_output(&self, path: RelPath, name: &[u8]) -> Incoming<'a, 'c> {

@@ -6,7 +6,7 @@
 //! `--partial-dir` file removed, and a failed checksum asked for again.
 
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom};
+use std::io;
 
 use super::attrs;
 use super::file::Sink;
@@ -102,7 +102,6 @@ impl Recv<'_, '_> {
                 return;
             }
         }
-        let _ = (&file).seek(SeekFrom::Start(0));
         if let Err(err) = attrs::apply_fd(&self.cfg.opts, w, e, &file, existing_mode) {
             let what = format!("failed to set attributes on \"{}\"", show(&e.name));
             self.out.rsyserr("receiver", &what, &err);
