@@ -55,4 +55,9 @@ MUTANTS += [
 ("existing-mode-look", "Performance", [
   ("src/role/receiver/file.rs", "let existing = match cfg.opts.perms {", "let existing = match true {"),
 ], ["push::inc::inc_recurse_push_matches_stock"], "fail"),
+# `-c` sums read into one aligned buffer, not a fresh allocation per file
+# (which glibc places 16 bytes past a page: the kernel's copy slows).
+("sum-buf-align", "Performance", [
+  ("src/checksum/whole.rs", "Ok(mut buf) => sum_through(kind, src, len, &mut buf),", "Ok(_) => sum_through(kind, src, len, &mut vec![0u8; CHUNK as usize]),"),
+], ["lib:checksum::whole_tests::reads_land_aligned"], "fail"),
 ]

@@ -60,3 +60,33 @@ fn a_file_cut_short_is_summed_as_far_as_it_goes() {
     let old = file_sum(StrongKind::Md4Old, &b""[..], 0).unwrap();
     assert_eq!(hex(old.as_bytes()), "31d6cfe0d16ae931b73c59d7e0c089c0");
 }
+
+/// Each read lands at the start of a cache line, file after file.
+#[test]
+fn reads_land_aligned() {
+    struct Probe {
+        left: usize,
+        aligned: Vec<bool>,
+    }
+    impl std::io::Read for Probe {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.aligned
+                .push(buf.as_ptr() as usize % crate::iobuf::ALIGN == 0);
+            let n = buf.len().min(self.left);
+            self.left -= n;
+            Ok(n)
+        }
+    }
+    for len in [200_000, 5_000, 300_000] {
+        let mut p = Probe {
+            left: len,
+            aligned: Vec::new(),
+        };
+        file_sum(StrongKind::Md5, &mut p, len as u64).unwrap();
+        assert!(
+            !p.aligned.is_empty() && p.aligned.iter().all(|a| *a),
+            "{len}: {:?}",
+            p.aligned
+        );
+    }
+}
