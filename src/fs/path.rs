@@ -184,13 +184,13 @@ impl RelPath {
         self.append(&tail.bytes, tail.trailing_slash)
     }
 
-    /// This path, `/` and the normalized, non-empty `tail`.
     /// Whether [`Self::join`] of a directory entry's `name` stays within
     /// [`MAX_PATH_LEN`], without making the path.
     pub fn can_join(&self, name: &[u8]) -> bool {
         self.joined_len(name) <= MAX_PATH_LEN
     }
 
+    /// The length of this path, `/` and `tail`.
     fn joined_len(&self, tail: &[u8]) -> usize {
         match self.is_root() {
             true => tail.len(),
@@ -198,6 +198,7 @@ impl RelPath {
         }
     }
 
+    /// This path, `/` and the normalized, non-empty `tail`.
     fn append(&self, tail: &[u8], trailing_slash: bool) -> Result<RelPath, PathError> {
         let len = self.joined_len(tail);
         if len > MAX_PATH_LEN {
