@@ -69,10 +69,14 @@ impl Gen<'_, '_> {
                 inc.segs.len().saturating_sub(1)
             };
         }
-        inc.segs
-            .iter()
-            .position(|s| i < s.end)
-            .unwrap_or(inc.segs.len())
+        // Lists arrive in index order, so their ends ascend.
+        inc.segs.partition_point(|s| s.end <= i)
+    }
+
+    /// Whether a file below `end` is still on its way or waits to be
+    /// linked. The set is ordered, so its first index answers.
+    fn holds_below(&self, end: usize) -> bool {
+        self.inflight.first().is_some_and(|&r| r < end) || self.groups.holds_below(end)
     }
 
     fn seg(&self, k: usize) -> Option<Seg> {
@@ -90,8 +94,7 @@ impl Gen<'_, '_> {
         let Some(s) = self.seg(self.finished) else {
             return false;
         };
-        self.redo.iter().any(|&r| r < s.end)
-            || !(self.inflight.iter().any(|&r| r < s.end) || self.groups.holds_below(s.end))
+        self.redo.iter().any(|&r| r < s.end) || !self.holds_below(s.end)
     }
 
     /// Finishes what lists it can (`check_for_finished_files`): a redo
@@ -108,7 +111,7 @@ impl Gen<'_, '_> {
                 }
                 return Ok(false);
             }
-            if self.inflight.iter().any(|&r| r < s.end) || self.groups.holds_below(s.end) {
+            if self.holds_below(s.end) {
                 return Ok(false);
             }
             self.done();
