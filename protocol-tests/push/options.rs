@@ -17,6 +17,7 @@ use super::{each_cell, push_vs_stock, Spec};
 use crate::fixtures;
 use crate::harness::{ensure, Work};
 use std::os::unix::fs::symlink;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Sets `path`'s mtime (not following a symlink) to a fixed past time:
@@ -166,6 +167,10 @@ fn in_the_way(root: &Path) {
     std::fs::create_dir_all(dst.join("full/inner")).expect("mkdir full");
     std::fs::write(dst.join("full/inner/z"), b"z\n").expect("write z");
     std::fs::write(dst.join("was_file"), b"f\n").expect("write was_file");
+    // A file of the mode the directory comes with: the directory made in
+    // its place must be looked at anew, not taken for the file.
+    std::fs::set_permissions(dst.join("was_file"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod was_file");
     std::fs::create_dir_all(dst.join("link")).expect("mkdir link");
     for p in [
         "full/inner/z",

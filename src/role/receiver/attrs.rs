@@ -135,9 +135,24 @@ pub(crate) fn apply_path(
     out: &Outbox<'_>,
     is_link: bool,
 ) -> Option<Meta> {
+    let cur = w.root().lstat(path).ok();
+    apply_seen(cfg, w, e, path, out, is_link, cur)
+}
+
+/// [`apply_path`] with the entry's attributes as the caller has just
+/// looked at them (`None`: it is not there). The look only decides what
+/// to change; every change still goes through the writer's permits.
+pub(crate) fn apply_seen(
+    cfg: &ReceiverConfig<'_>,
+    w: &Writer<'_>,
+    e: &FileEntry,
+    path: &RelPath,
+    out: &Outbox<'_>,
+    is_link: bool,
+    cur: Option<Meta>,
+) -> Option<Meta> {
     let o = &cfg.opts;
     let permit = cfg.overwrite.as_ref();
-    let cur = w.root().lstat(path).ok();
     if is_link {
         let stale = |m: &Meta| mtime_differs(o, (e.mtime, e.mtime_nsec), m);
         let mt = o.times && !o.omit_link_times && cur.as_ref().is_none_or(stale);

@@ -90,7 +90,16 @@ impl Gen<'_, '_> {
             }
         }
         if !o.dry_run {
-            let _ = attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
+            // An existing directory was looked at just before; one made
+            // here (or earlier, in its parent's list) is looked at anew.
+            match cur.copied() {
+                Some(m) if !create => {
+                    let _ = attrs::apply_seen(self.cfg, self.w, e, path, self.out, false, Some(m));
+                }
+                _ => {
+                    let _ = attrs::apply_path(self.cfg, self.w, e, path, self.out, false);
+                }
+            }
             self.meta_apply(e, path);
             self.dirs.push((path.clone(), (e.mtime, e.mtime_nsec)));
         }
