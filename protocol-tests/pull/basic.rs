@@ -320,3 +320,61 @@ fn cvs_exclude_leaves_out_what_stock_leaves_out() {
         Ok(())
     });
 }
+
+/// A directory the sender cannot open is reported in stock's words,
+/// `opendir "NAME" failed: ...`, without the server's path that stock
+/// shows, and the rest is sent (exit 23). Here the server's open-file
+/// limit (64, `prlimit`) runs out partway down a tree 80 directories
+/// deep, listed at once (`--no-inc-recursive`, so every level is open).
+/// Reading a directory already open takes no descriptor of its own, so
+/// the walk fails only where it opens one, as stock's does, and never
+/// says `readdir`.
+#[test]
+fn a_directory_past_the_open_file_limit_is_reported_as_stock_does() {
+    each_cell("open_file_limit", |work, cell| {
+        let root = work.path("deep");
+        let mut leaf = root.clone();
+        for _ in 0..80 {
+            leaf.push("d");
+        }
+        std::fs::create_dir_all(&leaf).map_err(|e| e.to_string())?;
+        std::fs::write(leaf.join("f"), b"x\n").map_err(|e| e.to_string())?;
+        let mut seen = Vec::new();
+        for server in [Server::stock(&root), Server::tested(&["-ro"], &root)] {
+            let dst = work.path(&format!("dst-{}", seen.len()));
+            let rsh = format!("prlimit --nofile=64 {}", server.rsh(work));
+            let mut a = harness::args(&["-r", "--no-inc-recursive", "x:./"]);
+            a.push(format!("{}/", dst.display()));
+            let out = harness::rsync(cell, &rsh, &a);
+            let _ = std::fs::remove_dir_all(&dst);
+            seen.push(out);
+        }
+        let _ = std::fs::remove_dir_all(&root);
+        let shape = |o: &harness::Output| {
+            let line = o.stderr.lines().find(|l| l.contains("Too many open files"));
+            (
+                o.code,
+                line.is_some_and(|l| l.contains("] opendir \"") && l.contains("\" failed: ")),
+                o.stderr.contains("readdir"),
+            )
+        };
+        let (stock, ours) = (&seen[0], &seen[1]);
+        harness::ensure(
+            shape(stock) == (Some(23), true, false),
+            "STOCK BASELINE: no opendir failure at the open-file limit",
+            stock,
+        )?;
+        harness::ensure(
+            shape(ours) == shape(stock),
+            "the open-file limit is not reported as stock reports it",
+            ours,
+        )?;
+        // Stock names the directory by its path on the server; ours by
+        // its name in the transfer.
+        harness::ensure(
+            !ours.stderr.contains(&*root.to_string_lossy()),
+            "the server's path was shown",
+            ours,
+        )
+    });
+}

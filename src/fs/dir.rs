@@ -99,12 +99,15 @@ impl Dir {
         max: usize,
         mut each: impl FnMut(&[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
-        // A descriptor of its own for ".", so that each call starts at the
-        // first entry. The entries are read in 32 KiB batches, as rsync's
-        // `readdir` does, into a buffer on the stack.
-        let fd = open_beneath(&self.fd, b".", OFlags::RDONLY | OFlags::DIRECTORY, 0)?;
+        // Back to the first entry (`rewinddir`), so that each call reads
+        // them all: a second descriptor would cost an open and a close,
+        // and could fail at the open-file limit after the directory was
+        // opened, where rsync only ever fails at `opendir`. The entries
+        // are read in 32 KiB batches, as rsync's `readdir` does, into a
+        // buffer on the stack.
+        rustix::fs::seek(&self.fd, rustix::fs::SeekFrom::Start(0))?;
         let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 32 * 1024];
-        let mut dir = rustix::fs::RawDir::new(&fd, &mut buf);
+        let mut dir = rustix::fs::RawDir::new(&self.fd, &mut buf);
         let mut seen = 0usize;
         while let Some(entry) = dir.next() {
             let entry = entry?;

@@ -164,11 +164,7 @@ impl Walker<'_> {
         let names = match dir.read_names(self.opts.max_entries.saturating_add(1)) {
             Ok(n) => n,
             Err(e) => {
-                self.note_error(
-                    IoErrors::GENERAL,
-                    format!("readdir {} failed", quoted(&name)),
-                    e,
-                );
+                self.note_error(IoErrors::GENERAL, format!("readdir({})", quoted(&name)), e);
                 self.done_with(&name);
                 return;
             }
