@@ -170,4 +170,15 @@ MUTANTS = [
 ("sub-list-resume", "Core: a sub-list's waiting -R names follow its directory", [
   ("src/role/sender/walk_dirs.rs", "            self.resume_deferred(&name);", "            let _ = name;"),
  ], ["pull::inc::incremental_pulls_with_delete_relative_and_files_from_match_stock"], "fail"),
+# Reading an open directory takes no second descriptor, so the walk
+# fails only where it opens one, and says `opendir` as stock does.
+("dir-read-rewinds", "Core: a directory is read through its own descriptor", [
+  ("src/fs/dir.rs", "        rustix::fs::seek(&self.fd, rustix::fs::SeekFrom::Start(0))?;", "        let fd = open_beneath(&self.fd, b\".\", OFlags::RDONLY | OFlags::DIRECTORY, 0)?;"),
+  ("src/fs/dir.rs", "rustix::fs::RawDir::new(&self.fd, &mut buf);", "rustix::fs::RawDir::new(&fd, &mut buf);"),
+ ], ["pull::basic::a_directory_past_the_open_file_limit_is_reported_as_stock_does"], "fail"),
+# An existing directory's attributes are applied from the generator's
+# look; one made in place of a file is looked at anew.
+("dir-seen-fresh", "Core: a directory made in a file's place is looked at anew", [
+  ("src/role/receiver/generator/kinds.rs", "                Some(m) if !create => {", "                Some(m) => {"),
+ ], ["push::options::room_is_made_without_delete_as_stock_makes_it"], "fail"),
 ]

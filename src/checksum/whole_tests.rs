@@ -71,7 +71,7 @@ fn reads_land_aligned() {
     impl std::io::Read for Probe {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
             self.aligned
-                .push(buf.as_ptr() as usize % crate::iobuf::ALIGN == 0);
+                .push((buf.as_ptr() as usize).is_multiple_of(crate::iobuf::ALIGN));
             let n = buf.len().min(self.left);
             self.left -= n;
             Ok(n)
