@@ -181,4 +181,8 @@ MUTANTS = [
 ("dir-seen-fresh", "Core: a directory made in a file's place is looked at anew", [
   ("src/role/receiver/generator/kinds.rs", "                Some(m) if !create => {", "                Some(m) => {"),
  ], ["push::options::room_is_made_without_delete_as_stock_makes_it"], "fail"),
+# A name in normal form is taken as it is; any other is normalised.
+("relpath-normal-form", "Core: only a name in normal form is taken as it is", [
+  ("src/fs/path.rs", "                b\"\" | b\".\" => normal = false,", "                b\"\" => normal = false,"),
+ ], ["lib:fs::tests::new_matches_component_by_component"], "fail"),
 ]

@@ -75,21 +75,33 @@ impl RelPath {
         if raw.len() > MAX_PATH_LEN {
             return Err(PathError::TooLong);
         }
-        let mut bytes = Vec::with_capacity(raw.len());
+        // Checked first; a name already in normal form (what a file list
+        // brings) is then taken as it is, in one copy.
+        let mut normal = true;
         for comp in raw.split(|&b| b == b'/') {
             match comp {
-                b"" | b"." => continue,
+                b"" | b"." => normal = false,
                 b".." => return Err(PathError::DotDot),
                 c if c.len() > MAX_NAME_LEN => return Err(PathError::ComponentTooLong),
-                c => {
-                    if !bytes.is_empty() {
-                        bytes.push(b'/');
-                    }
-                    bytes.extend_from_slice(c);
-                }
+                _ => {}
             }
         }
         let trailing_slash = raw.last() == Some(&b'/');
+        if normal {
+            return Ok(RelPath {
+                bytes: raw.to_vec(),
+                trailing_slash,
+            });
+        }
+        let mut bytes = Vec::with_capacity(raw.len());
+        for comp in raw.split(|&b| b == b'/') {
+            if comp != b"" && comp != b"." {
+                if !bytes.is_empty() {
+                    bytes.push(b'/');
+                }
+                bytes.extend_from_slice(comp);
+            }
+        }
         Ok(RelPath {
             bytes,
             trailing_slash,

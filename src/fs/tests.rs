@@ -479,4 +479,35 @@ proptest::proptest! {
         };
         proptest::prop_assert_eq!(base.join(&name), base.join_parsed(&name));
     }
+
+    /// `RelPath::new` takes a name already in normal form as it is, and
+    /// normalises any other: both give what keeping the components one by
+    /// one gives, errors alike.
+    #[test]
+    fn new_matches_component_by_component(
+        raw in proptest::collection::vec(proptest::sample::select(vec![b'a', b'.', b'/', 0u8, b'b']), 0..12),
+    ) {
+        let got = RelPath::new(&raw).map(|p| (p.as_bytes().to_vec(), p.had_trailing_slash()));
+        proptest::prop_assert_eq!(got, by_components(&raw));
+    }
+}
+
+/// The normal form spelled out: each component checked, and kept unless
+/// empty or `.`; whether the name ended in `/`.
+fn by_components(raw: &[u8]) -> Result<(Vec<u8>, bool), PathError> {
+    if raw.contains(&0) {
+        return Err(PathError::Nul);
+    }
+    if raw.first() == Some(&b'/') {
+        return Err(PathError::Absolute);
+    }
+    let mut kept: Vec<&[u8]> = Vec::new();
+    for c in raw.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => return Err(PathError::DotDot),
+            c => kept.push(c),
+        }
+    }
+    Ok((kept.join(&b'/'), raw.last() == Some(&b'/')))
 }
