@@ -93,7 +93,9 @@ impl Dir {
     /// Calls `each` with every name in the directory, without `.` and
     /// `..`, in kernel order, as it is read: nothing is kept. Fails with
     /// an error once more than `max` names are seen, or with the first
-    /// error `each` returns.
+    /// error `each` returns. The read moves the descriptor's position, so
+    /// one directory is read by one caller at a time (`each` may look at
+    /// its entries, not read it again).
     pub fn each_entry(
         &self,
         max: usize,
