@@ -47,7 +47,12 @@
 //! client's `--stats` "Literal data" for stock / ours: in delta cases it
 //! shows how much each server's delta matching had to send. Every
 //! transfer is verified (entries, sizes, mtimes, bytes); a wrong result
-//! prints FAIL instead of a ratio.
+//! prints FAIL instead of a ratio. On the plain no-change rows the notes
+//! give "walk alone": the CPU of a process that only reads every
+//! directory and looks at every entry of the tree, with nothing sent
+//! (`common::floor`), and its ratio to stock's server. Either server
+//! must do at least that much, so neither CPU on the row can go much
+//! below it.
 
 mod common;
 
@@ -367,6 +372,23 @@ impl Bench {
     }
 }
 
+impl Bench {
+    /// For a plain no-change case, the median CPU of only walking its
+    /// tree ([`common::floor`]), run as often as the servers ran.
+    fn floor(&self, c: &Case) -> Option<f64> {
+        let plain = c.extra.is_empty() && c.flags.is_empty();
+        if !plain || !matches!(c.kind, Kind::NoChange | Kind::ScaleSame(_)) || !self.h.has_perf {
+            return None;
+        }
+        let tree = self.src.join(rel(c.kind));
+        median(
+            (0..self.runs)
+                .filter_map(|_| common::floor::measure(&tree, &self.h.scratch))
+                .collect(),
+        )
+    }
+}
+
 fn label(s: Server) -> &'static str {
     match s {
         Server::Stock => "stock",
@@ -414,7 +436,7 @@ fn mib(b: Option<u64>) -> String {
 }
 
 /// One markdown table row for a measured case.
-fn row(c: &Case, res: &[(Vec<Outcome>, State); 2]) -> String {
+fn row(c: &Case, res: &[(Vec<Outcome>, State); 2], floor: Option<f64>) -> String {
     let [(so, ss), (oo, os)] = res;
     let wall = |v: &Vec<Outcome>| median(v.iter().map(|o| o.wall.as_secs_f64()).collect());
     let cpu = |v: &Vec<Outcome>| median(v.iter().filter_map(|o| o.cpu).collect());
@@ -440,6 +462,13 @@ fn row(c: &Case, res: &[(Vec<Outcome>, State); 2]) -> String {
             State::Ok => None,
             State::Fail(m) | State::Skip(m) => Some(format!("{who}: {}", m.replace('|', "/"))),
         })
+        .chain(floor.map(|f| {
+            format!(
+                "walk alone: {}, {} of stock's cpu",
+                secs(Some(f)),
+                ratio(Some(f), sc)
+            )
+        }))
         .collect::<Vec<_>>()
         .join("; ");
     let first_file = match (first(so), first(oo)) {
@@ -472,6 +501,9 @@ fn env_num(key: &str, default: u64) -> u64 {
 }
 
 fn main() -> R<()> {
+    if common::floor::run_if_asked() {
+        return Ok(());
+    }
     let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
     let sizes = Sizes::new(quick);
     let runs = env_num("BENCH_RUNS", 3).max(1) as usize;
@@ -510,7 +542,8 @@ fn main() -> R<()> {
     let mut rows = Vec::new();
     for c in &selected {
         let res = bench.measure(c)?;
-        rows.push(row(c, &res));
+        let floor = bench.floor(c);
+        rows.push(row(c, &res, floor));
     }
 
     let version = Command::new("rsync")

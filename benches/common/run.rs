@@ -99,7 +99,7 @@ fn newest_mtime(dir: &Path) -> Option<SystemTime> {
 pub struct Harness {
     pub bin: PathBuf,
     pub shim: PathBuf,
-    scratch: PathBuf,
+    pub scratch: PathBuf,
     pub timeout: Duration,
     pub has_time: bool,
     /// `perf stat` measures the server's CPU.
@@ -256,7 +256,7 @@ fn parse_cpu(s: &str) -> Option<f64> {
 }
 
 /// `perf stat -x,`'s `task-clock` line: `MSEC,msec,task-clock,...`.
-fn parse_task_clock(s: &str) -> Option<f64> {
+pub fn parse_task_clock(s: &str) -> Option<f64> {
     let line = s.lines().find(|l| l.contains(",task-clock,"))?;
     let ms: f64 = line.split(',').next()?.parse().ok()?;
     Some(ms / 1000.0)
