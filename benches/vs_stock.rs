@@ -50,9 +50,9 @@
 //! prints FAIL instead of a ratio. On the plain no-change rows the notes
 //! give "walk alone": the CPU of a process that only reads every
 //! directory and looks at every entry of the tree, with nothing sent
-//! (`common::floor`), and its ratio to stock's server. Either server
-//! must do at least that much, so neither CPU on the row can go much
-//! below it.
+//! (`common::floor`), and its ratio to stock's server. A sender does
+//! all of that and a receiver nearly all (it looks at every listed
+//! file), so neither CPU on the row can go much below it.
 
 mod common;
 

@@ -1,9 +1,10 @@
 //! The floor under a no-change run: what it costs only to read every
 //! directory of the tree and look at every entry (`getdents64` and one
 //! `statx` per name, as `DirEntry::metadata` makes them), with no
-//! protocol, no filter, no sorting and no sandbox. Either server must do
-//! at least this on a no-change run: the sender to list each file, the
-//! receiver to compare each listed file with what it has.
+//! protocol, no filter, no sorting and no sandbox. A sender does all of
+//! it on a no-change run, to list each file; a receiver looks at every
+//! listed file to compare it with what it has, which is nearly all of it
+//! (the `statx` calls; without `--delete` it need not read directories).
 //!
 //! The bench runs itself as the walker (the environment variable
 //! [`FLOOR_ENV`] names the tree) under the same `perf stat` as the
