@@ -370,11 +370,10 @@ impl Bench {
         }
         Ok(res)
     }
-}
 
-impl Bench {
     /// For a plain no-change case, the median CPU of only walking its
-    /// tree ([`common::floor`]), run as often as the servers ran.
+    /// tree ([`common::floor`]), run as often as the servers ran. A push
+    /// walks the source: the destination holds a copy of it.
     fn floor(&self, c: &Case) -> Option<f64> {
         let plain = c.extra.is_empty() && c.flags.is_empty();
         if !plain || !matches!(c.kind, Kind::NoChange | Kind::ScaleSame(_)) || !self.h.has_perf {

@@ -17,12 +17,17 @@ use std::process::{Command, Stdio};
 pub const FLOOR_ENV: &str = "VS_STOCK_FLOOR_WALK";
 
 /// When this process was started as the walker: walks the tree, prints
-/// the number of entries and returns true (the caller then exits).
+/// the number of entries and returns true (the caller then exits). A
+/// tree it cannot read, or an empty one, fails the process, so that no
+/// floor is reported for it.
 pub fn run_if_asked() -> bool {
     let Some(dir) = std::env::var_os(FLOOR_ENV) else {
         return false;
     };
-    println!("{}", walk(Path::new(&dir)));
+    match walk(Path::new(&dir)) {
+        0 => std::process::exit(1),
+        n => println!("{n}"),
+    }
     true
 }
 
