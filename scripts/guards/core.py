@@ -19,6 +19,17 @@ MUTANTS = [
 ("parent-forget", "Core: remembered parent after rmdir", [
   ("src/fs/guard.rs", "        self.root.forget_parent();\n        write::rmdir(&dir, name)?;", "        write::rmdir(&dir, name)?;"),
  ], ["lib:fs::tests::remembered_parent_follows_the_writers_changes"], "fail"),
+# A sender reads attributes by name in its directory (issue 12): the
+# name's own, never a final symlink's target's, and one thread at a time
+# holds the working directory.
+("xattr-by-name-nofollow", "Core: attributes read by name", [
+  ("src/fs/xattr.rs", "get_with(|buf| rustix::fs::lgetxattr(name, attr, buf))", "get_with(|buf| rustix::fs::getxattr(name, attr, buf))"),
+  ("src/fs/xattr.rs", "list_with(|buf| rustix::fs::llistxattr(name, buf))", "list_with(|buf| rustix::fs::listxattr(name, buf))"),
+ ], ["lib:fs::xattr_tests::a_symlink_is_read_itself_and_the_root_is_not_left"], "fail"),
+("xattr-by-name-one-at-a-time", "Core: attributes read by name", [
+  ("src/fs/xattr.rs", "        let _held = WORKING_DIR.lock().unwrap_or_else(|p| p.into_inner());
+", ""),
+ ], ["lib:fs::xattr_tests::threads_reading_at_once_read_their_own_files"], "fail"),
 # Options the client passes that the server must act on, not only accept.
 ("safe-links", "Core: --safe-links on push", [
   ("src/role/receiver/generator/mod.rs", "            FileKind::Symlink if self.unsafe_link(&e) => Ok(()),\n", ""),

@@ -41,6 +41,8 @@ pub use write::temp_name;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod xattr_tests;
 
 pub use dir::{Dir, Names, DEFAULT_MAX_ENTRIES};
 pub use guard::{is_denied, Denied, Writer};
@@ -48,7 +50,7 @@ pub use meta::{FileType, Meta};
 pub use path::{check_name, PathError, RelPath, MAX_NAME_LEN, MAX_PATH_LEN};
 pub use quota::Quota;
 pub use root::Root;
-pub use xattr::{MetaFd, MetaMut};
+pub use xattr::{Attrs, MetaAt, MetaFd, MetaMut};
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags};

@@ -1,22 +1,43 @@
-//! Extended attributes, read and written through file descriptors opened
-//! beneath the root, never through a path (what rsync's `xattrs.c` does
-//! with `sys_flistxattr`, `sys_fgetxattr`, `sys_fsetxattr` and
-//! `sys_fremovexattr` on a held fd). POSIX ACLs are the xattrs
-//! `system.posix_acl_access` and `system.posix_acl_default`; their binary
-//! form is in [`crate::meta::acl`].
+//! Extended attributes (rsync's `xattrs.c`, with its `sys_lgetxattr`,
+//! `sys_llistxattr`, `sys_lsetxattr` and `sys_lremovexattr`). POSIX ACLs
+//! are the xattrs `system.posix_acl_access` and
+//! `system.posix_acl_default`; their binary form is in
+//! [`crate::meta::acl`].
+//!
+//! Written only through a descriptor opened beneath the root
+//! ([`MetaMut`]). Read either through such a descriptor ([`MetaFd`]) or,
+//! where nothing else needs the file open, by one name in a directory
+//! opened beneath the root ([`MetaAt`]): that directory is made the
+//! working directory and the name, a single component, is looked up
+//! without following a final symlink. No path is resolved, nothing is
+//! opened (a device or FIFO is never touched), and Landlock, which checks
+//! each open by walking up to `/`, is not asked. The kernel's
+//! `getxattrat` would do the same without the working directory; it is
+//! new (6.13) and has no safe wrapper yet.
 //!
 //! Only regular files and directories are opened for this: a device is
 //! never opened (opening one can have side effects), and Linux keeps no
 //! `user.` attributes on symlinks, FIFOs or sockets.
 
 use std::io;
+use std::sync::Mutex;
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, OFlags, XattrFlags};
 use rustix::io::Errno;
 
 use super::meta::{statx_at, FileType};
-use super::{open_beneath, RelPath, Root};
+use super::{open_beneath, Handle, RelPath, Root};
+
+/// Reading an entry's attributes, by descriptor or by name.
+pub trait Attrs {
+    /// The names of the attributes, without their NUL; none where the
+    /// file system has no xattrs.
+    fn names(&self) -> io::Result<Vec<Vec<u8>>>;
+
+    /// The value of attribute `name`; `None` when it has none.
+    fn get(&self, name: &[u8]) -> io::Result<Option<Vec<u8>>>;
+}
 
 /// An open file or directory whose attributes can be read (and, through
 /// [`super::Writer`], written).
@@ -25,16 +46,45 @@ pub struct MetaFd(pub(super) OwnedFd);
 /// Largest value read back (the kernel's own limit is 64 KiB).
 const MAX_VALUE: usize = 1 << 20;
 
-impl MetaFd {
-    /// The names of the attributes, without their NUL; none where the
-    /// file system has no xattrs.
-    pub fn names(&self) -> io::Result<Vec<Vec<u8>>> {
+impl Attrs for MetaFd {
+    fn names(&self) -> io::Result<Vec<Vec<u8>>> {
         list(&self.0)
     }
 
-    /// The value of attribute `name`; `None` when it has none.
-    pub fn get(&self, name: &[u8]) -> io::Result<Option<Vec<u8>>> {
+    fn get(&self, name: &[u8]) -> io::Result<Option<Vec<u8>>> {
         get(&self.0, name)
+    }
+}
+
+/// One name in a directory beneath the root, whose attributes are read
+/// without opening it (see the module's doc). Whatever holds the name
+/// when it is read is what is read, as with rsync's own reads by path.
+pub struct MetaAt<'a> {
+    dir: Handle<'a>,
+    name: &'a [u8],
+}
+
+/// The working directory is the process's: one read at a time changes
+/// it and resolves its name in it.
+static WORKING_DIR: Mutex<()> = Mutex::new(());
+
+impl MetaAt<'_> {
+    /// `read` on this entry's name, with its directory as the working
+    /// directory.
+    fn in_dir<T>(&self, read: impl FnOnce(&[u8]) -> io::Result<T>) -> io::Result<T> {
+        let _held = WORKING_DIR.lock().unwrap_or_else(|p| p.into_inner());
+        rustix::process::fchdir(&self.dir)?;
+        read(self.name)
+    }
+}
+
+impl Attrs for MetaAt<'_> {
+    fn names(&self) -> io::Result<Vec<Vec<u8>>> {
+        self.in_dir(|name| list_with(|buf| rustix::fs::llistxattr(name, buf)))
+    }
+
+    fn get(&self, attr: &[u8]) -> io::Result<Option<Vec<u8>>> {
+        self.in_dir(|name| get_with(|buf| rustix::fs::lgetxattr(name, attr, buf)))
     }
 }
 
@@ -46,18 +96,12 @@ impl Root {
         open_meta_in(&dir, name)
     }
 
-    /// [`Self::open_meta`] for an entry just listed as a directory
-    /// (`dir`) or a regular file: no second look before the open. The
-    /// open cannot block (`O_DIRECTORY`, or `O_NONBLOCK`), and whatever
-    /// else took the name since the walk looked gives `None` after it
-    /// (only root can put a device node beneath the root).
-    pub fn open_meta_listed(&self, path: &RelPath, dir: bool) -> io::Result<Option<MetaFd>> {
-        let (d, name) = self.split(path)?;
-        let want = match dir {
-            true => FileType::Dir,
-            false => FileType::File,
-        };
-        open_meta_as(&d, name, want)
+    /// `path`'s attributes, read by its name in its directory (see
+    /// [`MetaAt`]); opens only that directory, and only when it is not
+    /// the last one asked for.
+    pub fn meta_at<'a>(&'a self, path: &'a RelPath) -> io::Result<MetaAt<'a>> {
+        let (dir, name) = self.split(path)?;
+        Ok(MetaAt { dir, name })
     }
 }
 
@@ -88,9 +132,20 @@ fn open_meta_as<D: AsFd>(dir: D, name: &[u8], want: FileType) -> io::Result<Opti
 
 /// Attribute names of `fd`.
 pub(crate) fn list<F: AsFd>(fd: F) -> io::Result<Vec<Vec<u8>>> {
+    list_with(|buf| rustix::fs::flistxattr(&fd, buf))
+}
+
+/// The value of `name` on `fd`; `None` when there is none.
+pub(crate) fn get<F: AsFd>(fd: F, name: &[u8]) -> io::Result<Option<Vec<u8>>> {
+    get_with(|buf| rustix::fs::fgetxattr(&fd, name, buf))
+}
+
+/// The names `read` lists into its buffer, which grows while it is too
+/// small, up to [`MAX_VALUE`].
+fn list_with(read: impl Fn(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Vec<Vec<u8>>> {
     let mut buf = vec![0u8; 1024];
     loop {
-        match rustix::fs::flistxattr(&fd, &mut buf[..]) {
+        match read(&mut buf[..]) {
             Ok(n) => {
                 let used = buf.get(..n).unwrap_or_default();
                 return Ok(used
@@ -100,29 +155,24 @@ pub(crate) fn list<F: AsFd>(fd: F) -> io::Result<Vec<Vec<u8>>> {
                     .collect());
             }
             Err(Errno::NOTSUP) => return Ok(Vec::new()),
-            Err(Errno::RANGE) if buf.len() < MAX_VALUE => {
-                let want = rustix::fs::flistxattr_query(&fd)?;
-                buf.resize(want.max(buf.len() * 2).min(MAX_VALUE), 0);
-            }
+            Err(Errno::RANGE) if buf.len() < MAX_VALUE => buf.resize(buf.len() * 4, 0),
             Err(e) => return Err(e.into()),
         }
     }
 }
 
-/// The value of `name` on `fd`; `None` when there is none.
-pub(crate) fn get<F: AsFd>(fd: F, name: &[u8]) -> io::Result<Option<Vec<u8>>> {
+/// The value `read` puts into its buffer, which grows while it is too
+/// small, up to [`MAX_VALUE`]; `None` when there is none.
+fn get_with(read: impl Fn(&mut [u8]) -> rustix::io::Result<usize>) -> io::Result<Option<Vec<u8>>> {
     let mut buf = vec![0u8; 256];
     loop {
-        match rustix::fs::fgetxattr(&fd, name, &mut buf[..]) {
+        match read(&mut buf[..]) {
             Ok(n) => {
                 buf.truncate(n);
                 return Ok(Some(buf));
             }
             Err(Errno::NODATA | Errno::NOTSUP) => return Ok(None),
-            Err(Errno::RANGE) if buf.len() < MAX_VALUE => {
-                let want = rustix::fs::fgetxattr_query(&fd, name)?;
-                buf.resize(want.max(buf.len() * 2).min(MAX_VALUE), 0);
-            }
+            Err(Errno::RANGE) if buf.len() < MAX_VALUE => buf.resize(buf.len() * 4, 0),
             Err(e) => return Err(e.into()),
         }
     }

@@ -12,13 +12,14 @@ use super::generator::show;
 use super::out::Outbox;
 use super::ReceiverConfig;
 use crate::flist::{FileEntry, FileKind};
-use crate::fs::{Meta, MetaMut, RelPath, Writer};
+use crate::fs::{Attrs, Meta, MetaMut, RelPath, Writer};
 use crate::meta::fake::{real_mode, FakeStat, STAT};
 
-/// What `path` records, if anything.
+/// What `path`, a regular file or directory as the caller has seen,
+/// records, if anything (read by name, without opening it).
 pub(crate) fn stored(cfg: &ReceiverConfig<'_>, path: &RelPath) -> Option<FakeStat> {
-    let fd = cfg.root.open_meta(path).ok().flatten()?;
-    FakeStat::parse(&fd.get(STAT).ok().flatten()?)
+    let at = cfg.root.meta_at(path).ok()?;
+    FakeStat::parse(&at.get(STAT).ok().flatten()?)
 }
 
 /// `m` as the generator compares it: the recorded permission bits, owner

@@ -18,7 +18,7 @@ use super::out::Outbox;
 use super::{List, ReceiverConfig, RecvError};
 use crate::flist::item::ItemFlags;
 use crate::flist::{FileEntry, FileKind};
-use crate::fs::{MetaFd, MetaMut, RelPath};
+use crate::fs::{Attrs, MetaFd, MetaMut, RelPath};
 use crate::meta::acl::{self, Acl};
 use crate::meta::xattr::{self, Value, Xattr};
 use crate::wire::{CodecError, Fail, Reader, Step};
@@ -31,12 +31,12 @@ pub(crate) enum Side {
 }
 
 /// A file's current ACLs: access (full) and, for a directory, default.
-fn local_acls(m: &MetaFd, mode: u32, dir: bool, fake: bool) -> io::Result<(Acl, Acl)> {
+fn local_acls(m: &impl Attrs, mode: u32, dir: bool, fake: bool) -> io::Result<(Acl, Acl)> {
     acl::read(&|n| m.get(n), mode, dir, fake)
 }
 
 /// A file's stored attributes, sorted, long values as their sums.
-pub(crate) fn local_xattrs(m: &MetaFd, naming: xattr::Naming) -> io::Result<Vec<Xattr>> {
+pub(crate) fn local_xattrs(m: &impl Attrs, naming: xattr::Naming) -> io::Result<Vec<Xattr>> {
     let mut list = Vec::new();
     for name in m.names()? {
         if !naming.ours(&name) {
@@ -56,8 +56,9 @@ fn has_acl(e: &FileEntry) -> bool {
 }
 
 /// The ACL and attribute item flags of entry `e` against what `path`
-/// holds (`None`: nothing there yet). Long values the file lacks are
-/// marked to be asked for.
+/// holds (`None`: nothing there yet), a regular file or directory as the
+/// generator has just seen; its attributes are read by name, without
+/// opening it. Long values the file lacks are marked to be asked for.
 pub(crate) fn changes(
     cfg: &ReceiverConfig<'_>,
     list: &List,
@@ -66,7 +67,7 @@ pub(crate) fn changes(
 ) -> ItemFlags {
     let m = cfg.flist.meta;
     let mut f = ItemFlags::EMPTY;
-    let fd = path.and_then(|p| cfg.root.open_meta(p).ok().flatten());
+    let fd = path.and_then(|p| cfg.root.meta_at(p).ok());
     let mut tables = list.meta.borrow_mut();
     if m.acls && has_acl(e) {
         if let Some(fd) = fd.as_ref() {
@@ -98,7 +99,7 @@ pub(crate) fn changes(
 fn acl_differs(
     t: &crate::meta::Tables,
     e: &FileEntry,
-    fd: &MetaFd,
+    fd: &impl Attrs,
     fake: bool,
 ) -> io::Result<bool> {
     let (acc, def) = local_acls(fd, e.mode, e.is_dir(), fake)?;

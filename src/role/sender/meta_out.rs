@@ -5,18 +5,19 @@
 //! answers when we echo those flags (`send_xattr_request` with a name),
 //! the value read again from the file as rsync does.
 //!
-//! Attributes are read through a descriptor of the file or directory
-//! beneath the root; symlinks, devices and special files travel with none
-//! (Linux keeps no `user.` attributes on them, and a device is never
-//! opened). A file whose attributes cannot be read travels without them
-//! and counts as an I/O error.
+//! Attributes are read by the entry's name in its directory beneath the
+//! root, without opening the entry ([`crate::fs::MetaAt`]): those of
+//! regular files and directories; symlinks, devices and special files
+//! travel with none (Linux keeps no `user.` attributes on them). A file
+//! whose attributes cannot be read travels without them and counts as an
+//! I/O error.
 
 use std::io;
 
 use super::walk::Item;
 use crate::flist::item::{self, ItemFlags};
 use crate::flist::{FileEntry, FileKind, FlistEncoder, IdNames};
-use crate::fs::{MetaFd, Root};
+use crate::fs::{Attrs, Root};
 use crate::meta::acl::{self, Acl};
 use crate::meta::xattr::{self, Abbrev, Value, Xattr};
 use crate::meta::{MetaOpts, MetaRef, SendTables};
@@ -53,8 +54,7 @@ impl MetaOut {
     ) -> io::Result<()> {
         let e = &it.entry;
         let fd = match e.kind() {
-            FileKind::File => root.open_meta_listed(&it.path, false),
-            FileKind::Dir => root.open_meta_listed(&it.path, true),
+            FileKind::File | FileKind::Dir => root.meta_at(&it.path).map(Some),
             _ => Ok(None),
         };
         let (fd, mut failed) = match fd {
@@ -137,7 +137,7 @@ impl MetaOut {
         out: &mut Vec<u8>,
         errors: &mut Vec<String>,
     ) {
-        // Opened at the first value asked for: most requests ask none.
+        // Looked up at the first value asked for: most requests ask none.
         let mut fd = None;
         let mut prior = 0u32;
         if let Some(list) = self.tables.tables.xattrs_mut(&it.entry.meta) {
@@ -152,11 +152,7 @@ impl MetaOut {
                 put_varint(out, x.num.wrapping_sub(prior) as i32);
                 prior = x.num;
                 let local = self.opts.naming().from_wire_sent(&x.name);
-                let fd = fd.get_or_insert_with(|| {
-                    root.open_meta_listed(&it.path, it.entry.is_dir())
-                        .ok()
-                        .flatten()
-                });
+                let fd = fd.get_or_insert_with(|| root.meta_at(&it.path).ok());
                 match fd.as_ref().and_then(|f| f.get(&local).ok().flatten()) {
                     Some(v) if v.len() <= xattr::MAX_VALUE => {
                         put_varint(out, v.len() as i32);
@@ -179,7 +175,7 @@ impl MetaOut {
 
 /// A file's access ACL and, for a directory, its default ACL; without a
 /// descriptor, what the mode says.
-fn read_acls(fd: Option<&MetaFd>, e: &FileEntry, fake: bool) -> io::Result<(Acl, Acl)> {
+fn read_acls(fd: Option<&impl Attrs>, e: &FileEntry, fake: bool) -> io::Result<(Acl, Acl)> {
     match fd {
         Some(fd) => acl::read(&|n| fd.get(n), e.mode, e.is_dir(), fake),
         None => Ok((Acl::from_mode(e.mode), Acl::EMPTY)),
@@ -187,7 +183,7 @@ fn read_acls(fd: Option<&MetaFd>, e: &FileEntry, fake: bool) -> io::Result<(Acl,
 }
 
 /// The attributes a sender sends, long values as their sums.
-fn read_xattrs(fd: &MetaFd, naming: xattr::Naming) -> io::Result<Vec<Xattr>> {
+fn read_xattrs(fd: &impl Attrs, naming: xattr::Naming) -> io::Result<Vec<Xattr>> {
     let mut list = Vec::new();
     for name in fd.names()? {
         let Some(wire) = naming.to_wire(&name) else {

@@ -295,8 +295,9 @@ impl<'a> Walker<'a> {
         m: &Meta,
     ) -> Option<Option<FileEntry>> {
         use crate::meta::fake::{FakeStat, STAT};
-        let fd = self.root.open_meta(path).ok().flatten()?;
-        let s = FakeStat::parse(&fd.get(STAT).ok().flatten()?)?;
+        use crate::fs::Attrs;
+        let at = self.root.meta_at(path).ok()?;
+        let s = FakeStat::parse(&at.get(STAT).ok().flatten()?)?;
         let (stored, real) = (s.mode & 0o170000, m.mode & 0o170000);
         if stored != real && (m.is_dir() || stored == 0o040000) {
             return None;
