@@ -27,8 +27,7 @@ MUTANTS = [
   ("src/fs/xattr.rs", "list_with(|buf| rustix::fs::llistxattr(name, buf))", "list_with(|buf| rustix::fs::listxattr(name, buf))"),
  ], ["lib:fs::xattr_tests::a_symlink_is_read_itself_and_the_root_is_not_left"], "fail"),
 ("xattr-by-name-one-at-a-time", "Core: attributes read by name", [
-  ("src/fs/xattr.rs", "        let _held = WORKING_DIR.lock().unwrap_or_else(|p| p.into_inner());
-", ""),
+  ("src/fs/xattr.rs", "        let _held = WORKING_DIR.lock().unwrap_or_else(|p| p.into_inner());\n", ""),
  ], ["lib:fs::xattr_tests::threads_reading_at_once_read_their_own_files"], "fail"),
 # Options the client passes that the server must act on, not only accept.
 ("safe-links", "Core: --safe-links on push", [
