@@ -40,6 +40,7 @@ fn tree(tag: &str) -> Option<(Tree, Root)> {
         }
     }
     tag_file(&base.join("root/sub"), "dir").unwrap();
+    tag_file(&base.join("root"), "root").unwrap();
     symlink(base.join("outside/secret"), base.join("root/sub/abs")).unwrap();
     symlink("../../outside/secret", base.join("root/sub/rel")).unwrap();
     symlink(base.join("outside"), base.join("root/evil")).unwrap();
@@ -61,6 +62,8 @@ fn reads_the_names_own_attributes() {
     let Some((_t, root)) = tree("own") else { return };
     assert_eq!(tag_of(&root, "sub/a").unwrap().as_deref(), Some(&b"a"[..]));
     assert_eq!(tag_of(&root, "sub").unwrap().as_deref(), Some(&b"dir"[..]));
+    // The root itself: its own handle and the name `.`.
+    assert_eq!(tag_of(&root, ".").unwrap().as_deref(), Some(&b"root"[..]));
     let at_a = RelPath::new(b"sub/a").unwrap();
     let names = root.meta_at(&at_a).unwrap().names().unwrap();
     assert!(names.iter().any(|n| n == b"user.tag"), "{names:?}");
