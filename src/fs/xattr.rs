@@ -89,13 +89,6 @@ impl Attrs for MetaAt<'_> {
 }
 
 impl Root {
-    /// Opens `path`, a regular file or a directory that is not a symlink,
-    /// for reading its attributes; `None` for any other type.
-    pub fn open_meta(&self, path: &RelPath) -> io::Result<Option<MetaFd>> {
-        let (dir, name) = self.split(path)?;
-        open_meta_in(&dir, name)
-    }
-
     /// `path`'s attributes, read by its name in its directory (see
     /// [`MetaAt`]); opens only that directory, and only when it is not
     /// the last one asked for.
@@ -103,9 +96,18 @@ impl Root {
         let (dir, name) = self.split(path)?;
         Ok(MetaAt { dir, name })
     }
+
+    /// [`Self::meta_at`] when `path` is a regular file or a directory
+    /// (a symlink is not followed); `None` for any other type.
+    pub fn meta_at_file_or_dir<'a>(&'a self, path: &'a RelPath) -> io::Result<Option<MetaAt<'a>>> {
+        let (dir, name) = self.split(path)?;
+        let m = statx_at(&dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
+        Ok((m.is_file() || m.is_dir()).then_some(MetaAt { dir, name }))
+    }
 }
 
-/// [`Root::open_meta`] on a name in an open directory.
+/// Opens `name` in an open directory, a regular file or a directory that
+/// is not a symlink, for its attributes; `None` for any other type.
 pub(super) fn open_meta_in<D: AsFd>(dir: D, name: &[u8]) -> io::Result<Option<MetaFd>> {
     let pre = statx_at(&dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
     if !pre.is_dir() && !pre.is_file() {

@@ -18,7 +18,7 @@ use super::out::Outbox;
 use super::{List, ReceiverConfig, RecvError};
 use crate::flist::item::ItemFlags;
 use crate::flist::{FileEntry, FileKind};
-use crate::fs::{Attrs, MetaFd, MetaMut, RelPath};
+use crate::fs::{Attrs, MetaMut, RelPath};
 use crate::meta::acl::{self, Acl};
 use crate::meta::xattr::{self, Value, Xattr};
 use crate::wire::{CodecError, Fail, Reader, Step};
@@ -195,7 +195,7 @@ pub(crate) fn answered(
 /// reused, and the mode the file has or is about to have.
 pub(crate) struct Target<'a> {
     pub(crate) fd: &'a MetaMut,
-    pub(crate) basis: Option<&'a MetaFd>,
+    pub(crate) basis: Option<&'a dyn Attrs>,
     pub(crate) mode: u32,
 }
 
@@ -280,7 +280,7 @@ fn apply_xattrs(
     list: &List,
     e: &FileEntry,
     target: &MetaMut,
-    basis: Option<&MetaFd>,
+    basis: Option<&dyn Attrs>,
     side: Side,
     out: &Outbox<'_>,
 ) {
@@ -360,11 +360,11 @@ pub(crate) fn apply_path(
     let Ok(Some(target)) = w.open_meta(path, cfg.overwrite.as_ref()) else {
         return;
     };
-    let basis = cfg.root.open_meta(path).ok().flatten();
+    let basis = cfg.root.meta_at_file_or_dir(path).ok().flatten();
     let mode = cfg.root.lstat(path).map_or(e.mode, |m| m.mode);
     let t = Target {
         fd: &target,
-        basis: basis.as_ref(),
+        basis: basis.as_ref().map(|b| b as &dyn Attrs),
         mode,
     };
     apply(cfg, list, e, t, side, out);

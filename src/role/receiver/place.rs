@@ -243,12 +243,12 @@ impl Recv<'_, '_> {
                 return;
             }
         }
-        let basis = self.cfg.root.open_meta(path).ok().flatten();
+        let basis = self.cfg.root.meta_at_file_or_dir(path).ok().flatten();
         let mode = crate::fs::Meta::of_file(file).map_or(e.mode, |m| m.mode);
         let side = super::meta::Side::Receiver;
         let t = super::meta::Target {
             fd: &target,
-            basis: basis.as_ref(),
+            basis: basis.as_ref().map(|b| b as &dyn crate::fs::Attrs),
             mode,
         };
         super::meta::apply(self.cfg, self.list, e, t, side, self.out);
