@@ -10,8 +10,8 @@
 //! opened beneath the root ([`MetaAt`]): that directory is made the
 //! working directory and the name, a single component, is looked up
 //! without following a final symlink. No path is resolved, nothing is
-//! opened (a device or FIFO is never touched), and Landlock, which checks
-//! each open by walking up to `/`, is not asked. The kernel's
+//! opened (so a device or FIFO is never opened), and Landlock, which
+//! checks each open by walking up to `/`, is not asked. The kernel's
 //! `getxattrat` would do the same without the working directory; it is
 //! new (6.13) and has no safe wrapper yet.
 //!
