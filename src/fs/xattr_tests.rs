@@ -59,7 +59,9 @@ fn tag_of(root: &Root, path: &str) -> std::io::Result<Option<Vec<u8>>> {
 
 #[test]
 fn reads_the_names_own_attributes() {
-    let Some((_t, root)) = tree("own") else { return };
+    let Some((_t, root)) = tree("own") else {
+        return;
+    };
     assert_eq!(tag_of(&root, "sub/a").unwrap().as_deref(), Some(&b"a"[..]));
     assert_eq!(tag_of(&root, "sub").unwrap().as_deref(), Some(&b"dir"[..]));
     // The root itself: its own handle and the name `.`.
@@ -67,12 +69,17 @@ fn reads_the_names_own_attributes() {
     let at_a = RelPath::new(b"sub/a").unwrap();
     let names = root.meta_at(&at_a).unwrap().names().unwrap();
     assert!(names.iter().any(|n| n == b"user.tag"), "{names:?}");
-    assert_eq!(tag_of(&root, "sub/none").unwrap_err().raw_os_error(), Some(2));
+    assert_eq!(
+        tag_of(&root, "sub/none").unwrap_err().raw_os_error(),
+        Some(2)
+    );
 }
 
 #[test]
 fn a_symlink_is_read_itself_and_the_root_is_not_left() {
-    let Some((_t, root)) = tree("links") else { return };
+    let Some((_t, root)) = tree("links") else {
+        return;
+    };
     for link in ["sub/abs", "sub/rel"] {
         assert_eq!(tag_of(&root, link).unwrap(), None, "{link}");
         let at = RelPath::new(link.as_bytes()).unwrap();
@@ -84,7 +91,9 @@ fn a_symlink_is_read_itself_and_the_root_is_not_left() {
 
 #[test]
 fn threads_reading_at_once_read_their_own_files() {
-    let Some((_t, root)) = tree("threads") else { return };
+    let Some((_t, root)) = tree("threads") else {
+        return;
+    };
     let root = std::sync::Arc::new(root);
     // The same name in two directories: a read that resolved it in the
     // other thread's directory would get the other value.

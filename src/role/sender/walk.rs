@@ -294,8 +294,8 @@ impl<'a> Walker<'a> {
         path: &RelPath,
         m: &Meta,
     ) -> Option<Option<FileEntry>> {
-        use crate::meta::fake::{FakeStat, STAT};
         use crate::fs::Attrs;
+        use crate::meta::fake::{FakeStat, STAT};
         let at = self.root.meta_at(path).ok()?;
         let s = FakeStat::parse(&at.get(STAT).ok().flatten()?)?;
         let (stored, real) = (s.mode & 0o170000, m.mode & 0o170000);
