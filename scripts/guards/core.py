@@ -29,6 +29,15 @@ MUTANTS = [
 ("xattr-by-name-one-at-a-time", "Core: attributes read by name", [
   ("src/fs/xattr.rs", "        let _held = WORKING_DIR.lock().unwrap_or_else(|p| p.into_inner());\n", ""),
  ], ["lib:fs::xattr_tests::threads_reading_at_once_read_their_own_files"], "fail"),
+# The writer forgets its remembered directory after a rename that may
+# change where a path leads, and keeps it after a temporary file's
+# (issue 12).
+("place-forgets-after-symlink", "Core: remembered directory", [
+  ("src/fs/guard.rs", "        if !made.temp_file {\n", "        if false {\n"),
+ ], ["lib:fs::place_tests::placing_a_symlink_forgets_the_remembered_directory"], "fail"),
+("place-keeps-after-file", "Core: remembered directory", [
+  ("src/fs/guard.rs", "        if !made.temp_file {\n", "        if true {\n"),
+ ], ["lib:fs::place_tests::placing_a_file_keeps_the_remembered_directory"], "fail"),
 # Options the client passes that the server must act on, not only accept.
 ("safe-links", "Core: --safe-links on push", [
   ("src/role/receiver/generator/mod.rs", "            FileKind::Symlink if self.unsafe_link(&e) => Ok(()),\n", ""),

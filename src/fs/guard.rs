@@ -49,6 +49,16 @@ struct Name {
     name: Vec<u8>,
 }
 
+/// What the ledger knows of a name this session created.
+#[derive(Debug, Clone, Copy)]
+struct Made {
+    /// The object is new too (not a new name for an older object).
+    new_object: bool,
+    /// A regular file [`Writer::create_temp`] made: moving it changes
+    /// what no directory path leads to.
+    temp_file: bool,
+}
+
 /// The error of a change the writer refuses: the name existed before this
 /// session and the permit that change needs is absent.
 #[derive(Debug, thiserror::Error)]
@@ -69,8 +79,8 @@ fn denied() -> io::Error {
 #[derive(Debug)]
 pub struct Writer<'r> {
     root: &'r Root,
-    /// Names this session created; `true` when the object is new too.
-    created: Mutex<HashMap<Name, bool>>,
+    /// Names this session created, and what each is.
+    created: Mutex<HashMap<Name, Made>>,
     /// Whether a name a temporary file is renamed to joins the ledger:
     /// only when a permit is missing, for the ledger is what stands in
     /// for it.
@@ -184,16 +194,24 @@ impl<'r> Writer<'r> {
     /// Records a name this session just created (best effort: a name that
     /// cannot be recorded is treated as someone else's).
     fn note(&self, dir: &Handle<'_>, name: &[u8], new_object: bool) {
+        let made = Made {
+            new_object,
+            temp_file: false,
+        };
+        self.note_made(dir, name, made);
+    }
+
+    fn note_made(&self, dir: &Handle<'_>, name: &[u8], made: Made) {
         if let (Ok(n), Ok(mut set)) = (self.name_in(dir, name), self.created.lock()) {
-            set.insert(n, new_object);
+            set.insert(n, made);
         }
     }
 
     /// Records the name a temporary file was renamed to (see
     /// [`Self::for_session`]).
-    fn note_final(&self, dir: &Handle<'_>, name: &[u8], new_object: bool) {
+    fn note_final(&self, dir: &Handle<'_>, name: &[u8], made: Made) {
         if self.remember_final {
-            self.note(dir, name, new_object);
+            self.note_made(dir, name, made);
         }
     }
 
@@ -203,9 +221,13 @@ impl<'r> Writer<'r> {
         }
     }
 
+    fn made(&self, n: &Name) -> Option<Made> {
+        self.created.lock().ok().and_then(|set| set.get(n).copied())
+    }
+
     fn owns(&self, n: &Name, need: Need) -> bool {
-        let new_object = self.created.lock().ok().and_then(|set| set.get(n).copied());
-        new_object.is_some_and(|o| o || need == Need::Name)
+        self.made(n)
+            .is_some_and(|m| m.new_object || need == Need::Name)
     }
 
     /// Resolves `path`'s directory and checks that `path` may change:
@@ -268,7 +290,11 @@ impl<'r> Writer<'r> {
         self.quota.charge_name()?;
         let d = self.root.open_parent(dir.as_bytes())?;
         let (f, name) = write::create_temp(&d, base, mode)?;
-        self.note(&d, &name, true);
+        let made = Made {
+            new_object: true,
+            temp_file: true,
+        };
+        self.note_made(&d, &name, made);
         Ok((f, dir.join(&name)?))
     }
 
@@ -319,13 +345,27 @@ impl<'r> Writer<'r> {
     ) -> io::Result<()> {
         let (fdir, fname, fnm) = self.allowed(from, None::<&DeletePermit>, Need::Name)?;
         let (tdir, tname) = self.root.split(to)?;
-        self.root.forget_parent();
+        let made = self.made(&fnm).unwrap_or(Made {
+            new_object: false,
+            temp_file: false,
+        });
+        // Moving a directory or a symlink can change where a remembered
+        // directory path leads, so the remembered one is forgotten. A
+        // temporary regular file is neither, and cannot replace a
+        // directory (`EISDIR`). It can replace a symlink: a remembered
+        // path that led through it keeps its handle on the directory it
+        // led to, which is beneath the root, and the ledger keys names by
+        // that directory's identity. Stale at worst, never outside the
+        // root or the mode.
+        if !made.temp_file {
+            self.root.forget_parent();
+        }
         // With the permit and no ledger of final names to keep, whether
         // `to` existed changes nothing: one rename, not a refused one and
         // a second.
         let replace = overwrite.is_some() && !self.remember_final;
         match write::rename(&fdir, fname, &tdir, tname, !replace) {
-            Ok(()) => self.note_final(&tdir, tname, self.owns(&fnm, Need::Object)),
+            Ok(()) => self.note_final(&tdir, tname, made),
             Err(e) => {
                 // EEXIST, or EINVAL where the filesystem lacks NOREPLACE.
                 let code = e.raw_os_error();
@@ -471,12 +511,13 @@ impl<'r> Writer<'r> {
     /// The attributes of `file`, open as `path` (a temporary file this
     /// session created, or with `overwrite` the file itself): the same
     /// checks as [`Self::open_meta`], and `file` must be what `path` names.
+    /// Returns the file's metadata too.
     pub fn meta_of(
         &self,
         file: &File,
         path: &RelPath,
         overwrite: Option<&OverwritePermit>,
-    ) -> io::Result<super::xattr::MetaMut> {
+    ) -> io::Result<(super::xattr::MetaMut, super::Meta)> {
         let (dir, name, _) = self.allowed(path, overwrite, Need::Object)?;
         let at = statx_at(&dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
         let of_file = statx_fd(file)?;
@@ -484,7 +525,7 @@ impl<'r> Writer<'r> {
             return Err(denied());
         }
         let fd = rustix::io::fcntl_dupfd_cloexec(file, 0)?;
-        Ok(super::xattr::MetaMut(super::xattr::MetaFd(fd)))
+        Ok((super::xattr::MetaMut(super::xattr::MetaFd(fd)), of_file))
     }
 
     /// `fchmod` on a file this writer opened.

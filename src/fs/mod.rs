@@ -40,6 +40,8 @@ mod xattr;
 pub use write::temp_name;
 
 #[cfg(test)]
+mod place_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod xattr_tests;

@@ -161,7 +161,6 @@ pub(crate) fn make(
         let _ = w.remove(&tmp, None);
         return Err(err);
     }
-    let target = w.meta_of(&f, path, permit)?;
-    let real = Meta::of_file(&f)?;
+    let (target, real) = w.meta_of(&f, path, permit)?;
     store(cfg, e, &target, &real)
 }

@@ -195,8 +195,18 @@ pub(crate) fn answered(
 /// reused, and the mode the file has or is about to have.
 pub(crate) struct Target<'a> {
     pub(crate) fd: &'a MetaMut,
-    pub(crate) basis: Option<&'a dyn Attrs>,
+    pub(crate) basis: Basis<'a>,
     pub(crate) mode: u32,
+}
+
+/// The file whose long values a received list may leave out.
+#[derive(Clone, Copy)]
+pub(crate) enum Basis<'a> {
+    /// The file being changed itself.
+    Target,
+    /// The file a received one replaces, at this path: looked at only
+    /// when a value is left out (a new file's usually are not).
+    Replaced(&'a crate::fs::Root, &'a RelPath),
 }
 
 /// Applies entry `e`'s ACLs and attributes to `target`, whose mode is
@@ -280,7 +290,7 @@ fn apply_xattrs(
     list: &List,
     e: &FileEntry,
     target: &MetaMut,
-    basis: Option<&dyn Attrs>,
+    basis: Basis<'_>,
     side: Side,
     out: &Outbox<'_>,
 ) {
@@ -298,6 +308,14 @@ fn apply_xattrs(
         );
     };
     let current = target.reader().names().unwrap_or_default();
+    let mut replaced: Option<Option<crate::fs::MetaAt<'_>>> = None;
+    let mut local = |name: &[u8]| match basis {
+        Basis::Target => target.reader().get(name).ok().flatten(),
+        Basis::Replaced(root, path) => replaced
+            .get_or_insert_with(|| root.meta_at_file_or_dir(path).ok().flatten())
+            .as_ref()
+            .and_then(|b| b.get(name).ok().flatten()),
+    };
     let mut tables = list.meta.borrow_mut();
     let Some(sent) = tables.xattrs_mut(&e.meta) else {
         return;
@@ -306,8 +324,7 @@ fn apply_xattrs(
         let value = match &x.value {
             Value::Full(v) => v.clone(),
             Value::Sum { len, sum, .. } => {
-                let local = basis.and_then(|b| b.get(&x.name).ok().flatten());
-                match local.filter(|v| v.len() == *len && xattr::md5(v) == *sum) {
+                match local(&x.name).filter(|v| v.len() == *len && xattr::md5(v) == *sum) {
                     Some(v) => {
                         if side == Side::Receiver {
                             x.value = Value::Full(v.clone());
@@ -326,7 +343,11 @@ fn apply_xattrs(
                 }
             }
         };
-        let have = target.reader().get(&x.name).ok().flatten();
+        // A name the file does not list has no value to compare.
+        let have = current
+            .contains(&x.name)
+            .then(|| target.reader().get(&x.name).ok().flatten())
+            .flatten();
         if have.as_deref() != Some(value.as_slice()) {
             if let Err(err) = target.set(&x.name, &value) {
                 fail(&format!("setxattr \"{}\" failed", show(&x.name)), &err);
@@ -360,11 +381,10 @@ pub(crate) fn apply_path(
     let Ok(Some(target)) = w.open_meta(path, cfg.overwrite.as_ref()) else {
         return;
     };
-    let basis = cfg.root.meta_at_file_or_dir(path).ok().flatten();
     let mode = cfg.root.lstat(path).map_or(e.mode, |m| m.mode);
     let t = Target {
         fd: &target,
-        basis: basis.as_ref().map(|b| b as &dyn Attrs),
+        basis: Basis::Target,
         mode,
     };
     apply(cfg, list, e, t, side, out);

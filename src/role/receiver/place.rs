@@ -226,12 +226,11 @@ impl Recv<'_, '_> {
         } else {
             self.cfg.overwrite.as_ref()
         };
-        let Ok(target) = self.w.meta_of(file, tmp.unwrap_or(path), overwrite) else {
+        let Ok((target, real)) = self.w.meta_of(file, tmp.unwrap_or(path), overwrite) else {
             return;
         };
         if self.cfg.opts.fake_super {
-            let stored = crate::fs::Meta::of_file(file)
-                .and_then(|real| super::fake::store(self.cfg, e, &target, &real));
+            let stored = super::fake::store(self.cfg, e, &target, &real);
             if let Err(err) = stored {
                 let what = format!(
                     "failed to write xattr user.rsync.%stat for \"{}\"",
@@ -243,13 +242,11 @@ impl Recv<'_, '_> {
                 return;
             }
         }
-        let basis = self.cfg.root.meta_at_file_or_dir(path).ok().flatten();
-        let mode = crate::fs::Meta::of_file(file).map_or(e.mode, |m| m.mode);
         let side = super::meta::Side::Receiver;
         let t = super::meta::Target {
             fd: &target,
-            basis: basis.as_ref().map(|b| b as &dyn crate::fs::Attrs),
-            mode,
+            basis: super::meta::Basis::Replaced(self.cfg.root, path),
+            mode: real.mode,
         };
         super::meta::apply(self.cfg, self.list, e, t, side, self.out);
     }
