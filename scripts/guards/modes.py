@@ -26,7 +26,7 @@ MUTANTS = [
 # The ledger: without it the session cannot even place its own temporary
 # files, so honest pushes under every mode stop delivering.
 ("modes-ledger", "Ledger", [
-  ("src/fs/guard.rs", "new_object.is_some_and(|o| o || need == Need::Name)", "new_object.is_some_and(|o| false && (o || need == Need::Name))"),
+  ("src/fs/guard.rs", ".is_some_and(|m| m.new_object || need == Need::Name)", ".is_some_and(|m| false && (m.new_object || need == Need::Name))"),
  ], [P+"no_delete_keeps_every_existing_name"], "fail"),
 ]
 # ACLs and extended attributes (issue 11) change an existing entry only
