@@ -29,15 +29,27 @@ MUTANTS = [
 ("xattr-by-name-one-at-a-time", "Core: attributes read by name", [
   ("src/fs/xattr.rs", "        let _held = WORKING_DIR.lock().unwrap_or_else(|p| p.into_inner());\n", ""),
  ], ["lib:fs::xattr_tests::threads_reading_at_once_read_their_own_files"], "fail"),
-# The writer forgets its remembered directory after a rename that may
-# change where a path leads, and keeps it after a temporary file's
+# The writer forgets its remembered directory after a change that may
+# change where its path leads, and keeps it after one that cannot
 # (issue 12).
 ("place-forgets-after-symlink", "Core: remembered directory", [
-  ("src/fs/guard.rs", "        if !made.temp_file {\n", "        if false {\n"),
+  ("src/fs/guard.rs", "        if made.temp_file {\n            self.root.forget_linked_parent();", "        if true {\n            self.root.forget_linked_parent();"),
  ], ["lib:fs::place_tests::placing_a_symlink_forgets_the_remembered_directory"], "fail"),
 ("place-keeps-after-file", "Core: remembered directory", [
-  ("src/fs/guard.rs", "        if !made.temp_file {\n", "        if true {\n"),
+  ("src/fs/guard.rs", "        if made.temp_file {\n            self.root.forget_linked_parent();", "        if false {\n            self.root.forget_linked_parent();"),
  ], ["lib:fs::place_tests::placing_a_file_keeps_the_remembered_directory"], "fail"),
+("place-file-over-link-forgets", "Core: remembered directory", [
+  ("src/fs/guard.rs", "        if made.temp_file {\n            self.root.forget_linked_parent();\n", "        if made.temp_file {\n"),
+ ], ["lib:fs::place_tests::placing_a_file_over_a_symlink_forgets_a_directory_reached_through_it"], "fail"),
+("unlink-forgets-linked", "Core: remembered directory", [
+  ("src/fs/guard.rs", "        self.root.forget_linked_parent();\n        write::unlink", "        write::unlink"),
+ ], ["lib:fs::place_tests::removing_a_symlink_forgets_a_directory_reached_through_it"], "fail"),
+("linked-only", "Core: remembered directory", [
+  ("src/fs/root.rs", "        if last.as_ref().is_some_and(|r| r.linked) {", "        if last.is_some() {"),
+ ], ["lib:fs::place_tests::a_directory_reached_without_symlinks_outlives_an_unlink"], "fail"),
+("linked-noticed", "Core: remembered directory", [
+  ("src/fs/root.rs", "(open_beneath(self.fd(), parent, flags, 0)?, true)", "(open_beneath(self.fd(), parent, flags, 0)?, false)"),
+ ], ["lib:fs::place_tests::placing_a_file_over_a_symlink_forgets_a_directory_reached_through_it"], "fail"),
 # Options the client passes that the server must act on, not only accept.
 ("safe-links", "Core: --safe-links on push", [
   ("src/role/receiver/generator/mod.rs", "            FileKind::Symlink if self.unsafe_link(&e) => Ok(()),\n", ""),

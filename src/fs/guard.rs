@@ -350,14 +350,13 @@ impl<'r> Writer<'r> {
             temp_file: false,
         });
         // Moving a directory or a symlink can change where a remembered
-        // directory path leads, so the remembered one is forgotten. A
+        // directory path leads, and so can replacing a symlink. A
         // temporary regular file is neither, and cannot replace a
-        // directory (`EISDIR`). It can replace a symlink: a remembered
-        // path that led through it keeps its handle on the directory it
-        // led to, which is beneath the root, and the ledger keys names by
-        // that directory's identity. Stale at worst, never outside the
-        // root or the mode.
-        if !made.temp_file {
+        // directory (`EISDIR`): only a symlink it replaces may have been
+        // on that path, and only if the path followed one.
+        if made.temp_file {
+            self.root.forget_linked_parent();
+        } else {
             self.root.forget_parent();
         }
         // With the permit and no ledger of final names to keep, whether
@@ -435,6 +434,8 @@ impl<'r> Writer<'r> {
     /// deletion permit.
     pub fn remove(&self, path: &RelPath, delete: Option<&DeletePermit>) -> io::Result<()> {
         let (dir, name, n) = self.allowed(path, delete, Need::Name)?;
+        // The name may be a symlink the remembered directory was reached by.
+        self.root.forget_linked_parent();
         write::unlink(&dir, name)?;
         self.forget(&n);
         Ok(())

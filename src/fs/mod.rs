@@ -71,6 +71,17 @@ pub(crate) fn open_beneath<Fd: AsFd>(
     flags: OFlags,
     mode: u32,
 ) -> io::Result<OwnedFd> {
+    open_beneath_with(dirfd, name, flags, mode, ResolveFlags::empty())
+}
+
+/// [`open_beneath`] with more resolve flags than [`RESOLVE`].
+pub(crate) fn open_beneath_with<Fd: AsFd>(
+    dirfd: Fd,
+    name: &[u8],
+    flags: OFlags,
+    mode: u32,
+    more: ResolveFlags,
+) -> io::Result<OwnedFd> {
     let dirfd = dirfd.as_fd();
     let mut tries = 0;
     loop {
@@ -79,7 +90,7 @@ pub(crate) fn open_beneath<Fd: AsFd>(
             name,
             flags | OFlags::CLOEXEC,
             Mode::from_raw_mode(mode),
-            RESOLVE,
+            RESOLVE | more,
         ) {
             Err(Errno::AGAIN) if tries < 16 => tries += 1,
             Err(Errno::INTR) => {}

@@ -1,7 +1,9 @@
-//! Tests for the remembered parent directory across [`Writer::place`]:
-//! kept when a temporary regular file is renamed into place, which
-//! changes where no directory path leads; forgotten when a symlink is,
-//! which may.
+//! Tests for the remembered parent directory across the writer's
+//! renames and unlinks: kept when a temporary regular file is renamed
+//! into place or a name unlinked, which change where no path of
+//! directories leads; forgotten when a symlink is placed, and when the
+//! remembered directory was reached through a symlink that a file
+//! replaced or an unlink removed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
@@ -67,4 +69,47 @@ fn placing_a_symlink_forgets_the_remembered_directory() {
     w.place(&rp(".a.tmp"), &rp("a"), Some(&permit)).unwrap();
     assert!(r.lstat(&rp("a/only_c")).unwrap().is_file());
     assert!(r.lstat(&rp("a/only_b")).is_err());
+}
+
+#[test]
+fn placing_a_file_over_a_symlink_forgets_a_directory_reached_through_it() {
+    let (t, r) = tree("file-over-link", &["b"]);
+    std::fs::write(t.0.join("root/b/only_b"), b"b").unwrap();
+    symlink("b", t.0.join("root/a")).unwrap();
+    let w = Writer::new(&r);
+    // `a` is remembered, reached through the symlink.
+    assert!(r.lstat(&rp("a/only_b")).unwrap().is_file());
+    let (mut f, tmp) = w.create_temp(&RelPath::root(), b"a", 0o600).unwrap();
+    f.write_all(b"a file now").unwrap();
+    let permit = OverwritePermit::for_tests();
+    w.place(&tmp, &rp("a"), Some(&permit)).unwrap();
+    // `a` is a file: nothing is beneath it any more.
+    assert!(r.lstat(&rp("a")).unwrap().is_file());
+    assert!(r.lstat(&rp("a/only_b")).is_err());
+}
+
+#[test]
+fn removing_a_symlink_forgets_a_directory_reached_through_it() {
+    let (t, r) = tree("unlink-link", &["b"]);
+    std::fs::write(t.0.join("root/b/only_b"), b"b").unwrap();
+    symlink("b", t.0.join("root/a")).unwrap();
+    let w = Writer::new(&r);
+    assert!(r.lstat(&rp("a/only_b")).unwrap().is_file());
+    w.remove(&rp("a"), Some(&crate::policy::DeletePermit::for_tests()))
+        .unwrap();
+    assert!(r.lstat(&rp("a/only_b")).is_err());
+}
+
+#[test]
+fn a_directory_reached_without_symlinks_outlives_an_unlink() {
+    let (t, r) = tree("unlink-plain", &["d"]);
+    std::fs::write(t.0.join("root/d/x"), b"x").unwrap();
+    std::fs::write(t.0.join("root/d/y"), b"y").unwrap();
+    let w = Writer::new(&r);
+    assert!(r.lstat(&rp("d/x")).unwrap().is_file());
+    w.remove(&rp("d/x"), Some(&crate::policy::DeletePermit::for_tests()))
+        .unwrap();
+    // Moved behind the writer's back: still the remembered directory.
+    std::fs::rename(t.0.join("root/d"), t.0.join("root/d2")).unwrap();
+    assert!(r.lstat(&rp("d/y")).unwrap().is_file());
 }

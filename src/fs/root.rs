@@ -7,12 +7,13 @@
 
 use super::meta::{statx_at, statx_fd, Meta};
 use super::{
-    not_regular, open_beneath, open_listed_regular_at, open_regular_at, open_regular_meta_at, Dir,
-    Handle, RelPath,
+    not_regular, open_beneath, open_beneath_with, open_listed_regular_at, open_regular_at,
+    open_regular_meta_at, Dir, Handle, RelPath,
 };
 use crate::policy::LogFilePermit;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{AtFlags, OFlags, CWD};
+use rustix::fs::{AtFlags, OFlags, ResolveFlags, CWD};
+use rustix::io::Errno;
 use std::fs::File;
 use std::io;
 use std::path::Path;
@@ -25,18 +26,30 @@ use std::sync::{Arc, Mutex};
 /// visits a directory's entries one after the other: their lookups then
 /// start from that directory's handle instead of walking the path again.
 /// The handle was resolved beneath the root; a directory moved away later
-/// by someone else still gives access only to what is beneath it. Every
-/// rename and `rmdir` through a [`super::Writer`] forgets it, so a name
-/// never resolves through a directory this session removed or moved.
+/// by someone else still gives access only to what is beneath it. A
+/// [`super::Writer`] forgets it whenever a change it makes may change
+/// where that path leads: every `rmdir`, every rename but a temporary
+/// regular file's, and, when a symlink was followed on the way to it,
+/// every unlink and rename. So a name never resolves through a directory
+/// or symlink this session removed, moved or replaced.
 #[derive(Debug)]
 pub struct Root {
     fd: OwnedFd,
     slash: bool,
-    parent: Mutex<Option<(Vec<u8>, Arc<OwnedFd>)>>,
+    parent: Mutex<Option<Remembered>>,
     /// A snapshot being made (`-snapshot`): its files may share their
     /// inodes with earlier snapshots, so a [`super::Writer`] copies a
     /// shared object before it changes it in place (see `guard`).
     cow: bool,
+}
+
+/// The last parent directory resolved.
+#[derive(Debug)]
+struct Remembered {
+    path: Vec<u8>,
+    fd: Arc<OwnedFd>,
+    /// A symlink was followed on the way to it.
+    linked: bool,
 }
 
 impl Root {
@@ -143,12 +156,26 @@ impl Root {
             return Ok(Handle::Borrowed(self.fd()));
         }
         let mut last = self.parent.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, fd)) = last.as_ref().filter(|(p, _)| p.as_slice() == parent) {
-            return Ok(Handle::Shared(Arc::clone(fd)));
+        if let Some(r) = last.as_ref().filter(|r| r.path.as_slice() == parent) {
+            return Ok(Handle::Shared(Arc::clone(&r.fd)));
         }
+        // Without symlinks first: a path that follows none is changed by
+        // no rename of a file and no unlink (see [`Self::forget_linked_parent`]).
         let flags = OFlags::PATH | OFlags::DIRECTORY;
-        let fd = Arc::new(open_beneath(self.fd(), parent, flags, 0)?);
-        *last = Some((parent.to_vec(), Arc::clone(&fd)));
+        let plain = open_beneath_with(self.fd(), parent, flags, 0, ResolveFlags::NO_SYMLINKS);
+        let (fd, linked) = match plain {
+            Ok(fd) => (fd, false),
+            Err(e) if e.raw_os_error() == Some(Errno::LOOP.raw_os_error()) => {
+                (open_beneath(self.fd(), parent, flags, 0)?, true)
+            }
+            Err(e) => return Err(e),
+        };
+        let fd = Arc::new(fd);
+        *last = Some(Remembered {
+            path: parent.to_vec(),
+            fd: Arc::clone(&fd),
+            linked,
+        });
         Ok(Handle::Shared(fd))
     }
 
@@ -156,6 +183,18 @@ impl Root {
     /// or removed.
     pub(crate) fn forget_parent(&self) {
         *self.parent.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Forgets the remembered parent directory if a symlink was followed
+    /// on the way to it: a name was unlinked, or a regular file renamed
+    /// over one, and that may have been the symlink. A path that follows
+    /// no symlink leads through directories only, which neither can
+    /// remove or replace.
+    pub(crate) fn forget_linked_parent(&self) {
+        let mut last = self.parent.lock().unwrap_or_else(|p| p.into_inner());
+        if last.as_ref().is_some_and(|r| r.linked) {
+            *last = None;
+        }
     }
 
     /// `O_PATH` fd of `path` itself, following a final symlink only if it
