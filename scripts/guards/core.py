@@ -32,9 +32,9 @@ MUTANTS = [
 # The writer forgets its remembered directory after a change that may
 # change where its path leads, and keeps it after one that cannot
 # (issue 12).
-("place-forgets-after-symlink", "Core: remembered directory", [
+("place-forgets-after-move", "Core: remembered directory", [
   ("src/fs/guard.rs", "        if made.temp_file {\n            self.root.forget_linked_parent();", "        if true {\n            self.root.forget_linked_parent();"),
- ], ["lib:fs::place_tests::placing_a_symlink_forgets_the_remembered_directory"], "fail"),
+ ], ["lib:fs::place_tests::moving_a_directory_forgets_the_remembered_directory"], "fail"),
 ("place-keeps-after-file", "Core: remembered directory", [
   ("src/fs/guard.rs", "        if made.temp_file {\n            self.root.forget_linked_parent();", "        if false {\n            self.root.forget_linked_parent();"),
  ], ["lib:fs::place_tests::placing_a_file_keeps_the_remembered_directory"], "fail"),

@@ -1,9 +1,9 @@
 //! Tests for the remembered parent directory across the writer's
 //! renames and unlinks: kept when a temporary regular file is renamed
 //! into place or a name unlinked, which change where no path of
-//! directories leads; forgotten when a symlink is placed, and when the
-//! remembered directory was reached through a symlink that a file
-//! replaced or an unlink removed.
+//! directories leads; forgotten when a directory or a symlink is moved,
+//! and when the remembered directory was reached through a symlink that
+//! a file replaced or an unlink removed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
@@ -112,4 +112,17 @@ fn a_directory_reached_without_symlinks_outlives_an_unlink() {
     // Moved behind the writer's back: still the remembered directory.
     std::fs::rename(t.0.join("root/d"), t.0.join("root/d2")).unwrap();
     assert!(r.lstat(&rp("d/y")).unwrap().is_file());
+}
+
+#[test]
+fn moving_a_directory_forgets_the_remembered_directory() {
+    let (t, r) = tree("dir", &[]);
+    let w = Writer::new(&r);
+    w.mkdir(&rp("d"), 0o755).unwrap();
+    std::fs::write(t.0.join("root/d/x"), b"x").unwrap();
+    // `d` is remembered, reached through directories alone.
+    assert!(r.lstat(&rp("d/x")).unwrap().is_file());
+    w.place(&rp("d"), &rp("e"), None).unwrap();
+    assert!(r.lstat(&rp("d/x")).is_err());
+    assert!(r.lstat(&rp("e/x")).unwrap().is_file());
 }
