@@ -36,6 +36,17 @@ fn rp(s: &str) -> RelPath {
     RelPath::new(s.as_bytes()).unwrap()
 }
 
+/// `root/b/only_b` and the symlink `root/a` to `b`, with `a` remembered:
+/// a directory reached through a symlink.
+fn through_a_link(tag: &str, dirs: &[&str]) -> (Tree, Root) {
+    let (t, r) = tree(tag, dirs);
+    std::fs::create_dir_all(t.0.join("root/b")).unwrap();
+    std::fs::write(t.0.join("root/b/only_b"), b"b").unwrap();
+    symlink("b", t.0.join("root/a")).unwrap();
+    assert!(r.lstat(&rp("a/only_b")).unwrap().is_file());
+    (t, r)
+}
+
 #[test]
 fn placing_a_file_keeps_the_remembered_directory() {
     let (t, r) = tree("file", &["d"]);
@@ -56,13 +67,9 @@ fn placing_a_file_keeps_the_remembered_directory() {
 
 #[test]
 fn placing_a_symlink_forgets_the_remembered_directory() {
-    let (t, r) = tree("link", &["b", "c"]);
-    std::fs::write(t.0.join("root/b/only_b"), b"b").unwrap();
+    let (t, r) = through_a_link("link", &["c"]);
     std::fs::write(t.0.join("root/c/only_c"), b"c").unwrap();
-    symlink("b", t.0.join("root/a")).unwrap();
     let w = Writer::new(&r);
-    // `a` is remembered, leading to `b`.
-    assert!(r.lstat(&rp("a/only_b")).unwrap().is_file());
     // A new symlink `a` leading to `c`, placed over the old one.
     w.symlink(b"c", &rp(".a.tmp")).unwrap();
     let permit = OverwritePermit::for_tests();
@@ -73,12 +80,8 @@ fn placing_a_symlink_forgets_the_remembered_directory() {
 
 #[test]
 fn placing_a_file_over_a_symlink_forgets_a_directory_reached_through_it() {
-    let (t, r) = tree("file-over-link", &["b"]);
-    std::fs::write(t.0.join("root/b/only_b"), b"b").unwrap();
-    symlink("b", t.0.join("root/a")).unwrap();
+    let (_t, r) = through_a_link("file-over-link", &[]);
     let w = Writer::new(&r);
-    // `a` is remembered, reached through the symlink.
-    assert!(r.lstat(&rp("a/only_b")).unwrap().is_file());
     let (mut f, tmp) = w.create_temp(&RelPath::root(), b"a", 0o600).unwrap();
     f.write_all(b"a file now").unwrap();
     let permit = OverwritePermit::for_tests();
@@ -90,11 +93,8 @@ fn placing_a_file_over_a_symlink_forgets_a_directory_reached_through_it() {
 
 #[test]
 fn removing_a_symlink_forgets_a_directory_reached_through_it() {
-    let (t, r) = tree("unlink-link", &["b"]);
-    std::fs::write(t.0.join("root/b/only_b"), b"b").unwrap();
-    symlink("b", t.0.join("root/a")).unwrap();
+    let (_t, r) = through_a_link("unlink-link", &[]);
     let w = Writer::new(&r);
-    assert!(r.lstat(&rp("a/only_b")).unwrap().is_file());
     w.remove(&rp("a"), Some(&crate::policy::DeletePermit::for_tests()))
         .unwrap();
     assert!(r.lstat(&rp("a/only_b")).is_err());
