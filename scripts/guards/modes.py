@@ -33,7 +33,7 @@ MUTANTS = [
 # through Writer::open_meta and Writer::meta_of, behind the same check.
 MUTANTS += [
 ("modes-xattr", "-no-overwrite", [
-  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed_in_place(path, overwrite)?;\n        Ok(super::xattr::open_meta_in(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        Ok(super::xattr::open_meta_in("),
+  ("src/fs/guard.rs", "let (dir, name, _) = self.allowed_in_place(path, overwrite)?;\n        let opened = super::xattr::open_meta_in(", "let (dir, name, _) = self.allowed(path, Some(&()), Need::Object)?;\n        let opened = super::xattr::open_meta_in("),
  ], ["meta::no_overwrite_keeps_existing_attributes"], "fail"),
 # An early directory (incremental recursion) stops at --ignore-existing,
 # which -no-overwrite forces, before it makes room over a file.

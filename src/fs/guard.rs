@@ -499,14 +499,16 @@ impl<'r> Writer<'r> {
 
     /// Opens `path` (a regular file or a directory) to change its
     /// extended attributes or ACLs: with `overwrite`, or because this
-    /// session created it. `None` for other types.
+    /// session created it. `None` for other types. Returns the metadata
+    /// of what was opened too.
     pub fn open_meta(
         &self,
         path: &RelPath,
         overwrite: Option<&OverwritePermit>,
-    ) -> io::Result<Option<super::xattr::MetaMut>> {
+    ) -> io::Result<Option<(super::xattr::MetaMut, super::Meta)>> {
         let (dir, name, _) = self.allowed_in_place(path, overwrite)?;
-        Ok(super::xattr::open_meta_in(&dir, name)?.map(super::xattr::MetaMut))
+        let opened = super::xattr::open_meta_in(&dir, name)?;
+        Ok(opened.map(|(fd, m)| (super::xattr::MetaMut(fd), m)))
     }
 
     /// The attributes of `file`, open as `path` (a temporary file this

@@ -26,7 +26,7 @@ use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, OFlags, XattrFlags};
 use rustix::io::Errno;
 
-use super::meta::{statx_at, FileType};
+use super::meta::{statx_at, FileType, Meta};
 use super::{open_beneath, Handle, RelPath, Root};
 
 /// Reading an entry's attributes, by descriptor or by name.
@@ -107,8 +107,9 @@ impl Root {
 }
 
 /// Opens `name` in an open directory, a regular file or a directory that
-/// is not a symlink, for its attributes; `None` for any other type.
-pub(super) fn open_meta_in<D: AsFd>(dir: D, name: &[u8]) -> io::Result<Option<MetaFd>> {
+/// is not a symlink, for its attributes, with the metadata of what was
+/// opened; `None` for any other type.
+pub(super) fn open_meta_in<D: AsFd>(dir: D, name: &[u8]) -> io::Result<Option<(MetaFd, Meta)>> {
     let pre = statx_at(&dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
     if !pre.is_dir() && !pre.is_file() {
         return Ok(None);
@@ -118,7 +119,11 @@ pub(super) fn open_meta_in<D: AsFd>(dir: D, name: &[u8]) -> io::Result<Option<Me
 
 /// Opens `name`, a directory or regular file as `want` says, and checks
 /// that what was opened is one.
-fn open_meta_as<D: AsFd>(dir: D, name: &[u8], want: FileType) -> io::Result<Option<MetaFd>> {
+fn open_meta_as<D: AsFd>(
+    dir: D,
+    name: &[u8],
+    want: FileType,
+) -> io::Result<Option<(MetaFd, Meta)>> {
     let extra = match want {
         FileType::Dir => OFlags::DIRECTORY,
         _ => OFlags::NONBLOCK,
@@ -129,7 +134,7 @@ fn open_meta_as<D: AsFd>(dir: D, name: &[u8], want: FileType) -> io::Result<Opti
     if post.file_type != want {
         return Ok(None);
     }
-    Ok(Some(MetaFd(fd)))
+    Ok(Some((MetaFd(fd), post)))
 }
 
 /// Attribute names of `fd`.

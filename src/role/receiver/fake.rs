@@ -88,10 +88,7 @@ pub(crate) fn apply_path(
     path: &RelPath,
     out: &Outbox<'_>,
 ) {
-    let Ok(Some(target)) = w.open_meta(path, cfg.overwrite.as_ref()) else {
-        return;
-    };
-    let Ok(real) = cfg.root.lstat(path) else {
+    let Ok(Some((target, real))) = w.open_meta(path, cfg.overwrite.as_ref()) else {
         return;
     };
     if let Err(err) = store(cfg, e, &target, &real) {

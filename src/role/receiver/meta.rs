@@ -378,14 +378,13 @@ pub(crate) fn apply_path(
     if !cfg.flist.meta.any() || cfg.opts.dry_run {
         return;
     }
-    let Ok(Some(target)) = w.open_meta(path, cfg.overwrite.as_ref()) else {
+    let Ok(Some((target, now))) = w.open_meta(path, cfg.overwrite.as_ref()) else {
         return;
     };
-    let mode = cfg.root.lstat(path).map_or(e.mode, |m| m.mode);
     let t = Target {
         fd: &target,
         basis: Basis::Target,
-        mode,
+        mode: now.mode,
     };
     apply(cfg, list, e, t, side, out);
 }
