@@ -220,6 +220,7 @@ impl List {
             active,
             slot,
             group,
+            keep: false,
         });
     }
 }

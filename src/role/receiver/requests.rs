@@ -127,8 +127,9 @@ impl Requests {
     /// transfer goes on); `None` for an index already forgotten.
     fn slot(&mut self, i: usize) -> Option<&mut Decision> {
         let k = i.checked_sub(self.base)?;
-        if k >= self.state.len() {
-            self.state.resize(k + 1, Decision::Pending);
+        // The walk settles indexes in order: mostly one more.
+        while self.state.len() <= k {
+            self.state.push_back(Decision::Pending);
         }
         self.state.get_mut(k)
     }

@@ -7,7 +7,7 @@
 //! tree. One kind of row outlives its list, as rsync keeps it: a
 //! directory whose own sub-list has not come yet (rsync's `dir_flist`).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use crate::flist::FileEntry;
@@ -21,6 +21,8 @@ pub(crate) struct Row {
     pub(crate) slot: bool,
     /// The hard-link group of a linked entry (`-H`).
     pub(crate) group: Option<u32>,
+    /// Kept when its list is freed (see [`Table::keep`]).
+    pub(crate) keep: bool,
 }
 
 /// Rows by wire index, from `base` on, plus the rows kept past their
@@ -30,8 +32,6 @@ pub(crate) struct Table {
     base: usize,
     rows: VecDeque<Row>,
     kept: HashMap<usize, Row>,
-    /// Indexes to keep when their list is freed.
-    keep: HashSet<usize>,
     /// Entry allocations of freed rows, reused for the next ones: a
     /// list's worth of memory given back to the allocator and asked for
     /// again makes it trim and fault the heap list after list.
@@ -81,17 +81,25 @@ impl Table {
         Rc::new(e)
     }
 
-    /// Row `i` stays when its list is freed.
+    /// Row `i`, live, stays when its list is freed.
     pub(crate) fn keep(&mut self, i: usize) {
-        self.keep.insert(i);
+        if let Some(r) = i.checked_sub(self.base).and_then(|k| self.rows.get_mut(k)) {
+            r.keep = true;
+        }
     }
 
     /// Row `i` is no longer needed past its list (a directory whose
     /// sub-list came).
     pub(crate) fn unkeep(&mut self, i: usize) {
-        self.keep.remove(&i);
-        if i < self.base {
-            self.kept.remove(&i);
+        match i.checked_sub(self.base) {
+            Some(k) => {
+                if let Some(r) = self.rows.get_mut(k) {
+                    r.keep = false;
+                }
+            }
+            None => {
+                self.kept.remove(&i);
+            }
         }
     }
 
@@ -101,7 +109,7 @@ impl Table {
             let Some(row) = self.rows.pop_front() else {
                 break;
             };
-            if self.keep.contains(&self.base) {
+            if row.keep {
                 self.kept.insert(self.base, row);
             } else if Rc::strong_count(&row.e) == 1 && self.spare.len() < MAX_SPARE {
                 self.spare.push(row.e);
@@ -129,6 +137,7 @@ mod tests {
             active: true,
             slot: false,
             group: None,
+            keep: false,
         }
     }
 

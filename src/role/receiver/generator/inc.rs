@@ -55,22 +55,20 @@ impl Gen<'_, '_> {
         inc.eof && self.finished >= inc.segs.len()
     }
 
-    /// The number of lists the walk has left behind: every list before
-    /// the one holding `i` (all of them once the last list is done).
-    fn left_behind(&self, i: usize) -> usize {
+    /// Whether the walk at `i` has left list `k` behind: it is past the
+    /// list's end (the last list only once the client sent no more).
+    /// Lists arrive in index order, so their ends ascend, and list `k`
+    /// is left behind exactly when the first `k + 1` lists are.
+    fn left_behind(&self, i: usize, k: usize) -> bool {
         let Some(inc) = &self.list.inc else {
-            return 0;
+            return false;
         };
         let inc = inc.borrow();
         if i >= self.list.entries.len() {
-            return if inc.eof {
-                inc.segs.len()
-            } else {
-                inc.segs.len().saturating_sub(1)
-            };
+            let last = k + 1 == inc.segs.len();
+            return k < inc.segs.len() && (inc.eof || !last);
         }
-        // Lists arrive in index order, so their ends ascend.
-        inc.segs.partition_point(|s| s.end <= i)
+        inc.segs.get(k).is_some_and(|s| s.end <= i)
     }
 
     /// Whether a file below `end` is still on its way or waits to be
@@ -88,7 +86,7 @@ impl Gen<'_, '_> {
 
     /// Whether a list can be finished now (or a redo for it sent).
     pub(super) fn can_finish(&self, i: usize) -> bool {
-        if self.finished >= self.left_behind(i) {
+        if !self.left_behind(i, self.finished) {
             return false;
         }
         let Some(s) = self.seg(self.finished) else {
@@ -101,7 +99,7 @@ impl Gen<'_, '_> {
     /// of one of their files goes first; a list with files still on the
     /// way stays. Returns whether phase 0 is over.
     pub(super) fn finish_lists(&mut self, i: usize) -> Result<bool, RecvError> {
-        while self.finished < self.left_behind(i) {
+        while self.left_behind(i, self.finished) {
             let Some(s) = self.seg(self.finished) else {
                 break;
             };
