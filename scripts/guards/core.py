@@ -52,7 +52,7 @@ MUTANTS = [
  ], ["lib:fs::place_tests::placing_a_file_over_a_symlink_forgets_a_directory_reached_through_it"], "fail"),
 # Options the client passes that the server must act on, not only accept.
 ("safe-links", "Core: --safe-links on push", [
-  ("src/role/receiver/generator/mod.rs", "            FileKind::Symlink if self.unsafe_link(&e) => Ok(()),\n", ""),
+  ("src/role/receiver/generator/mod.rs", "            FileKind::Symlink if self.unsafe_link(e) => Ok(()),\n", ""),
  ], ["push::options::safe_links_leaves_out_what_leads_outside"], "fail"),
 ("ignore-missing-args", "Core: --ignore-missing-args on pull", [
   ("src/role/sender/walk.rs", "        if missing && self.opts.ignore_missing_args {", "        if missing && self.opts.ignore_missing_args && false {"),
@@ -214,6 +214,6 @@ MUTANTS = [
  ], ["push::options::room_is_made_without_delete_as_stock_makes_it"], "fail"),
 # A name in normal form is taken as it is; any other is normalised.
 ("relpath-normal-form", "Core: only a name in normal form is taken as it is", [
-  ("src/fs/path.rs", "                b\"\" | b\".\" => normal = false,", "                b\"\" => normal = false,"),
+  ("src/fs/path.rs", "            b\"\" | b\".\" => normal = false,", "            b\"\" => normal = false,"),
  ], ["lib:fs::tests::new_matches_component_by_component"], "fail"),
 ]

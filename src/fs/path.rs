@@ -66,35 +66,22 @@ impl RelPath {
     /// `""`, `"."`, `"./"` all mean the root. `a//b/./c/` becomes `a/b/c`
     /// with [`RelPath::had_trailing_slash`] set.
     pub fn new(raw: &[u8]) -> Result<RelPath, PathError> {
-        if raw.contains(&0) {
-            return Err(PathError::Nul);
-        }
-        if raw.first() == Some(&b'/') {
-            return Err(PathError::Absolute);
-        }
-        if raw.len() > MAX_PATH_LEN {
-            return Err(PathError::TooLong);
-        }
-        // Checked first; a name already in normal form (what a file list
-        // brings) is then taken as it is, in one copy.
-        let mut normal = true;
-        for comp in raw.split(|&b| b == b'/') {
-            match comp {
-                b"" | b"." => normal = false,
-                b".." => return Err(PathError::DotDot),
-                c if c.len() > MAX_NAME_LEN => return Err(PathError::ComponentTooLong),
-                _ => {}
-            }
-        }
-        let trailing_slash = raw.last() == Some(&b'/');
-        if normal {
+        Self::from_buf(raw.to_vec())
+    }
+
+    /// [`Self::new`] of the bytes in `buf`, in its allocation when they
+    /// are already in normal form (what a file list brings). A caller
+    /// that makes a path per entry takes each one's buffer back with
+    /// [`Self::into_bytes`], and allocates once.
+    pub fn from_buf(buf: Vec<u8>) -> Result<RelPath, PathError> {
+        if scan(&buf)? {
             return Ok(RelPath {
-                bytes: raw.to_vec(),
-                trailing_slash,
+                bytes: buf,
+                trailing_slash: false,
             });
         }
-        let mut bytes = Vec::with_capacity(raw.len());
-        for comp in raw.split(|&b| b == b'/') {
+        let mut bytes = Vec::with_capacity(buf.len());
+        for comp in buf.split(|&b| b == b'/') {
             if comp != b"" && comp != b"." {
                 if !bytes.is_empty() {
                     bytes.push(b'/');
@@ -104,8 +91,13 @@ impl RelPath {
         }
         Ok(RelPath {
             bytes,
-            trailing_slash,
+            trailing_slash: buf.last() == Some(&b'/'),
         })
+    }
+
+    /// The path's buffer, for [`Self::from_buf`] to use again.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
     }
 
     /// The root directory itself.
@@ -243,6 +235,31 @@ impl fmt::Display for RelPath {
             f.write_str(&String::from_utf8_lossy(&self.bytes))
         }
     }
+}
+
+/// Checks a client-supplied path against [`RelPath::new`]'s rules, and
+/// says whether it is already in normal form: no empty or `.`
+/// component, so no trailing `/` either.
+fn scan(raw: &[u8]) -> Result<bool, PathError> {
+    if raw.contains(&0) {
+        return Err(PathError::Nul);
+    }
+    if raw.first() == Some(&b'/') {
+        return Err(PathError::Absolute);
+    }
+    if raw.len() > MAX_PATH_LEN {
+        return Err(PathError::TooLong);
+    }
+    let mut normal = true;
+    for comp in raw.split(|&b| b == b'/') {
+        match comp {
+            b"" | b"." => normal = false,
+            b".." => return Err(PathError::DotDot),
+            c if c.len() > MAX_NAME_LEN => return Err(PathError::ComponentTooLong),
+            _ => {}
+        }
+    }
+    Ok(normal)
 }
 
 /// Check that `name` is one directory entry name: non-empty, no `/`, no NUL,

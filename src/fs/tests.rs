@@ -488,8 +488,25 @@ proptest::proptest! {
         raw in proptest::collection::vec(proptest::sample::select(vec![b'a', b'.', b'/', 0u8, b'b']), 0..12),
     ) {
         let got = RelPath::new(&raw).map(|p| (p.as_bytes().to_vec(), p.had_trailing_slash()));
-        proptest::prop_assert_eq!(got, by_components(&raw));
+        proptest::prop_assert_eq!(&got, &by_components(&raw));
+        // In a used buffer, the same path.
+        let mut buf = b"old bytes".to_vec();
+        buf.clear();
+        buf.extend_from_slice(&raw);
+        let again = RelPath::from_buf(buf).map(|p| (p.as_bytes().to_vec(), p.had_trailing_slash()));
+        proptest::prop_assert_eq!(again, got);
     }
+}
+
+/// A name in normal form keeps the buffer it came in: the generator's
+/// path per entry allocates once.
+#[test]
+fn a_normal_name_keeps_its_buffer() {
+    let buf = b"d0001/f0001".to_vec();
+    let at = buf.as_ptr();
+    let p = RelPath::from_buf(buf).unwrap();
+    assert_eq!(p.as_bytes(), b"d0001/f0001");
+    assert_eq!(p.into_bytes().as_ptr(), at);
 }
 
 /// The normal form spelled out: each component checked, and kept unless

@@ -23,30 +23,28 @@ pub(crate) struct Dest {
 impl Dest {
     /// Where entry `name` goes beneath the root.
     pub(crate) fn path_of(&self, name: &[u8]) -> Result<RelPath, crate::fs::PathError> {
+        self.path_in(name, Vec::new())
+    }
+
+    /// [`Self::path_of`] in `buf`'s allocation (see [`RelPath::from_buf`]).
+    pub(crate) fn path_in(
+        &self,
+        name: &[u8],
+        mut buf: Vec<u8>,
+    ) -> Result<RelPath, crate::fs::PathError> {
         if let Some(s) = &self.single {
             return Ok(s.clone());
         }
         if name == b"." {
             return Ok(self.base.clone());
         }
-        if self.base.is_root() {
-            return RelPath::new(name);
+        buf.clear();
+        if !self.base.is_root() {
+            buf.extend_from_slice(self.base.as_bytes());
+            buf.push(b'/');
         }
-        self.base.join_path(name)
-    }
-}
-
-/// Joining a multi-component relative name.
-trait JoinPath {
-    fn join_path(&self, name: &[u8]) -> Result<RelPath, crate::fs::PathError>;
-}
-
-impl JoinPath for RelPath {
-    fn join_path(&self, name: &[u8]) -> Result<RelPath, crate::fs::PathError> {
-        let mut v = self.as_bytes().to_vec();
-        v.push(b'/');
-        v.extend_from_slice(name);
-        RelPath::new(&v)
+        buf.extend_from_slice(name);
+        RelPath::from_buf(buf)
     }
 }
 

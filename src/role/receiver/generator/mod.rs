@@ -109,6 +109,8 @@ pub(crate) struct Gen<'a, 'c> {
     /// Under incremental recursion with `-H`: the lists the walk has
     /// seen, and whether it is still reading ahead at a list's start.
     sight: (usize, bool),
+    /// The allocation of the last entry's path, for the next one.
+    path_buf: Vec<u8>,
 }
 
 impl<'a, 'c> Gen<'a, 'c> {
@@ -158,6 +160,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             revive: VecDeque::new(),
             sight: (0, false),
             fuzzy: None,
+            path_buf: Vec::new(),
         }
     }
 
@@ -433,19 +436,33 @@ impl<'a, 'c> Gen<'a, 'c> {
         let Some(e) = self.list.entries.get(ndx) else {
             return Ok(());
         };
-        let Ok(path) = self.dest.path_of(&e.name) else {
+        let buf = std::mem::take(&mut self.path_buf);
+        let Ok(path) = self.dest.path_in(&e.name, buf) else {
             self.out.error_xfer(&format!(
                 "rsync: [generator] skipping unusable name \"{}\"",
                 show(&e.name)
             ));
             return Ok(());
         };
-        self.parent_listed(&e)?;
-        self.implied_parents(&e);
-        let cur = self.cfg.root.lstat(&path).ok();
+        let done = self.entry_at(ndx, &e, &path, redo);
+        self.path_buf = path.into_bytes();
+        done
+    }
+
+    /// Entry `ndx`, `e`, at `path`.
+    fn entry_at(
+        &mut self,
+        ndx: usize,
+        e: &FileEntry,
+        path: &RelPath,
+        redo: bool,
+    ) -> Result<(), RecvError> {
+        self.parent_listed(e)?;
+        self.implied_parents(e);
+        let cur = self.cfg.root.lstat(path).ok();
         let fake = self.cfg.opts.fake_super;
         let cur = match cur {
-            Some(m) if fake => Some(super::fake::overlay(self.cfg, &path, m)),
+            Some(m) if fake => Some(super::fake::overlay(self.cfg, path, m)),
             m => m,
         };
         if let (Some(m), true) = (&cur, self.cfg.opts.ignore_existing && !redo) {
@@ -454,7 +471,7 @@ impl<'a, 'c> Gen<'a, 'c> {
             if !(e.is_dir() && m.is_dir()) {
                 let early = e.is_dir() && self.list.is_inc() && !self.list.is_slot(ndx);
                 if !early {
-                    self.info2(&e, " exists");
+                    self.info2(e, " exists");
                 }
                 return Ok(());
             }
@@ -462,28 +479,28 @@ impl<'a, 'c> Gen<'a, 'c> {
         if cur.is_none() && self.cfg.opts.existing && !redo {
             // `--existing`: nothing new of any kind, nor what is beneath
             // a directory not made.
-            self.not_created(&e, &path, ndx);
+            self.not_created(e, path, ndx);
             return Ok(());
         }
         match e.kind() {
-            FileKind::Symlink if self.unsafe_link(&e) => Ok(()),
-            FileKind::Dir if self.leave_implied(&e) => Ok(()),
+            FileKind::Symlink if self.unsafe_link(e) => Ok(()),
+            FileKind::Dir if self.leave_implied(e) => Ok(()),
             FileKind::Dir if self.list.is_inc() && !self.list.is_slot(ndx) => {
-                self.early_dir(&e, &path, cur.as_ref())
+                self.early_dir(e, path, cur.as_ref())
             }
-            FileKind::Dir => self.dir(ndx, &e, &path, cur.as_ref()),
+            FileKind::Dir => self.dir(ndx, e, path, cur.as_ref()),
             FileKind::Symlink | FileKind::Device | FileKind::Special if fake => {
                 if e.kind() == FileKind::Symlink && !self.cfg.opts.links {
                     return Ok(());
                 }
-                self.fake_node(ndx, &e, &path, cur.as_ref())
+                self.fake_node(ndx, e, path, cur.as_ref())
             }
-            FileKind::Symlink if self.cfg.opts.links => self.symlink(ndx, &e, &path, cur.as_ref()),
-            FileKind::File => self.file(ndx, &e, &path, cur.as_ref(), redo),
+            FileKind::Symlink if self.cfg.opts.links => self.symlink(ndx, e, path, cur.as_ref()),
+            FileKind::File => self.file(ndx, e, path, cur.as_ref(), redo),
             // A symlink without -l; a device or special file, which this
             // server never makes (with -D stock would).
             _ => {
-                self.nonreg(&e);
+                self.nonreg(e);
                 Ok(())
             }
         }
