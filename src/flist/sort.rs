@@ -22,6 +22,11 @@ pub fn f_name_cmp(a: &FileEntry, b: &FileEntry, protocol: u32) -> Ordering {
     if protocol < 29 {
         return plain_key(a).cmp(plain_key(b));
     }
+    if !a.is_dir() && !b.is_dir() && a.name != b"." && b.name != b"." {
+        if let Some(o) = same_dir_leaves(&a.name, &b.name) {
+            return o;
+        }
+    }
     let mut sa = segments(a);
     let mut sb = segments(b);
     loop {
@@ -37,6 +42,16 @@ pub fn f_name_cmp(a: &FileEntry, b: &FileEntry, protocol: u32) -> Ordering {
             }
         }
     }
+}
+
+/// Two leaves in one directory, the comparison the sort makes most:
+/// when every `/` of both names lies in their common prefix, their last
+/// segments are both leaves of one directory, and the names' bytes order
+/// them. `None` otherwise.
+fn same_dir_leaves(a: &[u8], b: &[u8]) -> Option<Ordering> {
+    let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (ta, tb) = (a.get(p..)?, b.get(p..)?);
+    (!ta.contains(&b'/') && !tb.contains(&b'/')).then(|| ta.cmp(tb))
 }
 
 /// Byte comparison of two segments, each possibly followed by a `/`
