@@ -212,6 +212,10 @@ MUTANTS = [
 ("dir-seen-fresh", "Core: a directory made in a file's place is looked at anew", [
   ("src/role/receiver/generator/kinds.rs", "                Some(m) if !create => {", "                Some(m) => {"),
  ], ["push::options::room_is_made_without_delete_as_stock_makes_it"], "fail"),
+# A name decodes into a given-back allocation, emptied first.
+("decode-name-reused-clean", "Core: a name decoded into a reused allocation holds only its own bytes", [
+  ("src/flist/decode.rs", "        name.clear();\n", ""),
+ ], ["lib:flist::decode::slice_tests::whole_and_byte_by_byte_equal_the_stream_decoder"], "fail"),
 # A name in normal form is taken as it is; any other is normalised.
 ("relpath-normal-form", "Core: only a name in normal form is taken as it is", [
   ("src/fs/path.rs", "            b\"\" | b\".\" => normal = false,", "            b\"\" => normal = false,"),

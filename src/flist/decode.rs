@@ -133,7 +133,12 @@ pub struct FlistDecoder {
     pub io_error: i32,
     /// The ACLs and attribute lists received so far.
     pub tables: crate::meta::Tables,
+    /// Allocations of names no longer needed, to decode names into.
+    spare_names: Vec<Vec<u8>>,
 }
+
+/// Most name allocations kept for reuse (about a list's worth).
+const MAX_SPARE_NAMES: usize = 4096;
 
 impl FlistDecoder {
     /// A decoder for one session's list.
@@ -149,6 +154,7 @@ impl FlistDecoder {
             entries: Vec::new(),
             io_error: 0,
             tables: crate::meta::Tables::with_budget(limits.max_meta),
+            spare_names: Vec::new(),
         }
     }
 
@@ -179,6 +185,13 @@ impl FlistDecoder {
             v.clear();
             self.entries = v;
         }
+    }
+
+    /// Gives back the allocations of names the caller no longer needs:
+    /// the next names are decoded into them.
+    pub fn recycle_names(&mut self, names: impl IntoIterator<Item = Vec<u8>>) {
+        let room = MAX_SPARE_NAMES.saturating_sub(self.spare_names.len());
+        self.spare_names.extend(names.into_iter().take(room));
     }
 
     /// Decodes one entry, or the end marker (`None`, with the sender's
@@ -230,7 +243,8 @@ impl FlistDecoder {
                 self.limits.max_entries
             ))));
         }
-        let name = self.decode_name(r, x)?;
+        let buf = self.spare_names.pop().unwrap_or_default();
+        let name = self.decode_name(r, x, buf)?;
         let mut prev = self.prev;
         let mut names = Vec::new();
         let mut e = self.decode_body(r, x, name, &mut prev, &mut names)?;
@@ -278,8 +292,9 @@ impl FlistDecoder {
         Ok(Head::Entry(f))
     }
 
-    /// The name: a prefix of the previous name and a suffix.
-    fn decode_name(&self, r: &mut Reader<'_>, x: u32) -> FStep<Vec<u8>> {
+    /// The name: a prefix of the previous name and a suffix, in `name`'s
+    /// allocation.
+    fn decode_name(&self, r: &mut Reader<'_>, x: u32, mut name: Vec<u8>) -> FStep<Vec<u8>> {
         let l1 = if x & xmit::SAME_NAME != 0 {
             usize::from(r.u8()?)
         } else {
@@ -305,7 +320,8 @@ impl FlistDecoder {
             ));
         }
         let suffix = r.take(l2)?;
-        let mut name = Vec::with_capacity(l1 + l2);
+        name.clear();
+        name.reserve(l1 + l2);
         name.extend_from_slice(self.last_name.get(..l1).unwrap_or(&[]));
         name.extend_from_slice(suffix);
         check_name(&name)?;

@@ -189,6 +189,8 @@ fn bridge(v: Variant, bytes: &[u8]) -> Result<Outcome, Option<String>> {
 fn sliced(v: Variant, bytes: &[u8], ends: &[usize]) -> Result<Outcome, String> {
     let o = opts_of(v);
     let mut dec = FlistDecoder::new(o, FlistLimits::default());
+    // Names decode into given-back allocations whatever they held.
+    dec.recycle_names(vec![b"an old name's bytes".to_vec(); 3]);
     let mut ids = IdListsDecoder::new(&o, v.4);
     let mut returned = Vec::new();
     let mut list_done = false;

@@ -427,8 +427,9 @@ fn append(
         list.entries.0.borrow_mut().keep(d);
     }
     if let Some(dec) = list.dec.borrow_mut().as_mut() {
-        // The next list decodes into the same allocation.
+        // The next list decodes into the same allocations.
         dec.recycle(entries);
+        dec.recycle_names(list.entries.0.borrow_mut().take_names());
     }
     inc.dirs.extend(dirs.into_iter().map(|d| (d, false)));
     let seg = Seg {

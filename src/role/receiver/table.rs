@@ -36,6 +36,9 @@ pub(crate) struct Table {
     /// list's worth of memory given back to the allocator and asked for
     /// again makes it trim and fault the heap list after list.
     spare: Vec<Rc<FileEntry>>,
+    /// The names of the entries [`Self::wrap`] replaced, for the decoder
+    /// to decode the next names into (at most one per spare allocation).
+    names: Vec<Vec<u8>>,
 }
 
 /// Most spare allocations kept (about two lists in flight).
@@ -74,11 +77,17 @@ impl Table {
     pub(crate) fn wrap(&mut self, e: FileEntry) -> Rc<FileEntry> {
         if let Some(mut rc) = self.spare.pop() {
             if let Some(slot) = Rc::get_mut(&mut rc) {
-                *slot = e;
+                let old = std::mem::replace(slot, e);
+                self.names.push(old.name);
                 return rc;
             }
         }
         Rc::new(e)
+    }
+
+    /// The names [`Self::wrap`] set free since the last call.
+    pub(crate) fn take_names(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.names)
     }
 
     /// Row `i`, live, stays when its list is freed.
