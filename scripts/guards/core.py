@@ -216,6 +216,10 @@ MUTANTS = [
 ("decode-name-reused-clean", "Core: a name decoded into a reused allocation holds only its own bytes", [
   ("src/flist/decode.rs", "        name.clear();\n", ""),
  ], ["lib:flist::decode::slice_tests::whole_and_byte_by_byte_equal_the_stream_decoder"], "fail"),
+# Only short name allocations are kept for reuse: what is kept stays small.
+("spare-names-short", "Core: kept name allocations are short ones", [
+  ("src/flist/decode.rs", ".filter(|n| n.capacity() <= SPARE_NAME_CAP)", ".filter(|_| true)"),
+ ], ["lib:flist::decode::slice_tests::only_short_name_allocations_are_kept"], "fail"),
 # A name in normal form is taken as it is; any other is normalised.
 ("relpath-normal-form", "Core: only a name in normal form is taken as it is", [
   ("src/fs/path.rs", "            b\"\" | b\".\" => normal = false,", "            b\"\" => normal = false,"),

@@ -139,6 +139,9 @@ pub struct FlistDecoder {
 
 /// Most name allocations kept for reuse (about a list's worth).
 const MAX_SPARE_NAMES: usize = 4096;
+/// Longest name allocation kept for reuse: the kept ones take at most
+/// 1 MiB.
+const SPARE_NAME_CAP: usize = 256;
 
 impl FlistDecoder {
     /// A decoder for one session's list.
@@ -188,10 +191,12 @@ impl FlistDecoder {
     }
 
     /// Gives back the allocations of names the caller no longer needs:
-    /// the next names are decoded into them.
+    /// the next names are decoded into them. Only short ones are kept,
+    /// so that what is kept stays small whatever names came before.
     pub fn recycle_names(&mut self, names: impl IntoIterator<Item = Vec<u8>>) {
         let room = MAX_SPARE_NAMES.saturating_sub(self.spare_names.len());
-        self.spare_names.extend(names.into_iter().take(room));
+        let short = names.into_iter().filter(|n| n.capacity() <= SPARE_NAME_CAP);
+        self.spare_names.extend(short.take(room));
     }
 
     /// Decodes one entry, or the end marker (`None`, with the sender's

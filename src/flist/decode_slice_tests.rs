@@ -408,3 +408,14 @@ proptest::proptest! {
         proptest::prop_assert_eq!(bridge(v, &bytes), want);
     }
 }
+
+/// Given-back name allocations are kept up to a count, and only short
+/// ones: a list of long names leaves no megabytes behind.
+#[test]
+fn only_short_name_allocations_are_kept() {
+    let mut dec = FlistDecoder::new(opts_of(VARIANTS[0]), FlistLimits::default());
+    dec.recycle_names([Vec::with_capacity(4096), Vec::with_capacity(16)]);
+    assert_eq!(dec.spare_names.len(), 1);
+    dec.recycle_names((0..2 * MAX_SPARE_NAMES).map(|_| Vec::with_capacity(16)));
+    assert_eq!(dec.spare_names.len(), MAX_SPARE_NAMES);
+}
