@@ -506,7 +506,8 @@ fn a_normal_name_keeps_its_buffer() {
     let at = buf.as_ptr();
     let p = RelPath::from_buf(buf).unwrap();
     assert_eq!(p.as_bytes(), b"d0001/f0001");
-    assert_eq!(p.into_bytes().as_ptr(), at);
+    let back = p.into_bytes();
+    assert_eq!(back.as_ptr(), at);
 }
 
 /// The normal form spelled out: each component checked, and kept unless
