@@ -208,14 +208,19 @@ impl List {
         }
     }
 
-    fn push(&self, e: FileEntry, active: bool, slot: bool, group: Option<u32>) {
+    /// Moves `entries` into allocations of their own, reusing those of
+    /// freed rows (see [`Table::wrap`]): sorting then moves pointers.
+    fn hold(&self, entries: impl Iterator<Item = FileEntry>) -> Vec<Rc<FileEntry>> {
+        let mut table = self.entries.0.borrow_mut();
+        entries.map(|e| table.wrap(e)).collect()
+    }
+
+    fn push(&self, e: Rc<FileEntry>, active: bool, slot: bool, group: Option<u32>) {
         if !slot && (e.is_file() || e.kind() == crate::flist::FileKind::Symlink) {
             self.total_size
                 .set(self.total_size.get().saturating_add(e.size));
         }
-        let mut table = self.entries.0.borrow_mut();
-        let e = table.wrap(e);
-        table.push(Row {
+        self.entries.0.borrow_mut().push(Row {
             e,
             active,
             slot,
@@ -271,10 +276,11 @@ pub(crate) async fn receive_first(
     *list.meta.borrow_mut() = tables;
     let mut entries = entries;
     owners.map_entries(&mut entries);
-    let mut marks = sort_one(&mut entries, protocol, cfg.opts.hard_links, 0);
+    let mut held = list.hold(entries.into_iter());
+    let mut marks = sort_one(&mut held, protocol, cfg.opts.hard_links, 0);
     drop_singletons(&mut marks.groups);
     let marked = marks.active.into_iter().zip(marks.groups);
-    for (e, (active, group)) in entries.into_iter().zip(marked) {
+    for (e, (active, group)) in held.into_iter().zip(marked) {
         list.push(e, active, false, group);
     }
     Ok(list)
@@ -386,25 +392,22 @@ fn append(
             )));
         }
     }
-    let marks = sort_one(&mut entries, protocol, cfg.opts.hard_links, start);
-    let first_is_dot = entries
-        .first()
-        .is_some_and(|e| e.name == b"." && e.is_dir());
+    let mut held = list.hold(entries.drain(..));
+    let marks = sort_one(&mut held, protocol, cfg.opts.hard_links, start);
+    let first_is_dot = held.first().is_some_and(|e| e.name == b"." && e.is_dir());
     // The slot before the list: its parent, or for the first list the
-    // top directory `.` when the list starts with it.
+    // top directory `.` when the list starts with it. A copy of its own,
+    // so that the original's allocation is reused once freed.
     let slot = match parent {
         Some(p) => list.entries.get(p).map(|e| FileEntry::clone(&e)),
-        None if first_is_dot => entries.first().cloned(),
+        None if first_is_dot => held.first().map(|e| FileEntry::clone(e)),
         None => None,
     };
     // Without a parent the slot stays empty: inactive, and no entry.
     let has_slot = slot.is_some();
-    list.push(
-        slot.unwrap_or_else(|| FileEntry::new(b".".to_vec(), 0o040755)),
-        has_slot,
-        true,
-        None,
-    );
+    let slot = slot.unwrap_or_else(|| FileEntry::new(b".".to_vec(), 0o040755));
+    let slot = list.entries.0.borrow_mut().wrap(slot);
+    list.push(slot, has_slot, true, None);
     let mut dirs = Vec::new();
     let mut table = list.entries.0.borrow_mut();
     if let Some(p) = parent {
@@ -413,7 +416,7 @@ fn append(
     }
     drop(table);
     let marked = marks.active.into_iter().zip(marks.groups);
-    for (e, (active, group)) in entries.drain(..).zip(marked) {
+    for (e, (active, group)) in held.into_iter().zip(marked) {
         let ndx = list.entries.len();
         if e.is_dir() {
             dirs.push(ndx);

@@ -5,6 +5,7 @@
 //! others gets its group's number, which the generator's
 //! [`super::groups::Groups`] work from (for regular files).
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use crate::flist::{f_name_cmp, permute, FileEntry};
@@ -21,9 +22,11 @@ pub(super) struct Marks {
 
 /// Sorts one list in place and marks duplicates and hard-link groups.
 /// `start` is the list's first wire index. Only index vectors are
-/// allocated: a list's entries are never copied into a second list.
-pub(super) fn sort_one(
-    entries: &mut [FileEntry],
+/// allocated: a list's entries are never copied into a second list, and
+/// held behind pointers (as the receiver holds them) only the pointers
+/// move.
+pub(super) fn sort_one<E: Borrow<FileEntry>>(
+    entries: &mut [E],
     protocol: u32,
     hard_links: bool,
     start: usize,
@@ -31,19 +34,22 @@ pub(super) fn sort_one(
     // Remember each entry's received position: hard-link references use it.
     let mut order: Vec<usize> = (0..entries.len()).collect();
     order.sort_by(|&a, &b| match (entries.get(a), entries.get(b)) {
-        (Some(x), Some(y)) => f_name_cmp(x, y, protocol),
+        (Some(x), Some(y)) => f_name_cmp(x.borrow(), y.borrow(), protocol),
         _ => std::cmp::Ordering::Equal,
     });
     let mut groups: Vec<Option<u32>> = order
         .iter()
-        .map(
-            |&orig| match entries.get(orig).map(|e| (e.hlink_first, e.hlink)) {
+        .map(|&orig| {
+            match entries
+                .get(orig)
+                .map(|e| (e.borrow().hlink_first, e.borrow().hlink))
+            {
                 _ if !hard_links || protocol < 30 => None,
                 Some((Some(f), _)) => Some(f),
                 Some((None, Some(_))) => u32::try_from(start + orig).ok(),
                 _ => None,
-            },
-        )
+            }
+        })
         .collect();
     permute(entries, &order);
     if hard_links && protocol < 30 {
@@ -52,7 +58,7 @@ pub(super) fn sort_one(
     let mut active = vec![true; entries.len()];
     for i in 1..entries.len() {
         if let (Some(a), Some(b)) = (entries.get(i - 1), entries.get(i)) {
-            if a.name == b.name {
+            if a.borrow().name == b.borrow().name {
                 if let Some(x) = active.get_mut(i) {
                     *x = false;
                 }
@@ -79,12 +85,12 @@ pub(super) fn drop_singletons(groups: &mut [Option<u32>]) {
 
 /// Before protocol 30 a linked entry carries its device and inode: each
 /// pair is one group, numbered in list order.
-fn device_inode_groups(sorted: &[FileEntry]) -> Vec<Option<u32>> {
+fn device_inode_groups<E: Borrow<FileEntry>>(sorted: &[E]) -> Vec<Option<u32>> {
     let mut ids: HashMap<(u64, u64), u32> = HashMap::new();
     sorted
         .iter()
         .map(|e| {
-            let key = e.hlink?;
+            let key = e.borrow().hlink?;
             let next = u32::try_from(ids.len()).ok()?;
             Some(*ids.entry(key).or_insert(next))
         })
