@@ -85,7 +85,7 @@ MUTANTS = [
   ("src/flist/decode_fields.rs", "if (name == b\".\" || name == b\"/.\") && kind != FileKind::Dir {", "if false {"),
  ], [A+"receiver::flist_unsafe_names"], "fail"),
 ("duplicates", "File list: duplicates", [
-  ("src/role/receiver/sort.rs", "            if a.name == b.name {", "            if false && a.name == b.name {"),
+  ("src/role/receiver/sort.rs", "            if a.borrow().name == b.borrow().name {", "            if false && a.borrow().name == b.borrow().name {"),
  ], [A+"receiver::flist_duplicates_and_device"], "fail"),
 ("sublist", "File list: sub-list", [
   ("src/role/receiver/recv.rs", "            let i = usize::try_from(ndx).ok()", "            if ndx <= crate::wire::NDX_FLIST_OFFSET {\n                continue;\n            }\n            let i = usize::try_from(ndx).ok()"),
