@@ -90,9 +90,14 @@ impl Table {
         std::mem::take(&mut self.names)
     }
 
+    /// Row `i`, if its list lives.
+    fn live_mut(&mut self, i: usize) -> Option<&mut Row> {
+        i.checked_sub(self.base).and_then(|k| self.rows.get_mut(k))
+    }
+
     /// Row `i`, live, stays when its list is freed.
     pub(crate) fn keep(&mut self, i: usize) {
-        if let Some(r) = i.checked_sub(self.base).and_then(|k| self.rows.get_mut(k)) {
+        if let Some(r) = self.live_mut(i) {
             r.keep = true;
         }
     }
@@ -100,15 +105,10 @@ impl Table {
     /// Row `i` is no longer needed past its list (a directory whose
     /// sub-list came).
     pub(crate) fn unkeep(&mut self, i: usize) {
-        match i.checked_sub(self.base) {
-            Some(k) => {
-                if let Some(r) = self.rows.get_mut(k) {
-                    r.keep = false;
-                }
-            }
-            None => {
-                self.kept.remove(&i);
-            }
+        if let Some(r) = self.live_mut(i) {
+            r.keep = false;
+        } else if i < self.base {
+            self.kept.remove(&i);
         }
     }
 
