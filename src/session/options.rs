@@ -100,6 +100,10 @@ impl sender::Exclude for SenderFilter {
         self.0.is_poisoned() || self.0.check(path, is_dir).is_excluded()
     }
 
+    fn excludes_nothing(&self) -> bool {
+        !self.0.is_poisoned() && self.0.list().is_empty()
+    }
+
     fn enter_dir(&mut self, path: &[u8], read: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) {
         let _ = self.0.enter_dir(path, read);
     }

@@ -151,7 +151,8 @@ fn open_source(
     req: &Request,
     item: &Item,
 ) -> Option<(std::fs::File, u64)> {
-    match ctx.root.open_source(&item.path, ctx.noatime) {
+    let opened = item.path().map_err(io::Error::from);
+    match opened.and_then(|p| ctx.root.open_source(&p, ctx.noatime)) {
         Ok(f) => Some(f),
         Err(e) => {
             let name = quoted(&item.entry.name);

@@ -397,8 +397,10 @@ async fn add_checksums(
 ) {
     let (file_kind, noatime) = how;
     for it in items.iter_mut().filter(|i| i.entry.is_file()) {
-        let sum = root
-            .open_source(&it.path, noatime)
+        let sum = it
+            .path()
+            .map_err(std::io::Error::from)
+            .and_then(|p| root.open_source(&p, noatime))
             .and_then(|(f, _)| crate::checksum::file_sum(file_kind, f, it.entry.size));
         it.entry.checksum = sum.ok().map(|s| s.as_bytes().to_vec());
         link.keep_alive().await;

@@ -118,7 +118,7 @@ impl<'a> Incremental<'a> {
         ctx.write_ndx(NDX_FLIST_OFFSET - i32::try_from(n).unwrap_or(i32::MAX));
         let content = dir.entry.flags.content_dir;
         self.walker
-            .scan_sub_list(&dir.path, &dir.entry.name, content);
+            .scan_sub_list(&dir.base, &dir.entry.name, content);
         while self.walker.step() {
             ctx.link.keep_alive().await;
         }

@@ -155,7 +155,7 @@ mod tests {
     fn item(name: &str) -> Item {
         Item {
             entry: FileEntry::new(name.as_bytes().to_vec(), 0o100644),
-            path: RelPath::new(name.as_bytes()).unwrap_or_else(|_| RelPath::root()),
+            base: std::rc::Rc::new(RelPath::root()),
         }
     }
 

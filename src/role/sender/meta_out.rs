@@ -53,8 +53,10 @@ impl MetaOut {
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
         let e = &it.entry;
-        let fd = match e.kind() {
-            FileKind::File | FileKind::Dir => root.meta_at(&it.path).map(Some),
+        let path = it.path();
+        let fd = match (e.kind(), &path) {
+            (FileKind::File | FileKind::Dir, Ok(p)) => root.meta_at(p).map(Some),
+            (FileKind::File | FileKind::Dir, Err(err)) => Err(io::Error::from(err.clone())),
             _ => Ok(None),
         };
         let (fd, mut failed) = match fd {
@@ -139,6 +141,7 @@ impl MetaOut {
     ) {
         // Looked up at the first value asked for: most requests ask none.
         let mut fd = None;
+        let path = std::cell::OnceCell::new();
         let mut prior = 0u32;
         if let Some(list) = self.tables.tables.xattrs_mut(&it.entry.meta) {
             for x in list.iter_mut() {
@@ -152,7 +155,10 @@ impl MetaOut {
                 put_varint(out, x.num.wrapping_sub(prior) as i32);
                 prior = x.num;
                 let local = self.opts.naming().from_wire_sent(&x.name);
-                let fd = fd.get_or_insert_with(|| root.meta_at(&it.path).ok());
+                let fd = fd.get_or_insert_with(|| {
+                    let p = path.get_or_init(|| it.path().ok()).as_ref()?;
+                    root.meta_at(p).ok()
+                });
                 match fd.as_ref().and_then(|f| f.get(&local).ok().flatten()) {
                     Some(v) if v.len() <= xattr::MAX_VALUE => {
                         put_varint(out, v.len() as i32);

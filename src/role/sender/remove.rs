@@ -66,7 +66,16 @@ fn remove_sent(ctx: &mut SenderCtx<'_>, item: &Item) {
     // rsync names the file as listed, without quotes.
     let name = String::from_utf8_lossy(&item.entry.name);
     let e = &item.entry;
-    let failed = match ctx.root.lstat(&item.path) {
+    let path = match item.path() {
+        Ok(p) => p,
+        Err(e) => {
+            ctx.link
+                .rsyserr(&format!("sender failed to remove {name}"), &e.into());
+            ctx.io_error.insert(crate::error::IoErrors::GENERAL);
+            return;
+        }
+    };
+    let failed = match ctx.root.lstat(&path) {
         Ok(m)
             if still_sent(
                 (
@@ -78,7 +87,7 @@ fn remove_sent(ctx: &mut SenderCtx<'_>, item: &Item) {
                 (e.size, e.mtime, e.mtime_nsec),
             ) =>
         {
-            match r.w.remove(&item.path, Some(&r.permit)) {
+            match r.w.remove(&path, Some(&r.permit)) {
                 Ok(()) => {
                     if r.verbose {
                         ctx.link.info(&format!("sender removed {name}"));

@@ -14,6 +14,7 @@
 
 use std::collections::HashSet;
 use std::io;
+use std::rc::Rc;
 
 use super::args::{display_arg, split_plain, split_relative, JoinRel, NameType};
 
@@ -139,11 +140,12 @@ impl<'a> Walker<'a> {
             content_dir: content,
             implied_dir: false,
         };
-        self.push(name.clone(), path.clone(), &meta, flags);
+        let base = Rc::new(base.clone());
+        self.push(name.clone(), &base, &meta, flags);
         // Diverted, a directory's contents come in its own sub-list,
         // except for `dir/.`, whose contents are the top level.
         if content && (!self.opts.divert || name == b".") {
-            self.scan_dir(path, &name, self.opts.recursive);
+            self.scan_dir(&base, path, &name, self.opts.recursive);
         }
     }
 
@@ -159,13 +161,14 @@ impl<'a> Walker<'a> {
         std::mem::take(&mut self.out)
     }
 
-    /// Starts listing the contents of directory `path`, named `name` on
-    /// the wire, as one sub-list of a diverted walk (`send1extra`), which
-    /// the [`Walker::step`]s that follow go on with: the filter rules of
-    /// the directories around it are put in force first, and the `-R`
-    /// names waiting for it come last. A directory without content (`-x`
-    /// boundary, implied parent) lists nothing of its own.
-    pub fn scan_sub_list(&mut self, path: &RelPath, name: &[u8], content: bool) {
+    /// Starts listing the contents of directory `name` (on the wire; its
+    /// path is `base` joined with it), as one sub-list of a diverted walk
+    /// (`send1extra`), which the [`Walker::step`]s that follow go on
+    /// with: the filter rules of the directories around it are put in
+    /// force first, and the `-R` names waiting for it come last. A
+    /// directory without content (`-x` boundary, implied parent) lists
+    /// nothing of its own.
+    pub fn scan_sub_list(&mut self, base: &Rc<RelPath>, name: &[u8], content: bool) {
         while let Some(top) = self.entered.last() {
             if is_ancestor(top, name) {
                 break;
@@ -174,13 +177,20 @@ impl<'a> Walker<'a> {
             self.filter.leave_dir();
         }
         if content {
-            self.scan_content(path, name);
+            match base.join_rel(name) {
+                Ok(path) => self.scan_content(base, &path, name),
+                Err(e) => self.note_error(
+                    crate::error::IoErrors::GENERAL,
+                    format!("opendir {} failed", crate::role::text::quoted(name)),
+                    e.into(),
+                ),
+            }
         }
         self.resume = Some(name.to_vec());
     }
 
     /// A sub-list's own entries: the directory's contents.
-    fn scan_content(&mut self, path: &RelPath, name: &[u8]) {
+    fn scan_content(&mut self, base: &Rc<RelPath>, path: &RelPath, name: &[u8]) {
         if self.opts.one_file_system {
             match self.root.stat(path) {
                 Ok(m) => self.top_dev = m.dev,
@@ -191,7 +201,7 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        self.scan_dir(path, name, true);
+        self.scan_dir(base, path, name, true);
     }
 
     /// Leaves a directory's filter rules: at once in a whole walk, when
@@ -245,7 +255,7 @@ impl<'a> Walker<'a> {
     fn push_link(
         &mut self,
         name: Vec<u8>,
-        path: RelPath,
+        base: &Rc<RelPath>,
         meta: &Meta,
         target: io::Result<Vec<u8>>,
     ) {
@@ -253,7 +263,7 @@ impl<'a> Walker<'a> {
             Ok(t) => {
                 let mut e = entry_from_meta(name, meta, EntryFlags::default());
                 e.link_target = Some(if self.opts.munge_links { unmunge(t) } else { t });
-                self.push_entry(e, path);
+                self.push_entry(e, base);
             }
             Err(err) => {
                 let what = format!("readlink {} failed", crate::role::text::quoted(&name));
@@ -262,17 +272,22 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn push(&mut self, name: Vec<u8>, path: RelPath, meta: &Meta, flags: EntryFlags) {
+    /// Lists `name`, whose path is `base` joined with it.
+    fn push(&mut self, name: Vec<u8>, base: &Rc<RelPath>, meta: &Meta, flags: EntryFlags) {
         if meta.is_symlink() {
-            let t = self.root.read_link(&path);
-            self.push_link(name, path, meta, t);
+            let t = base
+                .join_rel(&name)
+                .map_err(io::Error::from)
+                .and_then(|p| self.root.read_link(&p));
+            self.push_link(name, base, meta, t);
             return;
         }
         let mut e = entry_from_meta(name, meta, flags);
         if self.opts.fake_super && (meta.is_file() || meta.is_dir()) {
-            if let Some(fe) = self.fake_entry(e.clone(), &path, meta) {
+            let path = base.join_rel(&e.name).ok();
+            if let Some(fe) = path.and_then(|p| self.fake_entry(e.clone(), &p, meta)) {
                 if let Some(fe) = fe {
-                    self.push_entry(fe, path);
+                    self.push_entry(fe, base);
                 }
                 return;
             }
@@ -281,7 +296,7 @@ impl<'a> Walker<'a> {
         if self.opts.hard_links && !meta.is_dir() && (meta.nlink > 1 || every_file) {
             e.hlink = Some((meta.dev, meta.ino));
         }
-        self.push_entry(e, path);
+        self.push_entry(e, base);
     }
 
     /// `--fake-super` (`x_lstat`, `do_readlink`): the entry as its record
@@ -322,12 +337,13 @@ impl<'a> Walker<'a> {
         })
     }
 
-    fn push_entry(&mut self, entry: FileEntry, path: RelPath) {
+    fn push_entry(&mut self, entry: FileEntry, base: &Rc<RelPath>) {
         if self.out.items.len() >= self.opts.max_entries {
             self.out.overflow = true;
             return;
         }
-        self.out.items.push(Item { entry, path });
+        let base = Rc::clone(base);
+        self.out.items.push(Item { entry, base });
     }
 }
 

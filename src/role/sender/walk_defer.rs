@@ -57,7 +57,7 @@ impl Walker<'_> {
                     implied_dir: true,
                     ..EntryFlags::default()
                 };
-                self.push(prefix.to_vec(), path, &m, flags);
+                self.push(prefix.to_vec(), &std::rc::Rc::new(base.clone()), &m, flags);
                 true
             }
             Ok(_) => false,

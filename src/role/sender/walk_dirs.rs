@@ -16,6 +16,7 @@ use crate::error::IoErrors;
 use crate::flist::cmp_in_dir;
 use crate::fs::{Dir, Meta, Names, RelPath};
 use crate::role::text::quoted;
+use std::rc::Rc;
 
 /// How many names one step looks at.
 const LOOK_BATCH: usize = 1024;
@@ -27,6 +28,8 @@ pub(super) struct Frame {
     /// Its name on the wire, and its path beneath the root.
     name: Vec<u8>,
     path: RelPath,
+    /// The path its entries' names start from (see [`super::Item`]).
+    base: Rc<RelPath>,
     recurse: bool,
     /// Its names, as read: the entries below point into them.
     names: Names,
@@ -63,10 +66,17 @@ struct Kid {
 
 impl Walker<'_> {
     /// Starts listing the contents of directory `path` (named `name` on
-    /// the wire); [`Walker::step`] goes on with it.
-    pub(super) fn scan_dir(&mut self, path: &RelPath, name: &[u8], recurse: bool) {
+    /// the wire, which starts from `base`); [`Walker::step`] goes on with
+    /// it.
+    pub(super) fn scan_dir(
+        &mut self,
+        base: &Rc<RelPath>,
+        path: &RelPath,
+        name: &[u8],
+        recurse: bool,
+    ) {
         match self.root.open_dir_follow(path) {
-            Ok(dir) => self.enter(dir, path, name.to_vec(), recurse),
+            Ok(dir) => self.enter(dir, base, path, name.to_vec(), recurse),
             Err(e) => self.note_error(
                 IoErrors::GENERAL,
                 format!("opendir {} failed", quoted(name)),
@@ -97,8 +107,9 @@ impl Walker<'_> {
             }
             if let Some(sub) = self.list_kid(&top, kid) {
                 let (dir, path, name) = sub;
+                let base = Rc::clone(&top.base);
                 self.stack.push(top);
-                self.enter(dir, &path, name, true);
+                self.enter(dir, &base, &path, name, true);
                 return true;
             }
         }
@@ -116,7 +127,6 @@ impl Walker<'_> {
     fn list_kid(&mut self, top: &Frame, kid: Kid) -> Option<(Dir, RelPath, Vec<u8>)> {
         let Kid { at, meta } = kid;
         let leaf = top.names.get(at)?;
-        let path = top.path.join(leaf).ok()?;
         let name = join_name(&top.name, leaf);
         let is_dir = meta.is_dir();
         let other_fs = is_dir && self.opts.one_file_system && meta.dev != self.top_dev;
@@ -127,14 +137,15 @@ impl Walker<'_> {
         };
         if meta.is_symlink() {
             let target = top.dir.read_link_at(leaf);
-            self.push_link(name, path, &meta, target);
+            self.push_link(name, &top.base, &meta, target);
             return None;
         }
         if !recurse_here || self.opts.divert {
-            self.push(name, path, &meta, flags);
+            self.push(name, &top.base, &meta, flags);
             return None;
         }
-        self.push(name.clone(), path.clone(), &meta, flags);
+        let path = top.path.join(leaf).ok()?;
+        self.push(name.clone(), &top.base, &meta, flags);
         match top.dir.open_dir_at(leaf) {
             Ok(sub) => Some((sub, path, name)),
             Err(e) => {
@@ -150,7 +161,14 @@ impl Walker<'_> {
 
     /// Enters an open directory: puts its merge files' rules in force and
     /// reads its names, for [`Walker::step`] to look at and list.
-    fn enter(&mut self, dir: Dir, path: &RelPath, name: Vec<u8>, recurse: bool) {
+    fn enter(
+        &mut self,
+        dir: Dir,
+        base: &Rc<RelPath>,
+        path: &RelPath,
+        name: Vec<u8>,
+        recurse: bool,
+    ) {
         let root = self.root;
         let mut read = |f: &[u8]| -> Option<Vec<u8>> {
             let p = path.join(f).ok()?;
@@ -174,6 +192,7 @@ impl Walker<'_> {
             dir,
             name,
             path: path.clone(),
+            base: Rc::clone(base),
             recurse,
             names,
             phase: Phase::Looking(0, kids),
@@ -195,16 +214,16 @@ impl Walker<'_> {
             if !top.path.can_join(leaf) {
                 continue;
             }
-            join_name_into(&top.name, leaf, &mut self.scratch);
             let meta = match top.dir.lstat_at(leaf) {
                 Ok(m) => m,
                 Err(e) => {
-                    let what = format!("readlink_stat {} failed", quoted(&self.scratch));
+                    let name = join_name(&top.name, leaf);
+                    let what = format!("readlink_stat {} failed", quoted(&name));
                     self.note_error(IoErrors::VANISHED, what, e);
                     continue;
                 }
             };
-            if !self.filter.excluded(&self.scratch, meta.is_dir()) {
+            if self.kept(&top.name, leaf, meta.is_dir()) {
                 kids.push(Kid { at, meta });
             }
         }
@@ -226,6 +245,17 @@ impl Walker<'_> {
         }
         top.phase = Phase::Listing(kids.into_iter());
         false
+    }
+
+    /// Whether the filter keeps `leaf` of directory `dir` (named on the
+    /// wire). The entry's name is made only for a filter with rules to
+    /// ask.
+    fn kept(&mut self, dir: &[u8], leaf: &[u8], is_dir: bool) -> bool {
+        if self.filter.excludes_nothing() {
+            return true;
+        }
+        join_name_into(dir, leaf, &mut self.scratch);
+        !self.filter.excluded(&self.scratch, is_dir)
     }
 
     /// Records a problem: its `io_error` bit and the line the client sees.

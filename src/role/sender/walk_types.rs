@@ -4,6 +4,7 @@
 //! it returns. Protocols 27 to 32.
 
 use std::io;
+use std::rc::Rc;
 
 use crate::flist::FileEntry;
 use crate::fs::RelPath;
@@ -64,6 +65,11 @@ pub fn unmunge(target: Vec<u8>) -> Vec<u8> {
 pub trait Exclude {
     /// Whether `path` (relative to the transfer root) is excluded.
     fn excluded(&mut self, path: &[u8], is_dir: bool) -> bool;
+    /// Whether no name can be excluded (there are no rules): the walk
+    /// then does not make each name to ask [`Exclude::excluded`].
+    fn excludes_nothing(&self) -> bool {
+        false
+    }
     /// Called when the walk enters directory `path`, with a reader for
     /// per-directory merge files beneath it.
     fn enter_dir(&mut self, _path: &[u8], _read: &mut dyn FnMut(&[u8]) -> Option<Vec<u8>>) {}
@@ -84,6 +90,10 @@ impl Exclude for NoFilter {
     fn excluded(&mut self, _: &[u8], _: bool) -> bool {
         false
     }
+
+    fn excludes_nothing(&self) -> bool {
+        true
+    }
 }
 
 /// One listed file and where it lives beneath the root.
@@ -91,8 +101,19 @@ impl Exclude for NoFilter {
 pub struct Item {
     /// The entry as it travels.
     pub entry: FileEntry,
-    /// Its path beneath the root, for opening.
-    pub path: RelPath,
+    /// The directory beneath the root that its name starts from: its
+    /// source argument's base, shared by every entry of that source, so
+    /// that no path is made for an entry that is never opened (most of
+    /// them, when little changed).
+    pub base: Rc<RelPath>,
+}
+
+impl Item {
+    /// Its path beneath the root, for opening: the base joined with its
+    /// name.
+    pub fn path(&self) -> Result<RelPath, crate::fs::PathError> {
+        super::super::args::JoinRel::join_rel(&*self.base, &self.entry.name)
+    }
 }
 
 /// A problem met while walking, reported to the client.
