@@ -49,9 +49,29 @@ pub fn f_name_cmp(a: &FileEntry, b: &FileEntry, protocol: u32) -> Ordering {
 /// segments are both leaves of one directory, and the names' bytes order
 /// them. `None` otherwise.
 fn same_dir_leaves(a: &[u8], b: &[u8]) -> Option<Ordering> {
-    let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let p = common_prefix(a, b);
     let (ta, tb) = (a.get(p..)?, b.get(p..)?);
     (!ta.contains(&b'/') && !tb.contains(&b'/')).then(|| ta.cmp(tb))
+}
+
+/// The length of the longest common prefix of `a` and `b`, eight bytes
+/// at a time: names of one directory share its path, which the sort
+/// would otherwise step over byte by byte in every comparison.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let mut n = 0;
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        let word = |c: &[u8]| u64::from_le_bytes(c.try_into().unwrap_or_default());
+        let diff = word(x) ^ word(y);
+        if diff != 0 {
+            return n + (diff.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    let (ta, tb) = (
+        a.get(n..).unwrap_or_default(),
+        b.get(n..).unwrap_or_default(),
+    );
+    n + ta.iter().zip(tb).take_while(|(x, y)| x == y).count()
 }
 
 /// Byte comparison of two segments, each possibly followed by a `/`
@@ -237,6 +257,17 @@ mod tests {
             let x = e(&a, da);
             let y = e(&b, db);
             proptest::prop_assert_eq!(f_name_cmp(&x, &y, 31), reference(&x, &y));
+        }
+
+        #[test]
+        fn common_prefix_counts_the_equal_bytes(
+            shared in proptest::collection::vec(0u8..3, 0..30),
+            a in proptest::collection::vec(0u8..3, 0..20),
+            b in proptest::collection::vec(0u8..3, 0..20),
+        ) {
+            let (a, b) = ([&shared[..], &a].concat(), [&shared[..], &b].concat());
+            let want = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+            proptest::prop_assert_eq!(common_prefix(&a, &b), want);
         }
 
         /// The walk orders a directory's entries with `cmp_in_dir`, which

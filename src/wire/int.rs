@@ -65,31 +65,33 @@ pub fn put_varlong(out: &mut Vec<u8>, v: i64, min_bytes: u8) {
     put_var(out, v as u64, usize::from(min_bytes.clamp(1, 8)), 8);
 }
 
-/// Shared encoder: `width` is 4 for varints and 8 for varlongs.
+/// Shared encoder: `width` is 4 for varints and 8 for varlongs. The
+/// list of a large tree calls it several times per entry, so it writes
+/// its bytes as one fixed eight-byte copy cut to length, not a copy of
+/// a length found byte by byte.
 fn put_var(out: &mut Vec<u8>, v: u64, min_bytes: usize, width: usize) {
     let le = v.to_le_bytes();
-    let bytes = le.get(..width).unwrap_or(&le);
     // Number of significant value bytes, at least `min_bytes`.
-    let mut cnt = width;
-    while cnt > min_bytes && bytes.get(cnt - 1) == Some(&0) {
-        cnt -= 1;
-    }
-    let top = u16::from(bytes.get(cnt - 1).copied().unwrap_or(0));
+    let significant = (64 - v.leading_zeros() as usize).div_ceil(8);
+    let cnt = significant.min(width).max(min_bytes).max(1);
+    let top = u16::from(le.get(cnt - 1).copied().unwrap_or(0));
     let bit: u16 = 1 << (7 + min_bytes - cnt);
-    if top >= bit {
+    let (lead, follow) = if top >= bit {
         // The top byte does not fit under the length marker: all `cnt`
         // bytes follow the lead byte, which carries only the marker.
-        out.push(!(bit - 1) as u8);
-        out.extend_from_slice(bytes.get(..cnt).unwrap_or(&[]));
+        (!(bit - 1) as u8, cnt)
     } else if cnt > min_bytes {
-        out.push((top | !(bit * 2 - 1)) as u8);
-        out.extend_from_slice(bytes.get(..cnt - 1).unwrap_or(&[]));
+        ((top | !(bit * 2 - 1)) as u8, cnt - 1)
     } else {
         // cnt == min_bytes and the top byte fits with no marker: the lead
         // byte is the top byte itself, the lower bytes follow.
-        out.push(top as u8);
-        out.extend_from_slice(bytes.get(..cnt - 1).unwrap_or(&[]));
-    }
+        (top as u8, cnt - 1)
+    };
+    out.reserve(1 + le.len());
+    out.push(lead);
+    let keep = out.len() + follow;
+    out.extend_from_slice(&le);
+    out.truncate(keep);
 }
 
 /// `write_varlong30`: a longint before protocol 30, a varlong from 30.

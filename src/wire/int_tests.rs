@@ -200,3 +200,42 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, want);
     }
 }
+
+/// The varint encoder as first written, byte by byte: the reference the
+/// faster [`put_var`] must match for every value.
+fn put_var_reference(out: &mut Vec<u8>, v: u64, min_bytes: usize, width: usize) {
+    let le = v.to_le_bytes();
+    let bytes = &le[..width];
+    let mut cnt = width;
+    while cnt > min_bytes && bytes[cnt - 1] == 0 {
+        cnt -= 1;
+    }
+    let top = u16::from(bytes[cnt - 1]);
+    let bit: u16 = 1 << (7 + min_bytes - cnt);
+    if top >= bit {
+        out.push(!(bit - 1) as u8);
+        out.extend_from_slice(&bytes[..cnt]);
+    } else if cnt > min_bytes {
+        out.push((top | !(bit * 2 - 1)) as u8);
+        out.extend_from_slice(&bytes[..cnt - 1]);
+    } else {
+        out.push(top as u8);
+        out.extend_from_slice(&bytes[..cnt - 1]);
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn var_encoder_matches_the_reference(
+        v in proptest::prop_oneof![proptest::num::u64::ANY, 0u64..1 << 24, 0u64..1 << 40],
+        min in 1usize..=8,
+        narrow in proptest::bool::ANY,
+    ) {
+        let (v, width) = if narrow { (v & 0xFFFF_FFFF, 4) } else { (v, 8) };
+        let min = min.min(width);
+        let (mut got, mut want) = (vec![7u8], vec![7u8]);
+        put_var(&mut got, v, min, width);
+        put_var_reference(&mut want, v, min, width);
+        proptest::prop_assert_eq!(got, want);
+    }
+}
