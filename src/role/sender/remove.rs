@@ -66,17 +66,13 @@ fn remove_sent(ctx: &mut SenderCtx<'_>, item: &Item) {
     // rsync names the file as listed, without quotes.
     let name = String::from_utf8_lossy(&item.entry.name);
     let e = &item.entry;
-    let path = match item.path() {
-        Ok(p) => p,
-        Err(e) => {
-            ctx.link
-                .rsyserr(&format!("sender failed to remove {name}"), &e.into());
-            ctx.io_error.insert(crate::error::IoErrors::GENERAL);
-            return;
-        }
-    };
-    let failed = match ctx.root.lstat(&path) {
-        Ok(m)
+    // Looked at again where the walk found it.
+    let looked = item
+        .path()
+        .map_err(io::Error::from)
+        .and_then(|p| Ok((ctx.root.lstat(&p)?, p)));
+    let failed = match looked {
+        Ok((m, path))
             if still_sent(
                 (
                     FileKind::from_mode(m.mode) == Some(e.kind()),
