@@ -53,11 +53,13 @@ impl MetaOut {
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
         let e = &it.entry;
-        let path = it.path();
-        let fd = match (e.kind(), &path) {
-            (FileKind::File | FileKind::Dir, Ok(p)) => root.meta_at(p).map(Some),
-            (FileKind::File | FileKind::Dir, Err(err)) => Err(io::Error::from(err.clone())),
-            _ => Ok(None),
+        // Only a file's or a directory's attributes are read: no path is
+        // made for the other types.
+        let path = matches!(e.kind(), FileKind::File | FileKind::Dir).then(|| it.path());
+        let fd = match &path {
+            Some(Ok(p)) => root.meta_at(p).map(Some),
+            Some(Err(err)) => Err(io::Error::from(err.clone())),
+            None => Ok(None),
         };
         let (fd, mut failed) = match fd {
             Ok(fd) => (fd, None),

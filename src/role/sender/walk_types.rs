@@ -6,6 +6,7 @@
 use std::io;
 use std::rc::Rc;
 
+use super::super::args::JoinRel;
 use crate::flist::FileEntry;
 use crate::fs::RelPath;
 
@@ -112,7 +113,7 @@ impl Item {
     /// Its path beneath the root, for opening: the base joined with its
     /// name.
     pub fn path(&self) -> Result<RelPath, crate::fs::PathError> {
-        super::super::args::JoinRel::join_rel(&*self.base, &self.entry.name)
+        self.base.join_rel(&self.entry.name)
     }
 }
 
