@@ -5,8 +5,17 @@ MUTANTS = [
  ], [A+"sender::the_clients_exit_code_survives_while_sums_are_read"], "fail"),
 # Unit tests that once passed without their guard (issue 10).
 ("flist-safe-names", "Core: file-list names", [
-  ("src/flist/decode.rs", "        check_name(&name)?;\n", "        let _ = check_name;\n"),
+  ("src/flist/decode.rs", "        check_new_name(&name, l1)?;\n", "        let _ = check_new_name;\n"),
  ], ["lib:flist::decode::tests::rejects_unsafe_names"], "fail"),
+# A received name's check trusts only the components it shares whole with
+# the previous name, which passed (issue 12).
+("flist-name-trusted-prefix", "Core: file-list names", [
+  ("src/flist/decode.rs", "    let head = name.get(..known).unwrap_or(&[]);\n", "    let head = name;\n"),
+ ], ["lib:flist::decode::tests::prefix_trusting_name_check_matches_the_full_check"], "fail"),
+# A path's one-pass look keeps the length limits (issue 12).
+("path-quick-limits", "Core: path length limits", [
+  ("src/fs/path.rs", "    let fits = |longest| raw.len() <= MAX_PATH_LEN && longest <= MAX_NAME_LEN;\n", "    let fits = |_longest: usize| true;\n"),
+ ], ["lib:fs::tests::relpath_validation"], "fail"),
 ("flist-entry-cap", "Core: file-list entry cap", [
   ("src/flist/decode.rs", "        if self.handed_over + self.entries.len() >= self.limits.max_entries {", "        if false && self.handed_over + self.entries.len() >= self.limits.max_entries {"),
  ], ["lib:flist::decode::tests::caps_entries"], "fail"),

@@ -17,6 +17,7 @@ use std::io::Read;
 
 use super::entry::{FileEntry, FlistOptions};
 use super::xmit;
+use crate::fs::plain_components;
 #[cfg(test)]
 use crate::wire::read_via;
 use crate::wire::{CodecError, Fail, Reader, Step, WireError};
@@ -329,9 +330,25 @@ impl FlistDecoder {
         name.reserve(l1 + l2);
         name.extend_from_slice(self.last_name.get(..l1).unwrap_or(&[]));
         name.extend_from_slice(suffix);
-        check_name(&name)?;
+        check_new_name(&name, l1)?;
         Ok(name)
     }
+}
+
+/// [`check_name`] for a name whose first `known` bytes are those of the
+/// previous name, which passed it: the components before the last `/` of
+/// those bytes were checked then, so only what follows is scanned. A name
+/// that fails the quick look gets the full check, which gives the reason.
+fn check_new_name(name: &[u8], known: usize) -> Result<(), FlistError> {
+    let head = name.get(..known).unwrap_or(&[]);
+    let from = head.iter().rposition(|&b| b == b'/').map_or(0, |p| p + 1);
+    let rest = name.get(from..).unwrap_or(&[]);
+    // Scanned from the start, a leading `/` makes an empty first
+    // component, refused as any empty one is.
+    if plain_components(rest).is_some() {
+        return Ok(());
+    }
+    check_name(name)
 }
 
 /// A received name must be relative and clean: no empty, `.` (except the

@@ -241,3 +241,24 @@ fn atimes_round_trip_and_same_atime_bit() {
         assert!(extra <= 1, "protocol {p}: {extra}");
     }
 }
+
+proptest::proptest! {
+    /// The check of a received name that trusts the previous name's
+    /// components accepts and refuses exactly what the full check does,
+    /// for any previous name that passed and any suffix.
+    #[test]
+    fn prefix_trusting_name_check_matches_the_full_check(
+        prev in proptest::collection::vec(proptest::sample::select(vec![b'a', b'.', b'/', 0u8]), 0..10),
+        keep in 0usize..12,
+        suffix in proptest::collection::vec(proptest::sample::select(vec![b'a', b'.', b'/', 0u8]), 0..8),
+    ) {
+        // A previous name is one that passed, or none (the list's start).
+        let prev = if check_name(&prev).is_ok() { prev } else { Vec::new() };
+        let keep = keep.min(prev.len());
+        let mut name = prev[..keep].to_vec();
+        name.extend_from_slice(&suffix);
+        let full = check_name(&name).map_err(|e| e.to_string());
+        let quick = check_new_name(&name, keep).map_err(|e| e.to_string());
+        proptest::prop_assert_eq!(quick, full);
+    }
+}

@@ -49,7 +49,7 @@ mod xattr_tests;
 pub use dir::{Dir, Names, DEFAULT_MAX_ENTRIES};
 pub use guard::{is_denied, Denied, Writer};
 pub use meta::{FileType, Meta};
-pub use path::{check_name, PathError, RelPath, MAX_NAME_LEN, MAX_PATH_LEN};
+pub use path::{check_name, plain_components, PathError, RelPath, MAX_NAME_LEN, MAX_PATH_LEN};
 pub use quota::Quota;
 pub use root::Root;
 pub use xattr::{Attrs, MetaAt, MetaFd, MetaMut};

@@ -241,6 +241,12 @@ impl fmt::Display for RelPath {
 /// says whether it is already in normal form: no empty or `.`
 /// component, so no trailing `/` either.
 fn scan(raw: &[u8]) -> Result<bool, PathError> {
+    // The common case, a name already in normal form, in one pass; the
+    // rest (and every refusal) takes the slower look below.
+    let fits = |longest| raw.len() <= MAX_PATH_LEN && longest <= MAX_NAME_LEN;
+    if plain_components(raw).is_some_and(fits) {
+        return Ok(true);
+    }
     if raw.contains(&0) {
         return Err(PathError::Nul);
     }
@@ -260,6 +266,32 @@ fn scan(raw: &[u8]) -> Result<bool, PathError> {
         }
     }
     Ok(normal)
+}
+
+/// One pass over a `/`-separated name: the length of its longest
+/// component if every component is a plain name (not empty, `.` or `..`,
+/// no NUL byte), so the name is relative, without a trailing `/`, and
+/// `..`-free; else `None`.
+pub fn plain_components(s: &[u8]) -> Option<usize> {
+    // `len` bytes in the current component, `dots` of them dots: the
+    // component is `.` or `..` exactly when the two are equal and below 3.
+    let (mut len, mut dots, mut longest) = (0usize, 0usize, 0usize);
+    let plain = |len: usize, dots: usize| len != 0 && !(dots == len && len <= 2);
+    for &b in s {
+        match b {
+            0 => return None,
+            b'/' => {
+                if !plain(len, dots) {
+                    return None;
+                }
+                longest = longest.max(len);
+                (len, dots) = (0, 0);
+            }
+            b'.' => (len, dots) = (len + 1, dots + 1),
+            _ => len += 1,
+        }
+    }
+    plain(len, dots).then_some(longest.max(len))
 }
 
 /// Check that `name` is one directory entry name: non-empty, no `/`, no NUL,

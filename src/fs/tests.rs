@@ -529,3 +529,28 @@ fn by_components(raw: &[u8]) -> Result<(Vec<u8>, bool), PathError> {
     }
     Ok((kept.join(&b'/'), raw.last() == Some(&b'/')))
 }
+
+proptest::proptest! {
+    /// The one-pass look at a name's components agrees with splitting it:
+    /// plain exactly when no component is empty, `.`, `..` or holds a NUL,
+    /// and then the longest component's length.
+    #[test]
+    fn plain_components_matches_splitting(
+        raw in proptest::collection::vec(proptest::sample::select(vec![b'a', b'.', b'/', 0u8]), 0..14),
+        long in 0usize..4,
+    ) {
+        let mut raw = raw;
+        if long > 0 {
+            // A long component, at or past the limit, somewhere in the name.
+            let at = raw.len() / 2;
+            let run = vec![b'x'; MAX_NAME_LEN - 1 + long];
+            raw.splice(at..at, run);
+        }
+        let split: Vec<&[u8]> = raw.split(|&b| b == b'/').collect();
+        let plain = split
+            .iter()
+            .all(|c| !c.is_empty() && *c != b"." && *c != b".." && !c.contains(&0));
+        let want = plain.then(|| split.iter().map(|c| c.len()).max().unwrap_or(0));
+        proptest::prop_assert_eq!(plain_components(&raw), want);
+    }
+}
