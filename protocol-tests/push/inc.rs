@@ -236,3 +236,44 @@ fn inc_recurse_push_many_lists_nothing_to_send() {
         r
     });
 }
+
+/// A small `--max-alloc` bounds what is held at once, each sub-list
+/// among it, not the tree: 2,400 files in directories of 300 pass under
+/// a budget of 1,024 entries (`--max-alloc=1M`), as they do with stock.
+/// The receiver once counted every list it had received against the
+/// budget and stopped at its 1,025th entry. Below protocol 30 the list
+/// is one, and the budget bounds it whole: that cell is not run.
+#[test]
+fn inc_recurse_push_budget_bounds_each_list_not_the_tree() {
+    let top = crate::harness::process_base().join("inc-budget");
+    let _ = std::fs::remove_dir_all(&top);
+    for d in 0..8 {
+        let dir = top.join(format!("d{d}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        for f in 0..300 {
+            std::fs::write(dir.join(format!("f{f}")), format!("{d}.{f}\n")).expect("write");
+        }
+    }
+    // Old directory times (one touched in the transfer's second keeps
+    // the transfer's time under stock).
+    for (i, dir) in std::iter::once(top.clone())
+        .chain((0..8).map(|d| top.join(format!("d{d}"))))
+        .enumerate()
+    {
+        let when = std::time::Duration::from_secs(1_300_000_000 + i as u64);
+        std::fs::File::open(&dir)
+            .and_then(|f| f.set_modified(std::time::UNIX_EPOCH + when))
+            .expect("set dir mtime");
+    }
+    each_cell("push_inc_budget", |work, cell| {
+        if cell.protocol() < 30 {
+            return Ok(());
+        }
+        let mut spec = Spec::new(&["-v", "-a", "--max-alloc=1M"], &top);
+        spec.flags = &[];
+        let pair = push_vs_stock(work, cell, &spec)?;
+        let r = inc_as_expected(cell, &pair.our_out);
+        pair.remove();
+        r
+    });
+}

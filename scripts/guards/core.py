@@ -17,8 +17,18 @@ MUTANTS = [
   ("src/fs/path.rs", "    let fits = |longest| raw.len() <= MAX_PATH_LEN && longest <= MAX_NAME_LEN;\n", "    let fits = |_longest: usize| true;\n"),
  ], ["lib:fs::tests::relpath_validation"], "fail"),
 ("flist-entry-cap", "Core: file-list entry cap", [
-  ("src/flist/decode.rs", "        if self.handed_over + self.entries.len() >= self.limits.max_entries {", "        if false && self.handed_over + self.entries.len() >= self.limits.max_entries {"),
+  ("src/flist/decode.rs", "        if n >= self.limits.max_entries {", "        if false && n >= self.limits.max_entries {"),
  ], ["lib:flist::decode::tests::caps_entries"], "fail"),
+# Under incremental recursion the cap counts the entries held at once,
+# earlier lists included (issue 12): a client cannot flood sub-lists.
+("flist-entry-cap-held", "Core: file-list entry cap", [
+  ("src/flist/decode.rs", "        if self.held.saturating_add(n) >= self.limits.max_held {", "        if false && self.held.saturating_add(n) >= self.limits.max_held {"),
+ ], ["lib:flist::decode::tests::caps_the_entries_held_not_the_tree"], "fail"),
+# A small --max-alloc bounds each sub-list, not the tree: the ceiling on
+# entries held at once never drops below the default budget's (issue 12).
+("flist-held-floor", "Core: file-list entry cap", [
+  ("src/role/receiver/lists.rs", "        max_held: cfg.opts.max_held.max(cfg.opts.max_entries),", "        max_held: cfg.opts.max_entries,"),
+ ], ["push::inc::inc_recurse_push_budget_bounds_each_list_not_the_tree"], "fail"),
 # The ACL and xattr tables a client fills are held to a byte budget.
 ("meta-budget", "Core: ACL and xattr tables within --max-alloc", [
   ("src/meta/mod.rs", "        if total > self.budget {", "        if false && total > self.budget {"),

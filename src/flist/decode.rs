@@ -25,8 +25,11 @@ use crate::wire::{CodecError, Fail, Reader, Step, WireError};
 /// Ceilings for a received list.
 #[derive(Debug, Clone, Copy)]
 pub struct FlistLimits {
-    /// Most entries.
+    /// Most entries in one list.
     pub max_entries: usize,
+    /// Most entries held at once, this list's and those of earlier lists
+    /// the caller still holds (incremental recursion).
+    pub max_held: usize,
     /// Longest path.
     pub max_path: usize,
     /// Most bytes the ACLs and attribute lists may take.
@@ -37,6 +40,7 @@ impl Default for FlistLimits {
     fn default() -> Self {
         Self {
             max_entries: 10_000_000,
+            max_held: 10_000_000,
             max_path: 4096,
             max_meta: 1 << 29,
         }
@@ -124,8 +128,12 @@ pub struct FlistDecoder {
     pub(super) ndx_start: u32,
     /// The names that came inline with ids, in wire order.
     pub names: Vec<InlineName>,
-    /// Entries of earlier lists (they count against the ceiling too).
-    handed_over: usize,
+    /// Entries of earlier lists the caller still holds, for the ceiling
+    /// on entries held at once. Each list handed over adds its entries; a
+    /// caller that frees lists says how many it holds
+    /// ([`Self::set_held`]), so the ceiling bounds what is in memory at
+    /// once, not the tree.
+    held: usize,
     pub(super) limits: FlistLimits,
     last_name: Vec<u8>,
     prev: Prev,
@@ -152,7 +160,7 @@ impl FlistDecoder {
             limits,
             ndx_start: 0,
             names: Vec::new(),
-            handed_over: 0,
+            held: 0,
             last_name: Vec::new(),
             prev: Prev::default(),
             entries: Vec::new(),
@@ -160,6 +168,12 @@ impl FlistDecoder {
             tables: crate::meta::Tables::with_budget(limits.max_meta),
             spare_names: Vec::new(),
         }
+    }
+
+    /// How many entries of earlier lists the caller holds now (those it
+    /// has not freed), in place of every entry handed over so far.
+    pub fn set_held(&mut self, n: usize) {
+        self.held = n;
     }
 
     /// Sets the wire index of the next entry's list start (rsync's
@@ -175,7 +189,7 @@ impl FlistDecoder {
     /// tables.
     pub fn next_list(&mut self, start: u32) -> (Vec<FileEntry>, Vec<InlineName>) {
         self.ndx_start = start;
-        self.handed_over = self.handed_over.saturating_add(self.entries.len());
+        self.held = self.held.saturating_add(self.entries.len());
         (
             std::mem::take(&mut self.entries),
             std::mem::take(&mut self.names),
@@ -243,10 +257,17 @@ impl FlistDecoder {
                 return Ok(false);
             }
         };
-        if self.handed_over + self.entries.len() >= self.limits.max_entries {
+        let n = self.entries.len();
+        if n >= self.limits.max_entries {
             return Err(Fail::Invalid(FlistError::Budget(format!(
                 "file list has more than {} entries (see --max-alloc)",
                 self.limits.max_entries
+            ))));
+        }
+        if self.held.saturating_add(n) >= self.limits.max_held {
+            return Err(Fail::Invalid(FlistError::Budget(format!(
+                "file lists hold more than {} entries at once (see --max-alloc)",
+                self.limits.max_held
             ))));
         }
         let buf = self.spare_names.pop().unwrap_or_default();

@@ -195,6 +195,55 @@ fn caps_entries() {
     assert!(parse(&list_of(&names), limits).is_err());
 }
 
+/// Under incremental recursion the ceiling counts the entries held at
+/// once: every list handed over counts, until the caller says how many
+/// of them it still holds (it frees lists the client is done with).
+#[test]
+fn caps_the_entries_held_not_the_tree() {
+    let names: Vec<&[u8]> = vec![b"a", b"b", b"c"];
+    let limits = FlistLimits {
+        max_entries: 5,
+        max_held: 5,
+        max_path: 4096,
+        ..FlistLimits::default()
+    };
+    let read = |dec: &mut FlistDecoder| -> Result<usize, String> {
+        let buf = list_of(&names);
+        let r = &mut &buf[..];
+        while read_via::<_, FlistError, FlistError>(r, "the file list", |x| dec.step(x))
+            .map_err(|e| e.to_string())?
+        {}
+        Ok(dec.next_list(0).0.len())
+    };
+    let fresh = || FlistDecoder::new(opts(32, true), limits);
+    // Nothing freed: three and three pass five.
+    let mut dec = fresh();
+    assert_eq!(read(&mut dec), Ok(3));
+    let err = read(&mut dec).unwrap_err();
+    assert!(err.contains("more than 5 entries"), "{err}");
+    // Two of the first three still held: five in all, at the ceiling.
+    let mut dec = fresh();
+    assert_eq!(read(&mut dec), Ok(3));
+    dec.set_held(2);
+    assert_eq!(read(&mut dec), Ok(3));
+    // Three held: one too many.
+    let mut dec = fresh();
+    assert_eq!(read(&mut dec), Ok(3));
+    dec.set_held(3);
+    assert!(read(&mut dec).is_err());
+    // The ceiling per list is the other one: lists of three under a
+    // ceiling of three pass as long as the held ones leave room.
+    let per_list = FlistLimits {
+        max_entries: 3,
+        max_held: 100,
+        ..limits
+    };
+    let mut dec = FlistDecoder::new(opts(32, true), per_list);
+    for _ in 0..4 {
+        assert_eq!(read(&mut dec), Ok(3));
+    }
+}
+
 /// `--atimes`: every non-directory carries its access time after the
 /// mode, left out (`XMIT_SAME_ATIME`) when it equals the previous one;
 /// directories carry none and keep no bit for it.

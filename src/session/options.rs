@@ -24,6 +24,17 @@ pub fn max_entries(o: &Options) -> usize {
         .clamp(1_000, 50_000_000)
 }
 
+/// Most file-list entries a receiver holds at once under incremental
+/// recursion: what the budget allows, and never fewer than the default
+/// budget does. rsync's `--max-alloc` bounds each allocation, so with a
+/// small one a tree of any size still passes, the client's look-ahead
+/// of about a thousand files held beside each sub-list; what this stops
+/// is a client that sends sub-lists far ahead of the transfer.
+pub fn max_held(o: &Options) -> usize {
+    let default = usize::try_from(DEFAULT_MAX_ALLOC / 1024).unwrap_or(usize::MAX);
+    max_entries(o).max(default)
+}
+
 /// Most bytes the ACLs and attribute lists a client sends may take: half
 /// the budget, the file list's entries having the other half.
 pub fn max_meta(o: &Options) -> u64 {
@@ -138,6 +149,7 @@ pub(super) fn recv_options(
         verbose: o.verbose,
         quiet: o.quiet,
         max_entries: max_entries(o),
+        max_held: max_held(o),
         max_meta: max_meta(o),
         noatime: o.open_noatime || o.atimes > 1,
         itemize: o.log_format.as_deref().is_some_and(|f| f.contains("%i")),

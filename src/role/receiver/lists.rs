@@ -92,6 +92,12 @@ impl Entries {
         self.0.borrow().len()
     }
 
+    /// How many entries are held: those of lists not yet freed, and the
+    /// directories kept past their list.
+    pub(crate) fn held(&self) -> usize {
+        self.0.borrow().held()
+    }
+
     fn with<T>(&self, i: usize, f: impl FnOnce(&Row) -> T) -> Option<T> {
         self.0.borrow().row(i).map(f)
     }
@@ -240,6 +246,7 @@ pub(crate) async fn receive_first(
 ) -> Result<List, RecvError> {
     let limits = FlistLimits {
         max_entries: cfg.opts.max_entries,
+        max_held: cfg.opts.max_held.max(cfg.opts.max_entries),
         max_meta: cfg.opts.max_meta,
         ..FlistLimits::default()
     };
@@ -334,6 +341,9 @@ pub(crate) fn decoder(list: &List) -> Option<FlistDecoder> {
     let mut d = list.dec.borrow_mut().take()?;
     d.tables = std::mem::take(&mut *list.meta.borrow_mut());
     d.set_start(u32::try_from(list.entries.len() + 1).unwrap_or(u32::MAX));
+    // The ceiling on entries held at once counts the lists not yet
+    // freed, not every list received.
+    d.set_held(list.entries.held());
     Some(d)
 }
 

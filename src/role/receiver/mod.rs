@@ -93,8 +93,12 @@ pub struct RecvOptions {
     pub verbose: u8,
     /// `-q`: not even rsync's verbosity-0 lines (`INFO_GTE(NONREG, 1)`).
     pub quiet: bool,
-    /// Most file-list entries accepted (from the memory budget).
+    /// Most file-list entries accepted in one list (from the memory
+    /// budget).
     pub max_entries: usize,
+    /// Most entries held at once under incremental recursion (0: as
+    /// many as `max_entries`).
+    pub max_held: usize,
     /// Most bytes the client's ACLs and attribute lists may take.
     pub max_meta: u64,
     /// `--open-noatime` (or `-UU`): the basis files and the files summed

@@ -50,6 +50,11 @@ impl Table {
         self.base + self.rows.len()
     }
 
+    /// How many rows are held: live ones and those kept past their list.
+    pub(crate) fn held(&self) -> usize {
+        self.rows.len() + self.kept.len()
+    }
+
     /// The first live index.
     pub(crate) fn base(&self) -> usize {
         self.base
