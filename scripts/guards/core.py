@@ -29,6 +29,11 @@ MUTANTS = [
 ("flist-held-floor", "Core: file-list entry cap", [
   ("src/role/receiver/lists.rs", "        max_held: cfg.opts.max_held.max(cfg.opts.max_entries),", "        max_held: cfg.opts.max_entries,"),
  ], ["push::inc::inc_recurse_push_budget_bounds_each_list_not_the_tree"], "fail"),
+# Before each sub-list the receiver tells the decoder what it still holds
+# (issue 12): lists it freed no longer count.
+("flist-held-told", "Core: file-list entry cap", [
+  ("src/role/receiver/lists.rs", "    d.set_held(list.entries.held());\n", ""),
+ ], ["lib:role::receiver::lists::tests::the_next_decoder_counts_what_the_table_holds"], "fail"),
 # The ACL and xattr tables a client fills are held to a byte budget.
 ("meta-budget", "Core: ACL and xattr tables within --max-alloc", [
   ("src/meta/mod.rs", "        if total > self.budget {", "        if false && total > self.budget {"),

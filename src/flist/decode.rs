@@ -176,6 +176,11 @@ impl FlistDecoder {
         self.held = n;
     }
 
+    /// The entries of earlier lists counted as held.
+    pub fn held(&self) -> usize {
+        self.held
+    }
+
     /// Sets the wire index of the next entry's list start (rsync's
     /// `ndx_start`; 1 for the first list under incremental recursion).
     pub fn set_start(&mut self, start: u32) {

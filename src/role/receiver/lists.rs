@@ -474,3 +474,8 @@ fn map_new_owners(
     owners.map_acls(&mut meta, inc.acls_mapped);
     inc.acls_mapped = (meta.acc.len(), meta.def.len());
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[path = "lists_tests.rs"]
+mod tests;
