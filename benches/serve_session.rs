@@ -5,11 +5,12 @@
 //! OpenSSH client and a stock rsync client, in one run.
 //!
 //! Run: `cargo bench --bench serve_session`. Environment: `BENCH_OLD_BIN`
-//! (the thread-per-session binary; default `/work/main/target/release/
+//! (the thread-per-session binary; default `/work/main/target/dist/
 //! rrsync-rs`), `RRSYNC_BIN` (the binary under test; default
-//! `target/release/rrsync-rs`), `BENCH_SESSIONS=N` (sessions per kind and
-//! binary, default 30), `BENCH_RUNS=N` (large pulls per binary, default
-//! 3), `BENCH_QUICK=1` (64 MiB instead of 256 MiB), `BENCH_DIR`.
+//! `target/dist/rrsync-rs`, built as for `vs_stock`: both of one
+//! profile), `BENCH_SESSIONS=N` (sessions per kind and binary, default
+//! 30), `BENCH_RUNS=N` (large pulls per binary, default 3),
+//! `BENCH_QUICK=1` (64 MiB instead of 256 MiB), `BENCH_DIR`.
 //!
 //! Cases, each alternating between the two servers so that both see the
 //! same machine load: `ssh host true` (authentication plus one session,
@@ -163,7 +164,7 @@ fn once(s: &Serve, key: &Path, what: &str, dst: &Path) -> R<(f64, f64)> {
 fn main() -> R<()> {
     let old = PathBuf::from(
         std::env::var_os("BENCH_OLD_BIN")
-            .unwrap_or_else(|| "/work/main/target/release/rrsync-rs".into()),
+            .unwrap_or_else(|| "/work/main/target/dist/rrsync-rs".into()),
     );
     let new = common::run::ensure_binary()?;
     let n: usize = std::env::var("BENCH_SESSIONS")

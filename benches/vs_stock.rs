@@ -5,8 +5,9 @@
 //! whose name contains any of them, e.g. `-- pull`). Environment:
 //! `BENCH_QUICK=1` (64 MiB / 2,000 files instead of 256 MiB / 10,000),
 //! `BENCH_RUNS=N` (default 3), `BENCH_TIMEOUT=SECS` (per client run),
-//! `RRSYNC_BIN` (binary to test; default `target/release/rrsync-rs`,
-//! rebuilt with `cargo build --release` when older than `src/`),
+//! `RRSYNC_BIN` (binary to test; default `target/dist/rrsync-rs`, the
+//! profile that is installed, rebuilt with `cargo build --profile dist`
+//! when older than `src/`),
 //! `BENCH_DIR` (instead of /tmp), `BENCH_KEEP=1` (keep the data there).
 //!
 //! What is measured: the wall time of one whole client command (`rsync -a

@@ -49,7 +49,10 @@ pub struct Outcome {
     pub stderr: String,
 }
 
-/// Finds (and if stale, builds) the release binary of rrsync-rs.
+/// Finds (and if stale, builds) the binary of rrsync-rs that is
+/// installed and packaged: the `dist` profile (fat LTO, one codegen
+/// unit), which takes about 5 % less CPU than `release` on the small-file
+/// and no-change cases, so that the figures are those of what users run.
 pub fn ensure_binary() -> R<PathBuf> {
     if let Some(p) = std::env::var_os("RRSYNC_BIN") {
         return Ok(PathBuf::from(p));
@@ -58,7 +61,7 @@ pub fn ensure_binary() -> R<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest.join("target"));
-    let bin = target.join("release/rrsync-rs");
+    let bin = target.join("dist/rrsync-rs");
     let built = fs::metadata(&bin).and_then(|m| m.modified()).ok();
     let mut newest = newest_mtime(&manifest.join("src"));
     if let Ok(t) = fs::metadata(manifest.join("Cargo.toml")).and_then(|m| m.modified()) {
@@ -66,14 +69,14 @@ pub fn ensure_binary() -> R<PathBuf> {
     }
     if built.is_none() || built < newest {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        eprintln!("building {} (release)...", bin.display());
+        eprintln!("building {} (dist)...", bin.display());
         let st = Command::new(cargo)
-            .args(["build", "--release", "--bin", "rrsync-rs"])
+            .args(["build", "--profile", "dist", "--bin", "rrsync-rs"])
             .current_dir(manifest)
             .status()?;
         if !st.success() {
             if built.is_none() {
-                return Err(format!("cargo build --release failed: {st}").into());
+                return Err(format!("cargo build --profile dist failed: {st}").into());
             }
             eprintln!("warning: build failed ({st}); benchmarking the existing binary");
         }
