@@ -27,7 +27,7 @@ MUTANTS = [
 # A small --max-alloc bounds each sub-list, not the tree: the ceiling on
 # entries held at once never drops below the default budget's (issue 12).
 ("flist-held-floor", "Core: file-list entry cap", [
-  ("src/role/receiver/lists.rs", "        max_held: cfg.opts.max_held.max(cfg.opts.max_entries),", "        max_held: cfg.opts.max_entries,"),
+  ("src/session/options.rs", "    max_entries(o).max(default)\n", "    max_entries(o)\n"),
  ], ["push::inc::inc_recurse_push_budget_bounds_each_list_not_the_tree"], "fail"),
 # Before each sub-list the receiver tells the decoder what it still holds
 # (issue 12): lists it freed no longer count.

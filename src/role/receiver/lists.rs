@@ -246,7 +246,7 @@ pub(crate) async fn receive_first(
 ) -> Result<List, RecvError> {
     let limits = FlistLimits {
         max_entries: cfg.opts.max_entries,
-        max_held: cfg.opts.max_held.max(cfg.opts.max_entries),
+        max_held: cfg.opts.max_held,
         max_meta: cfg.opts.max_meta,
         ..FlistLimits::default()
     };

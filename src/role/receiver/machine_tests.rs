@@ -120,6 +120,7 @@ async fn session(link: Link, root: &Root) -> Outcome {
         dest: Vec::new(),
         opts: RecvOptions {
             max_entries: 1000,
+            max_held: 1000,
             ..RecvOptions::default()
         },
         flist: flist_opts(),

@@ -96,8 +96,8 @@ pub struct RecvOptions {
     /// Most file-list entries accepted in one list (from the memory
     /// budget).
     pub max_entries: usize,
-    /// Most entries held at once under incremental recursion (0: as
-    /// many as `max_entries`).
+    /// Most entries held at once under incremental recursion: the live
+    /// rows and kept directories of every list not yet freed.
     pub max_held: usize,
     /// Most bytes the client's ACLs and attribute lists may take.
     pub max_meta: u64,
