@@ -12,17 +12,19 @@ use super::root::read_link_in;
 use super::{check_name, open_beneath, open_regular_at};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, OFlags};
+use std::ffi::CStr;
 use std::fs::File;
 use std::io;
 
 /// A sensible cap for [`Dir::read_entries`].
 pub const DEFAULT_MAX_ENTRIES: usize = 10_000_000;
 
-/// A directory's names, end to end in one buffer, in the order read.
+/// A directory's names, end to end in one buffer, each followed by a
+/// NUL, in the order read.
 #[derive(Debug, Default)]
 pub struct Names {
     buf: Vec<u8>,
-    /// Where each name ends in `buf`.
+    /// Where each name ends in `buf`: the index of its NUL.
     ends: Vec<usize>,
 }
 
@@ -39,12 +41,25 @@ impl Names {
 
     /// The `i`th name.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let (start, end) = self.span(i)?;
+        self.buf.get(start..end)
+    }
+
+    /// The `i`th name with the NUL after it, for a system call to take as
+    /// it is rather than copy to add one.
+    pub fn get_c(&self, i: usize) -> Option<&CStr> {
+        let (start, end) = self.span(i)?;
+        CStr::from_bytes_with_nul(self.buf.get(start..=end)?).ok()
+    }
+
+    /// Where the `i`th name starts and ends (at its NUL) in `buf`.
+    fn span(&self, i: usize) -> Option<(usize, usize)> {
         let end = *self.ends.get(i)?;
         let start = match i.checked_sub(1) {
-            Some(p) => *self.ends.get(p)?,
+            Some(p) => self.ends.get(p)?.checked_add(1)?,
             None => 0,
         };
-        self.buf.get(start..end)
+        Some((start, end))
     }
 }
 
@@ -74,6 +89,7 @@ impl Dir {
         self.each_entry(max, |name| {
             names.buf.extend_from_slice(name);
             names.ends.push(names.buf.len());
+            names.buf.push(0);
             Ok(())
         })?;
         Ok(names)
@@ -136,6 +152,12 @@ impl Dir {
     /// Metadata of entry `name` (not following a symlink).
     pub fn lstat_at(&self, name: &[u8]) -> io::Result<Meta> {
         let name = check_name(name)?;
+        statx_at(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW)
+    }
+
+    /// [`Dir::lstat_at`] of a name that carries its NUL ([`Names::get_c`]).
+    pub fn lstat_c(&self, name: &CStr) -> io::Result<Meta> {
+        check_name(name.to_bytes())?;
         statx_at(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW)
     }
 

@@ -148,12 +148,16 @@ impl Meta {
 }
 
 /// `statx(dirfd, name, flags)` asking for the basic fields.
-pub(crate) fn statx_at<Fd: AsFd>(dirfd: Fd, name: &[u8], flags: AtFlags) -> io::Result<Meta> {
+pub(crate) fn statx_at<Fd: AsFd, P: rustix::path::Arg>(
+    dirfd: Fd,
+    name: P,
+    flags: AtFlags,
+) -> io::Result<Meta> {
     let st = rustix::fs::statx(dirfd, name, flags, StatxFlags::BASIC_STATS)?;
     Meta::from_statx(&st)
 }
 
 /// Metadata of the object an fd refers to (works on `O_PATH` fds).
 pub(crate) fn statx_fd<Fd: AsFd>(fd: Fd) -> io::Result<Meta> {
-    statx_at(fd, b"", AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW)
+    statx_at(fd, c"", AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW)
 }

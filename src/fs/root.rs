@@ -63,7 +63,7 @@ impl Root {
             rustix::fs::Mode::empty(),
         )?;
         let me = statx_fd(&fd)?;
-        let slash = match statx_at(CWD, b"/", AtFlags::empty()) {
+        let slash = match statx_at(CWD, c"/", AtFlags::empty()) {
             Ok(s) => s.same_file(&me),
             Err(_) => false,
         };

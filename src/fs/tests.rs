@@ -137,8 +137,17 @@ fn in_tree_reads() {
     assert_eq!(one_buffer.len(), each.len());
     for (i, name) in each.iter().enumerate() {
         assert_eq!(one_buffer.get(i), Some(name.as_slice()));
+        let c = one_buffer.get_c(i).unwrap();
+        assert_eq!(c.to_bytes(), name.as_slice());
+        assert_eq!(
+            d.lstat_c(c).unwrap().is_dir(),
+            d.lstat_at(name).unwrap().is_dir()
+        );
     }
     assert_eq!(one_buffer.get(each.len()), None);
+    assert_eq!(one_buffer.get_c(each.len()), None);
+    assert!(d.lstat_c(c"..").is_err());
+    assert!(d.lstat_c(c"sub/x").is_err());
     assert!(d.read_names(3).is_err());
     assert!(d.lstat_at(b"evil").unwrap().is_symlink());
     assert_eq!(d.read_link_at(b"evil_rel").unwrap(), b"../outside");

@@ -208,13 +208,13 @@ impl Walker<'_> {
         };
         let end = next.saturating_add(LOOK_BATCH).min(top.names.len());
         for at in *next..end {
-            let Some(leaf) = top.names.get(at) else {
+            let (Some(leaf), Some(c_leaf)) = (top.names.get(at), top.names.get_c(at)) else {
                 continue;
             };
             if !top.path.can_join(leaf) {
                 continue;
             }
-            let meta = match top.dir.lstat_at(leaf) {
+            let meta = match top.dir.lstat_c(c_leaf) {
                 Ok(m) => m,
                 Err(e) => {
                     let name = join_name(&top.name, leaf);
