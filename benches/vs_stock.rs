@@ -41,7 +41,10 @@
 //! use. The "peak RSS" column is GNU time's `%M` of the server: for a
 //! stock receiver, which forks, the larger of its two processes. A new
 //! pull runs with `--out-format=%n`; "first file" is when the client
-//! printed the first regular file's name (it has begun receiving).
+//! printed the first regular file's name (it has begun receiving), in a
+//! run of its own before each measured one, cut short there and without
+//! `perf stat` and GNU time between client and server (their start-up
+//! would be in the figure).
 //!
 //! Reading the table: `ratio` = ours / stock, so < 1.0 means rrsync-rs
 //! was faster and 2.0 means it took twice as long. `literal` is the
@@ -296,7 +299,9 @@ impl Bench {
         }
     }
 
-    fn args(&self, c: &Case, server: Server) -> Vec<String> {
+    /// The client's arguments; `plain`: through the shim that does not
+    /// measure the server.
+    fn args(&self, c: &Case, server: Server, plain: bool) -> Vec<String> {
         let mut a: Vec<String> = ["-a", "--stats"].iter().map(|s| s.to_string()).collect();
         a.extend(c.extra.iter().map(|s| s.to_string()));
         if server == Server::Stock {
@@ -304,7 +309,7 @@ impl Bench {
         }
         a.push("-e".into());
         let root = if c.push { &self.work } else { &self.src };
-        a.push(self.h.rsh(server, root, c.push, c.flags));
+        a.push(self.h.rsh(server, root, c.push, c.flags, plain));
         if c.push {
             a.push(format!("{}/{}", self.src.display(), rel(c.kind)));
             a.push("host:out/".into());
@@ -333,11 +338,13 @@ impl Bench {
                 if !matches!(state, State::Ok) {
                     continue;
                 }
+                let first_file = self.first_file(c, server, &mut prepared)?;
                 self.prepare(c.kind, &mut prepared)?;
                 // Flush dirty pages of the previous run and the preparation
                 // so that writeback does not land inside the measurement.
                 rustix::fs::sync();
-                let o = self.h.run_client(&self.args(c, server))?;
+                let mut o = self.h.run_client(&self.args(c, server, false))?;
+                o.first_file = first_file;
                 let tag = format!(
                     "{:<24} {:<5} run {}/{}",
                     c.name,
@@ -370,6 +377,22 @@ impl Bench {
             }
         }
         Ok(res)
+    }
+
+    /// For a case that names each file as it comes, how long the client
+    /// waits for its first one, measured in a run of its own that is cut
+    /// short there: through the plain shim, since `perf stat` would add
+    /// its start-up to the figure.
+    fn first_file(&self, c: &Case, server: Server, prepared: &mut bool) -> R<Option<Duration>> {
+        if !c.extra.contains(&"--out-format=%n") {
+            return Ok(None);
+        }
+        self.prepare(c.kind, prepared)?;
+        rustix::fs::sync();
+        let first = self.h.first_file(&self.args(c, server, true))?;
+        // The destination is part-written: start the next run afresh.
+        *prepared = false;
+        Ok(first)
     }
 
     /// For a plain no-change case, the median CPU of only walking its

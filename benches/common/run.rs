@@ -43,8 +43,8 @@ pub struct Outcome {
     pub rss: Option<u64>,
     /// `--stats` "Literal data" in bytes.
     pub literal: Option<u64>,
-    /// When the client printed its first regular file's name (a line
-    /// with a `/` that does not end in one: `--out-format=%n` output).
+    /// When the client printed its first regular file's name, from a
+    /// separate run through the plain shim ([`Harness::first_file`]).
     pub first_file: Option<Duration>,
     pub stderr: String,
 }
@@ -102,6 +102,8 @@ fn newest_mtime(dir: &Path) -> Option<SystemTime> {
 pub struct Harness {
     pub bin: PathBuf,
     pub shim: PathBuf,
+    /// The shim without `perf` or `time`, for [`Harness::first_file`].
+    pub plain: PathBuf,
     pub scratch: PathBuf,
     pub timeout: Duration,
     pub has_time: bool,
@@ -130,22 +132,13 @@ impl Harness {
             (false, true) => r#"exec /usr/bin/time -f '%U %S %M' -o "$tf" "$@""#,
             (false, false) => r#"exec "$@""#,
         };
-        let script = format!(
-            "#!/bin/sh\n\
-             # srv.sh TIMEFILE ours BIN ARGS... | srv.sh TIMEFILE stock ROOT HOST CMD...\n\
-             tf=$1; kind=$2; shift 2\n\
-             if [ \"$kind\" = stock ]; then cd \"$1\" || exit 1; shift 2; fi\n\
-             {timed}\n"
-        );
         fs::create_dir_all(scratch)?;
-        let shim = scratch.join("srv.sh");
-        fs::write(&shim, script)?;
-        let mut perm = fs::metadata(&shim)?.permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
-        fs::set_permissions(&shim, perm)?;
+        let shim = write_shim(&scratch.join("srv.sh"), timed)?;
+        let plain = write_shim(&scratch.join("plain.sh"), r#"exec "$@""#)?;
         Ok(Harness {
             bin,
             shim,
+            plain,
             scratch: scratch.to_path_buf(),
             timeout,
             has_time,
@@ -155,9 +148,18 @@ impl Harness {
 
     /// The `-e` value for `server` serving `root` (`push`: write-only);
     /// `flags` are further wrapper flags for our server (e.g. `-blind`).
-    pub fn rsh(&self, server: Server, root: &Path, push: bool, flags: &[&str]) -> String {
+    /// `plain`: without the wrappers that measure its CPU and memory.
+    pub fn rsh(
+        &self,
+        server: Server,
+        root: &Path,
+        push: bool,
+        flags: &[&str],
+        plain: bool,
+    ) -> String {
         let tf = self.scratch.join("cpu.txt");
-        let (shim, tf, root) = (self.shim.display(), tf.display(), root.display());
+        let shim = if plain { &self.plain } else { &self.shim };
+        let (shim, tf, root) = (shim.display(), tf.display(), root.display());
         match server {
             Server::Stock => format!("{shim} {tf} stock {root}"),
             Server::Ours => {
@@ -169,6 +171,39 @@ impl Harness {
                 )
             }
         }
+    }
+
+    /// Runs `rsync ARGS` (the client) until it prints its first regular
+    /// file's name, then kills it and its server: how long the client
+    /// waited for its first file. `ARGS` should name the plain shim, so
+    /// that `perf stat`'s start-up (tens of milliseconds, and uneven) is
+    /// not in the figure.
+    pub fn first_file(&self, args: &[String]) -> R<Option<Duration>> {
+        use std::io::BufRead;
+        let mut cmd = Command::new("rsync");
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let start = Instant::now();
+        let mut child = cmd.spawn()?;
+        let pid = rustix::process::Pid::from_child(&child);
+        let (done, dog) = watchdog(pid, self.timeout);
+        let mut first = None;
+        if let Some(out) = child.stdout.take() {
+            for line in std::io::BufReader::new(out).lines() {
+                if is_file_line(&line?) {
+                    first = Some(start.elapsed());
+                    break;
+                }
+            }
+        }
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        child.wait()?;
+        let _ = done.send(());
+        let _ = dog.join();
+        Ok(first)
     }
 
     /// Runs `rsync ARGS` (the client), timing it from spawn to exit.
@@ -190,28 +225,19 @@ impl Harness {
         let reader = child
             .stdout
             .take()
-            .map(|o| std::thread::spawn(move || read_lines(o, &out, start)));
-        let (done, wait) = mpsc::channel::<()>();
-        let timeout = self.timeout;
-        let dog = std::thread::spawn(move || {
-            if wait.recv_timeout(timeout).is_err() {
-                let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-                true
-            } else {
-                false
-            }
-        });
+            .map(|o| std::thread::spawn(move || read_lines(o, &out)));
+        let (done, dog) = watchdog(pid, self.timeout);
         let status = child.wait()?;
         let wall = start.elapsed();
         let _ = done.send(());
         let timed_out = dog.join().unwrap_or(false);
-        let (stdout, first_file) = match reader.map(|r| r.join()) {
+        let stdout = match reader.map(|r| r.join()) {
             Some(Ok(Ok(v))) => v,
-            _ => (String::new(), None),
+            _ => String::new(),
         };
         let mut stderr = fs::read_to_string(&err).unwrap_or_default();
         if timed_out {
-            stderr.push_str(&format!("\n(killed after {timeout:?})"));
+            stderr.push_str(&format!("\n(killed after {:?})", self.timeout));
         }
         let times = fs::read_to_string(&tf).unwrap_or_default();
         let task_clock = parse_task_clock(&fs::read_to_string(&pf).unwrap_or_default());
@@ -222,32 +248,65 @@ impl Harness {
             cpu,
             rss,
             literal: parse_stat(&stdout, "Literal data:"),
-            first_file,
+            first_file: None,
             stderr,
         })
     }
 }
 
-/// Copies the client's stdout into `path` and keeps it; notes when the
-/// first regular file's name came.
-fn read_lines(
-    out: std::process::ChildStdout,
-    path: &Path,
-    start: Instant,
-) -> std::io::Result<(String, Option<Duration>)> {
+/// Writes the server shim that ends in `run` (`exec` of the server, under
+/// whatever measures it).
+fn write_shim(path: &Path, run: &str) -> R<PathBuf> {
+    let script = format!(
+        "#!/bin/sh\n\
+         # srv.sh TIMEFILE ours BIN ARGS... | srv.sh TIMEFILE stock ROOT HOST CMD...\n\
+         tf=$1; kind=$2; shift 2\n\
+         if [ \"$kind\" = stock ]; then cd \"$1\" || exit 1; shift 2; fi\n\
+         {run}\n"
+    );
+    fs::write(path, script)?;
+    let mut perm = fs::metadata(path)?.permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    fs::set_permissions(path, perm)?;
+    Ok(path.to_path_buf())
+}
+
+/// Kills process group `pid` unless told to stand down within `timeout`;
+/// the thread returns whether it killed.
+fn watchdog(
+    pid: rustix::process::Pid,
+    timeout: Duration,
+) -> (mpsc::Sender<()>, std::thread::JoinHandle<bool>) {
+    let (done, wait) = mpsc::channel::<()>();
+    let dog = std::thread::spawn(move || {
+        if wait.recv_timeout(timeout).is_err() {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+            true
+        } else {
+            false
+        }
+    });
+    (done, dog)
+}
+
+/// Whether a line of `--out-format=%n` output names a regular file: it
+/// has a `/` and does not end in one.
+fn is_file_line(line: &str) -> bool {
+    line.contains('/') && !line.ends_with('/') && !line.contains(' ')
+}
+
+/// Copies the client's stdout into `path` and keeps it.
+fn read_lines(out: std::process::ChildStdout, path: &Path) -> std::io::Result<String> {
     use std::io::{BufRead, Write};
     let mut file = fs::File::create(path)?;
-    let (mut all, mut first) = (String::new(), None);
+    let mut all = String::new();
     for line in std::io::BufReader::new(out).lines() {
         let line = line?;
-        if first.is_none() && line.contains('/') && !line.ends_with('/') && !line.contains(' ') {
-            first = Some(start.elapsed());
-        }
         writeln!(file, "{line}")?;
         all.push_str(&line);
         all.push('\n');
     }
-    Ok((all, first))
+    Ok(all)
 }
 
 /// The last line of GNU time's `%U %S` output (earlier lines may hold
