@@ -16,6 +16,11 @@ MUTANTS = [
 ("path-quick-limits", "Core: path length limits", [
   ("src/fs/path.rs", "    let fits = |longest| raw.len() <= MAX_PATH_LEN && longest <= MAX_NAME_LEN;\n", "    let fits = |_longest: usize| true;\n"),
  ], ["lib:fs::tests::relpath_validation"], "fail"),
+# The walker's look at a name it read keeps the one-name check, though the
+# name comes with its NUL straight from the directory read (issue 12).
+("dir-lstat-c-name", "Core: one name beneath a directory", [
+  ("src/fs/dir.rs", "        check_name(name.to_bytes())?;\n", ""),
+ ], ["lib:fs::tests::in_tree_reads"], "fail"),
 ("flist-entry-cap", "Core: file-list entry cap", [
   ("src/flist/decode.rs", "        if n >= self.limits.max_entries {", "        if false && n >= self.limits.max_entries {"),
  ], ["lib:flist::decode::tests::caps_entries"], "fail"),
