@@ -208,9 +208,10 @@ impl Walker<'_> {
         };
         let end = next.saturating_add(LOOK_BATCH).min(top.names.len());
         for at in *next..end {
-            let (Some(leaf), Some(c_leaf)) = (top.names.get(at), top.names.get_c(at)) else {
+            let Some(c_leaf) = top.names.get_c(at) else {
                 continue;
             };
+            let leaf = c_leaf.to_bytes();
             if !top.path.can_join(leaf) {
                 continue;
             }
