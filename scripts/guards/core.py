@@ -21,6 +21,12 @@ MUTANTS = [
 ("dir-lstat-c-name", "Core: one name beneath a directory", [
   ("src/fs/dir.rs", "        check_name(name.to_bytes())?;\n", ""),
  ], ["lib:fs::tests::in_tree_reads"], "fail"),
+# A directory's names are read into the buffers of the one the walker
+# left, emptied first: nothing of the last directory is listed again
+# (issue 12).
+("dir-names-reuse-clear", "Core: one name beneath a directory", [
+  ("src/fs/dir.rs", "        names.buf.clear();\n        names.ends.clear();\n", ""),
+ ], ["lib:fs::tests::in_tree_reads"], "fail"),
 ("flist-entry-cap", "Core: file-list entry cap", [
   ("src/flist/decode.rs", "        if n >= self.limits.max_entries {", "        if false && n >= self.limits.max_entries {"),
  ], ["lib:flist::decode::tests::caps_entries"], "fail"),

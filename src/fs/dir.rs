@@ -29,6 +29,15 @@ pub struct Names {
 }
 
 impl Names {
+    /// Bytes held, used or not: what keeping it for reuse would keep.
+    pub fn held(&self) -> usize {
+        self.buf.capacity().saturating_add(
+            self.ends
+                .capacity()
+                .saturating_mul(std::mem::size_of::<usize>()),
+        )
+    }
+
     /// How many names there are.
     pub fn len(&self) -> usize {
         self.ends.len()
@@ -86,13 +95,22 @@ impl Dir {
     /// [`Dir::read_entries`] into one buffer: no allocation per name.
     pub fn read_names(&self, max: usize) -> io::Result<Names> {
         let mut names = Names::default();
+        self.read_names_into(max, &mut names)?;
+        Ok(names)
+    }
+
+    /// [`Dir::read_names`] into `names`, emptied first: a walk passes the
+    /// buffers of the directory it left, so that reading the next one
+    /// does not grow new ones from nothing.
+    pub fn read_names_into(&self, max: usize, names: &mut Names) -> io::Result<()> {
+        names.buf.clear();
+        names.ends.clear();
         self.each_entry(max, |name| {
             names.buf.extend_from_slice(name);
             names.ends.push(names.buf.len());
             names.buf.push(0);
             Ok(())
-        })?;
-        Ok(names)
+        })
     }
 
     /// Names in the directory, without `.` and `..`, in kernel order.

@@ -158,6 +158,17 @@ fn in_tree_reads() {
     assert!(d.lstat_at(b"sub/file").is_err());
     let sub = d.open_dir_at(b"sub").unwrap();
     assert!(sub.meta().unwrap().is_dir());
+    // A buffer filled from a bigger directory holds the smaller one's
+    // names alone once it is filled again.
+    let mut reused = one_buffer;
+    sub.read_names_into(DEFAULT_MAX_ENTRIES, &mut reused)
+        .unwrap();
+    let fresh = sub.read_names(DEFAULT_MAX_ENTRIES).unwrap();
+    assert_eq!(reused.len(), fresh.len());
+    for i in 0..=fresh.len() {
+        assert_eq!(reused.get_c(i), fresh.get_c(i));
+    }
+    assert!(reused.held() > 0);
     let mut s = String::new();
     sub.open_file_at(b"file")
         .unwrap()

@@ -48,6 +48,8 @@ pub struct Walker<'a> {
     resume: Option<Vec<u8>>,
     /// The name on the wire of the entry being looked at, for the filter.
     scratch: Vec<u8>,
+    /// The buffers of the last directory left, for the next one.
+    spare: dirs::Spare,
 }
 
 impl<'a> Walker<'a> {
@@ -65,6 +67,7 @@ impl<'a> Walker<'a> {
             stack: Vec::new(),
             resume: None,
             scratch: Vec::new(),
+            spare: dirs::Spare::default(),
         }
     }
 

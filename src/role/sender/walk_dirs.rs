@@ -21,6 +21,34 @@ use std::rc::Rc;
 /// How many names one step looks at.
 const LOOK_BATCH: usize = 1024;
 
+/// The most bytes of buffers kept from one directory for the next: those
+/// of a directory of a few thousand names. Bigger ones are freed as
+/// before, so that one huge directory does not hold its memory for the
+/// rest of the walk.
+const SPARE_MAX: usize = 256 * 1024;
+
+/// The buffers of the last directory the walk left, for the next one to
+/// fill rather than grow its own from nothing: in a tree of small
+/// directories, growing them was most of the walk's allocator time.
+#[derive(Default)]
+pub(super) struct Spare {
+    names: Option<Names>,
+    kids: Vec<Kid>,
+}
+
+impl Spare {
+    /// Keeps what a finished directory held, unless it is big.
+    fn keep(&mut self, names: Names, mut kids: Vec<Kid>) {
+        if names.held() <= SPARE_MAX {
+            self.names = Some(names);
+        }
+        if kids.capacity().saturating_mul(std::mem::size_of::<Kid>()) <= SPARE_MAX {
+            kids.clear();
+            self.kids = kids;
+        }
+    }
+}
+
 /// A directory the walk is inside: its handle and where the walk is in
 /// it.
 pub(super) struct Frame {
@@ -41,17 +69,28 @@ enum Phase {
     /// Looking at its names: the next one to look at, and the entries
     /// looked at and not excluded so far.
     Looking(usize, Vec<Kid>),
-    /// Listing its entries, in rsync's order: those still to list.
-    Listing(std::vec::IntoIter<Kid>),
+    /// Listing its entries, in rsync's order: the next one to list, and
+    /// all of them.
+    Listing(usize, Vec<Kid>),
 }
 
 impl Frame {
     /// The next entry to list; none while names are still looked at.
     fn next_kid(&mut self) -> Option<Kid> {
         match &mut self.phase {
-            Phase::Listing(kids) => kids.next(),
+            Phase::Listing(next, kids) => {
+                let kid = kids.get(*next).copied();
+                *next = next.saturating_add(1);
+                kid
+            }
             Phase::Looking(..) => None,
         }
+    }
+
+    /// Its buffers, for the next directory.
+    fn into_spare(self, spare: &mut Spare) {
+        let (Phase::Looking(_, kids) | Phase::Listing(_, kids)) = self.phase;
+        spare.keep(self.names, kids);
     }
 }
 
@@ -59,6 +98,7 @@ impl Frame {
 /// directory's `at`th. Its name on the wire and its path are made only
 /// when it is listed, so the directory's names are not copied twice
 /// over while they are looked at and sorted.
+#[derive(Clone, Copy)]
 struct Kid {
     at: usize,
     meta: Meta,
@@ -114,6 +154,7 @@ impl Walker<'_> {
             }
         }
         self.done_with(&top.name);
+        top.into_spare(&mut self.spare);
         true
     }
 
@@ -179,15 +220,14 @@ impl Walker<'_> {
             Some(v)
         };
         self.filter.enter_dir(&name, &mut read);
-        let names = match dir.read_names(self.opts.max_entries.saturating_add(1)) {
-            Ok(n) => n,
-            Err(e) => {
-                self.note_error(IoErrors::GENERAL, format!("readdir({})", quoted(&name)), e);
-                self.done_with(&name);
-                return;
-            }
-        };
-        let kids = Vec::with_capacity(names.len());
+        let mut names = self.spare.names.take().unwrap_or_default();
+        if let Err(e) = dir.read_names_into(self.opts.max_entries.saturating_add(1), &mut names) {
+            self.note_error(IoErrors::GENERAL, format!("readdir({})", quoted(&name)), e);
+            self.done_with(&name);
+            return;
+        }
+        let mut kids = std::mem::take(&mut self.spare.kids);
+        kids.reserve(names.len());
         self.stack.push(Frame {
             dir,
             name,
@@ -238,13 +278,17 @@ impl Walker<'_> {
         // already sorted when it is sorted as a whole.
         let names = &top.names;
         let leaf = |k: &Kid| names.get(k.at).unwrap_or_default();
-        kids.sort_by(|a, b| cmp_in_dir(leaf(a), a.meta.is_dir(), leaf(b), b.meta.is_dir()));
+        // Names in one directory are distinct, so no two compare equal and
+        // an unstable sort gives the one order, without a scratch buffer.
+        kids.sort_unstable_by(|a, b| {
+            cmp_in_dir(leaf(a), a.meta.is_dir(), leaf(b), b.meta.is_dir())
+        });
         if self.out.items.is_empty() {
             // A sub-list is one directory: its entries, in one allocation
             // of their size rather than a doubling one.
             self.out.items.reserve_exact(kids.len());
         }
-        top.phase = Phase::Listing(kids.into_iter());
+        top.phase = Phase::Listing(0, kids);
         false
     }
 
