@@ -56,7 +56,11 @@
 //! directory and looks at every entry of the tree, with nothing sent
 //! (`common::floor`), and its ratio to stock's server. A sender does
 //! all of that and a receiver nearly all (it looks at every listed
-//! file), so neither CPU on the row can go much below it.
+//! file), so neither CPU on the row can go much below it. Where a case
+//! ran at least four times, the notes also give "cpu pairs": the middle
+//! half of the CPU ratios of the runs taken one pair at a time (stock
+//! and ours back to back). A row's CPU ratio moves between runs of the
+//! bench by about as much as that range is wide.
 
 mod common;
 
@@ -438,6 +442,22 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     }
 }
 
+/// The lower and upper quartiles of the CPU ratios of the runs, pair by
+/// pair; `None` for fewer than four pairs.
+fn pair_spread(stock: &[Outcome], ours: &[Outcome]) -> Option<(f64, f64)> {
+    let mut r: Vec<f64> = stock
+        .iter()
+        .zip(ours)
+        .filter_map(|(s, o)| Some(o.cpu? / s.cpu.filter(|&c| c > 0.0)?))
+        .collect();
+    if r.len() < 4 {
+        return None;
+    }
+    r.sort_by(f64::total_cmp);
+    let at = |q: usize| r.get((r.len() - 1) * q / 4).copied();
+    Some((at(1)?, at(3)?))
+}
+
 fn secs(v: Option<f64>) -> String {
     v.map_or("-".into(), |s| format!("{s:.3} s"))
 }
@@ -485,6 +505,11 @@ fn row(c: &Case, res: &[(Vec<Outcome>, State); 2], floor: Option<f64>) -> String
             State::Ok => None,
             State::Fail(m) | State::Skip(m) => Some(format!("{who}: {}", m.replace('|', "/"))),
         })
+        .chain(
+            pair_spread(so, oo)
+                .filter(|_| matches!((ss, os), (State::Ok, State::Ok)))
+                .map(|(lo, hi)| format!("cpu pairs {lo:.2}–{hi:.2}")),
+        )
         .chain(floor.map(|f| {
             format!(
                 "walk alone: {}, {} of stock's cpu",
