@@ -92,16 +92,10 @@ impl Dir {
         })
     }
 
-    /// [`Dir::read_entries`] into one buffer: no allocation per name.
-    pub fn read_names(&self, max: usize) -> io::Result<Names> {
-        let mut names = Names::default();
-        self.read_names_into(max, &mut names)?;
-        Ok(names)
-    }
-
-    /// [`Dir::read_names`] into `names`, emptied first: a walk passes the
-    /// buffers of the directory it left, so that reading the next one
-    /// does not grow new ones from nothing.
+    /// [`Dir::read_entries`] into one buffer, with no allocation per
+    /// name: into `names`, emptied first. A walk passes the buffers of the
+    /// directory it left, so that reading the next one does not grow new
+    /// ones from nothing.
     pub fn read_names_into(&self, max: usize, names: &mut Names) -> io::Result<()> {
         names.buf.clear();
         names.ends.clear();
