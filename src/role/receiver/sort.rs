@@ -96,3 +96,41 @@ fn device_inode_groups<E: Borrow<FileEntry>>(sorted: &[E]) -> Vec<Option<u32>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str) -> FileEntry {
+        FileEntry::new(name.as_bytes().to_vec(), 0o100644)
+    }
+
+    fn names(v: &[FileEntry]) -> Vec<&[u8]> {
+        v.iter().map(|e| e.name.as_slice()).collect()
+    }
+
+    /// Out of order: sorted, a repeated name marked, and each linked
+    /// entry's group named by its received index, wherever it lands.
+    #[test]
+    fn an_unsorted_list_is_sorted_and_keeps_its_groups() {
+        let mut v = vec![file("c"), file("a"), file("b"), file("a")];
+        v[0].hlink = Some((1, 9));
+        v[2].hlink_first = Some(10);
+        let m = sort_one(&mut v, 31, true, 10);
+        assert_eq!(names(&v), [b"a", b"a", b"b", b"c"]);
+        assert_eq!(m.active, [true, false, true, true]);
+        assert_eq!(m.groups, [None, None, Some(10), Some(10)]);
+    }
+
+    /// In order: left in order, with the same marks.
+    #[test]
+    fn a_sorted_list_stays_as_it_is() {
+        let mut v = vec![file("a"), file("a"), file("b"), file("c")];
+        v[3].hlink = Some((1, 9));
+        v[2].hlink_first = Some(13);
+        let m = sort_one(&mut v, 31, true, 10);
+        assert_eq!(names(&v), [b"a", b"a", b"b", b"c"]);
+        assert_eq!(m.active, [true, false, true, true]);
+        assert_eq!(m.groups, [None, None, Some(13), Some(13)]);
+    }
+}
