@@ -62,51 +62,20 @@
 //! and ours back to back). A row's CPU ratio moves between runs of the
 //! bench by about as much as that range is wide.
 
+mod cases;
+#[path = "../common/mod.rs"]
 mod common;
+mod table;
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use cases::{cases, rel, Case, Kind};
 use common::data::{self, Sizes};
 use common::run::{Harness, Outcome, Server};
 use common::R;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Big,
-    Small,
-    Delta,
-    NoChange,
-    /// N tiny files into an empty destination.
-    Scale(usize),
-    /// N tiny files, all already there (the nightly no-change run).
-    ScaleSame(usize),
-    /// N tiny files, 1 % changed since yesterday's snapshot: ours under
-    /// `-snapshot`, stock with the client's `--link-dest`.
-    Snapshot(usize),
-}
-
-/// The scale cases' tree sizes. They run only when named (`-- scale`).
-const SCALES: [(usize, &str); 2] = [(200_000, "200k"), (1_000_000, "1M")];
-
-struct Case {
-    name: String,
-    push: bool,
-    kind: Kind,
-    extra: &'static [&'static str],
-    /// Wrapper flags for our server besides `-ro`/`-wo`.
-    flags: &'static [&'static str],
-    /// Client flags for the stock server's runs only: the stock work that
-    /// matches `flags` (`-W` for `-blind`, which sends every byte).
-    stock_extra: &'static [&'static str],
-}
-
-enum State {
-    Ok,
-    Fail(String),
-    Skip(String),
-}
+use table::{label, last_line, median, row, State};
 
 /// Removes the data directory on drop (unless `BENCH_KEEP` is set).
 struct TmpDir(PathBuf);
@@ -118,97 +87,6 @@ impl Drop for TmpDir {
         } else {
             eprintln!("kept {}", self.0.display());
         }
-    }
-}
-
-fn cases(s: Sizes) -> Vec<Case> {
-    let mut v = Vec::new();
-    for push in [false, true] {
-        let dir = if push { "push" } else { "pull" };
-        let mut add = |name: String, kind, extra| {
-            v.push(Case {
-                name,
-                push,
-                kind,
-                extra,
-                flags: &[],
-                stock_extra: &[],
-            })
-        };
-        add(format!("{dir} 1 file {} MiB", s.big_mib), Kind::Big, &[]);
-        add(
-            format!("{dir} {} small files", s.small_files),
-            Kind::Small,
-            &[],
-        );
-        add(
-            format!("{dir} {} small files -aAX", s.small_files),
-            Kind::Small,
-            &["-AX"],
-        );
-        add(format!("{dir} delta 1 B/MiB"), Kind::Delta, &[]);
-        if !push {
-            add(format!("{dir} delta --cc=md5"), Kind::Delta, &["--cc=md5"]);
-            add(format!("{dir} delta -z"), Kind::Delta, &["-z"]);
-            // MD4 block and file sums (rsync 2.6.9, openrsync).
-            add(
-                format!("{dir} delta --protocol=29"),
-                Kind::Delta,
-                &["--protocol=29"],
-            );
-        }
-        add(format!("{dir} no change"), Kind::NoChange, &[]);
-        // Every file read and summed on both sides (`file_checksum`).
-        add(format!("{dir} no change -c"), Kind::NoChange, &["-c"]);
-        for (n, label) in SCALES {
-            for (kind, what) in [(Kind::Scale(n), "new"), (Kind::ScaleSame(n), "unchanged")] {
-                // A new pull names each file as it comes (the first-file
-                // column); the client's lines cost both servers alike.
-                let extra: &'static [&'static str] = match (push, kind) {
-                    (false, Kind::Scale(_)) => &["--out-format=%n"],
-                    _ => &[],
-                };
-                v.push(Case {
-                    name: format!("scale {label} {dir} {what}"),
-                    push,
-                    kind,
-                    extra,
-                    flags: &[],
-                    stock_extra: &[],
-                });
-            }
-        }
-        if push {
-            v.push(Case {
-                name: "push 20000 files 1% changed -snapshot (stock --link-dest)".into(),
-                push,
-                kind: Kind::Snapshot(20_000),
-                extra: &[],
-                flags: &["-snapshot"],
-                stock_extra: &["--link-dest=../prev"],
-            });
-            v.push(Case {
-                name: format!("{dir} delta -blind"),
-                push,
-                kind: Kind::Delta,
-                extra: &[],
-                flags: &["-blind"],
-                stock_extra: &["-W"],
-            });
-        }
-    }
-    v
-}
-
-/// Source path, relative to SRC, of a case's data.
-fn rel(kind: Kind) -> String {
-    match kind {
-        Kind::Big => "data/big/".into(),
-        Kind::Small => "data/small/".into(),
-        Kind::Delta => "delta/".into(),
-        Kind::NoChange => "data/".into(),
-        Kind::Scale(n) | Kind::ScaleSame(n) => format!("scale-{n}/"),
-        Kind::Snapshot(n) => format!("snap-{n}/"),
     }
 }
 
@@ -414,131 +292,6 @@ impl Bench {
                 .collect(),
         )
     }
-}
-
-fn label(s: Server) -> &'static str {
-    match s {
-        Server::Stock => "stock",
-        Server::Ours => "ours",
-    }
-}
-
-fn last_line(s: &str) -> String {
-    s.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => v.get(n / 2).copied(),
-        _ => Some((v.get(n / 2 - 1)? + v.get(n / 2)?) / 2.0),
-    }
-}
-
-/// The lower and upper quartiles of the CPU ratios of the runs, pair by
-/// pair; `None` for fewer than four pairs.
-fn pair_spread(stock: &[Outcome], ours: &[Outcome]) -> Option<(f64, f64)> {
-    let mut r: Vec<f64> = stock
-        .iter()
-        .zip(ours)
-        .filter_map(|(s, o)| Some(o.cpu? / s.cpu.filter(|&c| c > 0.0)?))
-        .collect();
-    if r.len() < 4 {
-        return None;
-    }
-    r.sort_by(f64::total_cmp);
-    let at = |q: usize| r.get((r.len() - 1) * q / 4).copied();
-    Some((at(1)?, at(3)?))
-}
-
-fn secs(v: Option<f64>) -> String {
-    v.map_or("-".into(), |s| format!("{s:.3} s"))
-}
-
-fn ratio(ours: Option<f64>, stock: Option<f64>) -> String {
-    match (ours, stock) {
-        (Some(o), Some(s)) if s > 0.0 => format!("{:.2}", o / s),
-        _ => "-".into(),
-    }
-}
-
-fn mib(b: Option<u64>) -> String {
-    match b {
-        Some(b) if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
-        Some(b) if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
-        Some(b) => format!("{b} B"),
-        None => "-".into(),
-    }
-}
-
-/// One markdown table row for a measured case.
-fn row(c: &Case, res: &[(Vec<Outcome>, State); 2], floor: Option<f64>) -> String {
-    let [(so, ss), (oo, os)] = res;
-    let wall = |v: &Vec<Outcome>| median(v.iter().map(|o| o.wall.as_secs_f64()).collect());
-    let cpu = |v: &Vec<Outcome>| median(v.iter().filter_map(|o| o.cpu).collect());
-    let lit = |v: &Vec<Outcome>| v.last().and_then(|o| o.literal);
-    let rss = |v: &Vec<Outcome>| v.iter().filter_map(|o| o.rss).max();
-    let first = |v: &Vec<Outcome>| {
-        median(
-            v.iter()
-                .filter_map(|o| o.first_file.map(|d| d.as_secs_f64()))
-                .collect(),
-        )
-    };
-    let (sw, ow, sc, oc) = (wall(so), wall(oo), cpu(so), cpu(oo));
-    let (r, cr) = match (ss, os) {
-        (State::Ok, State::Ok) => (format!("**{}**", ratio(ow, sw)), ratio(oc, sc)),
-        (State::Fail(_), _) | (_, State::Fail(_)) => ("FAIL".into(), "FAIL".into()),
-        _ => ("skip".into(), "skip".into()),
-    };
-    let note = [ss, os]
-        .iter()
-        .zip(["stock", "ours"])
-        .filter_map(|(s, who)| match s {
-            State::Ok => None,
-            State::Fail(m) | State::Skip(m) => Some(format!("{who}: {}", m.replace('|', "/"))),
-        })
-        .chain(
-            pair_spread(so, oo)
-                .filter(|_| matches!((ss, os), (State::Ok, State::Ok)))
-                .map(|(lo, hi)| format!("cpu pairs {lo:.2}–{hi:.2}")),
-        )
-        .chain(floor.map(|f| {
-            format!(
-                "walk alone: {}, {} of stock's cpu",
-                secs(Some(f)),
-                ratio(Some(f), sc)
-            )
-        }))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let first_file = match (first(so), first(oo)) {
-        (None, None) => String::new(),
-        (s, o) => format!("{} / {}", secs(s), secs(o)),
-    };
-    format!(
-        "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} |",
-        c.name,
-        secs(sw),
-        secs(ow),
-        r,
-        secs(sc),
-        secs(oc),
-        cr,
-        mib(rss(so)),
-        mib(rss(oo)),
-        mib(lit(so)),
-        mib(lit(oo)),
-        first_file,
-        note
-    )
 }
 
 fn env_num(key: &str, default: u64) -> u64 {
