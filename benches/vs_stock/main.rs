@@ -15,8 +15,9 @@
 //! handshake, file list, checksums, data and the final statistics are all
 //! in. No SSH is involved: the client reaches the server through `-e` (see
 //! `common/run.rs`), our server as `rrsync-rs local -ro|-wo ROOT`, the stock
-//! one as `rsync --server` run in ROOT. CPU is user+sys of the server
-//! process alone (GNU time, `wait4` rusage), the client's CPU is excluded.
+//! one as `rsync --server` run in ROOT. CPU is the server process's
+//! alone, the client's excluded: `perf stat`'s task-clock, or where
+//! `perf` is missing GNU time's user+sys (in 10 ms ticks).
 //! Each case runs N times per server, alternating which server goes first,
 //! and the median is reported. Data is generated once (deterministic PRNG)
 //! under /tmp and removed at the end; the page cache is warm for both, and
@@ -27,8 +28,7 @@
 //! files in 100 directories, a delta pull onto the previous version of the
 //! large file (one byte changed per MiB, newer mtime; also with
 //! `--cc=md5` and with `-z`), and a no-change pull (file list + quick
-//! check only); then push (server is the receiver) of the same, skipped
-//! with "push: not supported yet" while our receiver refuses. "push delta
+//! check only); then push (server is the receiver) of the same. "push delta
 //! -blind" is the delta push with our server under `-wo -blind` (no block
 //! sums, so every byte travels as literal data) against stock with the
 //! client's `-W` (whole files, the same bytes on the wire); compare its
@@ -236,11 +236,7 @@ impl Bench {
                 );
                 let tail = last_line(&o.stderr);
                 if !o.exit_ok {
-                    *state = if c.push && server == Server::Ours {
-                        State::Skip(format!("push: not supported yet ({tail})"))
-                    } else {
-                        State::Fail(format!("client failed: {tail}"))
-                    };
+                    *state = State::Fail(format!("client failed: {tail}"));
                     prepared = false;
                 } else if let Err(e) =
                     data::verify(&self.src.join(rel(c.kind)), &self.result(c, server))
@@ -251,7 +247,6 @@ impl Bench {
                 match state {
                     State::Ok => eprintln!("{tag}: {:.3} s", o.wall.as_secs_f64()),
                     State::Fail(m) => eprintln!("{tag}: FAIL {m}\n{}", o.stderr.trim_end()),
-                    State::Skip(m) => eprintln!("{tag}: {m}"),
                 }
                 if matches!(state, State::Ok) {
                     outs.push(o);

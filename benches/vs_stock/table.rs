@@ -4,10 +4,11 @@
 use crate::cases::Case;
 use crate::common::run::{Outcome, Server};
 
+/// How a case went for one server: every run succeeded and checked out,
+/// or the first that did not, and why.
 pub(crate) enum State {
     Ok,
     Fail(String),
-    Skip(String),
 }
 
 pub(crate) fn label(s: Server) -> &'static str {
@@ -89,15 +90,14 @@ pub(crate) fn row(c: &Case, res: &[(Vec<Outcome>, State); 2], floor: Option<f64>
     let (sw, ow, sc, oc) = (wall(so), wall(oo), cpu(so), cpu(oo));
     let (r, cr) = match (ss, os) {
         (State::Ok, State::Ok) => (format!("**{}**", ratio(ow, sw)), ratio(oc, sc)),
-        (State::Fail(_), _) | (_, State::Fail(_)) => ("FAIL".into(), "FAIL".into()),
-        _ => ("skip".into(), "skip".into()),
+        _ => ("FAIL".into(), "FAIL".into()),
     };
     let note = [ss, os]
         .iter()
         .zip(["stock", "ours"])
         .filter_map(|(s, who)| match s {
             State::Ok => None,
-            State::Fail(m) | State::Skip(m) => Some(format!("{who}: {}", m.replace('|', "/"))),
+            State::Fail(m) => Some(format!("{who}: {}", m.replace('|', "/"))),
         })
         .chain(
             pair_spread(so, oo)
