@@ -1,26 +1,27 @@
-//! The cost of a session process under `rrsync-rs serve`: one binary that
-//! serves each session in a thread of the listener (the old path, e.g.
-//! main's build before privilege separation) against one that runs each
-//! session in a process of its own (this tree), both through the real
-//! OpenSSH client and a stock rsync client, in one run.
+//! The cost of a session under `rrsync-rs serve`: this tree's build
+//! against another, both through the real OpenSSH client and a stock
+//! rsync client, in one run. It was written to price running each session
+//! in a process of its own against the older build that served each in a
+//! thread of the listener; it compares any two builds of `serve`.
 //!
-//! Run: `cargo bench --bench serve_session`. Environment: `BENCH_OLD_BIN`
-//! (the thread-per-session binary; default `/work/main/target/dist/
-//! rrsync-rs`), `RRSYNC_BIN` (the binary under test; default
+//! Run: `BENCH_OLD_BIN=PATH cargo bench --bench serve_session`.
+//! Environment: `BENCH_OLD_BIN` (required: the build to compare against),
+//! `RRSYNC_BIN` (the binary under test; default
 //! `target/dist/rrsync-rs`, built as for `vs_stock`: both of one
 //! profile), `BENCH_SESSIONS=N` (sessions per kind and binary, default
 //! 30), `BENCH_RUNS=N` (large pulls per binary, default 3),
-//! `BENCH_QUICK=1` (64 MiB instead of 256 MiB), `BENCH_DIR`.
+//! `BENCH_QUICK=1` (64 MiB instead of 256 MiB), `BENCH_DIR`, `BENCH_KEEP=1`
+//! (keep the data, keys and each server's log there).
 //!
 //! Cases, each alternating between the two servers so that both see the
 //! same machine load: `ssh host true` (authentication plus one session,
 //! no transfer: the spawn cost stands out most here), a pull of 10 small
-//! files, and a pull of one large random file (throughput: every byte is
-//! copied through the listener by the new path). Wall time is the whole
-//! client command (median); `cpu` is the user+sys time of the listener
-//! and the session processes it reaped (`/proc/PID/stat` utime+stime+
-//! cutime+cstime, 10 ms ticks), summed over the case and divided by its
-//! sessions. `ratio` = new / old.
+//! files, and a pull of one large random file (throughput: with a process
+//! per session every byte is copied through the listener). Wall time is
+//! the whole client command (median); `cpu` is the user+sys time of the
+//! listener and the session processes it reaped (`/proc/PID/stat`
+//! utime+stime+cutime+cstime, 10 ms ticks), summed over the case and
+//! divided by its sessions. `ratio` = new / old.
 
 #[allow(dead_code)]
 mod common;
@@ -72,11 +73,17 @@ impl Serve {
             .spawn()?;
         let s = Serve { child, port };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !std::fs::read_to_string(&log)?.contains("listening on") {
+        let mut text = String::new();
+        while !text.contains("listening on") {
             if Instant::now() > deadline {
                 return Err("serve did not start".into());
             }
             std::thread::sleep(Duration::from_millis(20));
+            text = std::fs::read_to_string(&log)?;
+        }
+        // E.g. a binary not named `rrsync-rs`, which `serve` will not run.
+        if text.contains(" 0 usable key") {
+            return Err(format!("{} accepts no key:\n{text}", bin.display()).into());
         }
         Ok(s)
     }
@@ -162,10 +169,10 @@ fn once(s: &Serve, key: &Path, what: &str, dst: &Path) -> R<(f64, f64)> {
 }
 
 fn main() -> R<()> {
-    let old = PathBuf::from(
-        std::env::var_os("BENCH_OLD_BIN")
-            .unwrap_or_else(|| "/work/main/target/dist/rrsync-rs".into()),
-    );
+    // The baseline is another build, which only the caller can name.
+    let Some(old) = std::env::var_os("BENCH_OLD_BIN").map(PathBuf::from) else {
+        return Err("set BENCH_OLD_BIN to the build to compare against".into());
+    };
     let new = common::run::ensure_binary()?;
     let n: usize = std::env::var("BENCH_SESSIONS")
         .ok()
@@ -185,7 +192,11 @@ fn main() -> R<()> {
         .unwrap_or_else(std::env::temp_dir)
         .join(format!("rrsync-serve-bench-{}", std::process::id()));
     let res = bench(&old, &new, &base, n, runs, mib);
-    let _ = std::fs::remove_dir_all(&base);
+    if std::env::var_os("BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&base);
+    } else {
+        eprintln!("kept {}", base.display());
+    }
     res
 }
 
@@ -214,7 +225,7 @@ fn bench(old: &Path, new: &Path, base: &Path, n: usize, runs: usize, mib: usize)
     ];
     let dst = base.join("dst");
     println!(
-        "rrsync-rs serve: thread per session ({}) vs process per session ({})",
+        "rrsync-rs serve: old ({}) vs new ({})",
         old.display(),
         new.display()
     );
