@@ -113,13 +113,66 @@ mod tests {
     /// entry's group named by its received index, wherever it lands.
     #[test]
     fn an_unsorted_list_is_sorted_and_keeps_its_groups() {
-        let mut v = vec![file("c"), file("a"), file("b"), file("a")];
-        v[0].hlink = Some((1, 9));
-        v[2].hlink_first = Some(10);
+        let mut v = vec![file("a"), file("c"), file("b"), file("a")];
+        v[1].hlink = Some((1, 9));
+        v[2].hlink_first = Some(11);
         let m = sort_one(&mut v, 31, true, 10);
         assert_eq!(names(&v), [b"a", b"a", b"b", b"c"]);
         assert_eq!(m.active, [true, false, true, true]);
-        assert_eq!(m.groups, [None, None, Some(10), Some(10)]);
+        assert_eq!(m.groups, [None, None, Some(11), Some(11)]);
+    }
+
+    fn entry(name: &str, dir: bool, orig: usize, link: Option<u32>) -> FileEntry {
+        let mode = if dir { 0o040755 } else { 0o100644 };
+        let mut e = FileEntry::new(name.as_bytes().to_vec(), mode);
+        // The received position, to follow each entry through the sort.
+        e.uid = orig as u32;
+        match link {
+            Some(0) => e.hlink = Some((1, orig as u64)),
+            Some(f) => e.hlink_first = Some(f),
+            None => {}
+        }
+        e
+    }
+
+    proptest::proptest! {
+        /// Any list ends in the order a plain stable sort by `f_name_cmp`
+        /// gives, each name after its first is inactive, and each linked
+        /// entry names its group by a received index, wherever it lands.
+        #[test]
+        fn sorting_agrees_with_a_plain_stable_sort(
+            raw in proptest::collection::vec(
+                ("[ab.]{1,2}(/[ab]{1,2})?", proptest::bool::ANY, proptest::option::of(0u32..3)),
+                0..14,
+            ),
+            protocol in 28u32..=31,
+        ) {
+            let start = 5;
+            let mut v: Vec<FileEntry> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, (n, d, l))| entry(n, *d, i, *l))
+                .collect();
+            let mut want: Vec<(Vec<u8>, u32)> = Vec::new();
+            let mut plain = v.clone();
+            plain.sort_by(|a, b| f_name_cmp(a, b, protocol));
+            want.extend(plain.iter().map(|e| (e.name.clone(), e.uid)));
+            let m = sort_one(&mut v, protocol, true, start);
+            let got: Vec<(Vec<u8>, u32)> = v.iter().map(|e| (e.name.clone(), e.uid)).collect();
+            proptest::prop_assert_eq!(got, want);
+            for (i, e) in v.iter().enumerate() {
+                let repeat = i > 0 && v[i - 1].name == e.name;
+                proptest::prop_assert_eq!(m.active[i], !repeat);
+                if protocol >= 30 {
+                    let group = match (e.hlink_first, e.hlink) {
+                        (Some(f), _) => Some(f),
+                        (None, Some(_)) => Some(start as u32 + e.uid),
+                        _ => None,
+                    };
+                    proptest::prop_assert_eq!(m.groups[i], group);
+                }
+            }
+        }
     }
 
     /// In order: left in order, with the same marks.
