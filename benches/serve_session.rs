@@ -32,7 +32,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::data::Rng;
-use common::R;
+use common::{TmpDir, R};
 
 /// One `serve`, killed on drop.
 struct Serve {
@@ -187,17 +187,13 @@ fn main() -> R<()> {
     } else {
         256
     };
-    let base = std::env::var_os("BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-        .join(format!("rrsync-serve-bench-{}", std::process::id()));
-    let res = bench(&old, &new, &base, n, runs, mib);
-    if std::env::var_os("BENCH_KEEP").is_none() {
-        let _ = std::fs::remove_dir_all(&base);
-    } else {
-        eprintln!("kept {}", base.display());
-    }
-    res
+    let base = TmpDir(
+        std::env::var_os("BENCH_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir)
+            .join(format!("rrsync-serve-bench-{}", std::process::id())),
+    );
+    bench(&old, &new, &base.0, n, runs, mib)
 }
 
 fn bench(old: &Path, new: &Path, base: &Path, n: usize, runs: usize, mib: usize) -> R<()> {

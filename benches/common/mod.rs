@@ -9,3 +9,16 @@ pub mod run;
 
 /// Errors in the harness itself (not in a measured transfer).
 pub type R<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// A bench's data directory, removed on drop unless `BENCH_KEEP` is set.
+pub struct TmpDir(pub std::path::PathBuf);
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        if std::env::var_os("BENCH_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        } else {
+            eprintln!("kept {}", self.0.display());
+        }
+    }
+}

@@ -74,21 +74,8 @@ use std::time::Duration;
 use cases::{cases, rel, Case, Kind};
 use common::data::{self, Sizes};
 use common::run::{Harness, Outcome, Server};
-use common::R;
+use common::{TmpDir, R};
 use table::{label, last_line, median, row, State};
-
-/// Removes the data directory on drop (unless `BENCH_KEEP` is set).
-struct TmpDir(PathBuf);
-
-impl Drop for TmpDir {
-    fn drop(&mut self) {
-        if std::env::var_os("BENCH_KEEP").is_none() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        } else {
-            eprintln!("kept {}", self.0.display());
-        }
-    }
-}
 
 struct Bench {
     src: PathBuf,
