@@ -110,6 +110,12 @@ MUTANTS = [
   ("src/fs/mod.rs", "const RESOLVE: ResolveFlags = ResolveFlags::BENEATH.union(ResolveFlags::NO_MAGICLINKS);", "const RESOLVE: ResolveFlags = ResolveFlags::empty();"),
   ("src/driver/host.rs", "        crate::sandbox::restrict(&root, rights);", "        let _ = (&root, rights);"),
  ], [A+"receiver::symlink_then_file_beneath_it", A+"races::race_pull_with_symlink_swaps", A+"races::race_push_with_symlink_swaps", A+"sender::merge_files_outside_the_root"], "fail"),
+# Under -ro Landlock must not grant truncation: a read-only open with
+# O_TRUNC would then truncate (seccomp cannot see openat2's flags, so it
+# could not take this over).
+("landlock-ro-truncate", "Confinement", [
+  ("src/sandbox.rs", "        Rights::Read => AccessFs::from_read(abi),", "        Rights::Read => AccessFs::from_read(abi) | AccessFs::Truncate,"),
+ ], ["lib:sandbox::tests::second_wall_holds_without_openat2"], "fail"),
 ("token-index-decoder", "Token stream", [
   ("src/token/mod.rs", "        Ok(i) if i < count => Ok(i),", "        Ok(i) => Ok(i),"),
  ], [A+"tokens::token_block_index_out_of_range"], "pass"),

@@ -108,8 +108,8 @@ mod tests {
     use super::*;
 
     /// With the `openat2` layer bypassed (plain `std::fs` paths), a
-    /// restricted thread still cannot read outside the root or write
-    /// under `-ro`; it can read inside.
+    /// restricted thread still cannot read outside the root, or write or
+    /// truncate under `-ro`; it can read inside.
     #[test]
     fn second_wall_holds_without_openat2() {
         let base = std::env::temp_dir().join(format!("rrsync-sandbox-{}", std::process::id()));
@@ -131,6 +131,12 @@ mod tests {
                     std::fs::write(rd.join("new.txt"), b"x").is_err(),
                     "write under -ro"
                 );
+                // A read-only open that asks for truncation truncates
+                // wherever Landlock grants truncation, write or no write.
+                let trunc = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::TRUNC;
+                let opened = rustix::fs::open(rd.join("in.txt"), trunc, rustix::fs::Mode::empty());
+                assert!(opened.is_err(), "truncating open under -ro");
+                assert_eq!(std::fs::read(rd.join("in.txt")).unwrap(), b"inside");
             }
             st
         })
