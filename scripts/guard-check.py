@@ -116,6 +116,9 @@ MUTANTS = [
 ("landlock-ro-truncate", "Confinement", [
   ("src/sandbox.rs", "        Rights::Read => AccessFs::from_read(abi),", "        Rights::Read => AccessFs::from_read(abi) | AccessFs::Truncate,"),
  ], ["lib:sandbox::tests::second_wall_holds_without_openat2"], "fail"),
+("landlock-remove-truncate", "Confinement", [
+  ("src/sandbox.rs", "        Rights::ReadRemove => AccessFs::from_read(abi) | AccessFs::RemoveFile,", "        Rights::ReadRemove => AccessFs::from_read(abi) | AccessFs::RemoveFile | AccessFs::Truncate,"),
+ ], ["lib:sandbox::tests::second_wall_holds_for_remove_source_files"], "fail"),
 ("token-index-decoder", "Token stream", [
   ("src/token/mod.rs", "        Ok(i) if i < count => Ok(i),", "        Ok(i) => Ok(i),"),
  ], [A+"tokens::token_block_index_out_of_range"], "pass"),

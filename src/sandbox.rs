@@ -54,11 +54,6 @@ pub enum Rights {
     All,
 }
 
-/// Restricts this thread (and the threads it starts) to `root`.
-pub fn restrict_to(root: &Root, writable: bool) -> Status {
-    restrict(root, if writable { Rights::All } else { Rights::Read })
-}
-
 /// Restricts this thread (and the threads it starts) to `rights`
 /// beneath `root`.
 pub fn restrict(root: &Root, rights: Rights) -> Status {
@@ -112,7 +107,20 @@ mod tests {
     /// truncate under `-ro`; it can read inside.
     #[test]
     fn second_wall_holds_without_openat2() {
-        let base = std::env::temp_dir().join(format!("rrsync-sandbox-{}", std::process::id()));
+        let status = read_only_wall(Rights::Read, "ro");
+        eprintln!("landlock: {}", status.name());
+    }
+
+    /// The same for a pull with `--remove-source-files`, which may also
+    /// remove files.
+    #[test]
+    fn second_wall_holds_for_remove_source_files() {
+        read_only_wall(Rights::ReadRemove, "remove");
+    }
+
+    fn read_only_wall(rights: Rights, tag: &str) -> Status {
+        let pid = std::process::id();
+        let base = std::env::temp_dir().join(format!("rrsync-sandbox-{pid}-{tag}"));
         let root_dir = base.join("root");
         std::fs::create_dir_all(&root_dir).unwrap();
         std::fs::write(root_dir.join("in.txt"), b"inside").unwrap();
@@ -120,7 +128,7 @@ mod tests {
         let (rd, b) = (root_dir.clone(), base.clone());
         let status = std::thread::spawn(move || {
             let root = Root::open(&rd).unwrap();
-            let st = restrict_to(&root, false);
+            let st = restrict(&root, rights);
             if st == Status::On {
                 assert_eq!(std::fs::read(rd.join("in.txt")).unwrap(), b"inside");
                 assert!(
@@ -137,12 +145,14 @@ mod tests {
                 let opened = rustix::fs::open(rd.join("in.txt"), trunc, rustix::fs::Mode::empty());
                 assert!(opened.is_err(), "truncating open under -ro");
                 assert_eq!(std::fs::read(rd.join("in.txt")).unwrap(), b"inside");
+                let removed = std::fs::remove_file(rd.join("in.txt"));
+                assert_eq!(removed.is_ok(), rights == Rights::ReadRemove);
             }
             st
         })
         .join()
         .unwrap();
-        eprintln!("landlock: {}", status.name());
         let _ = std::fs::remove_dir_all(&base);
+        status
     }
 }
